@@ -1,0 +1,140 @@
+// CSV reading for parameter tables.
+#include "models/csv.hpp"
+
+#include "models/model_error.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace cs::models {
+
+namespace {
+std::string trim(const std::string& s) {
+    std::size_t b = 0;
+    std::size_t e = s.size();
+    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) {
+        ++b;
+    }
+    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) {
+        --e;
+    }
+    return s.substr(b, e - b);
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return s;
+}
+} // namespace
+
+int CsvTable::column(const std::string& name) const {
+    const std::string want = lower(trim(name));
+    for (std::size_t i = 0; i < header.size(); ++i) {
+        if (lower(trim(header[i])) == want) {
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+CsvTable parse_csv(const std::string& text_in, const std::string& where) {
+    std::string_view text(text_in);
+    if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
+        static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF) {
+        text.remove_prefix(3);
+    }
+    CsvTable table;
+    std::vector<std::string> cells;
+    std::string cell;
+    bool in_quotes = false;
+    bool row_has_content = false;
+    int line = 1;
+    int row_line = 1;
+    auto end_row = [&] {
+        cells.push_back(cell);
+        cell.clear();
+        bool blank = !row_has_content;
+        if (!blank) {
+            if (table.header.empty()) {
+                table.header = cells;
+            } else {
+                table.rows.push_back({row_line, cells});
+            }
+        }
+        cells.clear();
+        row_has_content = false;
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_quotes) {
+            if (c == '"') {
+                if (i + 1 < text.size() && text[i + 1] == '"') {
+                    cell += '"';
+                    ++i;
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                if (c == '\n') {
+                    ++line;
+                }
+                cell += c;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_quotes = true;
+            row_has_content = true;
+        } else if (c == ',') {
+            cells.push_back(cell);
+            cell.clear();
+            row_has_content = true;
+        } else if (c == '\r') {
+            continue;
+        } else if (c == '\n') {
+            end_row();
+            ++line;
+            row_line = line;
+        } else {
+            if (!std::isspace(static_cast<unsigned char>(c))) {
+                row_has_content = true;
+            }
+            cell += c;
+        }
+    }
+    if (in_quotes) {
+        throw ModelError(where + ", line " + std::to_string(row_line) +
+                         ": a quoted field is not closed");
+    }
+    if (row_has_content || !cell.empty()) {
+        end_row();
+    }
+    if (table.header.empty()) {
+        throw ModelError(where + ": the file is empty (a header row is required)");
+    }
+    for (auto& h : table.header) {
+        h = trim(h);
+    }
+    return table;
+}
+
+bool parse_number(const std::string& cell, double& out) {
+    const std::string t = trim(cell);
+    if (t.empty()) {
+        return false;
+    }
+    errno = 0;
+    char* end = nullptr;
+    const double v = std::strtod(t.c_str(), &end);
+    if (errno == ERANGE || end != t.c_str() + t.size() || !std::isfinite(v)) {
+        return false;
+    }
+    out = v;
+    return true;
+}
+
+} // namespace cs::models

@@ -1,0 +1,29 @@
+// Minimal RFC 4180 CSV reader for parameter tables (header row, quoted fields, CRLF, BOM).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace cs::models {
+
+/// A parsed CSV: a header and data rows, each row remembering its 1-based line number.
+struct CsvTable {
+    std::vector<std::string> header;
+    struct Row {
+        int line = 0;
+        std::vector<std::string> cells;
+    };
+    std::vector<Row> rows;
+
+    /// Index of the column named `name`, compared case-insensitively and ignoring surrounding
+    /// spaces; -1 when absent.
+    int column(const std::string& name) const;
+};
+
+/// Parse CSV text. Blank lines are skipped. Throws ModelError("<where>, line N: <why>") for an
+/// unterminated quote or an empty header.
+CsvTable parse_csv(const std::string& text, const std::string& where);
+
+/// Parse a decimal number (leading/trailing spaces allowed). False when not a finite number.
+bool parse_number(const std::string& cell, double& out);
+
+} // namespace cs::models

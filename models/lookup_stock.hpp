@@ -1,0 +1,50 @@
+// stocks.lookup: carbon density per land-cover class from an InVEST carbon pools table.
+#pragma once
+#include "models/pools_table.hpp"
+#include "models/stock_model.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cs::models {
+
+/// Carbon stock by class look-up, as in the InVEST Carbon Storage model (Sharp et al., InVEST
+/// User's Guide, "Carbon Storage and Sequestration"): the density of each pool is a constant per
+/// land-cover class, C_pool(pixel) = table[lucode(pixel)].c_pool (Mg C/ha). This is IPCC Tier 1
+/// stock accounting by land category when the table holds Tier 1 defaults.
+/// Pools: above_ground (c_above), below_ground (c_below), soil (c_soil),
+/// dead_organic_matter (c_dead).
+class LookupStockModel final : public StockModel {
+public:
+    /// Throws ModelError when the table is empty.
+    explicit LookupStockModel(PoolsTable table);
+
+    const std::string& name() const override;
+    const std::vector<std::string>& pool_names() const override;
+    void compute(const StockInputs& in, StockOutputs& out) const override;
+
+    /// True when `code` has a row in the table.
+    bool has_code(int32_t code) const { return find_row(code) >= 0; }
+    const PoolsTable& table() const { return m_table; }
+
+private:
+    int32_t find_row(int32_t code) const {
+        if (m_dense) {
+            const int64_t k = static_cast<int64_t>(code) - m_min_code;
+            return (k >= 0 && k < static_cast<int64_t>(m_dense_rows.size()))
+                       ? m_dense_rows[static_cast<std::size_t>(k)]
+                       : -1;
+        }
+        return find_row_sparse(code);
+    }
+    int32_t find_row_sparse(int32_t code) const;
+
+    PoolsTable m_table;
+    bool m_dense = true;
+    int64_t m_min_code = 0;
+    std::vector<int32_t> m_dense_rows;  ///< code - min -> row, -1 when absent
+    std::vector<double> m_density;      ///< row-major [row][pool]
+};
+
+} // namespace cs::models

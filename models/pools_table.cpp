@@ -1,0 +1,97 @@
+// Pools table parsing and checks.
+#include "models/pools_table.hpp"
+
+#include "models/csv.hpp"
+#include "models/model_error.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace cs::models {
+
+PoolsTable parse_pools_table(const std::string& text, const std::string& where,
+                             std::vector<std::string>& errors) {
+    PoolsTable table;
+    CsvTable csv;
+    try {
+        csv = parse_csv(text, where);
+    } catch (const ModelError& e) {
+        errors.emplace_back(e.what());
+        return table;
+    }
+    const char* required[] = {"lucode", "c_above", "c_below", "c_soil", "c_dead"};
+    int idx[5];
+    bool missing = false;
+    for (int i = 0; i < 5; ++i) {
+        idx[i] = csv.column(required[i]);
+        if (idx[i] < 0) {
+            errors.push_back(where + ", line 1: required column \"" + required[i] +
+                             "\" is missing (the header must have lucode, c_above, c_below, "
+                             "c_soil, c_dead)");
+            missing = true;
+        }
+    }
+    if (missing) {
+        return table;
+    }
+    const int name_idx = csv.column("lulc_name");
+    std::map<int32_t, int> seen;
+    for (const auto& row : csv.rows) {
+        const std::string at = where + ", line " + std::to_string(row.line);
+        auto cell = [&](int c) -> std::string {
+            return c < static_cast<int>(row.cells.size()) ? row.cells[static_cast<std::size_t>(c)]
+                                                          : std::string();
+        };
+        PoolsRow r;
+        r.line = row.line;
+        bool ok = true;
+        double code = 0.0;
+        if (!parse_number(cell(idx[0]), code) || code != std::floor(code) ||
+            code < std::numeric_limits<int32_t>::min() ||
+            code > std::numeric_limits<int32_t>::max()) {
+            errors.push_back(at + ": lucode \"" + cell(idx[0]) + "\" is not an integer");
+            ok = false;
+        } else {
+            r.lucode = static_cast<int32_t>(code);
+        }
+        double* dst[4] = {&r.c_above_mg_c_per_ha, &r.c_below_mg_c_per_ha, &r.c_soil_mg_c_per_ha,
+                          &r.c_dead_mg_c_per_ha};
+        for (int p = 0; p < 4; ++p) {
+            const std::string v = cell(idx[p + 1]);
+            double d = 0.0;
+            if (!parse_number(v, d)) {
+                errors.push_back(at + ": " + required[p + 1] + " \"" + v +
+                                 "\" is not a finite number");
+                ok = false;
+            } else if (d < 0.0) {
+                errors.push_back(at + ": " + required[p + 1] + " " + v +
+                                 " is negative (carbon densities are >= 0 Mg C/ha)");
+                ok = false;
+            } else {
+                *dst[p] = d;
+            }
+        }
+        if (name_idx >= 0) {
+            r.name = cell(name_idx);
+        }
+        if (!ok) {
+            continue;
+        }
+        if (auto [pos, fresh] = seen.emplace(r.lucode, row.line); !fresh) {
+            errors.push_back(at + ": lucode " + std::to_string(r.lucode) +
+                             " is listed twice (also line " + std::to_string(pos->second) + ")");
+            continue;
+        }
+        table.rows.push_back(r);
+    }
+    if (csv.rows.empty()) {
+        errors.push_back(where + ": the table has no rows");
+    }
+    std::sort(table.rows.begin(), table.rows.end(),
+              [](const PoolsRow& a, const PoolsRow& b) { return a.lucode < b.lucode; });
+    return table;
+}
+
+} // namespace cs::models

@@ -1,0 +1,33 @@
+// The InVEST-compatible carbon pools table: carbon density per land-cover class and pool.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cs::models {
+
+/// One row of the pools table: class code and densities in Mg C/ha.
+struct PoolsRow {
+    int32_t lucode = 0;
+    double c_above_mg_c_per_ha = 0.0;
+    double c_below_mg_c_per_ha = 0.0;
+    double c_soil_mg_c_per_ha = 0.0;
+    double c_dead_mg_c_per_ha = 0.0;
+    std::string name; ///< from an optional `lulc_name` column
+    int line = 0;     ///< line in the file, for messages
+};
+
+/// Rows of a pools table, sorted by lucode.
+struct PoolsTable {
+    std::vector<PoolsRow> rows;
+};
+
+/// Parse a pools table (CSV text). Columns, case-insensitive: lucode, c_above, c_below, c_soil,
+/// c_dead (Mg C/ha); others are ignored. Every problem is appended to `errors` as
+/// "<where>, line N: <why>": missing columns, non-integer codes, non-numeric, negative or
+/// non-finite densities, duplicate codes. The table is usable only when no error was added.
+PoolsTable parse_pools_table(const std::string& text, const std::string& where,
+                             std::vector<std::string>& errors);
+
+} // namespace cs::models

@@ -1,0 +1,55 @@
+// The explicit model registry (no static-initializer registration).
+#include "models/registry.hpp"
+
+namespace cs::models {
+
+const std::vector<ModelInfo>& model_registry() {
+    static const std::vector<ModelInfo> models = {
+        {
+            .name = "stocks.lookup",
+            .section = "stocks",
+            .method = "lookup",
+            .summary = "Carbon density per land-cover class and pool from a table (InVEST "
+                       "Carbon-compatible); IPCC Tier 1 stock accounting by land category.",
+            .inputs = {"land_cover.epochs: one class raster per epoch (integer codes)"},
+            .parameters =
+                {{"c_above", "Mg C/ha", "above-ground biomass carbon per class",
+                  "user table (models.stocks.table); InVEST Carbon pools table format"},
+                 {"c_below", "Mg C/ha", "below-ground biomass carbon per class", "user table"},
+                 {"c_soil", "Mg C/ha", "soil organic carbon per class", "user table"},
+                 {"c_dead", "Mg C/ha", "dead organic matter (dead wood + litter) per class",
+                  "user table"}},
+            .outputs = {"stocks per pool: above_ground, below_ground, soil, "
+                        "dead_organic_matter (Mg C)",
+                        "stock_<year>.tif: total density (Mg C/ha)"},
+            .reference = "InVEST User's Guide, Carbon Storage and Sequestration; IPCC 2006 "
+                         "Vol. 4 Ch. 2",
+        },
+        {
+            .name = "flux.stock_difference",
+            .section = "sink",
+            .method = "stock_difference",
+            .summary = "Annual stock change between consecutive epochs, (C_t2 - C_t1)/(t2 - "
+                       "t1); positive = uptake (sink). Net emissions = -44/12 x change.",
+            .inputs = {"the stocks of two consecutive epochs"},
+            .parameters = {{"44/12", "Mg CO2 / Mg C", "CO2:C mass ratio",
+                            "science.md §1.1; IPCC 2006 Vol. 4 Ch. 2"}},
+            .outputs = {"stock_change_mg_c_per_yr per district and period",
+                        "net_emissions_mg_co2_per_yr per district and period",
+                        "stock_change_<y1>_<y2>.tif (Mg C/ha/yr)"},
+            .reference = "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 (stock-difference method)",
+        },
+    };
+    return models;
+}
+
+const ModelInfo* find_model(const std::string& section, const std::string& method) {
+    for (const auto& m : model_registry()) {
+        if (m.section == section && m.method == method) {
+            return &m;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace cs::models

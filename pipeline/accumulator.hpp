@@ -1,0 +1,150 @@
+// District accumulators: per-block partial sums and their ordered, deterministic reduction.
+//
+// Theory of operation (determinism). Each block accumulates its pixels in row-major order into
+// a dense per-district scratch record, then keeps only the districts it touched as a sparse
+// BlockPartial. Partials are merged into the run totals strictly in block index order by an
+// OrderedQueue, whichever thread finishes first. Floating-point addition is not associative,
+// but the sequence of additions is now fixed by the block plan alone (never by the thread
+// count or timing), so totals are bit-identical for 1 and N threads. The same queue orders the
+// GeoTIFF tile writes, so output files are byte-identical too.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+namespace cs::pipeline {
+
+/// Shape of the accumulated quantities.
+struct AccumDims {
+    std::size_t districts = 1;
+    std::size_t epochs = 1;
+    std::size_t pools = 1;
+    std::size_t statuses = 1;
+
+    std::size_t periods() const { return epochs > 0 ? epochs - 1 : 0; }
+    /// Doubles per district record.
+    std::size_t stride() const { return 1 + epochs * pools + epochs * statuses + 2 * periods(); }
+    // Offsets inside a record. Areas in ha, stocks in Mg C, flux in Mg C/yr.
+    std::size_t area() const { return 0; }
+    std::size_t stock(std::size_t e, std::size_t p) const { return 1 + e * pools + p; }
+    std::size_t status_area(std::size_t e, std::size_t s) const {
+        return 1 + epochs * pools + e * statuses + s;
+    }
+    std::size_t flux(std::size_t k) const { return 1 + epochs * pools + epochs * statuses + k; }
+    std::size_t flux_invalid_area(std::size_t k) const {
+        return 1 + epochs * pools + epochs * statuses + periods() + k;
+    }
+};
+
+/// The sums of one block: records of the districts it touched, pixel counts per epoch and
+/// status, and the land-cover codes it could not classify.
+struct BlockPartial {
+    std::vector<uint32_t> districts;       ///< touched district indices, ascending
+    std::vector<double> records;           ///< districts.size() x stride
+    std::vector<int64_t> status_pixels;    ///< epochs x statuses, all pixels of the block
+    std::vector<std::set<int32_t>> unknown_codes; ///< per epoch
+};
+
+/// Dense per-district totals of a whole run.
+class DistrictTotals {
+public:
+    explicit DistrictTotals(const AccumDims& dims);
+    const AccumDims& dims() const { return m_dims; }
+    /// Add a block's partial (call in block order for deterministic results).
+    void merge(const BlockPartial& partial);
+    double value(std::size_t district, std::size_t offset) const {
+        return m_values[district * m_dims.stride() + offset];
+    }
+    double* record(std::size_t district) { return &m_values[district * m_dims.stride()]; }
+    int64_t status_pixels(std::size_t e, std::size_t s) const {
+        return m_status_pixels[e * m_dims.statuses + s];
+    }
+
+private:
+    AccumDims m_dims;
+    std::vector<double> m_values;
+    std::vector<int64_t> m_status_pixels;
+};
+
+/// Per-thread dense scratch that turns into a sparse BlockPartial.
+class BlockScratch {
+public:
+    explicit BlockScratch(const AccumDims& dims);
+    /// Record of district `d`, marking it touched.
+    double* touch(uint32_t d) {
+        if (!m_touched_flag[d]) {
+            m_touched_flag[d] = 1;
+            m_touched.push_back(d);
+        }
+        return &m_dense[static_cast<std::size_t>(d) * m_stride];
+    }
+    /// Move the touched records into `out` (ascending district order) and reset.
+    void extract(BlockPartial& out);
+
+private:
+    std::size_t m_stride;
+    std::vector<double> m_dense;
+    std::vector<uint8_t> m_touched_flag;
+    std::vector<uint32_t> m_touched;
+};
+
+/// Hands items to a consumer `consume(index, item)` strictly in index order 0, 1, 2, ... whatever the order they are
+/// deposited in. At most one thread consumes at a time; others deposit and return. Consumers
+/// run without the queue lock held, so deposits never wait for a slow consumer.
+template <class T> class OrderedQueue {
+public:
+    /// Deposit item `index`; then, if no other thread is consuming, consume every item that is
+    /// ready in order. Exceptions from `consume` propagate to the caller (the queue then stops).
+    template <class F> void deposit(std::size_t index, T&& item, F&& consume) {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_pending.emplace(index, std::move(item));
+            if (m_consuming || m_failed) {
+                return;
+            }
+            m_consuming = true;
+        }
+        for (;;) {
+            T current;
+            std::size_t current_index = 0;
+            {
+                std::lock_guard<std::mutex> lock(m_mutex);
+                current_index = m_next;
+                auto it = m_pending.find(m_next);
+                if (it == m_pending.end()) {
+                    m_consuming = false;
+                    return;
+                }
+                current = std::move(it->second);
+                m_pending.erase(it);
+            }
+            try {
+                consume(current_index, current);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(m_mutex);
+                m_failed = true;
+                m_consuming = false;
+                throw;
+            }
+            std::lock_guard<std::mutex> lock(m_mutex);
+            ++m_next;
+        }
+    }
+    /// Number of items consumed so far.
+    std::size_t consumed() const {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_next;
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    std::map<std::size_t, T> m_pending;
+    std::size_t m_next = 0;
+    bool m_consuming = false;
+    bool m_failed = false;
+};
+
+} // namespace cs::pipeline

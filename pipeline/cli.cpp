@@ -1,0 +1,202 @@
+// Command-line front end: argument parsing, phase messages, exit codes.
+#include "pipeline/cli.hpp"
+
+#include "models/model_error.hpp"
+#include "models/registry.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/outputs.hpp"
+#include "pipeline/prepare.hpp"
+#include "pipeline/problems.hpp"
+#include "pipeline/progress.hpp"
+#include "pipeline/runner.hpp"
+#include "raster/raster_error.hpp"
+#include "pipeline/version.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+namespace cs::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void print_errors(const std::vector<std::string>& errors) {
+    for (const auto& e : errors) {
+        std::fprintf(stderr, "error: %s\n", e.c_str());
+    }
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+    for (const auto& w : warnings) {
+        std::fprintf(stderr, "warning: %s\n", w.c_str());
+    }
+}
+
+std::string grid_text(const PreparedRun& run) {
+    return std::to_string(run.grid.width) + " x " + std::to_string(run.grid.height) + " px, " +
+           std::to_string(run.config.epochs.size()) + " epoch" +
+           (run.config.epochs.size() == 1 ? "" : "s") + ", " +
+           std::to_string(run.district_ids.size()) + " district" +
+           (run.district_ids.size() == 1 ? "" : "s") + ", " +
+           std::to_string(run.block_plan->size()) + " blocks, " + std::to_string(run.threads) +
+           " thread" + (run.threads == 1 ? "" : "s") + "; pixel area " +
+           run.pixel_area->method();
+}
+
+/// Load config and prepare; prints problems. Returns null (and sets exit code 2) on error.
+std::unique_ptr<PreparedRun> load_and_prepare(const std::string& config_path,
+                                              const std::string& output_dir, int threads,
+                                              Progress& progress) {
+    Problems problems;
+    Config cfg = load_config(config_path, problems);
+    if (!output_dir.empty()) {
+        cfg.output_dir = fs::absolute(output_dir).lexically_normal().string();
+    }
+    if (!problems.ok()) {
+        print_errors(problems.errors);
+        return nullptr;
+    }
+    auto run = prepare_run(cfg, threads, problems);
+    print_warnings(problems.warnings);
+    if (!run) {
+        print_errors(problems.errors);
+        return nullptr;
+    }
+    progress.phase("prepare", grid_text(*run));
+    return run;
+}
+
+int cmd_run(const std::string& config_path, const std::string& output_dir, int threads,
+            bool quiet) {
+    Progress progress(quiet);
+    auto run = load_and_prepare(config_path, output_dir, resolve_threads(threads), progress);
+    if (!run) {
+        return 2;
+    }
+    const std::string out_dir = run->config.output_dir;
+    // A results.h5 from an earlier run must not survive a failed run looking complete.
+    std::error_code ec;
+    fs::remove(fs::path(out_dir) / "results.h5", ec);
+    RunResult result = run_blocks(*run, out_dir, progress);
+    progress.phase("write", "results.h5, districts.csv" +
+                                std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
+                                " in " + out_dir);
+    write_outputs(*run, result, out_dir);
+    const DistrictResults r = district_results(*run, result);
+    std::cout << format_district_table(r);
+    std::cout << "outputs: " << out_dir << " (results.h5, districts.csv";
+    if (run->config.write_rasters) {
+        std::cout << ", stock_<year>.tif, stock_change_<y1>_<y2>.tif";
+    }
+    std::cout << ")\n";
+    return 0;
+}
+
+int cmd_validate(const std::string& config_path, int threads) {
+    Progress progress(true);
+    auto run = load_and_prepare(config_path, "", resolve_threads(threads), progress);
+    if (!run) {
+        return 2;
+    }
+    const auto unknown = find_unknown_classes(*run);
+    if (!unknown.empty()) {
+        print_errors(unknown);
+        return 2;
+    }
+    std::printf("valid: %s: %s\n", config_path.c_str(), grid_text(*run).c_str());
+    return 0;
+}
+
+int cmd_models() {
+    for (const auto& m : models::model_registry()) {
+        std::printf("%s  (models.%s.method: %s)\n  %s\n", m.name.c_str(), m.section.c_str(),
+                    m.method.c_str(), m.summary.c_str());
+        std::printf("  inputs:\n");
+        for (const auto& i : m.inputs) {
+            std::printf("    - %s\n", i.c_str());
+        }
+        std::printf("  parameters:\n");
+        for (const auto& p : m.parameters) {
+            std::printf("    - %s [%s]: %s; source: %s\n", p.name.c_str(), p.unit.c_str(),
+                        p.description.c_str(), p.source.c_str());
+        }
+        std::printf("  outputs:\n");
+        for (const auto& o : m.outputs) {
+            std::printf("    - %s\n", o.c_str());
+        }
+        std::printf("  reference: %s\n\n", m.reference.c_str());
+    }
+    return 0;
+}
+
+} // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App app{"carbonsink: terrestrial carbon stocks and sinks by district"};
+    app.set_version_flag("--version", std::string("carbonsink ") + SOFTWARE_VERSION);
+    app.require_subcommand(1);
+
+    std::string config_path;
+    std::string output_dir;
+    int threads = 0;
+    bool quiet = false;
+    auto* run = app.add_subcommand("run", "compute stocks and sinks and write the outputs");
+    run->add_option("CONFIG", config_path, "run configuration (YAML)")->required();
+    run->add_option("--threads", threads, "worker threads (0 = all cores)")
+        ->check(CLI::NonNegativeNumber);
+    run->add_option("--output-dir", output_dir, "override output_dir of the config");
+    run->add_flag("--quiet", quiet, "no progress bar; one line per phase");
+
+    auto* validate =
+        app.add_subcommand("validate", "run every check of `run` that needs no pixel computation");
+    validate->add_option("CONFIG", config_path, "run configuration (YAML)")->required();
+    validate->add_option("--threads", threads, "threads for reading (0 = all cores)")
+        ->check(CLI::NonNegativeNumber);
+
+    app.add_subcommand("models", "list models, their inputs, parameters, units and sources");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "error: bad usage: carbonsink command line: %s (see carbonsink --help)\n",
+                     e.what());
+        return 2;
+    }
+
+    try {
+        if (app.got_subcommand("run")) {
+            return cmd_run(config_path, output_dir, threads, quiet);
+        }
+        if (app.got_subcommand("validate")) {
+            return cmd_validate(config_path, threads);
+        }
+        return cmd_models();
+    } catch (const InputError& e) {
+        print_errors(e.messages());
+        return 2;
+    } catch (const models::ModelError& e) {
+        print_errors({e.what()});
+        return 2;
+    } catch (const OutputError& e) {
+        print_errors({e.what()});
+        return 1;
+    } catch (const raster::RasterError& e) {
+        print_errors({e.what()});
+        return 1;
+    } catch (const std::exception& e) {
+        print_errors({std::string("run failed: ") + e.what()});
+        return 1;
+    }
+}
+
+} // namespace cs::pipeline

@@ -1,0 +1,419 @@
+// YAML configuration parsing with line-numbered, complete problem reports.
+#include "pipeline/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace cs::pipeline {
+
+namespace fs = std::filesystem;
+
+std::string Config::at(int line) const {
+    const std::string file = fs::path(config_path).filename().string();
+    return line > 0 ? file + ", line " + std::to_string(line) : file;
+}
+
+namespace {
+
+int line_of(const YAML::Node& n) { return n.Mark().line >= 0 ? n.Mark().line + 1 : 0; }
+
+class Parser {
+public:
+    Parser(Config& cfg, Problems& p) : m_cfg(cfg), m_p(p) {}
+
+    /// Check the keys of map `node` at `path` against `allowed`; report unknown and duplicate
+    /// keys. Returns key -> value node.
+    std::map<std::string, YAML::Node> keys(const YAML::Node& node, const std::string& path,
+                                           const std::vector<std::string>& allowed) {
+        std::map<std::string, YAML::Node> out;
+        for (const auto& kv : node) {
+            const std::string key = kv.first.Scalar();
+            const std::string full = path.empty() ? key : path + "." + key;
+            if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+                std::string msg = "unknown config key \"" + full + "\": " +
+                                  m_cfg.at(line_of(kv.first)) + ": ";
+                const std::string hint = closest_match(key, allowed);
+                msg += hint.empty() ? "allowed keys here are " + join(allowed)
+                                    : "did you mean \"" + hint + "\"?";
+                m_p.error(msg);
+                continue;
+            }
+            if (out.count(key) != 0) {
+                m_p.error("duplicate config key \"" + full + "\": " + m_cfg.at(line_of(kv.first)) +
+                          ": the key is given twice");
+                continue;
+            }
+            out.emplace(key, kv.second);
+        }
+        return out;
+    }
+
+    bool require_map(const YAML::Node& n, const std::string& path) {
+        if (!n.IsMap()) {
+            m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                      ": expected a mapping of keys, got " + kind(n));
+            return false;
+        }
+        return true;
+    }
+
+    bool scalar(const YAML::Node& n, const std::string& path, std::string& out) {
+        if (!n.IsScalar() || n.Scalar().empty()) {
+            m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                      ": expected a text value, got " + kind(n));
+            return false;
+        }
+        out = n.Scalar();
+        return true;
+    }
+
+    bool integer(const YAML::Node& n, const std::string& path, int64_t lo, int64_t hi,
+                 int64_t& out) {
+        if (n.IsScalar()) {
+            errno = 0;
+            char* end = nullptr;
+            const std::string s = n.Scalar();
+            const long long v = std::strtoll(s.c_str(), &end, 10);
+            if (!s.empty() && errno == 0 && end == s.c_str() + s.size()) {
+                if (v < lo || v > hi) {
+                    m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                              ": " + s + " is out of range " + std::to_string(lo) + ".." +
+                              std::to_string(hi));
+                    return false;
+                }
+                out = v;
+                return true;
+            }
+        }
+        m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                  ": expected an integer, got " + kind(n));
+        return false;
+    }
+
+    bool boolean(const YAML::Node& n, const std::string& path, bool& out) {
+        if (n.IsScalar()) {
+            const std::string s = n.Scalar();
+            if (s == "true" || s == "yes" || s == "on") {
+                out = true;
+                return true;
+            }
+            if (s == "false" || s == "no" || s == "off") {
+                out = false;
+                return true;
+            }
+        }
+        m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                  ": expected true or false, got " + kind(n));
+        return false;
+    }
+
+    std::string resolve(const std::string& p) const {
+        const fs::path path(p);
+        if (path.is_absolute()) {
+            return path.lexically_normal().string();
+        }
+        fs::path base = fs::path(m_cfg.config_path).parent_path();
+        return (base / path).lexically_normal().string();
+    }
+
+    static std::string kind(const YAML::Node& n) {
+        if (n.IsNull()) {
+            return "nothing";
+        }
+        if (n.IsMap()) {
+            return "a mapping";
+        }
+        if (n.IsSequence()) {
+            return "a list";
+        }
+        return "\"" + n.Scalar() + "\"";
+    }
+
+    static std::string join(const std::vector<std::string>& v) {
+        std::string s;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            s += (i ? ", " : "") + v[i];
+        }
+        return s;
+    }
+
+    void missing(const std::string& key, const YAML::Node& parent) {
+        m_p.error("missing config key \"" + key + "\": " + m_cfg.at(line_of(parent)) +
+                  ": the key is required");
+    }
+
+    void parse(const YAML::Node& root) {
+        if (!root.IsMap()) {
+            m_p.error("invalid config: " + m_cfg.at(line_of(root)) +
+                      ": the file must be a YAML mapping of keys (name, output_dir, land_cover, "
+                      "models, ...)");
+            return;
+        }
+        auto top = keys(root, "", {"name", "output_dir", "land_cover", "districts", "models",
+                                   "processing", "outputs"});
+        if (top.count("name")) {
+            scalar(top["name"], "name", m_cfg.name);
+        } else {
+            missing("name", root);
+        }
+        if (top.count("output_dir")) {
+            std::string s;
+            if (scalar(top["output_dir"], "output_dir", s)) {
+                m_cfg.output_dir = resolve(s);
+                m_cfg.output_dir_line = line_of(top["output_dir"]);
+            }
+        } else {
+            missing("output_dir", root);
+        }
+        if (top.count("land_cover")) {
+            land_cover(top["land_cover"]);
+        } else {
+            missing("land_cover", root);
+        }
+        if (top.count("districts")) {
+            districts(top["districts"]);
+        }
+        if (top.count("models")) {
+            models(top["models"]);
+        } else {
+            missing("models", root);
+        }
+        if (top.count("processing")) {
+            processing(top["processing"]);
+        }
+        if (top.count("outputs")) {
+            outputs(top["outputs"]);
+        }
+    }
+
+    void land_cover(const YAML::Node& n) {
+        if (!require_map(n, "land_cover")) {
+            return;
+        }
+        auto k = keys(n, "land_cover", {"epochs", "band"});
+        if (k.count("band")) {
+            int64_t b = 1;
+            if (integer(k["band"], "land_cover.band", 1, 65535, b)) {
+                m_cfg.land_cover_band = static_cast<int>(b);
+            }
+        }
+        if (!k.count("epochs")) {
+            missing("land_cover.epochs", n);
+            return;
+        }
+        const YAML::Node& ep = k["epochs"];
+        if (!ep.IsMap() || ep.size() == 0) {
+            m_p.error("invalid config value land_cover.epochs: " + m_cfg.at(line_of(ep)) +
+                      ": expected a mapping of year: raster path, e.g. \"2015: lc2015.tif\", got " +
+                      kind(ep));
+            return;
+        }
+        std::set<int> years;
+        int previous = -1;
+        for (const auto& kv : ep) {
+            const int line = line_of(kv.first);
+            int64_t year = 0;
+            if (!integer(kv.first, "land_cover.epochs (year)", 1, 9999, year)) {
+                continue;
+            }
+            std::string path;
+            if (!scalar(kv.second, "land_cover.epochs." + std::to_string(year), path)) {
+                continue;
+            }
+            if (!years.insert(static_cast<int>(year)).second) {
+                m_p.error("invalid config value land_cover.epochs: " + m_cfg.at(line) +
+                          ": year " + std::to_string(year) + " is listed twice");
+                continue;
+            }
+            if (year < previous) {
+                m_p.error("invalid config value land_cover.epochs: " + m_cfg.at(line) +
+                          ": year " + std::to_string(year) + " comes after " +
+                          std::to_string(previous) + "; list epochs in ascending year order");
+            }
+            previous = static_cast<int>(year);
+            m_cfg.epochs.push_back({static_cast<int>(year), resolve(path), path, line});
+        }
+        std::sort(m_cfg.epochs.begin(), m_cfg.epochs.end(),
+                  [](const EpochSpec& a, const EpochSpec& b) { return a.year < b.year; });
+    }
+
+    void districts(const YAML::Node& n) {
+        if (!require_map(n, "districts")) {
+            return;
+        }
+        auto k = keys(n, "districts", {"path", "id_field", "name_field", "layer", "band"});
+        auto& d = m_cfg.districts;
+        d.present = true;
+        d.line = line_of(n);
+        if (k.count("path")) {
+            if (scalar(k["path"], "districts.path", d.path_as_written)) {
+                d.path = resolve(d.path_as_written);
+            }
+        } else {
+            missing("districts.path", n);
+        }
+        if (k.count("id_field")) {
+            scalar(k["id_field"], "districts.id_field", d.id_field);
+        }
+        if (k.count("name_field")) {
+            scalar(k["name_field"], "districts.name_field", d.name_field);
+        }
+        if (k.count("layer")) {
+            scalar(k["layer"], "districts.layer", d.layer);
+        }
+        if (k.count("band")) {
+            int64_t b = 1;
+            if (integer(k["band"], "districts.band", 1, 65535, b)) {
+                d.band = static_cast<int>(b);
+            }
+        }
+    }
+
+    void models(const YAML::Node& n) {
+        if (!require_map(n, "models")) {
+            return;
+        }
+        auto k = keys(n, "models", {"stocks", "sink"});
+        if (!k.count("stocks")) {
+            missing("models.stocks", n);
+        } else if (require_map(k["stocks"], "models.stocks")) {
+            auto s = keys(k["stocks"], "models.stocks", {"method", "table"});
+            if (s.count("method")) {
+                if (scalar(s["method"], "models.stocks.method", m_cfg.stocks_method) &&
+                    m_cfg.stocks_method != "lookup") {
+                    const std::string hint = closest_match(m_cfg.stocks_method, {"lookup"});
+                    m_p.error("invalid config value models.stocks.method: " +
+                              m_cfg.at(line_of(s["method"])) + ": unknown method \"" +
+                              m_cfg.stocks_method + "\"; available: lookup" +
+                              (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+                }
+            } else {
+                missing("models.stocks.method", k["stocks"]);
+            }
+            if (s.count("table")) {
+                if (scalar(s["table"], "models.stocks.table", m_cfg.pools_table_as_written)) {
+                    m_cfg.pools_table = resolve(m_cfg.pools_table_as_written);
+                    m_cfg.pools_table_line = line_of(s["table"]);
+                }
+            } else if (m_cfg.stocks_method == "lookup") {
+                missing("models.stocks.table", k["stocks"]);
+            }
+        }
+        if (k.count("sink") && require_map(k["sink"], "models.sink")) {
+            auto s = keys(k["sink"], "models.sink", {"method"});
+            if (s.count("method")) {
+                if (scalar(s["method"], "models.sink.method", m_cfg.sink_method) &&
+                    m_cfg.sink_method != "stock_difference") {
+                    const std::string hint =
+                        closest_match(m_cfg.sink_method, {"stock_difference"});
+                    m_p.error("invalid config value models.sink.method: " +
+                              m_cfg.at(line_of(s["method"])) + ": unknown method \"" +
+                              m_cfg.sink_method + "\"; available: stock_difference" +
+                              (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+                }
+            } else {
+                missing("models.sink.method", k["sink"]);
+            }
+        }
+    }
+
+    void processing(const YAML::Node& n) {
+        if (!require_map(n, "processing")) {
+            return;
+        }
+        auto k = keys(n, "processing", {"block_cells", "tile_size"});
+        if (k.count("block_cells")) {
+            int64_t v = 0;
+            if (integer(k["block_cells"], "processing.block_cells", 256,
+                        int64_t{1} << 28, v)) {
+                m_cfg.block_cells = v;
+            }
+        }
+        if (k.count("tile_size")) {
+            int64_t v = 0;
+            if (integer(k["tile_size"], "processing.tile_size", 16, 4096, v)) {
+                if (v % 16 != 0) {
+                    m_p.error("invalid config value processing.tile_size: " +
+                              m_cfg.at(line_of(k["tile_size"])) + ": " + std::to_string(v) +
+                              " is not a multiple of 16 (GeoTIFF tiles must be)");
+                } else {
+                    m_cfg.tile_size = static_cast<int>(v);
+                }
+            }
+        }
+    }
+
+    void outputs(const YAML::Node& n) {
+        if (!require_map(n, "outputs")) {
+            return;
+        }
+        auto k = keys(n, "outputs", {"rasters", "compression"});
+        if (k.count("rasters")) {
+            boolean(k["rasters"], "outputs.rasters", m_cfg.write_rasters);
+        }
+        if (k.count("compression")) {
+            std::string c;
+            if (scalar(k["compression"], "outputs.compression", c)) {
+                std::string up = c;
+                std::transform(up.begin(), up.end(), up.begin(),
+                               [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+                const std::vector<std::string> allowed = {"DEFLATE", "LZW", "ZSTD", "NONE"};
+                if (std::find(allowed.begin(), allowed.end(), up) == allowed.end()) {
+                    const std::string hint = closest_match(up, allowed);
+                    m_p.error("invalid config value outputs.compression: " +
+                              m_cfg.at(line_of(k["compression"])) + ": \"" + c +
+                              "\" is not one of DEFLATE, LZW, ZSTD, NONE" +
+                              (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+                } else {
+                    m_cfg.compression = up;
+                }
+            }
+        }
+    }
+
+private:
+    Config& m_cfg;
+    Problems& m_p;
+};
+
+} // namespace
+
+Config parse_config(const std::string& text, const std::string& path, Problems& problems) {
+    Config cfg;
+    cfg.config_path = path;
+    cfg.config_text = text;
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        problems.error("cannot parse config: " + cfg.at(e.mark.line + 1) + ", column " +
+                       std::to_string(e.mark.column + 1) + ": " + e.msg);
+        return cfg;
+    }
+    Parser(cfg, problems).parse(root);
+    return cfg;
+}
+
+Config load_config(const std::string& path, Problems& problems) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        Config cfg;
+        cfg.config_path = path;
+        problems.error("cannot read config: " + path + ": " +
+                       (fs::exists(path) ? "permission denied or not a file" : "file not found"));
+        return cfg;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return parse_config(ss.str(), path, problems);
+}
+
+} // namespace cs::pipeline

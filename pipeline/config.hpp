@@ -1,0 +1,66 @@
+// The run configuration (YAML): schema, parsing and checks that need no input file.
+#pragma once
+#include "pipeline/problems.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cs::pipeline {
+
+struct EpochSpec {
+    int year = 0;
+    std::string path; ///< resolved against the config directory
+    std::string path_as_written;
+    int line = 0;
+};
+
+struct DistrictSpec {
+    bool present = false;
+    std::string path;
+    std::string path_as_written;
+    std::string layer;
+    std::string id_field;
+    std::string name_field;
+    int band = 1;
+    int line = 0;
+};
+
+/// A checked configuration. Paths are absolute or relative to the working directory.
+struct Config {
+    std::string config_path;
+    std::string config_text;
+    std::string name;
+    std::string output_dir;
+    int output_dir_line = 0;
+
+    std::vector<EpochSpec> epochs; ///< ascending years
+    int land_cover_band = 1;
+
+    DistrictSpec districts;
+
+    std::string stocks_method = "lookup";
+    std::string pools_table;
+    std::string pools_table_as_written;
+    int pools_table_line = 0;
+    std::string sink_method = "stock_difference";
+
+    int64_t block_cells = int64_t{1} << 20;
+    int tile_size = 256;
+
+    bool write_rasters = true;
+    std::string compression = "DEFLATE";
+
+    /// "demo.yaml, line 7" for messages.
+    std::string at(int line) const;
+};
+
+/// Read and check `path`. Every problem (YAML syntax, unknown keys with a suggestion, wrong
+/// types, missing required keys, epochs out of order) is added to `problems`, each with its
+/// line number. The returned Config is meaningful only when problems.ok().
+Config load_config(const std::string& path, Problems& problems);
+
+/// Same as load_config, from text; `path` names the file and anchors relative paths.
+Config parse_config(const std::string& text, const std::string& path, Problems& problems);
+
+} // namespace cs::pipeline

@@ -1,0 +1,78 @@
+// Prepare: open and check every input once, before any pixel is computed.
+#pragma once
+#include "models/lookup_stock.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/problems.hpp"
+#include "raster/block_plan.hpp"
+#include "raster/pixel_area.hpp"
+#include "raster/raster_io.hpp"
+#include "raster/vector_districts.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cs::pipeline {
+
+/// Maps district raster values to dense district indices; -1 when not a district.
+class DistrictIdIndex {
+public:
+    DistrictIdIndex() = default;
+    explicit DistrictIdIndex(const std::vector<int64_t>& sorted_ids);
+    int32_t index_of(int32_t id) const {
+        if (m_dense) {
+            const int64_t k = static_cast<int64_t>(id) - m_min;
+            return (k >= 0 && k < static_cast<int64_t>(m_table.size()))
+                       ? m_table[static_cast<std::size_t>(k)]
+                       : -1;
+        }
+        auto it = m_map.find(id);
+        return it == m_map.end() ? -1 : it->second;
+    }
+
+private:
+    bool m_dense = true;
+    int64_t m_min = 0;
+    std::vector<int32_t> m_table;
+    std::unordered_map<int32_t, int32_t> m_map;
+};
+
+/// One input file recorded in the provenance.
+struct InputFile {
+    std::string role;  ///< e.g. "land_cover/2015"
+    std::string path;
+};
+
+/// Everything a run needs, checked. Immutable during the compute phase (shared by threads).
+struct PreparedRun {
+    Config config;
+    raster::GridSpec grid;
+    std::vector<raster::RasterInfo> land_cover; ///< one per epoch, ascending years
+
+    enum class DistrictSource { whole_grid, raster, vector } district_source =
+        DistrictSource::whole_grid;
+    std::optional<raster::RasterInfo> district_raster;
+    std::unique_ptr<raster::VectorDistricts> district_vectors;
+    DistrictIdIndex district_index; ///< raster districts only
+    std::vector<int64_t> district_ids;       ///< ascending
+    std::vector<std::string> district_names; ///< parallel to ids
+
+    std::unique_ptr<models::LookupStockModel> stock_model;
+    std::unique_ptr<raster::PixelArea> pixel_area;
+    std::unique_ptr<raster::BlockPlan> block_plan;
+    std::vector<InputFile> inputs;
+    std::vector<std::string> warnings;
+    int threads = 1;
+};
+
+/// Build a PreparedRun from a checked config: open every raster, compare grids, read tables and
+/// districts, check the output directory. Every problem is added to `problems`; returns null
+/// when there is any error. `threads` (>= 1) is used for the district-raster id scan.
+std::unique_ptr<PreparedRun> prepare_run(const Config& config, int threads, Problems& problems);
+
+/// Output file names a run writes into output_dir (for overwrite checks and cleanup).
+std::vector<std::string> output_file_names(const Config& config);
+
+} // namespace cs::pipeline

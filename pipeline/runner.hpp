@@ -1,0 +1,41 @@
+// The parallel runner: blocks computed by OpenMP threads, reduced and written in block order.
+#pragma once
+#include "pipeline/accumulator.hpp"
+#include "pipeline/prepare.hpp"
+#include "pipeline/progress.hpp"
+#include "raster/raster_io.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cs::pipeline {
+
+/// Totals and (uncommitted) raster outputs of a finished compute phase.
+struct RunResult {
+    AccumDims dims;
+    std::unique_ptr<DistrictTotals> totals;
+    std::vector<std::string> pool_names;
+    std::vector<std::unique_ptr<raster::GeoTiffWriter>> rasters; ///< commit after success
+    double compute_seconds = 0.0;
+};
+
+/// Compute every block with `run.threads` OpenMP threads. Rasters are written under temporary
+/// names in `output_dir` (created if missing) and left uncommitted. Throws InputError (exit 2)
+/// when land-cover codes are missing from the table, listing all of them; RasterError or
+/// OutputError (exit 1) on I/O failure.
+RunResult run_blocks(const PreparedRun& run, const std::string& output_dir, Progress& progress);
+
+/// Distinct valid values of an integer raster, ascending, read with `threads` threads.
+std::vector<int32_t> scan_distinct_values(const raster::RasterInfo& info,
+                                          const raster::BlockPlan& plan, int threads);
+
+/// One message per epoch whose raster holds codes missing from the stock model's table, in the
+/// contract form "<label> (<path>, band N): K class codes are not in the pools table (...):
+/// a, b, c". Empty when every code is covered. Reads every land-cover raster once.
+std::vector<std::string> find_unknown_classes(const PreparedRun& run);
+
+/// Number of threads for `requested` (0 = all cores).
+int resolve_threads(int requested);
+
+} // namespace cs::pipeline

@@ -1,0 +1,280 @@
+// GDAL-backed raster inspection, per-thread readers and tile-ordered GeoTIFF writers.
+#include "raster/raster_io.hpp"
+
+#include "raster/raster_error.hpp"
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <ogr_srs_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+
+namespace cs::raster {
+
+namespace {
+std::string window_text(const Window& w) {
+    return "window x " + std::to_string(w.x_off) + ", y " + std::to_string(w.y_off) + ", " +
+           std::to_string(w.x_size) + " x " + std::to_string(w.y_size) + " px";
+}
+
+GridSpec grid_of(GDALDatasetH ds) {
+    GridSpec g;
+    if (GDALGetGeoTransform(ds, g.geotransform.data()) != CE_None) {
+        g.geotransform = {0, 1, 0, 0, 0, 1};
+    }
+    g.width = GDALGetRasterXSize(ds);
+    g.height = GDALGetRasterYSize(ds);
+    OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
+    if (srs != nullptr) {
+        char* wkt = nullptr;
+        const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
+        if (OSRExportToWktEx(srs, &wkt, opts) == OGRERR_NONE && wkt != nullptr) {
+            g.crs_wkt = wkt;
+        }
+        CPLFree(wkt);
+    }
+    return g;
+}
+} // namespace
+
+std::string RasterInfo::where() const {
+    return label + " (" + path + ", band " + std::to_string(band) + ")";
+}
+
+RasterInfo inspect_raster(const std::string& label, const std::string& path, int band) {
+    init_gdal();
+    RasterInfo info;
+    info.label = label;
+    info.path = path;
+    info.band = band;
+    VSIStatBufL st;
+    if (VSIStatL(path.c_str(), &st) != 0) {
+        throw RasterError("cannot open raster: " + info.where() + ": file not found");
+    }
+    CPLErrorReset();
+    GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr,
+                                 nullptr, nullptr);
+    if (ds == nullptr) {
+        const std::string why = CPLGetLastErrorNo() != 0 ? last_gdal_error()
+                                                          : "not a raster format GDAL can read";
+        throw RasterError("cannot open raster: " + info.where() + ": " + why);
+    }
+    const int bands = GDALGetRasterCount(ds);
+    if (band < 1 || band > bands) {
+        GDALClose(ds);
+        throw RasterError("cannot open raster: " + info.where() + ": band " +
+                          std::to_string(band) + " does not exist (the file has " +
+                          std::to_string(bands) + " band" + (bands == 1 ? "" : "s") + ")");
+    }
+    info.grid = grid_of(ds);
+    GDALRasterBandH b = GDALGetRasterBand(ds, band);
+    const GDALDataType t = GDALGetRasterDataType(b);
+    info.data_type = GDALGetDataTypeName(t);
+    info.is_integer = GDALDataTypeIsInteger(t) != 0 && GDALDataTypeIsComplex(t) == 0;
+    int has = 0;
+    const double nd = GDALGetRasterNoDataValue(b, &has);
+    info.has_nodata = has != 0;
+    info.nodata = nd;
+    const int flags = GDALGetMaskFlags(b);
+    info.has_mask_band = (flags & GMF_ALL_VALID) == 0 && (flags & GMF_NODATA) == 0;
+    GDALClose(ds);
+    return info;
+}
+
+RasterReader::RasterReader(const RasterInfo& info) : m_info(info) {
+    init_gdal();
+    m_ds = GDALOpenEx(info.path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr,
+                      nullptr);
+    if (m_ds == nullptr) {
+        throw RasterError("cannot open raster: " + info.where() + ": " + last_gdal_error());
+    }
+    m_band = GDALGetRasterBand(m_ds, info.band);
+}
+
+RasterReader::~RasterReader() {
+    if (m_ds != nullptr) {
+        GDALClose(m_ds);
+    }
+}
+
+void RasterReader::fail(const Window& w) const {
+    throw RasterError("cannot read raster: " + m_info.where() + ", " + window_text(w) + ": " +
+                      last_gdal_error());
+}
+
+void RasterReader::read_mask(const Window& w, uint8_t* valid) {
+    const auto n = static_cast<std::size_t>(w.cells());
+    m_mask_scratch.resize(n);
+    GDALRasterBandH mask = GDALGetMaskBand(m_band);
+    if (GDALRasterIO(mask, GF_Read, static_cast<int>(w.x_off), static_cast<int>(w.y_off),
+                     static_cast<int>(w.x_size), static_cast<int>(w.y_size), m_mask_scratch.data(),
+                     static_cast<int>(w.x_size), static_cast<int>(w.y_size), GDT_Byte, 0,
+                     0) != CE_None) {
+        fail(w);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        valid[i] = static_cast<uint8_t>(valid[i] & (m_mask_scratch[i] != 0 ? 1 : 0));
+    }
+}
+
+void RasterReader::read_int32(const Window& w, int32_t* values, uint8_t* valid) {
+    const auto n = static_cast<std::size_t>(w.cells());
+    const int xs = static_cast<int>(w.x_size);
+    const int ys = static_cast<int>(w.y_size);
+    CPLErrorReset();
+    if (m_info.is_integer) {
+        if (GDALRasterIO(m_band, GF_Read, static_cast<int>(w.x_off), static_cast<int>(w.y_off),
+                         xs, ys, values, xs, ys, GDT_Int32, 0, 0) != CE_None) {
+            fail(w);
+        }
+        const double nd = m_info.nodata;
+        const bool nd_usable = m_info.has_nodata && std::isfinite(nd) && nd == std::floor(nd) &&
+                               nd >= std::numeric_limits<int32_t>::min() &&
+                               nd <= std::numeric_limits<int32_t>::max();
+        if (nd_usable) {
+            const auto ndi = static_cast<int32_t>(nd);
+            for (std::size_t i = 0; i < n; ++i) {
+                const bool ok = values[i] != ndi;
+                valid[i] = ok ? 1 : 0;
+                values[i] = ok ? values[i] : 0;
+            }
+        } else {
+            std::fill(valid, valid + n, uint8_t{1});
+        }
+    } else {
+        m_scratch.resize(n);
+        if (GDALRasterIO(m_band, GF_Read, static_cast<int>(w.x_off), static_cast<int>(w.y_off),
+                         xs, ys, m_scratch.data(), xs, ys, GDT_Float64, 0, 0) != CE_None) {
+            fail(w);
+        }
+        const double nd = m_info.nodata;
+        const bool use_nd = m_info.has_nodata && !std::isnan(nd);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double v = m_scratch[i];
+            const bool ok = !std::isnan(v) && !(use_nd && v == nd) && v == std::floor(v) &&
+                            v >= std::numeric_limits<int32_t>::min() &&
+                            v <= std::numeric_limits<int32_t>::max();
+            valid[i] = ok ? 1 : 0;
+            values[i] = ok ? static_cast<int32_t>(v) : 0;
+        }
+    }
+    if (m_info.has_mask_band) {
+        read_mask(w, valid);
+        for (std::size_t i = 0; i < n; ++i) {
+            values[i] = valid[i] ? values[i] : 0;
+        }
+    }
+}
+
+std::string partial_path(const std::string& final_path) {
+    const std::filesystem::path p(final_path);
+    return (p.parent_path() / ("." + p.filename().string() + ".partial")).string();
+}
+
+GeoTiffWriter::GeoTiffWriter(const std::string& final_path, const GridSpec& grid,
+                             const std::string& description, const std::string& units,
+                             const std::map<std::string, std::string>& metadata,
+                             const GeoTiffOptions& options)
+    : m_final(final_path), m_temp(partial_path(final_path)), m_grid(grid), m_tile(options.tile) {
+    init_gdal();
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    const std::string tile = std::to_string(options.tile);
+    const std::string zlevel = std::to_string(options.zlevel);
+    CPLStringList opts;
+    opts.SetNameValue("TILED", "YES");
+    opts.SetNameValue("BLOCKXSIZE", tile.c_str());
+    opts.SetNameValue("BLOCKYSIZE", tile.c_str());
+    opts.SetNameValue("COMPRESS", options.compress.c_str());
+    if (options.compress == "DEFLATE" || options.compress == "ZSTD" || options.compress == "LZW") {
+        opts.SetNameValue("PREDICTOR", "3");
+    }
+    if (options.compress == "DEFLATE") {
+        opts.SetNameValue("ZLEVEL", zlevel.c_str());
+    }
+    opts.SetNameValue("BIGTIFF", "IF_SAFER");
+    opts.SetNameValue("SPARSE_OK", "FALSE");
+    CPLErrorReset();
+    m_ds = GDALCreate(drv, m_temp.c_str(), static_cast<int>(grid.width),
+                      static_cast<int>(grid.height), 1, GDT_Float32, opts.List());
+    if (m_ds == nullptr) {
+        throw RasterError("cannot create output: " + m_final + ": " + last_gdal_error());
+    }
+    GDALSetGeoTransform(m_ds, const_cast<double*>(grid.geotransform.data()));
+    if (!grid.crs_wkt.empty()) {
+        GDALSetProjection(m_ds, grid.crs_wkt.c_str());
+    }
+    m_band = GDALGetRasterBand(m_ds, 1);
+    GDALSetRasterNoDataValue(m_band, std::numeric_limits<double>::quiet_NaN());
+    GDALSetDescription(m_band, description.c_str());
+    GDALSetRasterUnitType(m_band, units.c_str());
+    GDALSetMetadataItem(m_band, "units", units.c_str(), nullptr);
+    for (const auto& [k, v] : metadata) {
+        GDALSetMetadataItem(m_ds, k.c_str(), v.c_str(), nullptr);
+    }
+    m_tile_buf.resize(static_cast<std::size_t>(m_tile) * static_cast<std::size_t>(m_tile));
+}
+
+GeoTiffWriter::~GeoTiffWriter() { discard(); }
+
+void GeoTiffWriter::write_window(const Window& w, const float* values) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const int64_t t = m_tile;
+    CPLErrorReset();
+    for (int64_t ty = w.y_off; ty < w.y_off + w.y_size; ty += t) {
+        for (int64_t tx = w.x_off; tx < w.x_off + w.x_size; tx += t) {
+            const int64_t rows = std::min(t, w.y_off + w.y_size - ty);
+            const int64_t cols = std::min(t, w.x_off + w.x_size - tx);
+            if (rows < t || cols < t) {
+                std::fill(m_tile_buf.begin(), m_tile_buf.end(), nan);
+            }
+            for (int64_t r = 0; r < rows; ++r) {
+                const float* src = values + (ty - w.y_off + r) * w.x_size + (tx - w.x_off);
+                std::copy(src, src + cols, m_tile_buf.data() + r * t);
+            }
+            if (GDALWriteBlock(m_band, static_cast<int>(tx / t), static_cast<int>(ty / t),
+                               m_tile_buf.data()) != CE_None) {
+                throw RasterError("cannot write output: " + m_final + ", tile x " +
+                                  std::to_string(tx / t) + ", y " + std::to_string(ty / t) + ": " +
+                                  last_gdal_error());
+            }
+        }
+    }
+}
+
+void GeoTiffWriter::commit() {
+    if (m_ds == nullptr) {
+        throw RasterError("cannot finish output: " + m_final + ": already closed");
+    }
+    CPLErrorReset();
+    GDALFlushCache(m_ds);
+    const bool flush_failed = CPLGetLastErrorType() == CE_Failure;
+    GDALClose(m_ds);
+    m_ds = nullptr;
+    if (flush_failed || CPLGetLastErrorType() == CE_Failure) {
+        const std::string why = last_gdal_error();
+        std::remove(m_temp.c_str());
+        throw RasterError("cannot finish output: " + m_final + ": " + why);
+    }
+    std::error_code ec;
+    std::filesystem::rename(m_temp, m_final, ec);
+    if (ec) {
+        std::remove(m_temp.c_str());
+        throw RasterError("cannot finish output: " + m_final + ": rename failed: " + ec.message());
+    }
+}
+
+void GeoTiffWriter::discard() noexcept {
+    if (m_ds != nullptr) {
+        GDALClose(m_ds);
+        m_ds = nullptr;
+        std::remove(m_temp.c_str());
+    }
+}
+
+} // namespace cs::raster
