@@ -1,0 +1,546 @@
+// Integration tests: the carbonsink executable on synthetic inputs whose totals are worked out
+// by hand, determinism across thread counts and block sizes, and error messages.
+#include "h5_read.hpp"
+#include "test_support.hpp"
+
+#include <gdal.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <numbers>
+
+using namespace cs::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double PX_HA = 0.09; // 30 m x 30 m
+
+// Scenario (40 x 30 px, 30 m, EPSG:32651), worked by hand in the comments of the tests.
+// 2010: columns 0-19 class 1 (cropland), columns 20-39 class 2 (forest).
+// 2020: as 2010, but rows 0-9 of columns 0-19 become forest (afforestation), the 10 x 10 block
+//       columns 30-39, rows 20-29 becomes class 3 (settlement), and pixel (col 5, row 25) is
+//       nodata.
+// Pools (Mg C/ha): 1 = 10 + 2 + 50 + 1 = 63; 2 = 100 + 20 + 80 + 5 = 205; 3 = 0 + 0 + 30 + 0.
+// Districts, on pixel edges: A id 11 = columns 0-19; B id 22 = columns 20-39 rows 0-14;
+// C id 33 = columns 20-39 rows 15-29.
+const char* POOLS = "lucode,LULC_Name,C_above,c_below,c_soil,c_dead\n"
+                    "1,cropland,10,2,50,1\n"
+                    "2,forest,100,20,80,5\n"
+                    "3,settlement,0,0,30,0\n";
+
+struct Scenario {
+    TempDir dir;
+    RasterSpec spec;
+    Scenario() {
+        spec.width = 40;
+        spec.height = 30;
+        std::vector<double> lc2010(40 * 30), lc2020(40 * 30);
+        for (int r = 0; r < 30; ++r) {
+            for (int c = 0; c < 40; ++c) {
+                const int i = r * 40 + c;
+                lc2010[i] = c < 20 ? 1 : 2;
+                lc2020[i] = lc2010[i];
+                if (c < 20 && r < 10) {
+                    lc2020[i] = 2;
+                }
+                if (c >= 30 && r >= 20) {
+                    lc2020[i] = 3;
+                }
+            }
+        }
+        lc2020[25 * 40 + 5] = 255;
+        write_raster(dir.file("lc2010.tif"), spec, lc2010);
+        write_raster(dir.file("lc2020.tif"), spec, lc2020);
+        write_text(dir.file("pools.csv"), POOLS);
+        write_polygons(dir.file("districts.gpkg"), 32651,
+                       {rect(33, "C", 20, 15, 40, 30), rect(11, "A", 0, 0, 20, 30),
+                        rect(22, "B, north", 20, 0, 40, 15)});
+    }
+    // Rectangle covering pixel columns [c0, c1) and rows [r0, r1).
+    PolygonFeature rect(int64_t id, const std::string& name, int c0, int r0, int c1, int r1) const {
+        const double x0 = spec.origin_x + c0 * 30.0;
+        const double x1 = spec.origin_x + c1 * 30.0;
+        const double y0 = spec.origin_y - r0 * 30.0;
+        const double y1 = spec.origin_y - r1 * 30.0;
+        return {id, name, {{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}}};
+    }
+    std::string config(const std::string& districts_block, const std::string& extra = "") const {
+        const std::string text = "name: scenario\n"
+                                 "output_dir: out\n"
+                                 "land_cover:\n"
+                                 "  epochs:\n"
+                                 "    2010: lc2010.tif\n"
+                                 "    2020: lc2020.tif\n" +
+                                 districts_block +
+                                 "models:\n"
+                                 "  stocks:\n"
+                                 "    method: lookup\n"
+                                 "    table: pools.csv\n"
+                                 "  sink:\n"
+                                 "    method: stock_difference\n" +
+                                 extra;
+        const std::string path = dir.file("run.yaml");
+        write_text(path, text);
+        return path;
+    }
+};
+
+const char* VECTOR_DISTRICTS = "districts:\n  path: districts.gpkg\n  id_field: code\n"
+                               "  name_field: name\n";
+
+double cell(const std::vector<std::vector<std::string>>& rows, std::size_t row,
+            const std::string& column) {
+    const auto& header = rows.at(0);
+    for (std::size_t i = 0; i < header.size(); ++i) {
+        if (header[i] == column) {
+            return std::stod(rows.at(row).at(i));
+        }
+    }
+    ADD_FAILURE() << "no column " << column;
+    return NAN;
+}
+
+std::vector<float> read_tif(const std::string& path, int& w, int& h) {
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+    if (ds == nullptr) {
+        return {};
+    }
+    w = GDALGetRasterXSize(ds);
+    h = GDALGetRasterYSize(ds);
+    std::vector<float> v(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+    GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Float32, 0, 0);
+    GDALClose(ds);
+    return v;
+}
+
+bool files_identical(const std::string& a, const std::string& b) {
+    return read_text(a) == read_text(b) && !read_text(a).empty();
+}
+
+} // namespace
+
+TEST(Integration, HandWorkedDistrictTotals) {
+    Scenario s;
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[0][0], "district_id");
+    // Rows in ascending id order whatever the order in the file.
+    EXPECT_EQ(rows[1][0], "11");
+    EXPECT_EQ(rows[2][0], "22");
+    EXPECT_EQ(rows[2][1], "B, north"); // quoted in the CSV
+    EXPECT_EQ(rows[3][0], "33");
+    // A: 20 x 30 px = 54 ha. 2010: 600 px x 0.09 x 63 = 3402.
+    // 2020: 200 px forest (18 ha x 205 = 3690) + 399 valid cropland px (35.91 ha x 63 = 2262.33)
+    // = 5952.33; the nodata pixel adds nothing and 0.09 ha of invalid area.
+    // Change: only pixels valid in both epochs: 200 px x 0.09 x (205 - 63) / 10 = 255.6 Mg C/yr;
+    // net emissions = -44/12 x 255.6 = -937.2 Mg CO2/yr.
+    EXPECT_NEAR(cell(rows, 1, "area_ha"), 54.0, 1e-9);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), 3402.0, 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020"), 5952.33, 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2010_2020"), 255.6, 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "net_emissions_mg_co2_per_yr_2010_2020"), -937.2, 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "invalid_area_ha_2020"), 0.09, 1e-9);
+    EXPECT_NEAR(cell(rows, 1, "invalid_area_ha_2010"), 0.0, 1e-12);
+    // B: 20 x 15 px = 27 ha of forest in both epochs: 27 x 205 = 5535; no change.
+    EXPECT_NEAR(cell(rows, 2, "area_ha"), 27.0, 1e-9);
+    EXPECT_NEAR(cell(rows, 2, "stock_mg_c_2010"), 5535.0, 1e-6);
+    EXPECT_NEAR(cell(rows, 2, "stock_mg_c_2020"), 5535.0, 1e-6);
+    EXPECT_NEAR(cell(rows, 2, "stock_change_mg_c_per_yr_2010_2020"), 0.0, 1e-9);
+    // C: 27 ha; 2020: 100 px settlement (9 ha x 30 = 270) + 200 px forest (18 x 205 = 3690)
+    // = 3960; change (3960 - 5535) / 10 = -157.5; net emissions +577.5.
+    EXPECT_NEAR(cell(rows, 3, "stock_mg_c_2020"), 3960.0, 1e-6);
+    EXPECT_NEAR(cell(rows, 3, "stock_change_mg_c_per_yr_2010_2020"), -157.5, 1e-6);
+    EXPECT_NEAR(cell(rows, 3, "net_emissions_mg_co2_per_yr_2010_2020"), 577.5, 1e-6);
+
+    // The same figures in results.h5, with pools: A 2020 above-ground = 18 x 100 + 35.91 x 10.
+    const std::string h5 = s.dir.file("out/results.h5");
+    const auto ids = h5_read(h5, "/districts/id");
+    ASSERT_EQ(ids.values, (std::vector<double>{11, 22, 33}));
+    EXPECT_EQ(h5_strings(h5, "/districts/name"),
+              (std::vector<std::string>{"A", "B, north", "C"}));
+    EXPECT_EQ(h5_strings(h5, "/pools/name"),
+              (std::vector<std::string>{"above_ground", "below_ground", "soil",
+                                        "dead_organic_matter"}));
+    const auto stocks = h5_read(h5, "/stocks/mg_c");
+    ASSERT_EQ(stocks.shape, (std::vector<uint64_t>{3, 2, 4}));
+    EXPECT_NEAR(stocks.values[0 * 8 + 1 * 4 + 0], 18 * 100 + 35.91 * 10, 1e-6);
+    EXPECT_NEAR(stocks.values[0 * 8 + 1 * 4 + 2], 18 * 80 + 35.91 * 50, 1e-6);
+    const auto total = h5_read(h5, "/stocks/total_mg_c");
+    ASSERT_EQ(total.shape, (std::vector<uint64_t>{3, 2}));
+    // Mass balance: pools add up to the total for every district and epoch.
+    for (std::size_t d = 0; d < 3; ++d) {
+        for (std::size_t e = 0; e < 2; ++e) {
+            double sum = 0;
+            for (std::size_t p = 0; p < 4; ++p) {
+                sum += stocks.values[d * 8 + e * 4 + p];
+            }
+            EXPECT_NEAR(sum, total.values[d * 2 + e], 1e-9);
+        }
+    }
+    const auto change = h5_read(h5, "/flux/stock_change_mg_c_per_yr");
+    ASSERT_EQ(change.shape, (std::vector<uint64_t>{3, 1}));
+    EXPECT_NEAR(change.values[2], -157.5, 1e-6);
+    EXPECT_NEAR(h5_read(h5, "/flux/net_emissions_mg_co2_per_yr").values[0], -937.2, 1e-6);
+    EXPECT_EQ(h5_read(h5, "/epochs/year").values, (std::vector<double>{2010, 2020}));
+    EXPECT_EQ(h5_read(h5, "/periods/start_year").values, (std::vector<double>{2010}));
+    EXPECT_EQ(h5_read(h5, "/periods/end_year").values, (std::vector<double>{2020}));
+    EXPECT_EQ(h5_attr(h5, "/stocks/mg_c", "units"), "Mg C");
+    EXPECT_EQ(h5_attr(h5, "/districts/area_ha", "units"), "ha");
+    EXPECT_EQ(h5_attr(h5, "/flux/stock_change_mg_c_per_yr", "units"), "Mg C/yr");
+    EXPECT_EQ(h5_attr(h5, "/flux/net_emissions_mg_co2_per_yr", "units"), "Mg CO2/yr");
+    EXPECT_NE(h5_attr(h5, "/", "config").find("name: scenario"), std::string::npos);
+    EXPECT_FALSE(h5_attr(h5, "/", "software_version").empty());
+    EXPECT_EQ(h5_attr(h5, "/", "created_utc").size(), 20u);
+    EXPECT_EQ(h5_attr(h5, "/", "input_roles"), "land_cover/2010");
+    EXPECT_EQ(h5_attr(h5, "/", "input_sha256").size(), 64u);
+    // The district table is printed.
+    EXPECT_NE(r.out.find("B, north"), std::string::npos);
+    EXPECT_NE(r.out.find("outputs: "), std::string::npos);
+}
+
+TEST(Integration, RastersHaveValuesUnitsNodataAndTiling) {
+    Scenario s;
+    ASSERT_EQ(run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet").exit_code, 0);
+    int w = 0, h = 0;
+    const auto stock = read_tif(s.dir.file("out/stock_2020.tif"), w, h);
+    ASSERT_EQ(w, 40);
+    ASSERT_EQ(h, 30);
+    EXPECT_FLOAT_EQ(stock[0], 205.0f);           // afforested
+    EXPECT_FLOAT_EQ(stock[29 * 40 + 0], 63.0f);  // cropland
+    EXPECT_FLOAT_EQ(stock[29 * 40 + 39], 30.0f); // settlement
+    EXPECT_TRUE(std::isnan(stock[25 * 40 + 5])); // nodata
+    const auto change = read_tif(s.dir.file("out/stock_change_2010_2020.tif"), w, h);
+    EXPECT_FLOAT_EQ(change[0], 14.2f);            // (205 - 63) / 10
+    EXPECT_FLOAT_EQ(change[29 * 40 + 39], -17.5f); // (30 - 205) / 10
+    EXPECT_FLOAT_EQ(change[29 * 40 + 0], 0.0f);   // unchanged: 0, not nodata
+    EXPECT_TRUE(std::isnan(change[25 * 40 + 5]));
+
+    GDALDatasetH ds = GDALOpen(s.dir.file("out/stock_change_2010_2020.tif").c_str(), GA_ReadOnly);
+    ASSERT_NE(ds, nullptr);
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    int bx = 0, by = 0;
+    GDALGetBlockSize(b, &bx, &by);
+    EXPECT_EQ(bx, 256);
+    EXPECT_EQ(by, 256);
+    int has = 0;
+    EXPECT_TRUE(std::isnan(GDALGetRasterNoDataValue(b, &has)));
+    EXPECT_EQ(has, 1);
+    EXPECT_STREQ(GDALGetRasterUnitType(b), "Mg C/ha/yr");
+    EXPECT_STREQ(GDALGetMetadataItem(ds, "COMPRESSION", "IMAGE_STRUCTURE"), "DEFLATE");
+    EXPECT_EQ(GDALGetRasterDataType(b), GDT_Float32);
+    double gt[6];
+    GDALGetGeoTransform(ds, gt);
+    EXPECT_EQ(gt[0], s.spec.origin_x);
+    EXPECT_EQ(gt[1], 30.0);
+    GDALClose(ds);
+    // No temporary files remain.
+    for (const auto& e : fs::directory_iterator(s.dir.file("out"))) {
+        EXPECT_EQ(e.path().filename().string().find(".partial"), std::string::npos) << e.path();
+    }
+}
+
+TEST(Integration, DistrictRasterGivesTheSameTotalsAsPolygons) {
+    Scenario s;
+    std::vector<double> ids(40 * 30);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 0; c < 40; ++c) {
+            ids[r * 40 + c] = c < 20 ? 11 : (r < 15 ? 22 : 33);
+        }
+    }
+    RasterSpec spec = s.spec;
+    spec.type = "Int32";
+    spec.nodata = -1;
+    write_raster(s.dir.file("districts.tif"), spec, ids);
+    const auto r =
+        run_carbonsink("run " + s.config("districts:\n  path: districts.tif\n") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[1][0], "11");
+    EXPECT_EQ(rows[1][1], "");
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020"), 5952.33, 1e-6);
+    EXPECT_NEAR(cell(rows, 3, "stock_change_mg_c_per_yr_2010_2020"), -157.5, 1e-6);
+}
+
+TEST(Integration, WithoutDistrictsTheWholeGridIsDistrictZero) {
+    Scenario s;
+    const auto r = run_carbonsink("run " + s.config("") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[1][0], "0");
+    EXPECT_EQ(rows[1][1], "all");
+    // Sum of the three districts: 108 ha; 2010 = 3402 + 5535 + 5535 = 14472.
+    EXPECT_NEAR(cell(rows, 1, "area_ha"), 108.0, 1e-9);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), 14472.0, 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2010_2020"), 255.6 - 157.5, 1e-6);
+}
+
+TEST(Integration, GeographicGridUsesEllipsoidalRowAreas) {
+    // 0.1 degree pixels, 4 x 3 px, from 50.0 N down to 49.7 N, all forest (205 Mg C/ha).
+    TempDir dir;
+    RasterSpec spec;
+    spec.width = 4;
+    spec.height = 3;
+    spec.origin_x = 120.0;
+    spec.origin_y = 50.0;
+    spec.pixel_size = 0.1;
+    spec.epsg = 4326;
+    write_raster(dir.file("lc.tif"), spec, std::vector<double>(12, 2));
+    write_text(dir.file("pools.csv"), POOLS);
+    write_text(dir.file("run.yaml"), "name: geo\noutput_dir: out\nland_cover:\n  epochs:\n"
+                                     "    2020: lc.tif\nmodels:\n  stocks:\n    method: lookup\n"
+                                     "    table: pools.csv\n");
+    const auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Independent computation: integrate M(phi) N(phi) cos(phi) dphi dlambda on WGS84 with
+    // Simpson's rule (M, N: meridional and prime-vertical radii of curvature).
+    const double a = 6378137.0;
+    const double f = 1.0 / 298.257223563;
+    const double e2 = f * (2 - f);
+    auto integrand = [&](double phi) {
+        const double w = 1 - e2 * std::sin(phi) * std::sin(phi);
+        const double m = a * (1 - e2) / std::pow(w, 1.5);
+        const double n = a / std::sqrt(w);
+        return m * n * std::cos(phi);
+    };
+    const double deg = std::numbers::pi / 180.0;
+    const double lo = 49.7 * deg;
+    const double hi = 50.0 * deg;
+    const int steps = 2000;
+    const double hstep = (hi - lo) / steps;
+    double sum = integrand(lo) + integrand(hi);
+    for (int i = 1; i < steps; ++i) {
+        sum += integrand(lo + i * hstep) * (i % 2 ? 4 : 2);
+    }
+    const double area_m2 = sum * hstep / 3 * (0.4 * deg);
+    const auto rows = read_csv(dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_NEAR(cell(rows, 1, "area_ha") / (area_m2 / 1e4), 1.0, 1e-9);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020") / (area_m2 / 1e4 * 205), 1.0, 1e-9);
+    // One epoch: stocks only, no flux columns.
+    EXPECT_EQ(rows[0].size(), 5u);
+    EXPECT_NE(h5_attr(dir.file("out/results.h5"), "/", "pixel_area_method").find("WGS 84"),
+              std::string::npos);
+}
+
+namespace {
+// A 600 x 500 landscape of pseudo-random patches for determinism tests (no hand totals).
+void write_patchy(const Scenario& s) {
+    RasterSpec spec = s.spec;
+    spec.width = 600;
+    spec.height = 500;
+    std::vector<double> a(600 * 500), b(600 * 500);
+    uint64_t x = 88172645463325252ull;
+    for (int r = 0; r < 500; ++r) {
+        for (int c = 0; c < 600; ++c) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            const int i = r * 600 + c;
+            a[i] = 1 + ((r / 37 + c / 23) % 3);
+            b[i] = (x % 10 == 0) ? 1 + static_cast<double>(x % 3) : a[i];
+            if (x % 997 == 0) {
+                b[i] = 255;
+            }
+        }
+    }
+    write_raster(s.dir.file("lc2010.tif"), spec, a);
+    write_raster(s.dir.file("lc2020.tif"), spec, b);
+    write_polygons(s.dir.file("districts.gpkg"), 32651,
+                   {{1, "west", {{{500000, 4600000}, {509000.5, 4600000}, {505000, 4585000}, {500000, 4585000}}}},
+                    {2, "east", {{{509000.5, 4600000}, {518000, 4600000}, {518000, 4585000}, {505000, 4585000}}}},
+                    {3, "lake", {{{503000, 4596000}, {512000, 4596000}, {512000, 4589000}, {503000, 4589000}}}}});
+}
+} // namespace
+
+TEST(Integration, OutputsAreByteIdenticalForOneAndManyThreads) {
+    Scenario s;
+    write_patchy(s);
+    const std::string cfg = s.config(VECTOR_DISTRICTS, "processing:\n  block_cells: 4096\n"
+                                                       "  tile_size: 32\n");
+    const std::string env = "SOURCE_DATE_EPOCH=1700000000";
+    ASSERT_EQ(run_carbonsink("run " + cfg + " --quiet --threads 1 --output-dir " +
+                                 s.dir.file("t1"), env)
+                  .exit_code,
+              0);
+    for (const char* n : {"2", "3"}) {
+        const std::string out = s.dir.file(std::string("t") + n);
+        const auto r = run_carbonsink("run " + cfg + " --quiet --threads " + n +
+                                          " --output-dir " + out, env);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        for (const char* f : {"results.h5", "districts.csv", "stock_2010.tif", "stock_2020.tif",
+                              "stock_change_2010_2020.tif"}) {
+            EXPECT_TRUE(files_identical(s.dir.file(std::string("t1/") + f),
+                                        out + "/" + f))
+                << f << " differs between 1 and " << n << " threads";
+        }
+    }
+}
+
+TEST(Integration, TotalsDoNotDependOnBlockSize) {
+    Scenario s;
+    write_patchy(s);
+    std::vector<std::vector<std::vector<std::string>>> results;
+    for (const char* cells : {"1024", "16384", "1000000"}) {
+        const std::string cfg = s.config(VECTOR_DISTRICTS, std::string("processing:\n  block_cells: ") +
+                                                               cells + "\n  tile_size: 16\n");
+        const auto r = run_carbonsink("run " + cfg + " --quiet --threads 2");
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        results.push_back(read_csv(s.dir.file("out/districts.csv")));
+    }
+    for (std::size_t k = 1; k < results.size(); ++k) {
+        ASSERT_EQ(results[k].size(), results[0].size());
+        for (std::size_t row = 1; row < results[0].size(); ++row) {
+            for (std::size_t c = 2; c < results[0][row].size(); ++c) {
+                const double a = std::stod(results[0][row][c]);
+                const double b = std::stod(results[k][row][c]);
+                EXPECT_NEAR(a, b, 1e-9 * std::max(1.0, std::fabs(a)) + 2e-6)
+                    << "row " << row << " column " << results[0][0][c];
+            }
+        }
+    }
+}
+
+// ---- Errors: exit code 2 and the message text -------------------------------------------
+
+TEST(Errors, MissingLandCoverFile) {
+    Scenario s;
+    fs::remove(s.dir.file("lc2020.tif"));
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: cannot open raster: land_cover/2020 (" + s.dir.file("lc2020.tif") +
+                         ", band 1): file not found (run.yaml, line 6)\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(s.dir.file("out/results.h5")));
+}
+
+TEST(Errors, EveryMissingFileIsListed) {
+    Scenario s;
+    fs::remove(s.dir.file("lc2010.tif"));
+    fs::remove(s.dir.file("pools.csv"));
+    const auto r = run_carbonsink("validate " + s.config(VECTOR_DISTRICTS));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("land_cover/2010 ("), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("error: cannot read pools table: models.stocks.table (pools.csv), "
+                         "run.yaml, line 14: file not found"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Errors, MisalignedGrid) {
+    Scenario s;
+    RasterSpec shifted = s.spec;
+    shifted.origin_x += 15.0; // half a pixel
+    write_raster(s.dir.file("lc2020.tif"), shifted, std::vector<double>(40 * 30, 1));
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: grids do not match: land_cover/2020 (" + s.dir.file("lc2020.tif") +
+                         ", band 1) vs the reference grid land_cover/2010 (" +
+                         s.dir.file("lc2010.tif") + ", band 1): origin x differs by 0.50 px"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Errors, UnknownClassCodesAreListedAndNothingIsWritten) {
+    Scenario s;
+    std::vector<double> v(40 * 30, 1);
+    v[3] = 7;
+    v[50] = 200;
+    v[51] = 7;
+    write_raster(s.dir.file("lc2020.tif"), s.spec, v);
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: land_cover/2020 (" + s.dir.file("lc2020.tif") +
+                         ", band 1): 2 class codes are not in the pools table (pools.csv): 7, "
+                         "200\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(s.dir.file("out/results.h5")));
+    if (fs::exists(s.dir.file("out"))) {
+        EXPECT_TRUE(fs::is_empty(s.dir.file("out"))) << "partial outputs left behind";
+    }
+    // validate finds the same problem without running the models.
+    const auto v2 = run_carbonsink("validate " + s.dir.file("run.yaml"));
+    EXPECT_EQ(v2.exit_code, 2);
+    EXPECT_NE(v2.err.find("2 class codes are not in the pools table (pools.csv): 7, 200"),
+              std::string::npos);
+}
+
+TEST(Errors, UnknownConfigKeyWithSuggestion) {
+    Scenario s;
+    std::string text = read_text(s.config(VECTOR_DISTRICTS));
+    text.replace(text.find("land_cover:"), 11, "land_cvoer:");
+    write_text(s.dir.file("run.yaml"), text);
+    const auto r = run_carbonsink("run " + s.dir.file("run.yaml"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: unknown config key \"land_cvoer\": run.yaml, line 3: did you "
+                         "mean \"land_cover\"?"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Errors, DistrictProblems) {
+    Scenario s;
+    write_polygons(s.dir.file("districts.gpkg"), 32651,
+                   {s.rect(5, "a", 0, 0, 10, 10), s.rect(5, "b", 10, 0, 20, 10)});
+    auto r = run_carbonsink("validate " + s.config(VECTOR_DISTRICTS));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("duplicate district id 5"), std::string::npos) << r.err;
+    r = run_carbonsink("validate " + s.config("districts:\n  path: districts.gpkg\n  id_field: "
+                                              "kode\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("id_field \"kode\" is not a field; fields are: code, name"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Errors, OutputDirThatIsAFile) {
+    Scenario s;
+    write_text(s.dir.file("out"), "not a directory");
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: cannot use output directory: output_dir (" + s.dir.file("out") +
+                         "), run.yaml, line 2: it exists and is not a directory"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Cli, ValidateModelsVersionAndUsage) {
+    Scenario s;
+    auto r = run_carbonsink("validate " + s.config(VECTOR_DISTRICTS));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("valid: "), std::string::npos);
+    EXPECT_NE(r.out.find("40 x 30 px, 2 epochs, 3 districts"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(s.dir.file("out"))) << "validate must not write outputs";
+    r = run_carbonsink("models");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("stocks.lookup"), std::string::npos);
+    EXPECT_NE(r.out.find("flux.stock_difference"), std::string::npos);
+    EXPECT_NE(r.out.find("Eq. 2.8"), std::string::npos);
+    r = run_carbonsink("--version");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.rfind("carbonsink ", 0), 0u);
+    r = run_carbonsink("");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.rfind("error: bad usage: ", 0), 0u) << r.err;
+    r = run_carbonsink("run " + s.dir.file("run.yaml") + " --threads -3");
+    EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(Cli, PhaseLinesWhenNotATerminal) {
+    Scenario s;
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("prepare: 40 x 30 px"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("compute: done, "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("write: "), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\r'), std::string::npos) << "no progress bar when not a terminal";
+}
