@@ -1,0 +1,214 @@
+// Real-data tests on ../shared/data (skipped when absent): New Guinea land cover 2001/2015 with
+// 22 ecoregions, checked against published reference counts and an independent computation.
+#include "h5_read.hpp"
+#include "test_support.hpp"
+
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <ogr_api.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <map>
+
+using namespace cs::test;
+
+namespace {
+
+// Reference figures from shared/data/motif-newguinea-landcover/SOURCE.md (computed there with
+// numpy and GDAL rasterize, pixel-centre rule): id, valid px 2001, nodata px, forest(2) px
+// 2001, 2015, agriculture(1) px 2001, 2015.
+struct Reference {
+    int id;
+    int64_t valid, nodata, forest01, forest15, agri01, agri15;
+};
+const std::array<Reference, 22> REFERENCE = {{
+    {1, 19192, 2476, 18126, 18248, 363, 363},
+    {2, 52520, 4886, 40202, 40819, 9592, 9056},
+    {3, 29240, 1146, 25377, 24541, 1695, 2549},
+    {4, 4492, 452, 1869, 1785, 124, 134},
+    {5, 1904693, 0, 1733040, 1738402, 157859, 152617},
+    {6, 168115, 0, 149288, 150747, 2986, 2255},
+    {7, 181964, 520, 158042, 161321, 22847, 19576},
+    {8, 451, 35, 402, 402, 0, 0},
+    {9, 206876, 11083, 198730, 198936, 3582, 3561},
+    {10, 33694, 0, 33355, 33409, 339, 285},
+    {11, 248663, 30031, 216941, 217191, 7097, 7013},
+    {12, 1495370, 1794, 1250924, 1258246, 211233, 202634},
+    {13, 256926, 304, 250048, 251712, 5505, 3778},
+    {14, 812, 209, 702, 704, 48, 48},
+    {15, 852555, 4065, 729097, 731952, 90626, 88512},
+    {16, 1096103, 12445, 830181, 845740, 163185, 146597},
+    {17, 1359368, 676, 1259041, 1264649, 87458, 81937},
+    {18, 294300, 1886, 146219, 158387, 112071, 100509},
+    {19, 20142, 864, 17539, 17409, 2306, 2435},
+    {20, 747854, 14847, 702818, 698452, 25205, 29242},
+    {21, 240146, 1736, 233765, 233043, 1897, 2710},
+    {22, 24320, 1163, 23458, 23459, 87, 72},
+}};
+
+std::string config_for(const std::string& dir, const std::string& data) {
+    return "name: new-guinea\n"
+           "output_dir: out\n"
+           "land_cover:\n"
+           "  epochs:\n"
+           "    2001: " + data + "/landcover2001.tif\n"
+           "    2015: " + data + "/landcover2015.tif\n"
+           "districts:\n"
+           "  path: " + data + "/ecoregions.gpkg\n"
+           "  id_field: id\n"
+           "  name_field: ECO_NAME\n"
+           "models:\n"
+           "  stocks:\n"
+           "    method: lookup\n"
+           "    table: " + dir + "/pools.csv\n"
+           "  sink:\n"
+           "    method: stock_difference\n";
+}
+
+constexpr double PX_HA = 9.0; // 300 m x 300 m, equal-area CRS
+
+} // namespace
+
+TEST(RealData, NewGuineaPixelCountsMatchThePublishedReference) {
+    const std::string data = shared_data("motif-newguinea-landcover");
+    if (data.empty()) {
+        GTEST_SKIP() << "../shared/data/motif-newguinea-landcover is absent; real-data test skipped";
+    }
+    TempDir dir;
+    // Indicator table: above = 1 for forest only, below = 1 for agriculture only, soil = 1 for
+    // every class, so stock / 9 ha counts pixels.
+    write_text(dir.file("pools.csv"), "lucode,c_above,c_below,c_soil,c_dead\n"
+                                      "1,0,1,1,0\n2,1,0,1,0\n3,0,0,1,0\n5,0,0,1,0\n"
+                                      "6,0,0,1,0\n7,0,0,1,0\n9,0,0,1,0\n");
+    write_text(dir.file("run.yaml"), config_for(dir.path(), data));
+    const auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string h5 = dir.file("out/results.h5");
+    const auto ids = h5_read(h5, "/districts/id");
+    ASSERT_EQ(ids.values.size(), 22u);
+    const auto stocks = h5_read(h5, "/stocks/mg_c");   // [22, 2, 4]
+    const auto area = h5_read(h5, "/districts/area_ha");
+    const auto invalid = h5_read(h5, "/stocks/invalid_area_ha"); // [22, 2]
+    for (std::size_t d = 0; d < 22; ++d) {
+        const Reference& ref = REFERENCE[d];
+        ASSERT_EQ(ids.values[d], ref.id);
+        auto px = [&](std::size_t e, std::size_t p) { return stocks.values[d * 8 + e * 4 + p] / PX_HA; };
+        EXPECT_NEAR(px(0, 2), ref.valid, 1e-6) << "valid px, ecoregion " << ref.id;
+        EXPECT_NEAR(invalid.values[d * 2] / PX_HA, ref.nodata, 1e-6) << "nodata px " << ref.id;
+        EXPECT_NEAR(area.values[d] / PX_HA, ref.valid + ref.nodata, 1e-6) << ref.id;
+        EXPECT_NEAR(px(0, 0), ref.forest01, 1e-6) << "forest 2001, ecoregion " << ref.id;
+        EXPECT_NEAR(px(1, 0), ref.forest15, 1e-6) << "forest 2015, ecoregion " << ref.id;
+        EXPECT_NEAR(px(0, 1), ref.agri01, 1e-6) << "agriculture 2001, ecoregion " << ref.id;
+        EXPECT_NEAR(px(1, 1), ref.agri15, 1e-6) << "agriculture 2015, ecoregion " << ref.id;
+    }
+}
+
+TEST(RealData, NewGuineaTotalsMatchAnIndependentComputation) {
+    const std::string data = shared_data("motif-newguinea-landcover");
+    if (data.empty()) {
+        GTEST_SKIP() << "../shared/data/motif-newguinea-landcover is absent; real-data test skipped";
+    }
+    TempDir dir;
+    // Test densities (Mg C/ha per pool), not science: distinct per class so errors show.
+    const std::map<int, std::array<double, 4>> dens = {
+        {1, {5.5, 1.25, 60, 0.5}},  {2, {120, 28.5, 90, 7.25}}, {3, {3, 4, 70, 1}},
+        {5, {0.5, 0, 40, 0}},       {6, {20, 9, 65, 2}},        {7, {2, 1, 35, 0.25}},
+        {9, {0, 0, 0, 0}}};
+    std::string table = "lucode,c_above,c_below,c_soil,c_dead\n";
+    for (const auto& [code, d] : dens) {
+        table += std::to_string(code) + "," + std::to_string(d[0]) + "," + std::to_string(d[1]) +
+                 "," + std::to_string(d[2]) + "," + std::to_string(d[3]) + "\n";
+    }
+    write_text(dir.file("pools.csv"), table);
+    write_text(dir.file("run.yaml"), config_for(dir.path(), data));
+    const auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+
+    // Independent computation: whole-grid rasterization of the ecoregions at once, then plain
+    // counts of class pixels per ecoregion, times densities, times 9 ha.
+    GDALAllRegister();
+    GDALDatasetH lc[2] = {GDALOpen((data + "/landcover2001.tif").c_str(), GA_ReadOnly),
+                          GDALOpen((data + "/landcover2015.tif").c_str(), GA_ReadOnly)};
+    ASSERT_NE(lc[0], nullptr);
+    const int w = GDALGetRasterXSize(lc[0]);
+    const int h = GDALGetRasterYSize(lc[0]);
+    std::vector<uint8_t> c01(static_cast<std::size_t>(w) * h), c15(c01.size());
+    GDALRasterIO(GDALGetRasterBand(lc[0], 1), GF_Read, 0, 0, w, h, c01.data(), w, h, GDT_Byte, 0, 0);
+    GDALRasterIO(GDALGetRasterBand(lc[1], 1), GF_Read, 0, 0, w, h, c15.data(), w, h, GDT_Byte, 0, 0);
+    double gt[6];
+    GDALGetGeoTransform(lc[0], gt);
+    GDALDatasetH zones = GDALCreate(GDALGetDriverByName("MEM"), "", w, h, 1, GDT_Int32, nullptr);
+    GDALSetGeoTransform(zones, gt);
+    GDALSetProjection(zones, GDALGetProjectionRef(lc[0]));
+    GDALDatasetH vec = GDALOpenEx((data + "/ecoregions.gpkg").c_str(), GDAL_OF_VECTOR, nullptr,
+                                  nullptr, nullptr);
+    ASSERT_NE(vec, nullptr);
+    OGRLayerH layer = GDALDatasetGetLayer(vec, 0);
+    std::vector<OGRGeometryH> geoms;
+    std::vector<double> burn;
+    OGR_L_ResetReading(layer);
+    while (OGRFeatureH f = OGR_L_GetNextFeature(layer)) {
+        geoms.push_back(OGR_G_Clone(OGR_F_GetGeometryRef(f)));
+        burn.push_back(OGR_F_GetFieldAsInteger(f, OGR_F_GetFieldIndex(f, "id")));
+        OGR_F_Destroy(f);
+    }
+    int band = 1;
+    ASSERT_EQ(GDALRasterizeGeometries(zones, 1, &band, static_cast<int>(geoms.size()),
+                                      geoms.data(), nullptr, nullptr, burn.data(), nullptr,
+                                      nullptr, nullptr),
+              CE_None);
+    std::vector<int32_t> zone(c01.size());
+    GDALRasterIO(GDALGetRasterBand(zones, 1), GF_Read, 0, 0, w, h, zone.data(), w, h, GDT_Int32,
+                 0, 0);
+    // counts[zone][class 2001][class 2015], 256 = nodata index for 255
+    std::map<int, std::map<std::pair<int, int>, int64_t>> counts;
+    for (std::size_t i = 0; i < zone.size(); ++i) {
+        if (zone[i] > 0) {
+            ++counts[zone[i]][{c01[i], c15[i]}];
+        }
+    }
+    for (auto g : geoms) {
+        OGR_G_DestroyGeometry(g);
+    }
+    GDALClose(vec);
+    GDALClose(zones);
+    GDALClose(lc[0]);
+    GDALClose(lc[1]);
+
+    const auto rows = read_csv(dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 23u);
+    double grid_2001 = 0;
+    double sum_rows_2001 = 0;
+    for (std::size_t d = 1; d <= 22; ++d) {
+        const int id = std::stoi(rows[d][0]);
+        double s01 = 0, s15 = 0, change = 0;
+        for (const auto& [pair, n] : counts[id]) {
+            const auto a = dens.find(pair.first);
+            const auto b = dens.find(pair.second);
+            double t01 = 0, t15 = 0;
+            if (a != dens.end()) {
+                t01 = a->second[0] + a->second[1] + a->second[2] + a->second[3];
+                s01 += static_cast<double>(n) * t01 * PX_HA;
+            }
+            if (b != dens.end()) {
+                t15 = b->second[0] + b->second[1] + b->second[2] + b->second[3];
+                s15 += static_cast<double>(n) * t15 * PX_HA;
+            }
+            if (a != dens.end() && b != dens.end()) {
+                change += static_cast<double>(n) * (t15 - t01) / 14.0 * PX_HA;
+            }
+        }
+        EXPECT_NEAR(std::stod(rows[d][3]), s01, 1e-9 * s01 + 1e-6) << "2001, ecoregion " << id;
+        EXPECT_NEAR(std::stod(rows[d][4]), s15, 1e-9 * s15 + 1e-6) << "2015, ecoregion " << id;
+        EXPECT_NEAR(std::stod(rows[d][5]), change, 1e-9 * std::fabs(s01) + 1e-6)
+            << "change, ecoregion " << id;
+        EXPECT_NEAR(std::stod(rows[d][6]), -44.0 / 12.0 * change, 1e-8 * std::fabs(s01) + 1e-5);
+        grid_2001 += s01;
+        sum_rows_2001 += std::stod(rows[d][3]);
+    }
+    // District sums add up to the total over every pixel inside an ecoregion.
+    EXPECT_NEAR(sum_rows_2001, grid_2001, 1e-9 * grid_2001);
+}
