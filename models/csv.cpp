@@ -11,7 +11,7 @@
 namespace cs::models {
 
 namespace {
-std::string trim(const std::string& s) {
+std::string trim(const std::string &s) {
     std::size_t b = 0;
     std::size_t e = s.size();
     while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) {
@@ -24,14 +24,14 @@ std::string trim(const std::string& s) {
 }
 
 std::string lower(std::string s) {
-    for (auto& c : s) {
+    for (auto &c : s) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return s;
 }
 } // namespace
 
-int CsvTable::column(const std::string& name) const {
+int CsvTable::column(const std::string &name) const {
     const std::string want = lower(trim(name));
     for (std::size_t i = 0; i < header.size(); ++i) {
         if (lower(trim(header[i])) == want) {
@@ -41,10 +41,11 @@ int CsvTable::column(const std::string& name) const {
     return -1;
 }
 
-CsvTable parse_csv(const std::string& text_in, const std::string& where) {
+CsvTable parse_csv(const std::string &text_in, const std::string &where) {
     std::string_view text(text_in);
     if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
-        static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF) {
+        static_cast<unsigned char>(text[1]) == 0xBB &&
+        static_cast<unsigned char>(text[2]) == 0xBF) {
         text.remove_prefix(3);
     }
     CsvTable table;
@@ -61,6 +62,7 @@ CsvTable parse_csv(const std::string& text_in, const std::string& where) {
         if (!blank) {
             if (table.header.empty()) {
                 table.header = cells;
+                table.header_line = row_line;
             } else {
                 table.rows.push_back({row_line, cells});
             }
@@ -116,19 +118,19 @@ CsvTable parse_csv(const std::string& text_in, const std::string& where) {
     if (table.header.empty()) {
         throw ModelError(where + ": the file is empty (a header row is required)");
     }
-    for (auto& h : table.header) {
+    for (auto &h : table.header) {
         h = trim(h);
     }
     return table;
 }
 
-bool parse_number(const std::string& cell, double& out) {
+bool parse_number(const std::string &cell, double &out) {
     const std::string t = trim(cell);
     if (t.empty()) {
         return false;
     }
     errno = 0;
-    char* end = nullptr;
+    char *end = nullptr;
     const double v = std::strtod(t.c_str(), &end);
     if (errno == ERANGE || end != t.c_str() + t.size() || !std::isfinite(v)) {
         return false;

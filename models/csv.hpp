@@ -8,6 +8,7 @@ namespace cs::models {
 /// A parsed CSV: a header and data rows, each row remembering its 1-based line number.
 struct CsvTable {
     std::vector<std::string> header;
+    int header_line = 1; ///< 1-based line of the header row
     struct Row {
         int line = 0;
         std::vector<std::string> cells;
@@ -16,14 +17,14 @@ struct CsvTable {
 
     /// Index of the column named `name`, compared case-insensitively and ignoring surrounding
     /// spaces; -1 when absent.
-    int column(const std::string& name) const;
+    int column(const std::string &name) const;
 };
 
 /// Parse CSV text. Blank lines are skipped. Throws ModelError("<where>, line N: <why>") for an
 /// unterminated quote or an empty header.
-CsvTable parse_csv(const std::string& text, const std::string& where);
+CsvTable parse_csv(const std::string &text, const std::string &where);
 
 /// Parse a decimal number (leading/trailing spaces allowed). False when not a finite number.
-bool parse_number(const std::string& cell, double& out);
+bool parse_number(const std::string &cell, double &out);
 
 } // namespace cs::models

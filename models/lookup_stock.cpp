@@ -14,7 +14,7 @@ const std::vector<std::string> POOLS = {"above_ground", "below_ground", "soil",
 constexpr int64_t DENSE_LIMIT = int64_t{1} << 20;
 } // namespace
 
-const char* pixel_status_name(PixelStatus s) {
+const char *pixel_status_name(PixelStatus s) {
     switch (s) {
     case PixelStatus::valid:
         return "valid";
@@ -31,7 +31,7 @@ LookupStockModel::LookupStockModel(PoolsTable table) : m_table(std::move(table))
         throw ModelError("stocks.lookup: the pools table has no rows");
     }
     std::sort(m_table.rows.begin(), m_table.rows.end(),
-              [](const PoolsRow& a, const PoolsRow& b) { return a.lucode < b.lucode; });
+              [](const PoolsRow &a, const PoolsRow &b) { return a.lucode < b.lucode; });
     const int64_t lo = m_table.rows.front().lucode;
     const int64_t hi = m_table.rows.back().lucode;
     m_min_code = lo;
@@ -40,7 +40,7 @@ LookupStockModel::LookupStockModel(PoolsTable table) : m_table(std::move(table))
         m_dense_rows.assign(static_cast<std::size_t>(hi - lo + 1), -1);
     }
     for (std::size_t r = 0; r < m_table.rows.size(); ++r) {
-        const auto& row = m_table.rows[r];
+        const auto &row = m_table.rows[r];
         if (m_dense) {
             m_dense_rows[static_cast<std::size_t>(row.lucode - lo)] = static_cast<int32_t>(r);
         }
@@ -53,29 +53,29 @@ LookupStockModel::LookupStockModel(PoolsTable table) : m_table(std::move(table))
 
 int32_t LookupStockModel::find_row_sparse(int32_t code) const {
     const auto it = std::lower_bound(m_table.rows.begin(), m_table.rows.end(), code,
-                                     [](const PoolsRow& r, int32_t c) { return r.lucode < c; });
+                                     [](const PoolsRow &r, int32_t c) { return r.lucode < c; });
     if (it == m_table.rows.end() || it->lucode != code) {
         return -1;
     }
     return static_cast<int32_t>(it - m_table.rows.begin());
 }
 
-const std::string& LookupStockModel::name() const { return NAME; }
-const std::vector<std::string>& LookupStockModel::pool_names() const { return POOLS; }
+const std::string &LookupStockModel::name() const { return NAME; }
+const std::vector<std::string> &LookupStockModel::pool_names() const { return POOLS; }
 
-void LookupStockModel::compute(const StockInputs& in, StockOutputs& out) const {
-    double* const* d = out.pool_density_mg_c_per_ha;
+void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
+    double *const *d = out.pool_density_mg_c_per_ha;
     for (std::size_t i = 0; i < in.n; ++i) {
         int32_t row = -1;
         uint8_t status = static_cast<uint8_t>(PixelStatus::nodata);
         if (in.valid[i]) {
             row = find_row(in.land_cover[i]);
-            status = static_cast<uint8_t>(row >= 0 ? PixelStatus::valid
-                                                   : PixelStatus::unknown_class);
+            status =
+                static_cast<uint8_t>(row >= 0 ? PixelStatus::valid : PixelStatus::unknown_class);
         }
         out.status[i] = status;
         if (row >= 0) {
-            const double* dens = &m_density[static_cast<std::size_t>(row) * 4];
+            const double *dens = &m_density[static_cast<std::size_t>(row) * 4];
             d[0][i] = dens[0];
             d[1][i] = dens[1];
             d[2][i] = dens[2];

@@ -20,13 +20,13 @@ public:
     /// Throws ModelError when the table is empty.
     explicit LookupStockModel(PoolsTable table);
 
-    const std::string& name() const override;
-    const std::vector<std::string>& pool_names() const override;
-    void compute(const StockInputs& in, StockOutputs& out) const override;
+    const std::string &name() const override;
+    const std::vector<std::string> &pool_names() const override;
+    void compute(const StockInputs &in, StockOutputs &out) const override;
 
     /// True when `code` has a row in the table.
     bool has_code(int32_t code) const { return find_row(code) >= 0; }
-    const PoolsTable& table() const { return m_table; }
+    const PoolsTable &table() const { return m_table; }
 
 private:
     int32_t find_row(int32_t code) const {
@@ -43,8 +43,8 @@ private:
     PoolsTable m_table;
     bool m_dense = true;
     int64_t m_min_code = 0;
-    std::vector<int32_t> m_dense_rows;  ///< code - min -> row, -1 when absent
-    std::vector<double> m_density;      ///< row-major [row][pool]
+    std::vector<int32_t> m_dense_rows; ///< code - min -> row, -1 when absent
+    std::vector<double> m_density;     ///< row-major [row][pool]
 };
 
 } // namespace cs::models

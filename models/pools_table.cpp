@@ -11,23 +11,24 @@
 
 namespace cs::models {
 
-PoolsTable parse_pools_table(const std::string& text, const std::string& where,
-                             std::vector<std::string>& errors) {
+PoolsTable parse_pools_table(const std::string &text, const std::string &where,
+                             std::vector<std::string> &errors) {
     PoolsTable table;
     CsvTable csv;
     try {
         csv = parse_csv(text, where);
-    } catch (const ModelError& e) {
+    } catch (const ModelError &e) {
         errors.emplace_back(e.what());
         return table;
     }
-    const char* required[] = {"lucode", "c_above", "c_below", "c_soil", "c_dead"};
+    const char *required[] = {"lucode", "c_above", "c_below", "c_soil", "c_dead"};
     int idx[5];
     bool missing = false;
     for (int i = 0; i < 5; ++i) {
         idx[i] = csv.column(required[i]);
         if (idx[i] < 0) {
-            errors.push_back(where + ", line 1: required column \"" + required[i] +
+            errors.push_back(where + ", line " + std::to_string(csv.header_line) +
+                             ": required column \"" + required[i] +
                              "\" is missing (the header must have lucode, c_above, c_below, "
                              "c_soil, c_dead)");
             missing = true;
@@ -38,7 +39,7 @@ PoolsTable parse_pools_table(const std::string& text, const std::string& where,
     }
     const int name_idx = csv.column("lulc_name");
     std::map<int32_t, int> seen;
-    for (const auto& row : csv.rows) {
+    for (const auto &row : csv.rows) {
         const std::string at = where + ", line " + std::to_string(row.line);
         auto cell = [&](int c) -> std::string {
             return c < static_cast<int>(row.cells.size()) ? row.cells[static_cast<std::size_t>(c)]
@@ -56,7 +57,7 @@ PoolsTable parse_pools_table(const std::string& text, const std::string& where,
         } else {
             r.lucode = static_cast<int32_t>(code);
         }
-        double* dst[4] = {&r.c_above_mg_c_per_ha, &r.c_below_mg_c_per_ha, &r.c_soil_mg_c_per_ha,
+        double *dst[4] = {&r.c_above_mg_c_per_ha, &r.c_below_mg_c_per_ha, &r.c_soil_mg_c_per_ha,
                           &r.c_dead_mg_c_per_ha};
         for (int p = 0; p < 4; ++p) {
             const std::string v = cell(idx[p + 1]);
@@ -90,7 +91,7 @@ PoolsTable parse_pools_table(const std::string& text, const std::string& where,
         errors.push_back(where + ": the table has no rows");
     }
     std::sort(table.rows.begin(), table.rows.end(),
-              [](const PoolsRow& a, const PoolsRow& b) { return a.lucode < b.lucode; });
+              [](const PoolsRow &a, const PoolsRow &b) { return a.lucode < b.lucode; });
     return table;
 }
 

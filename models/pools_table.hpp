@@ -27,7 +27,7 @@ struct PoolsTable {
 /// c_dead (Mg C/ha); others are ignored. Every problem is appended to `errors` as
 /// "<where>, line N: <why>": missing columns, non-integer codes, non-numeric, negative or
 /// non-finite densities, duplicate codes. The table is usable only when no error was added.
-PoolsTable parse_pools_table(const std::string& text, const std::string& where,
-                             std::vector<std::string>& errors);
+PoolsTable parse_pools_table(const std::string &text, const std::string &where,
+                             std::vector<std::string> &errors);
 
 } // namespace cs::models

@@ -3,7 +3,7 @@
 
 namespace cs::models {
 
-const std::vector<ModelInfo>& model_registry() {
+const std::vector<ModelInfo> &model_registry() {
     static const std::vector<ModelInfo> models = {
         {
             .name = "stocks.lookup",
@@ -12,13 +12,13 @@ const std::vector<ModelInfo>& model_registry() {
             .summary = "Carbon density per land-cover class and pool from a table (InVEST "
                        "Carbon-compatible); IPCC Tier 1 stock accounting by land category.",
             .inputs = {"land_cover.epochs: one class raster per epoch (integer codes)"},
-            .parameters =
-                {{"c_above", "Mg C/ha", "above-ground biomass carbon per class",
-                  "user table (models.stocks.table); InVEST Carbon pools table format"},
-                 {"c_below", "Mg C/ha", "below-ground biomass carbon per class", "user table"},
-                 {"c_soil", "Mg C/ha", "soil organic carbon per class", "user table"},
-                 {"c_dead", "Mg C/ha", "dead organic matter (dead wood + litter) per class",
-                  "user table"}},
+            .parameters = {{"c_above", "Mg C/ha", "above-ground biomass carbon per class",
+                            "user table (models.stocks.table); InVEST Carbon pools table format"},
+                           {"c_below", "Mg C/ha", "below-ground biomass carbon per class",
+                            "user table"},
+                           {"c_soil", "Mg C/ha", "soil organic carbon per class", "user table"},
+                           {"c_dead", "Mg C/ha",
+                            "dead organic matter (dead wood + litter) per class", "user table"}},
             .outputs = {"stocks per pool: above_ground, below_ground, soil, "
                         "dead_organic_matter (Mg C)",
                         "stock_<year>.tif: total density (Mg C/ha)"},
@@ -43,8 +43,8 @@ const std::vector<ModelInfo>& model_registry() {
     return models;
 }
 
-const ModelInfo* find_model(const std::string& section, const std::string& method) {
-    for (const auto& m : model_registry()) {
+const ModelInfo *find_model(const std::string &section, const std::string &method) {
+    for (const auto &m : model_registry()) {
         if (m.section == section && m.method == method) {
             return &m;
         }

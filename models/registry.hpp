@@ -13,9 +13,9 @@ struct ParameterInfo {
 };
 
 struct ModelInfo {
-    std::string name;     ///< dotted config name, e.g. "stocks.lookup"
-    std::string section;  ///< config section: "stocks" or "sink"
-    std::string method;   ///< value of `method:` in that section
+    std::string name;    ///< dotted config name, e.g. "stocks.lookup"
+    std::string section; ///< config section: "stocks" or "sink"
+    std::string method;  ///< value of `method:` in that section
     std::string summary;
     std::vector<std::string> inputs;
     std::vector<ParameterInfo> parameters;
@@ -24,9 +24,9 @@ struct ModelInfo {
 };
 
 /// Every model this build provides, in a fixed order.
-const std::vector<ModelInfo>& model_registry();
+const std::vector<ModelInfo> &model_registry();
 
 /// The registry entry for `section`/`method`, or nullptr.
-const ModelInfo* find_model(const std::string& section, const std::string& method);
+const ModelInfo *find_model(const std::string &section, const std::string &method);
 
 } // namespace cs::models

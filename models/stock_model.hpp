@@ -15,20 +15,20 @@ enum class PixelStatus : uint8_t {
 };
 inline constexpr int PIXEL_STATUS_COUNT = 3;
 /// Stable names of the statuses, indexed by the enum value ("valid", "nodata", "unknown_class").
-const char* pixel_status_name(PixelStatus s);
+const char *pixel_status_name(PixelStatus s);
 
 /// Inputs of one chunk of pixels of one epoch (structure of arrays, `n` pixels each).
 struct StockInputs {
-    const int32_t* land_cover = nullptr; ///< class codes
-    const uint8_t* valid = nullptr;      ///< 1 where every input of the pixel is data
+    const int32_t *land_cover = nullptr; ///< class codes
+    const uint8_t *valid = nullptr;      ///< 1 where every input of the pixel is data
     std::size_t n = 0;
 };
 
 /// Outputs of one chunk: `pool_density_mg_c_per_ha[p][i]` for each pool p of pool_names(), and
 /// a status per pixel. Densities of non-valid pixels are 0.
 struct StockOutputs {
-    double* const* pool_density_mg_c_per_ha = nullptr;
-    uint8_t* status = nullptr;
+    double *const *pool_density_mg_c_per_ha = nullptr;
+    uint8_t *status = nullptr;
 };
 
 /// A stock model: carbon density per pool from the inputs of one epoch. Implementations are
@@ -38,11 +38,11 @@ class StockModel {
 public:
     virtual ~StockModel() = default;
     /// Dotted model name, e.g. "stocks.lookup".
-    virtual const std::string& name() const = 0;
+    virtual const std::string &name() const = 0;
     /// Pool names in output order, e.g. above_ground, below_ground, soil, dead_organic_matter.
-    virtual const std::vector<std::string>& pool_names() const = 0;
+    virtual const std::vector<std::string> &pool_names() const = 0;
     /// Compute one chunk. One virtual call per chunk; the per-pixel work is inline.
-    virtual void compute(const StockInputs& in, StockOutputs& out) const = 0;
+    virtual void compute(const StockInputs &in, StockOutputs &out) const = 0;
 };
 
 } // namespace cs::models

@@ -5,15 +5,15 @@
 
 namespace cs::pipeline {
 
-DistrictTotals::DistrictTotals(const AccumDims& dims)
+DistrictTotals::DistrictTotals(const AccumDims &dims)
     : m_dims(dims), m_values(dims.districts * dims.stride(), 0.0),
       m_status_pixels(dims.epochs * dims.statuses, 0) {}
 
-void DistrictTotals::merge(const BlockPartial& partial) {
+void DistrictTotals::merge(const BlockPartial &partial) {
     const std::size_t stride = m_dims.stride();
     for (std::size_t i = 0; i < partial.districts.size(); ++i) {
-        double* dst = &m_values[partial.districts[i] * stride];
-        const double* src = &partial.records[i * stride];
+        double *dst = &m_values[partial.districts[i] * stride];
+        const double *src = &partial.records[i * stride];
         for (std::size_t j = 0; j < stride; ++j) {
             dst[j] += src[j];
         }
@@ -23,17 +23,18 @@ void DistrictTotals::merge(const BlockPartial& partial) {
     }
 }
 
-BlockScratch::BlockScratch(const AccumDims& dims)
+BlockScratch::BlockScratch(const AccumDims &dims)
     : m_stride(dims.stride()), m_dense(dims.districts * dims.stride(), 0.0),
       m_touched_flag(dims.districts, 0) {}
 
-void BlockScratch::extract(BlockPartial& out) {
+void BlockScratch::extract(BlockPartial &out) {
     std::sort(m_touched.begin(), m_touched.end());
     out.districts = m_touched;
     out.records.resize(m_touched.size() * m_stride);
     for (std::size_t i = 0; i < m_touched.size(); ++i) {
-        double* src = &m_dense[static_cast<std::size_t>(m_touched[i]) * m_stride];
-        std::copy(src, src + m_stride, out.records.begin() + static_cast<std::ptrdiff_t>(i * m_stride));
+        double *src = &m_dense[static_cast<std::size_t>(m_touched[i]) * m_stride];
+        std::copy(src, src + m_stride,
+                  out.records.begin() + static_cast<std::ptrdiff_t>(i * m_stride));
         std::fill(src, src + m_stride, 0.0);
         m_touched_flag[m_touched[i]] = 0;
     }

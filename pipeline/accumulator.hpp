@@ -42,23 +42,23 @@ struct AccumDims {
 /// The sums of one block: records of the districts it touched, pixel counts per epoch and
 /// status, and the land-cover codes it could not classify.
 struct BlockPartial {
-    std::vector<uint32_t> districts;       ///< touched district indices, ascending
-    std::vector<double> records;           ///< districts.size() x stride
-    std::vector<int64_t> status_pixels;    ///< epochs x statuses, all pixels of the block
+    std::vector<uint32_t> districts;              ///< touched district indices, ascending
+    std::vector<double> records;                  ///< districts.size() x stride
+    std::vector<int64_t> status_pixels;           ///< epochs x statuses, all pixels of the block
     std::vector<std::set<int32_t>> unknown_codes; ///< per epoch
 };
 
 /// Dense per-district totals of a whole run.
 class DistrictTotals {
 public:
-    explicit DistrictTotals(const AccumDims& dims);
-    const AccumDims& dims() const { return m_dims; }
+    explicit DistrictTotals(const AccumDims &dims);
+    const AccumDims &dims() const { return m_dims; }
     /// Add a block's partial (call in block order for deterministic results).
-    void merge(const BlockPartial& partial);
+    void merge(const BlockPartial &partial);
     double value(std::size_t district, std::size_t offset) const {
         return m_values[district * m_dims.stride() + offset];
     }
-    double* record(std::size_t district) { return &m_values[district * m_dims.stride()]; }
+    double *record(std::size_t district) { return &m_values[district * m_dims.stride()]; }
     int64_t status_pixels(std::size_t e, std::size_t s) const {
         return m_status_pixels[e * m_dims.statuses + s];
     }
@@ -72,9 +72,9 @@ private:
 /// Per-thread dense scratch that turns into a sparse BlockPartial.
 class BlockScratch {
 public:
-    explicit BlockScratch(const AccumDims& dims);
+    explicit BlockScratch(const AccumDims &dims);
     /// Record of district `d`, marking it touched.
-    double* touch(uint32_t d) {
+    double *touch(uint32_t d) {
         if (!m_touched_flag[d]) {
             m_touched_flag[d] = 1;
             m_touched.push_back(d);
@@ -82,7 +82,7 @@ public:
         return &m_dense[static_cast<std::size_t>(d) * m_stride];
     }
     /// Move the touched records into `out` (ascending district order) and reset.
-    void extract(BlockPartial& out);
+    void extract(BlockPartial &out);
 
 private:
     std::size_t m_stride;
@@ -91,14 +91,14 @@ private:
     std::vector<uint32_t> m_touched;
 };
 
-/// Hands items to a consumer `consume(index, item)` strictly in index order 0, 1, 2, ... whatever the order they are
-/// deposited in. At most one thread consumes at a time; others deposit and return. Consumers
-/// run without the queue lock held, so deposits never wait for a slow consumer.
+/// Hands items to a consumer `consume(index, item)` strictly in index order 0, 1, 2, ... whatever
+/// the order they are deposited in. At most one thread consumes at a time; others deposit and
+/// return. Consumers run without the queue lock held, so deposits never wait for a slow consumer.
 template <class T> class OrderedQueue {
 public:
     /// Deposit item `index`; then, if no other thread is consuming, consume every item that is
     /// ready in order. Exceptions from `consume` propagate to the caller (the queue then stops).
-    template <class F> void deposit(std::size_t index, T&& item, F&& consume) {
+    template <class F> void deposit(std::size_t index, T &&item, F &&consume) {
         {
             std::lock_guard<std::mutex> lock(m_mutex);
             m_pending.emplace(index, std::move(item));

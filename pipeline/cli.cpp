@@ -9,8 +9,8 @@
 #include "pipeline/problems.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/runner.hpp"
-#include "raster/raster_error.hpp"
 #include "pipeline/version.hpp"
+#include "raster/raster_error.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -24,33 +24,32 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void print_errors(const std::vector<std::string>& errors) {
-    for (const auto& e : errors) {
+void print_errors(const std::vector<std::string> &errors) {
+    for (const auto &e : errors) {
         std::fprintf(stderr, "error: %s\n", e.c_str());
     }
 }
 
-void print_warnings(const std::vector<std::string>& warnings) {
-    for (const auto& w : warnings) {
+void print_warnings(const std::vector<std::string> &warnings) {
+    for (const auto &w : warnings) {
         std::fprintf(stderr, "warning: %s\n", w.c_str());
     }
 }
 
-std::string grid_text(const PreparedRun& run) {
+std::string grid_text(const PreparedRun &run) {
     return std::to_string(run.grid.width) + " x " + std::to_string(run.grid.height) + " px, " +
            std::to_string(run.config.epochs.size()) + " epoch" +
            (run.config.epochs.size() == 1 ? "" : "s") + ", " +
            std::to_string(run.district_ids.size()) + " district" +
            (run.district_ids.size() == 1 ? "" : "s") + ", " +
            std::to_string(run.block_plan->size()) + " blocks, " + std::to_string(run.threads) +
-           " thread" + (run.threads == 1 ? "" : "s") + "; pixel area " +
-           run.pixel_area->method();
+           " thread" + (run.threads == 1 ? "" : "s") + "; pixel area " + run.pixel_area->method();
 }
 
 /// Load config and prepare; prints problems. Returns null (and sets exit code 2) on error.
-std::unique_ptr<PreparedRun> load_and_prepare(const std::string& config_path,
-                                              const std::string& output_dir, int threads,
-                                              Progress& progress) {
+std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
+                                              const std::string &output_dir, int threads,
+                                              Progress &progress) {
     Problems problems;
     Config cfg = load_config(config_path, problems);
     if (!output_dir.empty()) {
@@ -70,7 +69,7 @@ std::unique_ptr<PreparedRun> load_and_prepare(const std::string& config_path,
     return run;
 }
 
-int cmd_run(const std::string& config_path, const std::string& output_dir, int threads,
+int cmd_run(const std::string &config_path, const std::string &output_dir, int threads,
             bool quiet) {
     Progress progress(quiet);
     auto run = load_and_prepare(config_path, output_dir, resolve_threads(threads), progress);
@@ -96,7 +95,7 @@ int cmd_run(const std::string& config_path, const std::string& output_dir, int t
     return 0;
 }
 
-int cmd_validate(const std::string& config_path, int threads) {
+int cmd_validate(const std::string &config_path, int threads) {
     Progress progress(true);
     auto run = load_and_prepare(config_path, "", resolve_threads(threads), progress);
     if (!run) {
@@ -112,20 +111,20 @@ int cmd_validate(const std::string& config_path, int threads) {
 }
 
 int cmd_models() {
-    for (const auto& m : models::model_registry()) {
+    for (const auto &m : models::model_registry()) {
         std::printf("%s  (models.%s.method: %s)\n  %s\n", m.name.c_str(), m.section.c_str(),
                     m.method.c_str(), m.summary.c_str());
         std::printf("  inputs:\n");
-        for (const auto& i : m.inputs) {
+        for (const auto &i : m.inputs) {
             std::printf("    - %s\n", i.c_str());
         }
         std::printf("  parameters:\n");
-        for (const auto& p : m.parameters) {
+        for (const auto &p : m.parameters) {
             std::printf("    - %s [%s]: %s; source: %s\n", p.name.c_str(), p.unit.c_str(),
                         p.description.c_str(), p.source.c_str());
         }
         std::printf("  outputs:\n");
-        for (const auto& o : m.outputs) {
+        for (const auto &o : m.outputs) {
             std::printf("    - %s\n", o.c_str());
         }
         std::printf("  reference: %s\n\n", m.reference.c_str());
@@ -135,7 +134,7 @@ int cmd_models() {
 
 } // namespace
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char **argv) {
     CLI::App app{"carbonsink: terrestrial carbon stocks and sinks by district"};
     app.set_version_flag("--version", std::string("carbonsink ") + SOFTWARE_VERSION);
     app.require_subcommand(1);
@@ -144,14 +143,14 @@ int run_cli(int argc, char** argv) {
     std::string output_dir;
     int threads = 0;
     bool quiet = false;
-    auto* run = app.add_subcommand("run", "compute stocks and sinks and write the outputs");
+    auto *run = app.add_subcommand("run", "compute stocks and sinks and write the outputs");
     run->add_option("CONFIG", config_path, "run configuration (YAML)")->required();
     run->add_option("--threads", threads, "worker threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
     run->add_option("--output-dir", output_dir, "override output_dir of the config");
     run->add_flag("--quiet", quiet, "no progress bar; one line per phase");
 
-    auto* validate =
+    auto *validate =
         app.add_subcommand("validate", "run every check of `run` that needs no pixel computation");
     validate->add_option("CONFIG", config_path, "run configuration (YAML)")->required();
     validate->add_option("--threads", threads, "threads for reading (0 = all cores)")
@@ -161,14 +160,15 @@ int run_cli(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
+    } catch (const CLI::CallForHelp &e) {
         return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
+    } catch (const CLI::CallForAllHelp &e) {
         return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
+    } catch (const CLI::CallForVersion &e) {
         return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "error: bad usage: carbonsink command line: %s (see carbonsink --help)\n",
+    } catch (const CLI::ParseError &e) {
+        std::fprintf(stderr,
+                     "error: bad usage: carbonsink command line: %s (see carbonsink --help)\n",
                      e.what());
         return 2;
     }
@@ -181,19 +181,19 @@ int run_cli(int argc, char** argv) {
             return cmd_validate(config_path, threads);
         }
         return cmd_models();
-    } catch (const InputError& e) {
+    } catch (const InputError &e) {
         print_errors(e.messages());
         return 2;
-    } catch (const models::ModelError& e) {
+    } catch (const models::ModelError &e) {
         print_errors({e.what()});
         return 2;
-    } catch (const OutputError& e) {
+    } catch (const OutputError &e) {
         print_errors({e.what()});
         return 1;
-    } catch (const raster::RasterError& e) {
+    } catch (const raster::RasterError &e) {
         print_errors({e.what()});
         return 1;
-    } catch (const std::exception& e) {
+    } catch (const std::exception &e) {
         print_errors({std::string("run failed: ") + e.what()});
         return 1;
     }

@@ -5,6 +5,6 @@ namespace cs::pipeline {
 
 /// Run the CLI; returns the process exit code (0 success, 1 failure while running, 2 bad
 /// usage, config or input).
-int run_cli(int argc, char** argv);
+int run_cli(int argc, char **argv);
 
 } // namespace cs::pipeline

@@ -23,23 +23,23 @@ std::string Config::at(int line) const {
 
 namespace {
 
-int line_of(const YAML::Node& n) { return n.Mark().line >= 0 ? n.Mark().line + 1 : 0; }
+int line_of(const YAML::Node &n) { return n.Mark().line >= 0 ? n.Mark().line + 1 : 0; }
 
 class Parser {
 public:
-    Parser(Config& cfg, Problems& p) : m_cfg(cfg), m_p(p) {}
+    Parser(Config &cfg, Problems &p) : m_cfg(cfg), m_p(p) {}
 
     /// Check the keys of map `node` at `path` against `allowed`; report unknown and duplicate
     /// keys. Returns key -> value node.
-    std::map<std::string, YAML::Node> keys(const YAML::Node& node, const std::string& path,
-                                           const std::vector<std::string>& allowed) {
+    std::map<std::string, YAML::Node> keys(const YAML::Node &node, const std::string &path,
+                                           const std::vector<std::string> &allowed) {
         std::map<std::string, YAML::Node> out;
-        for (const auto& kv : node) {
+        for (const auto &kv : node) {
             const std::string key = kv.first.Scalar();
             const std::string full = path.empty() ? key : path + "." + key;
             if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-                std::string msg = "unknown config key \"" + full + "\": " +
-                                  m_cfg.at(line_of(kv.first)) + ": ";
+                std::string msg =
+                    "unknown config key \"" + full + "\": " + m_cfg.at(line_of(kv.first)) + ": ";
                 const std::string hint = closest_match(key, allowed);
                 msg += hint.empty() ? "allowed keys here are " + join(allowed)
                                     : "did you mean \"" + hint + "\"?";
@@ -56,7 +56,7 @@ public:
         return out;
     }
 
-    bool require_map(const YAML::Node& n, const std::string& path) {
+    bool require_map(const YAML::Node &n, const std::string &path) {
         if (!n.IsMap()) {
             m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
                       ": expected a mapping of keys, got " + kind(n));
@@ -65,7 +65,7 @@ public:
         return true;
     }
 
-    bool scalar(const YAML::Node& n, const std::string& path, std::string& out) {
+    bool scalar(const YAML::Node &n, const std::string &path, std::string &out) {
         if (!n.IsScalar() || n.Scalar().empty()) {
             m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
                       ": expected a text value, got " + kind(n));
@@ -75,17 +75,17 @@ public:
         return true;
     }
 
-    bool integer(const YAML::Node& n, const std::string& path, int64_t lo, int64_t hi,
-                 int64_t& out) {
+    bool integer(const YAML::Node &n, const std::string &path, int64_t lo, int64_t hi,
+                 int64_t &out) {
         if (n.IsScalar()) {
             errno = 0;
-            char* end = nullptr;
+            char *end = nullptr;
             const std::string s = n.Scalar();
             const long long v = std::strtoll(s.c_str(), &end, 10);
             if (!s.empty() && errno == 0 && end == s.c_str() + s.size()) {
                 if (v < lo || v > hi) {
-                    m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
-                              ": " + s + " is out of range " + std::to_string(lo) + ".." +
+                    m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) + ": " +
+                              s + " is out of range " + std::to_string(lo) + ".." +
                               std::to_string(hi));
                     return false;
                 }
@@ -98,7 +98,7 @@ public:
         return false;
     }
 
-    bool boolean(const YAML::Node& n, const std::string& path, bool& out) {
+    bool boolean(const YAML::Node &n, const std::string &path, bool &out) {
         if (n.IsScalar()) {
             const std::string s = n.Scalar();
             if (s == "true" || s == "yes" || s == "on") {
@@ -115,7 +115,7 @@ public:
         return false;
     }
 
-    std::string resolve(const std::string& p) const {
+    std::string resolve(const std::string &p) const {
         const fs::path path(p);
         if (path.is_absolute()) {
             return path.lexically_normal().string();
@@ -124,7 +124,7 @@ public:
         return (base / path).lexically_normal().string();
     }
 
-    static std::string kind(const YAML::Node& n) {
+    static std::string kind(const YAML::Node &n) {
         if (n.IsNull()) {
             return "nothing";
         }
@@ -137,7 +137,7 @@ public:
         return "\"" + n.Scalar() + "\"";
     }
 
-    static std::string join(const std::vector<std::string>& v) {
+    static std::string join(const std::vector<std::string> &v) {
         std::string s;
         for (std::size_t i = 0; i < v.size(); ++i) {
             s += (i ? ", " : "") + v[i];
@@ -145,20 +145,21 @@ public:
         return s;
     }
 
-    void missing(const std::string& key, const YAML::Node& parent) {
+    void missing(const std::string &key, const YAML::Node &parent) {
         m_p.error("missing config key \"" + key + "\": " + m_cfg.at(line_of(parent)) +
                   ": the key is required");
     }
 
-    void parse(const YAML::Node& root) {
+    void parse(const YAML::Node &root) {
         if (!root.IsMap()) {
             m_p.error("invalid config: " + m_cfg.at(line_of(root)) +
                       ": the file must be a YAML mapping of keys (name, output_dir, land_cover, "
                       "models, ...)");
             return;
         }
-        auto top = keys(root, "", {"name", "output_dir", "land_cover", "districts", "models",
-                                   "processing", "outputs"});
+        auto top = keys(
+            root, "",
+            {"name", "output_dir", "land_cover", "districts", "models", "processing", "outputs"});
         if (top.count("name")) {
             scalar(top["name"], "name", m_cfg.name);
         } else {
@@ -194,7 +195,7 @@ public:
         }
     }
 
-    void land_cover(const YAML::Node& n) {
+    void land_cover(const YAML::Node &n) {
         if (!require_map(n, "land_cover")) {
             return;
         }
@@ -209,7 +210,7 @@ public:
             missing("land_cover.epochs", n);
             return;
         }
-        const YAML::Node& ep = k["epochs"];
+        const YAML::Node &ep = k["epochs"];
         if (!ep.IsMap() || ep.size() == 0) {
             m_p.error("invalid config value land_cover.epochs: " + m_cfg.at(line_of(ep)) +
                       ": expected a mapping of year: raster path, e.g. \"2015: lc2015.tif\", got " +
@@ -218,7 +219,7 @@ public:
         }
         std::set<int> years;
         int previous = -1;
-        for (const auto& kv : ep) {
+        for (const auto &kv : ep) {
             const int line = line_of(kv.first);
             int64_t year = 0;
             if (!integer(kv.first, "land_cover.epochs (year)", 1, 9999, year)) {
@@ -229,28 +230,28 @@ public:
                 continue;
             }
             if (!years.insert(static_cast<int>(year)).second) {
-                m_p.error("invalid config value land_cover.epochs: " + m_cfg.at(line) +
-                          ": year " + std::to_string(year) + " is listed twice");
+                m_p.error("invalid config value land_cover.epochs: " + m_cfg.at(line) + ": year " +
+                          std::to_string(year) + " is listed twice");
                 continue;
             }
             if (year < previous) {
-                m_p.error("invalid config value land_cover.epochs: " + m_cfg.at(line) +
-                          ": year " + std::to_string(year) + " comes after " +
-                          std::to_string(previous) + "; list epochs in ascending year order");
+                m_p.error("invalid config value land_cover.epochs: " + m_cfg.at(line) + ": year " +
+                          std::to_string(year) + " comes after " + std::to_string(previous) +
+                          "; list epochs in ascending year order");
             }
             previous = static_cast<int>(year);
             m_cfg.epochs.push_back({static_cast<int>(year), resolve(path), path, line});
         }
         std::sort(m_cfg.epochs.begin(), m_cfg.epochs.end(),
-                  [](const EpochSpec& a, const EpochSpec& b) { return a.year < b.year; });
+                  [](const EpochSpec &a, const EpochSpec &b) { return a.year < b.year; });
     }
 
-    void districts(const YAML::Node& n) {
+    void districts(const YAML::Node &n) {
         if (!require_map(n, "districts")) {
             return;
         }
         auto k = keys(n, "districts", {"path", "id_field", "name_field", "layer", "band"});
-        auto& d = m_cfg.districts;
+        auto &d = m_cfg.districts;
         d.present = true;
         d.line = line_of(n);
         if (k.count("path")) {
@@ -277,7 +278,7 @@ public:
         }
     }
 
-    void models(const YAML::Node& n) {
+    void models(const YAML::Node &n) {
         if (!require_map(n, "models")) {
             return;
         }
@@ -312,8 +313,7 @@ public:
             if (s.count("method")) {
                 if (scalar(s["method"], "models.sink.method", m_cfg.sink_method) &&
                     m_cfg.sink_method != "stock_difference") {
-                    const std::string hint =
-                        closest_match(m_cfg.sink_method, {"stock_difference"});
+                    const std::string hint = closest_match(m_cfg.sink_method, {"stock_difference"});
                     m_p.error("invalid config value models.sink.method: " +
                               m_cfg.at(line_of(s["method"])) + ": unknown method \"" +
                               m_cfg.sink_method + "\"; available: stock_difference" +
@@ -325,15 +325,14 @@ public:
         }
     }
 
-    void processing(const YAML::Node& n) {
+    void processing(const YAML::Node &n) {
         if (!require_map(n, "processing")) {
             return;
         }
         auto k = keys(n, "processing", {"block_cells", "tile_size"});
         if (k.count("block_cells")) {
             int64_t v = 0;
-            if (integer(k["block_cells"], "processing.block_cells", 256,
-                        int64_t{1} << 28, v)) {
+            if (integer(k["block_cells"], "processing.block_cells", 256, int64_t{1} << 28, v)) {
                 m_cfg.block_cells = v;
             }
         }
@@ -351,7 +350,7 @@ public:
         }
     }
 
-    void outputs(const YAML::Node& n) {
+    void outputs(const YAML::Node &n) {
         if (!require_map(n, "outputs")) {
             return;
         }
@@ -363,8 +362,9 @@ public:
             std::string c;
             if (scalar(k["compression"], "outputs.compression", c)) {
                 std::string up = c;
-                std::transform(up.begin(), up.end(), up.begin(),
-                               [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+                std::transform(up.begin(), up.end(), up.begin(), [](unsigned char ch) {
+                    return static_cast<char>(std::toupper(ch));
+                });
                 const std::vector<std::string> allowed = {"DEFLATE", "LZW", "ZSTD", "NONE"};
                 if (std::find(allowed.begin(), allowed.end(), up) == allowed.end()) {
                     const std::string hint = closest_match(up, allowed);
@@ -380,20 +380,20 @@ public:
     }
 
 private:
-    Config& m_cfg;
-    Problems& m_p;
+    Config &m_cfg;
+    Problems &m_p;
 };
 
 } // namespace
 
-Config parse_config(const std::string& text, const std::string& path, Problems& problems) {
+Config parse_config(const std::string &text, const std::string &path, Problems &problems) {
     Config cfg;
     cfg.config_path = path;
     cfg.config_text = text;
     YAML::Node root;
     try {
         root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
+    } catch (const YAML::Exception &e) {
         problems.error("cannot parse config: " + cfg.at(e.mark.line + 1) + ", column " +
                        std::to_string(e.mark.column + 1) + ": " + e.msg);
         return cfg;
@@ -402,7 +402,7 @@ Config parse_config(const std::string& text, const std::string& path, Problems& 
     return cfg;
 }
 
-Config load_config(const std::string& path, Problems& problems) {
+Config load_config(const std::string &path, Problems &problems) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         Config cfg;

@@ -58,9 +58,9 @@ struct Config {
 /// Read and check `path`. Every problem (YAML syntax, unknown keys with a suggestion, wrong
 /// types, missing required keys, epochs out of order) is added to `problems`, each with its
 /// line number. The returned Config is meaningful only when problems.ok().
-Config load_config(const std::string& path, Problems& problems);
+Config load_config(const std::string &path, Problems &problems);
 
 /// Same as load_config, from text; `path` names the file and anchors relative paths.
-Config parse_config(const std::string& text, const std::string& path, Problems& problems);
+Config parse_config(const std::string &text, const std::string &path, Problems &problems);
 
 } // namespace cs::pipeline

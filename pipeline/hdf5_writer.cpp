@@ -10,7 +10,7 @@
 namespace cs::pipeline {
 
 namespace {
-hid_t scalar_or_simple(const std::vector<uint64_t>& shape) {
+hid_t scalar_or_simple(const std::vector<uint64_t> &shape) {
     std::vector<hsize_t> dims(shape.begin(), shape.end());
     return H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
 }
@@ -23,7 +23,7 @@ hid_t utf8_vlen_string_type() {
 }
 } // namespace
 
-Hdf5Writer::Hdf5Writer(const std::string& path) : m_path(path) {
+Hdf5Writer::Hdf5Writer(const std::string &path) : m_path(path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     m_ocpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(m_ocpl, 0);
@@ -41,11 +41,11 @@ Hdf5Writer::~Hdf5Writer() {
     }
 }
 
-void Hdf5Writer::fail(const std::string& what) const {
+void Hdf5Writer::fail(const std::string &what) const {
     throw OutputError("cannot write results: " + m_path + ": " + what);
 }
 
-void Hdf5Writer::group(const std::string& path) {
+void Hdf5Writer::group(const std::string &path) {
     hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
     H5Pset_obj_track_times(gcpl, 0);
     hid_t g = H5Gcreate2(m_file, path.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT);
@@ -58,9 +58,9 @@ void Hdf5Writer::group(const std::string& path) {
 
 namespace {
 template <class T>
-void write_numeric(hid_t file, const std::string& path, const std::vector<uint64_t>& shape,
-                   const std::vector<T>& values, hid_t mem_type, hid_t file_type,
-                   const std::function<void(const std::string&)>& fail) {
+void write_numeric(hid_t file, const std::string &path, const std::vector<uint64_t> &shape,
+                   const std::vector<T> &values, hid_t mem_type, hid_t file_type,
+                   const std::function<void(const std::string &)> &fail) {
     hid_t space = scalar_or_simple(shape);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_obj_track_times(dcpl, 0);
@@ -70,8 +70,8 @@ void write_numeric(hid_t file, const std::string& path, const std::vector<uint64
     if (ds < 0) {
         fail("cannot create dataset " + path);
     }
-    herr_t err = values.empty() ? 0 : H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                               values.data());
+    herr_t err =
+        values.empty() ? 0 : H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
     H5Dclose(ds);
     if (err < 0) {
         fail("cannot write dataset " + path + " (disk full?)");
@@ -79,31 +79,31 @@ void write_numeric(hid_t file, const std::string& path, const std::vector<uint64
 }
 } // namespace
 
-void Hdf5Writer::dataset(const std::string& path, const std::vector<uint64_t>& shape,
-                         const std::vector<double>& values, const std::string& units) {
+void Hdf5Writer::dataset(const std::string &path, const std::vector<uint64_t> &shape,
+                         const std::vector<double> &values, const std::string &units) {
     write_numeric(m_file, path, shape, values, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
-                  [this](const std::string& w) { fail(w); });
+                  [this](const std::string &w) { fail(w); });
     attribute(path, "units", units);
 }
 
-void Hdf5Writer::dataset(const std::string& path, const std::vector<uint64_t>& shape,
-                         const std::vector<int64_t>& values, const std::string& units) {
+void Hdf5Writer::dataset(const std::string &path, const std::vector<uint64_t> &shape,
+                         const std::vector<int64_t> &values, const std::string &units) {
     write_numeric(m_file, path, shape, values, H5T_NATIVE_INT64, H5T_STD_I64LE,
-                  [this](const std::string& w) { fail(w); });
+                  [this](const std::string &w) { fail(w); });
     attribute(path, "units", units);
 }
 
-void Hdf5Writer::dataset(const std::string& path, const std::vector<uint64_t>& shape,
-                         const std::vector<int32_t>& values, const std::string& units) {
+void Hdf5Writer::dataset(const std::string &path, const std::vector<uint64_t> &shape,
+                         const std::vector<int32_t> &values, const std::string &units) {
     write_numeric(m_file, path, shape, values, H5T_NATIVE_INT32, H5T_STD_I32LE,
-                  [this](const std::string& w) { fail(w); });
+                  [this](const std::string &w) { fail(w); });
     attribute(path, "units", units);
 }
 
-void Hdf5Writer::dataset(const std::string& path, const std::vector<std::string>& values,
-                         const std::string& units) {
-    std::vector<const char*> ptrs;
-    for (const auto& v : values) {
+void Hdf5Writer::dataset(const std::string &path, const std::vector<std::string> &values,
+                         const std::string &units) {
+    std::vector<const char *> ptrs;
+    for (const auto &v : values) {
         ptrs.push_back(v.c_str());
     }
     hid_t type = utf8_vlen_string_type();
@@ -127,18 +127,18 @@ void Hdf5Writer::dataset(const std::string& path, const std::vector<std::string>
     attribute(path, "units", units);
 }
 
-void Hdf5Writer::attribute(const std::string& object, const std::string& name,
-                           const std::string& value) {
+void Hdf5Writer::attribute(const std::string &object, const std::string &name,
+                           const std::string &value) {
     hid_t type = utf8_vlen_string_type();
     hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = H5Acreate_by_name(m_file, object.c_str(), name.c_str(), type, space,
-                                   H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t attr = H5Acreate_by_name(m_file, object.c_str(), name.c_str(), type, space, H5P_DEFAULT,
+                                   H5P_DEFAULT, H5P_DEFAULT);
     H5Sclose(space);
     if (attr < 0) {
         H5Tclose(type);
         fail("cannot create attribute " + object + "@" + name);
     }
-    const char* p = value.c_str();
+    const char *p = value.c_str();
     herr_t err = H5Awrite(attr, type, &p);
     H5Aclose(attr);
     H5Tclose(type);
@@ -147,17 +147,17 @@ void Hdf5Writer::attribute(const std::string& object, const std::string& name,
     }
 }
 
-void Hdf5Writer::attribute(const std::string& object, const std::string& name,
-                           const std::vector<std::string>& values) {
-    std::vector<const char*> ptrs;
-    for (const auto& v : values) {
+void Hdf5Writer::attribute(const std::string &object, const std::string &name,
+                           const std::vector<std::string> &values) {
+    std::vector<const char *> ptrs;
+    for (const auto &v : values) {
         ptrs.push_back(v.c_str());
     }
     hid_t type = utf8_vlen_string_type();
     hsize_t n = values.size();
     hid_t space = H5Screate_simple(1, &n, nullptr);
-    hid_t attr = H5Acreate_by_name(m_file, object.c_str(), name.c_str(), type, space,
-                                   H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t attr = H5Acreate_by_name(m_file, object.c_str(), name.c_str(), type, space, H5P_DEFAULT,
+                                   H5P_DEFAULT, H5P_DEFAULT);
     H5Sclose(space);
     if (attr < 0) {
         H5Tclose(type);
@@ -171,8 +171,8 @@ void Hdf5Writer::attribute(const std::string& object, const std::string& name,
     }
 }
 
-void Hdf5Writer::attribute(const std::string& object, const std::string& name,
-                           const std::vector<int64_t>& values) {
+void Hdf5Writer::attribute(const std::string &object, const std::string &name,
+                           const std::vector<int64_t> &values) {
     hsize_t n = values.size();
     hid_t space = H5Screate_simple(1, &n, nullptr);
     hid_t attr = H5Acreate_by_name(m_file, object.c_str(), name.c_str(), H5T_STD_I64LE, space,
@@ -188,8 +188,8 @@ void Hdf5Writer::attribute(const std::string& object, const std::string& name,
     }
 }
 
-void Hdf5Writer::attribute(const std::string& object, const std::string& name,
-                           const std::vector<double>& values) {
+void Hdf5Writer::attribute(const std::string &object, const std::string &name,
+                           const std::vector<double> &values) {
     hsize_t n = values.size();
     hid_t space = H5Screate_simple(1, &n, nullptr);
     hid_t attr = H5Acreate_by_name(m_file, object.c_str(), name.c_str(), H5T_IEEE_F64LE, space,

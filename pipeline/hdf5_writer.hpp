@@ -10,35 +10,35 @@ namespace cs::pipeline {
 /// gives identical bytes. Every failure throws OutputError naming the file and object.
 class Hdf5Writer {
 public:
-    explicit Hdf5Writer(const std::string& path);
+    explicit Hdf5Writer(const std::string &path);
     ~Hdf5Writer();
-    Hdf5Writer(const Hdf5Writer&) = delete;
-    Hdf5Writer& operator=(const Hdf5Writer&) = delete;
+    Hdf5Writer(const Hdf5Writer &) = delete;
+    Hdf5Writer &operator=(const Hdf5Writer &) = delete;
 
     /// Create group `path` (e.g. "/districts"); parents must exist.
-    void group(const std::string& path);
-    void dataset(const std::string& path, const std::vector<uint64_t>& shape,
-                 const std::vector<double>& values, const std::string& units);
-    void dataset(const std::string& path, const std::vector<uint64_t>& shape,
-                 const std::vector<int64_t>& values, const std::string& units);
-    void dataset(const std::string& path, const std::vector<uint64_t>& shape,
-                 const std::vector<int32_t>& values, const std::string& units);
+    void group(const std::string &path);
+    void dataset(const std::string &path, const std::vector<uint64_t> &shape,
+                 const std::vector<double> &values, const std::string &units);
+    void dataset(const std::string &path, const std::vector<uint64_t> &shape,
+                 const std::vector<int64_t> &values, const std::string &units);
+    void dataset(const std::string &path, const std::vector<uint64_t> &shape,
+                 const std::vector<int32_t> &values, const std::string &units);
     /// 1-D variable-length UTF-8 strings.
-    void dataset(const std::string& path, const std::vector<std::string>& values,
-                 const std::string& units);
+    void dataset(const std::string &path, const std::vector<std::string> &values,
+                 const std::string &units);
     /// Attributes on an existing object ("/" for the root group).
-    void attribute(const std::string& object, const std::string& name, const std::string& value);
-    void attribute(const std::string& object, const std::string& name,
-                   const std::vector<std::string>& values);
-    void attribute(const std::string& object, const std::string& name,
-                   const std::vector<int64_t>& values);
-    void attribute(const std::string& object, const std::string& name,
-                   const std::vector<double>& values);
+    void attribute(const std::string &object, const std::string &name, const std::string &value);
+    void attribute(const std::string &object, const std::string &name,
+                   const std::vector<std::string> &values);
+    void attribute(const std::string &object, const std::string &name,
+                   const std::vector<int64_t> &values);
+    void attribute(const std::string &object, const std::string &name,
+                   const std::vector<double> &values);
     /// Flush and close; throws OutputError when the file cannot be completed.
     void close();
 
 private:
-    [[noreturn]] void fail(const std::string& what) const;
+    [[noreturn]] void fail(const std::string &what) const;
     std::string m_path;
     int64_t m_file = -1;
     int64_t m_ocpl = -1;

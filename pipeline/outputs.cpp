@@ -6,8 +6,8 @@
 #include "pipeline/hdf5_writer.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/sha256.hpp"
-#include "raster/raster_error.hpp"
 #include "pipeline/version.hpp"
+#include "raster/raster_error.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -21,13 +21,13 @@ namespace cs::pipeline {
 
 namespace fs = std::filesystem;
 
-DistrictResults district_results(const PreparedRun& run, const RunResult& result) {
+DistrictResults district_results(const PreparedRun &run, const RunResult &result) {
     DistrictResults r;
-    const AccumDims& d = result.dims;
-    const auto& t = *result.totals;
+    const AccumDims &d = result.dims;
+    const auto &t = *result.totals;
     r.ids = run.district_ids;
     r.names = run.district_names;
-    for (const auto& e : run.config.epochs) {
+    for (const auto &e : run.config.epochs) {
         r.years.push_back(e.year);
     }
     r.pools = result.pool_names;
@@ -63,7 +63,7 @@ DistrictResults district_results(const PreparedRun& run, const RunResult& result
 
 namespace {
 
-std::string csv_quote(const std::string& s) {
+std::string csv_quote(const std::string &s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) {
         return s;
     }
@@ -84,19 +84,19 @@ std::string num(double v) {
     return buf;
 }
 
-void commit_file(const std::string& temp, const std::string& final_path) {
+void commit_file(const std::string &temp, const std::string &final_path) {
     std::error_code ec;
     fs::rename(temp, final_path, ec);
     if (ec) {
         std::remove(temp.c_str());
-        throw OutputError("cannot finish output: " + final_path + ": rename failed: " +
-                          ec.message());
+        throw OutputError("cannot finish output: " + final_path +
+                          ": rename failed: " + ec.message());
     }
 }
 
 std::string utc_now() {
     std::time_t t = std::time(nullptr);
-    if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) {
+    if (const char *sde = std::getenv("SOURCE_DATE_EPOCH")) {
         t = static_cast<std::time_t>(std::strtoll(sde, nullptr, 10));
     }
     std::tm tm{};
@@ -108,7 +108,7 @@ std::string utc_now() {
 
 } // namespace
 
-void write_districts_csv(const std::string& path, const DistrictResults& r) {
+void write_districts_csv(const std::string &path, const DistrictResults &r) {
     const std::string temp = raster::partial_path(path);
     {
         std::ofstream out(temp, std::ios::binary | std::ios::trunc);
@@ -153,8 +153,8 @@ void write_districts_csv(const std::string& path, const DistrictResults& r) {
     commit_file(temp, path);
 }
 
-void write_results_h5(const std::string& path, const PreparedRun& run, const RunResult& result,
-                      const DistrictResults& r) {
+void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
+                      const DistrictResults &r) {
     const std::string temp = raster::partial_path(path);
     const auto D = static_cast<uint64_t>(r.ids.size());
     const auto E = static_cast<uint64_t>(r.years.size());
@@ -163,7 +163,7 @@ void write_results_h5(const std::string& path, const PreparedRun& run, const Run
     // Checksums of every input, for the provenance.
     std::vector<std::string> roles, paths, sums;
     std::vector<int64_t> sizes;
-    for (const auto& in : run.inputs) {
+    for (const auto &in : run.inputs) {
         uint64_t size = 0;
         roles.push_back(in.role);
         paths.push_back(in.path);
@@ -182,11 +182,10 @@ void write_results_h5(const std::string& path, const PreparedRun& run, const Run
         h5.attribute("/", "input_sizes_bytes", sizes);
         h5.attribute("/", "input_sha256", sums);
         h5.attribute("/", "crs_wkt", run.grid.crs_wkt);
-        h5.attribute("/", "geotransform",
-                     std::vector<double>(run.grid.geotransform.begin(),
-                                         run.grid.geotransform.end()));
-        h5.attribute("/", "grid_size",
-                     std::vector<int64_t>{run.grid.width, run.grid.height});
+        h5.attribute(
+            "/", "geotransform",
+            std::vector<double>(run.grid.geotransform.begin(), run.grid.geotransform.end()));
+        h5.attribute("/", "grid_size", std::vector<int64_t>{run.grid.width, run.grid.height});
         h5.attribute("/", "pixel_area_method", run.pixel_area->method());
         h5.attribute("/", "district_assignment",
                      run.district_source == PreparedRun::DistrictSource::vector
@@ -224,8 +223,7 @@ void write_results_h5(const std::string& path, const PreparedRun& run, const Run
         h5.dataset("/periods/start_year", {K}, start, "year");
         h5.dataset("/periods/end_year", {K}, end, "year");
         h5.group("/flux");
-        h5.dataset("/flux/stock_change_mg_c_per_yr", {D, K}, r.stock_change_mg_c_per_yr,
-                   "Mg C/yr");
+        h5.dataset("/flux/stock_change_mg_c_per_yr", {D, K}, r.stock_change_mg_c_per_yr, "Mg C/yr");
         h5.attribute("/flux/stock_change_mg_c_per_yr", "sign_convention",
                      std::string("positive = uptake (sink)"));
         h5.dataset("/flux/net_emissions_mg_co2_per_yr", {D, K}, r.net_emissions_mg_co2_per_yr,
@@ -237,7 +235,8 @@ void write_results_h5(const std::string& path, const PreparedRun& run, const Run
         h5.group("/provenance");
         std::vector<std::string> status_names;
         for (int s = 0; s < models::PIXEL_STATUS_COUNT; ++s) {
-            status_names.emplace_back(models::pixel_status_name(static_cast<models::PixelStatus>(s)));
+            status_names.emplace_back(
+                models::pixel_status_name(static_cast<models::PixelStatus>(s)));
         }
         h5.dataset("/provenance/pixel_status_name", status_names, "1");
         std::vector<int64_t> counts;
@@ -256,11 +255,11 @@ void write_results_h5(const std::string& path, const PreparedRun& run, const Run
     commit_file(temp, path);
 }
 
-void write_outputs(const PreparedRun& run, RunResult& result, const std::string& output_dir) {
-    for (auto& r : result.rasters) {
+void write_outputs(const PreparedRun &run, RunResult &result, const std::string &output_dir) {
+    for (auto &r : result.rasters) {
         try {
             r->commit();
-        } catch (const raster::RasterError& e) {
+        } catch (const raster::RasterError &e) {
             throw OutputError(e.what());
         }
     }
@@ -269,7 +268,7 @@ void write_outputs(const PreparedRun& run, RunResult& result, const std::string&
     write_results_h5((fs::path(output_dir) / "results.h5").string(), run, result, r);
 }
 
-std::string format_district_table(const DistrictResults& r) {
+std::string format_district_table(const DistrictResults &r) {
     std::ostringstream out;
     const std::size_t E = r.years.size();
     const std::size_t K = E > 0 ? E - 1 : 0;

@@ -14,30 +14,30 @@ struct DistrictResults {
     std::vector<std::string> names;
     std::vector<int32_t> years;
     std::vector<std::string> pools;
-    std::vector<double> area_ha;                  ///< [D]
-    std::vector<double> stock_mg_c;               ///< [D, E, P]
-    std::vector<double> total_mg_c;               ///< [D, E]
-    std::vector<double> valid_area_ha;            ///< [D, E]
-    std::vector<double> invalid_area_ha;          ///< [D, E]
-    std::vector<double> stock_change_mg_c_per_yr; ///< [D, E-1]
+    std::vector<double> area_ha;                     ///< [D]
+    std::vector<double> stock_mg_c;                  ///< [D, E, P]
+    std::vector<double> total_mg_c;                  ///< [D, E]
+    std::vector<double> valid_area_ha;               ///< [D, E]
+    std::vector<double> invalid_area_ha;             ///< [D, E]
+    std::vector<double> stock_change_mg_c_per_yr;    ///< [D, E-1]
     std::vector<double> net_emissions_mg_co2_per_yr; ///< [D, E-1]
-    std::vector<double> flux_invalid_area_ha;     ///< [D, E-1]
+    std::vector<double> flux_invalid_area_ha;        ///< [D, E-1]
 };
 
-DistrictResults district_results(const PreparedRun& run, const RunResult& result);
+DistrictResults district_results(const PreparedRun &run, const RunResult &result);
 
 /// Write districts.csv to `path` (temporary name, then rename). Throws OutputError.
-void write_districts_csv(const std::string& path, const DistrictResults& r);
+void write_districts_csv(const std::string &path, const DistrictResults &r);
 
 /// Write results.h5 to `path` (temporary name, then rename), with provenance. Throws OutputError.
-void write_results_h5(const std::string& path, const PreparedRun& run, const RunResult& result,
-                      const DistrictResults& r);
+void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
+                      const DistrictResults &r);
 
 /// Commit rasters, then write districts.csv, then results.h5 last, so a results.h5 on disk
 /// always means a complete run.
-void write_outputs(const PreparedRun& run, RunResult& result, const std::string& output_dir);
+void write_outputs(const PreparedRun &run, RunResult &result, const std::string &output_dir);
 
 /// The district table printed by `carbonsink run` (fixed-width text).
-std::string format_district_table(const DistrictResults& r);
+std::string format_district_table(const DistrictResults &r);
 
 } // namespace cs::pipeline

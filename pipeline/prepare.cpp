@@ -17,7 +17,7 @@ namespace cs::pipeline {
 
 namespace fs = std::filesystem;
 
-DistrictIdIndex::DistrictIdIndex(const std::vector<int64_t>& ids) {
+DistrictIdIndex::DistrictIdIndex(const std::vector<int64_t> &ids) {
     if (ids.empty()) {
         return;
     }
@@ -36,10 +36,10 @@ DistrictIdIndex::DistrictIdIndex(const std::vector<int64_t>& ids) {
     }
 }
 
-std::vector<std::string> output_file_names(const Config& config) {
+std::vector<std::string> output_file_names(const Config &config) {
     std::vector<std::string> names = {"results.h5", "districts.csv"};
     if (config.write_rasters) {
-        for (const auto& e : config.epochs) {
+        for (const auto &e : config.epochs) {
             names.push_back("stock_" + std::to_string(e.year) + ".tif");
         }
         for (std::size_t k = 0; k + 1 < config.epochs.size(); ++k) {
@@ -52,9 +52,9 @@ std::vector<std::string> output_file_names(const Config& config) {
 
 namespace {
 
-bool is_raster_path(const std::string& path) {
-    GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr,
-                                 nullptr, nullptr);
+bool is_raster_path(const std::string &path) {
+    GDALDatasetH ds =
+        GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
     if (ds == nullptr) {
         return false;
     }
@@ -62,8 +62,7 @@ bool is_raster_path(const std::string& path) {
     return true;
 }
 
-void check_output_dir(const Config& cfg, const std::vector<InputFile>& inputs,
-                      Problems& problems) {
+void check_output_dir(const Config &cfg, const std::vector<InputFile> &inputs, Problems &problems) {
     const std::string where = "output_dir (" + cfg.output_dir + ")";
     fs::path dir(cfg.output_dir);
     std::error_code ec;
@@ -88,14 +87,14 @@ void check_output_dir(const Config& cfg, const std::vector<InputFile>& inputs,
         }
         if (access(parent.c_str(), W_OK | X_OK) != 0) {
             problems.error("cannot use output directory: " + where + ", " +
-                           cfg.at(cfg.output_dir_line) + ": cannot be created (" +
-                           parent.string() + " is not writable)");
+                           cfg.at(cfg.output_dir_line) + ": cannot be created (" + parent.string() +
+                           " is not writable)");
             return;
         }
     }
-    for (const auto& name : output_file_names(cfg)) {
+    for (const auto &name : output_file_names(cfg)) {
         const fs::path out = fs::weakly_canonical(dir / name, ec);
-        for (const auto& in : inputs) {
+        for (const auto &in : inputs) {
             if (fs::weakly_canonical(in.path, ec) == out) {
                 problems.error("cannot use output directory: " + where + ", " +
                                cfg.at(cfg.output_dir_line) + ": output " + name +
@@ -105,7 +104,7 @@ void check_output_dir(const Config& cfg, const std::vector<InputFile>& inputs,
     }
 }
 
-std::string read_text(const std::string& path) {
+std::string read_text(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();
@@ -114,33 +113,33 @@ std::string read_text(const std::string& path) {
 
 } // namespace
 
-std::unique_ptr<PreparedRun> prepare_run(const Config& cfg, int threads, Problems& problems) {
+std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problems &problems) {
     raster::init_gdal();
     auto run = std::make_unique<PreparedRun>();
     run->config = cfg;
     run->threads = threads < 1 ? 1 : threads;
 
     // Land cover: the first epoch defines the reference grid.
-    for (const auto& ep : cfg.epochs) {
+    for (const auto &ep : cfg.epochs) {
         const std::string label = "land_cover/" + std::to_string(ep.year);
         try {
             auto info = raster::inspect_raster(label, ep.path, cfg.land_cover_band);
             info.path = ep.path;
             run->land_cover.push_back(info);
             run->inputs.push_back({label, ep.path});
-        } catch (const raster::RasterError& e) {
+        } catch (const raster::RasterError &e) {
             problems.error(std::string(e.what()) + " (" + cfg.at(ep.line) + ")");
         }
     }
     if (run->land_cover.size() == cfg.epochs.size() && !run->land_cover.empty()) {
-        const auto& ref = run->land_cover.front();
+        const auto &ref = run->land_cover.front();
         run->grid = ref.grid;
         if (!ref.is_integer) {
             problems.warn(ref.where() + ": land cover is stored as " + ref.data_type +
                           "; non-integral and NaN values are treated as nodata");
         }
         for (std::size_t i = 1; i < run->land_cover.size(); ++i) {
-            const auto& lc = run->land_cover[i];
+            const auto &lc = run->land_cover[i];
             const std::string diff = raster::describe_misalignment(ref.grid, lc.grid);
             if (!diff.empty()) {
                 problems.error("grids do not match: " + lc.where() + " vs the reference grid " +
@@ -154,35 +153,34 @@ std::unique_ptr<PreparedRun> prepare_run(const Config& cfg, int threads, Problem
         } else {
             try {
                 run->pixel_area = std::make_unique<raster::PixelArea>(ref.grid);
-            } catch (const raster::RasterError& e) {
+            } catch (const raster::RasterError &e) {
                 problems.error(e.what());
             }
         }
         try {
-            run->block_plan = std::make_unique<raster::BlockPlan>(
-                ref.grid.width, ref.grid.height, cfg.tile_size, cfg.block_cells);
-        } catch (const raster::RasterError& e) {
+            run->block_plan = std::make_unique<raster::BlockPlan>(ref.grid.width, ref.grid.height,
+                                                                  cfg.tile_size, cfg.block_cells);
+        } catch (const raster::RasterError &e) {
             problems.error(std::string(e.what()) + ": " + ref.where());
         }
     }
 
     // Pools table and stock model.
     if (!cfg.pools_table.empty()) {
-        const std::string where =
-            "models.stocks.table (" + cfg.pools_table_as_written + ")";
+        const std::string where = "models.stocks.table (" + cfg.pools_table_as_written + ")";
         if (!fs::is_regular_file(cfg.pools_table)) {
             problems.error("cannot read pools table: " + where + ", " +
                            cfg.at(cfg.pools_table_line) + ": file not found");
         } else {
             std::vector<std::string> errs;
             auto table = models::parse_pools_table(read_text(cfg.pools_table), where, errs);
-            for (auto& e : errs) {
+            for (auto &e : errs) {
                 problems.error("invalid pools table: " + e);
             }
             if (errs.empty()) {
                 try {
                     run->stock_model = std::make_unique<models::LookupStockModel>(table);
-                } catch (const models::ModelError& e) {
+                } catch (const models::ModelError &e) {
                     problems.error(std::string("invalid pools table: ") + where + ": " + e.what());
                 }
             }
@@ -196,7 +194,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config& cfg, int threads, Problem
         run->district_ids = {0};
         run->district_names = {"all"};
     } else if (!run->grid.crs_wkt.empty() || run->grid.width > 0) {
-        const auto& d = cfg.districts;
+        const auto &d = cfg.districts;
         const std::string where = "districts (" + d.path_as_written + ")";
         if (!fs::exists(d.path)) {
             problems.error("cannot open districts: " + where + ", " + cfg.at(d.line) +
@@ -223,7 +221,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config& cfg, int threads, Problem
                                                  "(its pixel values are the ids)");
                 }
                 run->district_raster = info;
-            } catch (const raster::RasterError& e) {
+            } catch (const raster::RasterError &e) {
                 problems.error(e.what());
             }
         } else {
@@ -238,20 +236,20 @@ std::unique_ptr<PreparedRun> prepare_run(const Config& cfg, int threads, Problem
                     raster::VectorDistrictSpec spec{"districts", d.path, d.layer, d.id_field,
                                                     d.name_field};
                     auto vd = std::make_unique<raster::VectorDistricts>(spec, run->grid, f);
-                    for (auto& e : f.errors) {
+                    for (auto &e : f.errors) {
                         problems.error("invalid " + e);
                     }
-                    for (auto& w : f.warnings) {
+                    for (auto &w : f.warnings) {
                         problems.warn(w);
                     }
                     if (f.errors.empty()) {
-                        for (const auto& rec : vd->districts()) {
+                        for (const auto &rec : vd->districts()) {
                             run->district_ids.push_back(rec.id);
                             run->district_names.push_back(rec.name);
                         }
                         run->district_vectors = std::move(vd);
                     }
-                } catch (const raster::RasterError& e) {
+                } catch (const raster::RasterError &e) {
                     problems.error(e.what());
                 }
             }
@@ -262,8 +260,8 @@ std::unique_ptr<PreparedRun> prepare_run(const Config& cfg, int threads, Problem
 
     // District raster ids need one scan of the raster (only when everything else is fine).
     if (problems.ok() && run->district_source == PreparedRun::DistrictSource::raster) {
-        const auto ids = scan_distinct_values(*run->district_raster, *run->block_plan,
-                                              run->threads);
+        const auto ids =
+            scan_distinct_values(*run->district_raster, *run->block_plan, run->threads);
         if (ids.empty()) {
             problems.error("invalid district raster: " + run->district_raster->where() +
                            ": every pixel is nodata, so there are no districts");
@@ -274,7 +272,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config& cfg, int threads, Problem
         }
         run->district_index = DistrictIdIndex(run->district_ids);
     }
-    for (auto& w : problems.warnings) {
+    for (auto &w : problems.warnings) {
         run->warnings.push_back(w);
     }
     if (!problems.ok()) {

@@ -20,7 +20,7 @@ namespace cs::pipeline {
 class DistrictIdIndex {
 public:
     DistrictIdIndex() = default;
-    explicit DistrictIdIndex(const std::vector<int64_t>& sorted_ids);
+    explicit DistrictIdIndex(const std::vector<int64_t> &sorted_ids);
     int32_t index_of(int32_t id) const {
         if (m_dense) {
             const int64_t k = static_cast<int64_t>(id) - m_min;
@@ -41,7 +41,7 @@ private:
 
 /// One input file recorded in the provenance.
 struct InputFile {
-    std::string role;  ///< e.g. "land_cover/2015"
+    std::string role; ///< e.g. "land_cover/2015"
     std::string path;
 };
 
@@ -51,11 +51,14 @@ struct PreparedRun {
     raster::GridSpec grid;
     std::vector<raster::RasterInfo> land_cover; ///< one per epoch, ascending years
 
-    enum class DistrictSource { whole_grid, raster, vector } district_source =
-        DistrictSource::whole_grid;
+    enum class DistrictSource {
+        whole_grid,
+        raster,
+        vector
+    } district_source = DistrictSource::whole_grid;
     std::optional<raster::RasterInfo> district_raster;
     std::unique_ptr<raster::VectorDistricts> district_vectors;
-    DistrictIdIndex district_index; ///< raster districts only
+    DistrictIdIndex district_index;          ///< raster districts only
     std::vector<int64_t> district_ids;       ///< ascending
     std::vector<std::string> district_names; ///< parallel to ids
 
@@ -70,9 +73,9 @@ struct PreparedRun {
 /// Build a PreparedRun from a checked config: open every raster, compare grids, read tables and
 /// districts, check the output directory. Every problem is added to `problems`; returns null
 /// when there is any error. `threads` (>= 1) is used for the district-raster id scan.
-std::unique_ptr<PreparedRun> prepare_run(const Config& config, int threads, Problems& problems);
+std::unique_ptr<PreparedRun> prepare_run(const Config &config, int threads, Problems &problems);
 
 /// Output file names a run writes into output_dir (for overwrite checks and cleanup).
-std::vector<std::string> output_file_names(const Config& config);
+std::vector<std::string> output_file_names(const Config &config);
 
 } // namespace cs::pipeline

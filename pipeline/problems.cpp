@@ -10,7 +10,7 @@ InputError::InputError(std::vector<std::string> messages)
       m_messages(std::move(messages)) {}
 
 namespace {
-std::size_t edit_distance(const std::string& a, const std::string& b) {
+std::size_t edit_distance(const std::string &a, const std::string &b) {
     std::vector<std::size_t> prev(b.size() + 1);
     std::vector<std::size_t> cur(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) {
@@ -32,10 +32,10 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 }
 } // namespace
 
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+std::string closest_match(const std::string &word, const std::vector<std::string> &candidates) {
     std::string best;
     std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
-    for (const auto& c : candidates) {
+    for (const auto &c : candidates) {
         const std::size_t d = edit_distance(word, c);
         if (d < best_d) {
             best_d = d;

@@ -20,7 +20,7 @@ struct Problems {
 class InputError : public std::runtime_error {
 public:
     explicit InputError(std::vector<std::string> messages);
-    const std::vector<std::string>& messages() const { return m_messages; }
+    const std::vector<std::string> &messages() const { return m_messages; }
 
 private:
     std::vector<std::string> m_messages;
@@ -34,6 +34,6 @@ public:
 
 /// The closest candidate to `word` by edit distance, or "" when none is close (distance at
 /// most max(2, len/3)).
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+std::string closest_match(const std::string &word, const std::vector<std::string> &candidates);
 
 } // namespace cs::pipeline

@@ -10,12 +10,12 @@ namespace cs::pipeline {
 Progress::Progress(bool quiet, bool force_plain)
     : m_tty(!quiet && !force_plain && isatty(STDERR_FILENO) != 0) {}
 
-void Progress::phase(const std::string& phase, const std::string& detail) {
+void Progress::phase(const std::string &phase, const std::string &detail) {
     std::lock_guard<std::mutex> lock(m_mutex);
     std::fprintf(stderr, "%s: %s\n", phase.c_str(), detail.c_str());
 }
 
-void Progress::start(const std::string& phase, int64_t total) {
+void Progress::start(const std::string &phase, int64_t total) {
     m_phase = phase;
     m_total = total;
     m_done = 0;
@@ -33,8 +33,8 @@ void Progress::tick() {
     }
     const auto now = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(m_mutex, std::try_to_lock);
-    if (!lock.owns_lock() || (now - m_last_draw < std::chrono::milliseconds(100) &&
-                              done != m_total)) {
+    if (!lock.owns_lock() ||
+        (now - m_last_draw < std::chrono::milliseconds(100) && done != m_total)) {
         return;
     }
     m_last_draw = now;
@@ -42,7 +42,8 @@ void Progress::tick() {
 }
 
 void Progress::draw(int64_t done) {
-    const double frac = m_total > 0 ? static_cast<double>(done) / static_cast<double>(m_total) : 1.0;
+    const double frac =
+        m_total > 0 ? static_cast<double>(done) / static_cast<double>(m_total) : 1.0;
     const int width = 30;
     const int filled = static_cast<int>(frac * width);
     std::string bar(static_cast<std::size_t>(filled), '#');
@@ -62,7 +63,7 @@ void Progress::draw(int64_t done) {
     std::fflush(stderr);
 }
 
-void Progress::finish(const std::string& detail) {
+void Progress::finish(const std::string &detail) {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_tty) {
         std::fprintf(stderr, "\r\033[K");

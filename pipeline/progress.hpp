@@ -15,13 +15,13 @@ class Progress {
 public:
     Progress(bool quiet, bool force_plain = false);
     /// Print "<phase>: <detail>" as one line (ends any bar first).
-    void phase(const std::string& phase, const std::string& detail);
+    void phase(const std::string &phase, const std::string &detail);
     /// Start counting `total` units of work for `phase`.
-    void start(const std::string& phase, int64_t total);
+    void start(const std::string &phase, int64_t total);
     /// One unit done. Safe to call from any thread; cheap when no redraw is due.
     void tick();
     /// Finish the counted phase: prints "<phase>: done, <n> blocks in <s> s".
-    void finish(const std::string& detail);
+    void finish(const std::string &detail);
     bool is_terminal() const { return m_tty; }
 
 private:

@@ -24,16 +24,37 @@ struct RunResult {
 /// names in `output_dir` (created if missing) and left uncommitted. Throws InputError (exit 2)
 /// when land-cover codes are missing from the table, listing all of them; RasterError or
 /// OutputError (exit 1) on I/O failure.
-RunResult run_blocks(const PreparedRun& run, const std::string& output_dir, Progress& progress);
+RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress);
+
+/// The GeoTIFF outputs of a run, created under temporary names in `output_dir` (which must
+/// exist): stock_<year>.tif per epoch, then stock_change_<y1>_<y2>.tif per period. Empty when
+/// outputs.rasters is false. Throws RasterError.
+std::vector<std::unique_ptr<raster::GeoTiffWriter>>
+make_output_writers(const PreparedRun &run, const std::string &output_dir);
+
+/// Writes each block's output windows in block order (one ordered queue per output file), so
+/// files are byte-identical whatever the thread count. Thread-safe.
+class OrderedRasterOutputs {
+public:
+    OrderedRasterOutputs(std::vector<std::unique_ptr<raster::GeoTiffWriter>> &writers,
+                         const raster::BlockPlan &plan);
+    /// `windows[o]` holds block `block`'s values for output o (block cells, row-major).
+    void deposit(std::size_t block, std::vector<std::vector<float>> &&windows);
+
+private:
+    std::vector<std::unique_ptr<raster::GeoTiffWriter>> &m_writers;
+    const raster::BlockPlan &m_plan;
+    std::vector<OrderedQueue<std::vector<float>>> m_queues;
+};
 
 /// Distinct valid values of an integer raster, ascending, read with `threads` threads.
-std::vector<int32_t> scan_distinct_values(const raster::RasterInfo& info,
-                                          const raster::BlockPlan& plan, int threads);
+std::vector<int32_t> scan_distinct_values(const raster::RasterInfo &info,
+                                          const raster::BlockPlan &plan, int threads);
 
 /// One message per epoch whose raster holds codes missing from the stock model's table, in the
 /// contract form "<label> (<path>, band N): K class codes are not in the pools table (...):
 /// a, b, c". Empty when every code is covered. Reads every land-cover raster once.
-std::vector<std::string> find_unknown_classes(const PreparedRun& run);
+std::vector<std::string> find_unknown_classes(const PreparedRun &run);
 
 /// Number of threads for `requested` (0 = all cores).
 int resolve_threads(int requested);

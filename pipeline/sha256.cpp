@@ -12,22 +12,20 @@ namespace cs::pipeline {
 
 namespace {
 constexpr std::array<uint32_t, 64> K = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
 class Sha256 {
 public:
-    void update(const unsigned char* p, std::size_t n) {
+    void update(const unsigned char *p, std::size_t n) {
         m_len += n;
         while (n > 0) {
             const std::size_t take = std::min(n, 64 - m_fill);
@@ -64,7 +62,7 @@ public:
     }
 
 private:
-    void block(const unsigned char* p) {
+    void block(const unsigned char *p) {
         uint32_t w[64];
         for (int i = 0; i < 16; ++i) {
             w[i] = (uint32_t{p[4 * i]} << 24) | (uint32_t{p[4 * i + 1]} << 16) |
@@ -75,8 +73,8 @@ private:
             const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
             w[i] = w[i - 16] + s0 + w[i - 7] + s1;
         }
-        uint32_t a = m_h[0], b = m_h[1], c = m_h[2], d = m_h[3], e = m_h[4], f = m_h[5],
-                 g = m_h[6], h = m_h[7];
+        uint32_t a = m_h[0], b = m_h[1], c = m_h[2], d = m_h[3], e = m_h[4], f = m_h[5], g = m_h[6],
+                 h = m_h[7];
         for (int i = 0; i < 64; ++i) {
             const uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
             const uint32_t ch = (e & f) ^ (~e & g);
@@ -111,13 +109,13 @@ private:
 };
 } // namespace
 
-std::string sha256_hex(const std::string& data) {
+std::string sha256_hex(const std::string &data) {
     Sha256 s;
-    s.update(reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    s.update(reinterpret_cast<const unsigned char *>(data.data()), data.size());
     return s.hex();
 }
 
-std::string sha256_file(const std::string& path, uint64_t& size_bytes) {
+std::string sha256_file(const std::string &path, uint64_t &size_bytes) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw OutputError("cannot checksum input: " + path + ": cannot be read");
@@ -128,7 +126,7 @@ std::string sha256_file(const std::string& path, uint64_t& size_bytes) {
     while (in) {
         in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
         const auto got = static_cast<std::size_t>(in.gcount());
-        s.update(reinterpret_cast<const unsigned char*>(buf.data()), got);
+        s.update(reinterpret_cast<const unsigned char *>(buf.data()), got);
         size_bytes += got;
     }
     return s.hex();

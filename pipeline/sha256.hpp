@@ -6,9 +6,9 @@
 namespace cs::pipeline {
 
 /// Hex SHA-256 of a byte string.
-std::string sha256_hex(const std::string& data);
+std::string sha256_hex(const std::string &data);
 
 /// Hex SHA-256 of a file's contents, read in 1 MiB chunks. Throws OutputError when unreadable.
-std::string sha256_file(const std::string& path, uint64_t& size_bytes);
+std::string sha256_file(const std::string &path, uint64_t &size_bytes);
 
 } // namespace cs::pipeline

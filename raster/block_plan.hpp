@@ -24,8 +24,8 @@ public:
     BlockPlan(int64_t width, int64_t height, int64_t tile, int64_t max_cells);
 
     std::size_t size() const { return m_windows.size(); }
-    const Window& operator[](std::size_t i) const { return m_windows[i]; }
-    const std::vector<Window>& windows() const { return m_windows; }
+    const Window &operator[](std::size_t i) const { return m_windows[i]; }
+    const std::vector<Window> &windows() const { return m_windows; }
     int64_t tile() const { return m_tile; }
     /// Largest cell count of any block (sizes per-thread scratch buffers).
     int64_t max_block_cells() const { return m_max_cells_used; }

@@ -11,7 +11,7 @@
 namespace cs::raster {
 
 namespace {
-void CPL_STDCALL quiet_handler(CPLErr, CPLErrorNum, const char*) {
+void CPL_STDCALL quiet_handler(CPLErr, CPLErrorNum, const char *) {
     // Errors are turned into exceptions with CPLGetLastErrorMsg(); warnings are not printed
     // because GDAL's warnings would break the one-line-per-phase output contract.
 }
@@ -31,7 +31,7 @@ void init_gdal() {
 }
 
 std::string last_gdal_error() {
-    const char* msg = CPLGetLastErrorMsg();
+    const char *msg = CPLGetLastErrorMsg();
     if (msg == nullptr || *msg == '\0') {
         return "unknown GDAL error";
     }

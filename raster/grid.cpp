@@ -9,14 +9,14 @@
 namespace cs::raster {
 
 namespace {
-std::string fmt_double(const char* f, double v) {
+std::string fmt_double(const char *f, double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, f, v);
     return buf;
 }
 } // namespace
 
-bool same_crs(const std::string& wkt_a, const std::string& wkt_b) {
+bool same_crs(const std::string &wkt_a, const std::string &wkt_b) {
     if (wkt_a.empty() || wkt_b.empty()) {
         return wkt_a.empty() && wkt_b.empty();
     }
@@ -29,12 +29,12 @@ bool same_crs(const std::string& wkt_a, const std::string& wkt_b) {
         b.importFromWkt(wkt_b.c_str()) != OGRERR_NONE) {
         return false;
     }
-    const char* options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
+    const char *options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
                              "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", nullptr};
     return a.IsSame(&b, options) != 0;
 }
 
-std::string crs_short_name(const std::string& wkt) {
+std::string crs_short_name(const std::string &wkt) {
     if (wkt.empty()) {
         return "none";
     }
@@ -42,22 +42,22 @@ std::string crs_short_name(const std::string& wkt) {
     if (srs.importFromWkt(wkt.c_str()) != OGRERR_NONE) {
         return "unreadable CRS";
     }
-    const char* auth = srs.GetAuthorityName(nullptr);
-    const char* code = srs.GetAuthorityCode(nullptr);
+    const char *auth = srs.GetAuthorityName(nullptr);
+    const char *code = srs.GetAuthorityCode(nullptr);
     if (auth != nullptr && code != nullptr) {
         return std::string(auth) + ":" + code;
     }
-    const char* name = srs.GetName();
+    const char *name = srs.GetName();
     return name != nullptr ? std::string("\"") + name + "\"" : "unnamed CRS";
 }
 
-std::string describe_misalignment(const GridSpec& a, const GridSpec& b) {
+std::string describe_misalignment(const GridSpec &a, const GridSpec &b) {
     if (!same_crs(a.crs_wkt, b.crs_wkt)) {
         return "CRS differs: " + crs_short_name(a.crs_wkt) + " vs " + crs_short_name(b.crs_wkt);
     }
-    const auto& ga = a.geotransform;
-    const auto& gb = b.geotransform;
-    const char* names[6] = {"origin x", "pixel width", "row rotation",
+    const auto &ga = a.geotransform;
+    const auto &gb = b.geotransform;
+    const char *names[6] = {"origin x", "pixel width",     "row rotation",
                             "origin y", "column rotation", "pixel height"};
     // Pixel sizes and rotations: relative comparison.
     for (int i : {1, 5, 2, 4}) {

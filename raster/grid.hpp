@@ -13,7 +13,7 @@ struct Window {
     int64_t x_size = 0;
     int64_t y_size = 0;
     int64_t cells() const { return x_size * y_size; }
-    bool operator==(const Window&) const = default;
+    bool operator==(const Window &) const = default;
 };
 
 /// A north-up or rotated raster grid: GDAL geotransform, size and CRS (WKT2, may be empty).
@@ -31,12 +31,12 @@ struct GridSpec {
 /// One-line description of the first difference between two grids that prevents pixel-by-pixel
 /// use ("origin x differs by 0.80 px", "size 100 x 80 vs 100 x 81", "CRS differs: ..."); empty
 /// when `b` is on grid `a`. Tolerance: 1e-6 of a pixel for origins and 1e-9 relative for sizes.
-std::string describe_misalignment(const GridSpec& a, const GridSpec& b);
+std::string describe_misalignment(const GridSpec &a, const GridSpec &b);
 
 /// True when the two CRS definitions describe the same CRS (both empty counts as same).
-bool same_crs(const std::string& wkt_a, const std::string& wkt_b);
+bool same_crs(const std::string &wkt_a, const std::string &wkt_b);
 
 /// A short human name for a CRS: "EPSG:32651", or its name when it has no code, or "none".
-std::string crs_short_name(const std::string& wkt);
+std::string crs_short_name(const std::string &wkt);
 
 } // namespace cs::raster

@@ -30,7 +30,7 @@ double ellipsoid_cell_area_m2(double lat1_deg, double lat2_deg, double dlon_deg,
     return std::fabs(z2 - z1) * std::fabs(dlon_deg) / 360.0;
 }
 
-PixelArea::PixelArea(const GridSpec& grid) {
+PixelArea::PixelArea(const GridSpec &grid) {
     if (grid.crs_wkt.empty()) {
         throw RasterError("pixel area: reference grid: the raster has no CRS, so pixel areas "
                           "are unknown (assign one with gdal_edit.py -a_srs)");
@@ -39,7 +39,7 @@ PixelArea::PixelArea(const GridSpec& grid) {
     if (srs.importFromWkt(grid.crs_wkt.c_str()) != OGRERR_NONE) {
         throw RasterError("pixel area: reference grid: the CRS definition cannot be read");
     }
-    const auto& gt = grid.geotransform;
+    const auto &gt = grid.geotransform;
     if (srs.IsGeographic()) {
         if (gt[2] != 0.0 || gt[4] != 0.0) {
             throw RasterError("pixel area: reference grid: rotated geographic grids are not "
@@ -58,7 +58,7 @@ PixelArea::PixelArea(const GridSpec& grid) {
             m_row_ha[static_cast<std::size_t>(r)] =
                 ellipsoid_cell_area_m2(lat1, lat2, gt[1] * unit_deg, a, inv_f) / 10000.0;
         }
-        const char* ell = srs.GetAttrValue("ELLIPSOID");
+        const char *ell = srs.GetAttrValue("ELLIPSOID");
         if (ell == nullptr) {
             ell = srs.GetAttrValue("SPHEROID");
         }

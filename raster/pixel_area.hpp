@@ -29,7 +29,7 @@ class PixelArea {
 public:
     /// Throws RasterError when the grid has no CRS, a rotated geographic geotransform, or a CRS
     /// whose unit cannot be converted to metres.
-    explicit PixelArea(const GridSpec& grid);
+    explicit PixelArea(const GridSpec &grid);
 
     /// Area of any pixel of row `row`, ha.
     double row_area_ha(int64_t row) const {
@@ -37,7 +37,7 @@ public:
     }
     bool constant() const { return m_constant; }
     /// "planar (projected CRS, map units)" or "ellipsoidal per row (<ellipsoid name>)".
-    const std::string& method() const { return m_method; }
+    const std::string &method() const { return m_method; }
 
 private:
     bool m_constant = true;

@@ -18,7 +18,7 @@
 namespace cs::raster {
 
 namespace {
-std::string window_text(const Window& w) {
+std::string window_text(const Window &w) {
     return "window x " + std::to_string(w.x_off) + ", y " + std::to_string(w.y_off) + ", " +
            std::to_string(w.x_size) + " x " + std::to_string(w.y_size) + " px";
 }
@@ -32,8 +32,8 @@ GridSpec grid_of(GDALDatasetH ds) {
     g.height = GDALGetRasterYSize(ds);
     OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
     if (srs != nullptr) {
-        char* wkt = nullptr;
-        const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
+        char *wkt = nullptr;
+        const char *opts[] = {"FORMAT=WKT2_2019", nullptr};
         if (OSRExportToWktEx(srs, &wkt, opts) == OGRERR_NONE && wkt != nullptr) {
             g.crs_wkt = wkt;
         }
@@ -47,7 +47,7 @@ std::string RasterInfo::where() const {
     return label + " (" + path + ", band " + std::to_string(band) + ")";
 }
 
-RasterInfo inspect_raster(const std::string& label, const std::string& path, int band) {
+RasterInfo inspect_raster(const std::string &label, const std::string &path, int band) {
     init_gdal();
     RasterInfo info;
     info.label = label;
@@ -58,25 +58,29 @@ RasterInfo inspect_raster(const std::string& label, const std::string& path, int
         throw RasterError("cannot open raster: " + info.where() + ": file not found");
     }
     CPLErrorReset();
-    GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr,
-                                 nullptr, nullptr);
+    GDALDatasetH ds =
+        GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
     if (ds == nullptr) {
-        const std::string why = CPLGetLastErrorNo() != 0 ? last_gdal_error()
-                                                          : "not a raster format GDAL can read";
+        const std::string why =
+            CPLGetLastErrorNo() != 0 ? last_gdal_error() : "not a raster format GDAL can read";
         throw RasterError("cannot open raster: " + info.where() + ": " + why);
     }
     const int bands = GDALGetRasterCount(ds);
     if (band < 1 || band > bands) {
         GDALClose(ds);
-        throw RasterError("cannot open raster: " + info.where() + ": band " +
-                          std::to_string(band) + " does not exist (the file has " +
-                          std::to_string(bands) + " band" + (bands == 1 ? "" : "s") + ")");
+        throw RasterError("cannot open raster: " + info.where() + ": band " + std::to_string(band) +
+                          " does not exist (the file has " + std::to_string(bands) + " band" +
+                          (bands == 1 ? "" : "s") + ")");
     }
     info.grid = grid_of(ds);
     GDALRasterBandH b = GDALGetRasterBand(ds, band);
     const GDALDataType t = GDALGetRasterDataType(b);
     info.data_type = GDALGetDataTypeName(t);
     info.is_integer = GDALDataTypeIsInteger(t) != 0 && GDALDataTypeIsComplex(t) == 0;
+    // Types whose every value fits in int32 are read directly; wider integer types (UInt32,
+    // Int64, UInt64) go through the double path, which range-checks each value.
+    info.fits_int32 = info.is_integer && (t == GDT_Byte || t == GDT_UInt16 || t == GDT_Int16 ||
+                                          t == GDT_Int32 || GDALGetDataTypeSizeBits(t) <= 8);
     int has = 0;
     const double nd = GDALGetRasterNoDataValue(b, &has);
     info.has_nodata = has != 0;
@@ -87,10 +91,10 @@ RasterInfo inspect_raster(const std::string& label, const std::string& path, int
     return info;
 }
 
-RasterReader::RasterReader(const RasterInfo& info) : m_info(info) {
+RasterReader::RasterReader(const RasterInfo &info) : m_info(info) {
     init_gdal();
-    m_ds = GDALOpenEx(info.path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr,
-                      nullptr);
+    m_ds =
+        GDALOpenEx(info.path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
     if (m_ds == nullptr) {
         throw RasterError("cannot open raster: " + info.where() + ": " + last_gdal_error());
     }
@@ -103,12 +107,12 @@ RasterReader::~RasterReader() {
     }
 }
 
-void RasterReader::fail(const Window& w) const {
+void RasterReader::fail(const Window &w) const {
     throw RasterError("cannot read raster: " + m_info.where() + ", " + window_text(w) + ": " +
                       last_gdal_error());
 }
 
-void RasterReader::read_mask(const Window& w, uint8_t* valid) {
+void RasterReader::read_mask(const Window &w, uint8_t *valid) {
     const auto n = static_cast<std::size_t>(w.cells());
     m_mask_scratch.resize(n);
     GDALRasterBandH mask = GDALGetMaskBand(m_band);
@@ -123,14 +127,14 @@ void RasterReader::read_mask(const Window& w, uint8_t* valid) {
     }
 }
 
-void RasterReader::read_int32(const Window& w, int32_t* values, uint8_t* valid) {
+void RasterReader::read_int32(const Window &w, int32_t *values, uint8_t *valid) {
     const auto n = static_cast<std::size_t>(w.cells());
     const int xs = static_cast<int>(w.x_size);
     const int ys = static_cast<int>(w.y_size);
     CPLErrorReset();
-    if (m_info.is_integer) {
-        if (GDALRasterIO(m_band, GF_Read, static_cast<int>(w.x_off), static_cast<int>(w.y_off),
-                         xs, ys, values, xs, ys, GDT_Int32, 0, 0) != CE_None) {
+    if (m_info.fits_int32) {
+        if (GDALRasterIO(m_band, GF_Read, static_cast<int>(w.x_off), static_cast<int>(w.y_off), xs,
+                         ys, values, xs, ys, GDT_Int32, 0, 0) != CE_None) {
             fail(w);
         }
         const double nd = m_info.nodata;
@@ -149,8 +153,8 @@ void RasterReader::read_int32(const Window& w, int32_t* values, uint8_t* valid) 
         }
     } else {
         m_scratch.resize(n);
-        if (GDALRasterIO(m_band, GF_Read, static_cast<int>(w.x_off), static_cast<int>(w.y_off),
-                         xs, ys, m_scratch.data(), xs, ys, GDT_Float64, 0, 0) != CE_None) {
+        if (GDALRasterIO(m_band, GF_Read, static_cast<int>(w.x_off), static_cast<int>(w.y_off), xs,
+                         ys, m_scratch.data(), xs, ys, GDT_Float64, 0, 0) != CE_None) {
             fail(w);
         }
         const double nd = m_info.nodata;
@@ -172,15 +176,18 @@ void RasterReader::read_int32(const Window& w, int32_t* values, uint8_t* valid) 
     }
 }
 
-std::string partial_path(const std::string& final_path) {
+std::string partial_path(const std::string &final_path) {
     const std::filesystem::path p(final_path);
-    return (p.parent_path() / ("." + p.filename().string() + ".partial")).string();
+    std::string name = ".";
+    name += p.filename().string();
+    name += ".partial";
+    return (p.parent_path() / name).string();
 }
 
-GeoTiffWriter::GeoTiffWriter(const std::string& final_path, const GridSpec& grid,
-                             const std::string& description, const std::string& units,
-                             const std::map<std::string, std::string>& metadata,
-                             const GeoTiffOptions& options)
+GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid,
+                             const std::string &description, const std::string &units,
+                             const std::map<std::string, std::string> &metadata,
+                             const GeoTiffOptions &options)
     : m_final(final_path), m_temp(partial_path(final_path)), m_grid(grid), m_tile(options.tile) {
     init_gdal();
     GDALDriverH drv = GDALGetDriverByName("GTiff");
@@ -205,7 +212,7 @@ GeoTiffWriter::GeoTiffWriter(const std::string& final_path, const GridSpec& grid
     if (m_ds == nullptr) {
         throw RasterError("cannot create output: " + m_final + ": " + last_gdal_error());
     }
-    GDALSetGeoTransform(m_ds, const_cast<double*>(grid.geotransform.data()));
+    GDALSetGeoTransform(m_ds, const_cast<double *>(grid.geotransform.data()));
     if (!grid.crs_wkt.empty()) {
         GDALSetProjection(m_ds, grid.crs_wkt.c_str());
     }
@@ -214,7 +221,7 @@ GeoTiffWriter::GeoTiffWriter(const std::string& final_path, const GridSpec& grid
     GDALSetDescription(m_band, description.c_str());
     GDALSetRasterUnitType(m_band, units.c_str());
     GDALSetMetadataItem(m_band, "units", units.c_str(), nullptr);
-    for (const auto& [k, v] : metadata) {
+    for (const auto &[k, v] : metadata) {
         GDALSetMetadataItem(m_ds, k.c_str(), v.c_str(), nullptr);
     }
     m_tile_buf.resize(static_cast<std::size_t>(m_tile) * static_cast<std::size_t>(m_tile));
@@ -222,7 +229,7 @@ GeoTiffWriter::GeoTiffWriter(const std::string& final_path, const GridSpec& grid
 
 GeoTiffWriter::~GeoTiffWriter() { discard(); }
 
-void GeoTiffWriter::write_window(const Window& w, const float* values) {
+void GeoTiffWriter::write_window(const Window &w, const float *values) {
     const float nan = std::numeric_limits<float>::quiet_NaN();
     const int64_t t = m_tile;
     CPLErrorReset();
@@ -234,7 +241,7 @@ void GeoTiffWriter::write_window(const Window& w, const float* values) {
                 std::fill(m_tile_buf.begin(), m_tile_buf.end(), nan);
             }
             for (int64_t r = 0; r < rows; ++r) {
-                const float* src = values + (ty - w.y_off + r) * w.x_size + (tx - w.x_off);
+                const float *src = values + (ty - w.y_off + r) * w.x_size + (tx - w.x_off);
                 std::copy(src, src + cols, m_tile_buf.data() + r * t);
             }
             if (GDALWriteBlock(m_band, static_cast<int>(tx / t), static_cast<int>(ty / t),

@@ -8,19 +8,20 @@
 #include <string>
 #include <vector>
 
-typedef void* GDALDatasetH;
-typedef void* GDALRasterBandH;
+typedef void *GDALDatasetH;
+typedef void *GDALRasterBandH;
 
 namespace cs::raster {
 
 /// What a run needs to know about one raster input, read once in prepare.
 struct RasterInfo {
-    std::string label;     ///< config name of the layer, e.g. "land_cover/2015"
-    std::string path;      ///< path as opened
-    int band = 1;          ///< 1-based band number
+    std::string label; ///< config name of the layer, e.g. "land_cover/2015"
+    std::string path;  ///< path as opened
+    int band = 1;      ///< 1-based band number
     GridSpec grid;
     std::string data_type; ///< GDAL type name, e.g. "Byte"
     bool is_integer = true;
+    bool fits_int32 = true; ///< integer type whose whole range fits in int32
     bool has_nodata = false;
     double nodata = 0.0;
     bool has_mask_band = false; ///< a per-dataset or alpha mask marks valid pixels
@@ -31,28 +32,28 @@ struct RasterInfo {
 
 /// Open `path`, check `band` exists, and describe it. `label` names the input in messages.
 /// Throws RasterError: missing file, not a raster, band out of range.
-RasterInfo inspect_raster(const std::string& label, const std::string& path, int band);
+RasterInfo inspect_raster(const std::string &label, const std::string &path, int band);
 
 /// Reads windows of one raster band. Each thread owns its own reader (GDAL datasets are not
 /// thread-safe). Buffers are reused, so reads allocate nothing after the first block.
 class RasterReader {
 public:
-    explicit RasterReader(const RasterInfo& info);
+    explicit RasterReader(const RasterInfo &info);
     ~RasterReader();
-    RasterReader(const RasterReader&) = delete;
-    RasterReader& operator=(const RasterReader&) = delete;
+    RasterReader(const RasterReader &) = delete;
+    RasterReader &operator=(const RasterReader &) = delete;
 
     /// Read `w` as integers into `values` (w.cells() entries, row-major) and set `valid[i]` to 1
     /// where the pixel is data: not nodata, not masked, not NaN, integral and inside int32
     /// range for float rasters. Invalid entries of `values` are 0. Throws RasterError on read
     /// failure, naming the input and window.
-    void read_int32(const Window& w, int32_t* values, uint8_t* valid);
+    void read_int32(const Window &w, int32_t *values, uint8_t *valid);
 
-    const RasterInfo& info() const { return m_info; }
+    const RasterInfo &info() const { return m_info; }
 
 private:
-    void read_mask(const Window& w, uint8_t* valid);
-    [[noreturn]] void fail(const Window& w) const;
+    void read_mask(const Window &w, uint8_t *valid);
+    [[noreturn]] void fail(const Window &w) const;
 
     RasterInfo m_info;
     GDALDatasetH m_ds = nullptr;
@@ -75,24 +76,25 @@ struct GeoTiffOptions {
 class GeoTiffWriter {
 public:
     /// Creates `<dir>/.<name>.partial`; metadata: band description, `units`, NaN nodata.
-    GeoTiffWriter(const std::string& final_path, const GridSpec& grid, const std::string& description,
-                  const std::string& units, const std::map<std::string, std::string>& metadata,
-                  const GeoTiffOptions& options);
+    GeoTiffWriter(const std::string &final_path, const GridSpec &grid,
+                  const std::string &description, const std::string &units,
+                  const std::map<std::string, std::string> &metadata,
+                  const GeoTiffOptions &options);
     ~GeoTiffWriter();
-    GeoTiffWriter(const GeoTiffWriter&) = delete;
-    GeoTiffWriter& operator=(const GeoTiffWriter&) = delete;
+    GeoTiffWriter(const GeoTiffWriter &) = delete;
+    GeoTiffWriter &operator=(const GeoTiffWriter &) = delete;
 
     /// Write `values` (w.cells() floats, row-major) for a window aligned to the tiling.
     /// Throws RasterError on write failure (e.g. disk full), naming the file.
-    void write_window(const Window& w, const float* values);
+    void write_window(const Window &w, const float *values);
 
     /// Close the file and rename it to its final name. Throws RasterError on failure.
     void commit();
     /// Close and delete the temporary file (called by the destructor when not committed).
     void discard() noexcept;
 
-    const std::string& final_path() const { return m_final; }
-    const std::string& temp_path() const { return m_temp; }
+    const std::string &final_path() const { return m_final; }
+    const std::string &temp_path() const { return m_temp; }
 
 private:
     std::string m_final;
@@ -106,6 +108,6 @@ private:
 
 /// The temporary name used for `final_path` while it is written: same directory, name
 /// `.<file name>.partial`.
-std::string partial_path(const std::string& final_path);
+std::string partial_path(const std::string &final_path);
 
 } // namespace cs::raster

@@ -23,12 +23,12 @@ struct VectorDistricts::Impl {
 };
 
 namespace {
-bool parse_int64(const char* s, int64_t& out) {
+bool parse_int64(const char *s, int64_t &out) {
     if (s == nullptr || *s == '\0') {
         return false;
     }
     errno = 0;
-    char* end = nullptr;
+    char *end = nullptr;
     const long long v = std::strtoll(s, &end, 10);
     while (end != nullptr && (*end == ' ' || *end == '\t')) {
         ++end;
@@ -41,32 +41,32 @@ bool parse_int64(const char* s, int64_t& out) {
 }
 } // namespace
 
-VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec& grid,
-                                 Findings& findings)
+VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec &grid,
+                                 Findings &findings)
     : m_impl(std::make_unique<Impl>()), m_grid(grid) {
     init_gdal();
+    const std::size_t errors_before = findings.errors.size();
     const std::string where = spec.label + " (" + spec.path + ")";
     VSIStatBufL st;
     if (VSIStatL(spec.path.c_str(), &st) != 0) {
         throw RasterError("cannot open districts: " + where + ": file not found");
     }
     CPLErrorReset();
-    std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset*>(
-        GDALOpenEx(spec.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr,
-                   nullptr)));
+    std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset *>(GDALOpenEx(
+        spec.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
     if (!ds) {
-        throw RasterError("cannot open districts: " + where + ": " +
-                          (CPLGetLastErrorNo() != 0 ? last_gdal_error()
-                                                    : "not a vector format GDAL can read"));
+        throw RasterError(
+            "cannot open districts: " + where + ": " +
+            (CPLGetLastErrorNo() != 0 ? last_gdal_error() : "not a vector format GDAL can read"));
     }
-    OGRLayer* layer = spec.layer.empty() ? (ds->GetLayerCount() > 0 ? ds->GetLayer(0) : nullptr)
+    OGRLayer *layer = spec.layer.empty() ? (ds->GetLayerCount() > 0 ? ds->GetLayer(0) : nullptr)
                                          : ds->GetLayerByName(spec.layer.c_str());
     if (layer == nullptr) {
         throw RasterError("cannot open districts: " + where + ": " +
                           (spec.layer.empty() ? std::string("the file has no layer")
                                               : "no layer named \"" + spec.layer + "\""));
     }
-    OGRFeatureDefn* defn = layer->GetLayerDefn();
+    OGRFeatureDefn *defn = layer->GetLayerDefn();
     auto field_list = [&] {
         std::string names;
         for (int i = 0; i < defn->GetFieldCount(); ++i) {
@@ -89,7 +89,7 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec&
                                       "\" is not a field; fields are: " + field_list());
         }
     }
-    const OGRSpatialReference* layer_srs = layer->GetSpatialRef();
+    const OGRSpatialReference *layer_srs = layer->GetSpatialRef();
     std::unique_ptr<OGRCoordinateTransformation> ct;
     if (layer_srs == nullptr) {
         findings.errors.push_back("districts: " + where +
@@ -101,17 +101,17 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec&
         grid_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
         OGRSpatialReference src(*layer_srs);
         src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-        const char* opts[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", nullptr};
+        const char *opts[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", nullptr};
         if (!src.IsSame(&grid_srs, opts)) {
             ct.reset(OGRCreateCoordinateTransformation(&src, &grid_srs));
             if (!ct) {
-                findings.errors.push_back("districts: " + where +
-                                          ": no coordinate transformation to the grid CRS: " +
-                                          last_gdal_error());
+                findings.errors.push_back(
+                    "districts: " + where +
+                    ": no coordinate transformation to the grid CRS: " + last_gdal_error());
             }
         }
     }
-    if (!findings.errors.empty()) {
+    if (findings.errors.size() != errors_before) {
         return;
     }
 
@@ -122,7 +122,7 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec&
     std::vector<Item> items;
     std::map<int64_t, int64_t> first_fid;
     layer->ResetReading();
-    for (auto& feature : *layer) {
+    for (auto &feature : *layer) {
         const int64_t fid = feature->GetFID();
         Item it;
         if (!feature->IsFieldSetAndNotNull(id_idx)) {
@@ -136,8 +136,7 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec&
         } else if (!parse_int64(feature->GetFieldAsString(id_idx), it.rec.id)) {
             findings.errors.push_back("districts: " + where + ", feature " + std::to_string(fid) +
                                       ": id_field \"" + spec.id_field + "\" value \"" +
-                                      feature->GetFieldAsString(id_idx) +
-                                      "\" is not an integer");
+                                      feature->GetFieldAsString(id_idx) + "\" is not an integer");
             continue;
         }
         if (auto [pos, fresh] = first_fid.emplace(it.rec.id, fid); !fresh) {
@@ -149,7 +148,7 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec&
         if (name_idx >= 0 && feature->IsFieldSetAndNotNull(name_idx)) {
             it.rec.name = feature->GetFieldAsString(name_idx);
         }
-        const OGRGeometry* g = feature->GetGeometryRef();
+        const OGRGeometry *g = feature->GetGeometryRef();
         if (g == nullptr || g->IsEmpty()) {
             it.rec.empty_geometry = true;
             findings.warnings.push_back("districts: " + where + ", district " +
@@ -159,10 +158,10 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec&
             const auto flat = wkbFlatten(g->getGeometryType());
             if (flat != wkbPolygon && flat != wkbMultiPolygon && flat != wkbCurvePolygon &&
                 flat != wkbMultiSurface && flat != wkbGeometryCollection) {
-                findings.errors.push_back(
-                    "districts: " + where + ", district " + std::to_string(it.rec.id) +
-                    ": geometry is a " + OGRGeometryTypeToName(g->getGeometryType()) +
-                    ", not a polygon");
+                findings.errors.push_back("districts: " + where + ", district " +
+                                          std::to_string(it.rec.id) + ": geometry is a " +
+                                          OGRGeometryTypeToName(g->getGeometryType()) +
+                                          ", not a polygon");
                 continue;
             }
             it.geom.reset(g->clone());
@@ -175,12 +174,12 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec&
         }
         items.push_back(std::move(it));
     }
-    if (items.empty() && findings.errors.empty()) {
+    if (items.empty() && findings.errors.size() == errors_before) {
         findings.errors.push_back("districts: " + where + ": the layer has no features");
     }
     std::sort(items.begin(), items.end(),
-              [](const Item& a, const Item& b) { return a.rec.id < b.rec.id; });
-    for (auto& it : items) {
+              [](const Item &a, const Item &b) { return a.rec.id < b.rec.id; });
+    for (auto &it : items) {
         OGREnvelope env;
         if (it.geom) {
             it.geom->getEnvelope(&env);
@@ -193,8 +192,8 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec& spec, const GridSpec&
 
 VectorDistricts::~VectorDistricts() = default;
 
-void VectorDistricts::rasterize(const Window& w, int32_t* out) const {
-    const auto& gt = m_grid.geotransform;
+void VectorDistricts::rasterize(const Window &w, int32_t *out) const {
+    const auto &gt = m_grid.geotransform;
     // Window extent in grid coordinates (north-up grids; rotated grids fall back to no filter).
     const double x0 = gt[0] + gt[1] * static_cast<double>(w.x_off);
     const double x1 = gt[0] + gt[1] * static_cast<double>(w.x_off + w.x_size);
@@ -210,7 +209,7 @@ void VectorDistricts::rasterize(const Window& w, int32_t* out) const {
     std::vector<OGRGeometryH> geoms;
     std::vector<double> burn;
     for (std::size_t i = 0; i < m_records.size(); ++i) {
-        const auto& g = m_impl->geoms[i];
+        const auto &g = m_impl->geoms[i];
         if (!g || (!rotated && !m_impl->envelopes[i].Intersects(win))) {
             continue;
         }
@@ -223,25 +222,24 @@ void VectorDistricts::rasterize(const Window& w, int32_t* out) const {
         return;
     }
     GDALDriverH mem = GDALGetDriverByName("MEM");
-    GDALDatasetH ds = GDALCreate(mem, "", static_cast<int>(w.x_size), static_cast<int>(w.y_size),
-                                 1, GDT_Int32, nullptr);
+    GDALDatasetH ds = GDALCreate(mem, "", static_cast<int>(w.x_size), static_cast<int>(w.y_size), 1,
+                                 GDT_Int32, nullptr);
     if (ds == nullptr) {
         throw RasterError("cannot rasterize districts: window at x " + std::to_string(w.x_off) +
                           ", y " + std::to_string(w.y_off) + ": " + last_gdal_error());
     }
-    double wgt[6] = {gt[0] + gt[1] * static_cast<double>(w.x_off) +
-                         gt[2] * static_cast<double>(w.y_off),
-                     gt[1],
-                     gt[2],
-                     gt[3] + gt[4] * static_cast<double>(w.x_off) +
-                         gt[5] * static_cast<double>(w.y_off),
-                     gt[4],
-                     gt[5]};
+    double wgt[6] = {
+        gt[0] + gt[1] * static_cast<double>(w.x_off) + gt[2] * static_cast<double>(w.y_off),
+        gt[1],
+        gt[2],
+        gt[3] + gt[4] * static_cast<double>(w.x_off) + gt[5] * static_cast<double>(w.y_off),
+        gt[4],
+        gt[5]};
     GDALSetGeoTransform(ds, wgt);
     int band = 1;
     const CPLErr err =
-        GDALRasterizeGeometries(ds, 1, &band, static_cast<int>(geoms.size()), geoms.data(),
-                                nullptr, nullptr, burn.data(), nullptr, nullptr, nullptr);
+        GDALRasterizeGeometries(ds, 1, &band, static_cast<int>(geoms.size()), geoms.data(), nullptr,
+                                nullptr, burn.data(), nullptr, nullptr, nullptr);
     CPLErr rerr = CE_Failure;
     if (err == CE_None) {
         rerr = GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, static_cast<int>(w.x_size),

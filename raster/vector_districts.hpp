@@ -34,17 +34,17 @@ struct VectorDistrictSpec {
 class VectorDistricts {
 public:
     /// Throws RasterError when the source cannot be opened at all.
-    VectorDistricts(const VectorDistrictSpec& spec, const GridSpec& grid, Findings& findings);
+    VectorDistricts(const VectorDistrictSpec &spec, const GridSpec &grid, Findings &findings);
     ~VectorDistricts();
-    VectorDistricts(const VectorDistricts&) = delete;
-    VectorDistricts& operator=(const VectorDistricts&) = delete;
+    VectorDistricts(const VectorDistricts &) = delete;
+    VectorDistricts &operator=(const VectorDistricts &) = delete;
 
-    const std::vector<DistrictRecord>& districts() const { return m_records; }
+    const std::vector<DistrictRecord> &districts() const { return m_records; }
 
     /// Write, for each pixel of window `w`, 1 + the index (in districts()) of the district whose
     /// polygon contains the pixel centre, or 0 when none does. Where polygons overlap, the
     /// district with the larger id wins. `out` holds w.cells() values. Throws RasterError.
-    void rasterize(const Window& w, int32_t* out) const;
+    void rasterize(const Window &w, int32_t *out) const;
 
 private:
     struct Impl;

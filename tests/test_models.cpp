@@ -1,2 +1,698 @@
+// Tests of the models layer (CSV, pools table, stocks.lookup, flux kernels, registry); no GDAL.
+#include "models/csv.hpp"
+#include "models/flux.hpp"
+#include "models/lookup_stock.hpp"
+#include "models/model_error.hpp"
+#include "models/pools_table.hpp"
+#include "models/registry.hpp"
+#include "models/stock_model.hpp"
+#include "models/units.hpp"
+
 #include <gtest/gtest.h>
-TEST(Placeholder, Builds) { SUCCEED(); }
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace cs::models;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// Call `f` and return the ModelError message; fails the test when nothing (or something else)
+/// is thrown.
+template <class F> std::string model_error_of(F &&f) {
+    try {
+        f();
+    } catch (const ModelError &e) {
+        return e.what();
+    } catch (const std::exception &e) {
+        ADD_FAILURE() << "expected ModelError, got another exception: " << e.what();
+        return {};
+    }
+    ADD_FAILURE() << "expected ModelError, nothing was thrown";
+    return {};
+}
+
+PoolsRow row(int32_t code, double above, double below, double soil, double dead) {
+    PoolsRow r;
+    r.lucode = code;
+    r.c_above_mg_c_per_ha = above;
+    r.c_below_mg_c_per_ha = below;
+    r.c_soil_mg_c_per_ha = soil;
+    r.c_dead_mg_c_per_ha = dead;
+    return r;
+}
+
+/// Result of running a stock model over a chunk.
+struct ChunkResult {
+    std::array<std::vector<double>, 4> pools;
+    std::vector<uint8_t> status;
+};
+
+/// Run `model` over codes/valid in one chunk. Outputs are pre-filled with garbage so that the
+/// test sees whether the model really writes every entry.
+ChunkResult run_chunk(const StockModel &model, const std::vector<int32_t> &codes,
+                      const std::vector<uint8_t> &valid) {
+    ChunkResult r;
+    const std::size_t n = codes.size();
+    for (auto &p : r.pools) {
+        p.assign(n, -999.0);
+    }
+    r.status.assign(n, 77);
+    double *ptrs[4] = {r.pools[0].data(), r.pools[1].data(), r.pools[2].data(), r.pools[3].data()};
+    StockInputs in;
+    in.land_cover = codes.data();
+    in.valid = valid.data();
+    in.n = n;
+    StockOutputs out;
+    out.pool_density_mg_c_per_ha = ptrs;
+    out.status = r.status.data();
+    model.compute(in, out);
+    return r;
+}
+
+/// A whitespace-separated line of a case file, split at "->"; comments stripped.
+struct CaseLine {
+    int line = 0;
+    std::vector<std::string> left;
+    std::vector<std::string> right;
+    bool has_arrow = false;
+};
+
+std::vector<CaseLine> read_case_file(const std::string &path) {
+    std::ifstream in(path);
+    EXPECT_TRUE(in.good()) << "cannot open case file " << path;
+    std::vector<CaseLine> out;
+    std::string text;
+    int line_no = 0;
+    while (std::getline(in, text)) {
+        ++line_no;
+        if (const auto hash = text.find('#'); hash != std::string::npos) {
+            text.erase(hash);
+        }
+        std::istringstream ss(text);
+        CaseLine cl;
+        cl.line = line_no;
+        std::string tok;
+        while (ss >> tok) {
+            if (tok == "->") {
+                if (cl.has_arrow) {
+                    ADD_FAILURE() << path << ":" << line_no << ": two \"->\" on one line";
+                }
+                cl.has_arrow = true;
+            } else {
+                (cl.has_arrow ? cl.right : cl.left).push_back(tok);
+            }
+        }
+        if (!cl.left.empty() || cl.has_arrow) {
+            out.push_back(std::move(cl));
+        }
+    }
+    return out;
+}
+
+/// Strict number parsing for case files (independent of models::parse_number).
+double case_number(const std::string &s, const std::string &where) {
+    char *end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) {
+        ADD_FAILURE() << where << ": \"" << s << "\" is not a number";
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+    return v;
+}
+
+int32_t case_int32(const std::string &s, const std::string &where) {
+    char *end = nullptr;
+    const long long v = std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || end != s.c_str() + s.size() || v < std::numeric_limits<int32_t>::min() ||
+        v > std::numeric_limits<int32_t>::max()) {
+        ADD_FAILURE() << where << ": \"" << s << "\" is not a 32-bit integer";
+        return 0;
+    }
+    return static_cast<int32_t>(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV parser
+
+TEST(Csv, QuotedFieldsWithCommasAndDoubledQuotes) {
+    const CsvTable t = parse_csv("name,desc,n\n"
+                                 "\"a,b\",\"say \"\"hi\"\"\",3\n"
+                                 "plain,\"\",\"\"\"\"\n",
+                                 "t.csv");
+    ASSERT_EQ(t.header, (std::vector<std::string>{"name", "desc", "n"}));
+    ASSERT_EQ(t.rows.size(), 2u);
+    EXPECT_EQ(t.rows[0].cells, (std::vector<std::string>{"a,b", "say \"hi\"", "3"}));
+    EXPECT_EQ(t.rows[1].cells, (std::vector<std::string>{"plain", "", "\""}));
+}
+
+TEST(Csv, CrlfLineEndings) {
+    const CsvTable t = parse_csv("a,b\r\n1,2\r\n3,4\r\n", "t.csv");
+    ASSERT_EQ(t.header, (std::vector<std::string>{"a", "b"}));
+    ASSERT_EQ(t.rows.size(), 2u);
+    EXPECT_EQ(t.rows[0].cells, (std::vector<std::string>{"1", "2"}));
+    EXPECT_EQ(t.rows[1].cells, (std::vector<std::string>{"3", "4"}));
+    EXPECT_EQ(t.rows[0].line, 2);
+    EXPECT_EQ(t.rows[1].line, 3);
+}
+
+TEST(Csv, Utf8BomIsSkipped) {
+    const CsvTable t = parse_csv("\xEF\xBB\xBFlucode,c_above\n1,2\n", "t.csv");
+    ASSERT_EQ(t.header.size(), 2u);
+    EXPECT_EQ(t.header[0], "lucode");
+    EXPECT_EQ(t.column("lucode"), 0);
+    ASSERT_EQ(t.rows.size(), 1u);
+    EXPECT_EQ(t.rows[0].line, 2);
+}
+
+TEST(Csv, BlankLinesSkippedAndLineNumbersKept) {
+    // Lines: 1 header, 2 blank, 3 data, 4 spaces only, 5 blank (CRLF), 6 data, 7 data without
+    // a final newline.
+    const CsvTable t = parse_csv("a,b\n\n1,2\n   \n\r\n3,4\n5,6", "t.csv");
+    ASSERT_EQ(t.rows.size(), 3u);
+    EXPECT_EQ(t.rows[0].line, 3);
+    EXPECT_EQ(t.rows[1].line, 6);
+    EXPECT_EQ(t.rows[2].line, 7);
+    EXPECT_EQ(t.rows[2].cells, (std::vector<std::string>{"5", "6"}));
+}
+
+TEST(Csv, BlankLinesBeforeHeader) {
+    const CsvTable t = parse_csv("\n\nx,y\n1,2\n", "t.csv");
+    EXPECT_EQ(t.header, (std::vector<std::string>{"x", "y"}));
+    ASSERT_EQ(t.rows.size(), 1u);
+    EXPECT_EQ(t.rows[0].line, 4);
+}
+
+TEST(Csv, QuotedNewlineCountsLinesForLaterRows) {
+    // The quoted field of the row starting on line 2 spans lines 2-3; the next row is line 4.
+    const CsvTable t = parse_csv("a,b\n\"x\ny\",1\n2,3\n", "t.csv");
+    ASSERT_EQ(t.rows.size(), 2u);
+    EXPECT_EQ(t.rows[0].line, 2);
+    EXPECT_EQ(t.rows[0].cells[0], "x\ny");
+    EXPECT_EQ(t.rows[1].line, 4);
+}
+
+TEST(Csv, UnterminatedQuoteNamesTheLine) {
+    const std::string msg =
+        model_error_of([] { parse_csv("a,b\n1,2\n3,\"oops\n4,5\n", "pools.csv"); });
+    EXPECT_EQ(msg, "pools.csv, line 3: a quoted field is not closed");
+}
+
+TEST(Csv, EmptyFileIsAnError) {
+    EXPECT_EQ(model_error_of([] { parse_csv("", "pools.csv"); }),
+              "pools.csv: the file is empty (a header row is required)");
+    EXPECT_EQ(model_error_of([] { parse_csv("\n\r\n  \n", "pools.csv"); }),
+              "pools.csv: the file is empty (a header row is required)");
+}
+
+TEST(Csv, ColumnLookupIsCaseInsensitiveAndTrimmed) {
+    const CsvTable t = parse_csv("LUCode , C_Above,c_soil\n1,2,3\n", "t.csv");
+    EXPECT_EQ(t.column("lucode"), 0);
+    EXPECT_EQ(t.column("LUCODE"), 0);
+    EXPECT_EQ(t.column("c_above"), 1);
+    EXPECT_EQ(t.column("  C_ABOVE "), 1);
+    EXPECT_EQ(t.column("C_Soil"), 2);
+    EXPECT_EQ(t.column("c_dead"), -1);
+    EXPECT_EQ(t.column("c_abov"), -1);
+}
+
+TEST(Csv, ParseNumberRejects) {
+    for (const char *bad :
+         {"", "   ", "abc", "1e999", "-1e999", "nan", "NaN", "inf", "-inf", "1.5x", "1 2", "--1"}) {
+        double v = 12345.0;
+        EXPECT_FALSE(parse_number(bad, v)) << "\"" << bad << "\"";
+        EXPECT_EQ(v, 12345.0) << "output changed for rejected \"" << bad << "\"";
+    }
+}
+
+TEST(Csv, ParseNumberAccepts) {
+    const std::vector<std::pair<std::string, double>> good = {
+        {" 2.5 ", 2.5}, {"-3", -3.0},    {"1e2", 100.0}, {"0", 0.0},
+        {"\t7\t", 7.0}, {"+4.25", 4.25}, {".5", 0.5},    {"-0.125", -0.125}};
+    for (const auto &[text, want] : good) {
+        double v = -1.0;
+        EXPECT_TRUE(parse_number(text, v)) << "\"" << text << "\"";
+        EXPECT_EQ(v, want) << "\"" << text << "\"";
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pools table
+
+TEST(PoolsTable, InvestStyleTableWithExtraColumnsAndUpperCaseHeaders) {
+    const std::string text = "LUCODE,LULC_Name,C_ABOVE,C_BELOW,C_SOIL,C_DEAD,Notes\r\n"
+                             "5,\"Cropland, irrigated\",0,0,45.5,0,from survey\r\n"
+                             "1,Forest,120.5,30,85,12.25,\r\n"
+                             "\r\n"
+                             "3,Grassland,2,8,70,1,\"a, b\"\r\n";
+    std::vector<std::string> errors;
+    const PoolsTable t = parse_pools_table(text, "pools.csv", errors);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    ASSERT_EQ(t.rows.size(), 3u);
+    // Sorted by lucode, each row remembering its line.
+    EXPECT_EQ(t.rows[0].lucode, 1);
+    EXPECT_EQ(t.rows[0].name, "Forest");
+    EXPECT_EQ(t.rows[0].line, 3);
+    EXPECT_EQ(t.rows[0].c_above_mg_c_per_ha, 120.5);
+    EXPECT_EQ(t.rows[0].c_below_mg_c_per_ha, 30.0);
+    EXPECT_EQ(t.rows[0].c_soil_mg_c_per_ha, 85.0);
+    EXPECT_EQ(t.rows[0].c_dead_mg_c_per_ha, 12.25);
+    EXPECT_EQ(t.rows[1].lucode, 3);
+    EXPECT_EQ(t.rows[1].line, 5);
+    EXPECT_EQ(t.rows[1].c_below_mg_c_per_ha, 8.0);
+    EXPECT_EQ(t.rows[2].lucode, 5);
+    EXPECT_EQ(t.rows[2].name, "Cropland, irrigated");
+    EXPECT_EQ(t.rows[2].line, 2);
+    EXPECT_EQ(t.rows[2].c_soil_mg_c_per_ha, 45.5);
+}
+
+TEST(PoolsTable, MissingColumnIsNamed) {
+    std::vector<std::string> errors;
+    parse_pools_table("lucode,c_above,c_below,c_soil\n1,1,2,3\n", "pools.csv", errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv, line 1: required column \"c_dead\" is missing (the header "
+                         "must have lucode, c_above, c_below, c_soil, c_dead)");
+}
+
+TEST(PoolsTable, MissingColumnNamesTheHeaderLine) {
+    // Blank lines before the header are skipped by the CSV reader, so the header is on line 3
+    // and the message must say so.
+    std::vector<std::string> errors;
+    parse_pools_table("\n\nlucode,c_above,c_below,c_soil\n1,1,2,3\n", "pools.csv", errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv, line 3: required column \"c_dead\" is missing (the header "
+                         "must have lucode, c_above, c_below, c_soil, c_dead)");
+}
+
+TEST(PoolsTable, EveryMissingColumnIsReported) {
+    std::vector<std::string> errors;
+    parse_pools_table("code,c_above,c_soil\n1,1,2\n", "pools.csv", errors);
+    ASSERT_EQ(errors.size(), 3u);
+    EXPECT_NE(errors[0].find("\"lucode\" is missing"), std::string::npos) << errors[0];
+    EXPECT_NE(errors[1].find("\"c_below\" is missing"), std::string::npos) << errors[1];
+    EXPECT_NE(errors[2].find("\"c_dead\" is missing"), std::string::npos) << errors[2];
+    for (const auto &e : errors) {
+        EXPECT_EQ(e.rfind("pools.csv, line 1: required column ", 0), 0u) << e;
+    }
+}
+
+TEST(PoolsTable, NonIntegerLucode) {
+    std::vector<std::string> errors;
+    parse_pools_table("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n1.5,1,1,1,1\n", "pools.csv",
+                      errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv, line 3: lucode \"1.5\" is not an integer");
+}
+
+TEST(PoolsTable, LucodeOutsideInt32) {
+    std::vector<std::string> errors;
+    parse_pools_table("lucode,c_above,c_below,c_soil,c_dead\n3000000000,1,1,1,1\n", "pools.csv",
+                      errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv, line 2: lucode \"3000000000\" is not an integer");
+}
+
+TEST(PoolsTable, NonNumericDensity) {
+    std::vector<std::string> errors;
+    parse_pools_table("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,abc,1\n", "pools.csv", errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv, line 2: c_soil \"abc\" is not a finite number");
+}
+
+TEST(PoolsTable, NegativeDensity) {
+    std::vector<std::string> errors;
+    parse_pools_table("lucode,c_above,c_below,c_soil,c_dead\n1,1,-2,1,1\n", "pools.csv", errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0],
+              "pools.csv, line 2: c_below -2 is negative (carbon densities are >= 0 Mg C/ha)");
+}
+
+TEST(PoolsTable, DuplicateLucode) {
+    std::vector<std::string> errors;
+    const PoolsTable t =
+        parse_pools_table("lucode,c_above,c_below,c_soil,c_dead\n3,1,1,1,1\n4,2,2,2,2\n3,9,9,9,9\n",
+                          "pools.csv", errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv, line 4: lucode 3 is listed twice (also line 2)");
+    // The first row of the code is the one kept.
+    ASSERT_EQ(t.rows.size(), 2u);
+    EXPECT_EQ(t.rows[0].lucode, 3);
+    EXPECT_EQ(t.rows[0].c_above_mg_c_per_ha, 1.0);
+}
+
+TEST(PoolsTable, EmptyTable) {
+    std::vector<std::string> errors;
+    const PoolsTable t =
+        parse_pools_table("lucode,c_above,c_below,c_soil,c_dead\n\n", "pools.csv", errors);
+    EXPECT_TRUE(t.rows.empty());
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv: the table has no rows");
+
+    errors.clear();
+    parse_pools_table("", "pools.csv", errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv: the file is empty (a header row is required)");
+}
+
+TEST(PoolsTable, UnterminatedQuoteIsReportedAsAnError) {
+    std::vector<std::string> errors;
+    parse_pools_table("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,\"1\n", "pools.csv", errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "pools.csv, line 2: a quoted field is not closed");
+}
+
+TEST(PoolsTable, AllErrorsOfOneTableAreReported) {
+    const std::string text = "lucode,c_above,c_below,c_soil,c_dead\n" // line 1
+                             "1,10,2,30,1\n"                          // line 2: good
+                             "x,1,1,1,1\n"                            // line 3: bad code
+                             "2,1,nan,-1,1\n"                         // line 4: two bad cells
+                             "1,5,5,5,5\n"                            // line 5: duplicate of 2
+                             "4,1,1,1\n"                              // line 6: short row
+                             "5,1,1,1,1e999\n";                       // line 7: overflow
+    std::vector<std::string> errors;
+    const PoolsTable t = parse_pools_table(text, "p.csv", errors);
+    const std::vector<std::string> want = {
+        "p.csv, line 3: lucode \"x\" is not an integer",
+        "p.csv, line 4: c_below \"nan\" is not a finite number",
+        "p.csv, line 4: c_soil -1 is negative (carbon densities are >= 0 Mg C/ha)",
+        "p.csv, line 5: lucode 1 is listed twice (also line 2)",
+        "p.csv, line 6: c_dead \"\" is not a finite number",
+        "p.csv, line 7: c_dead \"1e999\" is not a finite number",
+    };
+    EXPECT_EQ(errors, want);
+    ASSERT_EQ(t.rows.size(), 1u);
+    EXPECT_EQ(t.rows[0].lucode, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// stocks.lookup
+
+TEST(LookupStockModel, NameAndPoolOrder) {
+    PoolsTable t;
+    t.rows = {row(1, 1, 2, 3, 4)};
+    const LookupStockModel m(t);
+    EXPECT_EQ(m.name(), "stocks.lookup");
+    EXPECT_EQ(m.pool_names(), (std::vector<std::string>{"above_ground", "below_ground", "soil",
+                                                        "dead_organic_matter"}));
+}
+
+TEST(LookupStockModel, EmptyTableThrows) {
+    EXPECT_EQ(model_error_of([] { LookupStockModel m{PoolsTable{}}; }),
+              "stocks.lookup: the pools table has no rows");
+}
+
+TEST(LookupStockModel, PixelStatusNames) {
+    EXPECT_STREQ(pixel_status_name(PixelStatus::valid), "valid");
+    EXPECT_STREQ(pixel_status_name(PixelStatus::nodata), "nodata");
+    EXPECT_STREQ(pixel_status_name(PixelStatus::unknown_class), "unknown_class");
+    EXPECT_EQ(PIXEL_STATUS_COUNT, 3);
+}
+
+/// Check one model on a fixed set of pixels against a table that has codes `lo` and `hi`.
+void check_lookup(int32_t lo, int32_t hi) {
+    PoolsTable t;
+    // Rows deliberately unsorted: the model must not depend on the order given.
+    t.rows = {row(hi, 5.5, 6.5, 7.5, 8.5), row(lo, 1.0, 2.0, 3.0, 4.0)};
+    const LookupStockModel m(t);
+    EXPECT_TRUE(m.has_code(lo));
+    EXPECT_TRUE(m.has_code(hi));
+    EXPECT_FALSE(m.has_code(lo - 1));
+    EXPECT_FALSE(m.has_code(lo + 1));
+    EXPECT_FALSE(m.has_code(hi - 1));
+    EXPECT_FALSE(m.has_code(hi + 1));
+    EXPECT_FALSE(m.has_code(std::numeric_limits<int32_t>::min()));
+    EXPECT_FALSE(m.has_code(std::numeric_limits<int32_t>::max()));
+
+    const std::vector<int32_t> codes = {lo, hi, lo + 1, hi, 0, lo};
+    const std::vector<uint8_t> valid = {1, 1, 1, 0, 1, 0};
+    const ChunkResult r = run_chunk(m, codes, valid);
+    const auto V = static_cast<uint8_t>(PixelStatus::valid);
+    const auto N = static_cast<uint8_t>(PixelStatus::nodata);
+    const auto U = static_cast<uint8_t>(PixelStatus::unknown_class);
+    const uint8_t want_zero_status = (lo == 0 || hi == 0) ? V : U;
+    EXPECT_EQ(r.status, (std::vector<uint8_t>{V, V, U, N, want_zero_status, N}));
+    const std::array<std::array<double, 6>, 4> want = {{
+        {1.0, 5.5, 0, 0, 0, 0},
+        {2.0, 6.5, 0, 0, 0, 0},
+        {3.0, 7.5, 0, 0, 0, 0},
+        {4.0, 8.5, 0, 0, 0, 0},
+    }};
+    for (int p = 0; p < 4; ++p) {
+        for (int i = 0; i < 6; ++i) {
+            EXPECT_EQ(r.pools[p][i], want[p][i]) << "pool " << p << " pixel " << i;
+        }
+    }
+}
+
+TEST(LookupStockModel, DenseIndex) {
+    SCOPED_TRACE("codes 1 and 100");
+    check_lookup(1, 100);
+}
+
+TEST(LookupStockModel, DenseIndexAtTheLimit) {
+    // Span hi - lo + 1 = 2^20 exactly: still the dense index.
+    SCOPED_TRACE("codes 10 and 10 + 2^20 - 1");
+    check_lookup(10, 10 + (1 << 20) - 1);
+}
+
+TEST(LookupStockModel, SparseIndex) {
+    SCOPED_TRACE("codes 1 and 5000000");
+    check_lookup(1, 5000000);
+}
+
+TEST(LookupStockModel, SparseIndexWithExtremeCodes) {
+    SCOPED_TRACE("codes -2000000000 and 2000000000");
+    check_lookup(-2000000000, 2000000000);
+}
+
+TEST(LookupStockModel, ManyCodesSparseMatchesDense) {
+    // The same 200 classes, once alone (dense) and once with one far-away class (sparse): every
+    // code from -5 to 1000 must give the same result, and the expected one.
+    PoolsTable t;
+    for (int32_t c = 0; c < 200; ++c) {
+        t.rows.push_back(row(c * 3, c, 2.0 * c, 0.5 * c, 1000 - c));
+    }
+    PoolsTable t_sparse = t;
+    t_sparse.rows.push_back(row(9000000, 1, 1, 1, 1));
+    const LookupStockModel dense(t);
+    const LookupStockModel sparse(t_sparse);
+    std::vector<int32_t> codes;
+    for (int32_t c = -5; c <= 1000; ++c) {
+        codes.push_back(c);
+    }
+    const std::vector<uint8_t> valid(codes.size(), 1);
+    const ChunkResult a = run_chunk(dense, codes, valid);
+    const ChunkResult b = run_chunk(sparse, codes, valid);
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+        const int32_t c = codes[i];
+        const bool known = c >= 0 && c % 3 == 0 && c / 3 < 200;
+        const auto want_status =
+            static_cast<uint8_t>(known ? PixelStatus::valid : PixelStatus::unknown_class);
+        ASSERT_EQ(a.status[i], want_status) << "code " << c;
+        ASSERT_EQ(b.status[i], want_status) << "code " << c;
+        const double k = known ? c / 3 : 0.0;
+        const double want_dead = known ? 1000 - k : 0.0;
+        ASSERT_EQ(a.pools[0][i], k) << "code " << c;
+        ASSERT_EQ(a.pools[1][i], 2.0 * k) << "code " << c;
+        ASSERT_EQ(a.pools[2][i], 0.5 * k) << "code " << c;
+        ASSERT_EQ(a.pools[3][i], want_dead) << "code " << c;
+        for (int p = 0; p < 4; ++p) {
+            ASSERT_EQ(a.pools[p][i], b.pools[p][i]) << "code " << c << " pool " << p;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flux kernels and constants
+
+TEST(Flux, Co2PerCarbonRatio) {
+    EXPECT_EQ(CO2_PER_C, 44.0 / 12.0);
+    EXPECT_EQ(M2_PER_HA, 10000.0);
+}
+
+TEST(Flux, SinkHasNegativeNetEmissions) {
+    const double change = stock_change_per_yr(100.0, 110.0, 5.0);
+    EXPECT_GT(change, 0.0);
+    EXPECT_LT(net_emissions_co2(change), 0.0);
+    const double loss = stock_change_per_yr(110.0, 100.0, 5.0);
+    EXPECT_LT(loss, 0.0);
+    EXPECT_GT(net_emissions_co2(loss), 0.0);
+}
+
+TEST(CaseFiles, StockDifference) {
+    const std::string path = std::string(CS_TEST_CASES) + "/stock_difference.txt";
+    const auto lines = read_case_file(path);
+    int cases = 0;
+    for (const auto &cl : lines) {
+        const std::string where = path + ":" + std::to_string(cl.line);
+        SCOPED_TRACE(where);
+        if (!cl.has_arrow || cl.left.size() != 3 || cl.right.size() != 3) {
+            ADD_FAILURE() << where
+                          << ": expected \"t1 t2 years -> change net_emissions "
+                             "tolerance\"";
+            continue;
+        }
+        const double t1 = case_number(cl.left[0], where);
+        const double t2 = case_number(cl.left[1], where);
+        const double years = case_number(cl.left[2], where);
+        const double want_change = case_number(cl.right[0], where);
+        const double want_net = case_number(cl.right[1], where);
+        const double tol = case_number(cl.right[2], where);
+        ASSERT_GT(years, 0.0) << where << ": years must be > 0";
+        ASSERT_GE(tol, 0.0) << where << ": tolerance must be >= 0";
+        const double change = stock_change_per_yr(t1, t2, years);
+        const double net = net_emissions_co2(change);
+        EXPECT_NEAR(change, want_change, tol) << where << ": change";
+        EXPECT_NEAR(net, want_net, tol) << where << ": net_emissions";
+        // The case file's own two expectations must agree with the sign convention.
+        EXPECT_NEAR(want_net, -44.0 / 12.0 * want_change, tol + 1e-12 * std::fabs(want_net))
+            << where << ": the case's net_emissions is not -44/12 x its change";
+        ++cases;
+    }
+    EXPECT_GE(cases, 8) << "too few cases in " << path;
+}
+
+TEST(CaseFiles, Lookup) {
+    const std::string path = std::string(CS_TEST_CASES) + "/lookup.txt";
+    const auto lines = read_case_file(path);
+    const std::map<std::string, PixelStatus> statuses = {
+        {"valid", PixelStatus::valid},
+        {"nodata", PixelStatus::nodata},
+        {"unknown_class", PixelStatus::unknown_class}};
+    PoolsTable table;
+    struct Case {
+        std::string where;
+        int32_t code = 0;
+        uint8_t valid = 0;
+        PixelStatus status = PixelStatus::valid;
+        std::array<double, 4> pools{};
+    };
+    std::vector<Case> cases;
+    std::set<int32_t> table_codes;
+    for (const auto &cl : lines) {
+        const std::string where = path + ":" + std::to_string(cl.line);
+        if (!cl.has_arrow && !cl.left.empty() && cl.left[0] == "class") {
+            if (cl.left.size() != 6) {
+                ADD_FAILURE() << where
+                              << ": expected \"class lucode c_above c_below c_soil "
+                                 "c_dead\"";
+                continue;
+            }
+            const int32_t code = case_int32(cl.left[1], where);
+            EXPECT_TRUE(table_codes.insert(code).second) << where << ": duplicate class";
+            table.rows.push_back(row(code, case_number(cl.left[2], where),
+                                     case_number(cl.left[3], where), case_number(cl.left[4], where),
+                                     case_number(cl.left[5], where)));
+            continue;
+        }
+        if (!cl.has_arrow || cl.left.size() != 2 || cl.right.size() != 5) {
+            ADD_FAILURE() << where << ": expected \"code valid -> status above below soil dead\"";
+            continue;
+        }
+        Case c;
+        c.where = where;
+        c.code = case_int32(cl.left[0], where);
+        const int32_t v = case_int32(cl.left[1], where);
+        EXPECT_TRUE(v == 0 || v == 1) << where << ": valid must be 0 or 1";
+        c.valid = static_cast<uint8_t>(v);
+        const auto st = statuses.find(cl.right[0]);
+        if (st == statuses.end()) {
+            ADD_FAILURE() << where << ": unknown status \"" << cl.right[0] << "\"";
+            continue;
+        }
+        c.status = st->second;
+        for (int p = 0; p < 4; ++p) {
+            c.pools[static_cast<std::size_t>(p)] = case_number(cl.right[p + 1], where);
+        }
+        cases.push_back(c);
+    }
+    ASSERT_GE(table.rows.size(), 3u) << "too few class lines in " << path;
+    ASSERT_GE(cases.size(), 8u) << "too few cases in " << path;
+
+    // Second table: one extra class far away forces the sparse index.
+    PoolsTable sparse_table = table;
+    const int64_t far = int64_t{*table_codes.rbegin()} + (int64_t{1} << 21);
+    ASSERT_LE(far, std::numeric_limits<int32_t>::max());
+    sparse_table.rows.push_back(row(static_cast<int32_t>(far), 99, 99, 99, 99));
+
+    std::vector<int32_t> codes;
+    std::vector<uint8_t> valid;
+    for (const auto &c : cases) {
+        ASSERT_NE(c.code, far) << c.where << ": code reserved by the test";
+        codes.push_back(c.code);
+        valid.push_back(c.valid);
+    }
+    for (const PoolsTable *t : {&table, &sparse_table}) {
+        const char *index = t == &table ? "dense index" : "sparse index";
+        const LookupStockModel m(*t);
+        const ChunkResult r = run_chunk(m, codes, valid);
+        for (std::size_t i = 0; i < cases.size(); ++i) {
+            const Case &c = cases[i];
+            EXPECT_EQ(pixel_status_name(static_cast<PixelStatus>(r.status[i])),
+                      std::string(pixel_status_name(c.status)))
+                << c.where << " (" << index << ")";
+            for (int p = 0; p < 4; ++p) {
+                EXPECT_EQ(r.pools[p][i], c.pools[static_cast<std::size_t>(p)])
+                    << c.where << " (" << index << "): pool " << m.pool_names()[p];
+            }
+            EXPECT_EQ(m.has_code(c.code), table_codes.count(c.code) == 1)
+                << c.where << " (" << index << ")";
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+
+TEST(Registry, ContainsTheModelsWithReferencesAndParameters) {
+    const auto &reg = model_registry();
+    std::set<std::string> names;
+    for (const auto &m : reg) {
+        EXPECT_TRUE(names.insert(m.name).second) << "duplicate model " << m.name;
+    }
+    for (const char *want : {"stocks.lookup", "flux.stock_difference"}) {
+        const ModelInfo *found = nullptr;
+        for (const auto &m : reg) {
+            if (m.name == want) {
+                found = &m;
+            }
+        }
+        ASSERT_NE(found, nullptr) << want << " is not in the registry";
+        EXPECT_FALSE(found->reference.empty()) << want;
+        EXPECT_FALSE(found->parameters.empty()) << want;
+        EXPECT_FALSE(found->summary.empty()) << want;
+        EXPECT_FALSE(found->inputs.empty()) << want;
+        EXPECT_FALSE(found->outputs.empty()) << want;
+        for (const auto &p : found->parameters) {
+            EXPECT_FALSE(p.name.empty()) << want;
+            EXPECT_FALSE(p.unit.empty()) << want << " parameter " << p.name;
+            EXPECT_FALSE(p.source.empty()) << want << " parameter " << p.name;
+        }
+    }
+}
+
+TEST(Registry, FindModel) {
+    const ModelInfo *lookup = find_model("stocks", "lookup");
+    ASSERT_NE(lookup, nullptr);
+    EXPECT_EQ(lookup->name, "stocks.lookup");
+    const ModelInfo *diff = find_model("sink", "stock_difference");
+    ASSERT_NE(diff, nullptr);
+    EXPECT_EQ(diff->name, "flux.stock_difference");
+    EXPECT_EQ(find_model("stocks", "no_such_method"), nullptr);
+    EXPECT_EQ(find_model("no_such_section", "lookup"), nullptr);
+    EXPECT_EQ(find_model("sink", "lookup"), nullptr);
+}
+
+} // namespace

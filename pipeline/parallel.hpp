@@ -1,0 +1,60 @@
+// The one OpenMP block loop every pass over the grid uses (compute, scans, I/O floor).
+#pragma once
+#include <omp.h>
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace cs::pipeline {
+
+/// Call `body(state, block_index)` for every block index in [0, n_blocks) on `threads` OpenMP
+/// threads with dynamic scheduling. Each thread first builds its own state with `make_state()`
+/// (GDAL handles, scratch buffers) into `states[thread]`; `states` is resized to `threads` and
+/// kept after the loop so callers can collect per-thread results. The first exception (from
+/// make_state or body) stops the loop: remaining blocks are skipped and the exception is rethrown
+/// after the parallel region. `stop` can also be raised by the body (e.g. on a data problem) to
+/// skip remaining blocks.
+template <class State, class MakeState, class Body>
+void parallel_blocks(std::size_t n_blocks, int threads, std::vector<std::unique_ptr<State>> &states,
+                     MakeState &&make_state, Body &&body, std::atomic<bool> &stop) {
+    states.clear();
+    states.resize(static_cast<std::size_t>(threads));
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    auto keep_error = [&] {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) {
+            error = std::current_exception();
+        }
+        stop = true;
+    };
+#pragma omp parallel num_threads(threads)
+    {
+        std::unique_ptr<State> &state = states[static_cast<std::size_t>(omp_get_thread_num())];
+        try {
+            state = make_state();
+        } catch (...) {
+            keep_error();
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (std::size_t b = 0; b < n_blocks; ++b) {
+            if (stop) {
+                continue;
+            }
+            try {
+                body(*state, b);
+            } catch (...) {
+                keep_error();
+            }
+        }
+    }
+    if (error) {
+        std::rethrow_exception(error);
+    }
+}
+
+} // namespace cs::pipeline

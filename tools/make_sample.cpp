@@ -1,0 +1,1591 @@
+// carbonsink-sample: deterministic synthetic CLCD land cover, districts and configs for demos.
+#include "raster/raster_error.hpp"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal_priv.h>
+#include <ogr_geometry.h>
+#include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// ------------------------------------------------------------------------------------------------
+// Errors and command line
+// ------------------------------------------------------------------------------------------------
+
+/// A failure that ends the program. `message` reads `<what failed>: <which input>: <why>`.
+struct Failure {
+    int exit_code;
+    std::string message;
+};
+
+/// Throw a usage failure (exit code 2).
+[[noreturn]] void usage_error(const std::string& what, const std::string& where,
+                              const std::string& why) {
+    throw Failure{2, what + ": " + where + ": " + why};
+}
+
+/// Throw an input/output failure (exit code 1).
+[[noreturn]] void io_error(const std::string& what, const std::string& where,
+                           const std::string& why) {
+    throw Failure{1, what + ": " + where + ": " + why};
+}
+
+constexpr const char* k_usage =
+    "usage: carbonsink-sample sample --out DIR\n"
+    "       carbonsink-sample bench --out DIR [--size N] [--districts K]\n"
+    "\n"
+    "sample  writes the 600 x 500 demo city (two land-cover epochs, 5 districts as GeoJSON,\n"
+    "        pools.csv, demo.yaml) into DIR.\n"
+    "bench   streams two N x N land-cover epochs (default N 20000), K districts (default 100)\n"
+    "        as GeoPackage, pools.csv and bench.yaml into DIR.\n"
+    "Output depends only on the arguments: the same arguments give byte-identical files.\n";
+
+/// Parsed command line.
+struct Options {
+    std::string mode;
+    std::string out;
+    int64_t size = 20000;
+    int64_t districts = 100;
+};
+
+/// Parse a whole decimal integer in [lo, hi] given for `option`; usage failure otherwise.
+int64_t parse_int(const std::string& option, const std::string& text, int64_t lo, int64_t hi) {
+    const std::string range = "must be an integer from " + std::to_string(lo) + " to " +
+                              std::to_string(hi) + ", got '" + text + "'";
+    if (text.empty() || text.size() > 12 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        usage_error("invalid argument", option, range);
+    }
+    const int64_t v = std::stoll(text);
+    if (v < lo || v > hi) {
+        usage_error("invalid argument", option, range);
+    }
+    return v;
+}
+
+/// Parse argv into Options; prints usage and exits 0 for --help.
+Options parse_args(int argc, char** argv) {
+    Options o;
+    if (argc < 2) {
+        usage_error("missing argument", "mode",
+                    "expected 'sample' or 'bench'\n" + std::string(k_usage));
+    }
+    o.mode = argv[1];
+    if (o.mode == "-h" || o.mode == "--help") {
+        std::fputs(k_usage, stdout);
+        std::exit(0);
+    }
+    if (o.mode != "sample" && o.mode != "bench") {
+        usage_error("invalid argument", "mode '" + o.mode + "'",
+                    "expected 'sample' or 'bench'\n" + std::string(k_usage));
+    }
+    for (int i = 2; i < argc; ++i) {
+        std::string arg = argv[i];
+        std::string value;
+        bool has_value = false;
+        if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_value = true;
+        }
+        if (arg == "-h" || arg == "--help") {
+            std::fputs(k_usage, stdout);
+            std::exit(0);
+        }
+        const bool known =
+            arg == "--out" || (o.mode == "bench" && (arg == "--size" || arg == "--districts"));
+        if (!known) {
+            usage_error("invalid argument", arg,
+                        "unknown option for mode " + o.mode + "\n" + std::string(k_usage));
+        }
+        if (!has_value) {
+            if (i + 1 >= argc) {
+                usage_error("missing argument", arg, "expected a value after it");
+            }
+            value = argv[++i];
+        }
+        if (arg == "--out") {
+            if (value.empty()) {
+                usage_error("invalid argument", "--out", "the directory name is empty");
+            }
+            o.out = value;
+        } else if (arg == "--size") {
+            o.size = parse_int("--size", value, 256, 200000);
+        } else {
+            o.districts = parse_int("--districts", value, 1, 100000);
+        }
+    }
+    if (o.out.empty()) {
+        usage_error("missing argument", "--out", "required for mode " + o.mode);
+    }
+    return o;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Deterministic randomness: splitmix64 hashing and value noise
+// ------------------------------------------------------------------------------------------------
+
+/// The splitmix64 finaliser: a well-mixed 64-bit function of `x`.
+constexpr uint64_t mix64(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/// Hash of a seed and two integer coordinates.
+constexpr uint64_t hash3(uint64_t seed, int64_t a, int64_t b) {
+    return mix64(seed ^ mix64(static_cast<uint64_t>(a) ^
+                              mix64(static_cast<uint64_t>(b) ^ 0x2545F4914F6CDD1Dull)));
+}
+
+/// A uniform double in [0, 1) from the top 53 bits of `h`.
+constexpr double unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
+
+/// A sequential splitmix64 generator for placing features.
+class Rng {
+public:
+    explicit Rng(uint64_t seed) : m_state(seed) {}
+    /// Next 64 random bits.
+    uint64_t next() {
+        m_state += 0x9E3779B97F4A7C15ull;
+        return mix64(m_state);
+    }
+    /// Uniform double in [lo, hi).
+    double uniform(double lo, double hi) { return lo + (hi - lo) * unit(next()); }
+
+private:
+    uint64_t m_state;
+};
+
+/// Quintic smoothstep 6t^5 - 15t^4 + 10t^3: zero slope and curvature at 0 and 1.
+constexpr double fade(double t) { return t * t * t * (t * (t * 6.0 - 15.0) + 10.0); }
+
+/// Linear interpolation.
+constexpr double lerp(double a, double b, double t) { return a + (b - a) * t; }
+
+/// Value noise in [0, 1] at (x, y): lattice values at integer points, smooth interpolation.
+double value_noise(uint64_t seed, double x, double y) {
+    const double fx = std::floor(x);
+    const double fy = std::floor(y);
+    const auto ix = static_cast<int64_t>(fx);
+    const auto iy = static_cast<int64_t>(fy);
+    const double tx = fade(x - fx);
+    const double ty = fade(y - fy);
+    const double v00 = unit(hash3(seed, ix, iy));
+    const double v10 = unit(hash3(seed, ix + 1, iy));
+    const double v01 = unit(hash3(seed, ix, iy + 1));
+    const double v11 = unit(hash3(seed, ix + 1, iy + 1));
+    return lerp(lerp(v00, v10, tx), lerp(v01, v11, tx), ty);
+}
+
+/// One-dimensional value noise in [0, 1].
+double value_noise_1d(uint64_t seed, double x) {
+    const double fx = std::floor(x);
+    const auto ix = static_cast<int64_t>(fx);
+    return lerp(unit(hash3(seed, ix, 0)), unit(hash3(seed, ix + 1, 0)), fade(x - fx));
+}
+
+/// Fractal Brownian motion: `octaves` of value noise, each at twice the frequency and half the
+/// amplitude of the previous, normalised to [0, 1].
+double fbm(uint64_t seed, double x, double y, int octaves) {
+    double sum = 0.0;
+    double amplitude = 1.0;
+    double norm = 0.0;
+    for (int o = 0; o < octaves; ++o) {
+        sum += amplitude * value_noise(mix64(seed + static_cast<uint64_t>(o)), x, y);
+        norm += amplitude;
+        amplitude *= 0.5;
+        x = x * 2.0 + 17.31;
+        y = y * 2.0 - 9.17;
+    }
+    return sum / norm;
+}
+
+/// One-dimensional fBm in [0, 1].
+double fbm_1d(uint64_t seed, double x, int octaves) {
+    double sum = 0.0;
+    double amplitude = 1.0;
+    double norm = 0.0;
+    for (int o = 0; o < octaves; ++o) {
+        sum += amplitude * value_noise_1d(mix64(seed + static_cast<uint64_t>(o)), x);
+        norm += amplitude;
+        amplitude *= 0.5;
+        x = x * 2.0 + 5.73;
+    }
+    return sum / norm;
+}
+
+/// Clamp `v` to [0, 1].
+constexpr double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
+
+// ------------------------------------------------------------------------------------------------
+// Grid, classes and fixed text files
+// ------------------------------------------------------------------------------------------------
+
+constexpr double k_origin_x = 500000.0;
+constexpr double k_origin_y = 4640000.0;
+constexpr double k_pixel = 30.0;
+constexpr int k_epsg = 32651;
+constexpr int k_tile = 256;
+
+constexpr uint8_t k_nodata = 0;
+constexpr uint8_t k_cropland = 1;
+constexpr uint8_t k_forest = 2;
+constexpr uint8_t k_grassland = 4;
+constexpr uint8_t k_water = 5;
+constexpr uint8_t k_impervious = 8;
+
+/// A CLCD class: code, name and display colour (close to the usual CLCD legend).
+struct ClassInfo {
+    uint8_t code;
+    const char* name;
+    std::array<short, 3> rgb;
+};
+
+constexpr std::array<ClassInfo, 5> k_classes = {{
+    {k_cropland, "cropland", {250, 227, 156}},
+    {k_forest, "forest", {68, 111, 51}},
+    {k_grassland, "grassland", {171, 211, 127}},
+    {k_water, "water", {30, 105, 180}},
+    {k_impervious, "impervious", {226, 66, 144}},
+}};
+
+constexpr const char* k_pools_csv =
+    "lucode,lulc_name,c_above,c_below,c_soil,c_dead,status,source\n"
+    "1,cropland,0,0,56.7,0,V2 (soil); assumption (biomass),\"soil: SOC_REF 81 (IPCC 2019 Vol4 "
+    "Ch2 Table 2.3, cool temperate moist, HAC) x F_LU 0.70 (2019 Table 5.5 long-term cultivated) "
+    "x F_MG 1.0 x F_I 1.0; biomass and DOM 0: IPCC Tier 1 annual crops accumulate no multi-year "
+    "biomass\"\n"
+    "2,forest,53.05,15.39,81,5.91,V2,\"AGB 112.88 t dm/ha (IPCC 2019 Tier 1 Kmax, temperate "
+    "continental Asia Larix, compiled by Earthshot Labs) x CF 0.47 (2006 Table 4.3); BGB: R 0.29 "
+    "(2006 Table 4.4 temperate conifer, AGB 50-150); DOM: dead wood 0.08 x AGB x 0.47 + litter "
+    "0.04 x AGB x 0.37 (CDM AR-TOOL12, temperate); soil: SOC_REF 81 (native forest, F = 1)\"\n"
+    "4,grassland,0,0,81,0,PLACEHOLDER (biomass) - confirm before use; V2 (soil),\"soil: SOC_REF "
+    "81 x F_LU 1.0 x F_MG 1.0 (nominally managed) x F_I 1.0 (2019 Table 6.2); biomass 0 is a "
+    "placeholder: IPCC 2006 Table 6.4 grassland biomass not verified\"\n"
+    "5,water,0,0,0,0,assumption,\"open water: no biomass; no mineral soil stock counted (IPCC Eq. "
+    "2.25 covers mineral soils)\"\n"
+    "8,impervious,0,0,0,0,PLACEHOLDER - confirm before use,\"sealed surfaces: biomass 0; soil 0 is "
+    "a placeholder (IPCC 2019 Vol4 Ch8 settlement soil factors not verified)\"\n";
+
+constexpr const char* k_demo_yaml =
+    "# carbonsink sample run: a synthetic city in UTM zone 51N, two epochs of CLCD-coded land "
+    "cover.\n"
+    "name: demo-city\n"
+    "output_dir: ../out/demo-city\n"
+    "land_cover:\n"
+    "  epochs:\n"
+    "    2015: land_cover_2015.tif\n"
+    "    2020: land_cover_2020.tif\n"
+    "districts:\n"
+    "  path: districts.geojson\n"
+    "  id_field: code\n"
+    "  name_field: name\n"
+    "models:\n"
+    "  stocks:\n"
+    "    method: lookup\n"
+    "    table: pools.csv\n"
+    "  sink:\n"
+    "    method: stock_difference\n";
+
+/// The benchmark run config for an N x N grid with K districts (as demo.yaml, with the
+/// districts in a GeoPackage layer and outputs next to the config).
+std::string bench_yaml(int64_t size, int64_t districts) {
+    const std::string n = std::to_string(size);
+    return "# carbonsink benchmark run: " + n + " x " + n +
+           " synthetic CLCD land cover in UTM zone 51N, two epochs, " + std::to_string(districts) +
+           " districts.\n" + "name: bench-" + n + "\n" +
+           "output_dir: out\n"
+           "land_cover:\n"
+           "  epochs:\n"
+           "    2015: land_cover_2015.tif\n"
+           "    2020: land_cover_2020.tif\n"
+           "districts:\n"
+           "  path: districts.gpkg\n"
+           "  layer: districts\n"
+           "  id_field: code\n"
+           "  name_field: name\n"
+           "models:\n"
+           "  stocks:\n"
+           "    method: lookup\n"
+           "    table: pools.csv\n"
+           "  sink:\n"
+           "    method: stock_difference\n";
+}
+
+/// Size of a file in bytes, or 0 when it cannot be read.
+uintmax_t bytes_of(const fs::path& p) {
+    std::error_code ec;
+    const auto n = fs::file_size(p, ec);
+    return ec ? 0 : n;
+}
+
+/// Write `text` to `path` exactly (binary, no newline translation). Throws Failure.
+void write_text(const fs::path& path, const std::string& text, const std::string& what) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (f) {
+        f.write(text.data(), static_cast<std::streamsize>(text.size()));
+        f.close();
+    }
+    if (!f) {
+        io_error("cannot write " + what, path.string(), std::strerror(errno));
+    }
+    std::printf("wrote %s: %s, %ju bytes\n", path.string().c_str(), what.c_str(), bytes_of(path));
+}
+
+/// Create the output directory (and parents). Throws Failure.
+void make_output_dir(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir)) {
+        io_error("cannot create output directory", dir.string(),
+                 ec ? ec.message() : "exists and is not a directory");
+    }
+}
+
+/// Remove a previous output file and its GDAL side-car, so stale files never survive a run.
+void remove_previous(const fs::path& path) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    fs::remove(fs::path(path.string() + ".aux.xml"), ec);
+}
+
+/// The sample and bench CRS, EPSG:32651, with x/y (easting/northing) axis order.
+OGRSpatialReference utm_crs() {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(k_epsg) != OGRERR_NONE) {
+        io_error("cannot build CRS", "EPSG:" + std::to_string(k_epsg),
+                 cs::raster::last_gdal_error() + " (is the PROJ database installed?)");
+    }
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    return srs;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Land-cover GeoTIFFs
+// ------------------------------------------------------------------------------------------------
+
+/// Closes a GDAL dataset.
+struct DatasetCloser {
+    void operator()(GDALDataset* ds) const { GDALClose(ds); }
+};
+using DatasetPtr = std::unique_ptr<GDALDataset, DatasetCloser>;
+
+/// Close `ds` and fail if GDAL reported an error while flushing it.
+void close_dataset(DatasetPtr& ds, const fs::path& path) {
+    CPLErrorReset();
+    ds.reset();
+    if (CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal) {
+        io_error("cannot finish writing", path.string(), cs::raster::last_gdal_error());
+    }
+}
+
+/// Create a single-band Byte GeoTIFF on the sample grid: tiled 256 x 256, DEFLATE with
+/// horizontal predictor, NoData 0, the CLCD colour table and category names. Throws Failure.
+DatasetPtr create_land_cover(const fs::path& path, int64_t width, int64_t height, bool bigtiff) {
+    remove_previous(path);
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
+    if (driver == nullptr) {
+        io_error("cannot create land-cover raster", path.string(), "GDAL has no GTiff driver");
+    }
+    CPLStringList options;
+    options.SetNameValue("TILED", "YES");
+    options.SetNameValue("BLOCKXSIZE", std::to_string(k_tile).c_str());
+    options.SetNameValue("BLOCKYSIZE", std::to_string(k_tile).c_str());
+    options.SetNameValue("COMPRESS", "DEFLATE");
+    options.SetNameValue("PREDICTOR", "2");
+    if (bigtiff) {
+        options.SetNameValue("BIGTIFF", "IF_SAFER");
+    }
+    CPLErrorReset();
+    DatasetPtr ds(driver->Create(path.string().c_str(), static_cast<int>(width),
+                                 static_cast<int>(height), 1, GDT_Byte, options.List()));
+    if (!ds) {
+        io_error("cannot create land-cover raster", path.string(), cs::raster::last_gdal_error());
+    }
+    double gt[6] = {k_origin_x, k_pixel, 0.0, k_origin_y, 0.0, -k_pixel};
+    const OGRSpatialReference srs = utm_crs();
+    GDALRasterBand* band = ds->GetRasterBand(1);
+    GDALColorTable colors;
+    const GDALColorEntry none = {0, 0, 0, 0};
+    colors.SetColorEntry(0, &none);
+    std::vector<std::string> names(k_impervious + 1);
+    names[0] = "nodata";
+    for (const ClassInfo& c : k_classes) {
+        const GDALColorEntry e = {c.rgb[0], c.rgb[1], c.rgb[2], 255};
+        colors.SetColorEntry(c.code, &e);
+        names[c.code] = c.name;
+    }
+    for (int code = 1; code <= k_impervious; ++code) {
+        if (names[code].empty()) {
+            const GDALColorEntry unused = {0, 0, 0, 255};
+            colors.SetColorEntry(code, &unused);
+        }
+    }
+    CPLStringList category_names;
+    for (const std::string& n : names) {
+        category_names.AddString(n.c_str());
+    }
+    band->SetDescription("land cover (CLCD codes)");
+    if (ds->SetGeoTransform(gt) != CE_None || ds->SetSpatialRef(&srs) != CE_None ||
+        band->SetNoDataValue(k_nodata) != CE_None || band->SetColorTable(&colors) != CE_None ||
+        band->SetCategoryNames(category_names.List()) != CE_None) {
+        io_error("cannot set georeferencing and legend", path.string(),
+                 cs::raster::last_gdal_error());
+    }
+    return ds;
+}
+
+/// Pixel counts per class value for one epoch.
+using Histogram = std::array<int64_t, 256>;
+
+/// Print the per-class pixel counts of both epochs and the share of changed pixels.
+void print_counts(const Histogram& h15, const Histogram& h20, int64_t changed, int64_t valid_both) {
+    std::printf("class pixel counts        2015          2020\n");
+    std::printf("  0 %-12s %12lld  %12lld\n", "nodata", static_cast<long long>(h15[0]),
+                static_cast<long long>(h20[0]));
+    for (const ClassInfo& c : k_classes) {
+        std::printf("  %d %-12s %12lld  %12lld\n", c.code, c.name,
+                    static_cast<long long>(h15[c.code]), static_cast<long long>(h20[c.code]));
+    }
+    const double pct = valid_both > 0
+                           ? 100.0 * static_cast<double>(changed) / static_cast<double>(valid_both)
+                           : 0.0;
+    std::printf("changed class: %lld of %lld pixels valid in both epochs (%.2f %%)\n",
+                static_cast<long long>(changed), static_cast<long long>(valid_both), pct);
+}
+
+/// Count classes of both epochs and changed pixels over `n` pixels.
+void accumulate_counts(const uint8_t* a, const uint8_t* b, size_t n, Histogram& h15, Histogram& h20,
+                       int64_t& changed, int64_t& valid_both) {
+    for (size_t i = 0; i < n; ++i) {
+        ++h15[a[i]];
+        ++h20[b[i]];
+        if (a[i] != k_nodata && b[i] != k_nodata) {
+            ++valid_both;
+            changed += a[i] != b[i] ? 1 : 0;
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Sample mode: a 600 x 500 demo city
+// ------------------------------------------------------------------------------------------------
+
+constexpr int k_demo_width = 600;
+constexpr int k_demo_height = 500;
+constexpr uint64_t k_demo_seed = 0x5EEDC17D2015ull;
+
+/// Seeds of the independent noise fields of the demo landscape.
+enum DemoSeed : uint64_t {
+    seed_hills = 1,
+    seed_river,
+    seed_river_width,
+    seed_lake,
+    seed_city,
+    seed_growth,
+    seed_growth_grass,
+    seed_margin,
+    seed_riparian,
+    seed_pasture,
+    seed_afforest,
+    seed_deforest,
+    seed_cloud,
+    seed_villages,
+    seed_boundaries,
+};
+
+/// The seed of one demo noise field.
+constexpr uint64_t demo_seed(DemoSeed s) { return mix64(k_demo_seed ^ (s * 0x100000001B3ull)); }
+
+/// Hill height: smooth fBm plus a tilt that puts the high ground in the north (and a little in
+/// the east). Forest grows above k_forest_line.
+double demo_hills(double x, double y) {
+    return 0.55 * fbm(demo_seed(seed_hills), x / 110.0, y / 110.0, 5) +
+           0.50 * (1.0 - y / k_demo_height) + 0.08 * (x / k_demo_width);
+}
+
+constexpr double k_forest_line = 0.68;
+
+/// Row of the river centreline at column x: flowing west to east, slightly falling to the south,
+/// with large and small meanders.
+double river_y(double x) {
+    return k_demo_height * (0.47 + 0.14 * x / k_demo_width) +
+           110.0 * (fbm_1d(demo_seed(seed_river), x / 170.0, 2) - 0.5) +
+           24.0 * (value_noise_1d(demo_seed(seed_river) + 7, x / 38.0) - 0.5);
+}
+
+/// River half width in pixels (the river is 4 to 8 pixels wide).
+double river_half_width(double x) {
+    return 2.0 + 2.0 * value_noise_1d(demo_seed(seed_river_width), x / 90.0);
+}
+
+/// Distance in pixels from (x, y) to the river centreline, corrected for its local slope.
+double river_distance(double x, double y) {
+    const double slope = 0.5 * (river_y(x + 1.0) - river_y(x - 1.0));
+    return std::fabs(y - river_y(x)) / std::sqrt(1.0 + slope * slope);
+}
+
+/// Fixed features of the demo landscape (pixel coordinates, y down).
+struct DemoFeatures {
+    double city_x = 0.0;
+    double city_y = 0.0;
+    double core_radius = 44.0;
+    int park_x0 = 0, park_y0 = 0, park_x1 = 0, park_y1 = 0; ///< industrial park, 2020
+    double lake_x = 468.0, lake_y = 92.0;
+    double cloud_x = 562.0, cloud_y = 42.0;
+    double island_x = 78.0, island_y = 0.0;
+    std::vector<std::array<double, 3>> villages; ///< x, y, radius
+};
+
+/// City distance: distance to the centre divided by a noisy local radius factor, so the city
+/// edge is ragged rather than a circle.
+double city_distance(const DemoFeatures& f, double x, double y) {
+    const double dx = x - f.city_x;
+    const double dy = y - f.city_y;
+    const double factor = 1.0 + 1.6 * (fbm(demo_seed(seed_city), x / 22.0, y / 22.0, 3) - 0.5);
+    return std::sqrt(dx * dx + dy * dy) / factor;
+}
+
+/// Lake metric: below 1 inside a rotated noisy ellipse (a reservoir in the hills).
+double lake_metric(const DemoFeatures& f, double x, double y) {
+    const double c = 0.906, s = 0.423; // 25 degrees
+    const double dx = x - f.lake_x;
+    const double dy = y - f.lake_y;
+    const double u = (c * dx + s * dy) / 24.0;
+    const double v = (-s * dx + c * dy) / 12.0;
+    return std::sqrt(u * u + v * v) - 0.45 * (fbm(demo_seed(seed_lake), x / 9.0, y / 9.0, 2) - 0.5);
+}
+
+/// True inside the cloud gap (NoData in both epochs): a ~30 x 20 px noisy ellipse near the
+/// north-east corner.
+bool in_cloud(const DemoFeatures& f, double x, double y) {
+    const double u = (x - f.cloud_x) / 16.0;
+    const double v = (y - f.cloud_y) / 10.5;
+    return std::sqrt(u * u + v * v) <
+           1.0 + 0.5 * (fbm(demo_seed(seed_cloud), x / 6.0, y / 6.0, 2) - 0.5);
+}
+
+/// True for the few pixels missing only in 2020: a broken scan-line segment in the south-west.
+bool in_gap_2020(int col, int row) {
+    return (row == 431 || row == 432) && col >= 64 && col < 98 &&
+           unit(hash3(demo_seed(seed_cloud) + 1, col, row)) < 0.7;
+}
+
+/// Place the city, the industrial park, the island and the villages.
+DemoFeatures demo_features() {
+    DemoFeatures f;
+    f.city_x = 226.0;
+    f.city_y = river_y(f.city_x) - 26.0;
+    const int park_cx = 400;
+    const int park_cy = static_cast<int>(std::lround(river_y(park_cx) - 34.0));
+    f.park_x0 = park_cx - 12;
+    f.park_x1 = park_cx + 12;
+    f.park_y0 = park_cy - 9;
+    f.park_y1 = park_cy + 9;
+    f.island_y = river_y(f.island_x);
+    Rng rng(demo_seed(seed_villages));
+    for (int attempt = 0; attempt < 400 && f.villages.size() < 9; ++attempt) {
+        const double x = rng.uniform(25.0, k_demo_width - 25.0);
+        const double y = rng.uniform(25.0, k_demo_height - 25.0);
+        const double r = rng.uniform(2.5, 4.5);
+        bool ok = demo_hills(x, y) < k_forest_line - 0.06 && river_distance(x, y) > 14.0 &&
+                  city_distance(f, x, y) > f.core_radius + 45.0 && std::fabs(x - park_cx) > 30.0 &&
+                  x > 40.0;
+        for (const auto& v : f.villages) {
+            ok = ok && std::hypot(x - v[0], y - v[1]) > 60.0;
+        }
+        if (ok) {
+            f.villages.push_back({x, y, r});
+        }
+    }
+    return f;
+}
+
+/// Generate both demo epochs (row-major, 600 x 500).
+void generate_demo(const DemoFeatures& f, std::vector<uint8_t>& lc15, std::vector<uint8_t>& lc20) {
+    lc15.assign(static_cast<size_t>(k_demo_width) * k_demo_height, k_nodata);
+    lc20.assign(lc15.size(), k_nodata);
+    for (int row = 0; row < k_demo_height; ++row) {
+        for (int col = 0; col < k_demo_width; ++col) {
+            const double x = col + 0.5;
+            const double y = row + 0.5;
+            const double h = demo_hills(x, y);
+            const double rd = river_distance(x, y);
+            const double hw = river_half_width(x);
+            const double cd = city_distance(f, x, y);
+            bool village = false;
+            for (const auto& v : f.villages) {
+                const double d = std::hypot(x - v[0], y - v[1]);
+                village = village || d < v[2] * (0.8 + 0.5 * value_noise(demo_seed(seed_city) + 3,
+                                                                         x / 3.0, y / 3.0));
+            }
+            uint8_t c = k_cropland;
+            if (rd < hw || lake_metric(f, x, y) < 1.0) {
+                c = k_water;
+            } else if (cd < f.core_radius || village) {
+                c = k_impervious;
+            } else if (h >= k_forest_line) {
+                c = k_forest;
+            } else if ((h >= k_forest_line - 0.035 &&
+                        fbm(demo_seed(seed_margin), x / 25.0, y / 25.0, 3) > 0.47) ||
+                       (rd < hw + 5.0 &&
+                        fbm(demo_seed(seed_riparian), x / 12.0, y / 12.0, 2) > 0.55) ||
+                       fbm(demo_seed(seed_pasture), x / 35.0, y / 35.0, 4) > 0.665) {
+                c = k_grassland;
+            }
+
+            uint8_t d = c;
+            const double growth =
+                6.0 +
+                24.0 * clamp01((fbm(demo_seed(seed_growth), x / 70.0, y / 70.0, 2) - 0.38) / 0.25);
+            const bool in_park =
+                col >= f.park_x0 && col < f.park_x1 && row >= f.park_y0 && row < f.park_y1;
+            if (c == k_water) {
+                d = k_water;
+            } else if (in_park) {
+                d = k_impervious;
+            } else if (cd >= f.core_radius && cd < f.core_radius + growth &&
+                       (c == k_cropland ||
+                        (c == k_grassland &&
+                         value_noise(demo_seed(seed_growth_grass), x / 7.0, y / 7.0) > 0.4))) {
+                d = k_impervious;
+            } else if ((c == k_cropland || c == k_grassland) && h >= k_forest_line - 0.06 &&
+                       fbm(demo_seed(seed_afforest), x / 20.0, y / 20.0, 3) > 0.6) {
+                d = k_forest;
+            } else if (c == k_forest && h < k_forest_line + 0.03 &&
+                       fbm(demo_seed(seed_deforest), x / 14.0, y / 14.0, 2) > 0.6) {
+                d = k_cropland;
+            }
+
+            const size_t i = static_cast<size_t>(row) * k_demo_width + col;
+            const bool cloud = in_cloud(f, x, y);
+            lc15[i] = cloud ? k_nodata : c;
+            lc20[i] = cloud || in_gap_2020(col, row) ? k_nodata : d;
+        }
+    }
+}
+
+/// Write one demo epoch as a GeoTIFF. Throws Failure.
+void write_demo_raster(const fs::path& path, const std::vector<uint8_t>& lc, int year) {
+    DatasetPtr ds = create_land_cover(path, k_demo_width, k_demo_height, false);
+    if (ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, k_demo_width, k_demo_height,
+                                       const_cast<uint8_t*>(lc.data()), k_demo_width, k_demo_height,
+                                       GDT_Byte, 0, 0, nullptr) != CE_None) {
+        io_error("cannot write land-cover raster", path.string(), cs::raster::last_gdal_error());
+    }
+    close_dataset(ds, path);
+    std::printf("wrote %s: land cover %d, %d x %d Byte, EPSG:%d, %g m pixels, %ju bytes\n",
+                path.string().c_str(), year, k_demo_width, k_demo_height, k_epsg, k_pixel,
+                bytes_of(path));
+}
+
+/// A point list in pixel coordinates (x right, y down).
+using PixelLine = std::vector<std::array<double, 2>>;
+
+/// A closed ring in map coordinates from pixel positions (the first point is not repeated).
+std::unique_ptr<OGRLinearRing> ring_from_pixels(const PixelLine& pts) {
+    auto ring = std::make_unique<OGRLinearRing>();
+    for (const auto& p : pts) {
+        ring->addPoint(k_origin_x + p[0] * k_pixel, k_origin_y - p[1] * k_pixel);
+    }
+    ring->closeRings();
+    return ring;
+}
+
+/// A polygon in map coordinates from an outer ring and holes, all in pixel positions.
+std::unique_ptr<OGRPolygon> polygon_from_pixels(const PixelLine& outer,
+                                                const std::vector<PixelLine>& holes = {}) {
+    auto poly = std::make_unique<OGRPolygon>();
+    poly->addRingDirectly(ring_from_pixels(outer).release());
+    for (const PixelLine& h : holes) {
+        poly->addRingDirectly(ring_from_pixels(h).release());
+    }
+    return poly;
+}
+
+/// A noisy closed ring around (cx, cy) with radii (rx, ry) and `n` vertices.
+PixelLine blob(uint64_t seed, double cx, double cy, double rx, double ry, int n, double jitter) {
+    PixelLine pts;
+    for (int k = 0; k < n; ++k) {
+        const double a = 2.0 * M_PI * k / n;
+        const double r = 1.0 + jitter * (2.0 * fbm_1d(seed, 4.0 * k / n, 2) - 1.0) +
+                         0.3 * jitter * (2.0 * unit(hash3(seed, k, 1)) - 1.0);
+        pts.push_back({cx + rx * r * std::cos(a), cy + ry * r * std::sin(a)});
+    }
+    return pts;
+}
+
+/// A polyline from (x0, y0) to (x1, y1) with `n` segments whose inner vertices are displaced
+/// sideways by up to `amplitude` pixels; the end points stay exactly where they are given.
+PixelLine jittered_line(uint64_t seed, double x0, double y0, double x1, double y1, int n,
+                        double amplitude) {
+    PixelLine pts;
+    const double len = std::hypot(x1 - x0, y1 - y0);
+    const double nx = -(y1 - y0) / len;
+    const double ny = (x1 - x0) / len;
+    pts.push_back({x0, y0});
+    for (int k = 1; k < n; ++k) {
+        const double t = static_cast<double>(k) / n;
+        const double off = 0.8 * amplitude * (2.0 * fbm_1d(seed, 5.0 * t, 3) - 1.0) +
+                           0.2 * amplitude * (2.0 * unit(hash3(seed, k, 2)) - 1.0);
+        pts.push_back({lerp(x0, x1, t) + nx * off, lerp(y0, y1, t) + ny * off});
+    }
+    pts.push_back({x1, y1});
+    return pts;
+}
+
+/// Append points [first, last] of `line` (inclusive indices, either direction) to `out`,
+/// skipping a first point equal to the current last point of `out`.
+void append(PixelLine& out, const PixelLine& line, size_t first, size_t last) {
+    const auto push = [&](const std::array<double, 2>& p) {
+        if (out.empty() || out.back() != p) {
+            out.push_back(p);
+        }
+    };
+    if (first <= last) {
+        for (size_t i = first; i <= last; ++i) {
+            push(line[i]);
+        }
+    } else {
+        for (size_t i = first + 1; i-- > last;) {
+            push(line[i]);
+        }
+    }
+}
+
+/// One demo district: code, name and geometry in EPSG:32651.
+struct District {
+    int code;
+    std::string name;
+    std::unique_ptr<OGRGeometry> geometry;
+};
+
+/// The five demo districts. They are built from shared boundary polylines (a north line, a
+/// west line, a ragged east edge) and closed rings (Old Town, the park, an exclave) used by both
+/// neighbours vertex for vertex, so they partition the study area exactly: no overlaps and no
+/// gaps, and rounding of coordinates cannot open either. The study area is the grid with a
+/// ragged east edge reaching up to about 10 pixels past the grid.
+std::vector<District> demo_districts(const DemoFeatures& f) {
+    const uint64_t seed = demo_seed(seed_boundaries);
+    const double w = k_demo_width;
+    const double h = k_demo_height;
+
+    // East edge from the north-east to the south-east corner, split where the north line ends.
+    const PixelLine east = jittered_line(seed + 1, w + 6.0, 0.0, w + 6.0, h, 20, 8.0);
+    const size_t east_split = 6; // vertex at row 150
+    // North line from the west edge to the east edge; the west line leaves it at vertex 7.
+    const PixelLine north =
+        jittered_line(seed + 2, 0.0, 112.0, east[east_split][0], east[east_split][1], 32, 20.0);
+    const size_t north_split = 7;
+    const PixelLine west =
+        jittered_line(seed + 3, north[north_split][0], north[north_split][1], 140.0, h, 24, 16.0);
+
+    const PixelLine town = blob(seed + 5, f.city_x, f.city_y, 60.0, 55.0, 44, 0.14);
+    const PixelLine park = blob(seed + 4, 0.5 * (f.park_x0 + f.park_x1),
+                                0.5 * (f.park_y0 + f.park_y1), 17.0, 13.5, 20, 0.08);
+    const double slope = 0.5 * (river_y(f.island_x + 1.0) - river_y(f.island_x - 1.0));
+    const double angle = std::atan(slope);
+    PixelLine exclave;
+    for (int k = 0; k < 18; ++k) {
+        const double a = 2.0 * M_PI * k / 18;
+        const double r = 1.0 + 0.12 * (2.0 * unit(hash3(seed + 6, k, 0)) - 1.0);
+        const double u = 13.0 * r * std::cos(a);
+        const double v = 6.0 * r * std::sin(a);
+        exclave.push_back({f.island_x + u * std::cos(angle) - v * std::sin(angle),
+                           f.island_y + u * std::sin(angle) + v * std::cos(angle)});
+    }
+
+    PixelLine hills_ring = {{0.0, 0.0}};
+    append(hills_ring, east, 0, east_split);
+    append(hills_ring, north, north.size() - 1, 0);
+
+    PixelLine farm_ring;
+    append(farm_ring, north, 0, north_split);
+    append(farm_ring, west, 1, west.size() - 1);
+    farm_ring.push_back({0.0, h});
+
+    PixelLine river_ring;
+    append(river_ring, north, north_split, north.size() - 1);
+    append(river_ring, east, east_split, east.size() - 1);
+    append(river_ring, west, west.size() - 1, 1);
+
+    auto riverside = std::make_unique<OGRMultiPolygon>();
+    riverside->addGeometryDirectly(polygon_from_pixels(river_ring, {town, park}).release());
+    riverside->addGeometryDirectly(polygon_from_pixels(exclave).release());
+
+    std::vector<District> out;
+    out.push_back({101, "Old Town", polygon_from_pixels(town)});
+    out.push_back({102, "Riverside", std::move(riverside)});
+    out.push_back({103, "North Hills", polygon_from_pixels(hills_ring)});
+    out.push_back({104, "West Farmland", polygon_from_pixels(farm_ring, {exclave})});
+    out.push_back({105, "Eco-Industrial Park", polygon_from_pixels(park)});
+
+    // The holes must lie strictly inside their polygons for the partition to be valid.
+    if (OGRGeometryFactory::haveGEOS()) {
+        for (const District& d : out) {
+            if (!d.geometry->IsValid()) {
+                throw Failure{1, "internal error: district polygons: " + d.name +
+                                     ": the generated polygon is not valid"};
+            }
+        }
+        for (size_t i = 0; i < out.size(); ++i) {
+            for (size_t j = i + 1; j < out.size(); ++j) {
+                if (out[i].geometry->Overlaps(out[j].geometry.get())) {
+                    throw Failure{1, "internal error: district polygons: " + out[i].name + " and " +
+                                         out[j].name + ": they overlap"};
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/// Write the demo districts as RFC 7946 GeoJSON in EPSG:4326 (lon/lat). Throws Failure.
+void write_demo_districts(const fs::path& path, std::vector<District> districts) {
+    remove_previous(path);
+    OGRSpatialReference utm = utm_crs();
+    OGRSpatialReference wgs84;
+    if (wgs84.importFromEPSG(4326) != OGRERR_NONE) {
+        io_error("cannot build CRS", "EPSG:4326", cs::raster::last_gdal_error());
+    }
+    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    std::unique_ptr<OGRCoordinateTransformation> ct(
+        OGRCreateCoordinateTransformation(&utm, &wgs84));
+    if (!ct) {
+        io_error("cannot reproject districts", "EPSG:32651 to EPSG:4326",
+                 cs::raster::last_gdal_error());
+    }
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GeoJSON");
+    if (driver == nullptr) {
+        io_error("cannot create districts", path.string(), "GDAL has no GeoJSON driver");
+    }
+    CPLErrorReset();
+    DatasetPtr ds(driver->Create(path.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!ds) {
+        io_error("cannot create districts", path.string(), cs::raster::last_gdal_error());
+    }
+    CPLStringList layer_options;
+    layer_options.SetNameValue("RFC7946", "YES");
+    OGRLayer* layer = ds->CreateLayer("districts", &wgs84, wkbUnknown, layer_options.List());
+    OGRFieldDefn code_field("code", OFTInteger);
+    OGRFieldDefn name_field("name", OFTString);
+    if (layer == nullptr || layer->CreateField(&code_field) != OGRERR_NONE ||
+        layer->CreateField(&name_field) != OGRERR_NONE) {
+        io_error("cannot create districts layer", path.string(), cs::raster::last_gdal_error());
+    }
+    for (District& d : districts) {
+        if (d.geometry->transform(ct.get()) != OGRERR_NONE) {
+            io_error("cannot reproject district", d.name, cs::raster::last_gdal_error());
+        }
+        OGRFeature feature(layer->GetLayerDefn());
+        feature.SetField("code", d.code);
+        feature.SetField("name", d.name.c_str());
+        feature.SetGeometryDirectly(d.geometry.release());
+        if (layer->CreateFeature(&feature) != OGRERR_NONE) {
+            io_error("cannot write district", path.string() + ", " + d.name,
+                     cs::raster::last_gdal_error());
+        }
+    }
+    close_dataset(ds, path);
+    std::printf("wrote %s: %zu districts, RFC 7946 GeoJSON, EPSG:4326, %ju bytes\n",
+                path.string().c_str(), districts.size(), bytes_of(path));
+}
+
+/// Sample mode: write the demo city into `dir`.
+void run_sample(const fs::path& dir) {
+    make_output_dir(dir);
+    const DemoFeatures features = demo_features();
+    std::vector<uint8_t> lc15;
+    std::vector<uint8_t> lc20;
+    generate_demo(features, lc15, lc20);
+    write_demo_raster(dir / "land_cover_2015.tif", lc15, 2015);
+    write_demo_raster(dir / "land_cover_2020.tif", lc20, 2020);
+    write_demo_districts(dir / "districts.geojson", demo_districts(features));
+    write_text(dir / "pools.csv", k_pools_csv, "carbon pools table (Mg C/ha)");
+    write_text(dir / "demo.yaml", k_demo_yaml, "run config");
+    Histogram h15{};
+    Histogram h20{};
+    int64_t changed = 0;
+    int64_t valid_both = 0;
+    accumulate_counts(lc15.data(), lc20.data(), lc15.size(), h15, h20, changed, valid_both);
+    print_counts(h15, h20, changed, valid_both);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Bench mode: N x N land cover generated and written in strips of tile rows
+// ------------------------------------------------------------------------------------------------
+
+constexpr uint64_t k_bench_seed = 0xBE7C4C0DE2020ull;
+
+/// The seed of one bench noise field or feature set.
+constexpr uint64_t bench_seed(uint64_t k) { return mix64(k_bench_seed ^ (k * 0x100000001B3ull)); }
+
+/// Value noise on a coarse lattice (spacing 2^shift pixels) evaluated a whole raster row at a
+/// time: lattice values are interpolated bilinearly with smoothstep weights.
+class RowNoise {
+public:
+    /// Noise with lattice spacing 2^shift over rows `width` pixels wide.
+    RowNoise(uint64_t seed, int shift, int64_t width)
+        : m_seed(seed), m_shift(shift), m_columns((width >> shift) + 2),
+          m_weight(size_t{1} << shift), m_column(static_cast<size_t>(m_columns)) {
+        const double spacing = static_cast<double>(int64_t{1} << shift);
+        for (size_t i = 0; i < m_weight.size(); ++i) {
+            const double t = (static_cast<double>(i) + 0.5) / spacing;
+            m_weight[i] = static_cast<float>(t * t * (3.0 - 2.0 * t));
+        }
+    }
+
+    /// Add `amplitude` x noise at pixel centres (x, y) for x = 0 .. width-1 to `out`.
+    void add_row(int64_t y, float amplitude, float* out, int64_t width) {
+        const int64_t iy = y >> m_shift;
+        const float ty = m_weight[static_cast<size_t>(y & ((int64_t{1} << m_shift) - 1))];
+        for (int64_t ix = 0; ix < m_columns; ++ix) {
+            const auto a = static_cast<float>(unit(hash3(m_seed, ix, iy)));
+            const auto b = static_cast<float>(unit(hash3(m_seed, ix, iy + 1)));
+            m_column[static_cast<size_t>(ix)] = amplitude * (a + (b - a) * ty);
+        }
+        const int64_t spacing = int64_t{1} << m_shift;
+        for (int64_t ix = 0; ix * spacing < width; ++ix) {
+            const float a = m_column[static_cast<size_t>(ix)];
+            const float d = m_column[static_cast<size_t>(ix + 1)] - a;
+            const int64_t x0 = ix * spacing;
+            const int64_t n = std::min(spacing, width - x0);
+            float* o = out + x0;
+            for (int64_t k = 0; k < n; ++k) {
+                o[k] += a + d * m_weight[static_cast<size_t>(k)];
+            }
+        }
+    }
+
+private:
+    uint64_t m_seed;
+    int m_shift;
+    int64_t m_columns;
+    std::vector<float> m_weight;
+    std::vector<float> m_column;
+};
+
+/// A meandering river crossing the bench grid from west to east.
+struct BenchRiver {
+    std::vector<float> centre; ///< centreline row per column
+    std::vector<float> half;   ///< half width per column, slope-corrected (vertical extent)
+    float y_min = 0.0f;        ///< top of the rows the river touches
+    float y_max = 0.0f;        ///< bottom of the rows the river touches
+};
+
+/// A settlement: core radius in 2015, growth ring by 2020, optional industrial park (2020).
+struct Settlement {
+    double x, y, radius, growth;
+    bool has_park;
+    double park_x0, park_y0, park_x1, park_y1;
+};
+
+/// An elliptical NoData gap.
+struct Gap {
+    double x, y, rx, ry;
+};
+
+/// Streamed generator of the two bench epochs, one strip of rows at a time.
+class BenchGenerator {
+public:
+    explicit BenchGenerator(int64_t size);
+
+    /// Generate rows [y0, y0 + rows) of both epochs into row-major buffers `size` wide.
+    void strip(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20);
+
+private:
+    void base_row(int64_t y, uint8_t* c15, uint8_t* c20);
+    Settlement settlement(int64_t cell_x, int64_t cell_y, int64_t cell, bool city) const;
+    void stamp_settlements(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20, bool city);
+    void stamp_gaps(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20, bool both);
+
+    static constexpr double forest_line = 0.57;
+    static constexpr int64_t city_cell = 1024;
+    static constexpr int64_t village_cell = 256;
+    static constexpr int64_t cloud_cell = 1024;
+    static constexpr int64_t gap_cell = 1024;
+
+    int64_t m_size;
+    std::vector<BenchRiver> m_rivers;
+    std::vector<RowNoise> m_hills;
+    std::vector<RowNoise> m_lake;
+    std::vector<RowNoise> m_margin;
+    std::vector<RowNoise> m_pasture;
+    std::vector<RowNoise> m_afforest;
+    std::vector<RowNoise> m_deforest;
+    std::vector<float> m_h, m_l, m_m, m_p, m_a, m_d;
+};
+
+BenchGenerator::BenchGenerator(int64_t size) : m_size(size) {
+    const auto n = static_cast<size_t>(size);
+    const auto add = [&](std::vector<RowNoise>& f, uint64_t seed, std::initializer_list<int> s) {
+        for (int shift : s) {
+            f.emplace_back(bench_seed(seed * 16 + static_cast<uint64_t>(shift)), shift, size);
+        }
+    };
+    add(m_hills, 1, {11, 9, 7, 5});
+    add(m_lake, 2, {8, 5});
+    add(m_margin, 3, {6});
+    add(m_pasture, 4, {8, 6, 4});
+    add(m_afforest, 5, {7, 5});
+    add(m_deforest, 6, {6});
+    for (auto* v : {&m_h, &m_l, &m_m, &m_p, &m_a, &m_d}) {
+        v->assign(n, 0.0f);
+    }
+
+    const int64_t count = std::max<int64_t>(1, size / 3200);
+    const double band = static_cast<double>(size) / static_cast<double>(count);
+    for (int64_t r = 0; r < count; ++r) {
+        const uint64_t s = bench_seed(100 + static_cast<uint64_t>(r));
+        BenchRiver river;
+        river.centre.resize(n);
+        river.half.resize(n);
+        const double base = (static_cast<double>(r) + 0.5) * band;
+        const auto centre = [&](double x) {
+            return base + 0.6 * band * (fbm_1d(s, x / 3000.0, 2) - 0.5) +
+                   160.0 * (value_noise_1d(s + 1, x / 600.0) - 0.5) +
+                   30.0 * (value_noise_1d(s + 2, x / 140.0) - 0.5);
+        };
+        double y_min = static_cast<double>(size);
+        double y_max = 0.0;
+        for (size_t x = 0; x < n; ++x) {
+            const double xc = static_cast<double>(x) + 0.5;
+            const double c = centre(xc);
+            const double slope = 0.5 * (centre(xc + 1.0) - centre(xc - 1.0));
+            const double half =
+                (2.5 + 4.0 * value_noise_1d(s + 3, xc / 1500.0)) * std::sqrt(1.0 + slope * slope);
+            river.centre[x] = static_cast<float>(c);
+            river.half[x] = static_cast<float>(half);
+            y_min = std::min(y_min, c - half - 1.0);
+            y_max = std::max(y_max, c + half + 1.0);
+        }
+        river.y_min = static_cast<float>(y_min);
+        river.y_max = static_cast<float>(y_max);
+        m_rivers.push_back(std::move(river));
+    }
+}
+
+/// Classify one row before settlements and gaps: water, forest, grassland, cropland, plus the
+/// 2020 afforestation and deforestation.
+void BenchGenerator::base_row(int64_t y, uint8_t* c15, uint8_t* c20) {
+    const int64_t n = m_size;
+    const auto fill = [&](std::vector<RowNoise>& fields, std::vector<float>& out,
+                          std::initializer_list<float> amplitudes) {
+        std::fill(out.begin(), out.end(), 0.0f);
+        auto a = amplitudes.begin();
+        for (RowNoise& f : fields) {
+            f.add_row(y, *a++, out.data(), n);
+        }
+    };
+    fill(m_hills, m_h, {0.45f, 0.28f, 0.17f, 0.1f});
+    fill(m_lake, m_l, {0.7f, 0.3f});
+    fill(m_margin, m_m, {1.0f});
+    fill(m_pasture, m_p, {0.55f, 0.3f, 0.15f});
+    fill(m_afforest, m_a, {0.7f, 0.3f});
+    fill(m_deforest, m_d, {1.0f});
+    constexpr auto line = static_cast<float>(forest_line);
+    for (int64_t x = 0; x < n; ++x) {
+        const float h = m_h[x];
+        uint8_t c = k_cropland;
+        if (m_l[x] > 0.86f && h < line) {
+            c = k_water;
+        } else if (h >= line) {
+            c = k_forest;
+        } else if ((h >= line - 0.03f && m_m[x] > 0.5f) || m_p[x] > 0.8f) {
+            c = k_grassland;
+        }
+        uint8_t d = c;
+        if ((c == k_cropland || c == k_grassland) && h >= line - 0.07f && m_a[x] > 0.69f) {
+            d = k_forest;
+        } else if (c == k_forest && h < line + 0.025f && m_d[x] > 0.74f) {
+            d = k_cropland;
+        }
+        c15[x] = c;
+        c20[x] = d;
+    }
+    const float yc = static_cast<float>(y) + 0.5f;
+    for (const BenchRiver& r : m_rivers) {
+        if (yc < r.y_min || yc > r.y_max) {
+            continue;
+        }
+        for (int64_t x = 0; x < n; ++x) {
+            if (std::fabs(yc - r.centre[static_cast<size_t>(x)]) < r.half[static_cast<size_t>(x)]) {
+                c15[x] = k_water;
+                c20[x] = k_water;
+            }
+        }
+    }
+}
+
+/// The settlement of one lattice cell (radius 0 when the cell has none).
+Settlement BenchGenerator::settlement(int64_t cell_x, int64_t cell_y, int64_t cell,
+                                      bool city) const {
+    const uint64_t s = bench_seed(city ? 200 : 201);
+    Rng rng(hash3(s, cell_x, cell_y));
+    Settlement t{};
+    const double present = rng.uniform(0.0, 1.0);
+    const double c = static_cast<double>(cell);
+    t.x = (static_cast<double>(cell_x) + rng.uniform(0.2, 0.8)) * c;
+    t.y = (static_cast<double>(cell_y) + rng.uniform(0.2, 0.8)) * c;
+    const double u = rng.uniform(0.0, 1.0);
+    if (city) {
+        t.radius = present < 0.5 ? 25.0 + 120.0 * u * u : 0.0;
+        t.growth = 5.0 + 0.14 * t.radius;
+        t.has_park = rng.uniform(0.0, 1.0) < 0.6;
+        const double pw = rng.uniform(18.0, 45.0);
+        const double ph = rng.uniform(14.0, 32.0);
+        const double dir = rng.uniform(0.0, 4.0);
+        const double off = 1.25 * (t.radius + t.growth);
+        double px = t.x;
+        double py = t.y;
+        if (dir < 1.0) {
+            px += off + 0.5 * pw;
+        } else if (dir < 2.0) {
+            px -= off + 0.5 * pw;
+        } else if (dir < 3.0) {
+            py += off + 0.5 * ph;
+        } else {
+            py -= off + 0.5 * ph;
+        }
+        t.park_x0 = std::floor(px - 0.5 * pw);
+        t.park_x1 = std::floor(px + 0.5 * pw);
+        t.park_y0 = std::floor(py - 0.5 * ph);
+        t.park_y1 = std::floor(py + 0.5 * ph);
+    } else {
+        t.radius = present < 0.35 ? 3.0 + 6.0 * u : 0.0;
+        t.growth = rng.uniform(0.0, 1.0) < 0.5 ? 1.5 + 2.0 * u : 0.0;
+        t.has_park = false;
+    }
+    return t;
+}
+
+/// Stamp settlements onto a strip: cores are impervious in both epochs, the growth ring turns
+/// cropland (and some grassland) impervious in 2020, industrial parks appear in 2020.
+void BenchGenerator::stamp_settlements(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20,
+                                       bool city) {
+    const int64_t cell = city ? city_cell : village_cell;
+    const int64_t reach = city ? 700 : 20;
+    const int64_t cy0 = std::max<int64_t>(0, (y0 - reach) / cell);
+    const int64_t cy1 = std::min((m_size - 1) / cell, (y0 + rows + reach) / cell);
+    const uint64_t edge_seed = bench_seed(city ? 210 : 211);
+    const uint64_t grass_seed = bench_seed(212);
+    for (int64_t cy = cy0; cy <= cy1; ++cy) {
+        for (int64_t cx = 0; cx * cell < m_size; ++cx) {
+            const Settlement t = settlement(cx, cy, cell, city);
+            if (t.radius <= 0.0) {
+                continue;
+            }
+            const double r_max = 1.3 * (t.radius + t.growth) + 1.0;
+            const int64_t ya = std::max<int64_t>(y0, static_cast<int64_t>(t.y - r_max));
+            const int64_t yb = std::min<int64_t>(y0 + rows, static_cast<int64_t>(t.y + r_max) + 1);
+            const int64_t xa = std::max<int64_t>(0, static_cast<int64_t>(t.x - r_max));
+            const int64_t xb = std::min<int64_t>(m_size, static_cast<int64_t>(t.x + r_max) + 1);
+            for (int64_t y = ya; y < yb; ++y) {
+                uint8_t* a = lc15 + (y - y0) * m_size;
+                uint8_t* b = lc20 + (y - y0) * m_size;
+                for (int64_t x = xa; x < xb; ++x) {
+                    if (a[x] == k_water) {
+                        continue;
+                    }
+                    const double px = static_cast<double>(x) + 0.5;
+                    const double py = static_cast<double>(y) + 0.5;
+                    const double dx = px - t.x;
+                    const double dy = py - t.y;
+                    const double scale = city ? 24.0 : 3.0;
+                    const double factor =
+                        1.0 + 0.6 * (value_noise(edge_seed, px / scale, py / scale) - 0.5);
+                    const double d = std::sqrt(dx * dx + dy * dy) / factor;
+                    if (d < t.radius) {
+                        a[x] = k_impervious;
+                        b[x] = k_impervious;
+                    } else if (d < t.radius + t.growth &&
+                               (a[x] == k_cropland ||
+                                (a[x] == k_grassland &&
+                                 value_noise(grass_seed, px / 6.0, py / 6.0) > 0.4))) {
+                        b[x] = k_impervious;
+                    }
+                }
+            }
+            if (!t.has_park) {
+                continue;
+            }
+            const int64_t pya = std::max<int64_t>(y0, static_cast<int64_t>(t.park_y0));
+            const int64_t pyb = std::min<int64_t>(y0 + rows, static_cast<int64_t>(t.park_y1));
+            const int64_t pxa = std::max<int64_t>(0, static_cast<int64_t>(t.park_x0));
+            const int64_t pxb = std::min<int64_t>(m_size, static_cast<int64_t>(t.park_x1));
+            for (int64_t y = pya; y < pyb; ++y) {
+                for (int64_t x = pxa; x < pxb; ++x) {
+                    uint8_t* b = lc20 + (y - y0) * m_size + x;
+                    if (lc15[(y - y0) * m_size + x] != k_water) {
+                        *b = k_impervious;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Stamp NoData gaps onto a strip: cloud gaps in both epochs (`both`) or small gaps in 2020.
+void BenchGenerator::stamp_gaps(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20, bool both) {
+    const int64_t cell = both ? cloud_cell : gap_cell;
+    const uint64_t s = bench_seed(both ? 300 : 301);
+    const int64_t reach = 80;
+    const int64_t cy0 = std::max<int64_t>(0, (y0 - reach) / cell);
+    const int64_t cy1 = std::min((m_size - 1) / cell, (y0 + rows + reach) / cell);
+    for (int64_t cy = cy0; cy <= cy1; ++cy) {
+        for (int64_t cx = 0; cx * cell < m_size; ++cx) {
+            Rng rng(hash3(s, cx, cy));
+            if (rng.uniform(0.0, 1.0) >= (both ? 0.3 : 0.35)) {
+                continue;
+            }
+            const double c = static_cast<double>(cell);
+            Gap g{(static_cast<double>(cx) + rng.uniform(0.1, 0.9)) * c,
+                  (static_cast<double>(cy) + rng.uniform(0.1, 0.9)) * c, 0.0, 0.0};
+            g.rx = both ? rng.uniform(12.0, 55.0) : rng.uniform(2.0, 5.0);
+            g.ry = both ? rng.uniform(8.0, 35.0) : rng.uniform(2.0, 5.0);
+            const double r_max = 1.3 * std::max(g.rx, g.ry) + 1.0;
+            const int64_t ya = std::max<int64_t>(y0, static_cast<int64_t>(g.y - r_max));
+            const int64_t yb = std::min<int64_t>(y0 + rows, static_cast<int64_t>(g.y + r_max) + 1);
+            const int64_t xa = std::max<int64_t>(0, static_cast<int64_t>(g.x - r_max));
+            const int64_t xb = std::min<int64_t>(m_size, static_cast<int64_t>(g.x + r_max) + 1);
+            for (int64_t y = ya; y < yb; ++y) {
+                for (int64_t x = xa; x < xb; ++x) {
+                    const double px = static_cast<double>(x) + 0.5;
+                    const double py = static_cast<double>(y) + 0.5;
+                    const double u = (px - g.x) / g.rx;
+                    const double v = (py - g.y) / g.ry;
+                    const double edge = 1.0 + 0.5 * (value_noise(s, px / 6.0, py / 6.0) - 0.5);
+                    if (u * u + v * v < edge * edge) {
+                        const size_t i = static_cast<size_t>((y - y0) * m_size + x);
+                        lc20[i] = k_nodata;
+                        if (both) {
+                            lc15[i] = k_nodata;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void BenchGenerator::strip(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20) {
+    for (int64_t y = y0; y < y0 + rows; ++y) {
+        base_row(y, lc15 + (y - y0) * m_size, lc20 + (y - y0) * m_size);
+    }
+    stamp_settlements(y0, rows, lc15, lc20, false);
+    stamp_settlements(y0, rows, lc15, lc20, true);
+    stamp_gaps(y0, rows, lc15, lc20, true);
+    stamp_gaps(y0, rows, lc15, lc20, false);
+}
+
+/// Write one strip (rows of full tiles) of `lc` to `band` tile by tile, straight to the file.
+void write_strip(GDALRasterBand* band, const fs::path& path, const std::vector<uint8_t>& lc,
+                 int64_t size, int64_t tile_row, int64_t rows, std::vector<uint8_t>& tile) {
+    for (int64_t tx = 0; tx * k_tile < size; ++tx) {
+        std::fill(tile.begin(), tile.end(), k_nodata);
+        const int64_t x0 = tx * k_tile;
+        const int64_t cols = std::min<int64_t>(k_tile, size - x0);
+        for (int64_t r = 0; r < rows; ++r) {
+            std::memcpy(tile.data() + r * k_tile, lc.data() + r * size + x0,
+                        static_cast<size_t>(cols));
+        }
+        if (band->WriteBlock(static_cast<int>(tx), static_cast<int>(tile_row), tile.data()) !=
+            CE_None) {
+            io_error("cannot write land-cover raster",
+                     path.string() + ", tile " + std::to_string(tx) + "," +
+                         std::to_string(tile_row),
+                     cs::raster::last_gdal_error());
+        }
+    }
+}
+
+/// One vertex of a district boundary, in pixel coordinates (y down).
+struct Vertex {
+    double x;
+    double y;
+};
+
+/// A horizontal district boundary: vertices sorted by x from the west to the east edge.
+using HLine = std::vector<Vertex>;
+
+/// The y of `line` at `x` by linear interpolation.
+double hline_y(const HLine& line, double x) {
+    const auto it = std::lower_bound(line.begin(), line.end(), x,
+                                     [](const Vertex& v, double value) { return v.x < value; });
+    if (it == line.begin()) {
+        return it->y;
+    }
+    if (it == line.end()) {
+        return line.back().y;
+    }
+    const Vertex& b = *it;
+    const Vertex& a = *(it - 1);
+    return b.x == a.x ? b.y : a.y + (b.y - a.y) * (x - a.x) / (b.x - a.x);
+}
+
+/// Insert a vertex of `line` at `x` (if none is there yet) and return its y.
+double hline_insert(HLine& line, double x) {
+    const auto it = std::lower_bound(line.begin(), line.end(), x,
+                                     [](const Vertex& v, double value) { return v.x < value; });
+    if (it != line.end() && it->x == x) {
+        return it->y;
+    }
+    const double y = hline_y(line, x);
+    line.insert(it, Vertex{x, y});
+    return y;
+}
+
+/// The K bench districts: a jittered lattice of rows of cells whose shared edges are the same
+/// jittered polylines on both sides, so the polygons partition the grid exactly. Coordinates
+/// are EPSG:32651 metres.
+std::vector<std::vector<Vertex>> bench_districts(int64_t size, int64_t count) {
+    const uint64_t s = bench_seed(400);
+    const double n = static_cast<double>(size);
+    const auto rows = std::max<int64_t>(1, std::llround(std::sqrt(static_cast<double>(count))));
+    std::vector<int64_t> per_row(static_cast<size_t>(rows), count / rows);
+    for (int64_t r = 0; r < count % rows; ++r) {
+        ++per_row[static_cast<size_t>(r)];
+    }
+    const int64_t max_cols = *std::max_element(per_row.begin(), per_row.end());
+    const double row_h = n / static_cast<double>(rows);
+    const double amp = 0.1 * row_h;
+    const int64_t samples = 8 * max_cols;
+    const auto jitter = [&](uint64_t k, int64_t a, int64_t b) {
+        return 2.0 * unit(hash3(s + k, a, b)) - 1.0;
+    };
+
+    // Horizontal boundaries 0..rows; the first and last are the grid's north and south edges.
+    std::vector<HLine> hlines(static_cast<size_t>(rows + 1));
+    for (int64_t j = 0; j <= rows; ++j) {
+        const double base = static_cast<double>(j) * row_h;
+        HLine& line = hlines[static_cast<size_t>(j)];
+        const bool edge = j == 0 || j == rows;
+        for (int64_t k = 0; k <= samples; ++k) {
+            if (edge && k != 0 && k != samples) {
+                continue;
+            }
+            const double x =
+                (k == samples) ? n : static_cast<double>(k) * n / static_cast<double>(samples);
+            const double smooth =
+                2.0 * fbm_1d(s + 7 + static_cast<uint64_t>(j), static_cast<double>(k) / 6.0, 2) -
+                1.0;
+            const double y = edge ? base : base + amp * (0.7 * smooth + 0.3 * jitter(1, j, k));
+            line.push_back({x, y});
+        }
+    }
+
+    // Vertical boundaries per row: x at the top, intermediate jittered vertices, x at the bottom.
+    struct VLine {
+        std::vector<Vertex> pts;
+    };
+    std::vector<std::vector<VLine>> vlines(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+        const int64_t cols = per_row[static_cast<size_t>(r)];
+        const double col_w = n / static_cast<double>(cols);
+        auto& vs = vlines[static_cast<size_t>(r)];
+        HLine& top = hlines[static_cast<size_t>(r)];
+        HLine& bottom = hlines[static_cast<size_t>(r + 1)];
+        const double y_top = static_cast<double>(r) * row_h;
+        for (int64_t i = 0; i <= cols; ++i) {
+            VLine v;
+            if (i == 0 || i == cols) {
+                const double x = i == 0 ? 0.0 : n;
+                v.pts.push_back({x, hline_insert(top, x)});
+                v.pts.push_back({x, hline_insert(bottom, x)});
+            } else {
+                const double base = static_cast<double>(i) * col_w;
+                const double xt = base + 0.12 * col_w * jitter(2, r, i);
+                const double xb = base + 0.12 * col_w * jitter(3, r, i);
+                v.pts.push_back({xt, hline_insert(top, xt)});
+                constexpr int inner = 7;
+                for (int m = 0; m < inner; ++m) {
+                    const double t = static_cast<double>(m) / (inner - 1);
+                    const double y = y_top + row_h * (0.15 + 0.7 * t);
+                    double x = lerp(xt, xb, t);
+                    if (m != 0 && m != inner - 1) {
+                        x += 0.1 * col_w * jitter(4, r * 1000 + i, m);
+                    }
+                    v.pts.push_back({x, y});
+                }
+                v.pts.push_back({xb, hline_insert(bottom, xb)});
+            }
+            vs.push_back(std::move(v));
+        }
+    }
+
+    std::vector<std::vector<Vertex>> out;
+    for (int64_t r = 0; r < rows; ++r) {
+        const HLine& top = hlines[static_cast<size_t>(r)];
+        const HLine& bottom = hlines[static_cast<size_t>(r + 1)];
+        const auto& vs = vlines[static_cast<size_t>(r)];
+        for (size_t i = 0; i + 1 < vs.size(); ++i) {
+            const auto& left = vs[i].pts;
+            const auto& right = vs[i + 1].pts;
+            std::vector<Vertex> ring;
+            for (const Vertex& v : top) {
+                if (v.x >= left.front().x && v.x <= right.front().x) {
+                    ring.push_back(v);
+                }
+            }
+            ring.insert(ring.end(), right.begin() + 1, right.end());
+            for (auto it = bottom.rbegin(); it != bottom.rend(); ++it) {
+                if (it->x < right.back().x && it->x >= left.back().x) {
+                    ring.push_back(*it);
+                }
+            }
+            ring.insert(ring.end(), left.rbegin() + 1, left.rend());
+            for (Vertex& v : ring) {
+                v = {k_origin_x + v.x * k_pixel, k_origin_y - v.y * k_pixel};
+            }
+            out.push_back(std::move(ring));
+        }
+    }
+    return out;
+}
+
+/// Write the bench districts as a GeoPackage layer `districts` in EPSG:32651. Throws Failure.
+void write_bench_districts(const fs::path& path, int64_t size, int64_t count) {
+    remove_previous(path);
+    const std::vector<std::vector<Vertex>> rings = bench_districts(size, count);
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
+    if (driver == nullptr) {
+        io_error("cannot create districts", path.string(), "GDAL has no GPKG driver");
+    }
+    // A fixed timestamp in gpkg_contents keeps the file byte-identical between runs.
+    CPLSetConfigOption("OGR_CURRENT_DATE", "2020-01-01T00:00:00.000Z");
+    CPLErrorReset();
+    DatasetPtr ds(driver->Create(path.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!ds) {
+        io_error("cannot create districts", path.string(), cs::raster::last_gdal_error());
+    }
+    OGRSpatialReference srs = utm_crs();
+    OGRLayer* layer = ds->CreateLayer("districts", &srs, wkbPolygon, nullptr);
+    OGRFieldDefn code_field("code", OFTInteger);
+    OGRFieldDefn name_field("name", OFTString);
+    if (layer == nullptr || layer->CreateField(&code_field) != OGRERR_NONE ||
+        layer->CreateField(&name_field) != OGRERR_NONE ||
+        layer->StartTransaction() != OGRERR_NONE) {
+        io_error("cannot create districts layer", path.string(), cs::raster::last_gdal_error());
+    }
+    for (size_t i = 0; i < rings.size(); ++i) {
+        auto ring = std::make_unique<OGRLinearRing>();
+        for (const Vertex& v : rings[i]) {
+            ring->addPoint(v.x, v.y);
+        }
+        ring->closeRings();
+        auto poly = std::make_unique<OGRPolygon>();
+        poly->addRingDirectly(ring.release());
+        char name[32];
+        std::snprintf(name, sizeof name, "District %03zu", i + 1);
+        OGRFeature feature(layer->GetLayerDefn());
+        feature.SetField("code", static_cast<int>(i + 1));
+        feature.SetField("name", name);
+        feature.SetGeometryDirectly(poly.release());
+        if (layer->CreateFeature(&feature) != OGRERR_NONE) {
+            io_error("cannot write district", path.string() + ", " + name,
+                     cs::raster::last_gdal_error());
+        }
+    }
+    if (layer->CommitTransaction() != OGRERR_NONE) {
+        io_error("cannot write districts", path.string(), cs::raster::last_gdal_error());
+    }
+    close_dataset(ds, path);
+    CPLSetConfigOption("OGR_CURRENT_DATE", nullptr);
+    std::printf("wrote %s: %zu districts, GeoPackage layer districts, EPSG:%d, %ju bytes\n",
+                path.string().c_str(), rings.size(), k_epsg, bytes_of(path));
+}
+
+/// Bench mode: stream two N x N epochs and write the districts, pools table and config.
+void run_bench(const fs::path& dir, int64_t size, int64_t districts) {
+    const auto rows_needed =
+        std::max<int64_t>(1, std::llround(std::sqrt(static_cast<double>(districts))));
+    const int64_t cols_needed = (districts + rows_needed - 1) / rows_needed;
+    if (size / std::max(rows_needed, cols_needed) < 16) {
+        usage_error("invalid argument", "--districts " + std::to_string(districts),
+                    "too many districts for a " + std::to_string(size) + " x " +
+                        std::to_string(size) + " grid (each must be at least 16 pixels wide)");
+    }
+    make_output_dir(dir);
+    const auto start = std::chrono::steady_clock::now();
+    const fs::path p15 = dir / "land_cover_2015.tif";
+    const fs::path p20 = dir / "land_cover_2020.tif";
+    DatasetPtr ds15 = create_land_cover(p15, size, size, true);
+    DatasetPtr ds20 = create_land_cover(p20, size, size, true);
+    BenchGenerator gen(size);
+    const auto strip_cells = static_cast<size_t>(size) * k_tile;
+    std::vector<uint8_t> lc15(strip_cells);
+    std::vector<uint8_t> lc20(strip_cells);
+    std::vector<uint8_t> tile(static_cast<size_t>(k_tile) * k_tile);
+    Histogram h15{};
+    Histogram h20{};
+    int64_t changed = 0;
+    int64_t valid_both = 0;
+    for (int64_t ty = 0; ty * k_tile < size; ++ty) {
+        const int64_t y0 = ty * k_tile;
+        const int64_t rows = std::min<int64_t>(k_tile, size - y0);
+        gen.strip(y0, rows, lc15.data(), lc20.data());
+        accumulate_counts(lc15.data(), lc20.data(), static_cast<size_t>(rows * size), h15, h20,
+                          changed, valid_both);
+        write_strip(ds15->GetRasterBand(1), p15, lc15, size, ty, rows, tile);
+        write_strip(ds20->GetRasterBand(1), p20, lc20, size, ty, rows, tile);
+    }
+    close_dataset(ds15, p15);
+    close_dataset(ds20, p20);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (const auto& [path, year] : {std::pair{p15, 2015}, std::pair{p20, 2020}}) {
+        std::printf("wrote %s: land cover %d, %lld x %lld Byte, EPSG:%d, %g m pixels, %ju bytes\n",
+                    path.string().c_str(), year, static_cast<long long>(size),
+                    static_cast<long long>(size), k_epsg, k_pixel, bytes_of(path));
+    }
+    std::printf("generated 2 epochs of %lld x %lld pixels in %.1f s\n",
+                static_cast<long long>(size), static_cast<long long>(size), seconds);
+    write_bench_districts(dir / "districts.gpkg", size, districts);
+    write_text(dir / "pools.csv", k_pools_csv, "carbon pools table (Mg C/ha)");
+    write_text(dir / "bench.yaml", bench_yaml(size, districts), "run config");
+    print_counts(h15, h20, changed, valid_both);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const Options o = parse_args(argc, argv);
+        cs::raster::init_gdal();
+        if (o.mode == "sample") {
+            run_sample(o.out);
+        } else {
+            run_bench(o.out, o.size, o.districts);
+        }
+        return 0;
+    } catch (const Failure& f) {
+        std::fprintf(stderr, "error: %s\n", f.message.c_str());
+        return f.exit_code;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: unexpected failure: carbonsink-sample: %s\n", e.what());
+        return 1;
+    }
+}
