@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up and run the demo: install dependencies, build Release, run the sample city, show results.
+#
+# usage: scripts/demo.sh [--threads N]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/install_deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target carbonsink
+echo
+build/carbonsink run data-samples/demo.yaml "$@"
+echo
+echo "Check the outputs like a user would:"
+echo "  gdalinfo out/demo-city/stock_change_2015_2020.tif"
+echo "  h5dump -d /stocks/total_mg_c out/demo-city/results.h5"
+echo "  column -s, -t < out/demo-city/districts.csv"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install carbonsink's build and test dependencies from Debian packages (skips apt when present).
+#
+# usage: scripts/install_deps.sh [--with-test-tools]
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config
+    libgdal-dev libproj-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libgtest-dev
+    gdal-bin hdf5-tools
+)
+if [[ ${1:-} == "--with-test-tools" ]]; then
+    # Output checks done the way a user would: GDAL and h5py from Python.
+    packages+=(python3-gdal python3-h5py python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "dependencies: all ${#packages[@]} Debian packages present"
+    exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+    SUDO="sudo"
+fi
+echo "dependencies: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
