@@ -49,7 +49,7 @@ std::string grid_text(const PreparedRun &run) {
 /// Load config and prepare; prints problems. Returns null (and sets exit code 2) on error.
 std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
                                               const std::string &output_dir, int threads,
-                                              Progress &progress) {
+                                              Progress *progress) {
     Problems problems;
     Config cfg = load_config(config_path, problems);
     if (!output_dir.empty()) {
@@ -65,14 +65,16 @@ std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
         print_errors(problems.errors);
         return nullptr;
     }
-    progress.phase("prepare", grid_text(*run));
+    if (progress != nullptr) {
+        progress->phase("prepare", grid_text(*run));
+    }
     return run;
 }
 
 int cmd_run(const std::string &config_path, const std::string &output_dir, int threads,
             bool quiet) {
     Progress progress(quiet);
-    auto run = load_and_prepare(config_path, output_dir, resolve_threads(threads), progress);
+    auto run = load_and_prepare(config_path, output_dir, resolve_threads(threads), &progress);
     if (!run) {
         return 2;
     }
@@ -96,8 +98,7 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
 }
 
 int cmd_validate(const std::string &config_path, int threads) {
-    Progress progress(true);
-    auto run = load_and_prepare(config_path, "", resolve_threads(threads), progress);
+    auto run = load_and_prepare(config_path, "", resolve_threads(threads), nullptr);
     if (!run) {
         return 2;
     }
