@@ -10,8 +10,8 @@ packages=(
     gdal-bin hdf5-tools
 )
 if [[ ${1:-} == "--with-test-tools" ]]; then
-    # Output checks done the way a user would: GDAL and h5py from Python.
-    packages+=(python3-gdal python3-h5py python3-numpy)
+    # Output checks done the way a user would (GDAL and h5py from Python), and the style check.
+    packages+=(python3-gdal python3-h5py python3-numpy clang-format)
 fi
 
 missing=()

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install_deps.sh --with-test-tools
+# Style: every C++ source must be clang-format clean (.clang-format at the root).
+git ls-files -- '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCS_BUILD_TESTS=ON -DCS_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"
 cd build

@@ -14,7 +14,7 @@ struct H5Array {
 };
 
 /// Read a numeric dataset as doubles; empty shape when the dataset is missing.
-inline H5Array h5_read(const std::string& file, const std::string& dataset) {
+inline H5Array h5_read(const std::string &file, const std::string &dataset) {
     H5Array a;
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -44,8 +44,8 @@ inline H5Array h5_read(const std::string& file, const std::string& dataset) {
 }
 
 /// Read a scalar or 1-D string attribute (first element), "" when missing.
-inline std::string h5_attr(const std::string& file, const std::string& object,
-                           const std::string& name) {
+inline std::string h5_attr(const std::string &file, const std::string &object,
+                           const std::string &name) {
     std::string out;
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -58,7 +58,7 @@ inline std::string h5_attr(const std::string& file, const std::string& object,
         hid_t s = H5Aget_space(a);
         const hssize_t n = H5Sget_simple_extent_npoints(s);
         if (H5Tis_variable_str(t) > 0 && n > 0) {
-            std::vector<char*> buf(static_cast<std::size_t>(n), nullptr);
+            std::vector<char *> buf(static_cast<std::size_t>(n), nullptr);
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
             H5Tset_cset(mt, H5T_CSET_UTF8);
@@ -77,7 +77,7 @@ inline std::string h5_attr(const std::string& file, const std::string& object,
 }
 
 /// Read a 1-D variable-length string dataset.
-inline std::vector<std::string> h5_strings(const std::string& file, const std::string& dataset) {
+inline std::vector<std::string> h5_strings(const std::string &file, const std::string &dataset) {
     std::vector<std::string> out;
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -88,12 +88,12 @@ inline std::vector<std::string> h5_strings(const std::string& file, const std::s
     if (d >= 0) {
         hid_t s = H5Dget_space(d);
         const hssize_t n = H5Sget_simple_extent_npoints(s);
-        std::vector<char*> buf(static_cast<std::size_t>(n), nullptr);
+        std::vector<char *> buf(static_cast<std::size_t>(n), nullptr);
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
         H5Tset_cset(mt, H5T_CSET_UTF8);
         if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) >= 0) {
-            for (auto* p : buf) {
+            for (auto *p : buf) {
                 out.emplace_back(p ? p : "");
             }
             H5Dvlen_reclaim(mt, s, H5P_DEFAULT, buf.data());

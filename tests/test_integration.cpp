@@ -26,7 +26,7 @@ constexpr double PX_HA = 0.09; // 30 m x 30 m
 // Pools (Mg C/ha): 1 = 10 + 2 + 50 + 1 = 63; 2 = 100 + 20 + 80 + 5 = 205; 3 = 0 + 0 + 30 + 0.
 // Districts, on pixel edges: A id 11 = columns 0-19; B id 22 = columns 20-39 rows 0-14;
 // C id 33 = columns 20-39 rows 15-29.
-const char* POOLS = "lucode,LULC_Name,C_above,c_below,c_soil,c_dead\n"
+const char *POOLS = "lucode,LULC_Name,C_above,c_below,c_soil,c_dead\n"
                     "1,cropland,10,2,50,1\n"
                     "2,forest,100,20,80,5\n"
                     "3,settlement,0,0,30,0\n";
@@ -60,14 +60,14 @@ struct Scenario {
                         rect(22, "B, north", 20, 0, 40, 15)});
     }
     // Rectangle covering pixel columns [c0, c1) and rows [r0, r1).
-    PolygonFeature rect(int64_t id, const std::string& name, int c0, int r0, int c1, int r1) const {
+    PolygonFeature rect(int64_t id, const std::string &name, int c0, int r0, int c1, int r1) const {
         const double x0 = spec.origin_x + c0 * 30.0;
         const double x1 = spec.origin_x + c1 * 30.0;
         const double y0 = spec.origin_y - r0 * 30.0;
         const double y1 = spec.origin_y - r1 * 30.0;
         return {id, name, {{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}}};
     }
-    std::string config(const std::string& districts_block, const std::string& extra = "") const {
+    std::string config(const std::string &districts_block, const std::string &extra = "") const {
         const std::string text = "name: scenario\n"
                                  "output_dir: out\n"
                                  "land_cover:\n"
@@ -88,12 +88,12 @@ struct Scenario {
     }
 };
 
-const char* VECTOR_DISTRICTS = "districts:\n  path: districts.gpkg\n  id_field: code\n"
+const char *VECTOR_DISTRICTS = "districts:\n  path: districts.gpkg\n  id_field: code\n"
                                "  name_field: name\n";
 
-double cell(const std::vector<std::vector<std::string>>& rows, std::size_t row,
-            const std::string& column) {
-    const auto& header = rows.at(0);
+double cell(const std::vector<std::vector<std::string>> &rows, std::size_t row,
+            const std::string &column) {
+    const auto &header = rows.at(0);
     for (std::size_t i = 0; i < header.size(); ++i) {
         if (header[i] == column) {
             return std::stod(rows.at(row).at(i));
@@ -103,7 +103,7 @@ double cell(const std::vector<std::vector<std::string>>& rows, std::size_t row,
     return NAN;
 }
 
-std::vector<float> read_tif(const std::string& path, int& w, int& h) {
+std::vector<float> read_tif(const std::string &path, int &w, int &h) {
     GDALAllRegister();
     GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
     if (ds == nullptr) {
@@ -112,12 +112,15 @@ std::vector<float> read_tif(const std::string& path, int& w, int& h) {
     w = GDALGetRasterXSize(ds);
     h = GDALGetRasterYSize(ds);
     std::vector<float> v(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
-    GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Float32, 0, 0);
+    if (GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Float32, 0,
+                     0) != CE_None) {
+        v.clear();
+    }
     GDALClose(ds);
     return v;
 }
 
-bool files_identical(const std::string& a, const std::string& b) {
+bool files_identical(const std::string &a, const std::string &b) {
     return read_text(a) == read_text(b) && !read_text(a).empty();
 }
 
@@ -162,11 +165,10 @@ TEST(Integration, HandWorkedDistrictTotals) {
     const std::string h5 = s.dir.file("out/results.h5");
     const auto ids = h5_read(h5, "/districts/id");
     ASSERT_EQ(ids.values, (std::vector<double>{11, 22, 33}));
-    EXPECT_EQ(h5_strings(h5, "/districts/name"),
-              (std::vector<std::string>{"A", "B, north", "C"}));
-    EXPECT_EQ(h5_strings(h5, "/pools/name"),
-              (std::vector<std::string>{"above_ground", "below_ground", "soil",
-                                        "dead_organic_matter"}));
+    EXPECT_EQ(h5_strings(h5, "/districts/name"), (std::vector<std::string>{"A", "B, north", "C"}));
+    EXPECT_EQ(
+        h5_strings(h5, "/pools/name"),
+        (std::vector<std::string>{"above_ground", "below_ground", "soil", "dead_organic_matter"}));
     const auto stocks = h5_read(h5, "/stocks/mg_c");
     ASSERT_EQ(stocks.shape, (std::vector<uint64_t>{3, 2, 4}));
     EXPECT_NEAR(stocks.values[0 * 8 + 1 * 4 + 0], 18 * 100 + 35.91 * 10, 1e-6);
@@ -216,9 +218,9 @@ TEST(Integration, RastersHaveValuesUnitsNodataAndTiling) {
     EXPECT_FLOAT_EQ(stock[29 * 40 + 39], 30.0f); // settlement
     EXPECT_TRUE(std::isnan(stock[25 * 40 + 5])); // nodata
     const auto change = read_tif(s.dir.file("out/stock_change_2010_2020.tif"), w, h);
-    EXPECT_FLOAT_EQ(change[0], 14.2f);            // (205 - 63) / 10
+    EXPECT_FLOAT_EQ(change[0], 14.2f);             // (205 - 63) / 10
     EXPECT_FLOAT_EQ(change[29 * 40 + 39], -17.5f); // (30 - 205) / 10
-    EXPECT_FLOAT_EQ(change[29 * 40 + 0], 0.0f);   // unchanged: 0, not nodata
+    EXPECT_FLOAT_EQ(change[29 * 40 + 0], 0.0f);    // unchanged: 0, not nodata
     EXPECT_TRUE(std::isnan(change[25 * 40 + 5]));
 
     GDALDatasetH ds = GDALOpen(s.dir.file("out/stock_change_2010_2020.tif").c_str(), GA_ReadOnly);
@@ -240,7 +242,7 @@ TEST(Integration, RastersHaveValuesUnitsNodataAndTiling) {
     EXPECT_EQ(gt[1], 30.0);
     GDALClose(ds);
     // No temporary files remain.
-    for (const auto& e : fs::directory_iterator(s.dir.file("out"))) {
+    for (const auto &e : fs::directory_iterator(s.dir.file("out"))) {
         EXPECT_EQ(e.path().filename().string().find(".partial"), std::string::npos) << e.path();
     }
 }
@@ -332,7 +334,7 @@ TEST(Integration, GeographicGridUsesEllipsoidalRowAreas) {
 
 namespace {
 // A 600 x 500 landscape of pseudo-random patches for determinism tests (no hand totals).
-void write_patchy(const Scenario& s) {
+void write_patchy(const Scenario &s) {
     RasterSpec spec = s.spec;
     spec.width = 600;
     spec.height = 500;
@@ -353,10 +355,17 @@ void write_patchy(const Scenario& s) {
     }
     write_raster(s.dir.file("lc2010.tif"), spec, a);
     write_raster(s.dir.file("lc2020.tif"), spec, b);
-    write_polygons(s.dir.file("districts.gpkg"), 32651,
-                   {{1, "west", {{{500000, 4600000}, {509000.5, 4600000}, {505000, 4585000}, {500000, 4585000}}}},
-                    {2, "east", {{{509000.5, 4600000}, {518000, 4600000}, {518000, 4585000}, {505000, 4585000}}}},
-                    {3, "lake", {{{503000, 4596000}, {512000, 4596000}, {512000, 4589000}, {503000, 4589000}}}}});
+    write_polygons(
+        s.dir.file("districts.gpkg"), 32651,
+        {{1,
+          "west",
+          {{{500000, 4600000}, {509000.5, 4600000}, {505000, 4585000}, {500000, 4585000}}}},
+         {2,
+          "east",
+          {{{509000.5, 4600000}, {518000, 4600000}, {518000, 4585000}, {505000, 4585000}}}},
+         {3,
+          "lake",
+          {{{503000, 4596000}, {512000, 4596000}, {512000, 4589000}, {503000, 4589000}}}}});
 }
 } // namespace
 
@@ -366,19 +375,18 @@ TEST(Integration, OutputsAreByteIdenticalForOneAndManyThreads) {
     const std::string cfg = s.config(VECTOR_DISTRICTS, "processing:\n  block_cells: 4096\n"
                                                        "  tile_size: 32\n");
     const std::string env = "SOURCE_DATE_EPOCH=1700000000";
-    ASSERT_EQ(run_carbonsink("run " + cfg + " --quiet --threads 1 --output-dir " +
-                                 s.dir.file("t1"), env)
-                  .exit_code,
-              0);
-    for (const char* n : {"2", "3"}) {
+    ASSERT_EQ(
+        run_carbonsink("run " + cfg + " --quiet --threads 1 --output-dir " + s.dir.file("t1"), env)
+            .exit_code,
+        0);
+    for (const char *n : {"2", "3"}) {
         const std::string out = s.dir.file(std::string("t") + n);
-        const auto r = run_carbonsink("run " + cfg + " --quiet --threads " + n +
-                                          " --output-dir " + out, env);
+        const auto r =
+            run_carbonsink("run " + cfg + " --quiet --threads " + n + " --output-dir " + out, env);
         ASSERT_EQ(r.exit_code, 0) << r.err;
-        for (const char* f : {"results.h5", "districts.csv", "stock_2010.tif", "stock_2020.tif",
+        for (const char *f : {"results.h5", "districts.csv", "stock_2010.tif", "stock_2020.tif",
                               "stock_change_2010_2020.tif"}) {
-            EXPECT_TRUE(files_identical(s.dir.file(std::string("t1/") + f),
-                                        out + "/" + f))
+            EXPECT_TRUE(files_identical(s.dir.file(std::string("t1/") + f), out + "/" + f))
                 << f << " differs between 1 and " << n << " threads";
         }
     }
@@ -388,9 +396,10 @@ TEST(Integration, TotalsDoNotDependOnBlockSize) {
     Scenario s;
     write_patchy(s);
     std::vector<std::vector<std::vector<std::string>>> results;
-    for (const char* cells : {"1024", "16384", "1000000"}) {
-        const std::string cfg = s.config(VECTOR_DISTRICTS, std::string("processing:\n  block_cells: ") +
-                                                               cells + "\n  tile_size: 16\n");
+    for (const char *cells : {"1024", "16384", "1000000"}) {
+        const std::string cfg =
+            s.config(VECTOR_DISTRICTS,
+                     std::string("processing:\n  block_cells: ") + cells + "\n  tile_size: 16\n");
         const auto r = run_carbonsink("run " + cfg + " --quiet --threads 2");
         ASSERT_EQ(r.exit_code, 0) << r.err;
         results.push_back(read_csv(s.dir.file("out/districts.csv")));
@@ -543,4 +552,38 @@ TEST(Cli, PhaseLinesWhenNotATerminal) {
     EXPECT_NE(r.err.find("compute: done, "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("write: "), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find('\r'), std::string::npos) << "no progress bar when not a terminal";
+}
+
+TEST(Cli, ProgressBarWithEtaOnATerminal) {
+    if (std::system("command -v script >/dev/null 2>&1") != 0) {
+        GTEST_SKIP() << "util-linux 'script' is not installed; cannot fake a terminal";
+    }
+    Scenario s;
+    const std::string cfg = s.config(VECTOR_DISTRICTS, "processing:\n  block_cells: 1024\n"
+                                                       "  tile_size: 16\n");
+    const std::string log = s.dir.file("tty.log");
+    // `script` runs carbonsink on a pseudo-terminal, so stderr is a terminal.
+    const std::string cmd = "script -qec \"" + std::string(CS_CARBONSINK_EXE) + " run " + cfg +
+                            "\" /dev/null > " + log + " 2>&1 </dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    const std::string out = read_text(log);
+    EXPECT_NE(out.find("ETA "), std::string::npos) << out;
+    EXPECT_NE(out.find("100.0%"), std::string::npos) << out;
+    EXPECT_NE(out.find("compute: done, "), std::string::npos) << out;
+}
+
+TEST(Errors, CorruptRasterFoundWhileRunningExitsOne) {
+    Scenario s;
+    // A GeoTIFF cut in half: its header opens, its pixels do not.
+    const std::string bytes = read_text(s.dir.file("lc2020.tif"));
+    write_text(s.dir.file("lc2020.tif"), bytes.substr(0, bytes.size() / 2));
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("error: cannot read raster: land_cover/2020 (" + s.dir.file("lc2020.tif") +
+                         ", band 1), window x 0, y 0, 40 x 30 px: "),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(s.dir.file("out/results.h5")));
+    EXPECT_TRUE(!fs::exists(s.dir.file("out")) || fs::is_empty(s.dir.file("out")))
+        << "partial outputs left behind";
 }

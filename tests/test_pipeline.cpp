@@ -16,7 +16,7 @@ using namespace cs::pipeline;
 
 namespace {
 
-const char* MINIMAL = R"(name: demo
+const char *MINIMAL = R"(name: demo
 output_dir: out
 land_cover:
   epochs:
@@ -30,14 +30,14 @@ models:
     method: stock_difference
 )";
 
-bool has_error(const Problems& p, const std::string& text) {
+bool has_error(const Problems &p, const std::string &text) {
     return std::any_of(p.errors.begin(), p.errors.end(),
-                       [&](const std::string& e) { return e == text; });
+                       [&](const std::string &e) { return e == text; });
 }
 
-std::string all_errors(const Problems& p) {
+std::string all_errors(const Problems &p) {
     std::string s;
-    for (const auto& e : p.errors) {
+    for (const auto &e : p.errors) {
         s += e + "\n";
     }
     return s;
@@ -97,7 +97,7 @@ TEST(Config, NestedUnknownKeyWithoutCloseMatchListsAllowedKeys) {
 
 TEST(Config, EveryProblemIsReportedNotOnlyTheFirst) {
     Problems p;
-    const char* text = R"(name: demo
+    const char *text = R"(name: demo
 outptu_dir: out
 land_cover:
   band: one
@@ -134,7 +134,7 @@ TEST(Config, YamlSyntaxErrorHasLineAndColumn) {
 
 TEST(Config, DuplicateYearAndDuplicateKey) {
     Problems p;
-    const char* text = R"(name: demo
+    const char *text = R"(name: demo
 name: again
 output_dir: out
 land_cover:
@@ -207,7 +207,7 @@ TEST(OrderedQueue, ConsumesInIndexOrderWhateverTheDepositOrder) {
         OrderedQueue<std::size_t> q;
         std::vector<std::size_t> seen;
         std::mutex seen_mutex;
-        auto consume = [&](std::size_t index, const std::size_t& value) {
+        auto consume = [&](std::size_t index, const std::size_t &value) {
             EXPECT_EQ(index, value);
             std::lock_guard<std::mutex> lock(seen_mutex);
             seen.push_back(value);
@@ -221,7 +221,7 @@ TEST(OrderedQueue, ConsumesInIndexOrderWhateverTheDepositOrder) {
                 }
             });
         }
-        for (auto& th : threads) {
+        for (auto &th : threads) {
             th.join();
         }
         ASSERT_EQ(seen.size(), n);
@@ -255,7 +255,7 @@ TEST(DistrictTotals, MergeOfExactValuesIsOrderIndependentAndSparseRecordsLandRig
         parts.push_back(std::move(p));
     }
     DistrictTotals forward(dims);
-    for (const auto& p : parts) {
+    for (const auto &p : parts) {
         forward.merge(p);
     }
     DistrictTotals backward(dims);

@@ -824,7 +824,8 @@ double distance_to_segment(double px, double py, std::pair<double, double> a,
 std::string grid_text(const std::vector<int32_t> &v, int64_t width) {
     std::string s;
     for (std::size_t i = 0; i < v.size(); ++i) {
-        s += (i % static_cast<std::size_t>(width) == 0 ? "\n" : " ") + std::to_string(v[i]);
+        s += i % static_cast<std::size_t>(width) == 0 ? '\n' : ' ';
+        s += std::to_string(v[i]);
     }
     return s;
 }

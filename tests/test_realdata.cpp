@@ -49,21 +49,29 @@ const std::array<Reference, 22> REFERENCE = {{
     {22, 24320, 1163, 23458, 23459, 87, 72},
 }};
 
-std::string config_for(const std::string& dir, const std::string& data) {
+std::string config_for(const std::string &dir, const std::string &data) {
     return "name: new-guinea\n"
            "output_dir: out\n"
            "land_cover:\n"
            "  epochs:\n"
-           "    2001: " + data + "/landcover2001.tif\n"
-           "    2015: " + data + "/landcover2015.tif\n"
+           "    2001: " +
+           data +
+           "/landcover2001.tif\n"
+           "    2015: " +
+           data +
+           "/landcover2015.tif\n"
            "districts:\n"
-           "  path: " + data + "/ecoregions.gpkg\n"
+           "  path: " +
+           data +
+           "/ecoregions.gpkg\n"
            "  id_field: id\n"
            "  name_field: ECO_NAME\n"
            "models:\n"
            "  stocks:\n"
            "    method: lookup\n"
-           "    table: " + dir + "/pools.csv\n"
+           "    table: " +
+           dir +
+           "/pools.csv\n"
            "  sink:\n"
            "    method: stock_difference\n";
 }
@@ -75,7 +83,8 @@ constexpr double PX_HA = 9.0; // 300 m x 300 m, equal-area CRS
 TEST(RealData, NewGuineaPixelCountsMatchThePublishedReference) {
     const std::string data = shared_data("motif-newguinea-landcover");
     if (data.empty()) {
-        GTEST_SKIP() << "../shared/data/motif-newguinea-landcover is absent; real-data test skipped";
+        GTEST_SKIP()
+            << "../shared/data/motif-newguinea-landcover is absent; real-data test skipped";
     }
     TempDir dir;
     // Indicator table: above = 1 for forest only, below = 1 for agriculture only, soil = 1 for
@@ -89,13 +98,15 @@ TEST(RealData, NewGuineaPixelCountsMatchThePublishedReference) {
     const std::string h5 = dir.file("out/results.h5");
     const auto ids = h5_read(h5, "/districts/id");
     ASSERT_EQ(ids.values.size(), 22u);
-    const auto stocks = h5_read(h5, "/stocks/mg_c");   // [22, 2, 4]
+    const auto stocks = h5_read(h5, "/stocks/mg_c"); // [22, 2, 4]
     const auto area = h5_read(h5, "/districts/area_ha");
     const auto invalid = h5_read(h5, "/stocks/invalid_area_ha"); // [22, 2]
     for (std::size_t d = 0; d < 22; ++d) {
-        const Reference& ref = REFERENCE[d];
+        const Reference &ref = REFERENCE[d];
         ASSERT_EQ(ids.values[d], ref.id);
-        auto px = [&](std::size_t e, std::size_t p) { return stocks.values[d * 8 + e * 4 + p] / PX_HA; };
+        auto px = [&](std::size_t e, std::size_t p) {
+            return stocks.values[d * 8 + e * 4 + p] / PX_HA;
+        };
         EXPECT_NEAR(px(0, 2), ref.valid, 1e-6) << "valid px, ecoregion " << ref.id;
         EXPECT_NEAR(invalid.values[d * 2] / PX_HA, ref.nodata, 1e-6) << "nodata px " << ref.id;
         EXPECT_NEAR(area.values[d] / PX_HA, ref.valid + ref.nodata, 1e-6) << ref.id;
@@ -109,16 +120,17 @@ TEST(RealData, NewGuineaPixelCountsMatchThePublishedReference) {
 TEST(RealData, NewGuineaTotalsMatchAnIndependentComputation) {
     const std::string data = shared_data("motif-newguinea-landcover");
     if (data.empty()) {
-        GTEST_SKIP() << "../shared/data/motif-newguinea-landcover is absent; real-data test skipped";
+        GTEST_SKIP()
+            << "../shared/data/motif-newguinea-landcover is absent; real-data test skipped";
     }
     TempDir dir;
     // Test densities (Mg C/ha per pool), not science: distinct per class so errors show.
     const std::map<int, std::array<double, 4>> dens = {
-        {1, {5.5, 1.25, 60, 0.5}},  {2, {120, 28.5, 90, 7.25}}, {3, {3, 4, 70, 1}},
-        {5, {0.5, 0, 40, 0}},       {6, {20, 9, 65, 2}},        {7, {2, 1, 35, 0.25}},
+        {1, {5.5, 1.25, 60, 0.5}}, {2, {120, 28.5, 90, 7.25}}, {3, {3, 4, 70, 1}},
+        {5, {0.5, 0, 40, 0}},      {6, {20, 9, 65, 2}},        {7, {2, 1, 35, 0.25}},
         {9, {0, 0, 0, 0}}};
     std::string table = "lucode,c_above,c_below,c_soil,c_dead\n";
-    for (const auto& [code, d] : dens) {
+    for (const auto &[code, d] : dens) {
         table += std::to_string(code) + "," + std::to_string(d[0]) + "," + std::to_string(d[1]) +
                  "," + std::to_string(d[2]) + "," + std::to_string(d[3]) + "\n";
     }
@@ -136,15 +148,19 @@ TEST(RealData, NewGuineaTotalsMatchAnIndependentComputation) {
     const int w = GDALGetRasterXSize(lc[0]);
     const int h = GDALGetRasterYSize(lc[0]);
     std::vector<uint8_t> c01(static_cast<std::size_t>(w) * h), c15(c01.size());
-    GDALRasterIO(GDALGetRasterBand(lc[0], 1), GF_Read, 0, 0, w, h, c01.data(), w, h, GDT_Byte, 0, 0);
-    GDALRasterIO(GDALGetRasterBand(lc[1], 1), GF_Read, 0, 0, w, h, c15.data(), w, h, GDT_Byte, 0, 0);
+    ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(lc[0], 1), GF_Read, 0, 0, w, h, c01.data(), w, h,
+                           GDT_Byte, 0, 0),
+              CE_None);
+    ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(lc[1], 1), GF_Read, 0, 0, w, h, c15.data(), w, h,
+                           GDT_Byte, 0, 0),
+              CE_None);
     double gt[6];
     GDALGetGeoTransform(lc[0], gt);
     GDALDatasetH zones = GDALCreate(GDALGetDriverByName("MEM"), "", w, h, 1, GDT_Int32, nullptr);
     GDALSetGeoTransform(zones, gt);
     GDALSetProjection(zones, GDALGetProjectionRef(lc[0]));
-    GDALDatasetH vec = GDALOpenEx((data + "/ecoregions.gpkg").c_str(), GDAL_OF_VECTOR, nullptr,
-                                  nullptr, nullptr);
+    GDALDatasetH vec =
+        GDALOpenEx((data + "/ecoregions.gpkg").c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
     ASSERT_NE(vec, nullptr);
     OGRLayerH layer = GDALDatasetGetLayer(vec, 0);
     std::vector<OGRGeometryH> geoms;
@@ -156,13 +172,13 @@ TEST(RealData, NewGuineaTotalsMatchAnIndependentComputation) {
         OGR_F_Destroy(f);
     }
     int band = 1;
-    ASSERT_EQ(GDALRasterizeGeometries(zones, 1, &band, static_cast<int>(geoms.size()),
-                                      geoms.data(), nullptr, nullptr, burn.data(), nullptr,
-                                      nullptr, nullptr),
+    ASSERT_EQ(GDALRasterizeGeometries(zones, 1, &band, static_cast<int>(geoms.size()), geoms.data(),
+                                      nullptr, nullptr, burn.data(), nullptr, nullptr, nullptr),
               CE_None);
     std::vector<int32_t> zone(c01.size());
-    GDALRasterIO(GDALGetRasterBand(zones, 1), GF_Read, 0, 0, w, h, zone.data(), w, h, GDT_Int32,
-                 0, 0);
+    ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(zones, 1), GF_Read, 0, 0, w, h, zone.data(), w, h,
+                           GDT_Int32, 0, 0),
+              CE_None);
     // counts[zone][class 2001][class 2015], 256 = nodata index for 255
     std::map<int, std::map<std::pair<int, int>, int64_t>> counts;
     for (std::size_t i = 0; i < zone.size(); ++i) {
@@ -185,7 +201,7 @@ TEST(RealData, NewGuineaTotalsMatchAnIndependentComputation) {
     for (std::size_t d = 1; d <= 22; ++d) {
         const int id = std::stoi(rows[d][0]);
         double s01 = 0, s15 = 0, change = 0;
-        for (const auto& [pair, n] : counts[id]) {
+        for (const auto &[pair, n] : counts[id]) {
             const auto a = dens.find(pair.first);
             const auto b = dens.find(pair.second);
             double t01 = 0, t15 = 0;

@@ -3,10 +3,10 @@
 
 #include "raster/raster_error.hpp"
 
+#include <cpl_string.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
-#include <cpl_string.h>
 
 #include <gtest/gtest.h>
 
@@ -38,7 +38,7 @@ TempDir::~TempDir() {
     fs::remove_all(m_path, ec);
 }
 
-void write_raster(const std::string& path, const RasterSpec& s, const std::vector<double>& values) {
+void write_raster(const std::string &path, const RasterSpec &s, const std::vector<double> &values) {
     cs::raster::init_gdal();
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     CPLStringList opts;
@@ -65,18 +65,19 @@ void write_raster(const std::string& path, const RasterSpec& s, const std::vecto
         GDALSetRasterNoDataValue(b, s.nodata);
     }
     std::vector<double> v = values;
-    if (GDALRasterIO(b, GF_Write, 0, 0, s.width, s.height, v.data(), s.width, s.height,
-                     GDT_Float64, 0, 0) != CE_None) {
+    if (GDALRasterIO(b, GF_Write, 0, 0, s.width, s.height, v.data(), s.width, s.height, GDT_Float64,
+                     0, 0) != CE_None) {
         GDALClose(ds);
         throw std::runtime_error("cannot write " + path);
     }
     GDALClose(ds);
 }
 
-void write_polygons(const std::string& path, int epsg, const std::vector<PolygonFeature>& features) {
+void write_polygons(const std::string &path, int epsg,
+                    const std::vector<PolygonFeature> &features) {
     cs::raster::init_gdal();
     const std::string ext = fs::path(path).extension().string();
-    const char* driver = ext == ".gpkg" ? "GPKG" : ext == ".shp" ? "ESRI Shapefile" : "GeoJSON";
+    const char *driver = ext == ".gpkg" ? "GPKG" : ext == ".shp" ? "ESRI Shapefile" : "GeoJSON";
     GDALDriverH drv = GDALGetDriverByName(driver);
     GDALDatasetH ds = GDALCreate(drv, path.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
     if (ds == nullptr) {
@@ -95,15 +96,15 @@ void write_polygons(const std::string& path, int epsg, const std::vector<Polygon
     OGRFieldDefnH f2 = OGR_Fld_Create("name", OFTString);
     OGR_L_CreateField(layer, f2, 1);
     OGR_Fld_Destroy(f2);
-    for (const auto& feat : features) {
+    for (const auto &feat : features) {
         OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
         OGR_F_SetFieldInteger64(f, 0, feat.id);
         OGR_F_SetFieldString(f, 1, feat.name.c_str());
         if (!feat.rings.empty()) {
             OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
-            for (const auto& ring : feat.rings) {
+            for (const auto &ring : feat.rings) {
                 OGRGeometryH r = OGR_G_CreateGeometry(wkbLinearRing);
-                for (const auto& [x, y] : ring) {
+                for (const auto &[x, y] : ring) {
                     OGR_G_AddPoint_2D(r, x, y);
                 }
                 OGR_G_CloseRings(r);
@@ -113,7 +114,10 @@ void write_polygons(const std::string& path, int epsg, const std::vector<Polygon
             OGR_G_AddGeometryDirectly(multi, poly);
             OGR_F_SetGeometryDirectly(f, multi);
         }
-        OGR_L_CreateFeature(layer, f);
+        if (OGR_L_CreateFeature(layer, f) != OGRERR_NONE) {
+            OGR_F_Destroy(f);
+            throw std::runtime_error("cannot write a feature to " + path);
+        }
         OGR_F_Destroy(f);
     }
     if (srs != nullptr) {
@@ -122,19 +126,19 @@ void write_polygons(const std::string& path, int epsg, const std::vector<Polygon
     GDALClose(ds);
 }
 
-void write_text(const std::string& path, const std::string& text) {
+void write_text(const std::string &path, const std::string &text) {
     std::ofstream out(path, std::ios::binary);
     out << text;
 }
 
-std::string read_text(const std::string& path) {
+std::string read_text(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
 }
 
-CliResult run_carbonsink(const std::string& args, const std::string& env) {
+CliResult run_carbonsink(const std::string &args, const std::string &env) {
     TempDir capture;
     const std::string out = capture.file("out.txt");
     const std::string err = capture.file("err.txt");
@@ -148,12 +152,12 @@ CliResult run_carbonsink(const std::string& args, const std::string& env) {
     return r;
 }
 
-std::string shared_data(const std::string& sub) {
+std::string shared_data(const std::string &sub) {
     const fs::path p = fs::path(CS_SHARED_DATA) / sub;
     return fs::is_directory(p) ? p.string() : std::string();
 }
 
-std::vector<std::vector<std::string>> read_csv(const std::string& path) {
+std::vector<std::vector<std::string>> read_csv(const std::string &path) {
     std::vector<std::vector<std::string>> rows;
     std::ifstream in(path);
     std::string line;

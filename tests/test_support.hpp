@@ -12,10 +12,10 @@ class TempDir {
 public:
     TempDir();
     ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::string& path() const { return m_path; }
-    std::string file(const std::string& name) const { return m_path + "/" + name; }
+    TempDir(const TempDir &) = delete;
+    TempDir &operator=(const TempDir &) = delete;
+    const std::string &path() const { return m_path; }
+    std::string file(const std::string &name) const { return m_path + "/" + name; }
 
 private:
     std::string m_path;
@@ -28,7 +28,7 @@ struct RasterSpec {
     double origin_x = 500000.0;
     double origin_y = 4600000.0;
     double pixel_size = 30.0;
-    int epsg = 32651; ///< 0 = no CRS
+    int epsg = 32651;          ///< 0 = no CRS
     std::string type = "Byte"; ///< GDAL type name
     bool has_nodata = true;
     double nodata = 255;
@@ -36,7 +36,8 @@ struct RasterSpec {
 };
 
 /// Write a GeoTIFF with `values` (row-major, width*height).
-void write_raster(const std::string& path, const RasterSpec& spec, const std::vector<double>& values);
+void write_raster(const std::string &path, const RasterSpec &spec,
+                  const std::vector<double> &values);
 
 /// A polygon ring as (x, y) vertices (closed automatically).
 using Ring = std::vector<std::pair<double, double>>;
@@ -48,11 +49,11 @@ struct PolygonFeature {
 
 /// Write polygons with fields `code` (Integer64) and `name` (String) in any OGR driver chosen by
 /// extension (.gpkg, .geojson, .shp); `epsg` = 0 writes no CRS.
-void write_polygons(const std::string& path, int epsg, const std::vector<PolygonFeature>& features);
+void write_polygons(const std::string &path, int epsg, const std::vector<PolygonFeature> &features);
 
 /// Write a text file.
-void write_text(const std::string& path, const std::string& text);
-std::string read_text(const std::string& path);
+void write_text(const std::string &path, const std::string &text);
+std::string read_text(const std::string &path);
 
 /// Result of running the carbonsink executable.
 struct CliResult {
@@ -63,12 +64,12 @@ struct CliResult {
 
 /// Run `carbonsink <args>` (args are shell-quoted by the caller where needed), capturing output.
 /// `env` is prefixed to the command (e.g. "SOURCE_DATE_EPOCH=0").
-CliResult run_carbonsink(const std::string& args, const std::string& env = "");
+CliResult run_carbonsink(const std::string &args, const std::string &env = "");
 
 /// Path of a shared real-data folder, or "" when ../shared/data is absent.
-std::string shared_data(const std::string& sub);
+std::string shared_data(const std::string &sub);
 
 /// Parse a CSV file into rows of cells (simple: no embedded newlines).
-std::vector<std::vector<std::string>> read_csv(const std::string& path);
+std::vector<std::vector<std::string>> read_csv(const std::string &path);
 
 } // namespace cs::test

@@ -30,17 +30,17 @@ struct FloorState {
     std::vector<std::vector<uint8_t>> valid;
 };
 
-int floor_main(const std::string& config_path, const std::string& output_dir, int threads) {
+int floor_main(const std::string &config_path, const std::string &output_dir, int threads) {
     pipeline::Problems problems;
     pipeline::Config cfg = pipeline::load_config(config_path, problems);
     if (!output_dir.empty()) {
         cfg.output_dir = fs::absolute(output_dir).lexically_normal().string();
     }
-    auto run = problems.ok() ? pipeline::prepare_run(cfg, pipeline::resolve_threads(threads),
-                                                     problems)
-                             : nullptr;
+    auto run = problems.ok()
+                   ? pipeline::prepare_run(cfg, pipeline::resolve_threads(threads), problems)
+                   : nullptr;
     if (!run) {
-        for (const auto& e : problems.errors) {
+        for (const auto &e : problems.errors) {
             std::fprintf(stderr, "error: %s\n", e.c_str());
         }
         return 2;
@@ -49,7 +49,7 @@ int floor_main(const std::string& config_path, const std::string& output_dir, in
     fs::create_directories(cfg.output_dir);
     auto writers = pipeline::make_output_writers(*run, cfg.output_dir);
     pipeline::OrderedRasterOutputs outputs(writers, *run->block_plan);
-    const auto& plan = *run->block_plan;
+    const auto &plan = *run->block_plan;
     const std::size_t cells = static_cast<std::size_t>(plan.max_block_cells());
     const std::size_t n_epochs = run->land_cover.size();
     std::vector<std::unique_ptr<FloorState>> states;
@@ -59,20 +59,21 @@ int floor_main(const std::string& config_path, const std::string& output_dir, in
         plan.size(), run->threads, states,
         [&] {
             auto st = std::make_unique<FloorState>();
-            for (const auto& lc : run->land_cover) {
+            for (const auto &lc : run->land_cover) {
                 st->readers.push_back(std::make_unique<raster::RasterReader>(lc));
                 st->codes.emplace_back(cells);
                 st->valid.emplace_back(cells);
             }
             if (run->district_raster) {
-                st->readers.push_back(std::make_unique<raster::RasterReader>(*run->district_raster));
+                st->readers.push_back(
+                    std::make_unique<raster::RasterReader>(*run->district_raster));
                 st->codes.emplace_back(cells);
                 st->valid.emplace_back(cells);
             }
             return st;
         },
-        [&](FloorState& st, std::size_t b) {
-            const auto& w = plan[b];
+        [&](FloorState &st, std::size_t b) {
+            const auto &w = plan[b];
             const auto n = static_cast<std::size_t>(w.cells());
             for (std::size_t i = 0; i < st.readers.size(); ++i) {
                 st.readers[i]->read_int32(w, st.codes[i].data(), st.valid[i].data());
@@ -94,11 +95,10 @@ int floor_main(const std::string& config_path, const std::string& output_dir, in
             outputs.deposit(b, std::move(out));
         },
         stop);
-    for (auto& w : writers) {
+    for (auto &w : writers) {
         w->commit();
     }
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "io-floor: %zu blocks, %lld px per epoch, %zu epochs in %.2f s\n",
                  plan.size(), static_cast<long long>(run->grid.cells()), n_epochs, s);
     return 0;
@@ -106,7 +106,7 @@ int floor_main(const std::string& config_path, const std::string& output_dir, in
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
     CLI::App app{"carbonsink I/O floor: read the inputs and write the outputs of a run, no model"};
     std::string config_path;
     std::string output_dir;
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     try {
         return floor_main(config_path, output_dir, threads);
-    } catch (const std::exception& e) {
+    } catch (const std::exception &e) {
         std::fprintf(stderr, "error: io-floor failed: %s\n", e.what());
         return 1;
     }

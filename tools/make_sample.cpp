@@ -40,18 +40,18 @@ struct Failure {
 };
 
 /// Throw a usage failure (exit code 2).
-[[noreturn]] void usage_error(const std::string& what, const std::string& where,
-                              const std::string& why) {
+[[noreturn]] void usage_error(const std::string &what, const std::string &where,
+                              const std::string &why) {
     throw Failure{2, what + ": " + where + ": " + why};
 }
 
 /// Throw an input/output failure (exit code 1).
-[[noreturn]] void io_error(const std::string& what, const std::string& where,
-                           const std::string& why) {
+[[noreturn]] void io_error(const std::string &what, const std::string &where,
+                           const std::string &why) {
     throw Failure{1, what + ": " + where + ": " + why};
 }
 
-constexpr const char* k_usage =
+constexpr const char *k_usage =
     "usage: carbonsink-sample sample --out DIR\n"
     "       carbonsink-sample bench --out DIR [--size N] [--districts K]\n"
     "\n"
@@ -70,7 +70,7 @@ struct Options {
 };
 
 /// Parse a whole decimal integer in [lo, hi] given for `option`; usage failure otherwise.
-int64_t parse_int(const std::string& option, const std::string& text, int64_t lo, int64_t hi) {
+int64_t parse_int(const std::string &option, const std::string &text, int64_t lo, int64_t hi) {
     const std::string range = "must be an integer from " + std::to_string(lo) + " to " +
                               std::to_string(hi) + ", got '" + text + "'";
     if (text.empty() || text.size() > 12 ||
@@ -85,7 +85,7 @@ int64_t parse_int(const std::string& option, const std::string& text, int64_t lo
 }
 
 /// Parse argv into Options; prints usage and exits 0 for --help.
-Options parse_args(int argc, char** argv) {
+Options parse_args(int argc, char **argv) {
     Options o;
     if (argc < 2) {
         usage_error("missing argument", "mode",
@@ -260,7 +260,7 @@ constexpr uint8_t k_impervious = 8;
 /// A CLCD class: code, name and display colour (close to the usual CLCD legend).
 struct ClassInfo {
     uint8_t code;
-    const char* name;
+    const char *name;
     std::array<short, 3> rgb;
 };
 
@@ -272,7 +272,7 @@ constexpr std::array<ClassInfo, 5> k_classes = {{
     {k_impervious, "impervious", {226, 66, 144}},
 }};
 
-constexpr const char* k_pools_csv =
+constexpr const char *k_pools_csv =
     "lucode,lulc_name,c_above,c_below,c_soil,c_dead,status,source\n"
     "1,cropland,0,0,56.7,0,V2 (soil); assumption (biomass),\"soil: SOC_REF 81 (IPCC 2019 Vol4 "
     "Ch2 Table 2.3, cool temperate moist, HAC) x F_LU 0.70 (2019 Table 5.5 long-term cultivated) "
@@ -290,7 +290,7 @@ constexpr const char* k_pools_csv =
     "8,impervious,0,0,0,0,PLACEHOLDER - confirm before use,\"sealed surfaces: biomass 0; soil 0 is "
     "a placeholder (IPCC 2019 Vol4 Ch8 settlement soil factors not verified)\"\n";
 
-constexpr const char* k_demo_yaml =
+constexpr const char *k_demo_yaml =
     "# carbonsink sample run: a synthetic city in UTM zone 51N, two epochs of CLCD-coded land "
     "cover.\n"
     "name: demo-city\n"
@@ -336,14 +336,14 @@ std::string bench_yaml(int64_t size, int64_t districts) {
 }
 
 /// Size of a file in bytes, or 0 when it cannot be read.
-uintmax_t bytes_of(const fs::path& p) {
+uintmax_t bytes_of(const fs::path &p) {
     std::error_code ec;
     const auto n = fs::file_size(p, ec);
     return ec ? 0 : n;
 }
 
 /// Write `text` to `path` exactly (binary, no newline translation). Throws Failure.
-void write_text(const fs::path& path, const std::string& text, const std::string& what) {
+void write_text(const fs::path &path, const std::string &text, const std::string &what) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     if (f) {
         f.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -356,7 +356,7 @@ void write_text(const fs::path& path, const std::string& text, const std::string
 }
 
 /// Create the output directory (and parents). Throws Failure.
-void make_output_dir(const fs::path& dir) {
+void make_output_dir(const fs::path &dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec || !fs::is_directory(dir)) {
@@ -366,7 +366,7 @@ void make_output_dir(const fs::path& dir) {
 }
 
 /// Remove a previous output file and its GDAL side-car, so stale files never survive a run.
-void remove_previous(const fs::path& path) {
+void remove_previous(const fs::path &path) {
     std::error_code ec;
     fs::remove(path, ec);
     fs::remove(fs::path(path.string() + ".aux.xml"), ec);
@@ -389,12 +389,12 @@ OGRSpatialReference utm_crs() {
 
 /// Closes a GDAL dataset.
 struct DatasetCloser {
-    void operator()(GDALDataset* ds) const { GDALClose(ds); }
+    void operator()(GDALDataset *ds) const { GDALClose(ds); }
 };
 using DatasetPtr = std::unique_ptr<GDALDataset, DatasetCloser>;
 
 /// Close `ds` and fail if GDAL reported an error while flushing it.
-void close_dataset(DatasetPtr& ds, const fs::path& path) {
+void close_dataset(DatasetPtr &ds, const fs::path &path) {
     CPLErrorReset();
     ds.reset();
     if (CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal) {
@@ -404,9 +404,9 @@ void close_dataset(DatasetPtr& ds, const fs::path& path) {
 
 /// Create a single-band Byte GeoTIFF on the sample grid: tiled 256 x 256, DEFLATE with
 /// horizontal predictor, NoData 0, the CLCD colour table and category names. Throws Failure.
-DatasetPtr create_land_cover(const fs::path& path, int64_t width, int64_t height, bool bigtiff) {
+DatasetPtr create_land_cover(const fs::path &path, int64_t width, int64_t height, bool bigtiff) {
     remove_previous(path);
-    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
+    GDALDriver *driver = GetGDALDriverManager()->GetDriverByName("GTiff");
     if (driver == nullptr) {
         io_error("cannot create land-cover raster", path.string(), "GDAL has no GTiff driver");
     }
@@ -427,13 +427,13 @@ DatasetPtr create_land_cover(const fs::path& path, int64_t width, int64_t height
     }
     double gt[6] = {k_origin_x, k_pixel, 0.0, k_origin_y, 0.0, -k_pixel};
     const OGRSpatialReference srs = utm_crs();
-    GDALRasterBand* band = ds->GetRasterBand(1);
+    GDALRasterBand *band = ds->GetRasterBand(1);
     GDALColorTable colors;
     const GDALColorEntry none = {0, 0, 0, 0};
     colors.SetColorEntry(0, &none);
     std::vector<std::string> names(k_impervious + 1);
     names[0] = "nodata";
-    for (const ClassInfo& c : k_classes) {
+    for (const ClassInfo &c : k_classes) {
         const GDALColorEntry e = {c.rgb[0], c.rgb[1], c.rgb[2], 255};
         colors.SetColorEntry(c.code, &e);
         names[c.code] = c.name;
@@ -445,7 +445,7 @@ DatasetPtr create_land_cover(const fs::path& path, int64_t width, int64_t height
         }
     }
     CPLStringList category_names;
-    for (const std::string& n : names) {
+    for (const std::string &n : names) {
         category_names.AddString(n.c_str());
     }
     band->SetDescription("land cover (CLCD codes)");
@@ -462,11 +462,11 @@ DatasetPtr create_land_cover(const fs::path& path, int64_t width, int64_t height
 using Histogram = std::array<int64_t, 256>;
 
 /// Print the per-class pixel counts of both epochs and the share of changed pixels.
-void print_counts(const Histogram& h15, const Histogram& h20, int64_t changed, int64_t valid_both) {
+void print_counts(const Histogram &h15, const Histogram &h20, int64_t changed, int64_t valid_both) {
     std::printf("class pixel counts        2015          2020\n");
     std::printf("  0 %-12s %12lld  %12lld\n", "nodata", static_cast<long long>(h15[0]),
                 static_cast<long long>(h20[0]));
-    for (const ClassInfo& c : k_classes) {
+    for (const ClassInfo &c : k_classes) {
         std::printf("  %d %-12s %12lld  %12lld\n", c.code, c.name,
                     static_cast<long long>(h15[c.code]), static_cast<long long>(h20[c.code]));
     }
@@ -478,8 +478,8 @@ void print_counts(const Histogram& h15, const Histogram& h20, int64_t changed, i
 }
 
 /// Count classes of both epochs and changed pixels over `n` pixels.
-void accumulate_counts(const uint8_t* a, const uint8_t* b, size_t n, Histogram& h15, Histogram& h20,
-                       int64_t& changed, int64_t& valid_both) {
+void accumulate_counts(const uint8_t *a, const uint8_t *b, size_t n, Histogram &h15, Histogram &h20,
+                       int64_t &changed, int64_t &valid_both) {
     for (size_t i = 0; i < n; ++i) {
         ++h15[a[i]];
         ++h20[b[i]];
@@ -562,7 +562,7 @@ struct DemoFeatures {
 
 /// City distance: distance to the centre divided by a noisy local radius factor, so the city
 /// edge is ragged rather than a circle.
-double city_distance(const DemoFeatures& f, double x, double y) {
+double city_distance(const DemoFeatures &f, double x, double y) {
     const double dx = x - f.city_x;
     const double dy = y - f.city_y;
     const double factor = 1.0 + 1.6 * (fbm(demo_seed(seed_city), x / 22.0, y / 22.0, 3) - 0.5);
@@ -570,7 +570,7 @@ double city_distance(const DemoFeatures& f, double x, double y) {
 }
 
 /// Lake metric: below 1 inside a rotated noisy ellipse (a reservoir in the hills).
-double lake_metric(const DemoFeatures& f, double x, double y) {
+double lake_metric(const DemoFeatures &f, double x, double y) {
     const double c = 0.906, s = 0.423; // 25 degrees
     const double dx = x - f.lake_x;
     const double dy = y - f.lake_y;
@@ -581,7 +581,7 @@ double lake_metric(const DemoFeatures& f, double x, double y) {
 
 /// True inside the cloud gap (NoData in both epochs): a ~30 x 20 px noisy ellipse near the
 /// north-east corner.
-bool in_cloud(const DemoFeatures& f, double x, double y) {
+bool in_cloud(const DemoFeatures &f, double x, double y) {
     const double u = (x - f.cloud_x) / 16.0;
     const double v = (y - f.cloud_y) / 10.5;
     return std::sqrt(u * u + v * v) <
@@ -614,7 +614,7 @@ DemoFeatures demo_features() {
         bool ok = demo_hills(x, y) < k_forest_line - 0.06 && river_distance(x, y) > 14.0 &&
                   city_distance(f, x, y) > f.core_radius + 45.0 && std::fabs(x - park_cx) > 30.0 &&
                   x > 40.0;
-        for (const auto& v : f.villages) {
+        for (const auto &v : f.villages) {
             ok = ok && std::hypot(x - v[0], y - v[1]) > 60.0;
         }
         if (ok) {
@@ -625,7 +625,7 @@ DemoFeatures demo_features() {
 }
 
 /// Generate both demo epochs (row-major, 600 x 500).
-void generate_demo(const DemoFeatures& f, std::vector<uint8_t>& lc15, std::vector<uint8_t>& lc20) {
+void generate_demo(const DemoFeatures &f, std::vector<uint8_t> &lc15, std::vector<uint8_t> &lc20) {
     lc15.assign(static_cast<size_t>(k_demo_width) * k_demo_height, k_nodata);
     lc20.assign(lc15.size(), k_nodata);
     for (int row = 0; row < k_demo_height; ++row) {
@@ -637,7 +637,7 @@ void generate_demo(const DemoFeatures& f, std::vector<uint8_t>& lc15, std::vecto
             const double hw = river_half_width(x);
             const double cd = city_distance(f, x, y);
             bool village = false;
-            for (const auto& v : f.villages) {
+            for (const auto &v : f.villages) {
                 const double d = std::hypot(x - v[0], y - v[1]);
                 village = village || d < v[2] * (0.8 + 0.5 * value_noise(demo_seed(seed_city) + 3,
                                                                          x / 3.0, y / 3.0));
@@ -689,11 +689,11 @@ void generate_demo(const DemoFeatures& f, std::vector<uint8_t>& lc15, std::vecto
 }
 
 /// Write one demo epoch as a GeoTIFF. Throws Failure.
-void write_demo_raster(const fs::path& path, const std::vector<uint8_t>& lc, int year) {
+void write_demo_raster(const fs::path &path, const std::vector<uint8_t> &lc, int year) {
     DatasetPtr ds = create_land_cover(path, k_demo_width, k_demo_height, false);
     if (ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, k_demo_width, k_demo_height,
-                                       const_cast<uint8_t*>(lc.data()), k_demo_width, k_demo_height,
-                                       GDT_Byte, 0, 0, nullptr) != CE_None) {
+                                       const_cast<uint8_t *>(lc.data()), k_demo_width,
+                                       k_demo_height, GDT_Byte, 0, 0, nullptr) != CE_None) {
         io_error("cannot write land-cover raster", path.string(), cs::raster::last_gdal_error());
     }
     close_dataset(ds, path);
@@ -706,9 +706,9 @@ void write_demo_raster(const fs::path& path, const std::vector<uint8_t>& lc, int
 using PixelLine = std::vector<std::array<double, 2>>;
 
 /// A closed ring in map coordinates from pixel positions (the first point is not repeated).
-std::unique_ptr<OGRLinearRing> ring_from_pixels(const PixelLine& pts) {
+std::unique_ptr<OGRLinearRing> ring_from_pixels(const PixelLine &pts) {
     auto ring = std::make_unique<OGRLinearRing>();
-    for (const auto& p : pts) {
+    for (const auto &p : pts) {
         ring->addPoint(k_origin_x + p[0] * k_pixel, k_origin_y - p[1] * k_pixel);
     }
     ring->closeRings();
@@ -716,11 +716,11 @@ std::unique_ptr<OGRLinearRing> ring_from_pixels(const PixelLine& pts) {
 }
 
 /// A polygon in map coordinates from an outer ring and holes, all in pixel positions.
-std::unique_ptr<OGRPolygon> polygon_from_pixels(const PixelLine& outer,
-                                                const std::vector<PixelLine>& holes = {}) {
+std::unique_ptr<OGRPolygon> polygon_from_pixels(const PixelLine &outer,
+                                                const std::vector<PixelLine> &holes = {}) {
     auto poly = std::make_unique<OGRPolygon>();
     poly->addRingDirectly(ring_from_pixels(outer).release());
-    for (const PixelLine& h : holes) {
+    for (const PixelLine &h : holes) {
         poly->addRingDirectly(ring_from_pixels(h).release());
     }
     return poly;
@@ -759,8 +759,8 @@ PixelLine jittered_line(uint64_t seed, double x0, double y0, double x1, double y
 
 /// Append points [first, last] of `line` (inclusive indices, either direction) to `out`,
 /// skipping a first point equal to the current last point of `out`.
-void append(PixelLine& out, const PixelLine& line, size_t first, size_t last) {
-    const auto push = [&](const std::array<double, 2>& p) {
+void append(PixelLine &out, const PixelLine &line, size_t first, size_t last) {
+    const auto push = [&](const std::array<double, 2> &p) {
         if (out.empty() || out.back() != p) {
             out.push_back(p);
         }
@@ -788,7 +788,7 @@ struct District {
 /// neighbours vertex for vertex, so they partition the study area exactly: no overlaps and no
 /// gaps, and rounding of coordinates cannot open either. The study area is the grid with a
 /// ragged east edge reaching up to about 10 pixels past the grid.
-std::vector<District> demo_districts(const DemoFeatures& f) {
+std::vector<District> demo_districts(const DemoFeatures &f) {
     const uint64_t seed = demo_seed(seed_boundaries);
     const double w = k_demo_width;
     const double h = k_demo_height;
@@ -845,7 +845,7 @@ std::vector<District> demo_districts(const DemoFeatures& f) {
 
     // The holes must lie strictly inside their polygons for the partition to be valid.
     if (OGRGeometryFactory::haveGEOS()) {
-        for (const District& d : out) {
+        for (const District &d : out) {
             if (!d.geometry->IsValid()) {
                 throw Failure{1, "internal error: district polygons: " + d.name +
                                      ": the generated polygon is not valid"};
@@ -864,7 +864,7 @@ std::vector<District> demo_districts(const DemoFeatures& f) {
 }
 
 /// Write the demo districts as RFC 7946 GeoJSON in EPSG:4326 (lon/lat). Throws Failure.
-void write_demo_districts(const fs::path& path, std::vector<District> districts) {
+void write_demo_districts(const fs::path &path, std::vector<District> districts) {
     remove_previous(path);
     OGRSpatialReference utm = utm_crs();
     OGRSpatialReference wgs84;
@@ -878,7 +878,7 @@ void write_demo_districts(const fs::path& path, std::vector<District> districts)
         io_error("cannot reproject districts", "EPSG:32651 to EPSG:4326",
                  cs::raster::last_gdal_error());
     }
-    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GeoJSON");
+    GDALDriver *driver = GetGDALDriverManager()->GetDriverByName("GeoJSON");
     if (driver == nullptr) {
         io_error("cannot create districts", path.string(), "GDAL has no GeoJSON driver");
     }
@@ -889,14 +889,14 @@ void write_demo_districts(const fs::path& path, std::vector<District> districts)
     }
     CPLStringList layer_options;
     layer_options.SetNameValue("RFC7946", "YES");
-    OGRLayer* layer = ds->CreateLayer("districts", &wgs84, wkbUnknown, layer_options.List());
+    OGRLayer *layer = ds->CreateLayer("districts", &wgs84, wkbUnknown, layer_options.List());
     OGRFieldDefn code_field("code", OFTInteger);
     OGRFieldDefn name_field("name", OFTString);
     if (layer == nullptr || layer->CreateField(&code_field) != OGRERR_NONE ||
         layer->CreateField(&name_field) != OGRERR_NONE) {
         io_error("cannot create districts layer", path.string(), cs::raster::last_gdal_error());
     }
-    for (District& d : districts) {
+    for (District &d : districts) {
         if (d.geometry->transform(ct.get()) != OGRERR_NONE) {
             io_error("cannot reproject district", d.name, cs::raster::last_gdal_error());
         }
@@ -915,7 +915,7 @@ void write_demo_districts(const fs::path& path, std::vector<District> districts)
 }
 
 /// Sample mode: write the demo city into `dir`.
-void run_sample(const fs::path& dir) {
+void run_sample(const fs::path &dir) {
     make_output_dir(dir);
     const DemoFeatures features = demo_features();
     std::vector<uint8_t> lc15;
@@ -959,7 +959,7 @@ public:
     }
 
     /// Add `amplitude` x noise at pixel centres (x, y) for x = 0 .. width-1 to `out`.
-    void add_row(int64_t y, float amplitude, float* out, int64_t width) {
+    void add_row(int64_t y, float amplitude, float *out, int64_t width) {
         const int64_t iy = y >> m_shift;
         const float ty = m_weight[static_cast<size_t>(y & ((int64_t{1} << m_shift) - 1))];
         for (int64_t ix = 0; ix < m_columns; ++ix) {
@@ -973,7 +973,7 @@ public:
             const float d = m_column[static_cast<size_t>(ix + 1)] - a;
             const int64_t x0 = ix * spacing;
             const int64_t n = std::min(spacing, width - x0);
-            float* o = out + x0;
+            float *o = out + x0;
             for (int64_t k = 0; k < n; ++k) {
                 o[k] += a + d * m_weight[static_cast<size_t>(k)];
             }
@@ -1014,13 +1014,13 @@ public:
     explicit BenchGenerator(int64_t size);
 
     /// Generate rows [y0, y0 + rows) of both epochs into row-major buffers `size` wide.
-    void strip(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20);
+    void strip(int64_t y0, int64_t rows, uint8_t *lc15, uint8_t *lc20);
 
 private:
-    void base_row(int64_t y, uint8_t* c15, uint8_t* c20);
+    void base_row(int64_t y, uint8_t *c15, uint8_t *c20);
     Settlement settlement(int64_t cell_x, int64_t cell_y, int64_t cell, bool city) const;
-    void stamp_settlements(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20, bool city);
-    void stamp_gaps(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20, bool both);
+    void stamp_settlements(int64_t y0, int64_t rows, uint8_t *lc15, uint8_t *lc20, bool city);
+    void stamp_gaps(int64_t y0, int64_t rows, uint8_t *lc15, uint8_t *lc20, bool both);
 
     static constexpr double forest_line = 0.57;
     static constexpr int64_t city_cell = 1024;
@@ -1041,7 +1041,7 @@ private:
 
 BenchGenerator::BenchGenerator(int64_t size) : m_size(size) {
     const auto n = static_cast<size_t>(size);
-    const auto add = [&](std::vector<RowNoise>& f, uint64_t seed, std::initializer_list<int> s) {
+    const auto add = [&](std::vector<RowNoise> &f, uint64_t seed, std::initializer_list<int> s) {
         for (int shift : s) {
             f.emplace_back(bench_seed(seed * 16 + static_cast<uint64_t>(shift)), shift, size);
         }
@@ -1052,7 +1052,7 @@ BenchGenerator::BenchGenerator(int64_t size) : m_size(size) {
     add(m_pasture, 4, {8, 6, 4});
     add(m_afforest, 5, {7, 5});
     add(m_deforest, 6, {6});
-    for (auto* v : {&m_h, &m_l, &m_m, &m_p, &m_a, &m_d}) {
+    for (auto *v : {&m_h, &m_l, &m_m, &m_p, &m_a, &m_d}) {
         v->assign(n, 0.0f);
     }
 
@@ -1090,13 +1090,13 @@ BenchGenerator::BenchGenerator(int64_t size) : m_size(size) {
 
 /// Classify one row before settlements and gaps: water, forest, grassland, cropland, plus the
 /// 2020 afforestation and deforestation.
-void BenchGenerator::base_row(int64_t y, uint8_t* c15, uint8_t* c20) {
+void BenchGenerator::base_row(int64_t y, uint8_t *c15, uint8_t *c20) {
     const int64_t n = m_size;
-    const auto fill = [&](std::vector<RowNoise>& fields, std::vector<float>& out,
+    const auto fill = [&](std::vector<RowNoise> &fields, std::vector<float> &out,
                           std::initializer_list<float> amplitudes) {
         std::fill(out.begin(), out.end(), 0.0f);
         auto a = amplitudes.begin();
-        for (RowNoise& f : fields) {
+        for (RowNoise &f : fields) {
             f.add_row(y, *a++, out.data(), n);
         }
     };
@@ -1127,7 +1127,7 @@ void BenchGenerator::base_row(int64_t y, uint8_t* c15, uint8_t* c20) {
         c20[x] = d;
     }
     const float yc = static_cast<float>(y) + 0.5f;
-    for (const BenchRiver& r : m_rivers) {
+    for (const BenchRiver &r : m_rivers) {
         if (yc < r.y_min || yc > r.y_max) {
             continue;
         }
@@ -1184,7 +1184,7 @@ Settlement BenchGenerator::settlement(int64_t cell_x, int64_t cell_y, int64_t ce
 
 /// Stamp settlements onto a strip: cores are impervious in both epochs, the growth ring turns
 /// cropland (and some grassland) impervious in 2020, industrial parks appear in 2020.
-void BenchGenerator::stamp_settlements(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20,
+void BenchGenerator::stamp_settlements(int64_t y0, int64_t rows, uint8_t *lc15, uint8_t *lc20,
                                        bool city) {
     const int64_t cell = city ? city_cell : village_cell;
     const int64_t reach = city ? 700 : 20;
@@ -1204,8 +1204,8 @@ void BenchGenerator::stamp_settlements(int64_t y0, int64_t rows, uint8_t* lc15, 
             const int64_t xa = std::max<int64_t>(0, static_cast<int64_t>(t.x - r_max));
             const int64_t xb = std::min<int64_t>(m_size, static_cast<int64_t>(t.x + r_max) + 1);
             for (int64_t y = ya; y < yb; ++y) {
-                uint8_t* a = lc15 + (y - y0) * m_size;
-                uint8_t* b = lc20 + (y - y0) * m_size;
+                uint8_t *a = lc15 + (y - y0) * m_size;
+                uint8_t *b = lc20 + (y - y0) * m_size;
                 for (int64_t x = xa; x < xb; ++x) {
                     if (a[x] == k_water) {
                         continue;
@@ -1238,7 +1238,7 @@ void BenchGenerator::stamp_settlements(int64_t y0, int64_t rows, uint8_t* lc15, 
             const int64_t pxb = std::min<int64_t>(m_size, static_cast<int64_t>(t.park_x1));
             for (int64_t y = pya; y < pyb; ++y) {
                 for (int64_t x = pxa; x < pxb; ++x) {
-                    uint8_t* b = lc20 + (y - y0) * m_size + x;
+                    uint8_t *b = lc20 + (y - y0) * m_size + x;
                     if (lc15[(y - y0) * m_size + x] != k_water) {
                         *b = k_impervious;
                     }
@@ -1249,7 +1249,7 @@ void BenchGenerator::stamp_settlements(int64_t y0, int64_t rows, uint8_t* lc15, 
 }
 
 /// Stamp NoData gaps onto a strip: cloud gaps in both epochs (`both`) or small gaps in 2020.
-void BenchGenerator::stamp_gaps(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20, bool both) {
+void BenchGenerator::stamp_gaps(int64_t y0, int64_t rows, uint8_t *lc15, uint8_t *lc20, bool both) {
     const int64_t cell = both ? cloud_cell : gap_cell;
     const uint64_t s = bench_seed(both ? 300 : 301);
     const int64_t reach = 80;
@@ -1291,7 +1291,7 @@ void BenchGenerator::stamp_gaps(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t
     }
 }
 
-void BenchGenerator::strip(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc20) {
+void BenchGenerator::strip(int64_t y0, int64_t rows, uint8_t *lc15, uint8_t *lc20) {
     for (int64_t y = y0; y < y0 + rows; ++y) {
         base_row(y, lc15 + (y - y0) * m_size, lc20 + (y - y0) * m_size);
     }
@@ -1302,8 +1302,8 @@ void BenchGenerator::strip(int64_t y0, int64_t rows, uint8_t* lc15, uint8_t* lc2
 }
 
 /// Write one strip (rows of full tiles) of `lc` to `band` tile by tile, straight to the file.
-void write_strip(GDALRasterBand* band, const fs::path& path, const std::vector<uint8_t>& lc,
-                 int64_t size, int64_t tile_row, int64_t rows, std::vector<uint8_t>& tile) {
+void write_strip(GDALRasterBand *band, const fs::path &path, const std::vector<uint8_t> &lc,
+                 int64_t size, int64_t tile_row, int64_t rows, std::vector<uint8_t> &tile) {
     for (int64_t tx = 0; tx * k_tile < size; ++tx) {
         std::fill(tile.begin(), tile.end(), k_nodata);
         const int64_t x0 = tx * k_tile;
@@ -1332,24 +1332,24 @@ struct Vertex {
 using HLine = std::vector<Vertex>;
 
 /// The y of `line` at `x` by linear interpolation.
-double hline_y(const HLine& line, double x) {
+double hline_y(const HLine &line, double x) {
     const auto it = std::lower_bound(line.begin(), line.end(), x,
-                                     [](const Vertex& v, double value) { return v.x < value; });
+                                     [](const Vertex &v, double value) { return v.x < value; });
     if (it == line.begin()) {
         return it->y;
     }
     if (it == line.end()) {
         return line.back().y;
     }
-    const Vertex& b = *it;
-    const Vertex& a = *(it - 1);
+    const Vertex &b = *it;
+    const Vertex &a = *(it - 1);
     return b.x == a.x ? b.y : a.y + (b.y - a.y) * (x - a.x) / (b.x - a.x);
 }
 
 /// Insert a vertex of `line` at `x` (if none is there yet) and return its y.
-double hline_insert(HLine& line, double x) {
+double hline_insert(HLine &line, double x) {
     const auto it = std::lower_bound(line.begin(), line.end(), x,
-                                     [](const Vertex& v, double value) { return v.x < value; });
+                                     [](const Vertex &v, double value) { return v.x < value; });
     if (it != line.end() && it->x == x) {
         return it->y;
     }
@@ -1381,7 +1381,7 @@ std::vector<std::vector<Vertex>> bench_districts(int64_t size, int64_t count) {
     std::vector<HLine> hlines(static_cast<size_t>(rows + 1));
     for (int64_t j = 0; j <= rows; ++j) {
         const double base = static_cast<double>(j) * row_h;
-        HLine& line = hlines[static_cast<size_t>(j)];
+        HLine &line = hlines[static_cast<size_t>(j)];
         const bool edge = j == 0 || j == rows;
         for (int64_t k = 0; k <= samples; ++k) {
             if (edge && k != 0 && k != samples) {
@@ -1405,9 +1405,9 @@ std::vector<std::vector<Vertex>> bench_districts(int64_t size, int64_t count) {
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t cols = per_row[static_cast<size_t>(r)];
         const double col_w = n / static_cast<double>(cols);
-        auto& vs = vlines[static_cast<size_t>(r)];
-        HLine& top = hlines[static_cast<size_t>(r)];
-        HLine& bottom = hlines[static_cast<size_t>(r + 1)];
+        auto &vs = vlines[static_cast<size_t>(r)];
+        HLine &top = hlines[static_cast<size_t>(r)];
+        HLine &bottom = hlines[static_cast<size_t>(r + 1)];
         const double y_top = static_cast<double>(r) * row_h;
         for (int64_t i = 0; i <= cols; ++i) {
             VLine v;
@@ -1438,14 +1438,14 @@ std::vector<std::vector<Vertex>> bench_districts(int64_t size, int64_t count) {
 
     std::vector<std::vector<Vertex>> out;
     for (int64_t r = 0; r < rows; ++r) {
-        const HLine& top = hlines[static_cast<size_t>(r)];
-        const HLine& bottom = hlines[static_cast<size_t>(r + 1)];
-        const auto& vs = vlines[static_cast<size_t>(r)];
+        const HLine &top = hlines[static_cast<size_t>(r)];
+        const HLine &bottom = hlines[static_cast<size_t>(r + 1)];
+        const auto &vs = vlines[static_cast<size_t>(r)];
         for (size_t i = 0; i + 1 < vs.size(); ++i) {
-            const auto& left = vs[i].pts;
-            const auto& right = vs[i + 1].pts;
+            const auto &left = vs[i].pts;
+            const auto &right = vs[i + 1].pts;
             std::vector<Vertex> ring;
-            for (const Vertex& v : top) {
+            for (const Vertex &v : top) {
                 if (v.x >= left.front().x && v.x <= right.front().x) {
                     ring.push_back(v);
                 }
@@ -1457,7 +1457,7 @@ std::vector<std::vector<Vertex>> bench_districts(int64_t size, int64_t count) {
                 }
             }
             ring.insert(ring.end(), left.rbegin() + 1, left.rend());
-            for (Vertex& v : ring) {
+            for (Vertex &v : ring) {
                 v = {k_origin_x + v.x * k_pixel, k_origin_y - v.y * k_pixel};
             }
             out.push_back(std::move(ring));
@@ -1467,10 +1467,10 @@ std::vector<std::vector<Vertex>> bench_districts(int64_t size, int64_t count) {
 }
 
 /// Write the bench districts as a GeoPackage layer `districts` in EPSG:32651. Throws Failure.
-void write_bench_districts(const fs::path& path, int64_t size, int64_t count) {
+void write_bench_districts(const fs::path &path, int64_t size, int64_t count) {
     remove_previous(path);
     const std::vector<std::vector<Vertex>> rings = bench_districts(size, count);
-    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
+    GDALDriver *driver = GetGDALDriverManager()->GetDriverByName("GPKG");
     if (driver == nullptr) {
         io_error("cannot create districts", path.string(), "GDAL has no GPKG driver");
     }
@@ -1482,7 +1482,7 @@ void write_bench_districts(const fs::path& path, int64_t size, int64_t count) {
         io_error("cannot create districts", path.string(), cs::raster::last_gdal_error());
     }
     OGRSpatialReference srs = utm_crs();
-    OGRLayer* layer = ds->CreateLayer("districts", &srs, wkbPolygon, nullptr);
+    OGRLayer *layer = ds->CreateLayer("districts", &srs, wkbPolygon, nullptr);
     OGRFieldDefn code_field("code", OFTInteger);
     OGRFieldDefn name_field("name", OFTString);
     if (layer == nullptr || layer->CreateField(&code_field) != OGRERR_NONE ||
@@ -1492,7 +1492,7 @@ void write_bench_districts(const fs::path& path, int64_t size, int64_t count) {
     }
     for (size_t i = 0; i < rings.size(); ++i) {
         auto ring = std::make_unique<OGRLinearRing>();
-        for (const Vertex& v : rings[i]) {
+        for (const Vertex &v : rings[i]) {
             ring->addPoint(v.x, v.y);
         }
         ring->closeRings();
@@ -1519,7 +1519,7 @@ void write_bench_districts(const fs::path& path, int64_t size, int64_t count) {
 }
 
 /// Bench mode: stream two N x N epochs and write the districts, pools table and config.
-void run_bench(const fs::path& dir, int64_t size, int64_t districts) {
+void run_bench(const fs::path &dir, int64_t size, int64_t districts) {
     const auto rows_needed =
         std::max<int64_t>(1, std::llround(std::sqrt(static_cast<double>(districts))));
     const int64_t cols_needed = (districts + rows_needed - 1) / rows_needed;
@@ -1556,7 +1556,7 @@ void run_bench(const fs::path& dir, int64_t size, int64_t districts) {
     close_dataset(ds20, p20);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    for (const auto& [path, year] : {std::pair{p15, 2015}, std::pair{p20, 2020}}) {
+    for (const auto &[path, year] : {std::pair{p15, 2015}, std::pair{p20, 2020}}) {
         std::printf("wrote %s: land cover %d, %lld x %lld Byte, EPSG:%d, %g m pixels, %ju bytes\n",
                     path.string().c_str(), year, static_cast<long long>(size),
                     static_cast<long long>(size), k_epsg, k_pixel, bytes_of(path));
@@ -1571,7 +1571,7 @@ void run_bench(const fs::path& dir, int64_t size, int64_t districts) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
     try {
         const Options o = parse_args(argc, argv);
         cs::raster::init_gdal();
@@ -1581,10 +1581,10 @@ int main(int argc, char** argv) {
             run_bench(o.out, o.size, o.districts);
         }
         return 0;
-    } catch (const Failure& f) {
+    } catch (const Failure &f) {
         std::fprintf(stderr, "error: %s\n", f.message.c_str());
         return f.exit_code;
-    } catch (const std::exception& e) {
+    } catch (const std::exception &e) {
         std::fprintf(stderr, "error: unexpected failure: carbonsink-sample: %s\n", e.what());
         return 1;
     }
