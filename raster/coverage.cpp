@@ -1,0 +1,270 @@
+// Exact coverage fractions and the coverage index (see coverage.hpp for the method).
+#include "raster/coverage.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace cs::raster {
+
+namespace {
+
+constexpr double DROP = 1e-12;
+constexpr double SNAP = 1e-9;
+
+struct Edge {
+    double u1, v1, u2, v2;
+};
+
+/// G(U) of a segment, see coverage.hpp.
+inline double seg_g(double u1, double u2, double dv, double ul, double ur, double U) {
+    if (U <= ul) {
+        return dv * U;
+    }
+    if (U >= ur) {
+        return dv * 0.5 * (u1 + u2);
+    }
+    const double t = (U - ul) / (ur - ul);
+    return dv * (t * 0.5 * (ul + U) + (1.0 - t) * U);
+}
+
+double ring_signed_area(const PixelRing &ring) {
+    double a = 0.0;
+    const std::size_t n = ring.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto &p = ring[i];
+        const auto &q = ring[(i + 1) % n];
+        a += p.first * q.second - q.first * p.second;
+    }
+    return 0.5 * a;
+}
+
+struct RowSegment {
+    int64_t cl;
+    int64_t cr;
+    double u1, u2, dv, ul, ur;
+};
+
+} // namespace
+
+void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vector<bool> &is_hole,
+                            uint32_t district, int64_t width, int64_t height,
+                            std::vector<RowCoverageEntry> &out) {
+    // 1. Oriented edges (outer rings positive, holes negative); horizontal edges add nothing.
+    std::vector<Edge> edges;
+    double vmin = INFINITY;
+    double vmax = -INFINITY;
+    for (std::size_t k = 0; k < rings.size(); ++k) {
+        const PixelRing &ring = rings[k];
+        if (ring.size() < 3) {
+            continue;
+        }
+        const double area = ring_signed_area(ring);
+        if (area == 0.0) {
+            continue;
+        }
+        const bool hole = k < is_hole.size() && is_hole[k];
+        const bool reverse = hole ? area > 0.0 : area < 0.0;
+        const std::size_t n = ring.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            auto p = ring[i];
+            auto q = ring[(i + 1) % n];
+            if (reverse) {
+                std::swap(p, q);
+            }
+            if (p.second == q.second) {
+                continue;
+            }
+            edges.push_back({p.first, p.second, q.first, q.second});
+            vmin = std::min({vmin, p.second, q.second});
+            vmax = std::max({vmax, p.second, q.second});
+        }
+    }
+    if (edges.empty()) {
+        return;
+    }
+    const int64_t r0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(vmin)));
+    const int64_t r1 = std::min<int64_t>(height, static_cast<int64_t>(std::ceil(vmax)));
+    if (r0 >= r1) {
+        return;
+    }
+    // 2. Bucket edges by the rows they span (counting sort, CSR).
+    const auto nrows = static_cast<std::size_t>(r1 - r0);
+    std::vector<uint32_t> count(nrows + 1, 0);
+    auto row_span = [&](const Edge &e, int64_t &a, int64_t &b) {
+        const double lo = std::min(e.v1, e.v2);
+        const double hi = std::max(e.v1, e.v2);
+        a = std::max<int64_t>(r0, static_cast<int64_t>(std::floor(lo)));
+        b = std::min<int64_t>(r1, static_cast<int64_t>(std::ceil(hi)));
+    };
+    for (const Edge &e : edges) {
+        int64_t a = 0;
+        int64_t b = 0;
+        row_span(e, a, b);
+        for (int64_t r = a; r < b; ++r) {
+            ++count[static_cast<std::size_t>(r - r0) + 1];
+        }
+    }
+    for (std::size_t i = 1; i <= nrows; ++i) {
+        count[i] += count[i - 1];
+    }
+    std::vector<uint32_t> bucket(count[nrows]);
+    std::vector<uint32_t> fill(count.begin(), count.end() - 1);
+    for (std::size_t i = 0; i < edges.size(); ++i) {
+        int64_t a = 0;
+        int64_t b = 0;
+        row_span(edges[i], a, b);
+        for (int64_t r = a; r < b; ++r) {
+            bucket[fill[static_cast<std::size_t>(r - r0)]++] = static_cast<uint32_t>(i);
+        }
+    }
+
+    // 3. Row by row: clip segments to the strip, sweep columns.
+    std::vector<RowSegment> segs;
+    std::vector<std::pair<int64_t, double>> partial;
+    for (int64_t r = r0; r < r1; ++r) {
+        const double top = static_cast<double>(r);
+        const double bottom = top + 1.0;
+        segs.clear();
+        const auto ri = static_cast<std::size_t>(r - r0);
+        for (uint32_t k = count[ri]; k < count[ri + 1]; ++k) {
+            const Edge &e = edges[bucket[k]];
+            // Clip the edge to top <= v <= bottom, parameterized by v.
+            const double va = std::clamp(e.v1, top, bottom);
+            const double vb = std::clamp(e.v2, top, bottom);
+            if (va == vb) {
+                continue;
+            }
+            const double du_dv = (e.u2 - e.u1) / (e.v2 - e.v1);
+            const double ua = e.v1 == va ? e.u1 : e.u1 + (va - e.v1) * du_dv;
+            const double ub = e.v2 == vb ? e.u2 : e.u1 + (vb - e.v1) * du_dv;
+            RowSegment s;
+            s.u1 = ua;
+            s.u2 = ub;
+            s.dv = vb - va;
+            s.ul = std::min(ua, ub);
+            s.ur = std::max(ua, ub);
+            s.cl = static_cast<int64_t>(std::floor(s.ul));
+            s.cr = static_cast<int64_t>(std::floor(s.ur));
+            if (s.cr > s.cl && static_cast<double>(s.cr) == s.ur) {
+                --s.cr; // a segment ending exactly on a column edge adds nothing to the next one
+            }
+            segs.push_back(s);
+        }
+        if (segs.empty()) {
+            continue;
+        }
+        std::sort(segs.begin(), segs.end(),
+                  [](const RowSegment &a, const RowSegment &b) { return a.cl < b.cl; });
+        double total_dv = 0.0;
+        partial.clear();
+        for (const RowSegment &s : segs) {
+            total_dv += s.dv;
+            for (int64_t c = s.cl; c <= s.cr; ++c) {
+                const double U0 = static_cast<double>(c);
+                partial.emplace_back(c, seg_g(s.u1, s.u2, s.dv, s.ul, s.ur, U0 + 1.0) -
+                                            seg_g(s.u1, s.u2, s.dv, s.ul, s.ur, U0));
+            }
+        }
+        std::sort(partial.begin(), partial.end(),
+                  [](const auto &a, const auto &b) { return a.first < b.first; });
+        // area(c) = C(c) + P(c), C(c) = sum of dv over segments with cl > c = total - prefix.
+        std::size_t si = 0;
+        std::size_t pi = 0;
+        double prefix = 0.0;
+        int64_t c = segs.front().cl;
+        const int64_t c_end =
+            std::max_element(segs.begin(), segs.end(),
+                             [](const RowSegment &a, const RowSegment &b) { return a.cr < b.cr; })
+                ->cr;
+        auto emit = [&](int64_t x0, int64_t x1, double fraction) {
+            x0 = std::max<int64_t>(x0, 0);
+            x1 = std::min<int64_t>(x1, width);
+            if (x0 >= x1 || fraction <= DROP) {
+                return;
+            }
+            if (std::fabs(fraction - 1.0) < SNAP) {
+                fraction = 1.0;
+            }
+            fraction = std::min(fraction, 1.0);
+            if (!out.empty() && out.back().row == r && out.back().entry.x1 == x0 &&
+                out.back().entry.district == district && out.back().entry.fraction == fraction &&
+                fraction == 1.0) {
+                out.back().entry.x1 = static_cast<uint32_t>(x1);
+                return;
+            }
+            out.push_back(
+                {r, {static_cast<uint32_t>(x0), static_cast<uint32_t>(x1), district, fraction}});
+        };
+        while (c <= c_end) {
+            while (si < segs.size() && segs[si].cl <= c) {
+                prefix += segs[si].dv;
+                ++si;
+            }
+            const double constant = total_dv - prefix;
+            if (pi < partial.size() && partial[pi].first == c) {
+                double p = 0.0;
+                while (pi < partial.size() && partial[pi].first == c) {
+                    p += partial[pi].second;
+                    ++pi;
+                }
+                emit(c, c + 1, constant + p);
+                ++c;
+                continue;
+            }
+            // Run of whole pixels up to the next column where something changes.
+            int64_t next = c_end + 1;
+            if (si < segs.size()) {
+                next = std::min(next, segs[si].cl);
+            }
+            if (pi < partial.size()) {
+                next = std::min(next, partial[pi].first);
+            }
+            emit(c, next, constant);
+            c = next;
+        }
+    }
+}
+
+CoverageIndex::CoverageIndex(int64_t height, std::vector<RowCoverageEntry> &&entries) {
+    std::sort(entries.begin(), entries.end(),
+              [](const RowCoverageEntry &a, const RowCoverageEntry &b) {
+                  if (a.row != b.row) {
+                      return a.row < b.row;
+                  }
+                  if (a.entry.x0 != b.entry.x0) {
+                      return a.entry.x0 < b.entry.x0;
+                  }
+                  return a.entry.district < b.entry.district;
+              });
+    m_offsets.assign(static_cast<std::size_t>(height) + 1, 0);
+    m_entries.reserve(entries.size());
+    for (const auto &e : entries) {
+        m_offsets[static_cast<std::size_t>(e.row) + 1]++;
+        m_entries.push_back(e.entry);
+    }
+    for (std::size_t i = 1; i < m_offsets.size(); ++i) {
+        m_offsets[i] += m_offsets[i - 1];
+    }
+    entries.clear();
+    entries.shrink_to_fit();
+}
+
+void runs_from_labels(const int32_t *labels, int64_t width, int64_t row,
+                      std::vector<RowCoverageEntry> &out) {
+    int64_t x = 0;
+    while (x < width) {
+        const int32_t d = labels[x];
+        int64_t end = x + 1;
+        while (end < width && labels[end] == d) {
+            ++end;
+        }
+        if (d >= 0) {
+            out.push_back({row,
+                           {static_cast<uint32_t>(x), static_cast<uint32_t>(end),
+                            static_cast<uint32_t>(d), 1.0}});
+        }
+        x = end;
+    }
+}
+
+} // namespace cs::raster
