@@ -44,6 +44,7 @@ LookupStockModel::LookupStockModel(PoolsTable table) : m_table(std::move(table))
         if (m_dense) {
             m_dense_rows[static_cast<std::size_t>(row.lucode - lo)] = static_cast<int32_t>(r);
         }
+        m_codes.push_back(row.lucode);
         m_density.push_back(row.c_above_mg_c_per_ha);
         m_density.push_back(row.c_below_mg_c_per_ha);
         m_density.push_back(row.c_soil_mg_c_per_ha);
@@ -74,6 +75,9 @@ void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
                 static_cast<uint8_t>(row >= 0 ? PixelStatus::valid : PixelStatus::unknown_class);
         }
         out.status[i] = status;
+        if (out.class_index != nullptr) {
+            out.class_index[i] = row;
+        }
         if (row >= 0) {
             const double *dens = &m_density[static_cast<std::size_t>(row) * 4];
             d[0][i] = dens[0];

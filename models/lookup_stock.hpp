@@ -22,6 +22,7 @@ public:
 
     const std::string &name() const override;
     const std::vector<std::string> &pool_names() const override;
+    const std::vector<int32_t> &class_codes() const override { return m_codes; }
     void compute(const StockInputs &in, StockOutputs &out) const override;
 
     /// True when `code` has a row in the table.
@@ -44,7 +45,9 @@ private:
     bool m_dense = true;
     int64_t m_min_code = 0;
     std::vector<int32_t> m_dense_rows; ///< code - min -> row, -1 when absent
-    std::vector<double> m_density;     ///< row-major [row][pool]
+    std::vector<double> m_density;
+    std::vector<int32_t>
+        m_codes; ///< table codes, ascending (row order)     ///< row-major [row][pool]
 };
 
 } // namespace cs::models

@@ -29,6 +29,7 @@ struct StockInputs {
 struct StockOutputs {
     double *const *pool_density_mg_c_per_ha = nullptr;
     uint8_t *status = nullptr;
+    int32_t *class_index = nullptr; ///< optional: index into class_codes(), -1 when not valid
 };
 
 /// A stock model: carbon density per pool from the inputs of one epoch. Implementations are
@@ -41,6 +42,8 @@ public:
     virtual const std::string &name() const = 0;
     /// Pool names in output order, e.g. above_ground, below_ground, soil, dead_organic_matter.
     virtual const std::vector<std::string> &pool_names() const = 0;
+    /// The land-cover classes the model knows, ascending; class_index outputs index into it.
+    virtual const std::vector<int32_t> &class_codes() const = 0;
     /// Compute one chunk. One virtual call per chunk; the per-pixel work is inline.
     virtual void compute(const StockInputs &in, StockOutputs &out) const = 0;
 };

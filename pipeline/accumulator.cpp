@@ -23,6 +23,23 @@ void DistrictTotals::merge(const BlockPartial &partial) {
     }
 }
 
+DistrictTotals DistrictTotals::rollup(const std::vector<uint32_t> &unit_of,
+                                      std::size_t units) const {
+    AccumDims d = m_dims;
+    d.districts = units;
+    DistrictTotals out(d);
+    const std::size_t stride = m_dims.stride();
+    for (std::size_t c = 0; c < m_dims.districts; ++c) {
+        double *dst = &out.m_values[unit_of[c] * stride];
+        const double *src = &m_values[c * stride];
+        for (std::size_t j = 0; j < stride; ++j) {
+            dst[j] += src[j];
+        }
+    }
+    out.m_status_pixels = m_status_pixels;
+    return out;
+}
+
 BlockScratch::BlockScratch(const AccumDims &dims)
     : m_stride(dims.stride()), m_dense(dims.districts * dims.stride(), 0.0),
       m_touched_flag(dims.districts, 0) {}

@@ -23,10 +23,14 @@ struct AccumDims {
     std::size_t epochs = 1;
     std::size_t pools = 1;
     std::size_t statuses = 1;
+    std::size_t classes = 0; ///< classes of the transition matrices (0 = no matrices)
 
     std::size_t periods() const { return epochs > 0 ? epochs - 1 : 0; }
     /// Doubles per district record.
-    std::size_t stride() const { return 1 + epochs * pools + epochs * statuses + 2 * periods(); }
+    std::size_t stride() const {
+        return 1 + epochs * pools + epochs * statuses + 2 * periods() +
+               periods() * classes * classes;
+    }
     // Offsets inside a record. Areas in ha, stocks in Mg C, flux in Mg C/yr.
     std::size_t area() const { return 0; }
     std::size_t stock(std::size_t e, std::size_t p) const { return 1 + e * pools + p; }
@@ -36,6 +40,11 @@ struct AccumDims {
     std::size_t flux(std::size_t k) const { return 1 + epochs * pools + epochs * statuses + k; }
     std::size_t flux_invalid_area(std::size_t k) const {
         return 1 + epochs * pools + epochs * statuses + periods() + k;
+    }
+    /// Area (ha) that moved from class index i to class index j during period k.
+    std::size_t transition(std::size_t k, std::size_t i, std::size_t j) const {
+        return 1 + epochs * pools + epochs * statuses + 2 * periods() +
+               (k * classes + i) * classes + j;
     }
 };
 
@@ -62,6 +71,9 @@ public:
     int64_t status_pixels(std::size_t e, std::size_t s) const {
         return m_status_pixels[e * m_dims.statuses + s];
     }
+    /// Totals of parent units: record of unit u = sum of the records of its children, added in
+    /// ascending child order. `unit_of[child]` gives the unit of each district of this table.
+    DistrictTotals rollup(const std::vector<uint32_t> &unit_of, std::size_t units) const;
 
 private:
     AccumDims m_dims;

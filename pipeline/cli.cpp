@@ -36,6 +36,12 @@ void print_warnings(const std::vector<std::string> &warnings) {
     }
 }
 
+std::string fixed(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
 std::string grid_text(const PreparedRun &run) {
     return std::to_string(run.grid.width) + " x " + std::to_string(run.grid.height) + " px, " +
            std::to_string(run.config.epochs.size()) + " epoch" +
@@ -43,7 +49,10 @@ std::string grid_text(const PreparedRun &run) {
            std::to_string(run.district_ids.size()) + " district" +
            (run.district_ids.size() == 1 ? "" : "s") + ", " +
            std::to_string(run.block_plan->size()) + " blocks, " + std::to_string(run.threads) +
-           " thread" + (run.threads == 1 ? "" : "s") + "; pixel area " + run.pixel_area->method();
+           " thread" + (run.threads == 1 ? "" : "s") + "; pixel area " + run.pixel_area->method() +
+           "; coverage index " + std::to_string(run.coverage.entries()) + " entries, " +
+           fixed(static_cast<double>(run.coverage.memory_bytes()) / 1048576.0, 1) +
+           " MiB, built in " + fixed(run.coverage_seconds, 2) + " s";
 }
 
 /// Load config and prepare; prints problems. Returns null (and sets exit code 2) on error.

@@ -250,7 +250,9 @@ public:
         if (!require_map(n, "districts")) {
             return;
         }
-        auto k = keys(n, "districts", {"path", "id_field", "name_field", "layer", "band"});
+        auto k = keys(
+            n, "districts",
+            {"path", "id_field", "name_field", "layer", "band", "coverage", "level", "parents"});
         auto &d = m_cfg.districts;
         d.present = true;
         d.line = line_of(n);
@@ -274,6 +276,52 @@ public:
             int64_t b = 1;
             if (integer(k["band"], "districts.band", 1, 65535, b)) {
                 d.band = static_cast<int>(b);
+            }
+        }
+        if (k.count("coverage") && scalar(k["coverage"], "districts.coverage", d.coverage) &&
+            d.coverage != "exact" && d.coverage != "centre") {
+            const std::string hint = closest_match(d.coverage, {"exact", "centre"});
+            m_p.error(
+                "invalid config value districts.coverage: " + m_cfg.at(line_of(k["coverage"])) +
+                ": \"" + d.coverage + "\" is not one of exact, centre" +
+                (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+        }
+        if (k.count("level")) {
+            scalar(k["level"], "districts.level", d.level);
+        }
+        if (k.count("parents")) {
+            const YAML::Node &ps = k["parents"];
+            if (!ps.IsSequence() || ps.size() == 0) {
+                m_p.error("invalid config value districts.parents: " + m_cfg.at(line_of(ps)) +
+                          ": expected a list of levels, each with level and id_field, got " +
+                          kind(ps));
+            } else {
+                std::set<std::string> names = {d.level};
+                for (std::size_t i = 0; i < ps.size(); ++i) {
+                    const std::string path = "districts.parents[" + std::to_string(i) + "]";
+                    if (!require_map(ps[i], path)) {
+                        continue;
+                    }
+                    auto pk = keys(ps[i], path, {"level", "id_field", "name_field"});
+                    DistrictSpec::Parent parent;
+                    if (!pk.count("level")) {
+                        missing(path + ".level", ps[i]);
+                    } else if (scalar(pk["level"], path + ".level", parent.level) &&
+                               !names.insert(parent.level).second) {
+                        m_p.error("invalid config value " + path +
+                                  ".level: " + m_cfg.at(line_of(pk["level"])) + ": level \"" +
+                                  parent.level + "\" is used twice");
+                    }
+                    if (!pk.count("id_field")) {
+                        missing(path + ".id_field", ps[i]);
+                    } else {
+                        scalar(pk["id_field"], path + ".id_field", parent.id_field);
+                    }
+                    if (pk.count("name_field")) {
+                        scalar(pk["name_field"], path + ".name_field", parent.name_field);
+                    }
+                    d.parents.push_back(parent);
+                }
             }
         }
     }
@@ -354,9 +402,12 @@ public:
         if (!require_map(n, "outputs")) {
             return;
         }
-        auto k = keys(n, "outputs", {"rasters", "compression"});
+        auto k = keys(n, "outputs", {"rasters", "compression", "transitions"});
         if (k.count("rasters")) {
             boolean(k["rasters"], "outputs.rasters", m_cfg.write_rasters);
+        }
+        if (k.count("transitions")) {
+            boolean(k["transitions"], "outputs.transitions", m_cfg.write_transitions);
         }
         if (k.count("compression")) {
             std::string c;

@@ -24,6 +24,14 @@ struct DistrictSpec {
     std::string name_field;
     int band = 1;
     int line = 0;
+    std::string coverage = "exact"; ///< "exact" or "centre"
+    std::string level = "district"; ///< name of the districts' own level
+    struct Parent {
+        std::string level;
+        std::string id_field;
+        std::string name_field;
+    };
+    std::vector<Parent> parents; ///< optional hierarchy, bottom-up
 };
 
 /// A checked configuration. Paths are absolute or relative to the working directory.
@@ -49,6 +57,7 @@ struct Config {
     int tile_size = 256;
 
     bool write_rasters = true;
+    bool write_transitions = true;
     std::string compression = "DEFLATE";
 
     /// "demo.yaml, line 7" for messages.

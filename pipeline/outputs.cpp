@@ -15,22 +15,27 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace cs::pipeline {
 
 namespace fs = std::filesystem;
 
-DistrictResults district_results(const PreparedRun &run, const RunResult &result) {
+DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<int64_t> &ids,
+                                    const std::vector<std::string> &names,
+                                    const std::vector<int32_t> &years,
+                                    const std::vector<std::string> &pools,
+                                    const std::vector<int32_t> &class_codes) {
     DistrictResults r;
-    const AccumDims &d = result.dims;
-    const auto &t = *result.totals;
-    r.ids = run.district_ids;
-    r.names = run.district_names;
-    for (const auto &e : run.config.epochs) {
-        r.years.push_back(e.year);
+    const AccumDims &d = t.dims();
+    r.ids = ids;
+    r.names = names;
+    r.years = years;
+    r.pools = pools;
+    if (d.classes > 0 && d.periods() > 0) {
+        r.class_codes = class_codes;
     }
-    r.pools = result.pool_names;
     const auto valid = static_cast<std::size_t>(models::PixelStatus::valid);
     for (std::size_t i = 0; i < d.districts; ++i) {
         r.area_ha.push_back(t.value(i, d.area()));
@@ -57,8 +62,74 @@ DistrictResults district_results(const PreparedRun &run, const RunResult &result
             r.net_emissions_mg_co2_per_yr.push_back(models::net_emissions_co2(change));
             r.flux_invalid_area_ha.push_back(t.value(i, d.flux_invalid_area(k)));
         }
+        for (std::size_t k = 0; k < d.periods(); ++k) {
+            for (std::size_t a = 0; a < d.classes; ++a) {
+                for (std::size_t b = 0; b < d.classes; ++b) {
+                    r.transitions_area_ha.push_back(t.value(i, d.transition(k, a, b)));
+                }
+            }
+        }
     }
     return r;
+}
+
+namespace {
+std::vector<int32_t> years_of(const PreparedRun &run) {
+    std::vector<int32_t> years;
+    for (const auto &e : run.config.epochs) {
+        years.push_back(e.year);
+    }
+    return years;
+}
+} // namespace
+
+DistrictResults district_results(const PreparedRun &run, const RunResult &result) {
+    DistrictResults r = results_from_totals(*result.totals, run.district_ids, run.district_names,
+                                            years_of(run), result.pool_names, result.class_codes);
+    r.level = run.base_level;
+    return r;
+}
+
+std::vector<DistrictResults> all_level_results(const PreparedRun &run, const RunResult &result) {
+    std::vector<DistrictResults> out;
+    out.push_back(district_results(run, result));
+    const std::size_t L = run.levels.size();
+    // unit index of every district at every parent level, by composing the child -> unit maps
+    std::vector<std::vector<uint32_t>> unit_of_district(L);
+    for (std::size_t l = 0; l < L; ++l) {
+        for (std::size_t d = 0; d < run.district_ids.size(); ++d) {
+            const uint32_t child = l == 0 ? static_cast<uint32_t>(d) : unit_of_district[l - 1][d];
+            unit_of_district[l].push_back(run.levels[l].unit_of_child[child]);
+        }
+    }
+    auto ancestors = [&](std::size_t own_level, std::size_t unit) {
+        // own_level: 0 = districts, l + 1 = parent level l
+        std::vector<int64_t> a(L, std::numeric_limits<int64_t>::min());
+        uint32_t idx = static_cast<uint32_t>(unit);
+        for (std::size_t l = own_level; l < L; ++l) {
+            idx = run.levels[l].unit_of_child[idx];
+            a[l] = run.levels[l].ids[idx];
+        }
+        return a;
+    };
+    if (L > 0) {
+        for (std::size_t d = 0; d < run.district_ids.size(); ++d) {
+            out[0].ancestor_ids.push_back(ancestors(0, d));
+        }
+    }
+    for (std::size_t l = 0; l < L; ++l) {
+        const DistrictTotals t =
+            result.totals->rollup(unit_of_district[l], run.levels[l].ids.size());
+        DistrictResults r =
+            results_from_totals(t, run.levels[l].ids, run.levels[l].names, years_of(run),
+                                result.pool_names, result.class_codes);
+        r.level = run.levels[l].name;
+        for (std::size_t u = 0; u < run.levels[l].ids.size(); ++u) {
+            r.ancestor_ids.push_back(ancestors(l + 1, u));
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 namespace {
@@ -108,40 +179,93 @@ std::string utc_now() {
 
 } // namespace
 
-void write_districts_csv(const std::string &path, const DistrictResults &r) {
+void write_districts_csv(const std::string &path, const std::vector<DistrictResults> &levels) {
+    const std::string temp = raster::partial_path(path);
+    const DistrictResults &base = levels.front();
+    const bool hierarchy = levels.size() > 1;
+    {
+        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+        if (!out) {
+            throw OutputError("cannot write output: " + path + ": cannot create " + temp);
+        }
+        const std::size_t E = base.years.size();
+        const std::size_t K = E > 0 ? E - 1 : 0;
+        out << "district_id,district_name,area_ha";
+        for (int y : base.years) {
+            out << ",stock_mg_c_" << y;
+        }
+        for (std::size_t k = 0; k < K; ++k) {
+            out << ",stock_change_mg_c_per_yr_" << base.years[k] << "_" << base.years[k + 1];
+            out << ",net_emissions_mg_co2_per_yr_" << base.years[k] << "_" << base.years[k + 1];
+        }
+        for (int y : base.years) {
+            out << ",invalid_area_ha_" << y;
+        }
+        if (hierarchy) {
+            out << ",level";
+            for (std::size_t l = 1; l < levels.size(); ++l) {
+                out << "," << csv_quote(levels[l].level + "_id");
+            }
+        }
+        out << "\n";
+        for (const DistrictResults &r : levels) {
+            for (std::size_t i = 0; i < r.ids.size(); ++i) {
+                out << r.ids[i] << "," << csv_quote(r.names[i]) << "," << num(r.area_ha[i]);
+                for (std::size_t e = 0; e < E; ++e) {
+                    out << "," << num(r.total_mg_c[i * E + e]);
+                }
+                for (std::size_t k = 0; k < K; ++k) {
+                    out << "," << num(r.stock_change_mg_c_per_yr[i * K + k]) << ","
+                        << num(r.net_emissions_mg_co2_per_yr[i * K + k]);
+                }
+                for (std::size_t e = 0; e < E; ++e) {
+                    out << "," << num(r.invalid_area_ha[i * E + e]);
+                }
+                if (hierarchy) {
+                    out << "," << csv_quote(r.level);
+                    for (int64_t a : r.ancestor_ids[i]) {
+                        out << ",";
+                        if (a != std::numeric_limits<int64_t>::min()) {
+                            out << a;
+                        }
+                    }
+                }
+                out << "\n";
+            }
+        }
+        out.flush();
+        if (!out) {
+            out.close();
+            std::remove(temp.c_str());
+            throw OutputError("cannot write output: " + path + ": write failed (disk full?)");
+        }
+    }
+    commit_file(temp, path);
+}
+
+void write_transitions_csv(const std::string &path, const DistrictResults &r) {
     const std::string temp = raster::partial_path(path);
     {
         std::ofstream out(temp, std::ios::binary | std::ios::trunc);
         if (!out) {
             throw OutputError("cannot write output: " + path + ": cannot create " + temp);
         }
-        const std::size_t E = r.years.size();
-        const std::size_t K = E > 0 ? E - 1 : 0;
-        out << "district_id,district_name,area_ha";
-        for (int y : r.years) {
-            out << ",stock_mg_c_" << y;
-        }
-        for (std::size_t k = 0; k < K; ++k) {
-            out << ",stock_change_mg_c_per_yr_" << r.years[k] << "_" << r.years[k + 1];
-            out << ",net_emissions_mg_co2_per_yr_" << r.years[k] << "_" << r.years[k + 1];
-        }
-        for (int y : r.years) {
-            out << ",invalid_area_ha_" << y;
-        }
-        out << "\n";
-        for (std::size_t i = 0; i < r.ids.size(); ++i) {
-            out << r.ids[i] << "," << csv_quote(r.names[i]) << "," << num(r.area_ha[i]);
-            for (std::size_t e = 0; e < E; ++e) {
-                out << "," << num(r.total_mg_c[i * E + e]);
-            }
+        out << "district_id,start_year,end_year,from_class,to_class,area_ha\n";
+        const std::size_t C = r.class_codes.size();
+        const std::size_t K = r.years.empty() ? 0 : r.years.size() - 1;
+        for (std::size_t d = 0; d < r.ids.size(); ++d) {
             for (std::size_t k = 0; k < K; ++k) {
-                out << "," << num(r.stock_change_mg_c_per_yr[i * K + k]) << ","
-                    << num(r.net_emissions_mg_co2_per_yr[i * K + k]);
+                for (std::size_t i = 0; i < C; ++i) {
+                    for (std::size_t j = 0; j < C; ++j) {
+                        const double a = r.transitions_area_ha[((d * K + k) * C + i) * C + j];
+                        if (a > 0.0) {
+                            out << r.ids[d] << "," << r.years[k] << "," << r.years[k + 1] << ","
+                                << r.class_codes[i] << "," << r.class_codes[j] << "," << num(a)
+                                << "\n";
+                        }
+                    }
+                }
             }
-            for (std::size_t e = 0; e < E; ++e) {
-                out << "," << num(r.invalid_area_ha[i * E + e]);
-            }
-            out << "\n";
         }
         out.flush();
         if (!out) {
@@ -154,7 +278,8 @@ void write_districts_csv(const std::string &path, const DistrictResults &r) {
 }
 
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
-                      const DistrictResults &r) {
+                      const std::vector<DistrictResults> &levels) {
+    const DistrictResults &r = levels.front();
     const std::string temp = raster::partial_path(path);
     const auto D = static_cast<uint64_t>(r.ids.size());
     const auto E = static_cast<uint64_t>(r.years.size());
@@ -187,13 +312,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
             std::vector<double>(run.grid.geotransform.begin(), run.grid.geotransform.end()));
         h5.attribute("/", "grid_size", std::vector<int64_t>{run.grid.width, run.grid.height});
         h5.attribute("/", "pixel_area_method", run.pixel_area->method());
-        h5.attribute("/", "district_assignment",
-                     run.district_source == PreparedRun::DistrictSource::vector
-                         ? std::string("pixel centre (a pixel belongs to the polygon containing "
-                                       "its centre; on overlaps the larger id wins)")
-                     : run.district_source == PreparedRun::DistrictSource::raster
-                         ? std::string("district raster (pixel value = district id)")
-                         : std::string("whole grid (one district, id 0)"));
+        h5.attribute("/", "district_assignment", run.coverage_method);
         h5.attribute("/", "stock_model", run.stock_model->name());
         h5.attribute("/", "sink_model", "flux." + run.config.sink_method);
         h5.attribute("/", "sign_convention",
@@ -232,6 +351,56 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                      std::string("negative = net removal (inventory convention)"));
         h5.dataset("/flux/invalid_area_ha", {D, K}, r.flux_invalid_area_ha, "ha");
 
+        const uint64_t C = r.class_codes.size();
+        if (C > 0) {
+            h5.group("/transitions");
+            h5.dataset("/transitions/class_code", {C}, r.class_codes, "1");
+            h5.dataset("/transitions/area_ha", {D, K, C, C}, r.transitions_area_ha, "ha");
+            h5.attribute("/transitions/area_ha", "description",
+                         std::string("area that was class_code[i] at start_year and "
+                                     "class_code[j] at end_year, per district and period "
+                                     "(coverage-weighted, pixels valid in both epochs)"));
+        }
+        if (levels.size() > 1) {
+            const auto L = static_cast<uint64_t>(levels.size() - 1);
+            std::vector<std::string> level_names;
+            for (const auto &lv : levels) {
+                level_names.push_back(lv.level);
+            }
+            h5.group("/levels");
+            h5.dataset("/levels/name", level_names, "1");
+            std::vector<int64_t> parent_ids;
+            for (const auto &a : r.ancestor_ids) {
+                parent_ids.insert(parent_ids.end(), a.begin(), a.end());
+            }
+            h5.dataset("/districts/parent_id", {D, L}, parent_ids, "1");
+            for (std::size_t l = 1; l < levels.size(); ++l) {
+                const DistrictResults &u = levels[l];
+                const std::string g = "/levels/" + u.level;
+                const auto U = static_cast<uint64_t>(u.ids.size());
+                h5.group(g);
+                h5.dataset(g + "/id", {U}, u.ids, "1");
+                h5.dataset(g + "/name", u.names, "1");
+                h5.dataset(g + "/area_ha", {U}, u.area_ha, "ha");
+                h5.dataset(g + "/stocks_mg_c", {U, E, P}, u.stock_mg_c, "Mg C");
+                h5.dataset(g + "/total_mg_c", {U, E}, u.total_mg_c, "Mg C");
+                h5.dataset(g + "/invalid_area_ha", {U, E}, u.invalid_area_ha, "ha");
+                h5.dataset(g + "/stock_change_mg_c_per_yr", {U, K}, u.stock_change_mg_c_per_yr,
+                           "Mg C/yr");
+                h5.dataset(g + "/net_emissions_mg_co2_per_yr", {U, K},
+                           u.net_emissions_mg_co2_per_yr, "Mg CO2/yr");
+                if (C > 0) {
+                    h5.dataset(g + "/transitions_area_ha", {U, K, C, C}, u.transitions_area_ha,
+                               "ha");
+                }
+                std::vector<int64_t> anc;
+                for (const auto &a : u.ancestor_ids) {
+                    anc.insert(anc.end(), a.begin(), a.end());
+                }
+                h5.dataset(g + "/parent_id", {U, L}, anc, "1");
+            }
+        }
+
         h5.group("/provenance");
         std::vector<std::string> status_names;
         for (int s = 0; s < models::PIXEL_STATUS_COUNT; ++s) {
@@ -263,9 +432,12 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
             throw OutputError(e.what());
         }
     }
-    const DistrictResults r = district_results(run, result);
-    write_districts_csv((fs::path(output_dir) / "districts.csv").string(), r);
-    write_results_h5((fs::path(output_dir) / "results.h5").string(), run, result, r);
+    const std::vector<DistrictResults> levels = all_level_results(run, result);
+    write_districts_csv((fs::path(output_dir) / "districts.csv").string(), levels);
+    if (!levels.front().class_codes.empty()) {
+        write_transitions_csv((fs::path(output_dir) / "transitions.csv").string(), levels.front());
+    }
+    write_results_h5((fs::path(output_dir) / "results.h5").string(), run, result, levels);
 }
 
 std::string format_district_table(const DistrictResults &r) {

@@ -22,16 +22,39 @@ struct DistrictResults {
     std::vector<double> stock_change_mg_c_per_yr;    ///< [D, E-1]
     std::vector<double> net_emissions_mg_co2_per_yr; ///< [D, E-1]
     std::vector<double> flux_invalid_area_ha;        ///< [D, E-1]
+    std::vector<int32_t> class_codes;                ///< [C], empty without transitions
+    std::vector<double> transitions_area_ha;         ///< [D, E-1, C, C]: from class i to j
+    std::string level;                               ///< e.g. "district", "city"
+    /// Id of each unit's ancestor at every parent level ([D][L]); INT64_MIN where the level is
+    /// the unit's own level or below it.
+    std::vector<std::vector<int64_t>> ancestor_ids;
 };
 
+/// Results of the units of one level from their totals.
+DistrictResults results_from_totals(const DistrictTotals &totals, const std::vector<int64_t> &ids,
+                                    const std::vector<std::string> &names,
+                                    const std::vector<int32_t> &years,
+                                    const std::vector<std::string> &pools,
+                                    const std::vector<int32_t> &class_codes);
+
+/// The districts' results (level 0).
 DistrictResults district_results(const PreparedRun &run, const RunResult &result);
 
-/// Write districts.csv to `path` (temporary name, then rename). Throws OutputError.
-void write_districts_csv(const std::string &path, const DistrictResults &r);
+/// Results of every level: the districts first, then each parent level rolled up, bottom-up.
+std::vector<DistrictResults> all_level_results(const PreparedRun &run, const RunResult &result);
+
+/// Write districts.csv to `path` (temporary name, then rename). With more than one level, rows
+/// of every level follow the districts' rows, and columns `level` and `<parent level>_id` are
+/// appended. Throws OutputError.
+void write_districts_csv(const std::string &path, const std::vector<DistrictResults> &levels);
+
+/// Write the tidy transitions.csv (district_id, start_year, end_year, from_class, to_class,
+/// area_ha) of the districts, non-zero cells only. Throws OutputError.
+void write_transitions_csv(const std::string &path, const DistrictResults &r);
 
 /// Write results.h5 to `path` (temporary name, then rename), with provenance. Throws OutputError.
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
-                      const DistrictResults &r);
+                      const std::vector<DistrictResults> &levels);
 
 /// Commit rasters, then write districts.csv, then results.h5 last, so a results.h5 on disk
 /// always means a complete run.

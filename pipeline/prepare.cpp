@@ -8,8 +8,10 @@
 #include <gdal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -38,6 +40,9 @@ DistrictIdIndex::DistrictIdIndex(const std::vector<int64_t> &ids) {
 
 std::vector<std::string> output_file_names(const Config &config) {
     std::vector<std::string> names = {"results.h5", "districts.csv"};
+    if (config.write_transitions && config.epochs.size() > 1) {
+        names.push_back("transitions.csv");
+    }
     if (config.write_rasters) {
         for (const auto &e : config.epochs) {
             names.push_back("stock_" + std::to_string(e.year) + ".tif");
@@ -109,6 +114,115 @@ std::string read_text(const std::string &path) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+/// Coverage index of the districts (and, for a district raster, the district ids).
+void build_district_coverage(PreparedRun &run, Problems &problems) {
+    const auto &grid = run.grid;
+    switch (run.district_source) {
+    case PreparedRun::DistrictSource::whole_grid: {
+        std::vector<raster::RowCoverageEntry> entries;
+        entries.reserve(static_cast<std::size_t>(grid.height));
+        for (int64_t r = 0; r < grid.height; ++r) {
+            entries.push_back({r, {0, static_cast<uint32_t>(grid.width), 0, 1.0}});
+        }
+        run.coverage = raster::CoverageIndex(grid.height, std::move(entries));
+        run.coverage_method = "whole grid (one district, id 0)";
+        return;
+    }
+    case PreparedRun::DistrictSource::vector: {
+        const bool exact = run.config.districts.coverage == "exact";
+        run.coverage = run.district_vectors->build_coverage(
+            exact ? raster::CoverageMode::exact : raster::CoverageMode::centre, run.threads);
+        run.coverage_method =
+            exact ? "exact: each pixel counts by the fraction of its area inside the polygon; "
+                    "overlapping districts each get their share"
+                  : "pixel centre: a pixel belongs to the polygon containing its centre; on "
+                    "overlaps the larger id wins";
+        break;
+    }
+    case PreparedRun::DistrictSource::raster: {
+        auto [ids, coverage] =
+            district_raster_coverage(*run.district_raster, *run.block_plan, run.threads);
+        if (ids.empty()) {
+            problems.error("invalid district raster: " + run.district_raster->where() +
+                           ": every pixel is nodata, so there are no districts");
+            return;
+        }
+        for (int64_t id : ids) {
+            run.district_ids.push_back(id);
+            run.district_names.emplace_back();
+        }
+        run.coverage = std::move(coverage);
+        run.coverage_method = "district raster (pixel value = district id)";
+        return;
+    }
+    }
+    // Districts with no pixel in the grid are kept (zero totals) and reported.
+    std::vector<double> covered(run.district_ids.size(), 0.0);
+    for (int64_t r = 0; r < run.coverage.height(); ++r) {
+        for (const auto &e : run.coverage.row(r)) {
+            covered[e.district] += e.fraction * static_cast<double>(e.x1 - e.x0);
+        }
+    }
+    for (std::size_t i = 0; i < covered.size(); ++i) {
+        if (covered[i] == 0.0) {
+            problems.warn(
+                "districts: district " + std::to_string(run.district_ids[i]) +
+                (run.district_names[i].empty() ? "" : " (" + run.district_names[i] + ")") +
+                ": no part of it lies on the grid; reported with zero area");
+        }
+    }
+}
+
+/// Parent levels: unit ids and names, and a consistent child -> parent map at every level.
+void build_hierarchy(PreparedRun &run, Problems &problems) {
+    const auto &records = run.district_vectors->districts();
+    const auto &parents = run.config.districts.parents;
+    run.base_level = run.config.districts.level;
+    // child keys at the current level: for level 0 the districts themselves
+    std::vector<int64_t> child_ids = run.district_ids;
+    std::string child_level = run.base_level;
+    for (std::size_t l = 0; l < parents.size(); ++l) {
+        PreparedRun::Level level;
+        level.name = parents[l].level;
+        // parent of each child, checked for consistency across the districts under it
+        std::map<int64_t, int64_t> parent_of; // child id -> parent id
+        std::map<int64_t, std::string> name_of;
+        std::set<int64_t> reported;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            const int64_t child = l == 0 ? records[i].id : records[i].parent_ids[l - 1];
+            const int64_t parent = records[i].parent_ids[l];
+            auto [it, fresh] = parent_of.emplace(child, parent);
+            if (!fresh && it->second != parent && reported.insert(child).second) {
+                problems.error("invalid district hierarchy: districts (" +
+                               run.config.districts.path_as_written + "), " + child_level + " " +
+                               std::to_string(child) + ": it has two " + level.name + " parents, " +
+                               std::to_string(it->second) + " and " + std::to_string(parent) +
+                               " (district " + std::to_string(records[i].id) + ")");
+            }
+            if (!records[i].parent_names[l].empty()) {
+                name_of.emplace(parent, records[i].parent_names[l]);
+            }
+        }
+        std::set<int64_t> unit_set;
+        for (const auto &[c, p] : parent_of) {
+            unit_set.insert(p);
+        }
+        level.ids.assign(unit_set.begin(), unit_set.end());
+        for (int64_t id : level.ids) {
+            auto it = name_of.find(id);
+            level.names.push_back(it == name_of.end() ? std::string() : it->second);
+        }
+        for (int64_t child : child_ids) {
+            const int64_t p = parent_of[child];
+            level.unit_of_child.push_back(static_cast<uint32_t>(
+                std::lower_bound(level.ids.begin(), level.ids.end(), p) - level.ids.begin()));
+        }
+        child_ids = level.ids;
+        child_level = level.name;
+        run.levels.push_back(std::move(level));
+    }
 }
 
 } // namespace
@@ -220,6 +334,11 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                     problems.warn(info.where() + ": districts.id_field is ignored for a raster "
                                                  "(its pixel values are the ids)");
                 }
+                if (!d.parents.empty()) {
+                    problems.error("invalid config value districts.parents: " + cfg.at(d.line) +
+                                   ": a district raster has no fields to read parents from; "
+                                   "use polygons with parent id fields");
+                }
                 run->district_raster = info;
             } catch (const raster::RasterError &e) {
                 problems.error(e.what());
@@ -233,8 +352,11 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             } else if (!run->grid.crs_wkt.empty()) {
                 try {
                     raster::Findings f;
-                    raster::VectorDistrictSpec spec{"districts", d.path, d.layer, d.id_field,
-                                                    d.name_field};
+                    raster::VectorDistrictSpec spec{"districts", d.path,       d.layer,
+                                                    d.id_field,  d.name_field, {}};
+                    for (const auto &p : d.parents) {
+                        spec.parents.push_back({p.level, p.id_field, p.name_field});
+                    }
                     auto vd = std::make_unique<raster::VectorDistricts>(spec, run->grid, f);
                     for (auto &e : f.errors) {
                         problems.error("invalid " + e);
@@ -258,19 +380,14 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
 
     check_output_dir(cfg, run->inputs, problems);
 
-    // District raster ids need one scan of the raster (only when everything else is fine).
-    if (problems.ok() && run->district_source == PreparedRun::DistrictSource::raster) {
-        const auto ids =
-            scan_distinct_values(*run->district_raster, *run->block_plan, run->threads);
-        if (ids.empty()) {
-            problems.error("invalid district raster: " + run->district_raster->where() +
-                           ": every pixel is nodata, so there are no districts");
-        }
-        for (int32_t id : ids) {
-            run->district_ids.push_back(id);
-            run->district_names.emplace_back();
-        }
-        run->district_index = DistrictIdIndex(run->district_ids);
+    if (problems.ok()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        build_district_coverage(*run, problems);
+        run->coverage_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    if (problems.ok() && !cfg.districts.parents.empty()) {
+        build_hierarchy(*run, problems);
     }
     for (auto &w : problems.warnings) {
         run->warnings.push_back(w);

@@ -62,6 +62,21 @@ struct PreparedRun {
     std::vector<int64_t> district_ids;       ///< ascending
     std::vector<std::string> district_names; ///< parallel to ids
 
+    /// Which districts cover each pixel and by what fraction; built once, read by every thread.
+    raster::CoverageIndex coverage;
+    std::string coverage_method; ///< for the provenance
+    double coverage_seconds = 0.0; ///< time to build the coverage index
+
+    /// Parent levels of the district hierarchy, bottom-up (empty without a hierarchy).
+    struct Level {
+        std::string name;
+        std::vector<int64_t> ids;            ///< ascending
+        std::vector<std::string> names;      ///< parallel to ids
+        std::vector<uint32_t> unit_of_child; ///< for each unit of the level below
+    };
+    std::string base_level = "district";
+    std::vector<Level> levels;
+
     std::unique_ptr<models::LookupStockModel> stock_model;
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;

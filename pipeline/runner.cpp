@@ -75,6 +75,80 @@ std::vector<int32_t> scan_distinct_values(const raster::RasterInfo &info,
     return {all.begin(), all.end()};
 }
 
+std::pair<std::vector<int64_t>, raster::CoverageIndex>
+district_raster_coverage(const raster::RasterInfo &info, const raster::BlockPlan &plan,
+                         int threads) {
+    struct Run {
+        int64_t row;
+        uint32_t x0;
+        uint32_t x1;
+        int32_t id;
+    };
+    struct ScanState {
+        explicit ScanState(const raster::RasterInfo &i, std::size_t cells)
+            : reader(i), values(cells), valid(cells) {}
+        raster::RasterReader reader;
+        std::vector<int32_t> values;
+        std::vector<uint8_t> valid;
+        std::vector<Run> runs;
+    };
+    const auto cells = static_cast<std::size_t>(plan.max_block_cells());
+    std::vector<std::unique_ptr<ScanState>> states;
+    std::atomic<bool> stop{false};
+    parallel_blocks(
+        plan.size(), threads, states, [&] { return std::make_unique<ScanState>(info, cells); },
+        [&](ScanState &st, std::size_t b) {
+            const auto &w = plan[b];
+            st.reader.read_int32(w, st.values.data(), st.valid.data());
+            for (int64_t r = 0; r < w.y_size; ++r) {
+                const int32_t *v = st.values.data() + r * w.x_size;
+                const uint8_t *ok = st.valid.data() + r * w.x_size;
+                int64_t x = 0;
+                while (x < w.x_size) {
+                    int64_t end = x + 1;
+                    while (end < w.x_size && ok[end] == ok[x] && (!ok[x] || v[end] == v[x])) {
+                        ++end;
+                    }
+                    if (ok[x]) {
+                        st.runs.push_back({w.y_off + r, static_cast<uint32_t>(w.x_off + x),
+                                           static_cast<uint32_t>(w.x_off + end), v[x]});
+                    }
+                    x = end;
+                }
+            }
+        },
+        stop);
+    std::set<int64_t> id_set;
+    std::size_t total = 0;
+    for (const auto &st : states) {
+        if (st) {
+            total += st->runs.size();
+            for (const auto &r : st->runs) {
+                id_set.insert(r.id);
+            }
+        }
+    }
+    std::vector<int64_t> ids(id_set.begin(), id_set.end());
+    std::vector<raster::RowCoverageEntry> entries;
+    entries.reserve(total);
+    for (auto &st : states) {
+        if (!st) {
+            continue;
+        }
+        for (const auto &r : st->runs) {
+            const auto d = static_cast<uint32_t>(
+                std::lower_bound(ids.begin(), ids.end(), static_cast<int64_t>(r.id)) - ids.begin());
+            entries.push_back({r.row, {r.x0, r.x1, d, 1.0}});
+        }
+        st->runs.clear();
+        st->runs.shrink_to_fit();
+    }
+    return {ids,
+            raster::CoverageIndex(
+                plan.size() == 0 ? 0 : plan[plan.size() - 1].y_off + plan[plan.size() - 1].y_size,
+                std::move(entries))};
+}
+
 std::vector<std::string> find_unknown_classes(const PreparedRun &run) {
     std::vector<std::string> messages;
     for (const auto &lc : run.land_cover) {
@@ -104,39 +178,37 @@ namespace {
 /// Everything one thread needs, allocated once.
 struct ThreadState {
     std::vector<std::unique_ptr<raster::RasterReader>> land_cover;
-    std::unique_ptr<raster::RasterReader> districts;
-    std::vector<std::vector<int32_t>> codes; // per epoch, block cells
-    std::vector<std::vector<uint8_t>> valid; // per epoch
-    std::vector<int32_t> district_values;    // block cells
-    std::vector<uint8_t> district_valid;
-    std::vector<int32_t> district_of;         // block cells, -1 = none
-    std::vector<std::vector<uint8_t>> status; // per epoch, one row
-    std::vector<std::vector<double>> density; // per pool, one row
-    std::vector<double *> density_ptrs;
-    std::vector<std::vector<double>> total; // per epoch, one row: total density or NaN
+    std::vector<std::vector<int32_t>> codes;         // per epoch, block cells
+    std::vector<std::vector<uint8_t>> valid;         // per epoch, block cells
+    std::vector<std::vector<uint8_t>> status;        // per epoch, one row
+    std::vector<std::vector<int32_t>> class_index;   // per epoch, one row
+    std::vector<std::vector<double>> density;        // per epoch x pool, one row
+    std::vector<std::vector<double *>> density_ptrs; // per epoch
+    std::vector<std::vector<double>> change;         // per period, one row; NaN = invalid
+    std::vector<double> area_ha;                     // one row
     BlockScratch scratch;
 
     ThreadState(const PreparedRun &run, const AccumDims &dims, std::size_t row_len)
-        : scratch(dims) {
+        : area_ha(row_len), scratch(dims) {
         const auto cells = static_cast<std::size_t>(run.block_plan->max_block_cells());
         for (const auto &lc : run.land_cover) {
             land_cover.push_back(std::make_unique<raster::RasterReader>(lc));
             codes.emplace_back(cells);
             valid.emplace_back(cells);
             status.emplace_back(row_len);
-            total.emplace_back(row_len);
+            class_index.emplace_back(row_len);
+            density_ptrs.emplace_back();
+            for (std::size_t p = 0; p < dims.pools; ++p) {
+                density.emplace_back(row_len);
+            }
         }
-        if (run.district_raster) {
-            districts = std::make_unique<raster::RasterReader>(*run.district_raster);
-            district_values.resize(cells);
-            district_valid.resize(cells);
+        for (std::size_t e = 0; e < dims.epochs; ++e) {
+            for (std::size_t p = 0; p < dims.pools; ++p) {
+                density_ptrs[e].push_back(density[e * dims.pools + p].data());
+            }
         }
-        district_of.resize(cells);
-        for (std::size_t p = 0; p < dims.pools; ++p) {
-            density.emplace_back(row_len);
-        }
-        for (auto &d : density) {
-            density_ptrs.push_back(d.data());
+        for (std::size_t k = 0; k < dims.periods(); ++k) {
+            change.emplace_back(row_len);
         }
     }
 };
@@ -192,13 +264,16 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     const auto &plan = *run.block_plan;
     const auto &model = *run.stock_model;
     const auto &area = *run.pixel_area;
+    const auto &coverage = run.coverage;
     const std::size_t n_epochs = run.land_cover.size();
     const std::size_t n_periods = n_epochs > 0 ? n_epochs - 1 : 0;
 
     RunResult result;
     result.pool_names = model.pool_names();
+    result.class_codes = model.class_codes();
     result.dims = AccumDims{run.district_ids.size(), n_epochs, result.pool_names.size(),
-                            static_cast<std::size_t>(models::PIXEL_STATUS_COUNT)};
+                            static_cast<std::size_t>(models::PIXEL_STATUS_COUNT),
+                            run.config.write_transitions ? result.class_codes.size() : 0};
     const AccumDims dims = result.dims;
     result.totals = std::make_unique<DistrictTotals>(dims);
 
@@ -228,6 +303,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     const float nan = std::numeric_limits<float>::quiet_NaN();
     const auto s_valid = static_cast<uint8_t>(PixelStatus::valid);
     const auto s_unknown = static_cast<uint8_t>(PixelStatus::unknown_class);
+    const bool transitions = dims.classes > 0;
 
     parallel_blocks(
         plan.size(), run.threads, states,
@@ -238,100 +314,98 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             for (std::size_t e = 0; e < n_epochs; ++e) {
                 st.land_cover[e]->read_int32(w, st.codes[e].data(), st.valid[e].data());
             }
-            // District of each pixel: dense index, or -1 outside every district.
-            switch (run.district_source) {
-            case PreparedRun::DistrictSource::whole_grid:
-                std::fill(st.district_of.begin(),
-                          st.district_of.begin() + static_cast<std::ptrdiff_t>(cells), 0);
-                break;
-            case PreparedRun::DistrictSource::vector:
-                run.district_vectors->rasterize(w, st.district_of.data());
-                for (std::size_t i = 0; i < cells; ++i) {
-                    st.district_of[i] -= 1;
-                }
-                break;
-            case PreparedRun::DistrictSource::raster:
-                st.districts->read_int32(w, st.district_values.data(), st.district_valid.data());
-                for (std::size_t i = 0; i < cells; ++i) {
-                    st.district_of[i] = st.district_valid[i]
-                                            ? run.district_index.index_of(st.district_values[i])
-                                            : -1;
-                }
-                break;
-            }
-
             BlockPartial partial;
             partial.status_pixels.assign(n_epochs * dims.statuses, 0);
             partial.unknown_codes.resize(n_epochs);
             std::vector<std::vector<float>> out(n_outputs, std::vector<float>(cells));
 
             const auto xs = static_cast<std::size_t>(w.x_size);
+            const auto x_end = static_cast<uint32_t>(w.x_off + w.x_size);
             for (int64_t r = 0; r < w.y_size; ++r) {
-                const double area_ha = area.row_area_ha(w.y_off + r);
+                const int64_t y = w.y_off + r;
                 const std::size_t off = static_cast<std::size_t>(r) * xs;
-                const int32_t *dist = st.district_of.data() + off;
+                area.row_areas_ha(y, w.x_off, w.x_size, st.area_ha.data());
+                // 1. Every epoch's pools, status and class for the row (all pixels, so the
+                //    rasters and the pixel counts cover the whole grid).
                 for (std::size_t e = 0; e < n_epochs; ++e) {
                     models::StockInputs in{st.codes[e].data() + off, st.valid[e].data() + off, xs};
-                    models::StockOutputs o{st.density_ptrs.data(), st.status[e].data()};
+                    models::StockOutputs o{st.density_ptrs[e].data(), st.status[e].data(),
+                                           st.class_index[e].data()};
                     model.compute(in, o);
                     const uint8_t *status = st.status[e].data();
-                    double *total = st.total[e].data();
                     int64_t *counts = &partial.status_pixels[e * dims.statuses];
+                    float *o_stock = n_outputs > 0 ? out[e].data() + off : nullptr;
                     for (std::size_t i = 0; i < xs; ++i) {
-                        const uint8_t s = status[i];
-                        ++counts[s];
-                        double sum = 0.0;
-                        for (std::size_t p = 0; p < dims.pools; ++p) {
-                            sum += st.density[p][i];
-                        }
-                        total[i] = s == s_valid ? sum : std::numeric_limits<double>::quiet_NaN();
-                        if (s == s_unknown) {
+                        ++counts[status[i]];
+                        if (status[i] == s_unknown) {
                             partial.unknown_codes[e].insert(st.codes[e][off + i]);
                         }
-                        const int32_t d = dist[i];
-                        if (d < 0) {
-                            continue;
-                        }
-                        double *rec = st.scratch.touch(static_cast<uint32_t>(d));
-                        rec[dims.status_area(e, s)] += area_ha;
-                        if (s == s_valid) {
+                        if (o_stock != nullptr) {
+                            double sum = 0.0;
                             for (std::size_t p = 0; p < dims.pools; ++p) {
-                                rec[dims.stock(e, p)] += st.density[p][i] * area_ha;
+                                sum += st.density_ptrs[e][p][i];
                             }
-                        }
-                    }
-                    if (n_outputs > 0) {
-                        float *o_stock = out[e].data() + off;
-                        for (std::size_t i = 0; i < xs; ++i) {
-                            o_stock[i] = status[i] == s_valid ? static_cast<float>(total[i]) : nan;
+                            o_stock[i] = status[i] == s_valid ? static_cast<float>(sum) : nan;
                         }
                     }
                 }
-                for (std::size_t i = 0; i < xs; ++i) {
-                    if (dist[i] >= 0) {
-                        st.scratch.touch(static_cast<uint32_t>(dist[i]))[dims.area()] += area_ha;
-                    }
-                }
+                // 2. Per-pixel annual stock change of each period (NaN where either epoch is
+                //    invalid).
                 for (std::size_t k = 0; k < n_periods; ++k) {
-                    const double *t1 = st.total[k].data();
-                    const double *t2 = st.total[k + 1].data();
+                    double *change = st.change[k].data();
                     float *o_change = n_outputs > 0 ? out[n_epochs + k].data() + off : nullptr;
                     for (std::size_t i = 0; i < xs; ++i) {
-                        const bool ok = !std::isnan(t1[i]) && !std::isnan(t2[i]);
-                        const double change =
-                            ok ? models::stock_change_per_yr(t1[i], t2[i], years_between[k]) : 0.0;
+                        double c = std::numeric_limits<double>::quiet_NaN();
+                        if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
+                            double t1 = 0.0;
+                            double t2 = 0.0;
+                            for (std::size_t p = 0; p < dims.pools; ++p) {
+                                t1 += st.density_ptrs[k][p][i];
+                                t2 += st.density_ptrs[k + 1][p][i];
+                            }
+                            c = models::stock_change_per_yr(t1, t2, years_between[k]);
+                        }
+                        change[i] = c;
                         if (o_change != nullptr) {
-                            o_change[i] = ok ? static_cast<float>(change) : nan;
+                            o_change[i] = static_cast<float>(c);
                         }
-                        const int32_t d = dist[i];
-                        if (d < 0) {
-                            continue;
+                    }
+                }
+                // 3. District sums: every coverage entry of the row that meets the block,
+                //    weighted by its fraction and the true pixel area.
+                for (const raster::CoverageEntry &ce : coverage.row(y)) {
+                    if (ce.x1 <= w.x_off || ce.x0 >= x_end) {
+                        continue;
+                    }
+                    const auto i0 =
+                        static_cast<std::size_t>(std::max<int64_t>(ce.x0, w.x_off) - w.x_off);
+                    const auto i1 = static_cast<std::size_t>(
+                        std::min<int64_t>(ce.x1, static_cast<int64_t>(x_end)) - w.x_off);
+                    double *rec = st.scratch.touch(ce.district);
+                    for (std::size_t i = i0; i < i1; ++i) {
+                        const double wa = ce.fraction * st.area_ha[i];
+                        rec[dims.area()] += wa;
+                        for (std::size_t e = 0; e < n_epochs; ++e) {
+                            const uint8_t s = st.status[e][i];
+                            rec[dims.status_area(e, s)] += wa;
+                            if (s == s_valid) {
+                                for (std::size_t p = 0; p < dims.pools; ++p) {
+                                    rec[dims.stock(e, p)] += st.density_ptrs[e][p][i] * wa;
+                                }
+                            }
                         }
-                        double *rec = st.scratch.touch(static_cast<uint32_t>(d));
-                        if (ok) {
-                            rec[dims.flux(k)] += change * area_ha;
-                        } else {
-                            rec[dims.flux_invalid_area(k)] += area_ha;
+                        for (std::size_t k = 0; k < n_periods; ++k) {
+                            const double c = st.change[k][i];
+                            if (std::isnan(c)) {
+                                rec[dims.flux_invalid_area(k)] += wa;
+                                continue;
+                            }
+                            rec[dims.flux(k)] += c * wa;
+                            if (transitions) {
+                                rec[dims.transition(
+                                    k, static_cast<std::size_t>(st.class_index[k][i]),
+                                    static_cast<std::size_t>(st.class_index[k + 1][i]))] += wa;
+                            }
                         }
                     }
                 }
@@ -360,7 +434,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     }
     result.compute_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    progress.finish(std::to_string(plan.size() == 0 ? 0 : run.grid.cells()) + " px per epoch");
+    progress.finish(std::to_string(run.grid.cells()) + " px per epoch");
     return result;
 }
 

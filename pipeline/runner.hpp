@@ -16,6 +16,7 @@ struct RunResult {
     AccumDims dims;
     std::unique_ptr<DistrictTotals> totals;
     std::vector<std::string> pool_names;
+    std::vector<int32_t> class_codes; ///< classes of the transition matrices
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> rasters; ///< commit after success
     double compute_seconds = 0.0;
 };
@@ -46,6 +47,12 @@ private:
     const raster::BlockPlan &m_plan;
     std::vector<OrderedQueue<std::vector<float>>> m_queues;
 };
+
+/// Read a district raster once: its distinct ids (ascending) and its coverage index (runs of
+/// equal id, fraction 1; nodata pixels belong to no district).
+std::pair<std::vector<int64_t>, raster::CoverageIndex>
+district_raster_coverage(const raster::RasterInfo &info, const raster::BlockPlan &plan,
+                         int threads);
 
 /// Distinct valid values of an integer raster, ascending, read with `threads` threads.
 std::vector<int32_t> scan_distinct_values(const raster::RasterInfo &info,

@@ -1,14 +1,240 @@
-// Pixel areas: planar for projected grids, per-row ellipsoidal for geographic grids.
+// Pixel areas: PROJ areal-scale-corrected on projected grids, per-row ellipsoidal on geographic.
 #include "raster/pixel_area.hpp"
 
 #include "raster/raster_error.hpp"
 
+#include <cpl_string.h>
 #include <ogr_spatialref.h>
+#include <ogr_srs_api.h>
+#include <proj.h>
+#include <proj_experimental.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <deque>
+#include <limits>
+#include <memory>
 #include <numbers>
 
 namespace cs::raster {
+
+namespace detail {
+
+/// PROJ set-up that turns a projected CRS into the single projection step proj_factors needs:
+/// input longitude/latitude in radians (Greenwich), output easting/northing in metres. This is
+/// what PROJ >= 9.2 does inside proj_factors for a projected CRS; PROJ 9.1 rebuilds it on every
+/// call (about 10 ms) and returns wrong factors for northing/easting axes or non-metre units
+/// (seen with EPSG:4547 and EPSG:2263), so it is built once here. Not thread-safe: one instance
+/// per thread.
+class ScaleEvaluator {
+public:
+    ScaleEvaluator() = default;
+    ~ScaleEvaluator() { reset(); }
+    ScaleEvaluator(const ScaleEvaluator &) = delete;
+    ScaleEvaluator &operator=(const ScaleEvaluator &) = delete;
+
+    /// Set up for `crs_text` (WKT, PROJ string or "AUTH:code"); returns "" or why it failed.
+    std::string open(const std::string &crs_text);
+
+    /// Areal scale factor at (x, y), easting and northing in the CRS's linear unit; false when
+    /// PROJ cannot evaluate it there (outside the projection's domain).
+    bool at(double x, double y, double &scale) const;
+
+private:
+    void reset() {
+        if (m_op != nullptr) {
+            proj_destroy(m_op);
+            m_op = nullptr;
+        }
+        if (m_ctx != nullptr) {
+            proj_context_destroy(m_ctx);
+            m_ctx = nullptr;
+        }
+    }
+
+    PJ_CONTEXT *m_ctx = nullptr;
+    PJ *m_op = nullptr;
+    double m_to_m = 1.0;
+};
+
+/// Owns a PJ for the duration of a scope.
+struct PjPtr {
+    PJ *p = nullptr;
+    explicit PjPtr(PJ *pj) : p(pj) {}
+    ~PjPtr() {
+        if (p != nullptr) {
+            proj_destroy(p);
+        }
+    }
+    PjPtr(const PjPtr &) = delete;
+    PjPtr &operator=(const PjPtr &) = delete;
+    void reset(PJ *pj) {
+        if (p != nullptr) {
+            proj_destroy(p);
+        }
+        p = pj;
+    }
+};
+
+std::string ScaleEvaluator::open(const std::string &crs_text) {
+    reset();
+    m_ctx = proj_context_create();
+    if (m_ctx == nullptr) {
+        return "PROJ cannot create a context";
+    }
+    proj_log_level(m_ctx, PJ_LOG_NONE);
+    // Use the same PROJ database as GDAL when GDAL was told where it is.
+    char **paths = OSRGetPROJSearchPaths();
+    if (paths != nullptr && CSLCount(paths) > 0) {
+        proj_context_set_search_paths(m_ctx, CSLCount(paths), paths);
+    }
+    CSLDestroy(paths);
+
+    std::string text = crs_text;
+    if (!text.empty() && text[0] == '+' && text.find("+type=crs") == std::string::npos) {
+        text += " +type=crs";
+    }
+    PjPtr crs(proj_create(m_ctx, text.c_str()));
+    if (crs.p == nullptr) {
+        return "PROJ cannot read the CRS definition";
+    }
+    if (proj_get_type(crs.p) == PJ_TYPE_BOUND_CRS) {
+        crs.reset(proj_get_source_crs(m_ctx, crs.p));
+    }
+    if (crs.p != nullptr && proj_get_type(crs.p) == PJ_TYPE_COMPOUND_CRS) {
+        crs.reset(proj_crs_get_sub_crs(m_ctx, crs.p, 0));
+    }
+    if (crs.p == nullptr || proj_get_type(crs.p) != PJ_TYPE_PROJECTED_CRS) {
+        return "not a projected CRS";
+    }
+    PjPtr cs(proj_crs_get_coordinate_system(m_ctx, crs.p));
+    double to_m = 0.0;
+    if (cs.p == nullptr ||
+        proj_cs_get_axis_info(m_ctx, cs.p, 0, nullptr, nullptr, nullptr, &to_m, nullptr, nullptr,
+                              nullptr) == 0 ||
+        !(to_m > 0.0)) {
+        return "the CRS has no linear unit PROJ can convert to metres";
+    }
+    m_to_m = to_m;
+
+    PjPtr geodetic(proj_crs_get_geodetic_crs(m_ctx, crs.p));
+    PjPtr conversion(proj_crs_get_coordoperation(m_ctx, crs.p));
+    if (geodetic.p == nullptr || conversion.p == nullptr) {
+        return "PROJ cannot split the CRS into its geodetic CRS and map projection";
+    }
+    PjPtr lonlat_cs(
+        proj_create_ellipsoidal_2D_cs(m_ctx, PJ_ELLPS2D_LONGITUDE_LATITUDE, "Radian", 1.0));
+    double pm_longitude = 0.0;
+    {
+        PjPtr pm(proj_get_prime_meridian(m_ctx, geodetic.p));
+        if (pm.p != nullptr) {
+            proj_prime_meridian_get_parameters(m_ctx, pm.p, &pm_longitude, nullptr, nullptr);
+        }
+    }
+    PjPtr geog(nullptr);
+    if (pm_longitude != 0.0) {
+        // Same ellipsoid, Greenwich meridian: longitudes in are Greenwich longitudes.
+        PjPtr ellipsoid(proj_get_ellipsoid(m_ctx, geodetic.p));
+        double a = 0.0;
+        double inv_f = 0.0;
+        if (ellipsoid.p == nullptr ||
+            proj_ellipsoid_get_parameters(m_ctx, ellipsoid.p, &a, nullptr, nullptr, &inv_f) == 0) {
+            return "PROJ cannot read the ellipsoid of the CRS";
+        }
+        geog.reset(proj_create_geographic_crs(m_ctx, "unnamed", "unnamed datum",
+                                              proj_get_name(ellipsoid.p), a, inv_f, "Greenwich",
+                                              0.0, nullptr, 0.0, lonlat_cs.p));
+    } else {
+        PjPtr datum(proj_crs_get_datum(m_ctx, geodetic.p));
+        PjPtr ensemble(proj_crs_get_datum_ensemble(m_ctx, geodetic.p));
+        geog.reset(proj_create_geographic_crs_from_datum(
+            m_ctx, "unnamed", datum.p != nullptr ? datum.p : ensemble.p, lonlat_cs.p));
+    }
+    PjPtr en_cs(proj_create_cartesian_2D_cs(m_ctx, PJ_CART2D_EASTING_NORTHING, "metre", 1.0));
+    PjPtr normalized(
+        proj_create_projected_crs(m_ctx, "normalized", geodetic.p, conversion.p, en_cs.p));
+    if (geog.p == nullptr || normalized.p == nullptr) {
+        return "PROJ cannot build the longitude/latitude to easting/northing operation";
+    }
+    m_op = proj_create_crs_to_crs_from_pj(m_ctx, geog.p, normalized.p, nullptr, nullptr);
+    if (m_op == nullptr) {
+        return "PROJ cannot build the longitude/latitude to easting/northing operation";
+    }
+    const char *def = proj_as_proj_string(m_ctx, m_op, PJ_PROJ_5, nullptr);
+    if (def == nullptr || std::string(def).find("+proj=pipeline") != std::string::npos) {
+        // proj_factors differentiates the operation as one projection: a pipeline (datum shift,
+        // unit or axis steps) would give meaningless factors.
+        std::string why = "PROJ expresses the map projection as a pipeline";
+        if (def != nullptr) {
+            why += " (";
+            why += def;
+            why += ")";
+        }
+        why += ", which proj_factors cannot evaluate";
+        return why;
+    }
+    return {};
+}
+
+bool ScaleEvaluator::at(double x, double y, double &scale) const {
+    if (m_op == nullptr) {
+        return false;
+    }
+    const PJ_COORD xy = proj_coord(x * m_to_m, y * m_to_m, 0.0, 0.0);
+    proj_errno_reset(m_op);
+    const PJ_COORD lp = proj_trans(m_op, PJ_INV, xy);
+    if (proj_errno(m_op) != 0 || !std::isfinite(lp.lp.lam) || !std::isfinite(lp.lp.phi)) {
+        return false;
+    }
+    // Outside their domain some inverse projections return a point that does not project back.
+    const PJ_COORD back = proj_trans(m_op, PJ_FWD, lp);
+    if (proj_errno(m_op) != 0 || !(std::hypot(back.xy.x - xy.xy.x, back.xy.y - xy.xy.y) < 1e-3)) {
+        return false;
+    }
+    const PJ_FACTORS f = proj_factors(m_op, lp);
+    if (proj_errno(m_op) != 0 || !std::isfinite(f.areal_scale) || !(f.areal_scale > 0.0)) {
+        return false;
+    }
+    scale = f.areal_scale;
+    return true;
+}
+
+} // namespace detail
+
+namespace {
+
+using detail::ScaleEvaluator;
+
+constexpr int64_t LATTICE_SPACING_PX = 64;
+constexpr int SAMPLES_PER_AXIS = 17;
+constexpr double EQUAL_AREA_TOLERANCE = 1e-9;
+constexpr double INTERPOLATION_TOLERANCE = 1e-9;
+constexpr int CHECK_CELLS = 16;
+constexpr double MAX_NODES = 4.0 * 1024 * 1024;
+
+/// A CRS as shown in messages: short inputs verbatim, WKT by its short name.
+std::string crs_label(const std::string &crs_text) {
+    if (crs_text.size() <= 80 && crs_text.find('[') == std::string::npos) {
+        return "\"" + crs_text + "\"";
+    }
+    return crs_short_name(crs_text);
+}
+
+std::string fmt_g(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return buf;
+}
+
+/// Pixel centre (px, py in pixel units from the grid origin) to map coordinates.
+void pixel_to_map(const GridSpec &grid, double px, double py, double &x, double &y) {
+    const auto &gt = grid.geotransform;
+    x = gt[0] + px * gt[1] + py * gt[2];
+    y = gt[3] + px * gt[4] + py * gt[5];
+}
+
+} // namespace
 
 double ellipsoid_zone_area_m2(double lat_deg, double semi_major_m, double inv_flattening) {
     const double a = semi_major_m;
@@ -30,7 +256,69 @@ double ellipsoid_cell_area_m2(double lat1_deg, double lat2_deg, double dlon_deg,
     return std::fabs(z2 - z1) * std::fabs(dlon_deg) / 360.0;
 }
 
-PixelArea::PixelArea(const GridSpec &grid) {
+double projected_areal_scale(const std::string &crs_wkt, double x, double y) {
+    struct Cache {
+        std::string text;
+        std::unique_ptr<ScaleEvaluator> evaluator;
+        std::string why;
+    };
+    thread_local Cache cache;
+    if (!cache.evaluator || cache.text != crs_wkt) {
+        cache.evaluator = std::make_unique<ScaleEvaluator>();
+        cache.why = cache.evaluator->open(crs_wkt);
+        cache.text = crs_wkt;
+    }
+    if (!cache.why.empty()) {
+        throw RasterError("areal scale factor: CRS " + crs_label(crs_wkt) + ": " + cache.why);
+    }
+    double scale = 0.0;
+    if (!cache.evaluator->at(x, y, scale)) {
+        throw RasterError("areal scale factor: CRS " + crs_label(crs_wkt) + ", point (" + fmt_g(x) +
+                          ", " + fmt_g(y) +
+                          "): PROJ cannot evaluate it there (outside the projection's domain)");
+    }
+    return scale;
+}
+
+void PixelArea::LatticeAxis::build(int64_t pixels, int64_t max_spacing) {
+    const int64_t span = std::max<int64_t>(pixels - 1, 0);
+    spacing = span >= 3 * max_spacing ? max_spacing : std::max<int64_t>(1, (span + 2) / 3);
+    last = std::max<int64_t>(3, (span + spacing - 1) / spacing);
+    const auto offsets = static_cast<std::size_t>(spacing + 1);
+    weights.assign(3 * offsets * 4, 0.0);
+    for (std::size_t shift = 0; shift < 3; ++shift) {
+        for (std::size_t j = 0; j < offsets; ++j) {
+            // Position in units of the spacing, relative to the first node of the stencil.
+            const double t =
+                static_cast<double>(shift) + static_cast<double>(j) / static_cast<double>(spacing);
+            for (int m = 0; m < 4; ++m) {
+                double w = 1.0;
+                for (int k = 0; k < 4; ++k) {
+                    if (k != m) {
+                        w *= (t - k) / static_cast<double>(m - k);
+                    }
+                }
+                weights[(shift * offsets + j) * 4 + static_cast<std::size_t>(m)] = w;
+            }
+        }
+    }
+}
+
+const double *PixelArea::LatticeAxis::stencil(int64_t p, int64_t &first) const {
+    const int64_t i = std::min(p / spacing, last - 1);
+    first = std::clamp<int64_t>(i - 1, 0, last - 3);
+    const auto shift = static_cast<std::size_t>(i - first);
+    const auto j = static_cast<std::size_t>(p - i * spacing);
+    return &weights[(shift * static_cast<std::size_t>(spacing + 1) + j) * 4];
+}
+
+void PixelArea::throw_varies_along_row() const {
+    throw RasterError("pixel area: reference grid: areas vary along each row with the areal "
+                      "scale factor of the projection (" +
+                      m_method + "); use row_areas_ha, not row_area_ha");
+}
+
+PixelArea::PixelArea(const GridSpec &grid) : m_width(grid.width), m_height(grid.height) {
     if (grid.crs_wkt.empty()) {
         throw RasterError("pixel area: reference grid: the raster has no CRS, so pixel areas "
                           "are unknown (assign one with gdal_edit.py -a_srs)");
@@ -50,7 +338,7 @@ PixelArea::PixelArea(const GridSpec &grid) {
         const double inv_f = srs.GetInvFlattening(&err);
         // Angular unit of the CRS in degrees (almost always 1).
         const double unit_deg = srs.GetAngularUnits(nullptr) * 180.0 / std::numbers::pi;
-        m_constant = false;
+        m_kind = Kind::ellipsoidal_rows;
         m_row_ha.resize(static_cast<std::size_t>(grid.height));
         for (int64_t r = 0; r < grid.height; ++r) {
             const double lat1 = (gt[3] + gt[5] * static_cast<double>(r)) * unit_deg;
@@ -69,10 +357,243 @@ PixelArea::PixelArea(const GridSpec &grid) {
     if (!(to_m > 0.0)) {
         throw RasterError("pixel area: reference grid: the CRS has no linear unit");
     }
-    const double area_units = std::fabs(gt[1] * gt[5] - gt[2] * gt[4]);
-    m_constant = true;
-    m_constant_ha = area_units * to_m * to_m / 10000.0;
-    m_method = "planar (projected CRS, map units)";
+    setup_projected(grid, to_m);
+}
+
+void PixelArea::setup_projected(const GridSpec &grid, double to_m) {
+    const auto &gt = grid.geotransform;
+    const double map_m2 = std::fabs(gt[1] * gt[5] - gt[2] * gt[4]) * to_m * to_m;
+    m_constant_ha = map_m2 / 10000.0;
+    const std::string where = "pixel area: reference grid (" + crs_short_name(grid.crs_wkt) + ")";
+    auto use_map_units = [&](const std::string &why) {
+        m_kind = Kind::planar_map_units;
+        m_method = "planar (projected CRS, map units; PROJ gave no areal scale factor)";
+        m_warning = where + ": " + why + "; pixel areas are map areas, not true ground areas";
+    };
+
+    ScaleEvaluator evaluator;
+    const std::string why = evaluator.open(grid.crs_wkt);
+    if (!why.empty()) {
+        use_map_units(why);
+        return;
+    }
+
+    // Equal-area test on a sample of pixel centres spread over the grid, corners included.
+    int evaluated = 0;
+    bool equal_area = true;
+    const double w1 = static_cast<double>(std::max<int64_t>(grid.width - 1, 0));
+    const double h1 = static_cast<double>(std::max<int64_t>(grid.height - 1, 0));
+    for (int j = 0; j < SAMPLES_PER_AXIS && equal_area; ++j) {
+        for (int i = 0; i < SAMPLES_PER_AXIS && equal_area; ++i) {
+            const double px = std::round(w1 * i / (SAMPLES_PER_AXIS - 1)) + 0.5;
+            const double py = std::round(h1 * j / (SAMPLES_PER_AXIS - 1)) + 0.5;
+            double x = 0.0;
+            double y = 0.0;
+            pixel_to_map(grid, px, py, x, y);
+            double s = 0.0;
+            if (evaluator.at(x, y, s)) {
+                ++evaluated;
+                equal_area = std::fabs(s - 1.0) < EQUAL_AREA_TOLERANCE;
+            }
+        }
+    }
+    if (equal_area && evaluated > 0) {
+        m_kind = Kind::planar_equal_area;
+        m_method = "planar (equal-area projection)";
+        return;
+    }
+    if (evaluated == 0) {
+        use_map_units("PROJ cannot evaluate the areal scale factor at any of " +
+                      std::to_string(SAMPLES_PER_AXIS * SAMPLES_PER_AXIS) +
+                      " sample pixel centres");
+        return;
+    }
+
+    // Lattice of true areas at pixel centres: 64 px, halved while the interpolation error at
+    // sampled cell centres exceeds the tolerance and the lattice stays within the node budget.
+    std::vector<uint8_t> failed;
+    double error = 0.0;
+    for (int64_t max_spacing = LATTICE_SPACING_PX;; max_spacing /= 2) {
+        const std::size_t n_failed = build_lattice(grid, evaluator, map_m2, max_spacing, failed);
+        if (n_failed == m_node_ha.size()) {
+            m_node_ha.clear();
+            use_map_units("PROJ cannot evaluate the areal scale factor at any lattice node");
+            return;
+        }
+        m_kind = Kind::planar_scale_corrected;
+        m_warning.clear();
+        if (n_failed > 0) {
+            m_warning = where + ": PROJ cannot evaluate the areal scale factor at " +
+                        std::to_string(n_failed) + " of " + std::to_string(m_node_ha.size()) +
+                        " lattice nodes (outside the projection's domain); they use the value of "
+                        "the nearest evaluated node";
+        }
+        error = interpolation_error(grid, evaluator, map_m2, failed);
+        const int64_t next = std::max<int64_t>(max_spacing / 2, 1);
+        const double next_nodes =
+            (static_cast<double>(grid.width) / static_cast<double>(next) + 4) *
+            (static_cast<double>(grid.height) / static_cast<double>(next) + 4);
+        if (error <= INTERPOLATION_TOLERANCE || max_spacing == 1 || next_nodes > MAX_NODES) {
+            break;
+        }
+    }
+    const std::string lattice =
+        m_x.spacing == m_y.spacing
+            ? std::to_string(m_x.spacing) + " px"
+            : std::to_string(m_x.spacing) + " x " + std::to_string(m_y.spacing) + " px";
+    m_method = "planar corrected by PROJ areal scale factor (lattice " + lattice + ", bicubic)";
+    if (error > INTERPOLATION_TOLERANCE) {
+        m_warning += (m_warning.empty() ? where : std::string("; also")) +
+                     ": the areal scale factor varies too fast for the finest affordable lattice "
+                     "(" +
+                     lattice + "): interpolated areas are off by up to " + fmt_g(error) +
+                     " (relative) at sampled pixels";
+    }
+}
+
+std::size_t PixelArea::build_lattice(const GridSpec &grid, const ScaleEvaluator &evaluator,
+                                     double map_m2, int64_t max_spacing,
+                                     std::vector<uint8_t> &failed) {
+    m_x.build(grid.width, max_spacing);
+    m_y.build(grid.height, max_spacing);
+    const auto nx = static_cast<std::size_t>(m_x.last + 1);
+    const auto ny = static_cast<std::size_t>(m_y.last + 1);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    m_node_ha.assign(nx * ny, nan);
+    failed.assign(nx * ny, 0);
+    std::size_t n_failed = 0;
+    for (std::size_t iy = 0; iy < ny; ++iy) {
+        const double py = static_cast<double>(static_cast<int64_t>(iy) * m_y.spacing) + 0.5;
+        for (std::size_t ix = 0; ix < nx; ++ix) {
+            const double px = static_cast<double>(static_cast<int64_t>(ix) * m_x.spacing) + 0.5;
+            double x = 0.0;
+            double y = 0.0;
+            pixel_to_map(grid, px, py, x, y);
+            double s = 0.0;
+            if (evaluator.at(x, y, s)) {
+                m_node_ha[iy * nx + ix] = map_m2 / s / 10000.0;
+            } else {
+                failed[iy * nx + ix] = 1;
+                ++n_failed;
+            }
+        }
+    }
+    if (n_failed == 0 || n_failed == m_node_ha.size()) {
+        return n_failed;
+    }
+    // Breadth-first fill: every missing node takes the value of a nearest evaluated node (in
+    // lattice steps), in a fixed order so the result is deterministic.
+    std::deque<std::size_t> queue;
+    for (std::size_t k = 0; k < m_node_ha.size(); ++k) {
+        if (!failed[k]) {
+            queue.push_back(k);
+        }
+    }
+    while (!queue.empty()) {
+        const std::size_t k = queue.front();
+        queue.pop_front();
+        const std::size_t ix = k % nx;
+        const std::size_t iy = k / nx;
+        const std::size_t neighbours[4] = {ix > 0 ? k - 1 : k, ix + 1 < nx ? k + 1 : k,
+                                           iy > 0 ? k - nx : k, iy + 1 < ny ? k + nx : k};
+        for (std::size_t q : neighbours) {
+            if (std::isnan(m_node_ha[q])) {
+                m_node_ha[q] = m_node_ha[k];
+                queue.push_back(q);
+            }
+        }
+    }
+    return n_failed;
+}
+
+double PixelArea::interpolation_error(const GridSpec &grid, const ScaleEvaluator &evaluator,
+                                      double map_m2, const std::vector<uint8_t> &failed) const {
+    const auto nx = static_cast<std::size_t>(m_x.last + 1);
+    double worst = 0.0;
+    // Centres of up to CHECK_CELLS x CHECK_CELLS lattice cells spread over the grid, where the
+    // interpolation error of a cubic is largest; cells next to filled nodes are skipped.
+    for (int j = 0; j < CHECK_CELLS; ++j) {
+        const int64_t cy = m_y.last * j / CHECK_CELLS;
+        const int64_t row = cy * m_y.spacing + m_y.spacing / 2;
+        if (row >= grid.height) {
+            continue;
+        }
+        int64_t first_row = 0;
+        (void)m_y.stencil(row, first_row);
+        for (int i = 0; i < CHECK_CELLS; ++i) {
+            const int64_t cx = m_x.last * i / CHECK_CELLS;
+            const int64_t col = cx * m_x.spacing + m_x.spacing / 2;
+            if (col >= grid.width) {
+                continue;
+            }
+            int64_t first_col = 0;
+            (void)m_x.stencil(col, first_col);
+            bool near_filled = false;
+            for (int64_t a = 0; a < 4; ++a) {
+                for (int64_t b = 0; b < 4; ++b) {
+                    near_filled =
+                        near_filled || failed[static_cast<std::size_t>(first_row + a) * nx +
+                                              static_cast<std::size_t>(first_col + b)] != 0;
+                }
+            }
+            double x = 0.0;
+            double y = 0.0;
+            pixel_to_map(grid, static_cast<double>(col) + 0.5, static_cast<double>(row) + 0.5, x,
+                         y);
+            double s = 0.0;
+            if (near_filled || !evaluator.at(x, y, s)) {
+                continue;
+            }
+            double interpolated = 0.0;
+            row_areas_ha(row, col, 1, &interpolated);
+            worst = std::max(worst, std::fabs(interpolated / (map_m2 / s / 10000.0) - 1.0));
+        }
+    }
+    return worst;
+}
+
+void PixelArea::row_areas_ha(int64_t row, int64_t x0, int64_t n, double *out) const {
+    if (row < 0 || row >= m_height || x0 < 0 || n < 0 || x0 > m_width - n) {
+        throw RasterError("pixel area: row " + std::to_string(row) + ", pixels " +
+                          std::to_string(x0) + " + " + std::to_string(n) + ": outside the " +
+                          std::to_string(m_width) + " x " + std::to_string(m_height) + " px grid");
+    }
+    switch (m_kind) {
+    case Kind::planar_equal_area:
+    case Kind::planar_map_units:
+        std::fill(out, out + n, m_constant_ha);
+        return;
+    case Kind::ellipsoidal_rows:
+        std::fill(out, out + n, m_row_ha[static_cast<std::size_t>(row)]);
+        return;
+    case Kind::planar_scale_corrected:
+        break;
+    }
+    int64_t first_row = 0;
+    const double *wy = m_y.stencil(row, first_row);
+    const auto nx = static_cast<std::size_t>(m_x.last + 1);
+    const double *r0 = m_node_ha.data() + static_cast<std::size_t>(first_row) * nx;
+    const double *r1 = r0 + nx;
+    const double *r2 = r1 + nx;
+    const double *r3 = r2 + nx;
+    const int64_t end = x0 + n;
+    int64_t p = x0;
+    while (p < end) {
+        int64_t first_col = 0;
+        const double *wx = m_x.stencil(p, first_col);
+        // The 4 stencil columns interpolated to this row.
+        double v[4];
+        for (int m = 0; m < 4; ++m) {
+            const auto c = static_cast<std::size_t>(first_col + m);
+            v[m] = wy[0] * r0[c] + wy[1] * r1[c] + wy[2] * r2[c] + wy[3] * r3[c];
+        }
+        const int64_t interval = std::min(p / m_x.spacing, m_x.last - 1);
+        const int64_t stop =
+            interval == m_x.last - 1 ? end : std::min(end, (interval + 1) * m_x.spacing);
+        for (; p < stop; ++p, wx += 4) {
+            *out++ = wx[0] * v[0] + wx[1] * v[1] + wx[2] * v[2] + wx[3] * v[3];
+        }
+    }
 }
 
 } // namespace cs::raster

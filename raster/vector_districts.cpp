@@ -10,9 +10,12 @@
 #include <ogrsf_frmts.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <exception>
 #include <map>
+#include <thread>
 
 namespace cs::raster {
 
@@ -89,6 +92,22 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                       "\" is not a field; fields are: " + field_list());
         }
     }
+    std::vector<std::pair<int, int>> parent_idx; // (id field, name field) per parent level
+    for (const auto &pl : spec.parents) {
+        const int pid = defn->GetFieldIndex(pl.id_field.c_str());
+        const int pname = pl.name_field.empty() ? -1 : defn->GetFieldIndex(pl.name_field.c_str());
+        if (pid < 0) {
+            findings.errors.push_back("districts: " + where + ", layer " + layer->GetName() +
+                                      ": id_field \"" + pl.id_field + "\" of level \"" + pl.level +
+                                      "\" is not a field; fields are: " + field_list());
+        }
+        if (!pl.name_field.empty() && pname < 0) {
+            findings.errors.push_back("districts: " + where + ", layer " + layer->GetName() +
+                                      ": name_field \"" + pl.name_field + "\" of level \"" +
+                                      pl.level + "\" is not a field; fields are: " + field_list());
+        }
+        parent_idx.emplace_back(pid, pname);
+    }
     const OGRSpatialReference *layer_srs = layer->GetSpatialRef();
     std::unique_ptr<OGRCoordinateTransformation> ct;
     if (layer_srs == nullptr) {
@@ -148,6 +167,27 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
         if (name_idx >= 0 && feature->IsFieldSetAndNotNull(name_idx)) {
             it.rec.name = feature->GetFieldAsString(name_idx);
         }
+        bool parents_ok = true;
+        for (std::size_t l = 0; l < parent_idx.size(); ++l) {
+            const auto [pid, pname] = parent_idx[l];
+            int64_t parent = 0;
+            if (!feature->IsFieldSetAndNotNull(pid) ||
+                !parse_int64(feature->GetFieldAsString(pid), parent)) {
+                findings.errors.push_back("districts: " + where + ", district " +
+                                          std::to_string(it.rec.id) + ": parent id_field \"" +
+                                          spec.parents[l].id_field + "\" (level \"" +
+                                          spec.parents[l].level + "\") is empty or not an integer");
+                parents_ok = false;
+                continue;
+            }
+            it.rec.parent_ids.push_back(parent);
+            it.rec.parent_names.emplace_back(pname >= 0 && feature->IsFieldSetAndNotNull(pname)
+                                                 ? feature->GetFieldAsString(pname)
+                                                 : "");
+        }
+        if (!parents_ok) {
+            continue;
+        }
         const OGRGeometry *g = feature->GetGeometryRef();
         if (g == nullptr || g->IsEmpty()) {
             it.rec.empty_geometry = true;
@@ -164,7 +204,21 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                           ", not a polygon");
                 continue;
             }
-            it.geom.reset(g->clone());
+            it.geom.reset(g->getLinearGeometry());
+            if (!it.geom->IsValid()) {
+                std::unique_ptr<OGRGeometry> fixed(it.geom->MakeValid());
+                if (!fixed || fixed->IsEmpty()) {
+                    findings.errors.push_back("districts: " + where + ", district " +
+                                              std::to_string(it.rec.id) +
+                                              ": invalid geometry that cannot be repaired");
+                    continue;
+                }
+                findings.warnings.push_back("districts: " + where + ", district " +
+                                            std::to_string(it.rec.id) +
+                                            ": invalid geometry (e.g. self-intersection) repaired "
+                                            "with GEOS MakeValid");
+                it.geom = std::move(fixed);
+            }
             if (ct && it.geom->transform(ct.get()) != OGRERR_NONE) {
                 findings.errors.push_back("districts: " + where + ", district " +
                                           std::to_string(it.rec.id) +
@@ -251,6 +305,130 @@ void VectorDistricts::rasterize(const Window &w, int32_t *out) const {
         throw RasterError("cannot rasterize districts: window at x " + std::to_string(w.x_off) +
                           ", y " + std::to_string(w.y_off) + ": " + last_gdal_error());
     }
+}
+
+} // namespace cs::raster
+
+namespace cs::raster {
+
+namespace {
+
+/// Collect the polygon rings of `g` in pixel coordinates (inverse geotransform `inv`).
+void collect_rings(const OGRGeometry *g, const double *inv, std::vector<PixelRing> &rings,
+                   std::vector<bool> &holes) {
+    if (g == nullptr || g->IsEmpty()) {
+        return;
+    }
+    const auto type = wkbFlatten(g->getGeometryType());
+    auto add_ring = [&](const OGRLinearRing *ring, bool hole) {
+        PixelRing pr;
+        const int n = ring->getNumPoints();
+        pr.reserve(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            const double x = ring->getX(i);
+            const double y = ring->getY(i);
+            pr.emplace_back(inv[0] + inv[1] * x + inv[2] * y, inv[3] + inv[4] * x + inv[5] * y);
+        }
+        if (pr.size() > 1 && pr.front() == pr.back()) {
+            pr.pop_back();
+        }
+        rings.push_back(std::move(pr));
+        holes.push_back(hole);
+    };
+    if (type == wkbPolygon) {
+        const auto *poly = g->toPolygon();
+        add_ring(poly->getExteriorRing(), false);
+        for (int i = 0; i < poly->getNumInteriorRings(); ++i) {
+            add_ring(poly->getInteriorRing(i), true);
+        }
+    } else if (type == wkbMultiPolygon || type == wkbGeometryCollection) {
+        // Points and lines of a repaired collection have no area and are skipped.
+        for (const auto *part : *g->toGeometryCollection()) {
+            collect_rings(part, inv, rings, holes);
+        }
+    }
+}
+
+} // namespace
+
+CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) const {
+    const int64_t width = m_grid.width;
+    const int64_t height = m_grid.height;
+    threads = std::max(1, threads);
+    std::vector<std::vector<RowCoverageEntry>> parts(static_cast<std::size_t>(threads));
+    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> pool;
+    if (mode == CoverageMode::exact) {
+        double inv[6];
+        if (!GDALInvGeoTransform(const_cast<double *>(m_grid.geotransform.data()), inv)) {
+            throw RasterError("cannot compute district coverage: the reference grid's "
+                              "geotransform cannot be inverted");
+        }
+        for (int t = 0; t < threads; ++t) {
+            pool.emplace_back([&, t] {
+                try {
+                    std::vector<PixelRing> rings;
+                    std::vector<bool> holes;
+                    for (std::size_t i = next++; i < m_records.size(); i = next++) {
+                        rings.clear();
+                        holes.clear();
+                        collect_rings(m_impl->geoms[i].get(), inv, rings, holes);
+                        exact_polygon_coverage(rings, holes, static_cast<uint32_t>(i), width,
+                                               height, parts[static_cast<std::size_t>(t)]);
+                    }
+                } catch (...) {
+                    errors[static_cast<std::size_t>(t)] = std::current_exception();
+                }
+            });
+        }
+    } else {
+        const int64_t band = std::max<int64_t>(1, std::min<int64_t>(256, (1 << 22) / width));
+        const auto n_bands = static_cast<std::size_t>((height + band - 1) / band);
+        for (int t = 0; t < threads; ++t) {
+            pool.emplace_back([&, t] {
+                try {
+                    std::vector<int32_t> labels;
+                    for (std::size_t b = next++; b < n_bands; b = next++) {
+                        const int64_t y0 = static_cast<int64_t>(b) * band;
+                        const Window w{0, y0, width, std::min(band, height - y0)};
+                        labels.resize(static_cast<std::size_t>(w.cells()));
+                        rasterize(w, labels.data());
+                        for (int64_t r = 0; r < w.y_size; ++r) {
+                            int32_t *row = labels.data() + r * width;
+                            for (int64_t x = 0; x < width; ++x) {
+                                row[x] -= 1;
+                            }
+                            runs_from_labels(row, width, y0 + r,
+                                             parts[static_cast<std::size_t>(t)]);
+                        }
+                    }
+                } catch (...) {
+                    errors[static_cast<std::size_t>(t)] = std::current_exception();
+                }
+            });
+        }
+    }
+    for (auto &th : pool) {
+        th.join();
+    }
+    for (auto &e : errors) {
+        if (e) {
+            std::rethrow_exception(e);
+        }
+    }
+    std::size_t total = 0;
+    for (const auto &p : parts) {
+        total += p.size();
+    }
+    std::vector<RowCoverageEntry> all;
+    all.reserve(total);
+    for (auto &p : parts) {
+        all.insert(all.end(), p.begin(), p.end());
+        p.clear();
+        p.shrink_to_fit();
+    }
+    return CoverageIndex(height, std::move(all));
 }
 
 } // namespace cs::raster

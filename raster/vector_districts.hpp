@@ -1,6 +1,7 @@
 // District polygons: read from any OGR vector source, reprojected to the reference grid, and
 // rasterized block by block at pixel centres.
 #pragma once
+#include "raster/coverage.hpp"
 #include "raster/grid.hpp"
 #include "raster/raster_error.hpp"
 
@@ -16,15 +17,31 @@ struct DistrictRecord {
     int64_t id = 0;
     std::string name;
     bool empty_geometry = false;
+    std::vector<int64_t> parent_ids;       ///< one per parent level, bottom-up
+    std::vector<std::string> parent_names; ///< parallel to parent_ids ("" when no name field)
+};
+
+/// A parent level of a district hierarchy: the fields holding the parent unit's id and name.
+struct ParentLevelSpec {
+    std::string level;      ///< e.g. "city"
+    std::string id_field;   ///< integer field with the parent's id
+    std::string name_field; ///< optional
 };
 
 /// Where to read districts from.
 struct VectorDistrictSpec {
     std::string label = "districts"; ///< config key, for messages
     std::string path;
-    std::string layer;      ///< empty = the first layer
-    std::string id_field;   ///< integer field (or text holding an integer)
-    std::string name_field; ///< optional
+    std::string layer;                    ///< empty = the first layer
+    std::string id_field;                 ///< integer field (or text holding an integer)
+    std::string name_field;               ///< optional
+    std::vector<ParentLevelSpec> parents; ///< optional hierarchy, bottom-up
+};
+
+/// How a pixel counts toward a district.
+enum class CoverageMode {
+    exact,  ///< by the fraction of the pixel's area inside the polygon
+    centre, ///< wholly, when the polygon contains the pixel centre (GDAL rasterize rule)
 };
 
 /// District polygons on a reference grid. Construction reads and checks every feature and
@@ -45,6 +62,11 @@ public:
     /// polygon contains the pixel centre, or 0 when none does. Where polygons overlap, the
     /// district with the larger id wins. `out` holds w.cells() values. Throws RasterError.
     void rasterize(const Window &w, int32_t *out) const;
+
+    /// The coverage index of every district over the grid, built with `threads` threads.
+    /// exact: partial-pixel fractions (raster/coverage.hpp); centre: GDAL pixel-centre
+    /// rasterization in row bands (overlaps go to the larger id). Thread-safe; throws RasterError.
+    CoverageIndex build_coverage(CoverageMode mode, int threads) const;
 
 private:
     struct Impl;

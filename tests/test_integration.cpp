@@ -9,7 +9,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <numbers>
+#include <tuple>
 
 using namespace cs::test;
 namespace fs = std::filesystem;
@@ -18,7 +20,8 @@ namespace {
 
 constexpr double PX_HA = 0.09; // 30 m x 30 m
 
-// Scenario (40 x 30 px, 30 m, EPSG:32651), worked by hand in the comments of the tests.
+// Scenario (40 x 30 px, 30 m, EPSG:6933, an equal-area CRS so every pixel is exactly 0.09 ha
+// of ground), worked by hand in the comments of the tests.
 // 2010: columns 0-19 class 1 (cropland), columns 20-39 class 2 (forest).
 // 2020: as 2010, but rows 0-9 of columns 0-19 become forest (afforestation), the 10 x 10 block
 //       columns 30-39, rows 20-29 becomes class 3 (settlement), and pixel (col 5, row 25) is
@@ -37,6 +40,7 @@ struct Scenario {
     Scenario() {
         spec.width = 40;
         spec.height = 30;
+        spec.epsg = 6933;
         std::vector<double> lc2010(40 * 30), lc2020(40 * 30);
         for (int r = 0; r < 30; ++r) {
             for (int c = 0; c < 40; ++c) {
@@ -55,7 +59,7 @@ struct Scenario {
         write_raster(dir.file("lc2010.tif"), spec, lc2010);
         write_raster(dir.file("lc2020.tif"), spec, lc2020);
         write_text(dir.file("pools.csv"), POOLS);
-        write_polygons(dir.file("districts.gpkg"), 32651,
+        write_polygons(dir.file("districts.gpkg"), 6933,
                        {rect(33, "C", 20, 15, 40, 30), rect(11, "A", 0, 0, 20, 30),
                         rect(22, "B, north", 20, 0, 40, 15)});
     }
@@ -332,6 +336,30 @@ TEST(Integration, GeographicGridUsesEllipsoidalRowAreas) {
               std::string::npos);
 }
 
+TEST(Integration, UtmAreasAreGroundAreasCorrectedByTheScaleFactor) {
+    // 40 x 30 px of 30 m on UTM zone 51N starting at the central meridian (x = 500000): the
+    // point scale there is k0 = 0.9996 by definition of UTM and grows by only (x'/R)^2 / 2 <=
+    // 2e-8 over these 1.2 km, so each pixel's ground area is 900 m^2 / 0.9996^2.
+    TempDir dir;
+    RasterSpec spec;
+    spec.width = 40;
+    spec.height = 30;
+    spec.epsg = 32651;
+    write_raster(dir.file("lc.tif"), spec, std::vector<double>(40 * 30, 2));
+    write_text(dir.file("pools.csv"), POOLS);
+    write_text(dir.file("run.yaml"), "name: utm\noutput_dir: out\nland_cover:\n  epochs:\n"
+                                     "    2020: lc.tif\nmodels:\n  stocks:\n    method: lookup\n"
+                                     "    table: pools.csv\n");
+    const auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(dir.file("out/districts.csv"));
+    const double expected_ha = 1200 * 0.09 / (0.9996 * 0.9996);
+    EXPECT_NEAR(cell(rows, 1, "area_ha") / expected_ha, 1.0, 1e-7);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020") / (expected_ha * 205), 1.0, 1e-7);
+    EXPECT_NE(h5_attr(dir.file("out/results.h5"), "/", "pixel_area_method").find("areal scale"),
+              std::string::npos);
+}
+
 namespace {
 // A 600 x 500 landscape of pseudo-random patches for determinism tests (no hand totals).
 void write_patchy(const Scenario &s) {
@@ -356,7 +384,7 @@ void write_patchy(const Scenario &s) {
     write_raster(s.dir.file("lc2010.tif"), spec, a);
     write_raster(s.dir.file("lc2020.tif"), spec, b);
     write_polygons(
-        s.dir.file("districts.gpkg"), 32651,
+        s.dir.file("districts.gpkg"), 6933,
         {{1,
           "west",
           {{{500000, 4600000}, {509000.5, 4600000}, {505000, 4585000}, {500000, 4585000}}}},
@@ -498,7 +526,7 @@ TEST(Errors, UnknownConfigKeyWithSuggestion) {
 
 TEST(Errors, DistrictProblems) {
     Scenario s;
-    write_polygons(s.dir.file("districts.gpkg"), 32651,
+    write_polygons(s.dir.file("districts.gpkg"), 6933,
                    {s.rect(5, "a", 0, 0, 10, 10), s.rect(5, "b", 10, 0, 20, 10)});
     auto r = run_carbonsink("validate " + s.config(VECTOR_DISTRICTS));
     EXPECT_EQ(r.exit_code, 2);
@@ -586,4 +614,228 @@ TEST(Errors, CorruptRasterFoundWhileRunningExitsOne) {
     EXPECT_FALSE(fs::exists(s.dir.file("out/results.h5")));
     EXPECT_TRUE(!fs::exists(s.dir.file("out")) || fs::is_empty(s.dir.file("out")))
         << "partial outputs left behind";
+}
+
+// ---- Exact coverage, transitions and hierarchies through the whole pipeline ------------------
+
+TEST(Integration, TransitionMatricesByDistrict) {
+    // Same scenario: A (id 11) 2010 -> 2020: 200 px cropland -> forest, 399 px stay cropland
+    // (the nodata pixel is in no transition); B: 300 px forest -> forest; C: 200 px forest ->
+    // forest, 100 px forest -> settlement. 1 px = 0.09 ha.
+    Scenario s;
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(s.dir.file("out/transitions.csv"));
+    ASSERT_EQ(rows[0], (std::vector<std::string>{"district_id", "start_year", "end_year",
+                                                 "from_class", "to_class", "area_ha"}));
+    std::map<std::string, double> got;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        got[rows[i][0] + ":" + rows[i][3] + "->" + rows[i][4]] = std::stod(rows[i][5]);
+        EXPECT_EQ(rows[i][1], "2010");
+        EXPECT_EQ(rows[i][2], "2020");
+    }
+    const std::map<std::string, double> want = {{"11:1->1", 399 * PX_HA},
+                                                {"11:1->2", 200 * PX_HA},
+                                                {"22:2->2", 300 * PX_HA},
+                                                {"33:2->2", 200 * PX_HA},
+                                                {"33:2->3", 100 * PX_HA}};
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto &[k, v] : want) {
+        EXPECT_NEAR(got[k], v, 1e-9) << k;
+    }
+    const std::string h5 = s.dir.file("out/results.h5");
+    EXPECT_EQ(h5_read(h5, "/transitions/class_code").values, (std::vector<double>{1, 2, 3}));
+    const auto m = h5_read(h5, "/transitions/area_ha");
+    ASSERT_EQ(m.shape, (std::vector<uint64_t>{3, 1, 3, 3}));
+    EXPECT_NEAR(m.values[0 * 9 + 0 * 3 + 1], 200 * PX_HA, 1e-9); // A: class 1 -> 2
+    EXPECT_NEAR(m.values[2 * 9 + 1 * 3 + 2], 100 * PX_HA, 1e-9); // C: class 2 -> 3
+    EXPECT_EQ(h5_attr(h5, "/transitions/area_ha", "units"), "ha");
+}
+
+TEST(Integration, ExactCoverageSplitsBoundaryPixels) {
+    // Districts whose shared edge runs through the middle of pixel column 20 (x = origin +
+    // 20.5 px): A gets columns 0-19 plus half of column 20, B the other half and columns 21-39.
+    // 2010 land cover: columns 0-19 class 1 (63 Mg C/ha), 20-39 class 2 (205 Mg C/ha).
+    Scenario s;
+    const double x0 = s.spec.origin_x;
+    const double top = s.spec.origin_y;
+    const double bottom = s.spec.origin_y - 30 * 30.0;
+    const double mid = x0 + 20.5 * 30.0;
+    write_polygons(
+        s.dir.file("districts.gpkg"), 6933,
+        {{1, "A", {{{x0, top}, {mid, top}, {mid, bottom}, {x0, bottom}}}},
+         {2, "B", {{{mid, top}, {x0 + 1200, top}, {x0 + 1200, bottom}, {mid, bottom}}}}});
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    // A: 20.5 columns x 30 rows = 615 px = 55.35 ha; 2010: 600 px x 63 + 15 px x 205.
+    EXPECT_NEAR(cell(rows, 1, "area_ha"), 615 * PX_HA, 1e-9);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), (600 * 63 + 15 * 205) * PX_HA, 1e-6);
+    // B: 19.5 columns = 585 px, all forest.
+    EXPECT_NEAR(cell(rows, 2, "area_ha"), 585 * PX_HA, 1e-9);
+    EXPECT_NEAR(cell(rows, 2, "stock_mg_c_2010"), 585 * 205 * PX_HA, 1e-6);
+    // Pixel centres instead: column 20's centre is on the edge; GDAL gives it to one side only.
+    const auto c =
+        run_carbonsink("run " + s.config(std::string(VECTOR_DISTRICTS) + "  coverage: centre\n") +
+                       " --quiet --output-dir " + s.dir.file("centre"));
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    const auto crow = read_csv(s.dir.file("centre/districts.csv"));
+    EXPECT_NEAR(cell(crow, 1, "area_ha") + cell(crow, 2, "area_ha"), 1200 * PX_HA, 1e-9);
+    EXPECT_TRUE(std::fabs(cell(crow, 1, "area_ha") - 600 * PX_HA) < 1e-9 ||
+                std::fabs(cell(crow, 1, "area_ha") - 630 * PX_HA) < 1e-9);
+}
+
+TEST(Integration, OverlappingAndOutsideDistrictsAndEmptyGeometry) {
+    Scenario s;
+    const double x0 = s.spec.origin_x;
+    const double y0 = s.spec.origin_y;
+    write_polygons(
+        s.dir.file("districts.gpkg"), 6933,
+        {// columns 0-9, rows 0-9 (100 px of cropland)
+         {1, "left", {{{x0, y0}, {x0 + 300, y0}, {x0 + 300, y0 - 300}, {x0, y0 - 300}}}},
+         // overlaps it: columns 5-14, rows 0-9 (50 px cropland + 50 px cropland)
+         {2,
+          "overlap",
+          {{{x0 + 150, y0}, {x0 + 450, y0}, {x0 + 450, y0 - 300}, {x0 + 150, y0 - 300}}}},
+         // wholly outside the grid
+         {3,
+          "away",
+          {{{x0 - 900, y0}, {x0 - 600, y0}, {x0 - 600, y0 - 300}, {x0 - 900, y0 - 300}}}},
+         // half outside: columns -5..4 of rows 20-29 -> 50 px inside
+         {4,
+          "edge",
+          {{{x0 - 150, y0 - 600},
+            {x0 + 150, y0 - 600},
+            {x0 + 150, y0 - 900},
+            {x0 - 150, y0 - 900}}}},
+         {5, "empty", {}}});
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: districts: district 3 (away): no part of it lies on the grid; "
+                         "reported with zero area"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("district 5: empty geometry"), std::string::npos) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 6u); // every district appears, even with nothing on the grid
+    EXPECT_NEAR(cell(rows, 1, "area_ha"), 100 * PX_HA, 1e-9);
+    EXPECT_NEAR(cell(rows, 2, "area_ha"), 100 * PX_HA, 1e-9); // overlap: each gets its share
+    EXPECT_NEAR(cell(rows, 2, "stock_mg_c_2010"), 100 * 63 * PX_HA, 1e-6);
+    EXPECT_NEAR(cell(rows, 3, "area_ha"), 0.0, 1e-12);
+    EXPECT_NEAR(cell(rows, 3, "stock_mg_c_2010"), 0.0, 1e-12);
+    EXPECT_NEAR(cell(rows, 4, "area_ha"), 50 * PX_HA, 1e-9);
+    EXPECT_NEAR(cell(rows, 5, "area_ha"), 0.0, 1e-12);
+}
+
+TEST(Integration, InvalidGeometryIsRepairedAndSaidSo) {
+    Scenario s;
+    const double x0 = s.spec.origin_x;
+    const double y0 = s.spec.origin_y;
+    // A bow-tie (self-intersecting) over columns 0-9, rows 0-9: two triangles of 25 px each
+    // once repaired into a valid multipolygon.
+    write_polygons(
+        s.dir.file("districts.gpkg"), 6933,
+        {{7, "bowtie", {{{x0, y0}, {x0 + 300, y0 - 300}, {x0 + 300, y0}, {x0, y0 - 300}}}}});
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: districts: districts (" + s.dir.file("districts.gpkg") +
+                         "), district 7: invalid geometry (e.g. self-intersection) repaired"),
+              std::string::npos)
+        << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    EXPECT_NEAR(cell(rows, 1, "area_ha"), 50 * PX_HA, 1e-9);
+}
+
+TEST(Integration, HierarchyRollsUpToEveryLevel) {
+    // Parks 11, 22, 33 -> cities 210 (11, 22) and 220 (33) -> province 2000.
+    Scenario s;
+    const auto path = s.dir.file("districts.geojson");
+    write_text(
+        path, R"({"type": "FeatureCollection",
+"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6933"}},
+"features": [
+)" + [&] {
+            std::string f;
+            const std::vector<std::tuple<int, int, const char *, int, int, int, int>> d = {
+                {11, 210, "Alpha City", 0, 0, 20, 30},
+                {22, 210, "Alpha City", 20, 0, 40, 15},
+                {33, 220, "Beta City", 20, 15, 40, 30}};
+            for (const auto &[id, city, cname, c0, r0, c1, r1] : d) {
+                const double x0 = s.spec.origin_x + c0 * 30.0, x1 = s.spec.origin_x + c1 * 30.0;
+                const double y0 = s.spec.origin_y - r0 * 30.0, y1 = s.spec.origin_y - r1 * 30.0;
+                char buf[600];
+                std::snprintf(
+                    buf, sizeof buf,
+                    R"({"type": "Feature", "properties": {"code": %d, "name": "park %d", "city": %d, "city_name": "%s", "prov": 2000},
+ "geometry": {"type": "Polygon", "coordinates": [[[%f, %f], [%f, %f], [%f, %f], [%f, %f], [%f, %f]]]}})",
+                    id, id, city, cname, x0, y0, x1, y0, x1, y1, x0, y1, x0, y0);
+                f += (f.empty() ? "" : ",\n") + std::string(buf);
+            }
+            return f;
+        }() + "]}\n");
+    const auto r = run_carbonsink(
+        "run " +
+        s.config("districts:\n  path: districts.geojson\n  id_field: code\n  name_field: name\n"
+                 "  level: park\n  parents:\n    - level: city\n      id_field: city\n"
+                 "      name_field: city_name\n    - level: province\n      id_field: prov\n") +
+        " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 1u + 3 + 2 + 1);
+    const auto &h = rows[0];
+    EXPECT_EQ(h[h.size() - 3], "level");
+    EXPECT_EQ(h[h.size() - 2], "city_id");
+    EXPECT_EQ(h[h.size() - 1], "province_id");
+    // Parks first, with their city and province.
+    EXPECT_EQ(rows[1][0], "11");
+    EXPECT_EQ(rows[1][h.size() - 3], "park");
+    EXPECT_EQ(rows[1][h.size() - 2], "210");
+    EXPECT_EQ(rows[1][h.size() - 1], "2000");
+    // City 210 = parks 11 + 22: 2010 stock 3402 + 5535; change 255.6 + 0.
+    EXPECT_EQ(rows[4][0], "210");
+    EXPECT_EQ(rows[4][1], "Alpha City");
+    EXPECT_EQ(rows[4][h.size() - 3], "city");
+    EXPECT_EQ(rows[4][h.size() - 2], "");
+    EXPECT_EQ(rows[4][h.size() - 1], "2000");
+    EXPECT_NEAR(cell(rows, 4, "stock_mg_c_2010"), 3402 + 5535, 1e-6);
+    EXPECT_NEAR(cell(rows, 4, "stock_change_mg_c_per_yr_2010_2020"), 255.6, 1e-6);
+    EXPECT_EQ(rows[5][0], "220");
+    EXPECT_NEAR(cell(rows, 5, "stock_change_mg_c_per_yr_2010_2020"), -157.5, 1e-6);
+    // Province = everything: 108 ha, 14472 Mg C in 2010.
+    EXPECT_EQ(rows[6][0], "2000");
+    EXPECT_EQ(rows[6][h.size() - 3], "province");
+    EXPECT_NEAR(cell(rows, 6, "area_ha"), 108.0, 1e-9);
+    EXPECT_NEAR(cell(rows, 6, "stock_mg_c_2010"), 14472.0, 1e-6);
+    const std::string h5 = s.dir.file("out/results.h5");
+    EXPECT_EQ(h5_strings(h5, "/levels/name"),
+              (std::vector<std::string>{"park", "city", "province"}));
+    EXPECT_EQ(h5_read(h5, "/levels/city/id").values, (std::vector<double>{210, 220}));
+    EXPECT_EQ(h5_strings(h5, "/levels/city/name"),
+              (std::vector<std::string>{"Alpha City", "Beta City"}));
+    EXPECT_NEAR(h5_read(h5, "/levels/province/total_mg_c").values[0], 14472.0, 1e-6);
+    EXPECT_EQ(h5_read(h5, "/districts/parent_id").values,
+              (std::vector<double>{210, 2000, 210, 2000, 220, 2000}));
+    const auto tr = h5_read(h5, "/levels/city/transitions_area_ha");
+    ASSERT_EQ(tr.shape, (std::vector<uint64_t>{2, 1, 3, 3}));
+    EXPECT_NEAR(tr.values[0 * 9 + 0 * 3 + 1], 200 * PX_HA, 1e-9); // Alpha: cropland -> forest
+}
+
+TEST(Errors, InconsistentHierarchyIsRefused) {
+    Scenario s;
+    // Park 11 and 22 both in city 210, but with different provinces.
+    write_text(s.dir.file("districts.geojson"), R"({"type": "FeatureCollection",
+"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6933"}},
+"features": [
+{"type": "Feature", "properties": {"code": 11, "city": 210, "prov": 1}, "geometry": {"type": "Polygon", "coordinates": [[[500000, 4600000], [500300, 4600000], [500300, 4599700], [500000, 4600000]]]}},
+{"type": "Feature", "properties": {"code": 22, "city": 210, "prov": 2}, "geometry": {"type": "Polygon", "coordinates": [[[500300, 4600000], [500600, 4600000], [500600, 4599700], [500300, 4600000]]]}}
+]})");
+    const auto r = run_carbonsink(
+        "validate " + s.config("districts:\n  path: districts.geojson\n  id_field: code\n"
+                               "  parents:\n    - level: city\n      id_field: city\n"
+                               "    - level: province\n      id_field: prov\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: invalid district hierarchy: districts (districts.geojson), city "
+                         "210: it has two province parents, 1 and 2 (district 22)"),
+              std::string::npos)
+        << r.err;
 }

@@ -372,25 +372,34 @@ TEST(PixelArea, GeographicGridFromWkt2) {
                 1.0, 1e-9);
 }
 
-TEST(PixelArea, ProjectedGridIsConstant) {
-    const PixelArea pa(utm_grid(10, 10));
+TEST(PixelArea, EqualAreaProjectedGridIsConstant) {
+    // EPSG:6933 (WGS 84 / NSIDC EASE-Grid 2.0 Global) is a cylindrical equal-area projection:
+    // a 30 m x 30 m pixel is 0.09 ha of ground everywhere.
+    GridSpec g = utm_grid(10, 10);
+    g.crs_wkt = wkt_of(6933);
+    const PixelArea pa(g);
     EXPECT_TRUE(pa.constant());
-    EXPECT_EQ(pa.method(), "planar (projected CRS, map units)");
+    EXPECT_EQ(pa.method(), "planar (equal-area projection)");
     for (int64_t r : {0, 3, 9}) {
-        EXPECT_NEAR(pa.row_area_ha(r), 0.09, 1e-15) << "row " << r; // 30 m x 30 m = 0.09 ha
+        EXPECT_NEAR(pa.row_area_ha(r), 0.09, 1e-15) << "row " << r;
     }
 }
 
-TEST(PixelArea, ProjectedGridInUsFeet) {
-    // EPSG:2263 (NAD83 / New York Long Island, US survey feet): 1 ftUS = 1200/3937 m.
+TEST(PixelArea, ProjectedGridInUsFeetConvertsUnitsBeforeTheScaleCorrection) {
+    // EPSG:2263 (NAD83 / New York Long Island, US survey feet): 1 ftUS = 1200/3937 m. The map
+    // area of a 100 ft pixel in m^2, divided by PROJ's areal scale at its centre, is its area.
     GridSpec g;
     g.geotransform = {1000000.0, 100.0, 0.0, 200000.0, 0.0, -100.0};
     g.width = 4;
     g.height = 4;
     g.crs_wkt = wkt_of(2263);
     const PixelArea pa(g);
+    EXPECT_FALSE(pa.constant());
     const double side_m = 100.0 * 1200.0 / 3937.0;
-    EXPECT_NEAR(pa.row_area_ha(2) / (side_m * side_m / 1e4), 1.0, 1e-12);
+    double areas[4];
+    pa.row_areas_ha(2, 0, 4, areas);
+    const double scale = cs::raster::projected_areal_scale(g.crs_wkt, 1000150.0, 199750.0);
+    EXPECT_NEAR(areas[1] * scale / (side_m * side_m / 1e4), 1.0, 1e-9);
 }
 
 TEST(PixelArea, NoCrsThrows) {

@@ -5,7 +5,9 @@
 
 #include <gdal.h>
 #include <gdal_alg.h>
+#include <geodesic.h>
 #include <ogr_api.h>
+#include <ogr_srs_api.h>
 
 #include <gtest/gtest.h>
 
@@ -49,7 +51,8 @@ const std::array<Reference, 22> REFERENCE = {{
     {22, 24320, 1163, 23458, 23459, 87, 72},
 }};
 
-std::string config_for(const std::string &dir, const std::string &data) {
+std::string config_for(const std::string &dir, const std::string &data,
+                       const std::string &coverage) {
     return "name: new-guinea\n"
            "output_dir: out\n"
            "land_cover:\n"
@@ -66,6 +69,9 @@ std::string config_for(const std::string &dir, const std::string &data) {
            "/ecoregions.gpkg\n"
            "  id_field: id\n"
            "  name_field: ECO_NAME\n"
+           "  coverage: " +
+           coverage +
+           "\n"
            "models:\n"
            "  stocks:\n"
            "    method: lookup\n"
@@ -92,7 +98,7 @@ TEST(RealData, NewGuineaPixelCountsMatchThePublishedReference) {
     write_text(dir.file("pools.csv"), "lucode,c_above,c_below,c_soil,c_dead\n"
                                       "1,0,1,1,0\n2,1,0,1,0\n3,0,0,1,0\n5,0,0,1,0\n"
                                       "6,0,0,1,0\n7,0,0,1,0\n9,0,0,1,0\n");
-    write_text(dir.file("run.yaml"), config_for(dir.path(), data));
+    write_text(dir.file("run.yaml"), config_for(dir.path(), data, "centre"));
     const auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet --threads 2");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string h5 = dir.file("out/results.h5");
@@ -135,7 +141,7 @@ TEST(RealData, NewGuineaTotalsMatchAnIndependentComputation) {
                  "," + std::to_string(d[2]) + "," + std::to_string(d[3]) + "\n";
     }
     write_text(dir.file("pools.csv"), table);
-    write_text(dir.file("run.yaml"), config_for(dir.path(), data));
+    write_text(dir.file("run.yaml"), config_for(dir.path(), data, "centre"));
     const auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet --threads 2");
     ASSERT_EQ(r.exit_code, 0) << r.err;
 
@@ -227,4 +233,187 @@ TEST(RealData, NewGuineaTotalsMatchAnIndependentComputation) {
     }
     // District sums add up to the total over every pixel inside an ecoregion.
     EXPECT_NEAR(sum_rows_2001, grid_2001, 1e-9 * grid_2001);
+}
+
+TEST(RealData, NewGuineaExactCoverageAreasAreThePolygonAreasAndAddUpToTheGrid) {
+    const std::string data = shared_data("motif-newguinea-landcover");
+    if (data.empty()) {
+        GTEST_SKIP()
+            << "../shared/data/motif-newguinea-landcover is absent; real-data test skipped";
+    }
+    TempDir dir;
+    write_text(dir.file("pools.csv"), "lucode,c_above,c_below,c_soil,c_dead\n"
+                                      "1,5,1,60,0.5\n2,120,28,90,7\n3,3,4,70,1\n5,0.5,0,40,0\n"
+                                      "6,20,9,65,2\n7,2,1,35,0.25\n9,0,0,0,0\n");
+    write_text(dir.file("run.yaml"), config_for(dir.path(), data, "exact"));
+    auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto exact = read_csv(dir.file("out/districts.csv"));
+    ASSERT_EQ(exact.size(), 23u);
+
+    // Independent: polygon areas from OGR (planar areas are true areas in this equal-area CRS;
+    // the polygons lie inside the grid extent, SOURCE.md).
+    GDALAllRegister();
+    GDALDatasetH vec =
+        GDALOpenEx((data + "/ecoregions.gpkg").c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+    ASSERT_NE(vec, nullptr);
+    OGRLayerH layer = GDALDatasetGetLayer(vec, 0);
+    std::map<int, double> poly_ha;
+    OGR_L_ResetReading(layer);
+    while (OGRFeatureH f = OGR_L_GetNextFeature(layer)) {
+        poly_ha[OGR_F_GetFieldAsInteger(f, OGR_F_GetFieldIndex(f, "id"))] =
+            OGR_G_Area(OGR_F_GetGeometryRef(f)) / 10000.0;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(vec);
+    double sum_area = 0;
+    double sum_2001 = 0;
+    for (std::size_t d = 1; d <= 22; ++d) {
+        const int id = std::stoi(exact[d][0]);
+        EXPECT_NEAR(std::stod(exact[d][2]), poly_ha[id], 1e-9 * poly_ha[id] + 1e-6)
+            << "area of ecoregion " << id;
+        sum_area += std::stod(exact[d][2]);
+        sum_2001 += std::stod(exact[d][3]);
+    }
+    // Additivity: one district made of the dissolved union of the 22 ecoregions (computed by
+    // GEOS, independently of the 22 parts) has the sum of their totals, since they do not
+    // overlap. The ecoregions do not cover every valid land pixel (at pixel centres 9 237 796 of
+    // 9 358 246, SOURCE.md), so the grid total is only an upper bound.
+    vec =
+        GDALOpenEx((data + "/ecoregions.gpkg").c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+    layer = GDALDatasetGetLayer(vec, 0);
+    OGRGeometryH all = OGR_G_CreateGeometry(wkbMultiPolygon);
+    OGR_L_ResetReading(layer);
+    while (OGRFeatureH f = OGR_L_GetNextFeature(layer)) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        for (int i = 0; i < OGR_G_GetGeometryCount(g); ++i) {
+            ASSERT_EQ(OGR_G_AddGeometry(all, OGR_G_GetGeometryRef(g, i)), OGRERR_NONE);
+        }
+        OGR_F_Destroy(f);
+    }
+    OGRGeometryH uni = OGR_G_UnionCascaded(all);
+    ASSERT_NE(uni, nullptr);
+    OGRSpatialReferenceH srs = OSRClone(OGR_L_GetSpatialRef(layer));
+    GDALClose(vec);
+    GDALDatasetH out = GDALCreate(GDALGetDriverByName("GPKG"), dir.file("union.gpkg").c_str(), 0, 0,
+                                  0, GDT_Unknown, nullptr);
+    OGRLayerH ul = GDALDatasetCreateLayer(out, "union", srs, wkbMultiPolygon, nullptr);
+    OGRFieldDefnH fd = OGR_Fld_Create("id", OFTInteger);
+    ASSERT_EQ(OGR_L_CreateField(ul, fd, 1), OGRERR_NONE);
+    OGR_Fld_Destroy(fd);
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(ul));
+    OGR_F_SetFieldInteger(f, 0, 1);
+    OGR_F_SetGeometryDirectly(f, uni);
+    ASSERT_EQ(OGR_L_CreateFeature(ul, f), OGRERR_NONE);
+    OGR_F_Destroy(f);
+    GDALClose(out);
+    OSRDestroySpatialReference(srs);
+    OGR_G_DestroyGeometry(all);
+    std::string cfg = read_text(dir.file("run.yaml"));
+    cfg.replace(cfg.find(data + "/ecoregions.gpkg"), (data + "/ecoregions.gpkg").size(),
+                dir.file("union.gpkg"));
+    cfg.replace(cfg.find("  name_field: ECO_NAME\n"), 23, "");
+    write_text(dir.file("union.yaml"), cfg);
+    r = run_carbonsink("run " + dir.file("union.yaml") + " --quiet --output-dir " +
+                       dir.file("union"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto uni_rows = read_csv(dir.file("union/districts.csv"));
+    ASSERT_EQ(uni_rows.size(), 2u);
+    EXPECT_NEAR(std::stod(uni_rows[1][2]) / sum_area, 1.0, 1e-9);
+    EXPECT_NEAR(std::stod(uni_rows[1][3]) / sum_2001, 1.0, 1e-9);
+
+    std::string whole = read_text(dir.file("run.yaml"));
+    whole = whole.substr(0, whole.find("districts:")) + whole.substr(whole.find("models:"));
+    write_text(dir.file("whole.yaml"), whole);
+    r = run_carbonsink("run " + dir.file("whole.yaml") + " --quiet --threads 2 --output-dir " +
+                       dir.file("whole"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto grid = read_csv(dir.file("whole/districts.csv"));
+    ASSERT_EQ(grid.size(), 2u);
+    const double grid_2001 = std::stod(grid[1][3]);
+    EXPECT_LE(sum_2001, grid_2001);
+    EXPECT_GT(sum_2001 / grid_2001, 0.98);
+    std::printf("exact coverage: sum of ecoregion areas %.1f ha; sum of 2001 stocks %.1f Mg C vs "
+                "grid %.1f Mg C (ratio %.9f)\n",
+                sum_area, sum_2001, grid_2001, sum_2001 / grid_2001);
+}
+
+TEST(RealData, ShenyangLonLatDistrictsOnAGaussKrugerGridHaveTheirGroundAreas) {
+    const std::string data = shared_data("geomapdata-cn-admin");
+    if (data.empty()) {
+        GTEST_SKIP() << "../shared/data/geomapdata-cn-admin is absent; real-data test skipped";
+    }
+    const std::string districts = data + "/210100_shenyang_districts.json";
+    // A uniform forest raster (205 Mg C/ha) on CGCS2000 / 3-degree Gauss-Kruger CM 123E
+    // (EPSG:4550), 100 m pixels, covering all of Shenyang (lon 122.42-123.81, lat 41.20-43.04).
+    TempDir dir;
+    RasterSpec spec;
+    spec.epsg = 4550;
+    spec.pixel_size = 100.0;
+    spec.origin_x = 440000.0;
+    spec.origin_y = 4780000.0;
+    spec.width = 1400; // x 440-580 km: 122.42E is ~48 km west of the CM, 123.81E ~67 km east
+    spec.height = 2400; // down to y = 4540000 (41.0N is ~4 540 km north)
+    write_raster(dir.file("lc.tif"), spec,
+                 std::vector<double>(static_cast<std::size_t>(spec.width) * spec.height, 2));
+    write_text(dir.file("pools.csv"), "lucode,c_above,c_below,c_soil,c_dead\n2,100,20,80,5\n");
+    write_text(dir.file("run.yaml"), "name: shenyang\noutput_dir: out\nland_cover:\n  epochs:\n"
+                                     "    2020: lc.tif\ndistricts:\n  path: " +
+                                         districts +
+                                         "\n  id_field: adcode\n  name_field: name\n"
+                                         "models:\n  stocks:\n    method: lookup\n"
+                                         "    table: pools.csv\n");
+    const auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 14u);
+
+    // Independent: geodesic area of each lon/lat polygon on the WGS84 ellipsoid (GeographicLib
+    // algorithm in PROJ's geodesic.h), outer rings minus holes.
+    struct geod_geodesic g;
+    geod_init(&g, 6378137.0, 1 / 298.257223563);
+    GDALAllRegister();
+    GDALDatasetH vec = GDALOpenEx(districts.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+    ASSERT_NE(vec, nullptr);
+    OGRLayerH layer = GDALDatasetGetLayer(vec, 0);
+    std::map<int64_t, double> geod_ha;
+    auto ring_area = [&](OGRGeometryH ring) {
+        const int n = OGR_G_GetPointCount(ring);
+        std::vector<double> lat(static_cast<std::size_t>(n)), lon(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            lon[static_cast<std::size_t>(i)] = OGR_G_GetX(ring, i);
+            lat[static_cast<std::size_t>(i)] = OGR_G_GetY(ring, i);
+        }
+        double area = 0;
+        double perimeter = 0;
+        geod_polygonarea(&g, lat.data(), lon.data(), n - 1, &area, &perimeter);
+        return std::fabs(area);
+    };
+    OGR_L_ResetReading(layer);
+    while (OGRFeatureH f = OGR_L_GetNextFeature(layer)) {
+        OGRGeometryH geom = OGR_F_GetGeometryRef(f);
+        double m2 = 0;
+        for (int p = 0; p < OGR_G_GetGeometryCount(geom); ++p) {
+            OGRGeometryH poly = OGR_G_GetGeometryRef(geom, p);
+            for (int k = 0; k < OGR_G_GetGeometryCount(poly); ++k) {
+                m2 += (k == 0 ? 1 : -1) * ring_area(OGR_G_GetGeometryRef(poly, k));
+            }
+        }
+        geod_ha[OGR_F_GetFieldAsInteger64(f, OGR_F_GetFieldIndex(f, "adcode"))] = m2 / 1e4;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(vec);
+    // SOURCE.md (Albers equal-area, km^2, 0.1 km^2 rounding): a second, coarser reference.
+    const std::map<int64_t, double> source_km2 = {
+        {210102, 59.8},   {210103, 59.7},   {210104, 99.6},  {210105, 66.0},  {210106, 469.3},
+        {210111, 781.2},  {210112, 809.9},  {210113, 813.8}, {210114, 500.7}, {210115, 1461.9},
+        {210123, 2167.3}, {210124, 2283.6}, {210181, 3302.7}};
+    ASSERT_EQ(geod_ha.size(), 13u);
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        const int64_t id = std::stoll(rows[i][0]);
+        const double area = std::stod(rows[i][2]);
+        EXPECT_NEAR(area / geod_ha[id], 1.0, 1e-4) << rows[i][1] << " (" << id << ")";
+        EXPECT_NEAR(area / 100.0, source_km2.at(id), 0.06 + 1e-4 * source_km2.at(id)) << rows[i][1];
+        EXPECT_NEAR(std::stod(rows[i][3]) / (area * 205.0), 1.0, 1e-9) << rows[i][1];
+    }
 }
