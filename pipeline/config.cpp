@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -157,9 +158,12 @@ public:
                       "models, ...)");
             return;
         }
-        auto top = keys(
-            root, "",
-            {"name", "output_dir", "land_cover", "districts", "models", "processing", "outputs"});
+        auto top = keys(root, "",
+                        {"name", "output_dir", "land_cover", "districts", "models", "processing",
+                         "outputs", "grid"});
+        if (top.count("grid")) {
+            grid(top["grid"]);
+        }
         if (top.count("name")) {
             scalar(top["name"], "name", m_cfg.name);
         } else {
@@ -199,7 +203,11 @@ public:
         if (!require_map(n, "land_cover")) {
             return;
         }
-        auto k = keys(n, "land_cover", {"epochs", "band"});
+        auto k = keys(n, "land_cover", {"epochs", "band", "resampling"});
+        if (k.count("resampling")) {
+            categorical_resampling(k["resampling"], "land_cover.resampling",
+                                   m_cfg.land_cover_resampling);
+        }
         if (k.count("band")) {
             int64_t b = 1;
             if (integer(k["band"], "land_cover.band", 1, 65535, b)) {
@@ -250,9 +258,13 @@ public:
         if (!require_map(n, "districts")) {
             return;
         }
-        auto k = keys(
-            n, "districts",
-            {"path", "id_field", "name_field", "layer", "band", "coverage", "level", "parents"});
+        auto k = keys(n, "districts",
+                      {"path", "id_field", "name_field", "layer", "band", "coverage", "level",
+                       "parents", "resampling"});
+        if (k.count("resampling")) {
+            categorical_resampling(k["resampling"], "districts.resampling",
+                                   m_cfg.districts.resampling);
+        }
         auto &d = m_cfg.districts;
         d.present = true;
         d.line = line_of(n);
@@ -370,6 +382,82 @@ public:
             } else {
                 missing("models.sink.method", k["sink"]);
             }
+        }
+    }
+
+    void categorical_resampling(const YAML::Node &n, const std::string &path, std::string &out) {
+        std::string v;
+        if (!scalar(n, path, v)) {
+            return;
+        }
+        const std::vector<std::string> allowed = {"auto", "nearest", "mode"};
+        if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+            const std::string hint = closest_match(v, allowed);
+            m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) + ": \"" + v +
+                      "\" is not one of auto, nearest, mode (categorical layers)" +
+                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+            return;
+        }
+        out = v;
+    }
+
+    bool number(const YAML::Node &n, const std::string &path, double &out) {
+        if (n.IsScalar()) {
+            errno = 0;
+            char *end = nullptr;
+            const std::string s = n.Scalar();
+            const double v = std::strtod(s.c_str(), &end);
+            if (!s.empty() && errno == 0 && end == s.c_str() + s.size() && std::isfinite(v)) {
+                out = v;
+                return true;
+            }
+        }
+        m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                  ": expected a number, got " + kind(n));
+        return false;
+    }
+
+    void grid(const YAML::Node &n) {
+        if (!require_map(n, "grid")) {
+            return;
+        }
+        auto &g = m_cfg.grid;
+        g.line = line_of(n);
+        auto k = keys(n, "grid", {"strict", "crs", "resolution", "extent"});
+        if (k.count("strict")) {
+            boolean(k["strict"], "grid.strict", g.strict);
+        }
+        if (k.count("crs")) {
+            scalar(k["crs"], "grid.crs", g.crs);
+        }
+        if (k.count("resolution") && number(k["resolution"], "grid.resolution", g.resolution) &&
+            !(g.resolution > 0.0)) {
+            m_p.error(
+                "invalid config value grid.resolution: " + m_cfg.at(line_of(k["resolution"])) +
+                ": " + k["resolution"].Scalar() + " is not a positive pixel size");
+        }
+        if (k.count("extent")) {
+            const YAML::Node &e = k["extent"];
+            if (!e.IsSequence() || e.size() != 4) {
+                m_p.error("invalid config value grid.extent: " + m_cfg.at(line_of(e)) +
+                          ": expected [xmin, ymin, xmax, ymax], got " + kind(e));
+            } else {
+                for (std::size_t i = 0; i < 4; ++i) {
+                    double v = 0.0;
+                    if (number(e[i], "grid.extent[" + std::to_string(i) + "]", v)) {
+                        g.extent.push_back(v);
+                    }
+                }
+                if (g.extent.size() == 4 &&
+                    (g.extent[0] >= g.extent[2] || g.extent[1] >= g.extent[3])) {
+                    m_p.error("invalid config value grid.extent: " + m_cfg.at(line_of(e)) +
+                              ": xmin must be below xmax and ymin below ymax");
+                }
+            }
+        }
+        if ((!g.crs.empty() || !g.extent.empty()) && k.count("resolution") == 0) {
+            m_p.error("missing config key \"grid.resolution\": " + m_cfg.at(g.line) +
+                      ": a grid override (crs or extent) needs the pixel size");
         }
     }
 

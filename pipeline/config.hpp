@@ -24,8 +24,9 @@ struct DistrictSpec {
     std::string name_field;
     int band = 1;
     int line = 0;
-    std::string coverage = "exact"; ///< "exact" or "centre"
-    std::string level = "district"; ///< name of the districts' own level
+    std::string coverage = "exact";  ///< "exact" or "centre"
+    std::string resampling = "auto"; ///< district rasters: auto, nearest or mode
+    std::string level = "district";  ///< name of the districts' own level
     struct Parent {
         std::string level;
         std::string id_field;
@@ -44,6 +45,16 @@ struct Config {
 
     std::vector<EpochSpec> epochs; ///< ascending years
     int land_cover_band = 1;
+    std::string land_cover_resampling = "auto"; ///< auto, nearest or mode
+
+    /// Reference grid handling: refuse misaligned inputs, or override the grid.
+    struct GridOverride {
+        bool strict = false;
+        std::string crs;            ///< empty = the first epoch's CRS
+        double resolution = 0.0;    ///< 0 = no override
+        std::vector<double> extent; ///< xmin, ymin, xmax, ymax; empty = reference extent
+        int line = 0;
+    } grid;
 
     DistrictSpec districts;
 

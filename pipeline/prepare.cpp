@@ -4,11 +4,14 @@
 #include "models/model_error.hpp"
 #include "pipeline/runner.hpp"
 #include "raster/raster_error.hpp"
+#include "raster/warp.hpp"
 
 #include <gdal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,6 +39,27 @@ DistrictIdIndex::DistrictIdIndex(const std::vector<int64_t> &ids) {
             m_map.emplace(static_cast<int32_t>(ids[i]), static_cast<int32_t>(i));
         }
     }
+}
+
+ScratchDir::~ScratchDir() {
+    if (!m_path.empty()) {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+    }
+}
+
+std::string ScratchDir::file(const std::string &name) {
+    if (m_path.empty()) {
+        std::string tmpl = (fs::temp_directory_path() / "carbonsink-XXXXXX").string();
+        std::vector<char> buf(tmpl.begin(), tmpl.end());
+        buf.push_back('\0');
+        if (mkdtemp(buf.data()) == nullptr) {
+            throw OutputError("cannot create a temporary directory: " + tmpl + ": " +
+                              std::strerror(errno));
+        }
+        m_path = buf.data();
+    }
+    return (fs::path(m_path) / name).string();
 }
 
 std::vector<std::string> output_file_names(const Config &config) {
@@ -225,6 +249,37 @@ void build_hierarchy(PreparedRun &run, Problems &problems) {
     }
 }
 
+/// Put `layer` on the run's grid: nothing when aligned; an error in strict mode; otherwise a
+/// warped VRT in the scratch directory, with a warning naming the layer and the resampling.
+void align_layer(PreparedRun &run, raster::RasterInfo &layer, const std::string &ref_name,
+                 const std::string &resampling, const std::string &file_stem, Problems &problems) {
+    const std::string diff = raster::describe_misalignment(run.grid, layer.grid);
+    if (diff.empty()) {
+        return;
+    }
+    if (run.config.grid.strict) {
+        problems.error("grids do not match: " + layer.where() + " vs " + ref_name + ": " + diff +
+                       "; grid.strict is true, so inputs are not warped (align them, e.g. with "
+                       "gdalwarp -tr/-te/-tap, or drop grid.strict)");
+        return;
+    }
+    const raster::Resampling r = resampling == "nearest" ? raster::Resampling::nearest
+                                 : resampling == "mode"
+                                     ? raster::Resampling::mode
+                                     : raster::default_resampling(layer, run.grid, true);
+    try {
+        const std::string where = layer.where();
+        const std::string vrt = run.scratch.file(file_stem + ".vrt");
+        raster::RasterInfo warped = raster::warp_to_grid(layer, run.grid, r, vrt);
+        warped.label = layer.label;
+        problems.warn(where + ": not on " + ref_name + " (" + diff + "); warped on the fly with " +
+                      raster::resampling_name(r) + " resampling");
+        layer = warped;
+    } catch (const raster::RasterError &e) {
+        problems.error(e.what());
+    }
+}
+
 } // namespace
 
 std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problems &problems) {
@@ -246,23 +301,32 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         }
     }
     if (run->land_cover.size() == cfg.epochs.size() && !run->land_cover.empty()) {
-        const auto &ref = run->land_cover.front();
-        run->grid = ref.grid;
-        if (!ref.is_integer) {
-            problems.warn(ref.where() + ": land cover is stored as " + ref.data_type +
+        const raster::RasterInfo first = run->land_cover.front();
+        if (!first.is_integer) {
+            problems.warn(first.where() + ": land cover is stored as " + first.data_type +
                           "; non-integral and NaN values are treated as nodata");
         }
-        for (std::size_t i = 1; i < run->land_cover.size(); ++i) {
-            const auto &lc = run->land_cover[i];
-            const std::string diff = raster::describe_misalignment(ref.grid, lc.grid);
-            if (!diff.empty()) {
-                problems.error("grids do not match: " + lc.where() + " vs the reference grid " +
-                               ref.where() + ": " + diff +
-                               " (align the rasters, e.g. with gdalwarp -tr/-te/-tap)");
+        // The reference grid: the first epoch's, or the configured override.
+        raster::RasterInfo ref = first;
+        std::string ref_name = "the reference grid " + first.where();
+        if (cfg.grid.resolution > 0.0) {
+            try {
+                ref.grid = raster::grid_from_override(cfg.grid.crs.empty() ? first.grid.crs_wkt
+                                                                           : cfg.grid.crs,
+                                                      cfg.grid.resolution, cfg.grid.extent, first);
+                ref_name = "the grid override (grid, " + cfg.at(cfg.grid.line) + ")";
+            } catch (const raster::RasterError &e) {
+                problems.error(std::string("invalid grid override: grid, ") +
+                               cfg.at(cfg.grid.line) + ": " + e.what());
             }
         }
+        run->grid = ref.grid;
+        for (std::size_t i = 0; i < run->land_cover.size() && problems.ok(); ++i) {
+            align_layer(*run, run->land_cover[i], ref_name, cfg.land_cover_resampling,
+                        "land_cover_" + std::to_string(cfg.epochs[i].year), problems);
+        }
         if (ref.grid.crs_wkt.empty()) {
-            problems.error("reference grid has no CRS: " + ref.where() +
+            problems.error("reference grid has no CRS: " + first.where() +
                            ": pixel areas are unknown (assign one with gdal_edit.py -a_srs)");
         } else {
             try {
@@ -324,11 +388,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                                    ": district ids must be integers, the raster is " +
                                    info.data_type);
                 }
-                const std::string diff = raster::describe_misalignment(run->grid, info.grid);
-                if (!diff.empty() && run->grid.width > 0) {
-                    problems.error("grids do not match: " + info.where() +
-                                   " vs the reference grid " + run->land_cover.front().where() +
-                                   ": " + diff);
+                if (run->grid.width > 0 && info.is_integer) {
+                    align_layer(*run, info, "the reference grid", d.resampling, "districts",
+                                problems);
                 }
                 if (!d.id_field.empty()) {
                     problems.warn(info.where() + ": districts.id_field is ignored for a raster "

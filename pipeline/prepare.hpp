@@ -39,6 +39,21 @@ private:
     std::unordered_map<int32_t, int32_t> m_map;
 };
 
+/// A private temporary directory (for warped VRTs), created on first use and removed with
+/// everything in it when destroyed.
+class ScratchDir {
+public:
+    ScratchDir() = default;
+    ~ScratchDir();
+    ScratchDir(const ScratchDir &) = delete;
+    ScratchDir &operator=(const ScratchDir &) = delete;
+    /// Path of `name` inside the directory (created if needed). Throws OutputError.
+    std::string file(const std::string &name);
+
+private:
+    std::string m_path;
+};
+
 /// One input file recorded in the provenance.
 struct InputFile {
     std::string role; ///< e.g. "land_cover/2015"
@@ -64,7 +79,7 @@ struct PreparedRun {
 
     /// Which districts cover each pixel and by what fraction; built once, read by every thread.
     raster::CoverageIndex coverage;
-    std::string coverage_method; ///< for the provenance
+    std::string coverage_method;   ///< for the provenance
     double coverage_seconds = 0.0; ///< time to build the coverage index
 
     /// Parent levels of the district hierarchy, bottom-up (empty without a hierarchy).
@@ -81,6 +96,7 @@ struct PreparedRun {
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;
     std::vector<InputFile> inputs;
+    ScratchDir scratch; ///< warped VRTs of inputs not on the grid
     std::vector<std::string> warnings;
     int threads = 1;
 };

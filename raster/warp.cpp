@@ -115,7 +115,10 @@ Resampling default_resampling(const RasterInfo &source, const GridSpec &target, 
     const bool in_metres = !same_crs(source.grid.crs_wkt, target.crs_wkt);
     const double src = pixel_size(source.grid, in_metres);
     const double dst = pixel_size(target, in_metres);
-    const bool aggregating = src < dst * (1.0 - 1e-6);
+    // Aggregation (mode/average) only when a target pixel spans at least 1.5 source pixels in
+    // each direction; below that, mode over 1-4 partly overlapping pixels invents class changes
+    // at every boundary (seen on the CORINE 100 m pair: 12.9 % of Lausanne "changed").
+    const bool aggregating = dst >= 1.5 * src;
     if (categorical) {
         return aggregating ? Resampling::mode : Resampling::nearest;
     }

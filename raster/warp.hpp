@@ -14,13 +14,13 @@ enum class Resampling { nearest, mode, average, bilinear };
 /// GDAL's name of `r`: "nearest", "mode", "average" or "bilinear". Thread-safe.
 const char *resampling_name(Resampling r);
 
-/// Default resampling for a layer: categorical -> nearest when the source pixel is at least as
-/// large as the target pixel (same size or upsampling), mode when the source is finer
-/// (aggregating); continuous -> bilinear, respectively average. Pixel sizes are compared as the
+/// Default resampling for a layer: categorical -> mode when aggregating (the target pixel is at
+/// least 1.5 times the source pixel), nearest otherwise; continuous -> average, respectively
+/// bilinear. Pixel sizes are compared as the
 /// square root of the pixel area: in CRS units when both grids have the same CRS, otherwise in
 /// metres on the ground (projected units times the unit's size in metres; geographic degrees
 /// converted to metres with the ellipsoid's radii of curvature at the latitude of the grid
-/// centre). Sizes within 1e-6 relative count as equal. Thread-safe; throws nothing (a grid
+/// centre). Thread-safe; throws nothing (a grid
 /// without CRS is compared in its own units).
 Resampling default_resampling(const RasterInfo &source, const GridSpec &target, bool categorical);
 

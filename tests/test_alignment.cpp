@@ -504,9 +504,21 @@ TEST(Resampling, DefaultsBySizeAndKind) {
         EXPECT_EQ(default_resampling(src, target, categorical), want)
             << pixel << " m, categorical " << categorical;
     }
+    // Nearly the same size (the CORINE 100 m pair differs by 1.3e-4): no aggregation.
+    src.grid = make_grid("EPSG:32651", 500000.0, 4630000.0, 29.996, 10, 10);
+    EXPECT_EQ(default_resampling(src, target, true), Resampling::nearest);
+    // Aggregation starts when the target pixel spans 1.5 source pixels: 20 m -> 30 m.
+    src.grid = make_grid("EPSG:32651", 500000.0, 4630000.0, 20.0, 10, 10);
+    EXPECT_EQ(default_resampling(src, target, true), Resampling::mode);
+    src.grid = make_grid("EPSG:32651", 500000.0, 4630000.0, 20.5, 10, 10);
+    EXPECT_EQ(default_resampling(src, target, true), Resampling::nearest);
     // Geographic source at 41.8 N: 0.00025 deg is 20.8 m east-west (pi/180 * N cos phi) by
-    // 27.8 m north-south (pi/180 * M), sqrt = 24.0 m < 30 m: aggregating. 0.0005 deg is 48 m.
+    // 27.8 m north-south (pi/180 * M), sqrt = 24.0 m: 30 / 24 < 1.5, no aggregation.
+    // 0.0001 deg is sqrt(8.3 x 11.1) = 9.6 m: aggregating. 0.0005 deg is 48 m.
     src.grid = make_grid("EPSG:4326", 122.9, 41.9, 0.00025, 800, 800);
+    EXPECT_EQ(default_resampling(src, target, true), Resampling::nearest);
+    EXPECT_EQ(default_resampling(src, target, false), Resampling::bilinear);
+    src.grid = make_grid("EPSG:4326", 122.9, 41.9, 0.0001, 800, 800);
     EXPECT_EQ(default_resampling(src, target, true), Resampling::mode);
     EXPECT_EQ(default_resampling(src, target, false), Resampling::average);
     src.grid = make_grid("EPSG:4326", 122.9, 41.9, 0.0005, 400, 400);

@@ -472,18 +472,50 @@ TEST(Errors, EveryMissingFileIsListed) {
         << r.err;
 }
 
-TEST(Errors, MisalignedGrid) {
+TEST(Errors, MisalignedGridIsRefusedInStrictMode) {
     Scenario s;
     RasterSpec shifted = s.spec;
     shifted.origin_x += 15.0; // half a pixel
     write_raster(s.dir.file("lc2020.tif"), shifted, std::vector<double>(40 * 30, 1));
-    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS) + " --quiet");
+    const auto r =
+        run_carbonsink("run " + s.config(VECTOR_DISTRICTS, "grid:\n  strict: true\n") + " --quiet");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("error: grids do not match: land_cover/2020 (" + s.dir.file("lc2020.tif") +
                          ", band 1) vs the reference grid land_cover/2010 (" +
-                         s.dir.file("lc2010.tif") + ", band 1): origin x differs by 0.50 px"),
+                         s.dir.file("lc2010.tif") +
+                         ", band 1): origin x differs by 0.50 px; grid.strict is true, so inputs "
+                         "are not warped"),
               std::string::npos)
         << r.err;
+}
+
+TEST(Integration, MisalignedGridIsWarpedWithAWarning) {
+    // 2020 is shifted half a pixel east and is all cropland: warped with nearest, target pixel
+    // (c, r) takes source pixel (c - 1, r) (its centre, x = origin + (c + 0.5) px, lies in
+    // source pixel c - 0.5 .. c + 0.5 -> the GDAL nearest rule picks floor(c - 0.5 + 0.5) =
+    // c... so every target pixel except column 0 is covered by the source.
+    Scenario s;
+    RasterSpec shifted = s.spec;
+    shifted.origin_x += 15.0;
+    write_raster(s.dir.file("lc2020.tif"), shifted, std::vector<double>(40 * 30, 1));
+    const auto r = run_carbonsink("run " + s.config("") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: land_cover/2020 (" + s.dir.file("lc2020.tif") +
+                         ", band 1): not on the reference grid land_cover/2010 (" +
+                         s.dir.file("lc2010.tif") +
+                         ", band 1) (origin x differs by 0.50 px); warped on the fly with nearest "
+                         "resampling"),
+              std::string::npos)
+        << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    // 2020 is cropland wherever the warped raster has data; column 0 (x < origin + 15 m at
+    // centres? no: centre at +15 m is on the source edge) may be nodata: valid area is 1170 or
+    // 1200 px, every valid pixel holding 63 Mg C/ha.
+    const double valid_ha = 108.0 - cell(rows, 1, "invalid_area_ha_2020");
+    EXPECT_TRUE(std::fabs(valid_ha - 1200 * PX_HA) < 1e-9 ||
+                std::fabs(valid_ha - 1170 * PX_HA) < 1e-9)
+        << valid_ha;
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020"), valid_ha * 63, 1e-6);
 }
 
 TEST(Errors, UnknownClassCodesAreListedAndNothingIsWritten) {
@@ -836,6 +868,40 @@ TEST(Errors, InconsistentHierarchyIsRefused) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("error: invalid district hierarchy: districts (districts.geojson), city "
                          "210: it has two province parents, 1 and 2 (district 22)"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Integration, GridOverrideWarpsEveryEpochOntoTheNewGrid) {
+    // Override: 40 m pixels over x 500000-501200, y 4599120-4600000 (multiples of 40, so -tap
+    // keeps them): 30 x 22 px of 0.16 ha. 40/30 < 1.5, so nearest: target column c has its centre
+    // at x = 500000 + 40c + 20, in source column floor((40c + 20) / 30); class 2 starts at
+    // source column 20, i.e. at target column 15. So 15 x 22 px of each class in 2010.
+    Scenario s;
+    const auto r =
+        run_carbonsink("run " +
+                       s.config("", "grid:\n  resolution: 40\n  extent: [500000, 4599120, 501200, "
+                                    "4600000]\n") +
+                       " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: land_cover/2010 (" + s.dir.file("lc2010.tif") +
+                         ", band 1): not on the grid override (grid, run.yaml, line 14) (pixel "
+                         "width differs: 40 vs 30); warped on the fly with nearest resampling"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("warning: land_cover/2020 ("), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("prepare: 30 x 22 px"), std::string::npos) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    EXPECT_NEAR(cell(rows, 1, "area_ha"), 30 * 22 * 0.16, 1e-9);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), 330 * 0.16 * 63 + 330 * 0.16 * 205, 1e-6);
+}
+
+TEST(Errors, GridOverrideNeedsAResolution) {
+    Scenario s;
+    const auto r = run_carbonsink("validate " + s.config("", "grid:\n  crs: EPSG:32651\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: missing config key \"grid.resolution\": run.yaml, line 14: a grid "
+                         "override (crs or extent) needs the pixel size"),
               std::string::npos)
         << r.err;
 }

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 using namespace cs::test;
@@ -352,7 +353,7 @@ TEST(RealData, ShenyangLonLatDistrictsOnAGaussKrugerGridHaveTheirGroundAreas) {
     spec.pixel_size = 100.0;
     spec.origin_x = 440000.0;
     spec.origin_y = 4780000.0;
-    spec.width = 1400; // x 440-580 km: 122.42E is ~48 km west of the CM, 123.81E ~67 km east
+    spec.width = 1400;  // x 440-580 km: 122.42E is ~48 km west of the CM, 123.81E ~67 km east
     spec.height = 2400; // down to y = 4540000 (41.0N is ~4 540 km north)
     write_raster(dir.file("lc.tif"), spec,
                  std::vector<double>(static_cast<std::size_t>(spec.width) * spec.height, 2));
@@ -416,4 +417,67 @@ TEST(RealData, ShenyangLonLatDistrictsOnAGaussKrugerGridHaveTheirGroundAreas) {
         EXPECT_NEAR(area / 100.0, source_km2.at(id), 0.06 + 1e-4 * source_km2.at(id)) << rows[i][1];
         EXPECT_NEAR(std::stod(rows[i][3]) / (area * 205.0), 1.0, 1e-9) << rows[i][1];
     }
+}
+
+TEST(RealData, CorineMisalignedPairIsWarpedWithAWarningAndRefusedWhenStrict) {
+    std::string data = shared_data("pylandstats-corine-lausanne");
+    if (data.empty()) {
+        GTEST_SKIP() << "../shared/data/pylandstats-corine-lausanne is absent; test skipped";
+    }
+    data = std::filesystem::path(data).lexically_normal().string();
+    TempDir dir;
+    // Indicator pools: above-ground = class code (a class-weighted sum), soil = 1 (area).
+    std::string pools = "lucode,c_above,c_below,c_soil,c_dead\n";
+    for (int code = 1; code <= 44; ++code) {
+        pools += std::to_string(code) + "," + std::to_string(code) + ",0,1,0\n";
+    }
+    write_text(dir.file("pools.csv"), pools);
+    auto config = [&](const std::string &epochs, const std::string &extra) {
+        return "name: lausanne\noutput_dir: out\nland_cover:\n  epochs:\n" + epochs +
+               "districts:\n  path: " + data +
+               "/gmb-lausanne.gpkg\n  id_field: GMDNR\n  name_field: GMDNAME\n"
+               "models:\n  stocks:\n    method: lookup\n    table: pools.csv\n" +
+               extra;
+    };
+    const std::string both =
+        "    2006: " + data + "/ls100_06.tif\n    2012: " + data + "/ls100_12.tif\n";
+    write_text(dir.file("run.yaml"), config(both, ""));
+    auto r = run_carbonsink("run " + dir.file("run.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: land_cover/2012 (" + data +
+                         "/ls100_12.tif, band 1): not on "
+                         "the reference grid land_cover/2006 (" +
+                         data + "/ls100_06.tif, band 1) (pixel width differs: 100.0051243 vs " +
+                         "99.99245896); warped on the fly with nearest resampling"),
+              std::string::npos)
+        << r.err;
+    // Lausanne: 4147 ha in the FSO attribute table (generalized boundary).
+    const auto rows = read_csv(dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[1][1], "Lausanne");
+    EXPECT_NEAR(std::stod(rows[1][2]) / 4147.0, 1.0, 0.005);
+    const auto warped = h5_read(dir.file("out/results.h5"), "/stocks/mg_c"); // [1, 2, 4]
+    ASSERT_EQ(warped.values.size(), 8u);
+
+    // The 2012 raster on its own native grid, same polygon: the warped layer must carry the same
+    // data over Lausanne (valid area to 0.5 %, class-weighted sum to 1 %). A warp misplaced by
+    // a pixel or more moves the lake shore and urban classes and breaks this.
+    write_text(dir.file("native.yaml"), config("    2012: " + data + "/ls100_12.tif\n", ""));
+    r = run_carbonsink("run " + dir.file("native.yaml") + " --quiet --output-dir " +
+                       dir.file("native"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto native = h5_read(dir.file("native/results.h5"), "/stocks/mg_c"); // [1, 1, 4]
+    ASSERT_EQ(native.values.size(), 4u);
+    EXPECT_NEAR(warped.values[4 + 2] / native.values[2], 1.0, 0.005) << "valid area 2012";
+    EXPECT_NEAR(warped.values[4 + 0] / native.values[0], 1.0, 0.01) << "class-weighted sum 2012";
+
+    write_text(dir.file("strict.yaml"), config(both, "grid:\n  strict: true\n"));
+    r = run_carbonsink("run " + dir.file("strict.yaml") + " --quiet");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: grids do not match: land_cover/2012 (" + data +
+                         "/ls100_12.tif, band 1) vs the reference grid land_cover/2006 (" + data +
+                         "/ls100_06.tif, band 1): pixel width differs"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("grid.strict is true, so inputs are not warped"), std::string::npos);
 }
