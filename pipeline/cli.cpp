@@ -99,6 +99,10 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     const DistrictResults r = district_results(*run, result);
     std::cout << format_district_table(r);
     std::cout << "outputs: " << out_dir << " (results.h5, districts.csv";
+    if (!result.class_codes.empty() && run->config.write_transitions &&
+        run->config.epochs.size() > 1) {
+        std::cout << ", transitions.csv";
+    }
     if (run->config.write_rasters) {
         std::cout << ", stock_<year>.tif, stock_change_<y1>_<y2>.tif";
     }

@@ -101,19 +101,38 @@ echo "== pipeline"
 run_timed pipeline "$DIR/run" "${RUN[@]}" --output-dir "$DIR/run"
 RUN_S=$WALL_S
 RUN_RSS=$RSS_MIB
+# The same run with pixel-centre district assignment, to measure what exact coverage costs.
+CENTRE_CONFIG="$DIR/bench-centre.yaml"
+sed 's/^\(  id_field: .*\)$/\1\n  coverage: centre/' "$CONFIG" >"$CENTRE_CONFIG"
+grep -q '^  coverage: centre' "$CENTRE_CONFIG" ||
+    die "cannot derive the pixel-centre config: $CENTRE_CONFIG: no districts.id_field line"
+echo "== pipeline, pixel-centre districts"
+run_timed centre "$DIR/run-centre" build-bench/carbonsink run "$CENTRE_CONFIG" \
+    --threads "$THREADS" --quiet --output-dir "$DIR/run-centre"
+CENTRE_S=$WALL_S
+CENTRE_RSS=$RSS_MIB
+COVERAGE_LINE=$(grep -o 'coverage index [^;]*' "$LOGS/pipeline.log" | head -n 1 || true)
+CENTRE_LINE=$(grep -o 'coverage index [^;]*' "$LOGS/centre.log" | head -n 1 || true)
 
 awk -v n="$SIZE" -v e="$EPOCHS" -v t="$THREADS" -v k="$DISTRICTS" \
     -v fs="$FLOOR_S" -v fr="$FLOOR_RSS" -v rs="$RUN_S" -v rr="$RUN_RSS" \
+    -v cs="$CENTRE_S" -v cr="$CENTRE_RSS" \
     -v tr="$TARGET_RATIO" -v tm="$TARGET_RSS_MIB" 'BEGIN {
     mpix = n * n * e / 1e6
     printf "\nbenchmark: %d x %d pixels x %d epochs, %d districts, %d threads\n", n, n, e, k, t
     printf "%-10s %9s %10s %14s\n", "step", "wall s", "Mpixel/s", "peak RSS MiB"
     printf "%-10s %9.2f %10.1f %14.1f\n", "io-floor", fs, (fs > 0 ? mpix / fs : 0), fr
     printf "%-10s %9.2f %10.1f %14.1f\n", "pipeline", rs, (rs > 0 ? mpix / rs : 0), rr
+    printf "%-10s %9.2f %10.1f %14.1f\n", "centre", cs, (cs > 0 ? mpix / cs : 0), cr
     ratio = fs > 0 ? rs / fs : 0
     printf "ratio pipeline/floor: %.2f (target <= %.1f): %s\n", ratio, tr,
         (fs > 0 && ratio <= tr ? "PASS" : "FAIL")
     printf "pipeline peak RSS: %.1f MiB (target < %d MiB): %s\n", rr, tm,
         (rr < tm ? "PASS" : "FAIL")
+    cov = cs > 0 ? rs / cs : 0
+    printf "exact coverage / pixel centre: %.3f (target <= 1.10): %s\n", cov,
+        (cs > 0 && cov <= 1.10 ? "PASS" : "FAIL")
 }'
+echo "exact:  $COVERAGE_LINE"
+echo "centre: $CENTRE_LINE"
 echo "logs: $LOGS"
