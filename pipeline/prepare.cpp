@@ -148,7 +148,8 @@ void build_district_coverage(PreparedRun &run, Problems &problems) {
         std::vector<raster::RowCoverageEntry> entries;
         entries.reserve(static_cast<std::size_t>(grid.height));
         for (int64_t r = 0; r < grid.height; ++r) {
-            entries.push_back({r, {0, static_cast<uint32_t>(grid.width), 0, 1.0}});
+            entries.push_back(
+                {r, {0, static_cast<uint32_t>(grid.width), 0, raster::CoverageEntry::FULL}});
         }
         run.coverage = raster::CoverageIndex(grid.height, std::move(entries));
         run.coverage_method = "whole grid (one district, id 0)";
@@ -186,7 +187,7 @@ void build_district_coverage(PreparedRun &run, Problems &problems) {
     std::vector<double> covered(run.district_ids.size(), 0.0);
     for (int64_t r = 0; r < run.coverage.height(); ++r) {
         for (const auto &e : run.coverage.row(r)) {
-            covered[e.district] += e.fraction * static_cast<double>(e.x1 - e.x0);
+            covered[e.district] += e.fraction() * static_cast<double>(e.x1 - e.x0);
         }
     }
     for (std::size_t i = 0; i < covered.size(); ++i) {

@@ -138,7 +138,7 @@ district_raster_coverage(const raster::RasterInfo &info, const raster::BlockPlan
         for (const auto &r : st->runs) {
             const auto d = static_cast<uint32_t>(
                 std::lower_bound(ids.begin(), ids.end(), static_cast<int64_t>(r.id)) - ids.begin());
-            entries.push_back({r.row, {r.x0, r.x1, d, 1.0}});
+            entries.push_back({r.row, {r.x0, r.x1, d, raster::CoverageEntry::FULL}});
         }
         st->runs.clear();
         st->runs.shrink_to_fit();
@@ -383,7 +383,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         std::min<int64_t>(ce.x1, static_cast<int64_t>(x_end)) - w.x_off);
                     double *rec = st.scratch.touch(ce.district);
                     for (std::size_t i = i0; i < i1; ++i) {
-                        const double wa = ce.fraction * st.area_ha[i];
+                        const double wa = ce.fraction() * st.area_ha[i];
                         rec[dims.area()] += wa;
                         for (std::size_t e = 0; e < n_epochs; ++e) {
                             const uint8_t s = st.status[e][i];

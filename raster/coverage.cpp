@@ -186,14 +186,14 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
                 fraction = 1.0;
             }
             fraction = std::min(fraction, 1.0);
+            const uint32_t q = CoverageEntry::encode(fraction);
             if (!out.empty() && out.back().row == r && out.back().entry.x1 == x0 &&
-                out.back().entry.district == district && out.back().entry.fraction == fraction &&
-                fraction == 1.0) {
+                out.back().entry.district == district && q == CoverageEntry::FULL &&
+                out.back().entry.fraction_q == CoverageEntry::FULL) {
                 out.back().entry.x1 = static_cast<uint32_t>(x1);
                 return;
             }
-            out.push_back(
-                {r, {static_cast<uint32_t>(x0), static_cast<uint32_t>(x1), district, fraction}});
+            out.push_back({r, {static_cast<uint32_t>(x0), static_cast<uint32_t>(x1), district, q}});
         };
         while (c <= c_end) {
             while (si < segs.size() && segs[si].cl <= c) {
@@ -225,28 +225,43 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
     }
 }
 
-CoverageIndex::CoverageIndex(int64_t height, std::vector<RowCoverageEntry> &&entries) {
-    std::sort(entries.begin(), entries.end(),
-              [](const RowCoverageEntry &a, const RowCoverageEntry &b) {
-                  if (a.row != b.row) {
-                      return a.row < b.row;
-                  }
-                  if (a.entry.x0 != b.entry.x0) {
-                      return a.entry.x0 < b.entry.x0;
-                  }
-                  return a.entry.district < b.entry.district;
-              });
+CoverageIndex::CoverageIndex(int64_t height, std::vector<RowCoverageEntry> &&entries)
+    : CoverageIndex(height, [&] {
+          std::vector<std::vector<RowCoverageEntry>> parts;
+          parts.push_back(std::move(entries));
+          return parts;
+      }()) {}
+
+CoverageIndex::CoverageIndex(int64_t height, std::vector<std::vector<RowCoverageEntry>> &&parts) {
+    // Counting sort by row, then each row sorted by (x0, district): the result does not depend
+    // on how entries were split into parts or ordered in them.
     m_offsets.assign(static_cast<std::size_t>(height) + 1, 0);
-    m_entries.reserve(entries.size());
-    for (const auto &e : entries) {
-        m_offsets[static_cast<std::size_t>(e.row) + 1]++;
-        m_entries.push_back(e.entry);
+    for (const auto &part : parts) {
+        for (const auto &e : part) {
+            m_offsets[static_cast<std::size_t>(e.row) + 1]++;
+        }
     }
     for (std::size_t i = 1; i < m_offsets.size(); ++i) {
         m_offsets[i] += m_offsets[i - 1];
     }
-    entries.clear();
-    entries.shrink_to_fit();
+    m_entries.resize(m_offsets.back());
+    std::vector<uint64_t> fill(m_offsets.begin(), m_offsets.end() - 1);
+    for (auto &part : parts) {
+        for (const auto &e : part) {
+            m_entries[fill[static_cast<std::size_t>(e.row)]++] = e.entry;
+        }
+        part.clear();
+        part.shrink_to_fit();
+    }
+    for (int64_t r = 0; r < height; ++r) {
+        auto b =
+            m_entries.begin() + static_cast<std::ptrdiff_t>(m_offsets[static_cast<std::size_t>(r)]);
+        auto e = m_entries.begin() +
+                 static_cast<std::ptrdiff_t>(m_offsets[static_cast<std::size_t>(r) + 1]);
+        std::sort(b, e, [](const CoverageEntry &x, const CoverageEntry &y) {
+            return x.x0 != y.x0 ? x.x0 < y.x0 : x.district < y.district;
+        });
+    }
 }
 
 void runs_from_labels(const int32_t *labels, int64_t width, int64_t row,
@@ -261,7 +276,7 @@ void runs_from_labels(const int32_t *labels, int64_t width, int64_t row,
         if (d >= 0) {
             out.push_back({row,
                            {static_cast<uint32_t>(x), static_cast<uint32_t>(end),
-                            static_cast<uint32_t>(d), 1.0}});
+                            static_cast<uint32_t>(d), CoverageEntry::FULL}});
         }
         x = end;
     }

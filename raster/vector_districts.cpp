@@ -417,18 +417,7 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
             std::rethrow_exception(e);
         }
     }
-    std::size_t total = 0;
-    for (const auto &p : parts) {
-        total += p.size();
-    }
-    std::vector<RowCoverageEntry> all;
-    all.reserve(total);
-    for (auto &p : parts) {
-        all.insert(all.end(), p.begin(), p.end());
-        p.clear();
-        p.shrink_to_fit();
-    }
-    return CoverageIndex(height, std::move(all));
+    return CoverageIndex(height, std::move(parts));
 }
 
 } // namespace cs::raster
