@@ -22,6 +22,8 @@ const char *pixel_status_name(PixelStatus s) {
         return "nodata";
     case PixelStatus::unknown_class:
         return "unknown_class";
+    case PixelStatus::invalid_value:
+        return "invalid_value";
     }
     return "unknown";
 }

@@ -28,6 +28,12 @@ public:
     /// True when `code` has a row in the table.
     bool has_code(int32_t code) const { return find_row(code) >= 0; }
     const PoolsTable &table() const { return m_table; }
+    /// Row index of `code` in table().rows, or -1. Inline, allocation-free: for the hot loop.
+    int32_t row_of(int32_t code) const { return find_row(code); }
+    /// Densities of row `row` in pool order (above, below, soil, dead), Mg C/ha.
+    const double *row_densities(int32_t row) const {
+        return &m_density[static_cast<std::size_t>(row) * 4];
+    }
 
 private:
     int32_t find_row(int32_t code) const {

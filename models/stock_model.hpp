@@ -12,16 +12,29 @@ enum class PixelStatus : uint8_t {
     valid = 0,
     nodata = 1,        ///< nodata (or masked) in an input the pixel needs
     unknown_class = 2, ///< land-cover code not in the model's table
+    invalid_value = 3, ///< an input value no real pixel can have (e.g. negative biomass)
 };
-inline constexpr int PIXEL_STATUS_COUNT = 3;
+inline constexpr int PIXEL_STATUS_COUNT = 4;
 /// Stable names of the statuses, indexed by the enum value ("valid", "nodata", "unknown_class").
 const char *pixel_status_name(PixelStatus s);
+
+/// An input raster a model needs besides land cover, declared by the model and provided by the
+/// pipeline (opened, checked, aligned to the reference grid and read block by block).
+struct LayerRequest {
+    std::string name;      ///< config name, e.g. "agb", "volume", "climate_zone"
+    std::string unit;      ///< e.g. "Mg dm/ha"; "class" for categorical layers
+    bool per_epoch = true; ///< one raster per epoch (else one raster for every epoch)
+    bool categorical = false; ///< categorical layers are resampled with nearest/mode
+};
 
 /// Inputs of one chunk of pixels of one epoch (structure of arrays, `n` pixels each).
 struct StockInputs {
     const int32_t *land_cover = nullptr; ///< class codes
-    const uint8_t *valid = nullptr;      ///< 1 where every input of the pixel is data
+    const uint8_t *valid = nullptr;      ///< 1 where the land cover is data
     std::size_t n = 0;
+    /// The model's layers(), in order: values (categorical codes as whole numbers) and validity.
+    const double *const *layer = nullptr;
+    const uint8_t *const *layer_valid = nullptr;
 };
 
 /// Outputs of one chunk: `pool_density_mg_c_per_ha[p][i]` for each pool p of pool_names(), and
@@ -42,6 +55,8 @@ public:
     virtual const std::string &name() const = 0;
     /// Pool names in output order, e.g. above_ground, below_ground, soil, dead_organic_matter.
     virtual const std::vector<std::string> &pool_names() const = 0;
+    /// Input rasters the model needs besides land cover (none by default).
+    virtual std::vector<LayerRequest> layers() const { return {}; }
     /// The land-cover classes the model knows, ascending; class_index outputs index into it.
     virtual const std::vector<int32_t> &class_codes() const = 0;
     /// Compute one chunk. One virtual call per chunk; the per-pixel work is inline.

@@ -346,27 +346,7 @@ public:
         if (!k.count("stocks")) {
             missing("models.stocks", n);
         } else if (require_map(k["stocks"], "models.stocks")) {
-            auto s = keys(k["stocks"], "models.stocks", {"method", "table"});
-            if (s.count("method")) {
-                if (scalar(s["method"], "models.stocks.method", m_cfg.stocks_method) &&
-                    m_cfg.stocks_method != "lookup") {
-                    const std::string hint = closest_match(m_cfg.stocks_method, {"lookup"});
-                    m_p.error("invalid config value models.stocks.method: " +
-                              m_cfg.at(line_of(s["method"])) + ": unknown method \"" +
-                              m_cfg.stocks_method + "\"; available: lookup" +
-                              (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-                }
-            } else {
-                missing("models.stocks.method", k["stocks"]);
-            }
-            if (s.count("table")) {
-                if (scalar(s["table"], "models.stocks.table", m_cfg.pools_table_as_written)) {
-                    m_cfg.pools_table = resolve(m_cfg.pools_table_as_written);
-                    m_cfg.pools_table_line = line_of(s["table"]);
-                }
-            } else if (m_cfg.stocks_method == "lookup") {
-                missing("models.stocks.table", k["stocks"]);
-            }
+            stocks(k["stocks"]);
         }
         if (k.count("sink") && require_map(k["sink"], "models.sink")) {
             auto s = keys(k["sink"], "models.sink", {"method"});
@@ -383,6 +363,102 @@ public:
                 missing("models.sink.method", k["sink"]);
             }
         }
+    }
+
+    void stocks(const YAML::Node &node) {
+        auto s =
+            keys(node, "models.stocks",
+                 {"method", "table", "agb", "agb_units", "carbon_fraction", "root_shoot_ratio"});
+        const std::vector<std::string> methods = {"lookup", "agb_raster"};
+        if (s.count("method")) {
+            if (scalar(s["method"], "models.stocks.method", m_cfg.stocks_method) &&
+                std::find(methods.begin(), methods.end(), m_cfg.stocks_method) == methods.end()) {
+                const std::string hint = closest_match(m_cfg.stocks_method, methods);
+                m_p.error("invalid config value models.stocks.method: " +
+                          m_cfg.at(line_of(s["method"])) + ": unknown method \"" +
+                          m_cfg.stocks_method + "\"; available: lookup, agb_raster" +
+                          (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+                return;
+            }
+        } else {
+            missing("models.stocks.method", node);
+            return;
+        }
+        if (s.count("table")) {
+            if (scalar(s["table"], "models.stocks.table", m_cfg.pools_table_as_written)) {
+                m_cfg.pools_table = resolve(m_cfg.pools_table_as_written);
+                m_cfg.pools_table_line = line_of(s["table"]);
+            }
+        } else {
+            missing("models.stocks.table", node);
+        }
+        const bool agb = m_cfg.stocks_method == "agb_raster";
+        for (const char *key : {"agb", "agb_units", "carbon_fraction", "root_shoot_ratio"}) {
+            if (!agb && s.count(key)) {
+                m_p.error("invalid config key \"models.stocks." + std::string(key) +
+                          "\": " + m_cfg.at(line_of(s[key])) +
+                          ": it belongs to method agb_raster, not " + m_cfg.stocks_method);
+            }
+        }
+        if (!agb) {
+            return;
+        }
+        if (!s.count("agb")) {
+            missing("models.stocks.agb", node);
+        } else {
+            layer_by_year(s["agb"], "models.stocks.agb", "agb");
+        }
+        std::string units;
+        if (!s.count("agb_units")) {
+            missing("models.stocks.agb_units", node);
+        } else if (scalar(s["agb_units"], "models.stocks.agb_units", units)) {
+            if (units != "mg_dm_per_ha" && units != "mg_c_per_ha") {
+                m_p.error("invalid config value models.stocks.agb_units: " +
+                          m_cfg.at(line_of(s["agb_units"])) + ": \"" + units +
+                          "\" is not one of mg_dm_per_ha (dry matter), mg_c_per_ha (carbon)");
+            }
+            m_cfg.agb_is_carbon = units == "mg_c_per_ha";
+        }
+        if (s.count("carbon_fraction")) {
+            number(s["carbon_fraction"], "models.stocks.carbon_fraction", m_cfg.carbon_fraction);
+        } else if (units == "mg_dm_per_ha") {
+            m_p.error(
+                "missing config key \"models.stocks.carbon_fraction\": " + m_cfg.at(line_of(node)) +
+                ": a dry-matter AGB map needs its carbon fraction (IPCC 2006 Vol. 4 Table "
+                "4.3: 0.47 default; give the value you can cite)");
+        }
+        if (s.count("root_shoot_ratio")) {
+            number(s["root_shoot_ratio"], "models.stocks.root_shoot_ratio", m_cfg.root_shoot_ratio);
+        } else {
+            m_p.error("missing config key \"models.stocks.root_shoot_ratio\": " +
+                      m_cfg.at(line_of(node)) +
+                      ": below-ground biomass = AGB x R (IPCC 2006 Vol. 4 Table 4.4; give the "
+                      "value you can cite)");
+        }
+    }
+
+    /// A layer given as one raster per epoch: "year: path" for every epoch year.
+    void layer_by_year(const YAML::Node &n, const std::string &path, const std::string &name) {
+        if (!n.IsMap() || n.size() == 0) {
+            m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                      ": expected a mapping of year: raster path, one per land-cover epoch, got " +
+                      kind(n));
+            return;
+        }
+        LayerSpec layer;
+        layer.name = name;
+        layer.per_epoch = true;
+        layer.line = line_of(n);
+        for (const auto &kv : n) {
+            int64_t year = 0;
+            std::string file;
+            if (!integer(kv.first, path + " (year)", 1, 9999, year) ||
+                !scalar(kv.second, path + "." + std::to_string(year), file)) {
+                continue;
+            }
+            layer.paths[static_cast<int>(year)] = {resolve(file), file, line_of(kv.first)};
+        }
+        m_cfg.layers.push_back(layer);
     }
 
     void categorical_resampling(const YAML::Node &n, const std::string &path, std::string &out) {

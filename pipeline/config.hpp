@@ -3,6 +3,7 @@
 #include "pipeline/problems.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,19 @@ struct EpochSpec {
     int year = 0;
     std::string path; ///< resolved against the config directory
     std::string path_as_written;
+    int line = 0;
+};
+
+/// An extra input raster of a model (e.g. the AGB maps of stocks.agb_raster).
+struct LayerSpec {
+    std::string name; ///< the model's layer name, e.g. "agb"
+    bool per_epoch = true;
+    struct File {
+        std::string path;
+        std::string path_as_written;
+        int line = 0;
+    };
+    std::map<int, File> paths; ///< by epoch year (per-epoch layers), or key 0
     int line = 0;
 };
 
@@ -63,6 +77,10 @@ struct Config {
     std::string pools_table_as_written;
     int pools_table_line = 0;
     std::string sink_method = "stock_difference";
+    bool agb_is_carbon = false;     ///< stocks.agb_raster: map in Mg C/ha (else Mg dm/ha)
+    double carbon_fraction = 0.0;   ///< stocks.agb_raster
+    double root_shoot_ratio = -1.0; ///< stocks.agb_raster
+    std::vector<LayerSpec> layers;  ///< model layers besides land cover
 
     int64_t block_cells = int64_t{1} << 20;
     int tile_size = 256;

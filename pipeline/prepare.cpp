@@ -1,6 +1,7 @@
 // Prepare/validate: every check that needs no pixel computation.
 #include "pipeline/prepare.hpp"
 
+#include "models/agb_raster_stock.hpp"
 #include "models/model_error.hpp"
 #include "pipeline/runner.hpp"
 #include "raster/raster_error.hpp"
@@ -9,6 +10,7 @@
 #include <gdal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -281,6 +283,82 @@ void align_layer(PreparedRun &run, raster::RasterInfo &layer, const std::string 
     }
 }
 
+/// Open, check and align every raster the stock model declares (models/stock_model.hpp).
+void prepare_model_layers(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    for (const models::LayerRequest &req : run.stock_model->layers()) {
+        const LayerSpec *spec = nullptr;
+        for (const auto &l : cfg.layers) {
+            if (l.name == req.name) {
+                spec = &l;
+            }
+        }
+        std::vector<raster::RasterInfo> rasters;
+        if (spec == nullptr) {
+            problems.error("missing input layer \"" + req.name + "\": models.stocks, " +
+                           cfg.at(cfg.pools_table_line) + ": " + run.stock_model->name() +
+                           " needs it");
+            run.layers.push_back(rasters);
+            continue;
+        }
+        std::vector<int> keys;
+        if (req.per_epoch) {
+            std::string missing;
+            for (const auto &ep : cfg.epochs) {
+                keys.push_back(ep.year);
+                if (spec->paths.count(ep.year) == 0) {
+                    missing += (missing.empty() ? "" : ", ") + std::to_string(ep.year);
+                }
+            }
+            for (const auto &[year, file] : spec->paths) {
+                if (std::none_of(cfg.epochs.begin(), cfg.epochs.end(),
+                                 [&](const EpochSpec &e) { return e.year == year; })) {
+                    problems.error("invalid input layer \"" + req.name + "\": year " +
+                                   std::to_string(year) + ", " + cfg.at(file.line) +
+                                   ": not a land-cover epoch");
+                }
+            }
+            if (!missing.empty()) {
+                problems.error("missing input layer \"" + req.name + "\": " + cfg.at(spec->line) +
+                               ": no raster for epoch " + missing + " (one per land-cover epoch)");
+                run.layers.push_back(rasters);
+                continue;
+            }
+        } else {
+            keys.push_back(0);
+        }
+        for (int key : keys) {
+            const auto &file = spec->paths.at(key);
+            const std::string label = req.name + (key != 0 ? "/" + std::to_string(key) : "");
+            try {
+                auto info = raster::inspect_raster(label, file.path, 1);
+                run.inputs.push_back({label, file.path});
+                const auto r = raster::default_resampling(info, run.grid, req.categorical);
+                const std::string diff = raster::describe_misalignment(run.grid, info.grid);
+                if (!diff.empty() && cfg.grid.strict) {
+                    problems.error("grids do not match: " + info.where() +
+                                   " vs the reference grid: " + diff +
+                                   "; grid.strict is true, so inputs are not warped");
+                } else if (!diff.empty()) {
+                    const std::string where = info.where();
+                    info =
+                        raster::warp_to_grid(info, run.grid, r,
+                                             run.scratch.file(label.substr(0, label.find('/')) +
+                                                              "_" + std::to_string(key) + ".vrt"));
+                    info.label = label;
+                    problems.warn(where + ": not on the reference grid (" + diff +
+                                  "); warped on the fly with " + raster::resampling_name(r) +
+                                  " resampling");
+                }
+                rasters.push_back(info);
+            } catch (const raster::RasterError &e) {
+                problems.error(std::string(e.what()) + " (" + cfg.at(file.line) + ")");
+            }
+        }
+        run.layers.push_back(rasters);
+    }
+}
+
 } // namespace
 
 std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problems &problems) {
@@ -358,13 +436,23 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             }
             if (errs.empty()) {
                 try {
-                    run->stock_model = std::make_unique<models::LookupStockModel>(table);
+                    if (cfg.stocks_method == "agb_raster") {
+                        run->stock_model = std::make_unique<models::AgbRasterStockModel>(
+                            table, models::AgbRasterOptions{cfg.agb_is_carbon, cfg.carbon_fraction,
+                                                            cfg.root_shoot_ratio});
+                    } else {
+                        run->stock_model = std::make_unique<models::LookupStockModel>(table);
+                    }
                 } catch (const models::ModelError &e) {
-                    problems.error(std::string("invalid pools table: ") + where + ": " + e.what());
+                    problems.error(std::string("invalid model parameters: models.stocks (") +
+                                   cfg.at(cfg.pools_table_line) + "): " + e.what());
                 }
             }
             run->inputs.push_back({"models.stocks.table", cfg.pools_table});
         }
+    }
+    if (run->stock_model && run->grid.width > 0) {
+        prepare_model_layers(*run, problems);
     }
 
     // Districts.

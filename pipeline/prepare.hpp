@@ -92,7 +92,9 @@ struct PreparedRun {
     std::string base_level = "district";
     std::vector<Level> levels;
 
-    std::unique_ptr<models::LookupStockModel> stock_model;
+    std::unique_ptr<models::StockModel> stock_model;
+    /// Rasters of each of the model's layers(), in order: one per epoch, or one for all epochs.
+    std::vector<std::vector<raster::RasterInfo>> layers;
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;
     std::vector<InputFile> inputs;

@@ -155,7 +155,8 @@ std::vector<std::string> find_unknown_classes(const PreparedRun &run) {
         const auto codes = scan_distinct_values(lc, *run.block_plan, run.threads);
         std::vector<int32_t> missing;
         for (int32_t c : codes) {
-            if (!run.stock_model->has_code(c)) {
+            const auto &known = run.stock_model->class_codes();
+            if (!std::binary_search(known.begin(), known.end(), c)) {
                 missing.push_back(c);
             }
         }
@@ -186,6 +187,12 @@ struct ThreadState {
     std::vector<std::vector<double *>> density_ptrs; // per epoch
     std::vector<std::vector<double>> change;         // per period, one row; NaN = invalid
     std::vector<double> area_ha;                     // one row
+    // Model layers: readers and block buffers per layer and raster (one per epoch, or one).
+    std::vector<std::vector<std::unique_ptr<raster::RasterReader>>> layer_readers;
+    std::vector<std::vector<std::vector<double>>> layer_values;
+    std::vector<std::vector<std::vector<uint8_t>>> layer_valid;
+    std::vector<std::vector<const double *>> layer_row; // per epoch: one pointer per layer
+    std::vector<std::vector<const uint8_t *>> layer_row_valid;
     BlockScratch scratch;
 
     ThreadState(const PreparedRun &run, const AccumDims &dims, std::size_t row_len)
@@ -210,6 +217,18 @@ struct ThreadState {
         for (std::size_t k = 0; k < dims.periods(); ++k) {
             change.emplace_back(row_len);
         }
+        for (const auto &rasters : run.layers) {
+            layer_readers.emplace_back();
+            layer_values.emplace_back();
+            layer_valid.emplace_back();
+            for (const auto &info : rasters) {
+                layer_readers.back().push_back(std::make_unique<raster::RasterReader>(info));
+                layer_values.back().emplace_back(cells);
+                layer_valid.back().emplace_back(cells);
+            }
+        }
+        layer_row.assign(dims.epochs, std::vector<const double *>(run.layers.size()));
+        layer_row_valid.assign(dims.epochs, std::vector<const uint8_t *>(run.layers.size()));
     }
 };
 
@@ -314,6 +333,12 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             for (std::size_t e = 0; e < n_epochs; ++e) {
                 st.land_cover[e]->read_int32(w, st.codes[e].data(), st.valid[e].data());
             }
+            for (std::size_t l = 0; l < st.layer_readers.size(); ++l) {
+                for (std::size_t k = 0; k < st.layer_readers[l].size(); ++k) {
+                    st.layer_readers[l][k]->read_double(w, st.layer_values[l][k].data(),
+                                                        st.layer_valid[l][k].data());
+                }
+            }
             BlockPartial partial;
             partial.status_pixels.assign(n_epochs * dims.statuses, 0);
             partial.unknown_codes.resize(n_epochs);
@@ -328,7 +353,13 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                 // 1. Every epoch's pools, status and class for the row (all pixels, so the
                 //    rasters and the pixel counts cover the whole grid).
                 for (std::size_t e = 0; e < n_epochs; ++e) {
-                    models::StockInputs in{st.codes[e].data() + off, st.valid[e].data() + off, xs};
+                    for (std::size_t l = 0; l < st.layer_readers.size(); ++l) {
+                        const std::size_t k = st.layer_readers[l].size() == 1 ? 0 : e;
+                        st.layer_row[e][l] = st.layer_values[l][k].data() + off;
+                        st.layer_row_valid[e][l] = st.layer_valid[l][k].data() + off;
+                    }
+                    models::StockInputs in{st.codes[e].data() + off, st.valid[e].data() + off, xs,
+                                           st.layer_row[e].data(), st.layer_row_valid[e].data()};
                     models::StockOutputs o{st.density_ptrs[e].data(), st.status[e].data(),
                                            st.class_index[e].data()};
                     model.compute(in, o);

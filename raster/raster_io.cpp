@@ -176,6 +176,30 @@ void RasterReader::read_int32(const Window &w, int32_t *values, uint8_t *valid) 
     }
 }
 
+void RasterReader::read_double(const Window &w, double *values, uint8_t *valid) {
+    const auto n = static_cast<std::size_t>(w.cells());
+    const int xs = static_cast<int>(w.x_size);
+    const int ys = static_cast<int>(w.y_size);
+    CPLErrorReset();
+    if (GDALRasterIO(m_band, GF_Read, static_cast<int>(w.x_off), static_cast<int>(w.y_off), xs, ys,
+                     values, xs, ys, GDT_Float64, 0, 0) != CE_None) {
+        fail(w);
+    }
+    const double nd = m_info.nodata;
+    const bool use_nd = m_info.has_nodata && !std::isnan(nd);
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool ok = std::isfinite(values[i]) && !(use_nd && values[i] == nd);
+        valid[i] = ok ? 1 : 0;
+        values[i] = ok ? values[i] : 0.0;
+    }
+    if (m_info.has_mask_band) {
+        read_mask(w, valid);
+        for (std::size_t i = 0; i < n; ++i) {
+            values[i] = valid[i] ? values[i] : 0.0;
+        }
+    }
+}
+
 std::string partial_path(const std::string &final_path) {
     const std::filesystem::path p(final_path);
     std::string name = ".";

@@ -49,6 +49,11 @@ public:
     /// failure, naming the input and window.
     void read_int32(const Window &w, int32_t *values, uint8_t *valid);
 
+    /// Read `w` as double values (continuous layers: volume, biomass, elevation, ...) and set
+    /// `valid[i]` to 1 where the pixel is data: not nodata, not masked, finite. Invalid entries of
+    /// `values` are 0. Throws RasterError on read failure, naming the input and window.
+    void read_double(const Window &w, double *values, uint8_t *valid);
+
     const RasterInfo &info() const { return m_info; }
 
 private:

@@ -905,3 +905,100 @@ TEST(Errors, GridOverrideNeedsAResolution) {
               std::string::npos)
         << r.err;
 }
+
+// ---- stocks.agb_raster -------------------------------------------------------------------
+
+TEST(Integration, AgbRasterStocksByHand) {
+    // Scenario land cover with an AGB map per epoch (Mg dry matter/ha): 2010: 10 on cropland
+    // (columns 0-19), 200 on forest; 2020: the afforested block (rows 0-9, columns 0-19) has 150,
+    // pixel (col 30, row 0) has no AGB (nodata) and pixel (col 31, row 0) a negative value.
+    // CF 0.47, R 0.24; soil and dead from the pools table (1: 50 + 1; 2: 80 + 5; 3: 30 + 0).
+    Scenario s;
+    RasterSpec spec = s.spec;
+    spec.type = "Float32";
+    spec.nodata = -9999;
+    std::vector<double> a10(40 * 30), a20(40 * 30);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 0; c < 40; ++c) {
+            a10[r * 40 + c] = c < 20 ? 10 : 200;
+            a20[r * 40 + c] = (c < 20 && r < 10) ? 150 : a10[r * 40 + c];
+        }
+    }
+    a20[30] = -9999;
+    a20[31] = -5;
+    write_raster(s.dir.file("agb2010.tif"), spec, a10);
+    write_raster(s.dir.file("agb2020.tif"), spec, a20);
+    std::string cfg = read_text(s.config(""));
+    cfg.replace(cfg.find("    method: lookup\n"), 19,
+                "    method: agb_raster\n    agb:\n      2010: agb2010.tif\n"
+                "      2020: agb2020.tif\n    agb_units: mg_dm_per_ha\n"
+                "    carbon_fraction: 0.47\n    root_shoot_ratio: 0.24\n");
+    write_text(s.dir.file("agb.yaml"), cfg);
+    const auto r = run_carbonsink("run " + s.dir.file("agb.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Per-ha totals: cropland 10 x 0.47 x 1.24 + 51 = 56.828; forest 200 x 0.47 x 1.24 + 85 =
+    // 201.56; afforested 150 x 0.47 x 1.24 + 85 = 172.42; settlement (AGB 200 on the old
+    // forest map) 200 x 0.47 x 1.24 + 30 = 146.56.
+    const double crop = 10 * 0.47 * 1.24 + 51;
+    const double forest = 200 * 0.47 * 1.24 + 85;
+    const double affor = 150 * 0.47 * 1.24 + 85;
+    const double settle = 200 * 0.47 * 1.24 + 30;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    // 2010: 600 px cropland + 600 px forest.
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), 600 * PX_HA * (crop + forest), 1e-6);
+    // 2020: 200 afforested, 399 cropland (1 nodata land cover), 498 forest (2 invalid AGB
+    // pixels), 100 settlement.
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020"),
+                PX_HA * (200 * affor + 399 * crop + 498 * forest + 100 * settle), 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "invalid_area_ha_2020"), 3 * PX_HA, 1e-9);
+    const std::string h5 = s.dir.file("out/results.h5");
+    EXPECT_EQ(h5_attr(h5, "/", "stock_model"), "stocks.agb_raster");
+    const auto counts = h5_read(h5, "/provenance/pixel_status_count"); // [E, 4]
+    ASSERT_EQ(counts.values.size(), 8u);
+    EXPECT_EQ(counts.values[4 + 1], 2); // 2020 nodata: land cover + AGB
+    EXPECT_EQ(counts.values[4 + 3], 1); // 2020 invalid_value: negative AGB
+    EXPECT_EQ(h5_attr(h5, "/", "input_roles"), "land_cover/2010");
+    const auto stocks = h5_read(h5, "/stocks/mg_c");                             // [1, 2, 4]
+    EXPECT_NEAR(stocks.values[1], 600 * PX_HA * (10 + 200) * 0.47 * 0.24, 1e-6); // 2010 BGB
+}
+
+TEST(Errors, AgbRasterConfigProblems) {
+    Scenario s;
+    std::string cfg = read_text(s.config(""));
+    cfg.replace(cfg.find("    method: lookup\n"), 19,
+                "    method: agb_raster\n    agb:\n      2010: agb2010.tif\n"
+                "    agb_units: kg_per_m2\n");
+    write_text(s.dir.file("bad.yaml"), cfg);
+    const auto r = run_carbonsink("validate " + s.dir.file("bad.yaml"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: invalid config value models.stocks.agb_units: bad.yaml, line 12: "
+                         "\"kg_per_m2\" is not one of mg_dm_per_ha (dry matter), mg_c_per_ha "
+                         "(carbon)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("error: missing config key \"models.stocks.root_shoot_ratio\": "),
+              std::string::npos)
+        << r.err;
+    // Valid keys, but the 2020 AGB raster is missing from the config and 2010's file is absent.
+    cfg = read_text(s.config(""));
+    cfg.replace(cfg.find("    method: lookup\n"), 19,
+                "    method: agb_raster\n    agb:\n      2010: agb2010.tif\n"
+                "    agb_units: mg_c_per_ha\n    root_shoot_ratio: 0.2\n");
+    write_text(s.dir.file("bad2.yaml"), cfg);
+    const auto r2 = run_carbonsink("validate " + s.dir.file("bad2.yaml"));
+    EXPECT_EQ(r2.exit_code, 2);
+    EXPECT_NE(r2.err.find("error: missing input layer \"agb\": bad2.yaml, line 11: no raster for "
+                          "epoch 2020 (one per land-cover epoch)"),
+              std::string::npos)
+        << r2.err;
+    // lookup with an agb key: the key belongs to another method.
+    cfg = read_text(s.config(""));
+    cfg.replace(cfg.find("    table: pools.csv\n"), 20, "    table: pools.csv\n    agb_units: x\n");
+    write_text(s.dir.file("bad3.yaml"), cfg);
+    const auto r3 = run_carbonsink("validate " + s.dir.file("bad3.yaml"));
+    EXPECT_EQ(r3.exit_code, 2);
+    EXPECT_NE(r3.err.find("error: invalid config key \"models.stocks.agb_units\": bad3.yaml, line "
+                          "11: it belongs to method agb_raster, not lookup"),
+              std::string::npos)
+        << r3.err;
+}

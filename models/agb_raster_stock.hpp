@@ -1,0 +1,43 @@
+// stocks.agb_raster: the user's above-ground biomass map per epoch, plus a pools table.
+#pragma once
+#include "models/lookup_stock.hpp"
+#include "models/stock_model.hpp"
+
+#include <string>
+#include <vector>
+
+namespace cs::models {
+
+/// How to read the AGB rasters.
+struct AgbRasterOptions {
+    bool agb_is_carbon = false;   ///< true: Mg C/ha; false: Mg dry matter/ha
+    double carbon_fraction = 0.0; ///< CF, dry matter -> carbon (required when agb_is_carbon is false)
+    double root_shoot_ratio = 0.0; ///< R = BGB / AGB
+};
+
+/// Carbon stocks from an above-ground biomass map (the most requested InVEST feature):
+///   above_ground = AGB x CF          (or AGB when the map is already Mg C/ha; IPCC 2006 Vol. 4
+///                                     Ch. 4 Table 4.3 for CF)
+///   below_ground = above_ground x R  (R = BGB/AGB, IPCC 2006 Vol. 4 Ch. 4 Table 4.4)
+///   soil, dead_organic_matter        = c_soil, c_dead of the pixel's land-cover class in the
+///                                      pools table (c_above and c_below are not used)
+/// A pixel whose AGB is nodata is invalid (nodata); negative AGB is invalid_value.
+class AgbRasterStockModel final : public StockModel {
+public:
+    /// Throws ModelError when the table is empty, CF is not in (0, 1] for a dry-matter map, or
+    /// R is negative or not finite.
+    AgbRasterStockModel(PoolsTable table, AgbRasterOptions options);
+
+    const std::string &name() const override;
+    const std::vector<std::string> &pool_names() const override;
+    const std::vector<int32_t> &class_codes() const override { return m_lookup.class_codes(); }
+    std::vector<LayerRequest> layers() const override;
+    void compute(const StockInputs &in, StockOutputs &out) const override;
+
+private:
+    LookupStockModel m_lookup;
+    AgbRasterOptions m_options;
+    double m_agb_to_carbon = 1.0; ///< CF, or 1 for a carbon map
+};
+
+} // namespace cs::models
