@@ -46,8 +46,8 @@ void AgbRasterStockModel::compute(const StockInputs &in, StockOutputs &out) cons
         auto status = PixelStatus::nodata;
         if (in.valid[i]) {
             row = m_lookup.row_of(in.land_cover[i]);
-            status = row < 0       ? PixelStatus::unknown_class
-                     : !agb_ok[i]  ? PixelStatus::nodata
+            status = row < 0        ? PixelStatus::unknown_class
+                     : !agb_ok[i]   ? PixelStatus::nodata
                      : agb[i] < 0.0 ? PixelStatus::invalid_value
                                     : PixelStatus::valid;
         }

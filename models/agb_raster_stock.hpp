@@ -10,8 +10,9 @@ namespace cs::models {
 
 /// How to read the AGB rasters.
 struct AgbRasterOptions {
-    bool agb_is_carbon = false;   ///< true: Mg C/ha; false: Mg dry matter/ha
-    double carbon_fraction = 0.0; ///< CF, dry matter -> carbon (required when agb_is_carbon is false)
+    bool agb_is_carbon = false; ///< true: Mg C/ha; false: Mg dry matter/ha
+    double carbon_fraction =
+        0.0; ///< CF, dry matter -> carbon (required when agb_is_carbon is false)
     double root_shoot_ratio = 0.0; ///< R = BGB / AGB
 };
 
@@ -33,6 +34,9 @@ public:
     const std::vector<int32_t> &class_codes() const override { return m_lookup.class_codes(); }
     std::vector<LayerRequest> layers() const override;
     void compute(const StockInputs &in, StockOutputs &out) const override;
+    std::vector<std::string> unverified_parameters(int32_t class_index) const override {
+        return m_lookup.unverified_parameters(class_index);
+    }
 
 private:
     LookupStockModel m_lookup;

@@ -225,7 +225,7 @@ Crosswalk Crosswalk::parse(const std::string &csv_text, const std::string &where
         }
 
         const std::string cat_text = trim(cell(cat_idx));
-        bool cat_ok = parse_category(cat_text, r.category);
+        const bool cat_ok = parse_category(cat_text, r.category);
         if (!cat_ok) {
             errors.push_back(
                 at + (cat_text.empty()

@@ -64,6 +64,19 @@ int32_t LookupStockModel::find_row_sparse(int32_t code) const {
 }
 
 const std::string &LookupStockModel::name() const { return NAME; }
+
+std::vector<std::string> LookupStockModel::unverified_parameters(int32_t class_index) const {
+    if (class_index < 0 || static_cast<std::size_t>(class_index) >= m_table.rows.size()) {
+        return {};
+    }
+    const PoolsRow &row = m_table.rows[static_cast<std::size_t>(class_index)];
+    if (!is_unverified_status(row.status)) {
+        return {};
+    }
+    return {"pools table lucode " + std::to_string(row.lucode) +
+            (row.name.empty() ? "" : " (" + row.name + ")") + ", line " + std::to_string(row.line) +
+            ": status " + row.status + (row.source.empty() ? "" : "; source: " + row.source)};
+}
 const std::vector<std::string> &LookupStockModel::pool_names() const { return POOLS; }
 
 void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {

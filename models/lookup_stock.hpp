@@ -24,6 +24,7 @@ public:
     const std::vector<std::string> &pool_names() const override;
     const std::vector<int32_t> &class_codes() const override { return m_codes; }
     void compute(const StockInputs &in, StockOutputs &out) const override;
+    std::vector<std::string> unverified_parameters(int32_t class_index) const override;
 
     /// True when `code` has a row in the table.
     bool has_code(int32_t code) const { return find_row(code) >= 0; }

@@ -78,9 +78,9 @@ struct BcefRow : RowProvenance {
     std::string forest_type;    ///< e.g. pines, hardwoods, other_conifers
     double gs_lower_m3_per_ha = 0.0;
     double gs_upper_m3_per_ha = 0.0; ///< may be +inf
-    double bcef_s = 0.0; ///< t d.m. AGB per m3 growing stock (stocks)
-    double bcef_i = 0.0; ///< t d.m. AGB growth per m3 net increment
-    double bcef_r = 0.0; ///< t d.m. AGB per m3 removals
+    double bcef_s = 0.0;             ///< t d.m. AGB per m3 growing stock (stocks)
+    double bcef_i = 0.0;             ///< t d.m. AGB growth per m3 net increment
+    double bcef_r = 0.0;             ///< t d.m. AGB per m3 removals
 };
 
 struct BcefTable {
@@ -113,8 +113,8 @@ BcefTable parse_bcef_table(const std::string &text, const std::string &where,
 // IPCC 2006 Vol. 4 Ch. 4 Table 4.4 root:shoot ratio by AGB class (ipcc_root_shoot.csv)
 
 struct RootShootRow : RowProvenance {
-    std::string climate_zone; ///< subtropical_dry, temperate, boreal
-    std::string forest_type;  ///< conifer, broadleaf, other_broadleaf, quercus, eucalyptus
+    std::string climate_zone;        ///< subtropical_dry, temperate, boreal
+    std::string forest_type;         ///< conifer, broadleaf, other_broadleaf, quercus, eucalyptus
     double agb_lower_t_per_ha = 0.0; ///< t d.m./ha
     double agb_upper_t_per_ha = 0.0; ///< t d.m./ha, may be +inf
     double ratio = 0.0;              ///< R = BGB / AGB, >= 0
@@ -171,16 +171,15 @@ DomTable parse_dom_table(const std::string &text, const std::string &where,
 // SOC_REF, IPCC 2019 Refinement Vol. 4 Ch. 2 Table 2.3 (ipcc2019_soc_ref.csv)
 
 struct SocRefRow : RowProvenance {
-    std::string climate_zone; ///< e.g. cool_temperate_moist
-    std::string soil_type;    ///< hac, lac, sandy, spodic, volcanic, wetland
+    std::string climate_zone;        ///< e.g. cool_temperate_moist
+    std::string soil_type;           ///< hac, lac, sandy, spodic, volcanic, wetland
     double soc_ref_t_c_per_ha = 0.0; ///< t C/ha (= Mg C/ha), 0-30 cm
     double uncertainty_pct = 0.0;    ///< half-width of the 95 % CI, % of the mean; NaN if empty
 };
 
 struct SocRefTable {
     std::vector<SocRefRow> rows; ///< sorted by (climate_zone, soil_type)
-    const SocRefRow *find(std::string_view climate_zone,
-                          std::string_view soil_type) const noexcept;
+    const SocRefRow *find(std::string_view climate_zone, std::string_view soil_type) const noexcept;
 };
 
 /// Columns: climate_zone, soil_type, soc_ref_t_c_per_ha (>= 0), uncertainty_pct (>= 0 or
@@ -205,8 +204,7 @@ struct SocFactorTable {
     /// The row for this zone; when there is none, the row whose climate_zone is "all" (the
     /// table's rows for factors that do not depend on climate); nullptr when neither exists.
     const SocFactorRow *find(std::string_view land_use, std::string_view factor,
-                             std::string_view level,
-                             std::string_view climate_zone) const noexcept;
+                             std::string_view level, std::string_view climate_zone) const noexcept;
     /// The factor value, as find(); 0 and found = false when absent.
     double factor(std::string_view land_use, std::string_view factor, std::string_view level,
                   std::string_view climate_zone, bool &found) const noexcept;
@@ -239,11 +237,11 @@ ClimateZoneCodeTable parse_climate_zone_code_table(const std::string &text,
 // IPCC 2019 Tier 1 forest growth and caps, Earthshot compilation (ipcc_tier1_growth.csv)
 
 struct Tier1GrowthRow : RowProvenance {
-    std::string ecozone;     ///< e.g. subtropical_humid_forest
-    std::string continent;   ///< e.g. asia
-    std::string forest_type; ///< e.g. natural, cunninghamia_sp
-    double r0_t_dm_per_ha_yr = 0.0, r0_low = 0.0, r0_high = 0.0;   ///< AGB growth, age <= 20 yr
-    double k20_t_dm_per_ha = 0.0, k20_low = 0.0, k20_high = 0.0;   ///< AGB cap at 20 yr
+    std::string ecozone;                                         ///< e.g. subtropical_humid_forest
+    std::string continent;                                       ///< e.g. asia
+    std::string forest_type;                                     ///< e.g. natural, cunninghamia_sp
+    double r0_t_dm_per_ha_yr = 0.0, r0_low = 0.0, r0_high = 0.0; ///< AGB growth, age <= 20 yr
+    double k20_t_dm_per_ha = 0.0, k20_low = 0.0, k20_high = 0.0; ///< AGB cap at 20 yr
     double r20_t_dm_per_ha_yr = 0.0, r20_low = 0.0, r20_high = 0.0; ///< AGB growth, > 20 yr
     double kmax_t_dm_per_ha = 0.0, kmax_low = 0.0, kmax_high = 0.0; ///< AGB cap
     double root_shoot_break_t_dm_per_ha = 0.0; ///< AGB below which rs_young applies

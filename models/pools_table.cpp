@@ -5,11 +5,21 @@
 #include "models/model_error.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
 
 namespace cs::models {
+
+bool is_unverified_status(const std::string &status) {
+    std::string up;
+    for (char c : status) {
+        up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    std::size_t b = up.find_first_not_of(" \t\"[");
+    return (b != std::string::npos && up[b] == 'U') || up.find("PLACEHOLDER") != std::string::npos;
+}
 
 PoolsTable parse_pools_table(const std::string &text, const std::string &where,
                              std::vector<std::string> &errors) {
@@ -38,6 +48,8 @@ PoolsTable parse_pools_table(const std::string &text, const std::string &where,
         return table;
     }
     const int name_idx = csv.column("lulc_name");
+    const int source_idx = csv.column("source");
+    const int status_idx = csv.column("status");
     std::map<int32_t, int> seen;
     for (const auto &row : csv.rows) {
         const std::string at = where + ", line " + std::to_string(row.line);
@@ -76,6 +88,12 @@ PoolsTable parse_pools_table(const std::string &text, const std::string &where,
         }
         if (name_idx >= 0) {
             r.name = cell(name_idx);
+        }
+        if (source_idx >= 0) {
+            r.source = cell(source_idx);
+        }
+        if (status_idx >= 0) {
+            r.status = cell(status_idx);
         }
         if (!ok) {
             continue;

@@ -14,9 +14,15 @@ struct PoolsRow {
     double c_below_mg_c_per_ha = 0.0;
     double c_soil_mg_c_per_ha = 0.0;
     double c_dead_mg_c_per_ha = 0.0;
-    std::string name; ///< from an optional `lulc_name` column
-    int line = 0;     ///< line in the file, for messages
+    std::string name;   ///< from an optional `lulc_name` column
+    std::string source; ///< from an optional `source` column
+    std::string status; ///< from an optional `status` column (V, V2, U, PLACEHOLDER, ...)
+    int line = 0;       ///< line in the file, for messages
 };
+
+/// True when a parameter status marks an unverified value a user must confirm: it starts with
+/// "U" (science.md tag [U]) or contains "PLACEHOLDER" (any case).
+bool is_unverified_status(const std::string &status);
 
 /// Rows of a pools table, sorted by lucode.
 struct PoolsTable {

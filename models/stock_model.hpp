@@ -21,9 +21,9 @@ const char *pixel_status_name(PixelStatus s);
 /// An input raster a model needs besides land cover, declared by the model and provided by the
 /// pipeline (opened, checked, aligned to the reference grid and read block by block).
 struct LayerRequest {
-    std::string name;      ///< config name, e.g. "agb", "volume", "climate_zone"
-    std::string unit;      ///< e.g. "Mg dm/ha"; "class" for categorical layers
-    bool per_epoch = true; ///< one raster per epoch (else one raster for every epoch)
+    std::string name;         ///< config name, e.g. "agb", "volume", "climate_zone"
+    std::string unit;         ///< e.g. "Mg dm/ha"; "class" for categorical layers
+    bool per_epoch = true;    ///< one raster per epoch (else one raster for every epoch)
     bool categorical = false; ///< categorical layers are resampled with nearest/mode
 };
 
@@ -59,6 +59,12 @@ public:
     virtual std::vector<LayerRequest> layers() const { return {}; }
     /// The land-cover classes the model knows, ascending; class_index outputs index into it.
     virtual const std::vector<int32_t> &class_codes() const = 0;
+    /// Unverified parameter values a pixel of class index `class_index` uses, one description
+    /// each ("pools table lucode 4 (grassland): status ..."); empty when all are verified.
+    virtual std::vector<std::string> unverified_parameters(int32_t class_index) const {
+        (void)class_index;
+        return {};
+    }
     /// Compute one chunk. One virtual call per chunk; the per-pixel work is inline.
     virtual void compute(const StockInputs &in, StockOutputs &out) const = 0;
 };

@@ -21,6 +21,15 @@ void DistrictTotals::merge(const BlockPartial &partial) {
     for (std::size_t i = 0; i < partial.status_pixels.size() && i < m_status_pixels.size(); ++i) {
         m_status_pixels[i] += partial.status_pixels[i];
     }
+    if (!partial.class_pixels.empty()) {
+        if (m_class_pixels.empty()) {
+            m_class_pixels.assign(partial.class_pixels.size(), 0);
+            m_classes = m_dims.epochs > 0 ? partial.class_pixels.size() / m_dims.epochs : 0;
+        }
+        for (std::size_t i = 0; i < partial.class_pixels.size(); ++i) {
+            m_class_pixels[i] += partial.class_pixels[i];
+        }
+    }
 }
 
 DistrictTotals DistrictTotals::rollup(const std::vector<uint32_t> &unit_of,
@@ -37,6 +46,8 @@ DistrictTotals DistrictTotals::rollup(const std::vector<uint32_t> &unit_of,
         }
     }
     out.m_status_pixels = m_status_pixels;
+    out.m_class_pixels = m_class_pixels;
+    out.m_classes = m_classes;
     return out;
 }
 

@@ -51,9 +51,11 @@ struct AccumDims {
 /// The sums of one block: records of the districts it touched, pixel counts per epoch and
 /// status, and the land-cover codes it could not classify.
 struct BlockPartial {
-    std::vector<uint32_t> districts;              ///< touched district indices, ascending
-    std::vector<double> records;                  ///< districts.size() x stride
-    std::vector<int64_t> status_pixels;           ///< epochs x statuses, all pixels of the block
+    std::vector<uint32_t> districts;    ///< touched district indices, ascending
+    std::vector<double> records;        ///< districts.size() x stride
+    std::vector<int64_t> status_pixels; ///< epochs x statuses, all pixels of the block
+    std::vector<int64_t> class_pixels;  ///< epochs x classes: valid pixels of each class
+
     std::vector<std::set<int32_t>> unknown_codes; ///< per epoch
 };
 
@@ -71,6 +73,12 @@ public:
     int64_t status_pixels(std::size_t e, std::size_t s) const {
         return m_status_pixels[e * m_dims.statuses + s];
     }
+    /// Valid pixels of class index c in epoch e (whole grid).
+    int64_t class_pixels(std::size_t e, std::size_t c) const {
+        return e * m_classes + c < m_class_pixels.size() ? m_class_pixels[e * m_classes + c] : 0;
+    }
+    /// Number of classes counted by class_pixels (set on the first merge).
+    std::size_t counted_classes() const { return m_classes; }
     /// Totals of parent units: record of unit u = sum of the records of its children, added in
     /// ascending child order. `unit_of[child]` gives the unit of each district of this table.
     DistrictTotals rollup(const std::vector<uint32_t> &unit_of, std::size_t units) const;
@@ -79,6 +87,8 @@ private:
     AccumDims m_dims;
     std::vector<double> m_values;
     std::vector<int64_t> m_status_pixels;
+    std::vector<int64_t> m_class_pixels;
+    std::size_t m_classes = 0;
 };
 
 /// Per-thread dense scratch that turns into a sparse BlockPartial.

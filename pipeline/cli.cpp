@@ -92,6 +92,10 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     std::error_code ec;
     fs::remove(fs::path(out_dir) / "results.h5", ec);
     RunResult result = run_blocks(*run, out_dir, progress);
+    for (const auto &u : result.unverified_used) {
+        std::fprintf(stderr, "warning: unverified parameter used (confirm before reporting): %s\n",
+                     u.c_str());
+    }
     progress.phase("write", "results.h5, districts.csv" +
                                 std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
                                 " in " + out_dir);

@@ -319,6 +319,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                      std::string("stock change > 0 = uptake (sink); net emissions = -44/12 x "
                                  "stock change, < 0 = net removal (inventory convention)"));
         h5.attribute("/", "warnings", run.warnings);
+        h5.attribute("/", "unverified_parameters", result.unverified_used);
 
         h5.group("/districts");
         h5.dataset("/districts/id", {D}, r.ids, "1");

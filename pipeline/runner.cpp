@@ -342,6 +342,8 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             BlockPartial partial;
             partial.status_pixels.assign(n_epochs * dims.statuses, 0);
             partial.unknown_codes.resize(n_epochs);
+            const std::size_t n_classes = result.class_codes.size();
+            partial.class_pixels.assign(n_epochs * n_classes, 0);
             std::vector<std::vector<float>> out(n_outputs, std::vector<float>(cells));
 
             const auto xs = static_cast<std::size_t>(w.x_size);
@@ -366,8 +368,13 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     const uint8_t *status = st.status[e].data();
                     int64_t *counts = &partial.status_pixels[e * dims.statuses];
                     float *o_stock = n_outputs > 0 ? out[e].data() + off : nullptr;
+                    int64_t *class_counts = partial.class_pixels.data() + e * n_classes;
+                    const int32_t *cls = st.class_index[e].data();
                     for (std::size_t i = 0; i < xs; ++i) {
                         ++counts[status[i]];
+                        if (status[i] == s_valid) {
+                            ++class_counts[cls[i]];
+                        }
                         if (status[i] == s_unknown) {
                             partial.unknown_codes[e].insert(st.codes[e][off + i]);
                         }
@@ -462,6 +469,20 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                                         "table were found but could not be "
                                                         "listed"}
                              : messages);
+    }
+    // Unverified parameter values that valid pixels actually used (science.md status [U]).
+    for (std::size_t c = 0; c < result.class_codes.size(); ++c) {
+        int64_t used = 0;
+        for (std::size_t e = 0; e < n_epochs; ++e) {
+            used += result.totals->class_pixels(e, c);
+        }
+        if (used == 0) {
+            continue;
+        }
+        for (auto &desc : model.unverified_parameters(static_cast<int32_t>(c))) {
+            result.unverified_used.push_back(desc + " (used by " + std::to_string(used) +
+                                             " pixel-epochs)");
+        }
     }
     result.compute_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

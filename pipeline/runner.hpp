@@ -16,7 +16,8 @@ struct RunResult {
     AccumDims dims;
     std::unique_ptr<DistrictTotals> totals;
     std::vector<std::string> pool_names;
-    std::vector<int32_t> class_codes; ///< classes of the transition matrices
+    std::vector<int32_t> class_codes;         ///< classes of the transition matrices
+    std::vector<std::string> unverified_used; ///< unverified parameters the run used
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> rasters; ///< commit after success
     double compute_seconds = 0.0;
 };

@@ -378,6 +378,24 @@ TEST(CustomCrosswalk, AllColumnsQuotedFieldsAndBlankLines) {
     EXPECT_EQ(codes_of(cw.unverified()), (std::vector<int32_t>{20}));
 }
 
+TEST(CustomCrosswalk, TheReadmeExampleParses) {
+    // The custom crosswalk shown in configs/crosswalks/README.md must be valid.
+    bool ok = false;
+    const std::string path = std::string(CS_SOURCE_DIR) + "/configs/crosswalks/README.md";
+    const std::string readme = read_text(path, ok);
+    ASSERT_TRUE(ok) << "cannot read " << path;
+    const std::size_t begin = readme.find("```csv\n");
+    ASSERT_NE(begin, std::string::npos) << "no ```csv block in " << path;
+    const std::size_t end = readme.find("```", begin + 7);
+    ASSERT_NE(end, std::string::npos);
+    const Crosswalk cw = parse_ok(readme.substr(begin + 7, end - begin - 7), path);
+    ASSERT_EQ(cw.rows().size(), 5U);
+    EXPECT_EQ(cw.find(3)->category, IpccCategory::forest);
+    EXPECT_EQ(cw.find(3)->leaf_type, LeafType::unknown);
+    EXPECT_EQ(cw.find(10)->category, IpccCategory::cropland);
+    EXPECT_EQ(cw.find(10)->status, "user");
+}
+
 TEST(CustomCrosswalk, TheReadmeExampleErrorText) {
     std::vector<std::string> errors;
     Crosswalk::parse("code,class_name,ipcc_category\n"
@@ -627,7 +645,8 @@ TEST(CaseFiles, Crosswalk) {
     EXPECT_GE(cases, 90) << "too few cases in " << path;
     // Every row of every built-in crosswalk has a reviewed case.
     for (const auto &name : Crosswalk::builtin_names()) {
-        for (const auto &r : Crosswalk::builtin(name).rows()) {
+        const Crosswalk cw = Crosswalk::builtin(name);
+        for (const auto &r : cw.rows()) {
             EXPECT_EQ(covered[name].count(r.code), 1U)
                 << name << " " << r.code << " (" << r.class_name << ") has no case in " << path;
         }

@@ -1002,3 +1002,24 @@ TEST(Errors, AgbRasterConfigProblems) {
               std::string::npos)
         << r3.err;
 }
+
+TEST(Integration, UnverifiedParametersThatAreUsedAreWarnedAndRecorded) {
+    // Class 3 (settlement) is marked U and is used in 2020 by 100 px; class 9 is marked
+    // PLACEHOLDER but no pixel has it, so it is not reported.
+    Scenario s;
+    write_text(s.dir.file("pools.csv"), "lucode,c_above,c_below,c_soil,c_dead,status,source\n"
+                                        "1,10,2,50,1,V2,table 5.5\n"
+                                        "2,100,20,80,5,V,table 4.7\n"
+                                        "3,0,0,30,0,U,nobody checked\n"
+                                        "9,1,1,1,1,PLACEHOLDER - confirm,none\n");
+    const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: unverified parameter used (confirm before reporting): pools "
+                         "table lucode 3, line 4: status U; source: nobody checked (used by 100 "
+                         "pixel-epochs)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("lucode 9"), std::string::npos) << r.err;
+    EXPECT_NE(h5_attr(s.dir.file("out/results.h5"), "/", "unverified_parameters").find("lucode 3"),
+              std::string::npos);
+}

@@ -697,3 +697,13 @@ TEST(Registry, FindModel) {
 }
 
 } // namespace
+
+TEST(PoolsTable, UnverifiedStatus) {
+    EXPECT_TRUE(cs::models::is_unverified_status("U"));
+    EXPECT_TRUE(cs::models::is_unverified_status(" [U] not checked"));
+    EXPECT_TRUE(cs::models::is_unverified_status("PLACEHOLDER - confirm before use"));
+    EXPECT_TRUE(cs::models::is_unverified_status("V2 (soil); placeholder (biomass)"));
+    EXPECT_FALSE(cs::models::is_unverified_status("V"));
+    EXPECT_FALSE(cs::models::is_unverified_status("V2-single"));
+    EXPECT_FALSE(cs::models::is_unverified_status(""));
+}
