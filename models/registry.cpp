@@ -26,6 +26,29 @@ const std::vector<ModelInfo> &model_registry() {
                          "Vol. 4 Ch. 2",
         },
         {
+            .name = "stocks.agb_raster",
+            .section = "stocks",
+            .method = "agb_raster",
+            .summary = "Above-ground biomass from the user's map (one raster per epoch, Mg dry "
+                       "matter/ha or Mg C/ha); below-ground = above x root:shoot ratio; soil and "
+                       "dead organic matter per land-cover class from the pools table.",
+            .inputs = {"land_cover.epochs: class raster per epoch",
+                       "models.stocks.agb: AGB raster per epoch (continuous; bilinear/average "
+                       "when warped)"},
+            .parameters = {{"carbon_fraction", "Mg C / Mg dm",
+                            "dry matter to carbon (required for mg_dm_per_ha maps)",
+                            "user; IPCC 2006 Vol. 4 Ch. 4 Table 4.3 (0.47 default; 0.48 temperate "
+                            "broadleaf, 0.51 temperate conifer; science.md §2.1)"},
+                           {"root_shoot_ratio", "1", "R = BGB / AGB",
+                            "user; IPCC 2006 Vol. 4 Ch. 4 Table 4.4 (science.md §2.2)"},
+                           {"c_soil, c_dead", "Mg C/ha", "soil and dead organic matter per class",
+                            "user pools table"}},
+            .outputs = {"stocks per pool: above_ground, below_ground, soil, "
+                        "dead_organic_matter (Mg C)"},
+            .reference = "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 (stocks from biomass), Ch. 4 Tables "
+                         "4.3-4.4",
+        },
+        {
             .name = "flux.stock_difference",
             .section = "sink",
             .method = "stock_difference",
