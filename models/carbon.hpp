@@ -11,6 +11,7 @@
 #include "models/units.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <string_view>
 
@@ -101,8 +102,7 @@ inline double deadwood_carbon_t_c_per_ha(double agb_t_dm_per_ha, double deadwood
 /// wri/carbon-budget create_carbon_pools.py; science.md §2.5; CF 0.37 in dom_fractions.csv).
 inline double litter_carbon_t_c_per_ha(double agb_t_dm_per_ha, double litter_fraction_of_agb,
                                        double litter_carbon_fraction) {
-    return carbon_from_dry_matter(agb_t_dm_per_ha * litter_fraction_of_agb,
-                                  litter_carbon_fraction);
+    return carbon_from_dry_matter(agb_t_dm_per_ha * litter_fraction_of_agb, litter_carbon_fraction);
 }
 
 /// Result of dom_carbon_from_agb().
@@ -135,8 +135,7 @@ inline double soc_equilibrium_mg_c_per_ha(double soc_ref_mg_c_per_ha, double f_l
 /// D = 20 yr by default; science.md §2 implementation notes). Before the change (years < 0) it
 /// is soc_start. Precondition: transition_years > 0.
 inline double soc_after_change_mg_c_per_ha(double soc_start_mg_c_per_ha,
-                                           double soc_target_mg_c_per_ha,
-                                           double years_since_change,
+                                           double soc_target_mg_c_per_ha, double years_since_change,
                                            double transition_years = SOC_TRANSITION_YEARS_DEFAULT) {
     if (years_since_change <= 0.0) {
         return soc_start_mg_c_per_ha;
@@ -145,8 +144,8 @@ inline double soc_after_change_mg_c_per_ha(double soc_start_mg_c_per_ha,
         return soc_target_mg_c_per_ha;
     }
     // Linear approach over D years (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.25 with D = transition_years)
-    return soc_start_mg_c_per_ha +
-           (soc_target_mg_c_per_ha - soc_start_mg_c_per_ha) * (years_since_change / transition_years);
+    return soc_start_mg_c_per_ha + (soc_target_mg_c_per_ha - soc_start_mg_c_per_ha) *
+                                       (years_since_change / transition_years);
 }
 
 /// Mean annual SOC change (Mg C/ha/yr, > 0 = gain) between two epochs for a pixel whose land
@@ -154,10 +153,11 @@ inline double soc_after_change_mg_c_per_ha(double soc_start_mg_c_per_ha,
 /// (SOC(epoch2) - SOC(epoch1)) / (epoch2 - epoch1), SOC(t) from soc_after_change_mg_c_per_ha()
 /// (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.25: (SOC_new - SOC_old) / D per year for D years, then 0;
 /// stock difference as Eq. 2.8). NaN when epoch2_year <= epoch1_year.
-inline double soc_change_between_epochs_mg_c_per_ha_yr(
-    double soc_start_mg_c_per_ha, double soc_target_mg_c_per_ha, double change_year,
-    double epoch1_year, double epoch2_year,
-    double transition_years = SOC_TRANSITION_YEARS_DEFAULT) {
+inline double
+soc_change_between_epochs_mg_c_per_ha_yr(double soc_start_mg_c_per_ha,
+                                         double soc_target_mg_c_per_ha, double change_year,
+                                         double epoch1_year, double epoch2_year,
+                                         double transition_years = SOC_TRANSITION_YEARS_DEFAULT) {
     if (!(epoch2_year > epoch1_year)) {
         return std::numeric_limits<double>::quiet_NaN();
     }
@@ -187,6 +187,9 @@ inline double tier1_agb_growth_rate_t_dm_per_ha_yr(double stand_age_yr, double r
 inline double tier1_agb_t_dm_per_ha(double stand_age_yr, double r0_t_dm_per_ha_yr,
                                     double r20_t_dm_per_ha_yr, double k20_t_dm_per_ha,
                                     double kmax_t_dm_per_ha) {
+    if (std::isnan(stand_age_yr)) {
+        return stand_age_yr; // NaN propagates (std::min/max below would drop it)
+    }
     if (stand_age_yr <= 0.0) {
         return 0.0;
     }
@@ -214,9 +217,9 @@ inline double tier1_agb_growth_t_dm_per_ha_yr(double stand_age_from_yr, double s
     if (!(stand_age_to_yr > stand_age_from_yr)) {
         return std::numeric_limits<double>::quiet_NaN();
     }
-    const double from = tier1_agb_t_dm_per_ha(stand_age_from_yr, r0_t_dm_per_ha_yr,
-                                              r20_t_dm_per_ha_yr, k20_t_dm_per_ha,
-                                              kmax_t_dm_per_ha);
+    const double from =
+        tier1_agb_t_dm_per_ha(stand_age_from_yr, r0_t_dm_per_ha_yr, r20_t_dm_per_ha_yr,
+                              k20_t_dm_per_ha, kmax_t_dm_per_ha);
     const double to = tier1_agb_t_dm_per_ha(stand_age_to_yr, r0_t_dm_per_ha_yr, r20_t_dm_per_ha_yr,
                                             k20_t_dm_per_ha, kmax_t_dm_per_ha);
     return (to - from) / (stand_age_to_yr - stand_age_from_yr);

@@ -3,6 +3,7 @@
 
 #include "models/csv.hpp"
 #include "models/model_error.hpp"
+#include "models/pools_table.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -54,7 +55,12 @@ std::string bound_text(double v) {
 }
 
 std::string interval_text(double lo, double hi) {
-    return "(" + bound_text(lo) + ", " + bound_text(hi) + "]";
+    std::string s = "("; // appended piecewise: GCC 12 warns (-Wrestrict) on "(" + std::string&&
+    s += bound_text(lo);
+    s += ", ";
+    s += bound_text(hi);
+    s += "]";
+    return s;
 }
 
 /// Classes (a, b] and (c, d] share a point. With the zero rule of in_class(), a class starting
@@ -353,8 +359,7 @@ const Row *find_sorted(const std::vector<Row> &rows, KeyOf key_of, const Key &ke
 } // namespace
 
 bool is_unverified(const std::string &status) {
-    const std::string s = upper(trim(status));
-    return (!s.empty() && s[0] == 'U') || s.find("PLACEHOLDER") != std::string::npos;
+    return is_unverified_status(status); // one rule for the project (models/pools_table.hpp)
 }
 
 // ---------------------------------------------------------------------------------------------

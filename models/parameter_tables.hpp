@@ -21,8 +21,9 @@
 namespace cs::models {
 
 /// True when `status` marks a value that must not be used as a default before it is checked:
-/// it starts with "U" (unverified) or contains "PLACEHOLDER" (both case-insensitive, leading
-/// spaces ignored). V, V2, V2-single, V2-conflict and V2-weak are not unverified.
+/// it starts with "U" (unverified; also "[U]") or contains "PLACEHOLDER" (both case-insensitive,
+/// leading spaces ignored). V, V2, V2-single, V2-conflict and V2-weak are not unverified. Same
+/// rule as is_unverified_status() of the pools table.
 bool is_unverified(const std::string &status);
 
 /// True when x lies in the class (lower, upper], or x == 0 == lower (see the file comment).
