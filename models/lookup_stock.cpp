@@ -24,6 +24,8 @@ const char *pixel_status_name(PixelStatus s) {
         return "unknown_class";
     case PixelStatus::invalid_value:
         return "invalid_value";
+    case PixelStatus::missing_parameter:
+        return "missing_parameter";
     }
     return "unknown";
 }

@@ -13,8 +13,9 @@ enum class PixelStatus : uint8_t {
     nodata = 1,        ///< nodata (or masked) in an input the pixel needs
     unknown_class = 2, ///< land-cover code not in the model's table
     invalid_value = 3, ///< an input value no real pixel can have (e.g. negative biomass)
+    missing_parameter = 4, ///< no parameter applies (e.g. an AGB outside every R class)
 };
-inline constexpr int PIXEL_STATUS_COUNT = 4;
+inline constexpr int PIXEL_STATUS_COUNT = 5;
 /// Stable names of the statuses, indexed by the enum value ("valid", "nodata", "unknown_class").
 const char *pixel_status_name(PixelStatus s);
 

@@ -366,17 +366,17 @@ public:
     }
 
     void stocks(const YAML::Node &node) {
-        auto s =
-            keys(node, "models.stocks",
-                 {"method", "table", "agb", "agb_units", "carbon_fraction", "root_shoot_ratio"});
-        const std::vector<std::string> methods = {"lookup", "agb_raster"};
+        auto s = keys(node, "models.stocks",
+                      {"method", "table", "agb", "agb_units", "carbon_fraction", "root_shoot_ratio",
+                       "forest_classes", "crosswalk", "volume", "forest_type", "forest_types"});
+        const std::vector<std::string> methods = {"lookup", "agb_raster", "inventory"};
         if (s.count("method")) {
             if (scalar(s["method"], "models.stocks.method", m_cfg.stocks_method) &&
                 std::find(methods.begin(), methods.end(), m_cfg.stocks_method) == methods.end()) {
                 const std::string hint = closest_match(m_cfg.stocks_method, methods);
                 m_p.error("invalid config value models.stocks.method: " +
                           m_cfg.at(line_of(s["method"])) + ": unknown method \"" +
-                          m_cfg.stocks_method + "\"; available: lookup, agb_raster" +
+                          m_cfg.stocks_method + "\"; available: lookup, agb_raster, inventory" +
                           (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
                 return;
             }
@@ -393,12 +393,25 @@ public:
             missing("models.stocks.table", node);
         }
         const bool agb = m_cfg.stocks_method == "agb_raster";
+        const bool inventory = m_cfg.stocks_method == "inventory";
         for (const char *key : {"agb", "agb_units", "carbon_fraction", "root_shoot_ratio"}) {
             if (!agb && s.count(key)) {
                 m_p.error("invalid config key \"models.stocks." + std::string(key) +
                           "\": " + m_cfg.at(line_of(s[key])) +
                           ": it belongs to method agb_raster, not " + m_cfg.stocks_method);
             }
+        }
+        for (const char *key :
+             {"forest_classes", "crosswalk", "volume", "forest_type", "forest_types"}) {
+            if (!inventory && s.count(key)) {
+                m_p.error("invalid config key \"models.stocks." + std::string(key) +
+                          "\": " + m_cfg.at(line_of(s[key])) +
+                          ": it belongs to method inventory, not " + m_cfg.stocks_method);
+            }
+        }
+        if (inventory) {
+            inventory_keys(node, s);
+            return;
         }
         if (!agb) {
             return;
@@ -434,6 +447,60 @@ public:
                       m_cfg.at(line_of(node)) +
                       ": below-ground biomass = AGB x R (IPCC 2006 Vol. 4 Table 4.4; give the "
                       "value you can cite)");
+        }
+    }
+
+    void inventory_keys(const YAML::Node &node, std::map<std::string, YAML::Node> &s) {
+        if (s.count("forest_classes")) {
+            const YAML::Node &fc = s["forest_classes"];
+            if (!fc.IsSequence() || fc.size() == 0) {
+                m_p.error(
+                    "invalid config value models.stocks.forest_classes: " + m_cfg.at(line_of(fc)) +
+                    ": expected a list of land-cover codes, e.g. [2], got " + kind(fc));
+            } else {
+                for (std::size_t i = 0; i < fc.size(); ++i) {
+                    int64_t code = 0;
+                    if (integer(fc[i], "models.stocks.forest_classes[" + std::to_string(i) + "]",
+                                INT32_MIN, INT32_MAX, code)) {
+                        m_cfg.forest_classes.push_back(static_cast<int32_t>(code));
+                    }
+                }
+            }
+        }
+        if (s.count("crosswalk")) {
+            scalar(s["crosswalk"], "models.stocks.crosswalk", m_cfg.crosswalk);
+            m_cfg.crosswalk_line = line_of(s["crosswalk"]);
+        }
+        if (!s.count("forest_classes") && !s.count("crosswalk")) {
+            m_p.error(
+                "missing config key \"models.stocks.forest_classes\": " + m_cfg.at(line_of(node)) +
+                ": say which land-cover classes are forest, with forest_classes: [codes] "
+                "or crosswalk: <scheme> (its forest category)");
+        }
+        if (!s.count("volume")) {
+            missing("models.stocks.volume", node);
+        } else {
+            layer_by_year(s["volume"], "models.stocks.volume", "volume");
+        }
+        if (!s.count("forest_type")) {
+            missing("models.stocks.forest_type", node);
+        } else {
+            std::string file;
+            if (scalar(s["forest_type"], "models.stocks.forest_type", file)) {
+                LayerSpec layer;
+                layer.name = "forest_type";
+                layer.per_epoch = false;
+                layer.line = line_of(s["forest_type"]);
+                layer.paths[0] = {resolve(file), file, layer.line};
+                m_cfg.layers.push_back(layer);
+            }
+        }
+        if (!s.count("forest_types")) {
+            missing("models.stocks.forest_types", node);
+        } else if (scalar(s["forest_types"], "models.stocks.forest_types",
+                          m_cfg.forest_types_as_written)) {
+            m_cfg.forest_types = resolve(m_cfg.forest_types_as_written);
+            m_cfg.forest_types_line = line_of(s["forest_types"]);
         }
     }
 

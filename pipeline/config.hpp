@@ -77,10 +77,16 @@ struct Config {
     std::string pools_table_as_written;
     int pools_table_line = 0;
     std::string sink_method = "stock_difference";
-    bool agb_is_carbon = false;     ///< stocks.agb_raster: map in Mg C/ha (else Mg dm/ha)
-    double carbon_fraction = 0.0;   ///< stocks.agb_raster
-    double root_shoot_ratio = -1.0; ///< stocks.agb_raster
-    std::vector<LayerSpec> layers;  ///< model layers besides land cover
+    bool agb_is_carbon = false;          ///< stocks.agb_raster: map in Mg C/ha (else Mg dm/ha)
+    double carbon_fraction = 0.0;        ///< stocks.agb_raster
+    double root_shoot_ratio = -1.0;      ///< stocks.agb_raster
+    std::vector<LayerSpec> layers;       ///< model layers besides land cover
+    std::vector<int32_t> forest_classes; ///< stocks.inventory: land-cover codes that are forest
+    std::string crosswalk;               ///< stocks.inventory: scheme or CSV path for forest
+    int crosswalk_line = 0;
+    std::string forest_types; ///< stocks.inventory: the forest-types CSV
+    std::string forest_types_as_written;
+    int forest_types_line = 0;
 
     int64_t block_cells = int64_t{1} << 20;
     int tile_size = 256;

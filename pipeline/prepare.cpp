@@ -2,6 +2,9 @@
 #include "pipeline/prepare.hpp"
 
 #include "models/agb_raster_stock.hpp"
+#include "models/builtin_tables.hpp"
+#include "models/crosswalk.hpp"
+#include "models/inventory_stock.hpp"
 #include "models/model_error.hpp"
 #include "pipeline/runner.hpp"
 #include "raster/raster_error.hpp"
@@ -283,6 +286,92 @@ void align_layer(PreparedRun &run, raster::RasterInfo &layer, const std::string 
     }
 }
 
+/// stocks.inventory: the embedded parameter tables, the user's forest types and forest classes.
+std::unique_ptr<models::StockModel>
+make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems &problems) {
+    const Config &cfg = run.config;
+    auto tables = std::make_shared<models::InventoryTables>();
+    std::vector<std::string> errs;
+    std::string file;
+    const char *text = models::builtin_parameter_table("china_cbef", file);
+    tables->cbef = models::parse_cbef_table(text, file, errs);
+    text = models::builtin_parameter_table("ipcc_bcef", file);
+    tables->bcef = models::parse_bcef_table(text, file, errs);
+    text = models::builtin_parameter_table("ipcc_root_shoot", file);
+    tables->root_shoot = models::parse_root_shoot_table(text, file, errs);
+    for (auto &e : errs) {
+        problems.error("invalid built-in parameter table: " + e);
+    }
+    errs.clear();
+    const std::string where = "models.stocks.forest_types (" + cfg.forest_types_as_written + ")";
+    std::vector<models::ForestType> types;
+    if (!fs::is_regular_file(cfg.forest_types)) {
+        problems.error("cannot read forest types: " + where + ", " + cfg.at(cfg.forest_types_line) +
+                       ": file not found");
+    } else {
+        run.inputs.push_back({"models.stocks.forest_types", cfg.forest_types});
+        types = models::parse_forest_types(read_text(cfg.forest_types), where, *tables, errs);
+        for (auto &e : errs) {
+            problems.error("invalid forest types: " + e);
+        }
+    }
+    std::vector<int32_t> forest = cfg.forest_classes;
+    if (!cfg.crosswalk.empty()) {
+        try {
+            std::vector<std::string> xerr;
+            const models::Crosswalk xw =
+                fs::is_regular_file(run.config.crosswalk)
+                    ? models::Crosswalk::parse(read_text(cfg.crosswalk),
+                                               "models.stocks.crosswalk (" + cfg.crosswalk + ")",
+                                               xerr)
+                    : models::Crosswalk::builtin(cfg.crosswalk);
+            for (auto &e : xerr) {
+                problems.error("invalid crosswalk: " + e);
+            }
+            for (const auto &row : xw.rows()) {
+                if (row.category == models::IpccCategory::forest) {
+                    forest.push_back(row.code);
+                }
+            }
+        } catch (const models::ModelError &e) {
+            problems.error("invalid config value models.stocks.crosswalk: " +
+                           cfg.at(cfg.crosswalk_line) + ": " + e.what());
+        }
+    }
+    if (!problems.ok() || types.empty()) {
+        return nullptr;
+    }
+    std::sort(forest.begin(), forest.end());
+    forest.erase(std::unique(forest.begin(), forest.end()), forest.end());
+    return std::make_unique<models::InventoryStockModel>(pools, forest, tables, types);
+}
+
+/// stocks.inventory: every forest-type code in the forest-type raster must be in the table.
+void check_forest_type_codes(PreparedRun &run, Problems &problems) {
+    const auto &info = run.layers[1][0];
+    const auto *model = dynamic_cast<const models::InventoryStockModel *>(run.stock_model.get());
+    if (model == nullptr) {
+        return;
+    }
+    std::vector<int32_t> missing;
+    for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
+        if (std::none_of(model->forest_types().begin(), model->forest_types().end(),
+                         [&](const models::ForestType &t) { return t.code == code; })) {
+            missing.push_back(code);
+        }
+    }
+    if (!missing.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < missing.size(); ++i) {
+            list += (i ? ", " : "") + std::to_string(missing[i]);
+        }
+        problems.error(info.where() + ": " + std::to_string(missing.size()) + " forest type code" +
+                       (missing.size() == 1 ? " is" : "s are") +
+                       " not in the forest-types table (" + run.config.forest_types_as_written +
+                       "): " + list);
+    }
+}
+
 /// Open, check and align every raster the stock model declares (models/stock_model.hpp).
 void prepare_model_layers(PreparedRun &run, Problems &problems) {
     const Config &cfg = run.config;
@@ -436,7 +525,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             }
             if (errs.empty()) {
                 try {
-                    if (cfg.stocks_method == "agb_raster") {
+                    if (cfg.stocks_method == "inventory") {
+                        run->stock_model = make_inventory_model(*run, table, problems);
+                    } else if (cfg.stocks_method == "agb_raster") {
                         run->stock_model = std::make_unique<models::AgbRasterStockModel>(
                             table, models::AgbRasterOptions{cfg.agb_is_carbon, cfg.carbon_fraction,
                                                             cfg.root_shoot_ratio});
@@ -453,6 +544,10 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     }
     if (run->stock_model && run->grid.width > 0) {
         prepare_model_layers(*run, problems);
+    }
+    if (problems.ok() && cfg.stocks_method == "inventory" && run->layers.size() == 2 &&
+        run->layers[1].size() == 1) {
+        check_forest_type_codes(*run, problems);
     }
 
     // Districts.

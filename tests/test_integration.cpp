@@ -1023,3 +1023,102 @@ TEST(Integration, UnverifiedParametersThatAreUsedAreWarnedAndRecorded) {
     EXPECT_NE(h5_attr(s.dir.file("out/results.h5"), "/", "unverified_parameters").find("lucode 3"),
               std::string::npos);
 }
+
+// ---- stocks.inventory ----------------------------------------------------------------------
+
+namespace {
+/// Scenario plus inventory layers: forest type 1 (columns 0-29, Chinese fir, China CBEF) and
+/// type 2 (columns 30-39, temperate pines, IPCC BCEF); volume 100 m3/ha in 2010; in 2020 150,
+/// except 50 on the afforested block (rows 0-9, columns 0-19).
+std::string inventory_config(const Scenario &s, const std::string &types_csv) {
+    RasterSpec spec = s.spec;
+    spec.type = "Float32";
+    spec.nodata = -1;
+    std::vector<double> v10(40 * 30, 100), v20(40 * 30, 150), ft(40 * 30);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 0; c < 40; ++c) {
+            v20[r * 40 + c] = (r < 10 && c < 20) ? 50 : 150;
+            ft[r * 40 + c] = c < 30 ? 1 : 2;
+        }
+    }
+    write_raster(s.dir.file("vol2010.tif"), spec, v10);
+    write_raster(s.dir.file("vol2020.tif"), spec, v20);
+    RasterSpec tspec = s.spec;
+    tspec.type = "Byte";
+    tspec.nodata = 0;
+    write_raster(s.dir.file("ftype.tif"), tspec, ft);
+    write_text(s.dir.file("forest_types.csv"), types_csv);
+    std::string cfg = read_text(s.config(""));
+    cfg.replace(cfg.find("    method: lookup\n"), 19,
+                "    method: inventory\n    forest_classes: [2]\n    volume:\n"
+                "      2010: vol2010.tif\n      2020: vol2020.tif\n"
+                "    forest_type: ftype.tif\n    forest_types: forest_types.csv\n");
+    write_text(s.dir.file("inventory.yaml"), cfg);
+    return s.dir.file("inventory.yaml");
+}
+
+const char *FOREST_TYPES =
+    "code,name,method,cbef_forest_type,climate_domain,bcef_forest_type,root_shoot_zone,"
+    "root_shoot_type,carbon_fraction\n"
+    "1,Chinese fir,china_cbef,cunninghamia_lanceolata,,,,,\n"
+    "2,Pines,ipcc_bcef,,temperate,pines,temperate,conifer,0.47\n";
+} // namespace
+
+TEST(Integration, InventoryStocksByHand) {
+    Scenario s;
+    const auto r = run_carbonsink("run " + inventory_config(s, FOREST_TYPES) + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // China CBEF (Cunninghamia: a 0.4652, b 19.141, CF 0.5), B includes roots:
+    auto fir = [](double v) { return (0.4652 * v + 19.141) * 0.5 + 85; }; // + soil 80, dead 5
+    // IPCC, temperate pines: BCEF_S 0.75 for 40 < V <= 100, 0.70 for 100 < V <= 200; R for
+    // temperate conifers 0.29 for 50 < AGB <= 150; CF 0.47.
+    auto pines = [](double v, double bcef) { return v * bcef * (1 + 0.29) * 0.47 + 85; };
+    // 2010: 600 px cropland (63), 300 px fir at V 100, 300 px pines at V 100.
+    const double s2010 = PX_HA * (600 * 63 + 300 * fir(100) + 300 * pines(100, 0.75));
+    // 2020: 399 px cropland, 200 px afforested fir at V 50, 300 px fir at V 150, 200 px pines at
+    // V 150, 100 px settlement (30).
+    const double s2020 =
+        PX_HA * (399 * 63 + 200 * fir(50) + 300 * fir(150) + 200 * pines(150, 0.70) + 100 * 30);
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), s2010, 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020"), s2020, 1e-6);
+    const std::string h5 = s.dir.file("out/results.h5");
+    EXPECT_EQ(h5_strings(h5, "/pools/name"),
+              (std::vector<std::string>{"above_ground", "below_ground", "live_biomass_cbef", "soil",
+                                        "dead_organic_matter"}));
+    const auto pools = h5_read(h5, "/stocks/mg_c"); // [1, 2, 5]
+    ASSERT_EQ(pools.values.size(), 10u);
+    // 2010 pools: the CBEF pool holds only fir; above-ground = cropland 10 + pines AGB x CF.
+    EXPECT_NEAR(pools.values[2], PX_HA * 300 * (0.4652 * 100 + 19.141) * 0.5, 1e-6);
+    EXPECT_NEAR(pools.values[0], PX_HA * (600 * 10 + 300 * 100 * 0.75 * 0.47), 1e-6);
+    EXPECT_NEAR(pools.values[1], PX_HA * (600 * 2 + 300 * 100 * 0.75 * 0.29 * 0.47), 1e-6);
+    EXPECT_EQ(h5_attr(h5, "/", "stock_model"), "stocks.inventory");
+}
+
+TEST(Errors, InventoryForestTypeProblems) {
+    Scenario s;
+    // A forest type the raster uses (2) is missing from the table.
+    auto r = run_carbonsink(
+        "validate " + inventory_config(s, "code,name,method,cbef_forest_type\n1,fir,china_cbef,"
+                                          "cunninghamia_lanceolata\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: forest_type (" + s.dir.file("ftype.tif") +
+                         ", band 1): 1 forest type code is not in the forest-types table "
+                         "(forest_types.csv): 2"),
+              std::string::npos)
+        << r.err;
+    // Unknown parameter keys and methods are named.
+    r = run_carbonsink("validate " +
+                       inventory_config(s, "code,name,method,cbef_forest_type\n"
+                                           "1,fir,china_cbef,cunninghamia\n2,pine,guess,\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: invalid forest types: models.stocks.forest_types "
+                         "(forest_types.csv), line 2: forest type 1 (fir): cbef_forest_type "
+                         "\"cunninghamia\" is not in china_cbef.csv; valid keys: "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("line 3: forest type 2 (pine): method \"guess\" is not one of "
+                         "china_cbef, ipcc_bcef"),
+              std::string::npos)
+        << r.err;
+}

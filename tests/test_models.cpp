@@ -418,7 +418,8 @@ TEST(LookupStockModel, PixelStatusNames) {
     EXPECT_STREQ(pixel_status_name(PixelStatus::nodata), "nodata");
     EXPECT_STREQ(pixel_status_name(PixelStatus::unknown_class), "unknown_class");
     EXPECT_STREQ(pixel_status_name(PixelStatus::invalid_value), "invalid_value");
-    EXPECT_EQ(PIXEL_STATUS_COUNT, 4);
+    EXPECT_STREQ(pixel_status_name(PixelStatus::missing_parameter), "missing_parameter");
+    EXPECT_EQ(PIXEL_STATUS_COUNT, 5);
 }
 
 /// Check one model on a fixed set of pixels against a table that has codes `lo` and `hi`.

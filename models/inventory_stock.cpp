@@ -1,0 +1,285 @@
+// stocks.inventory implementation and the forest-types table.
+#include "models/inventory_stock.hpp"
+
+#include "models/carbon.hpp"
+#include "models/csv.hpp"
+#include "models/model_error.hpp"
+#include "models/units.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace cs::models {
+
+namespace {
+const std::string NAME = "stocks.inventory";
+const std::vector<std::string> POOLS = {"above_ground", "below_ground", "live_biomass_cbef", "soil",
+                                        "dead_organic_matter"};
+constexpr int64_t DENSE_LIMIT = int64_t{1} << 20;
+
+std::string join_keys(const std::set<std::string> &keys) {
+    std::string s;
+    for (const auto &k : keys) {
+        s += (s.empty() ? "" : ", ") + k;
+    }
+    return s;
+}
+
+/// The less verified of two statuses (U/PLACEHOLDER beats anything; else keep the first).
+std::string worse_status(const std::string &a, const std::string &b) {
+    return is_unverified(b) && !is_unverified(a) ? b : a;
+}
+} // namespace
+
+std::vector<ForestType> parse_forest_types(const std::string &text, const std::string &where,
+                                           const InventoryTables &tables,
+                                           std::vector<std::string> &errors) {
+    std::vector<ForestType> out;
+    CsvTable csv;
+    try {
+        csv = parse_csv(text, where);
+    } catch (const ModelError &e) {
+        errors.emplace_back(e.what());
+        return out;
+    }
+    const int c_code = csv.column("code");
+    const int c_name = csv.column("name");
+    const int c_method = csv.column("method");
+    const int c_cbef = csv.column("cbef_forest_type");
+    const int c_domain = csv.column("climate_domain");
+    const int c_btype = csv.column("bcef_forest_type");
+    const int c_zone = csv.column("root_shoot_zone");
+    const int c_rtype = csv.column("root_shoot_type");
+    const int c_cf = csv.column("carbon_fraction");
+    for (const auto &[col, name] : {std::pair{c_code, "code"}, std::pair{c_method, "method"}}) {
+        if (col < 0) {
+            errors.push_back(where + ", line " + std::to_string(csv.header_line) +
+                             ": required column \"" + name + "\" is missing");
+        }
+    }
+    if (c_code < 0 || c_method < 0) {
+        return out;
+    }
+    std::set<std::string> cbef_keys, bcef_keys, rs_keys;
+    for (const auto &r : tables.cbef.rows) {
+        cbef_keys.insert(r.forest_type);
+    }
+    for (const auto &g : tables.bcef.groups) {
+        bcef_keys.insert(g.key1 + "/" + g.key2);
+    }
+    for (const auto &g : tables.root_shoot.groups) {
+        rs_keys.insert(g.key1 + "/" + g.key2);
+    }
+    std::map<int32_t, int> seen;
+    for (const auto &row : csv.rows) {
+        const std::string at = where + ", line " + std::to_string(row.line);
+        auto cell = [&](int c) {
+            return c >= 0 && c < static_cast<int>(row.cells.size())
+                       ? row.cells[static_cast<std::size_t>(c)]
+                       : std::string();
+        };
+        ForestType t;
+        t.line = row.line;
+        double code = 0;
+        if (!parse_number(cell(c_code), code) || code != std::floor(code) ||
+            std::fabs(code) > 2147483647.0) {
+            errors.push_back(at + ": code \"" + cell(c_code) + "\" is not an integer");
+            continue;
+        }
+        t.code = static_cast<int32_t>(code);
+        if (auto [it, fresh] = seen.emplace(t.code, row.line); !fresh) {
+            errors.push_back(at + ": forest type code " + std::to_string(t.code) +
+                             " is listed twice (also line " + std::to_string(it->second) + ")");
+            continue;
+        }
+        t.name = cell(c_name);
+        const std::string method = cell(c_method);
+        const std::string label =
+            "forest type " + std::to_string(t.code) + (t.name.empty() ? "" : " (" + t.name + ")");
+        if (method == "china_cbef") {
+            t.method = ForestType::Method::china_cbef;
+            const std::string key = cell(c_cbef);
+            t.cbef = tables.cbef.find(key);
+            if (t.cbef == nullptr) {
+                errors.push_back(
+                    at + ": " + label + ": cbef_forest_type \"" + key +
+                    "\" is not in china_cbef.csv; valid keys: " + join_keys(cbef_keys));
+                continue;
+            }
+            t.status = t.cbef->status;
+            t.description = label + ": china_cbef " + key + " (line " +
+                            std::to_string(t.cbef->line) + ", status " + t.cbef->status + ")";
+        } else if (method == "ipcc_bcef") {
+            t.method = ForestType::Method::ipcc_bcef;
+            const std::string domain = cell(c_domain);
+            const std::string btype = cell(c_btype);
+            const std::string zone = cell(c_zone);
+            const std::string rtype = cell(c_rtype);
+            t.bcef_group = tables.bcef.group(domain, btype);
+            t.root_shoot_group = tables.root_shoot.group(zone, rtype);
+            bool ok = true;
+            if (t.bcef_group < 0) {
+                errors.push_back(at + ": " + label + ": climate_domain/bcef_forest_type \"" +
+                                 domain + "/" + btype +
+                                 "\" is not in ipcc_bcef.csv; valid: " + join_keys(bcef_keys));
+                ok = false;
+            }
+            if (t.root_shoot_group < 0) {
+                errors.push_back(at + ": " + label + ": root_shoot_zone/root_shoot_type \"" + zone +
+                                 "/" + rtype +
+                                 "\" is not in ipcc_root_shoot.csv; valid: " + join_keys(rs_keys));
+                ok = false;
+            }
+            double cf = 0;
+            if (!parse_number(cell(c_cf), cf) || !(cf > 0.0 && cf <= 1.0)) {
+                errors.push_back(at + ": " + label + ": carbon_fraction \"" + cell(c_cf) +
+                                 "\" is not a number in (0, 1] (IPCC 2006 Vol. 4 Table 4.3)");
+                ok = false;
+            }
+            if (!ok) {
+                continue;
+            }
+            t.carbon_fraction = cf;
+            const auto &bg = tables.bcef.groups[static_cast<std::size_t>(t.bcef_group)];
+            const auto &rg = tables.root_shoot.groups[static_cast<std::size_t>(t.root_shoot_group)];
+            for (std::size_t i = bg.begin; i < bg.end; ++i) {
+                t.status = t.status.empty() ? tables.bcef.rows[i].status
+                                            : worse_status(t.status, tables.bcef.rows[i].status);
+            }
+            for (std::size_t i = rg.begin; i < rg.end; ++i) {
+                t.status = worse_status(t.status, tables.root_shoot.rows[i].status);
+            }
+            t.description = label + ": ipcc_bcef " + domain + "/" + btype + ", root:shoot " + zone +
+                            "/" + rtype + ", CF " + cell(c_cf) + " (status " + t.status + ")";
+        } else {
+            errors.push_back(at + ": " + label + ": method \"" + method +
+                             "\" is not one of china_cbef, ipcc_bcef");
+            continue;
+        }
+        out.push_back(std::move(t));
+    }
+    if (csv.rows.empty()) {
+        errors.push_back(where + ": the table has no rows");
+    }
+    std::sort(out.begin(), out.end(),
+              [](const ForestType &a, const ForestType &b) { return a.code < b.code; });
+    return out;
+}
+
+InventoryStockModel::InventoryStockModel(PoolsTable pools,
+                                         const std::vector<int32_t> &forest_classes,
+                                         std::shared_ptr<const InventoryTables> tables,
+                                         std::vector<ForestType> forest_types)
+    : m_lookup(std::move(pools)), m_tables(std::move(tables)), m_types(std::move(forest_types)) {
+    m_is_forest_row.assign(m_lookup.class_codes().size(), 0);
+    for (int32_t code : forest_classes) {
+        const int32_t row = m_lookup.row_of(code);
+        if (row < 0) {
+            throw ModelError("stocks.inventory: forest class " + std::to_string(code) +
+                             " is not in the pools table (its soil and dead organic matter come "
+                             "from there)");
+        }
+        m_is_forest_row[static_cast<std::size_t>(row)] = 1;
+    }
+    if (m_types.empty()) {
+        throw ModelError("stocks.inventory: the forest-types table has no usable rows");
+    }
+    m_type_min = m_types.front().code;
+    const int64_t range = static_cast<int64_t>(m_types.back().code) - m_type_min + 1;
+    if (range > DENSE_LIMIT) {
+        throw ModelError("stocks.inventory: forest type codes span " + std::to_string(range) +
+                         " values; use codes within a range of " + std::to_string(DENSE_LIMIT));
+    }
+    m_type_of_code.assign(static_cast<std::size_t>(range), -1);
+    for (std::size_t i = 0; i < m_types.size(); ++i) {
+        m_type_of_code[static_cast<std::size_t>(m_types[i].code - m_type_min)] =
+            static_cast<int32_t>(i);
+    }
+}
+
+const std::string &InventoryStockModel::name() const { return NAME; }
+const std::vector<std::string> &InventoryStockModel::pool_names() const { return POOLS; }
+
+std::vector<LayerRequest> InventoryStockModel::layers() const {
+    return {{"volume", "m3/ha", true, false}, {"forest_type", "class", false, true}};
+}
+
+int32_t InventoryStockModel::type_index(double code) const {
+    const double k = code - static_cast<double>(m_type_min);
+    if (!(k >= 0.0) || k >= static_cast<double>(m_type_of_code.size()) || k != std::floor(k)) {
+        return -1;
+    }
+    return m_type_of_code[static_cast<std::size_t>(k)];
+}
+
+void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) const {
+    double *const *d = out.pool_density_mg_c_per_ha;
+    const double *volume = in.layer[0];
+    const uint8_t *volume_ok = in.layer_valid[0];
+    const double *ftype = in.layer[1];
+    const uint8_t *ftype_ok = in.layer_valid[1];
+    const InventoryTables &tb = *m_tables;
+    for (std::size_t i = 0; i < in.n; ++i) {
+        d[0][i] = d[1][i] = d[2][i] = d[3][i] = d[4][i] = 0.0;
+        int32_t row = -1;
+        auto status = PixelStatus::nodata;
+        if (in.valid[i]) {
+            row = m_lookup.row_of(in.land_cover[i]);
+            status = row < 0 ? PixelStatus::unknown_class : PixelStatus::valid;
+        }
+        if (status == PixelStatus::valid) {
+            const double *dens = m_lookup.row_densities(row);
+            d[3][i] = dens[2];
+            d[4][i] = dens[3];
+            if (!m_is_forest_row[static_cast<std::size_t>(row)]) {
+                d[0][i] = dens[0];
+                d[1][i] = dens[1];
+            } else if (!volume_ok[i] || !ftype_ok[i]) {
+                status = PixelStatus::nodata;
+            } else if (volume[i] < 0.0) {
+                status = PixelStatus::invalid_value;
+            } else if (const int32_t t = type_index(ftype[i]); t < 0) {
+                status = PixelStatus::missing_parameter;
+            } else {
+                const ForestType &ft = m_types[static_cast<std::size_t>(t)];
+                if (ft.method == ForestType::Method::china_cbef) {
+                    d[2][i] = china_live_biomass_carbon_t_c_per_ha(*ft.cbef, volume[i]);
+                } else {
+                    const IpccLiveBiomass b = ipcc_live_biomass_from_volume(
+                        tb.bcef, ft.bcef_group, tb.root_shoot, ft.root_shoot_group, volume[i]);
+                    if (!b.found) {
+                        status = PixelStatus::missing_parameter;
+                    } else {
+                        d[0][i] = carbon_from_dry_matter(b.agb_t_dm_per_ha, ft.carbon_fraction);
+                        d[1][i] = carbon_from_dry_matter(b.bgb_t_dm_per_ha, ft.carbon_fraction);
+                    }
+                }
+            }
+        }
+        if (status != PixelStatus::valid) {
+            d[0][i] = d[1][i] = d[2][i] = d[3][i] = d[4][i] = 0.0;
+        }
+        out.status[i] = static_cast<uint8_t>(status);
+        if (out.class_index != nullptr) {
+            out.class_index[i] = status == PixelStatus::valid ? row : -1;
+        }
+    }
+}
+
+std::vector<std::string> InventoryStockModel::unverified_parameters(int32_t class_index) const {
+    std::vector<std::string> out = m_lookup.unverified_parameters(class_index);
+    if (class_index >= 0 && static_cast<std::size_t>(class_index) < m_is_forest_row.size() &&
+        m_is_forest_row[static_cast<std::size_t>(class_index)]) {
+        for (const auto &t : m_types) {
+            if (is_unverified(t.status)) {
+                out.push_back(t.description);
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace cs::models

@@ -1,0 +1,86 @@
+// stocks.inventory: forest biomass from growing-stock volume and forest type (China's continuous
+// BEF or IPCC BCEF with root:shoot), other classes and pools from the pools table.
+#pragma once
+#include "models/lookup_stock.hpp"
+#include "models/parameter_tables.hpp"
+#include "models/stock_model.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cs::models {
+
+/// The shipped parameter tables the inventory model reads (configs/parameters).
+struct InventoryTables {
+    CbefTable cbef;            ///< china_cbef.csv
+    BcefTable bcef;            ///< ipcc_bcef.csv
+    RootShootTable root_shoot; ///< ipcc_root_shoot.csv
+};
+
+/// One forest type of the user's forest-types table, resolved against the parameter tables.
+struct ForestType {
+    int32_t code = 0;
+    std::string name;
+    enum class Method { china_cbef, ipcc_bcef } method = Method::china_cbef;
+    const CbefRow *cbef = nullptr; ///< china_cbef: the B = aV + b row
+    int bcef_group = -1;           ///< ipcc_bcef: BcefTable group of (domain, type)
+    int root_shoot_group = -1;     ///< ipcc_bcef: RootShootTable group of (zone, type)
+    double carbon_fraction = 0.0;  ///< ipcc_bcef: CF of the biomass
+    std::string status;            ///< worst status of the parameters used (for provenance)
+    std::string description;       ///< "forest type 1 (Chinese fir): china_cbef cunninghamia..."
+    int line = 0;
+};
+
+/// Parse the user's forest-types CSV. Columns (case-insensitive): code (integer, unique), name,
+/// method (`china_cbef` or `ipcc_bcef`); for china_cbef: cbef_forest_type (a key of
+/// china_cbef.csv); for ipcc_bcef: climate_domain and bcef_forest_type (ipcc_bcef.csv),
+/// root_shoot_zone and root_shoot_type (ipcc_root_shoot.csv), carbon_fraction (0, 1]. Unknown
+/// keys are errors naming the key and the valid ones; every problem is appended to `errors` as
+/// "<where>, line N: <why>". Which method a forest type uses is the table's choice.
+std::vector<ForestType> parse_forest_types(const std::string &text, const std::string &where,
+                                           const InventoryTables &tables,
+                                           std::vector<std::string> &errors);
+
+/// Carbon stocks of forest pixels from the forest inventory:
+///   china_cbef: live biomass carbon = (a V + b) x CF (Fang et al.; science.md §4). B includes
+///               roots and no source splits it, so it is booked in its own pool
+///               `live_biomass_cbef` (above- plus below-ground), never multiplied by (1 + R).
+///   ipcc_bcef:  AGB = V x BCEF_S(class of V), BGB = AGB x R(class of AGB) (IPCC 2006 Vol. 4
+///               Ch. 2 Eq. 2.8, Ch. 4 Tables 4.4 and 4.5); above_ground = AGB x CF,
+///               below_ground = BGB x CF.
+/// Soil and dead organic matter of forest pixels, and every pool of the other land-cover
+/// classes, come from the pools table. Forest pixels need volume and forest type: nodata in
+/// either makes the pixel invalid; negative volume is invalid_value; a forest-type code not in
+/// the table or an AGB outside every root:shoot class is missing_parameter.
+/// Pools: above_ground, below_ground, live_biomass_cbef, soil, dead_organic_matter.
+class InventoryStockModel final : public StockModel {
+public:
+    /// `forest_classes`: land-cover codes that are forest. Throws ModelError when a forest class
+    /// is not in the pools table (its soil and dead organic matter come from there).
+    InventoryStockModel(PoolsTable pools, const std::vector<int32_t> &forest_classes,
+                        std::shared_ptr<const InventoryTables> tables,
+                        std::vector<ForestType> forest_types);
+
+    const std::string &name() const override;
+    const std::vector<std::string> &pool_names() const override;
+    const std::vector<int32_t> &class_codes() const override { return m_lookup.class_codes(); }
+    std::vector<LayerRequest> layers() const override;
+    void compute(const StockInputs &in, StockOutputs &out) const override;
+    std::vector<std::string> unverified_parameters(int32_t class_index) const override;
+
+    const std::vector<ForestType> &forest_types() const { return m_types; }
+
+private:
+    int32_t type_index(double code) const;
+
+    LookupStockModel m_lookup;
+    std::shared_ptr<const InventoryTables> m_tables;
+    std::vector<ForestType> m_types;
+    std::vector<uint8_t> m_is_forest_row; ///< per pools-table row
+    int64_t m_type_min = 0;
+    std::vector<int32_t> m_type_of_code; ///< dense code - min -> index in m_types, -1
+};
+
+} // namespace cs::models
