@@ -953,10 +953,10 @@ TEST(Integration, AgbRasterStocksByHand) {
     EXPECT_NEAR(cell(rows, 1, "invalid_area_ha_2020"), 3 * PX_HA, 1e-9);
     const std::string h5 = s.dir.file("out/results.h5");
     EXPECT_EQ(h5_attr(h5, "/", "stock_model"), "stocks.agb_raster");
-    const auto counts = h5_read(h5, "/provenance/pixel_status_count"); // [E, 4]
-    ASSERT_EQ(counts.values.size(), 8u);
-    EXPECT_EQ(counts.values[4 + 1], 2); // 2020 nodata: land cover + AGB
-    EXPECT_EQ(counts.values[4 + 3], 1); // 2020 invalid_value: negative AGB
+    const auto counts = h5_read(h5, "/provenance/pixel_status_count"); // [E, 5]
+    ASSERT_EQ(counts.values.size(), 10u);
+    EXPECT_EQ(counts.values[5 + 1], 2); // 2020 nodata: land cover + AGB
+    EXPECT_EQ(counts.values[5 + 3], 1); // 2020 invalid_value: negative AGB
     EXPECT_EQ(h5_attr(h5, "/", "input_roles"), "land_cover/2010");
     const auto stocks = h5_read(h5, "/stocks/mg_c");                             // [1, 2, 4]
     EXPECT_NEAR(stocks.values[1], 600 * PX_HA * (10 + 200) * 0.47 * 0.24, 1e-6); // 2010 BGB

@@ -115,9 +115,10 @@ models:
                              "an integer, got \"one\""));
     EXPECT_TRUE(has_error(p, "invalid config value land_cover.epochs: bad.yaml, line 7: year "
                              "2015 comes after 2020; list epochs in ascending year order"));
-    EXPECT_TRUE(has_error(p, "invalid config value models.stocks.method: bad.yaml, line 10: "
-                             "unknown method \"lookp\"; available: lookup, agb_raster (did you mean "
-                             "\"lookup\"?)"));
+    EXPECT_TRUE(has_error(
+        p, "invalid config value models.stocks.method: bad.yaml, line 10: "
+           "unknown method \"lookp\"; available: lookup, agb_raster, inventory (did you mean "
+           "\"lookup\"?)"));
     EXPECT_TRUE(has_error(p, "missing config key \"output_dir\": bad.yaml, line 1: the key is "
                              "required"));
     // No "missing table" error: which keys a method needs is unknown when the method is.
