@@ -10,9 +10,9 @@ namespace cs::models {
 /// Why a pixel has no result. Counted per district and reported in the provenance.
 enum class PixelStatus : uint8_t {
     valid = 0,
-    nodata = 1,        ///< nodata (or masked) in an input the pixel needs
-    unknown_class = 2, ///< land-cover code not in the model's table
-    invalid_value = 3, ///< an input value no real pixel can have (e.g. negative biomass)
+    nodata = 1,            ///< nodata (or masked) in an input the pixel needs
+    unknown_class = 2,     ///< land-cover code not in the model's table
+    invalid_value = 3,     ///< an input value no real pixel can have (e.g. negative biomass)
     missing_parameter = 4, ///< no parameter applies (e.g. an AGB outside every R class)
 };
 inline constexpr int PIXEL_STATUS_COUNT = 5;
