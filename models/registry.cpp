@@ -49,6 +49,37 @@ const std::vector<ModelInfo> &model_registry() {
                          "4.3-4.4",
         },
         {
+            .name = "stocks.inventory",
+            .section = "stocks",
+            .method = "inventory",
+            .summary = "Forest biomass from growing-stock volume and forest type: China's "
+                       "continuous BEF (B = aV + b, roots included, booked unsplit as "
+                       "live_biomass_cbef) or IPCC BCEF_S with root:shoot by AGB class, as the "
+                       "forest-types table chooses per type; other classes and soil and dead "
+                       "organic matter from the pools table.",
+            .inputs = {"land_cover.epochs: class raster per epoch",
+                       "models.stocks.volume: growing-stock volume per epoch, m3/ha",
+                       "models.stocks.forest_type: forest-type codes (one raster)",
+                       "models.stocks.forest_types: CSV, code -> method and parameter keys",
+                       "models.stocks.forest_classes or .crosswalk: which classes are forest"},
+            .parameters =
+                {{"a, b", "t dm/m3, t dm/ha", "B = aV + b per Chinese forest type",
+                  "configs/parameters/china_cbef.csv (Fang et al. 2001/2007 via ChinaXiv "
+                  "papers; science.md §4)"},
+                 {"carbon_fraction (CBEF)", "1", "per row of china_cbef.csv (0.5, Fang-style)",
+                  "science.md §2.1"},
+                 {"BCEF_S", "t dm/m3", "by growing-stock class, climate domain and type",
+                  "configs/parameters/ipcc_bcef.csv (IPCC 2006 Vol. 4 Ch. 4 Table 4.5)"},
+                 {"R", "1", "root:shoot by AGB class",
+                  "configs/parameters/ipcc_root_shoot.csv (IPCC 2006 Vol. 4 Ch. 4 Table 4.4)"},
+                 {"carbon_fraction (IPCC)", "1", "per forest type in the forest-types table",
+                  "user; IPCC 2006 Vol. 4 Ch. 4 Table 4.3"}},
+            .outputs = {"stocks per pool: above_ground, below_ground, live_biomass_cbef, soil, "
+                        "dead_organic_matter (Mg C)"},
+            .reference = "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8, Ch. 4 Tables 4.3-4.5; Fang et al. "
+                         "2001 (Science 292:2320) continuous BEF",
+        },
+        {
             .name = "flux.stock_difference",
             .section = "sink",
             .method = "stock_difference",
