@@ -55,6 +55,10 @@ void AgbRasterStockModel::compute(const StockInputs &in, StockOutputs &out) cons
         if (out.class_index != nullptr) {
             out.class_index[i] = status == PixelStatus::valid ? row : -1;
         }
+        if (out.method_code != nullptr) {
+            out.method_code[i] = static_cast<uint8_t>(
+                status == PixelStatus::valid ? MethodCode::agb_map : MethodCode::none);
+        }
         if (status == PixelStatus::valid) {
             const double above = carbon_from_dry_matter(agb[i], m_agb_to_carbon);
             const double *dens = m_lookup.row_densities(row);

@@ -226,6 +226,7 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
         d[0][i] = d[1][i] = d[2][i] = d[3][i] = d[4][i] = 0.0;
         int32_t row = -1;
         auto status = PixelStatus::nodata;
+        auto method = MethodCode::pools_table;
         if (in.valid[i]) {
             row = m_lookup.row_of(in.land_cover[i]);
             status = row < 0 ? PixelStatus::unknown_class : PixelStatus::valid;
@@ -246,8 +247,10 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
             } else {
                 const ForestType &ft = m_types[static_cast<std::size_t>(t)];
                 if (ft.method == ForestType::Method::china_cbef) {
+                    method = MethodCode::china_cbef;
                     d[2][i] = china_live_biomass_carbon_t_c_per_ha(*ft.cbef, volume[i]);
                 } else {
+                    method = MethodCode::ipcc_bcef;
                     const IpccLiveBiomass b = ipcc_live_biomass_from_volume(
                         tb.bcef, ft.bcef_group, tb.root_shoot, ft.root_shoot_group, volume[i]);
                     if (!b.found) {
@@ -265,6 +268,10 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
         out.status[i] = static_cast<uint8_t>(status);
         if (out.class_index != nullptr) {
             out.class_index[i] = status == PixelStatus::valid ? row : -1;
+        }
+        if (out.method_code != nullptr) {
+            out.method_code[i] =
+                static_cast<uint8_t>(status == PixelStatus::valid ? method : MethodCode::none);
         }
     }
 }

@@ -14,6 +14,22 @@ const std::vector<std::string> POOLS = {"above_ground", "below_ground", "soil",
 constexpr int64_t DENSE_LIMIT = int64_t{1} << 20;
 } // namespace
 
+const char *method_code_name(MethodCode c) {
+    switch (c) {
+    case MethodCode::none:
+        return "no result";
+    case MethodCode::pools_table:
+        return "pools table";
+    case MethodCode::agb_map:
+        return "AGB map";
+    case MethodCode::china_cbef:
+        return "China CBEF";
+    case MethodCode::ipcc_bcef:
+        return "IPCC BCEF + root:shoot";
+    }
+    return "unknown";
+}
+
 const char *pixel_status_name(PixelStatus s) {
     switch (s) {
     case PixelStatus::valid:
@@ -94,6 +110,11 @@ void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
         out.status[i] = status;
         if (out.class_index != nullptr) {
             out.class_index[i] = row;
+        }
+        if (out.method_code != nullptr) {
+            out.method_code[i] = static_cast<uint8_t>(
+                status == static_cast<uint8_t>(PixelStatus::valid) ? MethodCode::pools_table
+                                                                   : MethodCode::none);
         }
         if (row >= 0) {
             const double *dens = &m_density[static_cast<std::size_t>(row) * 4];

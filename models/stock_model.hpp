@@ -28,6 +28,20 @@ struct LayerRequest {
     bool categorical = false; ///< categorical layers are resampled with nearest/mode
 };
 
+/// Which branch of which model produced a pixel's stocks: written per pixel to
+/// method_<year>.tif (outputs.method_codes) so any district figure can be traced to its pixels,
+/// like the node codes of the Global Forest Watch flux model.
+enum class MethodCode : uint8_t {
+    none = 0,        ///< no result (the pixel is invalid)
+    pools_table = 1, ///< every pool from the pools table (class densities)
+    agb_map = 2,     ///< biomass from the AGB map, soil and dead matter from the pools table
+    china_cbef = 3,  ///< forest: China continuous BEF from volume (B = aV + b)
+    ipcc_bcef = 4,   ///< forest: IPCC BCEF_S from volume, root:shoot by AGB class
+};
+inline constexpr int METHOD_CODE_COUNT = 5;
+/// Names of the method codes, indexed by value ("no result", "pools table", ...).
+const char *method_code_name(MethodCode c);
+
 /// Inputs of one chunk of pixels of one epoch (structure of arrays, `n` pixels each).
 struct StockInputs {
     const int32_t *land_cover = nullptr; ///< class codes
@@ -44,6 +58,7 @@ struct StockOutputs {
     double *const *pool_density_mg_c_per_ha = nullptr;
     uint8_t *status = nullptr;
     int32_t *class_index = nullptr; ///< optional: index into class_codes(), -1 when not valid
+    uint8_t *method_code = nullptr; ///< optional: MethodCode of each pixel
 };
 
 /// A stock model: carbon density per pool from the inputs of one epoch. Implementations are

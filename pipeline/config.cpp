@@ -633,12 +633,21 @@ public:
         if (!require_map(n, "outputs")) {
             return;
         }
-        auto k = keys(n, "outputs", {"rasters", "compression", "transitions"});
+        auto k = keys(n, "outputs", {"rasters", "compression", "transitions", "method_codes"});
         if (k.count("rasters")) {
             boolean(k["rasters"], "outputs.rasters", m_cfg.write_rasters);
         }
         if (k.count("transitions")) {
             boolean(k["transitions"], "outputs.transitions", m_cfg.write_transitions);
+        }
+        if (k.count("method_codes")) {
+            boolean(k["method_codes"], "outputs.method_codes", m_cfg.write_method_codes);
+            if (m_cfg.write_method_codes && !m_cfg.write_rasters) {
+                m_p.error("invalid config value outputs.method_codes: " +
+                          m_cfg.at(line_of(k["method_codes"])) +
+                          ": method rasters are written with the stock rasters; set "
+                          "outputs.rasters to true or method_codes to false");
+            }
         }
         if (k.count("compression")) {
             std::string c;

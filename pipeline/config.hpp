@@ -93,6 +93,7 @@ struct Config {
 
     bool write_rasters = true;
     bool write_transitions = true;
+    bool write_method_codes = false; ///< method_<year>.tif: which model branch per pixel
     std::string compression = "DEFLATE";
 
     /// "demo.yaml, line 7" for messages.

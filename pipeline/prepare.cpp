@@ -72,6 +72,11 @@ std::vector<std::string> output_file_names(const Config &config) {
     if (config.write_transitions && config.epochs.size() > 1) {
         names.push_back("transitions.csv");
     }
+    if (config.write_method_codes) {
+        for (const auto &e : config.epochs) {
+            names.push_back("method_" + std::to_string(e.year) + ".tif");
+        }
+    }
     if (config.write_rasters) {
         for (const auto &e : config.epochs) {
             names.push_back("stock_" + std::to_string(e.year) + ".tif");

@@ -183,6 +183,7 @@ struct ThreadState {
     std::vector<std::vector<uint8_t>> valid;         // per epoch, block cells
     std::vector<std::vector<uint8_t>> status;        // per epoch, one row
     std::vector<std::vector<int32_t>> class_index;   // per epoch, one row
+    std::vector<std::vector<uint8_t>> method;        // per epoch, one row
     std::vector<std::vector<double>> density;        // per epoch x pool, one row
     std::vector<std::vector<double *>> density_ptrs; // per epoch
     std::vector<std::vector<double>> change;         // per period, one row; NaN = invalid
@@ -204,6 +205,7 @@ struct ThreadState {
             valid.emplace_back(cells);
             status.emplace_back(row_len);
             class_index.emplace_back(row_len);
+            method.emplace_back(row_len);
             density_ptrs.emplace_back();
             for (std::size_t p = 0; p < dims.pools; ++p) {
                 density.emplace_back(row_len);
@@ -260,6 +262,22 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
             "annual carbon stock change " + y1 + "-" + y2 +
                 " (stock difference; positive = uptake/sink)",
             "Mg C/ha/yr", md, opts));
+    }
+    if (run.config.write_method_codes) {
+        raster::GeoTiffOptions byte = opts;
+        byte.data_type = "Byte";
+        for (int c = 0; c < models::METHOD_CODE_COUNT; ++c) {
+            byte.category_names.emplace_back(
+                models::method_code_name(static_cast<models::MethodCode>(c)));
+        }
+        for (const auto &ep : epochs) {
+            const std::string y = std::to_string(ep.year);
+            writers.push_back(std::make_unique<raster::GeoTiffWriter>(
+                (fs::path(output_dir) / ("method_" + y + ".tif")).string(), run.grid,
+                "model branch of each pixel " + y + " (" + run.stock_model->name() +
+                    "; 0 = no result)",
+                "class", md, byte));
+        }
     }
     return writers;
 }
@@ -363,7 +381,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     models::StockInputs in{st.codes[e].data() + off, st.valid[e].data() + off, xs,
                                            st.layer_row[e].data(), st.layer_row_valid[e].data()};
                     models::StockOutputs o{st.density_ptrs[e].data(), st.status[e].data(),
-                                           st.class_index[e].data()};
+                                           st.class_index[e].data(), st.method[e].data()};
                     model.compute(in, o);
                     const uint8_t *status = st.status[e].data();
                     int64_t *counts = &partial.status_pixels[e * dims.statuses];
@@ -384,6 +402,14 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                 sum += st.density_ptrs[e][p][i];
                             }
                             o_stock[i] = status[i] == s_valid ? static_cast<float>(sum) : nan;
+                        }
+                    }
+                }
+                if (run.config.write_method_codes) {
+                    for (std::size_t e = 0; e < n_epochs; ++e) {
+                        float *o_method = out[n_epochs + n_periods + e].data() + off;
+                        for (std::size_t i = 0; i < xs; ++i) {
+                            o_method[i] = st.method[e][i];
                         }
                     }
                 }

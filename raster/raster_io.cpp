@@ -231,8 +231,13 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     opts.SetNameValue("BIGTIFF", "IF_SAFER");
     opts.SetNameValue("SPARSE_OK", "FALSE");
     CPLErrorReset();
-    m_ds = GDALCreate(drv, m_temp.c_str(), static_cast<int>(grid.width),
-                      static_cast<int>(grid.height), 1, GDT_Float32, opts.List());
+    m_byte = options.data_type == "Byte";
+    if (m_byte) {
+        opts.SetNameValue("PREDICTOR", "1");
+    }
+    m_ds =
+        GDALCreate(drv, m_temp.c_str(), static_cast<int>(grid.width), static_cast<int>(grid.height),
+                   1, m_byte ? GDT_Byte : GDT_Float32, opts.List());
     if (m_ds == nullptr) {
         throw RasterError("cannot create output: " + m_final + ": " + last_gdal_error());
     }
@@ -241,7 +246,14 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
         GDALSetProjection(m_ds, grid.crs_wkt.c_str());
     }
     m_band = GDALGetRasterBand(m_ds, 1);
-    GDALSetRasterNoDataValue(m_band, std::numeric_limits<double>::quiet_NaN());
+    GDALSetRasterNoDataValue(m_band, m_byte ? 0.0 : std::numeric_limits<double>::quiet_NaN());
+    if (m_byte) {
+        // The legend as band metadata, stored inside the TIFF (GDAL_METADATA tag).
+        for (std::size_t i = 0; i < options.category_names.size(); ++i) {
+            GDALSetMetadataItem(m_band, ("code_" + std::to_string(i)).c_str(),
+                                options.category_names[i].c_str(), nullptr);
+        }
+    }
     GDALSetDescription(m_band, description.c_str());
     GDALSetRasterUnitType(m_band, units.c_str());
     GDALSetMetadataItem(m_band, "units", units.c_str(), nullptr);
@@ -249,6 +261,9 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
         GDALSetMetadataItem(m_ds, k.c_str(), v.c_str(), nullptr);
     }
     m_tile_buf.resize(static_cast<std::size_t>(m_tile) * static_cast<std::size_t>(m_tile));
+    if (m_byte) {
+        m_byte_buf.resize(m_tile_buf.size());
+    }
 }
 
 GeoTiffWriter::~GeoTiffWriter() { discard(); }
@@ -268,8 +283,16 @@ void GeoTiffWriter::write_window(const Window &w, const float *values) {
                 const float *src = values + (ty - w.y_off + r) * w.x_size + (tx - w.x_off);
                 std::copy(src, src + cols, m_tile_buf.data() + r * t);
             }
-            if (GDALWriteBlock(m_band, static_cast<int>(tx / t), static_cast<int>(ty / t),
-                               m_tile_buf.data()) != CE_None) {
+            void *block = m_tile_buf.data();
+            if (m_byte) {
+                for (std::size_t i = 0; i < m_tile_buf.size(); ++i) {
+                    const float v = m_tile_buf[i];
+                    m_byte_buf[i] = std::isnan(v) ? 0 : static_cast<uint8_t>(std::lround(v));
+                }
+                block = m_byte_buf.data();
+            }
+            if (GDALWriteBlock(m_band, static_cast<int>(tx / t), static_cast<int>(ty / t), block) !=
+                CE_None) {
                 throw RasterError("cannot write output: " + m_final + ", tile x " +
                                   std::to_string(tx / t) + ", y " + std::to_string(ty / t) + ": " +
                                   last_gdal_error());
@@ -293,6 +316,10 @@ void GeoTiffWriter::commit() {
         throw RasterError("cannot finish output: " + m_final + ": " + why);
     }
     std::error_code ec;
+    // GDAL keeps what TIFF tags cannot hold (e.g. category names) in a PAM side-car.
+    if (std::filesystem::exists(m_temp + ".aux.xml")) {
+        std::filesystem::rename(m_temp + ".aux.xml", m_final + ".aux.xml", ec);
+    }
     std::filesystem::rename(m_temp, m_final, ec);
     if (ec) {
         std::remove(m_temp.c_str());
@@ -305,6 +332,7 @@ void GeoTiffWriter::discard() noexcept {
         GDALClose(m_ds);
         m_ds = nullptr;
         std::remove(m_temp.c_str());
+        std::remove((m_temp + ".aux.xml").c_str());
     }
 }
 

@@ -69,6 +69,9 @@ private:
 
 /// Options for GeoTIFF outputs.
 struct GeoTiffOptions {
+    /// "Float32" (nodata NaN) or "Byte" (nodata 0; values given as floats are rounded, NaN -> 0).
+    std::string data_type = "Float32";
+    std::vector<std::string> category_names; ///< Byte rasters: band metadata code_<i> = name
     int tile = 256;
     std::string compress = "DEFLATE";
     int zlevel = 6;
@@ -80,7 +83,8 @@ struct GeoTiffOptions {
 /// bytes. Not thread-safe: callers serialize access per output.
 class GeoTiffWriter {
 public:
-    /// Creates `<dir>/.<name>.partial`; metadata: band description, `units`, NaN nodata.
+    /// Creates `<dir>/.<name>.partial`; metadata: band description, `units`, nodata (NaN, or
+    /// 0 for Byte rasters), the legend of Byte rasters as band metadata code_<i>.
     GeoTiffWriter(const std::string &final_path, const GridSpec &grid,
                   const std::string &description, const std::string &units,
                   const std::map<std::string, std::string> &metadata,
@@ -109,6 +113,8 @@ private:
     GridSpec m_grid;
     int m_tile;
     std::vector<float> m_tile_buf;
+    std::vector<uint8_t> m_byte_buf; ///< Byte rasters: the tile converted
+    bool m_byte = false;
 };
 
 /// The temporary name used for `final_path` while it is written: same directory, name

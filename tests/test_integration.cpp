@@ -1122,3 +1122,36 @@ TEST(Errors, InventoryForestTypeProblems) {
               std::string::npos)
         << r.err;
 }
+
+TEST(Integration, MethodCodeRastersTraceEachPixel) {
+    Scenario s;
+    const auto r = run_carbonsink("run " + inventory_config(s, FOREST_TYPES) +
+                                      " --quiet --output-dir " + s.dir.file("m"),
+                                  "");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_FALSE(fs::exists(s.dir.file("m/method_2010.tif"))) << "off by default";
+    std::string cfg = read_text(s.dir.file("inventory.yaml"));
+    cfg += "outputs:\n  method_codes: true\n";
+    write_text(s.dir.file("inventory.yaml"), cfg);
+    const auto r2 = run_carbonsink("run " + s.dir.file("inventory.yaml") + " --quiet");
+    ASSERT_EQ(r2.exit_code, 0) << r2.err;
+    GDALDatasetH ds = GDALOpen(s.dir.file("out/method_2020.tif").c_str(), GA_ReadOnly);
+    ASSERT_NE(ds, nullptr);
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    EXPECT_EQ(GDALGetRasterDataType(b), GDT_Byte);
+    EXPECT_STREQ(GDALGetMetadataItem(b, "code_3", nullptr), "China CBEF");
+    EXPECT_STREQ(GDALGetMetadataItem(b, "code_4", nullptr), "IPCC BCEF + root:shoot");
+    int has = 0;
+    EXPECT_EQ(GDALGetRasterNoDataValue(b, &has), 0.0);
+    EXPECT_EQ(has, 1);
+    std::vector<uint8_t> v(40 * 30);
+    ASSERT_EQ(GDALRasterIO(b, GF_Read, 0, 0, 40, 30, v.data(), 40, 30, GDT_Byte, 0, 0), CE_None);
+    GDALClose(ds);
+    // 2020: afforested fir (row 0, col 0) -> 3; pines (row 0, col 35) -> 4; cropland (row 29,
+    // col 0) -> 1 (pools table); settlement (row 29, col 39) -> 1; nodata (row 25, col 5) -> 0.
+    EXPECT_EQ(v[0], 3);
+    EXPECT_EQ(v[35], 4);
+    EXPECT_EQ(v[29 * 40 + 0], 1);
+    EXPECT_EQ(v[29 * 40 + 39], 1);
+    EXPECT_EQ(v[25 * 40 + 5], 0);
+}
