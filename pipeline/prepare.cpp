@@ -338,6 +338,19 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
                     forest.push_back(row.code);
                 }
             }
+            // Every class a pixel can have is in the pools table (else the run stops), so a
+            // crosswalk covering the table covers every pixel: no class is silently non-forest.
+            std::vector<int32_t> table_codes;
+            for (const auto &row : pools.rows) {
+                table_codes.push_back(row.lucode);
+            }
+            if (!xw.missing(table_codes).empty()) {
+                problems.error(
+                    "invalid config value models.stocks.crosswalk: " + cfg.at(cfg.crosswalk_line) +
+                    ": " +
+                    xw.missing_message("the pools table (" + cfg.pools_table_as_written + ")",
+                                       table_codes));
+            }
         } catch (const models::ModelError &e) {
             problems.error("invalid config value models.stocks.crosswalk: " +
                            cfg.at(cfg.crosswalk_line) + ": " + e.what());

@@ -1155,3 +1155,22 @@ TEST(Integration, MethodCodeRastersTraceEachPixel) {
     EXPECT_EQ(v[29 * 40 + 39], 1);
     EXPECT_EQ(v[25 * 40 + 5], 0);
 }
+
+TEST(Errors, InventoryCrosswalkMustCoverThePoolsTable) {
+    Scenario s;
+    std::string cfg = read_text(inventory_config(s, FOREST_TYPES));
+    cfg.replace(cfg.find("    forest_classes: [2]\n"), 24, "    crosswalk: clcd\n");
+    write_text(s.dir.file("xw.yaml"), cfg);
+    // CLCD has codes 1-9; add a class 12 to the pools table.
+    write_text(s.dir.file("pools.csv"), std::string(POOLS) + "12,extra,0,0,10,0\n");
+    const auto r = run_carbonsink("validate " + s.dir.file("xw.yaml"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: invalid config value models.stocks.crosswalk: xw.yaml, line 10: "
+                         "the pools table (pools.csv): 1 class code is not in crosswalk clcd: 12"),
+              std::string::npos)
+        << r.err;
+    // With the crosswalk's classes only, CLCD 2 (forest) is the forest class: same as the list.
+    write_text(s.dir.file("pools.csv"), POOLS);
+    const auto ok = run_carbonsink("run " + s.dir.file("xw.yaml") + " --quiet");
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
