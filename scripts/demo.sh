@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run the demo: install dependencies, build Release, run the sample city, show results.
+# Set up and run the demo: install dependencies, build Release, run the sample city (pools-table
+# and forest-inventory versions), show results.
 #
 # usage: scripts/demo.sh [--threads N]
 set -euo pipefail
@@ -11,7 +12,12 @@ cmake --build build -j"$(nproc)" --target carbonsink
 echo
 build/carbonsink run data-samples/demo.yaml "$@"
 echo
+echo "Forest-inventory version (stocks.inventory: forest biomass from growing-stock volume and forest type):"
+build/carbonsink run data-samples/demo-inventory.yaml "$@"
+echo
 echo "Check the outputs like a user would:"
 echo "  gdalinfo out/demo-city/stock_change_2015_2020.tif"
 echo "  h5dump -d /stocks/total_mg_c out/demo-city/results.h5"
 echo "  column -s, -t < out/demo-city/districts.csv"
+echo "  column -s, -t < out/demo-city-inventory/districts.csv"
+echo "  h5dump -d /pools/name -d /stocks/mg_c out/demo-city-inventory/results.h5"

@@ -1,4 +1,5 @@
-// carbonsink-sample: deterministic synthetic CLCD land cover, districts and configs for demos.
+// carbonsink-sample: deterministic synthetic CLCD land cover, forest inventory, districts and
+// configs for demos.
 #include "raster/raster_error.hpp"
 
 #include <cpl_conv.h>
@@ -56,7 +57,8 @@ constexpr const char *k_usage =
     "       carbonsink-sample bench --out DIR [--size N] [--districts K]\n"
     "\n"
     "sample  writes the 600 x 500 demo city (two land-cover epochs, 5 districts as GeoJSON,\n"
-    "        pools.csv, demo.yaml) into DIR.\n"
+    "        pools.csv, demo.yaml) and its forest inventory (forest types, growing-stock\n"
+    "        volume per epoch, forest_types.csv, demo-inventory.yaml) into DIR.\n"
     "bench   streams two N x N land-cover epochs (default N 20000), K districts (default 100)\n"
     "        as GeoPackage, pools.csv and bench.yaml into DIR.\n"
     "Output depends only on the arguments: the same arguments give byte-identical files.\n";
@@ -310,6 +312,41 @@ constexpr const char *k_demo_yaml =
     "  sink:\n"
     "    method: stock_difference\n";
 
+constexpr const char *k_forest_types_csv =
+    "code,name,method,cbef_forest_type,climate_domain,bcef_forest_type,root_shoot_zone,"
+    "root_shoot_type,carbon_fraction,source\n"
+    "1,Chinese fir plantation,china_cbef,cunninghamia_lanceolata,,,,,,\"B = aV + b, Fang et al. "
+    "2007 via Li Yin et al. (configs/parameters/china_cbef.csv); CF from that table\"\n"
+    "2,Temperate pines,ipcc_bcef,,temperate,pines,temperate,conifer,0.51,\"BCEF_S IPCC 2006 Vol4 "
+    "Ch4 Table 4.5 temperate pines; R Table 4.4 temperate conifers; CF 0.51 Table 4.3 "
+    "temperate/boreal conifers (science.md 2.1)\"\n";
+
+constexpr const char *k_demo_inventory_yaml =
+    "# carbonsink sample run, forest-inventory version: forest biomass from growing-stock volume "
+    "and forest type.\n"
+    "name: demo-city-inventory\n"
+    "output_dir: ../out/demo-city-inventory\n"
+    "land_cover:\n"
+    "  epochs:\n"
+    "    2015: land_cover_2015.tif\n"
+    "    2020: land_cover_2020.tif\n"
+    "districts:\n"
+    "  path: districts.geojson\n"
+    "  id_field: code\n"
+    "  name_field: name\n"
+    "models:\n"
+    "  stocks:\n"
+    "    method: inventory\n"
+    "    table: pools.csv\n"
+    "    crosswalk: clcd\n"
+    "    volume:\n"
+    "      2015: volume_2015.tif\n"
+    "      2020: volume_2020.tif\n"
+    "    forest_type: forest_type.tif\n"
+    "    forest_types: forest_types.csv\n"
+    "  sink:\n"
+    "    method: stock_difference\n";
+
 /// The benchmark run config for an N x N grid with K districts (as demo.yaml, with the
 /// districts in a GeoPackage layer and outputs next to the config).
 std::string bench_yaml(int64_t size, int64_t districts) {
@@ -515,6 +552,11 @@ enum DemoSeed : uint64_t {
     seed_cloud,
     seed_villages,
     seed_boundaries,
+    // Forest inventory layers (appended, so the seeds above and the land cover do not change).
+    seed_forest_type,
+    seed_volume,
+    seed_volume_growth,
+    seed_young_volume,
 };
 
 /// The seed of one demo noise field.
@@ -700,6 +742,296 @@ void write_demo_raster(const fs::path &path, const std::vector<uint8_t> &lc, int
     std::printf("wrote %s: land cover %d, %d x %d Byte, EPSG:%d, %g m pixels, %ju bytes\n",
                 path.string().c_str(), year, k_demo_width, k_demo_height, k_epsg, k_pixel,
                 bytes_of(path));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Sample mode: forest inventory layers for stocks.inventory
+// ------------------------------------------------------------------------------------------------
+
+constexpr uint8_t k_type_nodata = 0;
+constexpr uint8_t k_type_fir = 1;  ///< Chinese fir plantation (forest_types.csv code 1)
+constexpr uint8_t k_type_pine = 2; ///< temperate pines (forest_types.csv code 2)
+constexpr float k_volume_nodata = -1.0f;
+/// Volumes are whole m3/ha: smooth fields of whole numbers compress several times better than
+/// full Float32 precision, which keeps data-samples/ small.
+constexpr double k_volume_step = 1.0;
+
+/// Forest below this line of (hill height + patch noise) is Chinese fir, above it pines.
+constexpr double k_fir_line = 0.75;
+
+/// The forest inventory of the demo city (row-major, 600 x 500 each).
+struct DemoInventory {
+    std::vector<uint8_t> forest_type; ///< k_type_*, where either epoch is forest; 0 elsewhere
+    std::vector<float> volume15;      ///< m3/ha where 2015 is forest; k_volume_nodata elsewhere
+    std::vector<float> volume20;      ///< m3/ha where 2020 is forest; k_volume_nodata elsewhere
+};
+
+/// `v` rounded to the nearest multiple of k_volume_step.
+double round_volume(double v) { return std::round(v / k_volume_step) * k_volume_step; }
+
+/// Forest type of a forest pixel: Chinese fir on the lower (southern) slopes of the forest,
+/// pines in the northern hills. The boundary follows the hill height, displaced by fBm patch
+/// noise (features of 7 to 30 pixels, 200 to 900 m), so each type also has outlying stands in
+/// the other's zone.
+uint8_t demo_forest_type(double x, double y) {
+    const double score =
+        demo_hills(x, y) + 0.22 * (fbm(demo_seed(seed_forest_type), x / 30.0, y / 30.0, 3) - 0.5);
+    return score < k_fir_line ? k_type_fir : k_type_pine;
+}
+
+/// 2015 growing-stock volume of established forest, m3/ha: 60 to 180, varying smoothly (fBm with
+/// features of 14 to 55 pixels, 400 m to 1.6 km).
+double demo_volume_2015(double x, double y) {
+    const double s = clamp01((fbm(demo_seed(seed_volume), x / 55.0, y / 55.0, 3) - 0.27) / 0.46);
+    return 60.0 + 120.0 * s;
+}
+
+/// Growth factor of established forest from 2015 to 2020: 1.055 to 1.145, varying smoothly.
+double demo_volume_growth(double x, double y) {
+    const double s =
+        clamp01((fbm(demo_seed(seed_volume_growth), x / 60.0, y / 60.0, 2) - 0.3) / 0.4);
+    return 1.055 + 0.09 * s;
+}
+
+/// 2020 volume of a stand afforested between 2015 and 2020, m3/ha: 5 to 25.
+double demo_young_volume(double x, double y) {
+    const double s =
+        clamp01((fbm(demo_seed(seed_young_volume), x / 25.0, y / 25.0, 2) - 0.3) / 0.4);
+    return 5.0 + 20.0 * s;
+}
+
+/// Forest type and volume of both epochs from the land cover. A pixel forested in 2015 is
+/// established forest (its 2020 volume, if still forest, is the 2015 volume times the growth
+/// factor); a pixel forested only in 2020 was afforested and has a young stand's volume.
+DemoInventory generate_demo_inventory(const std::vector<uint8_t> &lc15,
+                                      const std::vector<uint8_t> &lc20) {
+    DemoInventory inv;
+    inv.forest_type.assign(lc15.size(), k_type_nodata);
+    inv.volume15.assign(lc15.size(), k_volume_nodata);
+    inv.volume20.assign(lc15.size(), k_volume_nodata);
+    for (int row = 0; row < k_demo_height; ++row) {
+        for (int col = 0; col < k_demo_width; ++col) {
+            const size_t i = static_cast<size_t>(row) * k_demo_width + col;
+            const bool forest15 = lc15[i] == k_forest;
+            const bool forest20 = lc20[i] == k_forest;
+            if (!forest15 && !forest20) {
+                continue;
+            }
+            const double x = col + 0.5;
+            const double y = row + 0.5;
+            inv.forest_type[i] = demo_forest_type(x, y);
+            const double v15 = demo_volume_2015(x, y);
+            const double q15 = round_volume(v15);
+            if (forest15) {
+                inv.volume15[i] = static_cast<float>(q15);
+            }
+            if (forest20) {
+                const bool young = !forest15 && lc15[i] != k_nodata;
+                double q20 = 0.0;
+                if (young) {
+                    q20 = round_volume(demo_young_volume(x, y));
+                } else {
+                    // Round the smooth product, then keep the ratio of the rounded volumes
+                    // inside 1.05 to 1.15.
+                    q20 = std::clamp(round_volume(v15 * demo_volume_growth(x, y)),
+                                     std::ceil(1.05 * q15 / k_volume_step) * k_volume_step,
+                                     std::floor(1.15 * q15 / k_volume_step) * k_volume_step);
+                }
+                inv.volume20[i] = static_cast<float>(q20);
+            }
+        }
+    }
+    return inv;
+}
+
+/// Create a single-band GeoTIFF on the demo grid: tiled 256 x 256, DEFLATE level 9 with
+/// horizontal predictor (smaller than the floating-point predictor for whole-number volumes),
+/// `nodata`, band description and unit. Throws Failure.
+DatasetPtr create_demo_layer(const fs::path &path, GDALDataType type, double nodata,
+                             const char *description, const char *unit) {
+    remove_previous(path);
+    GDALDriver *driver = GetGDALDriverManager()->GetDriverByName("GTiff");
+    if (driver == nullptr) {
+        io_error("cannot create raster", path.string(), "GDAL has no GTiff driver");
+    }
+    CPLStringList options;
+    options.SetNameValue("TILED", "YES");
+    options.SetNameValue("BLOCKXSIZE", std::to_string(k_tile).c_str());
+    options.SetNameValue("BLOCKYSIZE", std::to_string(k_tile).c_str());
+    options.SetNameValue("COMPRESS", "DEFLATE");
+    options.SetNameValue("PREDICTOR", "2");
+    options.SetNameValue("ZLEVEL", "9");
+    CPLErrorReset();
+    DatasetPtr ds(driver->Create(path.string().c_str(), k_demo_width, k_demo_height, 1, type,
+                                 options.List()));
+    if (!ds) {
+        io_error("cannot create raster", path.string(), cs::raster::last_gdal_error());
+    }
+    double gt[6] = {k_origin_x, k_pixel, 0.0, k_origin_y, 0.0, -k_pixel};
+    const OGRSpatialReference srs = utm_crs();
+    GDALRasterBand *band = ds->GetRasterBand(1);
+    band->SetDescription(description);
+    if (ds->SetGeoTransform(gt) != CE_None || ds->SetSpatialRef(&srs) != CE_None ||
+        band->SetNoDataValue(nodata) != CE_None || band->SetUnitType(unit) != CE_None) {
+        io_error("cannot set georeferencing", path.string(), cs::raster::last_gdal_error());
+    }
+    return ds;
+}
+
+/// Write the forest-type raster (Byte, NoData 0, colour table and category names). Throws
+/// Failure.
+void write_forest_type_raster(const fs::path &path, const std::vector<uint8_t> &types) {
+    DatasetPtr ds = create_demo_layer(path, GDT_Byte, k_type_nodata,
+                                      "forest type (codes of forest_types.csv)", "class");
+    GDALRasterBand *band = ds->GetRasterBand(1);
+    GDALColorTable colors;
+    const GDALColorEntry none = {0, 0, 0, 0};
+    const GDALColorEntry fir = {166, 97, 26, 255};
+    const GDALColorEntry pine = {1, 102, 94, 255};
+    colors.SetColorEntry(k_type_nodata, &none);
+    colors.SetColorEntry(k_type_fir, &fir);
+    colors.SetColorEntry(k_type_pine, &pine);
+    CPLStringList names;
+    names.AddString("not forest");
+    names.AddString("Chinese fir plantation");
+    names.AddString("Temperate pines");
+    if (band->SetColorTable(&colors) != CE_None ||
+        band->SetCategoryNames(names.List()) != CE_None ||
+        band->RasterIO(GF_Write, 0, 0, k_demo_width, k_demo_height,
+                       const_cast<uint8_t *>(types.data()), k_demo_width, k_demo_height, GDT_Byte,
+                       0, 0, nullptr) != CE_None) {
+        io_error("cannot write forest-type raster", path.string(), cs::raster::last_gdal_error());
+    }
+    close_dataset(ds, path);
+    std::printf("wrote %s: forest type, %d x %d Byte, %ju bytes\n", path.string().c_str(),
+                k_demo_width, k_demo_height, bytes_of(path));
+}
+
+/// Write one growing-stock volume raster (Float32, m3/ha, NoData -1). Throws Failure.
+void write_volume_raster(const fs::path &path, const std::vector<float> &volume, int year) {
+    const std::string description = "growing-stock volume " + std::to_string(year);
+    DatasetPtr ds =
+        create_demo_layer(path, GDT_Float32, k_volume_nodata, description.c_str(), "m3/ha");
+    if (ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, k_demo_width, k_demo_height,
+                                       const_cast<float *>(volume.data()), k_demo_width,
+                                       k_demo_height, GDT_Float32, 0, 0, nullptr) != CE_None) {
+        io_error("cannot write volume raster", path.string(), cs::raster::last_gdal_error());
+    }
+    close_dataset(ds, path);
+    std::printf("wrote %s: growing-stock volume %d, %d x %d Float32 m3/ha, %ju bytes\n",
+                path.string().c_str(), year, k_demo_width, k_demo_height, bytes_of(path));
+}
+
+/// Patches of one forest type: 8-connected components of pixels with that code.
+struct PatchStats {
+    int64_t count = 0;
+    int64_t largest = 0;
+    int64_t median = 0;
+};
+
+PatchStats patch_stats(const std::vector<uint8_t> &types, uint8_t code) {
+    std::vector<uint8_t> seen(types.size(), 0);
+    std::vector<int64_t> sizes;
+    std::vector<size_t> stack;
+    for (size_t start = 0; start < types.size(); ++start) {
+        if (types[start] != code || seen[start]) {
+            continue;
+        }
+        int64_t n = 0;
+        seen[start] = 1;
+        stack.push_back(start);
+        while (!stack.empty()) {
+            const size_t i = stack.back();
+            stack.pop_back();
+            ++n;
+            const int row = static_cast<int>(i / k_demo_width);
+            const int col = static_cast<int>(i % k_demo_width);
+            for (int dr = -1; dr <= 1; ++dr) {
+                for (int dc = -1; dc <= 1; ++dc) {
+                    const int r = row + dr;
+                    const int c = col + dc;
+                    if (r < 0 || r >= k_demo_height || c < 0 || c >= k_demo_width) {
+                        continue;
+                    }
+                    const size_t j = static_cast<size_t>(r) * k_demo_width + c;
+                    if (types[j] == code && !seen[j]) {
+                        seen[j] = 1;
+                        stack.push_back(j);
+                    }
+                }
+            }
+        }
+        sizes.push_back(n);
+    }
+    PatchStats s;
+    s.count = static_cast<int64_t>(sizes.size());
+    if (!sizes.empty()) {
+        std::sort(sizes.begin(), sizes.end());
+        s.largest = sizes.back();
+        s.median = sizes[sizes.size() / 2];
+    }
+    return s;
+}
+
+/// Min, mean and max of a set of values.
+struct Range {
+    int64_t n = 0;
+    double min = 0.0, max = 0.0, sum = 0.0;
+    void add(double v) {
+        min = n == 0 ? v : std::min(min, v);
+        max = n == 0 ? v : std::max(max, v);
+        sum += v;
+        ++n;
+    }
+    void print(const char *label) const {
+        std::printf("  %-40s %6lld px  min %7.3f  mean %7.3f  max %7.3f\n", label,
+                    static_cast<long long>(n), min, n > 0 ? sum / static_cast<double>(n) : 0.0,
+                    max);
+    }
+};
+
+/// Print forest-type pixel counts and patches, and volume statistics by stand kind and type.
+void print_inventory(const DemoInventory &inv, const std::vector<uint8_t> &lc15,
+                     const std::vector<uint8_t> &lc20) {
+    std::printf("forest type      pixels  patches  median patch  largest patch (px; 1 px = 0.09 "
+                "ha)\n");
+    for (const auto &[code, name] :
+         {std::pair{k_type_fir, "1 Chinese fir"}, std::pair{k_type_pine, "2 pines"}}) {
+        const PatchStats p = patch_stats(inv.forest_type, code);
+        const auto px = std::count(inv.forest_type.begin(), inv.forest_type.end(), code);
+        std::printf("  %-13s %7lld  %7lld  %12lld  %13lld\n", name, static_cast<long long>(px),
+                    static_cast<long long>(p.count), static_cast<long long>(p.median),
+                    static_cast<long long>(p.largest));
+    }
+    std::array<Range, 3> v15, v20, young, ratio;
+    for (size_t i = 0; i < lc15.size(); ++i) {
+        const uint8_t t = inv.forest_type[i];
+        if (t == k_type_nodata) {
+            continue;
+        }
+        const bool f15 = lc15[i] == k_forest;
+        const bool f20 = lc20[i] == k_forest;
+        for (size_t k : {size_t{0}, static_cast<size_t>(t)}) {
+            if (f15) {
+                v15[k].add(inv.volume15[i]);
+            }
+            if (f15 && f20) {
+                v20[k].add(inv.volume20[i]);
+                ratio[k].add(static_cast<double>(inv.volume20[i]) / inv.volume15[i]);
+            } else if (f20) {
+                young[k].add(inv.volume20[i]);
+            }
+        }
+    }
+    std::printf("growing-stock volume (m3/ha)\n");
+    const char *type_name[3] = {"all", "fir", "pines"};
+    for (size_t k = 0; k < 3; ++k) {
+        const std::string t = std::string(" (") + type_name[k] + ")";
+        v15[k].print(("2015, forest 2015" + t).c_str());
+        v20[k].print(("2020, forest both epochs" + t).c_str());
+        ratio[k].print(("2020 / 2015, forest both epochs" + t).c_str());
+        young[k].print(("2020, afforested 2015-2020" + t).c_str());
+    }
 }
 
 /// A point list in pixel coordinates (x right, y down).
@@ -926,12 +1258,19 @@ void run_sample(const fs::path &dir) {
     write_demo_districts(dir / "districts.geojson", demo_districts(features));
     write_text(dir / "pools.csv", k_pools_csv, "carbon pools table (Mg C/ha)");
     write_text(dir / "demo.yaml", k_demo_yaml, "run config");
+    const DemoInventory inventory = generate_demo_inventory(lc15, lc20);
+    write_forest_type_raster(dir / "forest_type.tif", inventory.forest_type);
+    write_volume_raster(dir / "volume_2015.tif", inventory.volume15, 2015);
+    write_volume_raster(dir / "volume_2020.tif", inventory.volume20, 2020);
+    write_text(dir / "forest_types.csv", k_forest_types_csv, "forest-types table");
+    write_text(dir / "demo-inventory.yaml", k_demo_inventory_yaml, "run config (stocks.inventory)");
     Histogram h15{};
     Histogram h20{};
     int64_t changed = 0;
     int64_t valid_both = 0;
     accumulate_counts(lc15.data(), lc20.data(), lc15.size(), h15, h20, changed, valid_both);
     print_counts(h15, h20, changed, valid_both);
+    print_inventory(inventory, lc15, lc20);
 }
 
 // ------------------------------------------------------------------------------------------------
