@@ -342,7 +342,10 @@ public:
         if (!require_map(n, "models")) {
             return;
         }
-        auto k = keys(n, "models", {"stocks", "sink"});
+        auto k = keys(n, "models", {"stocks", "sink", "soil"});
+        if (k.count("soil") && require_map(k["soil"], "models.soil")) {
+            soil(k["soil"]);
+        }
         if (!k.count("stocks")) {
             missing("models.stocks", n);
         } else if (require_map(k["stocks"], "models.stocks")) {
@@ -447,6 +450,73 @@ public:
                       m_cfg.at(line_of(node)) +
                       ": below-ground biomass = AGB x R (IPCC 2006 Vol. 4 Table 4.4; give the "
                       "value you can cite)");
+        }
+    }
+
+    void soil(const YAML::Node &node) {
+        auto s = keys(node, "models.soil",
+                      {"method", "climate_zone", "soil_type", "soil_types", "management",
+                       "transition_years"});
+        if (!s.count("method")) {
+            missing("models.soil.method", node);
+            return;
+        }
+        if (scalar(s["method"], "models.soil.method", m_cfg.soil_method) &&
+            m_cfg.soil_method != "ipcc_tier1") {
+            const std::string hint = closest_match(m_cfg.soil_method, {"ipcc_tier1"});
+            m_p.error("invalid config value models.soil.method: " + m_cfg.at(line_of(s["method"])) +
+                      ": unknown method \"" + m_cfg.soil_method + "\"; available: ipcc_tier1" +
+                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+            return;
+        }
+        m_cfg.soil_line = line_of(node);
+        for (const char *key : {"climate_zone", "soil_type"}) {
+            if (!s.count(key)) {
+                missing(std::string("models.soil.") + key, node);
+                continue;
+            }
+            std::string file;
+            if (scalar(s[key], std::string("models.soil.") + key, file)) {
+                LayerSpec layer;
+                layer.name = key;
+                layer.per_epoch = false;
+                layer.line = line_of(s[key]);
+                layer.paths[0] = {resolve(file), file, layer.line};
+                m_cfg.layers.push_back(layer);
+            }
+        }
+        if (!s.count("soil_types")) {
+            missing("models.soil.soil_types", node);
+        } else if (!s["soil_types"].IsMap() || s["soil_types"].size() == 0) {
+            m_p.error("invalid config value models.soil.soil_types: " +
+                      m_cfg.at(line_of(s["soil_types"])) +
+                      ": expected a mapping of soil raster code: soil type (hac, lac, sandy, "
+                      "spodic, volcanic, wetland), got " +
+                      kind(s["soil_types"]));
+        } else {
+            for (const auto &kv : s["soil_types"]) {
+                int64_t code = 0;
+                std::string type;
+                if (integer(kv.first, "models.soil.soil_types (code)", INT32_MIN, INT32_MAX,
+                            code) &&
+                    scalar(kv.second, "models.soil.soil_types." + std::to_string(code), type)) {
+                    m_cfg.soil_types[static_cast<int32_t>(code)] = type;
+                }
+            }
+        }
+        if (!s.count("management")) {
+            missing("models.soil.management", node);
+        } else if (scalar(s["management"], "models.soil.management",
+                          m_cfg.soil_management_as_written)) {
+            m_cfg.soil_management = resolve(m_cfg.soil_management_as_written);
+            m_cfg.soil_management_line = line_of(s["management"]);
+        }
+        if (s.count("transition_years") &&
+            number(s["transition_years"], "models.soil.transition_years",
+                   m_cfg.soil_transition_years) &&
+            !(m_cfg.soil_transition_years > 0.0)) {
+            m_p.error("invalid config value models.soil.transition_years: " +
+                      m_cfg.at(line_of(s["transition_years"])) + ": must be > 0 (IPCC default 20)");
         }
     }
 

@@ -87,6 +87,13 @@ struct Config {
     std::string forest_types; ///< stocks.inventory: the forest-types CSV
     std::string forest_types_as_written;
     int forest_types_line = 0;
+    std::string soil_method; ///< "" (soil from the stock model) or ipcc_tier1
+    int soil_line = 0;
+    std::map<int32_t, std::string> soil_types; ///< soil raster code -> IPCC soil type
+    std::string soil_management;               ///< soil-management CSV
+    std::string soil_management_as_written;
+    int soil_management_line = 0;
+    double soil_transition_years = 20.0; ///< IPCC default D
 
     int64_t block_cells = int64_t{1} << 20;
     int tile_size = 256;

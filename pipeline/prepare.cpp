@@ -6,6 +6,7 @@
 #include "models/crosswalk.hpp"
 #include "models/inventory_stock.hpp"
 #include "models/model_error.hpp"
+#include "models/soil_tier1.hpp"
 #include "pipeline/runner.hpp"
 #include "raster/raster_error.hpp"
 #include "raster/warp.hpp"
@@ -390,10 +391,69 @@ void check_forest_type_codes(PreparedRun &run, Problems &problems) {
     }
 }
 
+/// soil.ipcc_tier1: embedded SOC tables, the user's soil-management rules and soil types.
+void make_soil_model(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    const auto &pools = run.stock_model->pool_names();
+    const auto soil = std::find(pools.begin(), pools.end(), "soil");
+    if (soil == pools.end()) {
+        problems.error("invalid config value models.soil: " + cfg.at(cfg.soil_line) + ": " +
+                       run.stock_model->name() + " has no soil pool to replace");
+        return;
+    }
+    run.soil_pool = static_cast<std::size_t>(soil - pools.begin());
+    auto tables = std::make_shared<models::SoilTables>();
+    std::vector<std::string> errs;
+    std::string file;
+    const char *text = models::builtin_parameter_table("ipcc2019_soc_ref", file);
+    tables->soc_ref = models::parse_soc_ref_table(text, file, errs);
+    text = models::builtin_parameter_table("ipcc2019_soc_factors", file);
+    tables->factors = models::parse_soc_factor_table(text, file, errs);
+    text = models::builtin_parameter_table("ipcc_climate_zone_codes", file);
+    tables->zones = models::parse_climate_zone_code_table(text, file, errs);
+    for (auto &e : errs) {
+        problems.error("invalid built-in parameter table: " + e);
+    }
+    errs.clear();
+    const std::string where = "models.soil.management (" + cfg.soil_management_as_written + ")";
+    if (!fs::is_regular_file(cfg.soil_management)) {
+        problems.error("cannot read soil management: " + where + ", " +
+                       cfg.at(cfg.soil_management_line) + ": file not found");
+        return;
+    }
+    run.inputs.push_back({"models.soil.management", cfg.soil_management});
+    const auto rules = models::parse_soil_management(read_text(cfg.soil_management), where, errs);
+    // c_soil of each class, for classes whose soil comes from the pools table.
+    std::vector<double> table_soil;
+    std::string pools_text = read_text(cfg.pools_table);
+    std::vector<std::string> ignore;
+    for (const auto &row : models::parse_pools_table(pools_text, "pools", ignore).rows) {
+        table_soil.push_back(row.c_soil_mg_c_per_ha);
+    }
+    if (errs.empty()) {
+        auto model = std::make_unique<models::SoilTier1Model>(
+            tables, run.stock_model->class_codes(), table_soil, rules, cfg.soil_types,
+            cfg.soil_transition_years, errs);
+        if (errs.empty()) {
+            run.soil_model = std::move(model);
+        }
+    }
+    for (auto &e : errs) {
+        problems.error("invalid soil model: " + (e.rfind(where, 0) == 0 ? e : where + ": " + e));
+    }
+}
+
 /// Open, check and align every raster the stock model declares (models/stock_model.hpp).
 void prepare_model_layers(PreparedRun &run, Problems &problems) {
     const Config &cfg = run.config;
-    for (const models::LayerRequest &req : run.stock_model->layers()) {
+    std::vector<models::LayerRequest> requests = run.stock_model->layers();
+    run.stock_layer_count = requests.size();
+    if (run.soil_model) {
+        for (const auto &r : run.soil_model->layers()) {
+            requests.push_back(r);
+        }
+    }
+    for (const models::LayerRequest &req : requests) {
         const LayerSpec *spec = nullptr;
         for (const auto &l : cfg.layers) {
             if (l.name == req.name) {
@@ -559,6 +619,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             }
             run->inputs.push_back({"models.stocks.table", cfg.pools_table});
         }
+    }
+    if (run->stock_model && !cfg.soil_method.empty()) {
+        make_soil_model(*run, problems);
     }
     if (run->stock_model && run->grid.width > 0) {
         prepare_model_layers(*run, problems);

@@ -1,6 +1,7 @@
 // Prepare: open and check every input once, before any pixel is computed.
 #pragma once
 #include "models/lookup_stock.hpp"
+#include "models/soil_tier1.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/problems.hpp"
 #include "raster/block_plan.hpp"
@@ -95,6 +96,10 @@ struct PreparedRun {
     std::unique_ptr<models::StockModel> stock_model;
     /// Rasters of each of the model's layers(), in order: one per epoch, or one for all epochs.
     std::vector<std::vector<raster::RasterInfo>> layers;
+    std::size_t stock_layer_count = 0; ///< the first layers are the stock model's
+    /// soil.ipcc_tier1, replacing the stock model's soil pool (null without models.soil).
+    std::unique_ptr<models::SoilTier1Model> soil_model;
+    std::size_t soil_pool = 0; ///< index of "soil" in the stock model's pools
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;
     std::vector<InputFile> inputs;

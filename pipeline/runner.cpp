@@ -188,6 +188,9 @@ struct ThreadState {
     std::vector<std::vector<double *>> density_ptrs; // per epoch
     std::vector<std::vector<double>> change;         // per period, one row; NaN = invalid
     std::vector<double> area_ha;                     // one row
+    std::vector<const int32_t *> soil_class; // per epoch: row pointers handed to the soil model
+    std::vector<uint8_t *> soil_status;
+    std::vector<double *> soil_out;
     // Model layers: readers and block buffers per layer and raster (one per epoch, or one).
     std::vector<std::vector<std::unique_ptr<raster::RasterReader>>> layer_readers;
     std::vector<std::vector<std::vector<double>>> layer_values;
@@ -230,6 +233,9 @@ struct ThreadState {
             }
         }
         layer_row.assign(dims.epochs, std::vector<const double *>(run.layers.size()));
+        soil_class.resize(dims.epochs);
+        soil_status.resize(dims.epochs);
+        soil_out.resize(dims.epochs);
         layer_row_valid.assign(dims.epochs, std::vector<const uint8_t *>(run.layers.size()));
     }
 };
@@ -314,6 +320,10 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     const AccumDims dims = result.dims;
     result.totals = std::make_unique<DistrictTotals>(dims);
 
+    std::vector<int> epoch_years;
+    for (const auto &ep : run.config.epochs) {
+        epoch_years.push_back(ep.year);
+    }
     std::vector<double> years_between(n_periods);
     for (std::size_t k = 0; k < n_periods; ++k) {
         years_between[k] =
@@ -383,6 +393,22 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     models::StockOutputs o{st.density_ptrs[e].data(), st.status[e].data(),
                                            st.class_index[e].data(), st.method[e].data()};
                     model.compute(in, o);
+                }
+                // 1b. Soil across epochs (its transitions link the epochs of a pixel).
+                if (run.soil_model) {
+                    const std::size_t zl = run.stock_layer_count;
+                    for (std::size_t e = 0; e < n_epochs; ++e) {
+                        st.soil_class[e] = st.class_index[e].data();
+                        st.soil_status[e] = st.status[e].data();
+                        st.soil_out[e] = st.density_ptrs[e][run.soil_pool];
+                    }
+                    run.soil_model->apply(xs, epoch_years, st.soil_class.data(),
+                                          st.soil_status.data(), st.layer_row[0][zl],
+                                          st.layer_row_valid[0][zl], st.layer_row[0][zl + 1],
+                                          st.layer_row_valid[0][zl + 1], st.soil_out.data());
+                }
+                // 1c. Pixel counts and the stock rasters.
+                for (std::size_t e = 0; e < n_epochs; ++e) {
                     const uint8_t *status = st.status[e].data();
                     int64_t *counts = &partial.status_pixels[e * dims.statuses];
                     float *o_stock = n_outputs > 0 ? out[e].data() + off : nullptr;

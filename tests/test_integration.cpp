@@ -1174,3 +1174,71 @@ TEST(Errors, InventoryCrosswalkMustCoverThePoolsTable) {
     const auto ok = run_carbonsink("run " + s.dir.file("xw.yaml") + " --quiet");
     EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
+
+// ---- soil.ipcc_tier1 -----------------------------------------------------------------------
+
+TEST(Integration, SoilTier1MovesLinearlyToTheNewEquilibrium) {
+    // Scenario land cover 2010 and 2020, and 2030 = 2020. Climate zone 3 (cool temperate moist),
+    // soil code 1 = HAC everywhere: SOC_REF 81 Mg C/ha (IPCC 2019 Table 2.3). Cropland: long-term
+    // cultivated (F_LU 0.70), full tillage (1.0), medium input (1.0) -> 56.7; forest: the
+    // reference, 81; settlement: the pools table's c_soil, 30. Other pools from the pools table
+    // (cropland 10 + 2 + 1 = 13, forest 100 + 20 + 5 = 125, settlement 0).
+    Scenario s;
+    std::filesystem::copy_file(s.dir.file("lc2020.tif"), s.dir.file("lc2030.tif"));
+    write_raster(s.dir.file("zone.tif"), s.spec, std::vector<double>(40 * 30, 3));
+    write_raster(s.dir.file("soil.tif"), s.spec, std::vector<double>(40 * 30, 1));
+    write_text(s.dir.file("soil_management.csv"),
+               "lucode,mode,land_use,lu_level,mg_level,i_level\n"
+               "1,factors,cropland,long_term_cultivated,full_tillage,medium\n"
+               "2,reference,,,,\n"
+               "3,table,,,,\n");
+    write_text(s.dir.file("pools.csv"), POOLS);
+    write_text(s.dir.file("soil.yaml"),
+               "name: soil\noutput_dir: out\nland_cover:\n  epochs:\n    2010: lc2010.tif\n"
+               "    2020: lc2020.tif\n    2030: lc2030.tif\nmodels:\n  stocks:\n"
+               "    method: lookup\n    table: pools.csv\n  soil:\n    method: ipcc_tier1\n"
+               "    climate_zone: zone.tif\n    soil_type: soil.tif\n    soil_types:\n"
+               "      1: hac\n    management: soil_management.csv\n");
+    const auto r = run_carbonsink("run " + s.dir.file("soil.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const double crop = 13 + 81 * 0.70;
+    const double forest = 125 + 81;
+    // 2020, 10 of 20 years after the change in 2010: afforested soil 56.7 + (81 - 56.7) / 2;
+    // settlement soil 81 + (30 - 81) / 2. 2030: both reached their new equilibria.
+    const double affor2020 = 125 + (56.7 + (81 - 56.7) * 0.5);
+    const double settle2020 = 0 + (81 + (30 - 81) * 0.5);
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), PX_HA * (600 * crop + 600 * forest), 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020"),
+                PX_HA * (200 * affor2020 + 399 * crop + 500 * forest + 100 * settle2020), 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2030"),
+                PX_HA * (200 * forest + 399 * crop + 500 * forest + 100 * 30), 1e-6);
+    // The sink follows the transition, not an instant jump: 2010-2020 change of the afforested
+    // pixels is (affor2020 - crop) / 10 per ha, not (forest - crop) / 10.
+    const double change1 = PX_HA * (200 * (affor2020 - crop) + 100 * (settle2020 - forest)) / 10;
+    EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2010_2020"), change1, 1e-6);
+    const double change2 = PX_HA * (200 * (forest - affor2020) + 100 * (30 - settle2020)) / 10;
+    EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2020_2030"), change2, 1e-6);
+    // Soil pool alone, 2020.
+    const auto pools = h5_read(s.dir.file("out/results.h5"), "/stocks/mg_c"); // [1, 3, 4]
+    EXPECT_NEAR(pools.values[4 + 2], PX_HA * (200 * 68.85 + 399 * 56.7 + 500 * 81 + 100 * 55.5),
+                1e-6);
+}
+
+TEST(Errors, SoilTier1Problems) {
+    Scenario s;
+    write_raster(s.dir.file("zone.tif"), s.spec, std::vector<double>(40 * 30, 3));
+    write_raster(s.dir.file("soil.tif"), s.spec, std::vector<double>(40 * 30, 1));
+    write_text(s.dir.file("soil_management.csv"),
+               "lucode,mode,land_use,lu_level,mg_level,i_level\n"
+               "1,factors,cropland,forever_tilled,full_tillage,medium\n2,reference,,,,\n");
+    const auto r = run_carbonsink(
+        "validate " + s.config("", "  soil:\n    method: ipcc_tier1\n    climate_zone: zone.tif\n"
+                                   "    soil_type: soil.tif\n    soil_types:\n      1: peat\n"
+                                   "    management: soil_management.csv\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("soil_types: code 1: soil type \"peat\" is not in ipcc2019_soc_ref.csv"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("no soil rule for land-cover class 3"), std::string::npos) << r.err;
+}
