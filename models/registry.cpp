@@ -80,6 +80,26 @@ const std::vector<ModelInfo> &model_registry() {
                          "2001 (Science 292:2320) continuous BEF",
         },
         {
+            .name = "soil.ipcc_tier1",
+            .section = "soil",
+            .method = "ipcc_tier1",
+            .summary = "Mineral-soil organic carbon (0-30 cm) = SOC_REF(climate zone, soil type) x "
+                       "F_LU x F_MG x F_I per land-cover class, moving linearly to a new "
+                       "equilibrium over D years after a change; replaces the soil pool.",
+            .inputs = {"models.soil.climate_zone: IPCC 2019 climate-zone codes",
+                       "models.soil.soil_type: soil codes, mapped by models.soil.soil_types",
+                       "models.soil.management: per class mode and factor levels"},
+            .parameters =
+                {{"SOC_REF", "Mg C/ha", "by climate zone and soil class",
+                  "configs/parameters/ipcc2019_soc_ref.csv (IPCC 2019 Vol. 4 Ch. 2 Table 2.3)"},
+                 {"F_LU, F_MG, F_I", "1", "stock-change factors by land use, level and zone",
+                  "configs/parameters/ipcc2019_soc_factors.csv (IPCC 2019 Tables 5.5, 6.2)"},
+                 {"transition_years", "yr", "D, years to the new equilibrium",
+                  "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.25 default 20"}},
+            .outputs = {"the soil pool of every epoch (Mg C)"},
+            .reference = "IPCC 2006/2019 Vol. 4 Ch. 2 Eq. 2.25",
+        },
+        {
             .name = "flux.stock_difference",
             .section = "sink",
             .method = "stock_difference",
