@@ -28,25 +28,6 @@ namespace cs::pipeline {
 
 namespace fs = std::filesystem;
 
-DistrictIdIndex::DistrictIdIndex(const std::vector<int64_t> &ids) {
-    if (ids.empty()) {
-        return;
-    }
-    m_min = ids.front();
-    const int64_t range = ids.back() - ids.front() + 1;
-    m_dense = range <= (int64_t{1} << 22);
-    if (m_dense) {
-        m_table.assign(static_cast<std::size_t>(range), -1);
-    }
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (m_dense) {
-            m_table[static_cast<std::size_t>(ids[i] - m_min)] = static_cast<int32_t>(i);
-        } else {
-            m_map.emplace(static_cast<int32_t>(ids[i]), static_cast<int32_t>(i));
-        }
-    }
-}
-
 ScratchDir::~ScratchDir() {
     if (!m_path.empty()) {
         std::error_code ec;

@@ -17,29 +17,6 @@
 
 namespace cs::pipeline {
 
-/// Maps district raster values to dense district indices; -1 when not a district.
-class DistrictIdIndex {
-public:
-    DistrictIdIndex() = default;
-    explicit DistrictIdIndex(const std::vector<int64_t> &sorted_ids);
-    int32_t index_of(int32_t id) const {
-        if (m_dense) {
-            const int64_t k = static_cast<int64_t>(id) - m_min;
-            return (k >= 0 && k < static_cast<int64_t>(m_table.size()))
-                       ? m_table[static_cast<std::size_t>(k)]
-                       : -1;
-        }
-        auto it = m_map.find(id);
-        return it == m_map.end() ? -1 : it->second;
-    }
-
-private:
-    bool m_dense = true;
-    int64_t m_min = 0;
-    std::vector<int32_t> m_table;
-    std::unordered_map<int32_t, int32_t> m_map;
-};
-
 /// A private temporary directory (for warped VRTs), created on first use and removed with
 /// everything in it when destroyed.
 class ScratchDir {
@@ -74,7 +51,6 @@ struct PreparedRun {
     } district_source = DistrictSource::whole_grid;
     std::optional<raster::RasterInfo> district_raster;
     std::unique_ptr<raster::VectorDistricts> district_vectors;
-    DistrictIdIndex district_index;          ///< raster districts only
     std::vector<int64_t> district_ids;       ///< ascending
     std::vector<std::string> district_names; ///< parallel to ids
 

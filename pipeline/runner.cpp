@@ -303,7 +303,6 @@ void OrderedRasterOutputs::deposit(std::size_t block, std::vector<std::vector<fl
 }
 
 RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress) {
-    const auto t0 = std::chrono::steady_clock::now();
     const auto &plan = *run.block_plan;
     const auto &model = *run.stock_model;
     const auto &area = *run.pixel_area;
@@ -536,8 +535,6 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                              " pixel-epochs)");
         }
     }
-    result.compute_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.finish(std::to_string(run.grid.cells()) + " px per epoch");
     return result;
 }

@@ -19,7 +19,6 @@ struct RunResult {
     std::vector<int32_t> class_codes;         ///< classes of the transition matrices
     std::vector<std::string> unverified_used; ///< unverified parameters the run used
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> rasters; ///< commit after success
-    double compute_seconds = 0.0;
 };
 
 /// Compute every block with `run.threads` OpenMP threads. Rasters are written under temporary
