@@ -33,14 +33,21 @@ int resolve_threads(int requested) {
     return requested > 0 ? requested : std::max(1, omp_get_num_procs());
 }
 
+namespace {
+/// Per-thread state of a pass that reads one integer raster block by block.
+struct IntScanState {
+    IntScanState(const raster::RasterInfo &info, std::size_t cells)
+        : reader(info), values(cells), valid(cells) {}
+    raster::RasterReader reader;
+    std::vector<int32_t> values;
+    std::vector<uint8_t> valid;
+};
+} // namespace
+
 std::vector<int32_t> scan_distinct_values(const raster::RasterInfo &info,
                                           const raster::BlockPlan &plan, int threads) {
-    struct ScanState {
-        explicit ScanState(const raster::RasterInfo &i, std::size_t cells)
-            : reader(i), values(cells), valid(cells) {}
-        raster::RasterReader reader;
-        std::vector<int32_t> values;
-        std::vector<uint8_t> valid;
+    struct ScanState : IntScanState {
+        using IntScanState::IntScanState;
         std::set<int32_t> found;
     };
     const auto cells = static_cast<std::size_t>(plan.max_block_cells());
@@ -84,12 +91,8 @@ district_raster_coverage(const raster::RasterInfo &info, const raster::BlockPlan
         uint32_t x1;
         int32_t id;
     };
-    struct ScanState {
-        explicit ScanState(const raster::RasterInfo &i, std::size_t cells)
-            : reader(i), values(cells), valid(cells) {}
-        raster::RasterReader reader;
-        std::vector<int32_t> values;
-        std::vector<uint8_t> valid;
+    struct ScanState : IntScanState {
+        using IntScanState::IntScanState;
         std::vector<Run> runs;
     };
     const auto cells = static_cast<std::size_t>(plan.max_block_cells());
