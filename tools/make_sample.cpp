@@ -1,5 +1,5 @@
-// carbonsink-sample: deterministic synthetic CLCD land cover, forest inventory, districts and
-// configs for demos.
+// carbonsink-sample: deterministic synthetic CLCD land cover, forest inventory, soil strata,
+// districts and configs for demos.
 #include "raster/raster_error.hpp"
 
 #include <cpl_conv.h>
@@ -58,7 +58,8 @@ constexpr const char *k_usage =
     "\n"
     "sample  writes the 600 x 500 demo city (two land-cover epochs, 5 districts as GeoJSON,\n"
     "        pools.csv, demo.yaml) and its forest inventory (forest types, growing-stock\n"
-    "        volume per epoch, forest_types.csv, demo-inventory.yaml) into DIR.\n"
+    "        volume per epoch, forest_types.csv), its soil strata (climate zone, soil type,\n"
+    "        soil_management.csv) and demo-inventory.yaml into DIR.\n"
     "bench   streams two N x N land-cover epochs (default N 20000), K districts (default 100)\n"
     "        as GeoPackage, pools.csv and bench.yaml into DIR.\n"
     "Output depends only on the arguments: the same arguments give byte-identical files.\n";
@@ -323,7 +324,8 @@ constexpr const char *k_forest_types_csv =
 
 constexpr const char *k_demo_inventory_yaml =
     "# carbonsink sample run, forest-inventory version: forest biomass from growing-stock volume "
-    "and forest type.\n"
+    "and forest type,\n"
+    "# soil organic carbon from IPCC Tier 1 climate zone, soil type and management.\n"
     "name: demo-city-inventory\n"
     "output_dir: ../out/demo-city-inventory\n"
     "land_cover:\n"
@@ -344,8 +346,28 @@ constexpr const char *k_demo_inventory_yaml =
     "      2020: volume_2020.tif\n"
     "    forest_type: forest_type.tif\n"
     "    forest_types: forest_types.csv\n"
+    "  soil:\n"
+    "    method: ipcc_tier1\n"
+    "    climate_zone: climate_zone.tif\n"
+    "    soil_type: soil_type.tif\n"
+    "    soil_types:\n"
+    "      1: hac\n"
+    "      2: lac\n"
+    "      3: sandy\n"
+    "    management: soil_management.csv\n"
     "  sink:\n"
     "    method: stock_difference\n";
+
+/// The soil-management table of `soil.ipcc_tier1`: one row per CLCD class of k_pools_csv.
+constexpr const char *k_soil_management_csv =
+    "lucode,mode,land_use,lu_level,mg_level,i_level,source\n"
+    "1,factors,cropland,long_term_cultivated,full_tillage,medium,\"IPCC 2019 Table 5.5: "
+    "long-term cultivated, full tillage, medium input (sample management choice)\"\n"
+    "2,reference,,,,,\"native forest: SOC_REF (factors 1 by definition, IPCC 2019 Vol4 Ch2)\"\n"
+    "4,factors,grassland,all,nominally_managed,medium,\"IPCC 2019 Table 6.2: nominally "
+    "managed, medium input\"\n"
+    "5,table,,,,,\"open water: no mineral-soil stock (pools table c_soil)\"\n"
+    "8,table,,,,,\"sealed surfaces: pools table c_soil (a PLACEHOLDER there)\"\n";
 
 /// The benchmark run config for an N x N grid with K districts (as demo.yaml, with the
 /// districts in a GeoPackage layer and outputs next to the config).
@@ -557,6 +579,9 @@ enum DemoSeed : uint64_t {
     seed_volume,
     seed_volume_growth,
     seed_young_volume,
+    // Soil strata (appended after the inventory seeds, so nothing above changes).
+    seed_soil_lac,
+    seed_soil_sand,
 };
 
 /// The seed of one demo noise field.
@@ -1034,6 +1059,133 @@ void print_inventory(const DemoInventory &inv, const std::vector<uint8_t> &lc15,
     }
 }
 
+// ------------------------------------------------------------------------------------------------
+// Sample mode: soil strata for soil.ipcc_tier1
+// ------------------------------------------------------------------------------------------------
+
+/// IPCC 2019 climate zone of the whole demo city: code 3, cool temperate moist
+/// (configs/parameters/ipcc_climate_zone_codes.csv). A choice for the temperate sample city, not
+/// read from a climate map.
+constexpr uint8_t k_zone_cool_temperate_moist = 3;
+
+constexpr uint8_t k_soil_nodata = 0;
+constexpr uint8_t k_soil_hac = 1;   ///< high-activity clay mineral soils (most of the map)
+constexpr uint8_t k_soil_lac = 2;   ///< low-activity clay mineral soils (a broad southern patch)
+constexpr uint8_t k_soil_sandy = 3; ///< sandy soils (river banks and the lake shore)
+
+/// Soil type at (x, y): sandy in a band along the river (2 to 12 pixels, 60 to 360 m, beyond
+/// the water's edge on either bank) and round the lake shore (about 3 to 8 pixels); low-activity
+/// clays in a broad noisy ellipse south of the river (about 340 x 170 pixels, its edge displaced
+/// by fBm with features of 1 to 4 km); high-activity clays everywhere else. The river and lake
+/// themselves are sandy too (a stratum that their `table` rule does not use). Every pixel has a
+/// soil type, so the soil model leaves no pixel invalid.
+uint8_t demo_soil_type(const DemoFeatures &f, double x, double y) {
+    const uint64_t sand = demo_seed(seed_soil_sand);
+    const double bank = 2.0 + 10.0 * clamp01((fbm(sand, x / 22.0, y / 22.0, 2) - 0.3) / 0.4);
+    if (river_distance(x, y) < river_half_width(x) + bank) {
+        return k_soil_sandy;
+    }
+    const double shore = 1.3 + 0.3 * (fbm(sand + 1, x / 8.0, y / 8.0, 2) - 0.5);
+    if (lake_metric(f, x, y) < shore) {
+        return k_soil_sandy;
+    }
+    const double u = (x - 240.0) / 170.0;
+    const double v = (y - 415.0) / 85.0;
+    const double edge = 1.0 + 0.7 * (fbm(demo_seed(seed_soil_lac), x / 45.0, y / 45.0, 3) - 0.5);
+    return std::sqrt(u * u + v * v) < edge ? k_soil_lac : k_soil_hac;
+}
+
+/// The soil-type raster of the demo city (row-major, 600 x 500).
+std::vector<uint8_t> generate_demo_soil(const DemoFeatures &f) {
+    std::vector<uint8_t> soil(static_cast<size_t>(k_demo_width) * k_demo_height, k_soil_nodata);
+    for (int row = 0; row < k_demo_height; ++row) {
+        for (int col = 0; col < k_demo_width; ++col) {
+            soil[static_cast<size_t>(row) * k_demo_width + col] =
+                demo_soil_type(f, col + 0.5, row + 0.5);
+        }
+    }
+    return soil;
+}
+
+/// A legend entry of a class raster: code, name and colour.
+struct LegendEntry {
+    uint8_t code;
+    const char *name;
+    std::array<short, 3> rgb;
+};
+
+/// Write a Byte class raster on the demo grid (NoData 0, DEFLATE level 9, PREDICTOR 2) with
+/// category names for the codes of `legend` (code 0 is "nodata") and, when `palette`, a colour
+/// table. Throws Failure.
+void write_class_raster(const fs::path &path, const std::vector<uint8_t> &codes,
+                        const char *description, const std::vector<LegendEntry> &legend,
+                        bool palette, const char *what) {
+    DatasetPtr ds = create_demo_layer(path, GDT_Byte, 0, description, "class");
+    GDALRasterBand *band = ds->GetRasterBand(1);
+    GDALColorTable colors;
+    const GDALColorEntry none = {0, 0, 0, 0};
+    colors.SetColorEntry(0, &none);
+    uint8_t top = 0;
+    for (const LegendEntry &e : legend) {
+        top = std::max(top, e.code);
+    }
+    std::vector<std::string> names(static_cast<size_t>(top) + 1);
+    names[0] = "nodata";
+    for (int code = 1; code <= top; ++code) {
+        const GDALColorEntry unused = {0, 0, 0, 255};
+        colors.SetColorEntry(code, &unused);
+    }
+    for (const LegendEntry &e : legend) {
+        const GDALColorEntry c = {e.rgb[0], e.rgb[1], e.rgb[2], 255};
+        colors.SetColorEntry(e.code, &c);
+        names[e.code] = e.name;
+    }
+    CPLStringList category_names;
+    for (const std::string &n : names) {
+        category_names.AddString(n.c_str());
+    }
+    if ((palette && band->SetColorTable(&colors) != CE_None) ||
+        band->SetCategoryNames(category_names.List()) != CE_None ||
+        band->RasterIO(GF_Write, 0, 0, k_demo_width, k_demo_height,
+                       const_cast<uint8_t *>(codes.data()), k_demo_width, k_demo_height, GDT_Byte,
+                       0, 0, nullptr) != CE_None) {
+        io_error(std::string("cannot write ") + what + " raster", path.string(),
+                 cs::raster::last_gdal_error());
+    }
+    close_dataset(ds, path);
+    std::printf("wrote %s: %s, %d x %d Byte, %ju bytes\n", path.string().c_str(), what,
+                k_demo_width, k_demo_height, bytes_of(path));
+}
+
+/// Print soil-type pixel counts and patches, and the soil types under each land-cover class.
+void print_soil(const std::vector<uint8_t> &soil, const std::vector<uint8_t> &lc15,
+                const std::vector<uint8_t> &lc20) {
+    std::printf("soil type        pixels  patches  median patch  largest patch (px)\n");
+    for (const auto &[code, name] : {std::pair{k_soil_hac, "1 HAC"}, std::pair{k_soil_lac, "2 LAC"},
+                                     std::pair{k_soil_sandy, "3 sandy"}}) {
+        const PatchStats p = patch_stats(soil, code);
+        const auto px = std::count(soil.begin(), soil.end(), code);
+        std::printf("  %-13s %7lld  %7lld  %12lld  %13lld\n", name, static_cast<long long>(px),
+                    static_cast<long long>(p.count), static_cast<long long>(p.median),
+                    static_cast<long long>(p.largest));
+    }
+    for (const auto &[lc, year] : {std::pair{&lc15, 2015}, std::pair{&lc20, 2020}}) {
+        std::printf("land cover %d x soil type   HAC      LAC    sandy\n", year);
+        for (const ClassInfo &c : k_classes) {
+            std::array<int64_t, 4> n{};
+            for (size_t i = 0; i < soil.size(); ++i) {
+                if ((*lc)[i] == c.code) {
+                    ++n[soil[i]];
+                }
+            }
+            std::printf("  %d %-12s %9lld %8lld %8lld\n", c.code, c.name,
+                        static_cast<long long>(n[k_soil_hac]),
+                        static_cast<long long>(n[k_soil_lac]),
+                        static_cast<long long>(n[k_soil_sandy]));
+        }
+    }
+}
+
 /// A point list in pixel coordinates (x right, y down).
 using PixelLine = std::vector<std::array<double, 2>>;
 
@@ -1263,7 +1415,24 @@ void run_sample(const fs::path &dir) {
     write_volume_raster(dir / "volume_2015.tif", inventory.volume15, 2015);
     write_volume_raster(dir / "volume_2020.tif", inventory.volume20, 2020);
     write_text(dir / "forest_types.csv", k_forest_types_csv, "forest-types table");
-    write_text(dir / "demo-inventory.yaml", k_demo_inventory_yaml, "run config (stocks.inventory)");
+    // One value everywhere: no colour table (it would be most of the file), only the names of
+    // the first codes of ipcc_climate_zone_codes.csv.
+    const std::vector<uint8_t> zones(lc15.size(), k_zone_cool_temperate_moist);
+    write_class_raster(dir / "climate_zone.tif", zones,
+                       "IPCC 2019 climate zone (configs/parameters/ipcc_climate_zone_codes.csv)",
+                       {{1, "warm temperate moist", {}},
+                        {2, "warm temperate dry", {}},
+                        {k_zone_cool_temperate_moist, "cool temperate moist", {}}},
+                       false, "climate zone");
+    const std::vector<uint8_t> soil = generate_demo_soil(features);
+    write_class_raster(dir / "soil_type.tif", soil, "soil type (codes of models.soil.soil_types)",
+                       {{k_soil_hac, "HAC (high-activity clay)", {140, 90, 50}},
+                        {k_soil_lac, "LAC (low-activity clay)", {205, 110, 60}},
+                        {k_soil_sandy, "sandy", {235, 215, 150}}},
+                       true, "soil type");
+    write_text(dir / "soil_management.csv", k_soil_management_csv, "soil-management table");
+    write_text(dir / "demo-inventory.yaml", k_demo_inventory_yaml,
+               "run config (stocks.inventory, soil.ipcc_tier1)");
     Histogram h15{};
     Histogram h20{};
     int64_t changed = 0;
@@ -1271,6 +1440,7 @@ void run_sample(const fs::path &dir) {
     accumulate_counts(lc15.data(), lc20.data(), lc15.size(), h15, h20, changed, valid_both);
     print_counts(h15, h20, changed, valid_both);
     print_inventory(inventory, lc15, lc20);
+    print_soil(soil, lc15, lc20);
 }
 
 // ------------------------------------------------------------------------------------------------
