@@ -358,9 +358,13 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
     std::vector<std::vector<RowCoverageEntry>> parts(static_cast<std::size_t>(threads));
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
     std::atomic<std::size_t> next{0};
+    // Everything the worker threads capture by reference lives at function scope: the threads
+    // are joined only after the branches below.
+    double inv[6] = {0, 0, 0, 0, 0, 0};
+    const int64_t band = std::max<int64_t>(1, std::min<int64_t>(256, (1 << 22) / width));
+    const auto n_bands = static_cast<std::size_t>((height + band - 1) / band);
     std::vector<std::thread> pool;
     if (mode == CoverageMode::exact) {
-        double inv[6];
         if (!GDALInvGeoTransform(const_cast<double *>(m_grid.geotransform.data()), inv)) {
             throw RasterError("cannot compute district coverage: the reference grid's "
                               "geotransform cannot be inverted");
@@ -383,8 +387,6 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
             });
         }
     } else {
-        const int64_t band = std::max<int64_t>(1, std::min<int64_t>(256, (1 << 22) / width));
-        const auto n_bands = static_cast<std::size_t>((height + band - 1) / band);
         for (int t = 0; t < threads; ++t) {
             pool.emplace_back([&, t] {
                 try {
