@@ -190,6 +190,7 @@ struct ThreadState {
     std::vector<std::vector<double>> density;        // per epoch x pool, one row
     std::vector<std::vector<double *>> density_ptrs; // per epoch
     std::vector<std::vector<double>> change;         // per period, one row; NaN = invalid
+    std::vector<std::vector<double>> total;          // per epoch, one row: sum of pools
     std::vector<double> area_ha;                     // one row
     std::vector<const int32_t *> soil_class; // per epoch: row pointers handed to the soil model
     std::vector<uint8_t *> soil_status;
@@ -211,6 +212,7 @@ struct ThreadState {
             valid.emplace_back(cells);
             status.emplace_back(row_len);
             class_index.emplace_back(row_len);
+            total.emplace_back(row_len);
             method.emplace_back(row_len);
             density_ptrs.emplace_back();
             for (std::size_t p = 0; p < dims.pools; ++p) {
@@ -424,11 +426,12 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         if (status[i] == s_unknown) {
                             partial.unknown_codes[e].insert(st.codes[e][off + i]);
                         }
+                        double sum = 0.0;
+                        for (std::size_t p = 0; p < dims.pools; ++p) {
+                            sum += st.density_ptrs[e][p][i];
+                        }
+                        st.total[e][i] = sum;
                         if (o_stock != nullptr) {
-                            double sum = 0.0;
-                            for (std::size_t p = 0; p < dims.pools; ++p) {
-                                sum += st.density_ptrs[e][p][i];
-                            }
                             o_stock[i] = status[i] == s_valid ? static_cast<float>(sum) : nan;
                         }
                     }
@@ -449,13 +452,8 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     for (std::size_t i = 0; i < xs; ++i) {
                         double c = std::numeric_limits<double>::quiet_NaN();
                         if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
-                            double t1 = 0.0;
-                            double t2 = 0.0;
-                            for (std::size_t p = 0; p < dims.pools; ++p) {
-                                t1 += st.density_ptrs[k][p][i];
-                                t2 += st.density_ptrs[k + 1][p][i];
-                            }
-                            c = models::stock_change_per_yr(t1, t2, years_between[k]);
+                            c = models::stock_change_per_yr(st.total[k][i], st.total[k + 1][i],
+                                                            years_between[k]);
                         }
                         change[i] = c;
                         if (o_change != nullptr) {
