@@ -471,31 +471,76 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         static_cast<std::size_t>(std::max<int64_t>(ce.x0, w.x_off) - w.x_off);
                     const auto i1 = static_cast<std::size_t>(
                         std::min<int64_t>(ce.x1, static_cast<int64_t>(x_end)) - w.x_off);
+                    // Each quantity is first reduced over the entry's pixels in a local sum
+                    // (no aliasing with the record, so the loops vectorize), then added to the
+                    // district record once, times the entry's fraction. Models leave the pools
+                    // of invalid pixels at 0, so stock sums need no validity test.
                     double *rec = st.scratch.touch(ce.district);
+                    const double f = ce.fraction();
+                    const double *area_row = st.area_ha.data();
+                    double area_sum = 0.0;
                     for (std::size_t i = i0; i < i1; ++i) {
-                        const double wa = ce.fraction() * st.area_ha[i];
-                        rec[dims.area()] += wa;
-                        for (std::size_t e = 0; e < n_epochs; ++e) {
-                            const uint8_t s = st.status[e][i];
-                            rec[dims.status_area(e, s)] += wa;
-                            if (s == s_valid) {
-                                for (std::size_t p = 0; p < dims.pools; ++p) {
-                                    rec[dims.stock(e, p)] += st.density_ptrs[e][p][i] * wa;
-                                }
+                        area_sum += area_row[i];
+                    }
+                    rec[dims.area()] += f * area_sum;
+                    for (std::size_t e = 0; e < n_epochs; ++e) {
+                        const uint8_t *status = st.status[e].data();
+                        double status_sum[models::PIXEL_STATUS_COUNT] = {};
+                        for (std::size_t i = i0; i < i1; ++i) {
+                            status_sum[status[i]] += area_row[i];
+                        }
+                        for (std::size_t q = 0; q < dims.statuses; ++q) {
+                            rec[dims.status_area(e, q)] += f * status_sum[q];
+                        }
+                        for (std::size_t p = 0; p < dims.pools; ++p) {
+                            const double *dens = st.density_ptrs[e][p];
+                            double sum = 0.0;
+                            for (std::size_t i = i0; i < i1; ++i) {
+                                sum += dens[i] * area_row[i];
+                            }
+                            rec[dims.stock(e, p)] += f * sum;
+                        }
+                    }
+                    for (std::size_t k = 0; k < n_periods; ++k) {
+                        const double *change = st.change[k].data();
+                        double flux = 0.0;
+                        double invalid = 0.0;
+                        for (std::size_t i = i0; i < i1; ++i) {
+                            if (std::isnan(change[i])) {
+                                invalid += area_row[i];
+                            } else {
+                                flux += change[i] * area_row[i];
                             }
                         }
-                        for (std::size_t k = 0; k < n_periods; ++k) {
-                            const double c = st.change[k][i];
-                            if (std::isnan(c)) {
-                                rec[dims.flux_invalid_area(k)] += wa;
+                        rec[dims.flux(k)] += f * flux;
+                        rec[dims.flux_invalid_area(k)] += f * invalid;
+                        if (!transitions) {
+                            continue;
+                        }
+                        // Run-length: consecutive pixels with the same (from, to) pair add to
+                        // one local sum.
+                        const int32_t *from = st.class_index[k].data();
+                        const int32_t *to = st.class_index[k + 1].data();
+                        std::size_t cell = SIZE_MAX;
+                        double cell_sum = 0.0;
+                        for (std::size_t i = i0; i < i1; ++i) {
+                            if (std::isnan(change[i])) {
                                 continue;
                             }
-                            rec[dims.flux(k)] += c * wa;
-                            if (transitions) {
-                                rec[dims.transition(
-                                    k, static_cast<std::size_t>(st.class_index[k][i]),
-                                    static_cast<std::size_t>(st.class_index[k + 1][i]))] += wa;
+                            const std::size_t c =
+                                dims.transition(k, static_cast<std::size_t>(from[i]),
+                                                static_cast<std::size_t>(to[i]));
+                            if (c != cell) {
+                                if (cell != SIZE_MAX) {
+                                    rec[cell] += f * cell_sum;
+                                }
+                                cell = c;
+                                cell_sum = 0.0;
                             }
+                            cell_sum += area_row[i];
+                        }
+                        if (cell != SIZE_MAX) {
+                            rec[cell] += f * cell_sum;
                         }
                     }
                 }
