@@ -394,8 +394,9 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     }
                     models::StockInputs in{st.codes[e].data() + off, st.valid[e].data() + off, xs,
                                            st.layer_row[e].data(), st.layer_row_valid[e].data()};
-                    models::StockOutputs o{st.density_ptrs[e].data(), st.status[e].data(),
-                                           st.class_index[e].data(), st.method[e].data()};
+                    models::StockOutputs o{
+                        st.density_ptrs[e].data(), st.status[e].data(), st.class_index[e].data(),
+                        run.config.write_method_codes ? st.method[e].data() : nullptr};
                     model.compute(in, o);
                 }
                 // 1b. Soil across epochs (its transitions link the epochs of a pixel).
