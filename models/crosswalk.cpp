@@ -1,6 +1,8 @@
 // Land-cover crosswalk parsing, the built-in crosswalks (embedded at build time) and look-ups.
 #include "models/crosswalk.hpp"
 
+#include "models/pools_table.hpp"
+
 #include "models/csv.hpp"
 #include "models/model_error.hpp"
 
@@ -113,18 +115,6 @@ bool parse_leaf_type(const std::string &text, LeafType &out) {
         }
     }
     return false;
-}
-
-bool is_unverified_status(const std::string &status) {
-    const std::string s = lower(trim(status));
-    if (s.find("placeholder") != std::string::npos) {
-        return true;
-    }
-    if (s.empty() || s[0] != 'u') {
-        return false;
-    }
-    return s.size() == 1 || !std::isalpha(static_cast<unsigned char>(s[1])) ||
-           s.rfind("unverified", 0) == 0;
 }
 
 } // namespace

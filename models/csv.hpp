@@ -12,6 +12,12 @@ struct CsvTable {
     struct Row {
         int line = 0;
         std::vector<std::string> cells;
+        /// Cell `column`, or "" when the column is absent (< 0) or the row is short.
+        std::string cell(int column) const {
+            return column >= 0 && column < static_cast<int>(cells.size())
+                       ? cells[static_cast<std::size_t>(column)]
+                       : std::string();
+        }
     };
     std::vector<Row> rows;
 

@@ -76,11 +76,7 @@ std::vector<ForestType> parse_forest_types(const std::string &text, const std::s
     std::map<int32_t, int> seen;
     for (const auto &row : csv.rows) {
         const std::string at = where + ", line " + std::to_string(row.line);
-        auto cell = [&](int c) {
-            return c >= 0 && c < static_cast<int>(row.cells.size())
-                       ? row.cells[static_cast<std::size_t>(c)]
-                       : std::string();
-        };
+        auto cell = [&](int c) { return row.cell(c); };
         ForestType t;
         t.line = row.line;
         double code = 0;

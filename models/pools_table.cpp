@@ -13,12 +13,21 @@
 namespace cs::models {
 
 bool is_unverified_status(const std::string &status) {
-    std::string up;
+    std::string s;
     for (char c : status) {
-        up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    std::size_t b = up.find_first_not_of(" \t\"[");
-    return (b != std::string::npos && up[b] == 'U') || up.find("PLACEHOLDER") != std::string::npos;
+    if (s.find("placeholder") != std::string::npos) {
+        return true;
+    }
+    // Skip leading blanks, quotes and brackets ("[U] ..."), then: "u" alone, "u" followed by a
+    // non-letter ("u-single", "u: ..."), or a word starting with "unverified". "user" is not.
+    const std::size_t b = s.find_first_not_of(" \t\"[");
+    if (b == std::string::npos || s[b] != 'u') {
+        return false;
+    }
+    return b + 1 == s.size() || !std::isalpha(static_cast<unsigned char>(s[b + 1])) ||
+           s.compare(b, 10, "unverified") == 0;
 }
 
 PoolsTable parse_pools_table(const std::string &text, const std::string &where,
@@ -53,10 +62,7 @@ PoolsTable parse_pools_table(const std::string &text, const std::string &where,
     std::map<int32_t, int> seen;
     for (const auto &row : csv.rows) {
         const std::string at = where + ", line " + std::to_string(row.line);
-        auto cell = [&](int c) -> std::string {
-            return c < static_cast<int>(row.cells.size()) ? row.cells[static_cast<std::size_t>(c)]
-                                                          : std::string();
-        };
+        auto cell = [&](int c) { return row.cell(c); };
         PoolsRow r;
         r.line = row.line;
         bool ok = true;

@@ -20,8 +20,10 @@ struct PoolsRow {
     int line = 0;       ///< line in the file, for messages
 };
 
-/// True when a parameter status marks an unverified value a user must confirm: it starts with
-/// "U" (science.md tag [U]) or contains "PLACEHOLDER" (any case).
+/// True when a parameter status marks an unverified value a user must confirm (any case): it
+/// contains "PLACEHOLDER", or, after leading blanks, quotes or "[", is "U" alone, "U" followed
+/// by a non-letter ("U-single", "[U] ...") or starts with "unverified". "user" is not. The one
+/// rule of the project (pools table, crosswalks, parameter tables).
 bool is_unverified_status(const std::string &status);
 
 /// Rows of a pools table, sorted by lucode.

@@ -35,11 +35,7 @@ std::vector<SoilClassRule> parse_soil_management(const std::string &text, const 
     const int c_l3 = csv.column("i_level");
     for (const auto &row : csv.rows) {
         const std::string at = where + ", line " + std::to_string(row.line);
-        auto cell = [&](int c) {
-            return c >= 0 && c < static_cast<int>(row.cells.size())
-                       ? row.cells[static_cast<std::size_t>(c)]
-                       : std::string();
-        };
+        auto cell = [&](int c) { return row.cell(c); };
         SoilClassRule r;
         r.line = row.line;
         double code = 0;

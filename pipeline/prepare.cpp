@@ -373,7 +373,7 @@ void check_forest_type_codes(PreparedRun &run, Problems &problems) {
 }
 
 /// soil.ipcc_tier1: embedded SOC tables, the user's soil-management rules and soil types.
-void make_soil_model(PreparedRun &run, Problems &problems) {
+void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Problems &problems) {
     const Config &cfg = run.config;
     const auto &pools = run.stock_model->pool_names();
     const auto soil = std::find(pools.begin(), pools.end(), "soil");
@@ -405,10 +405,8 @@ void make_soil_model(PreparedRun &run, Problems &problems) {
     run.inputs.push_back({"models.soil.management", cfg.soil_management});
     const auto rules = models::parse_soil_management(read_text(cfg.soil_management), where, errs);
     // c_soil of each class, for classes whose soil comes from the pools table.
-    std::vector<double> table_soil;
-    std::string pools_text = read_text(cfg.pools_table);
-    std::vector<std::string> ignore;
-    for (const auto &row : models::parse_pools_table(pools_text, "pools", ignore).rows) {
+    std::vector<double> table_soil; // in class order: the table's rows are sorted by lucode
+    for (const auto &row : pools_table.rows) {
         table_soil.push_back(row.c_soil_mg_c_per_ha);
     }
     if (errs.empty()) {
@@ -571,6 +569,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     }
 
     // Pools table and stock model.
+    models::PoolsTable pools_table; // kept for the soil model's table classes
     if (!cfg.pools_table.empty()) {
         const std::string where = "models.stocks.table (" + cfg.pools_table_as_written + ")";
         if (!fs::is_regular_file(cfg.pools_table)) {
@@ -578,7 +577,8 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                            cfg.at(cfg.pools_table_line) + ": file not found");
         } else {
             std::vector<std::string> errs;
-            auto table = models::parse_pools_table(read_text(cfg.pools_table), where, errs);
+            pools_table = models::parse_pools_table(read_text(cfg.pools_table), where, errs);
+            const models::PoolsTable &table = pools_table;
             for (auto &e : errs) {
                 problems.error("invalid pools table: " + e);
             }
@@ -602,7 +602,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         }
     }
     if (run->stock_model && !cfg.soil_method.empty()) {
-        make_soil_model(*run, problems);
+        make_soil_model(*run, pools_table, problems);
     }
     if (run->stock_model && run->grid.width > 0) {
         prepare_model_layers(*run, problems);

@@ -707,4 +707,8 @@ TEST(PoolsTable, UnverifiedStatus) {
     EXPECT_FALSE(cs::models::is_unverified_status("V"));
     EXPECT_FALSE(cs::models::is_unverified_status("V2-single"));
     EXPECT_FALSE(cs::models::is_unverified_status(""));
+    // One rule for the whole project: a "user" status is not unverified, "U-single" is.
+    EXPECT_FALSE(cs::models::is_unverified_status("user"));
+    EXPECT_TRUE(cs::models::is_unverified_status("U-single"));
+    EXPECT_TRUE(cs::models::is_unverified_status("unverified copy"));
 }
