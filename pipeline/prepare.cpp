@@ -418,7 +418,11 @@ void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Pr
         }
     }
     for (auto &e : errs) {
-        problems.error("invalid soil model: " + (e.rfind(where, 0) == 0 ? e : where + ": " + e));
+        // Table errors already name the management file; the others come from the models.soil
+        // block (soil_types, rules missing for a class) and name it.
+        problems.error(
+            "invalid soil model: " +
+            (e.rfind(where, 0) == 0 ? e : "models.soil, " + cfg.at(cfg.soil_line) + ": " + e));
     }
 }
 

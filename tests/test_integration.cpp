@@ -1237,7 +1237,8 @@ TEST(Errors, SoilTier1Problems) {
                                    "    soil_type: soil.tif\n    soil_types:\n      1: peat\n"
                                    "    management: soil_management.csv\n"));
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.err.find("soil_types: code 1: soil type \"peat\" is not in ipcc2019_soc_ref.csv"),
+    EXPECT_NE(r.err.find("error: invalid soil model: models.soil, run.yaml, line 14: soil_types: "
+                         "code 1: soil type \"peat\" is not in ipcc2019_soc_ref.csv"),
               std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("no soil rule for land-cover class 3"), std::string::npos) << r.err;
