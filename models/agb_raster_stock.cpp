@@ -5,13 +5,12 @@
 #include "models/units.hpp"
 
 #include <cmath>
+#include <limits>
 
 namespace cs::models {
 
 namespace {
 const std::string NAME = "stocks.agb_raster";
-const std::vector<std::string> POOLS = {"above_ground", "below_ground", "soil",
-                                        "dead_organic_matter"};
 } // namespace
 
 AgbRasterStockModel::AgbRasterStockModel(PoolsTable table, AgbRasterOptions options)
@@ -22,15 +21,23 @@ AgbRasterStockModel::AgbRasterStockModel(PoolsTable table, AgbRasterOptions opti
                          std::to_string(options.carbon_fraction) +
                          " is not in (0, 1]; a dry-matter AGB map needs its carbon fraction");
     }
+    if (options.agb_is_carbon && options.carbon_fraction != 0.0 &&
+        !(options.carbon_fraction > 0.0 && options.carbon_fraction <= 1.0)) {
+        throw ModelError("stocks.agb_raster: carbon_fraction " +
+                         std::to_string(options.carbon_fraction) + " is not in (0, 1]");
+    }
     if (!(options.root_shoot_ratio >= 0.0) || !std::isfinite(options.root_shoot_ratio)) {
         throw ModelError("stocks.agb_raster: root_shoot_ratio " +
                          std::to_string(options.root_shoot_ratio) + " must be a number >= 0");
     }
     m_agb_to_carbon = options.agb_is_carbon ? 1.0 : options.carbon_fraction;
+    m_map_per_agb = !options.agb_is_carbon ? 1.0 : options.carbon_fraction;
 }
 
 const std::string &AgbRasterStockModel::name() const { return NAME; }
-const std::vector<std::string> &AgbRasterStockModel::pool_names() const { return POOLS; }
+const std::vector<std::string> &AgbRasterStockModel::pool_names() const {
+    return m_lookup.pool_names();
+}
 
 std::vector<LayerRequest> AgbRasterStockModel::layers() const {
     return {{"agb", m_options.agb_is_carbon ? "Mg C/ha" : "Mg dm/ha", true, false}};
@@ -41,6 +48,8 @@ void AgbRasterStockModel::compute(const StockInputs &in, StockOutputs &out) cons
     const double *agb = in.layer[0];
     const uint8_t *agb_ok = in.layer_valid[0];
     const double r = m_options.root_shoot_ratio;
+    const std::size_t pools = m_lookup.pool_count();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t i = 0; i < in.n; ++i) {
         int32_t row = -1;
         auto status = PixelStatus::nodata;
@@ -64,10 +73,18 @@ void AgbRasterStockModel::compute(const StockInputs &in, StockOutputs &out) cons
             const double *dens = m_lookup.row_densities(row);
             d[0][i] = above;
             d[1][i] = above * r;
-            d[2][i] = dens[2];
-            d[3][i] = dens[3];
+            for (std::size_t p = 2; p < pools; ++p) { // soil and dead matter: the pools table
+                d[p][i] = dens[p];
+            }
         } else {
-            d[0][i] = d[1][i] = d[2][i] = d[3][i] = 0.0;
+            for (std::size_t p = 0; p < pools; ++p) {
+                d[p][i] = 0.0;
+            }
+        }
+        if (out.agb_t_dm_per_ha != nullptr) {
+            // Dry matter: the map value, or a carbon map back through its CF (unknown: NaN).
+            out.agb_t_dm_per_ha[i] =
+                status == PixelStatus::valid && m_map_per_agb > 0.0 ? agb[i] / m_map_per_agb : nan;
         }
     }
 }

@@ -11,8 +11,9 @@ namespace cs::models {
 /// How to read the AGB rasters.
 struct AgbRasterOptions {
     bool agb_is_carbon = false; ///< true: Mg C/ha; false: Mg dry matter/ha
-    double carbon_fraction =
-        0.0; ///< CF, dry matter -> carbon (required when agb_is_carbon is false)
+    /// CF, dry matter -> carbon: required when agb_is_carbon is false; optional (0 = not given)
+    /// for a carbon map, where it turns the map back into dry matter for models.dom.
+    double carbon_fraction = 0.0;
     double root_shoot_ratio = 0.0; ///< R = BGB / AGB
 };
 
@@ -21,17 +22,23 @@ struct AgbRasterOptions {
 ///                                     Ch. 4 Table 4.3 for CF)
 ///   below_ground = above_ground x R  (R = BGB/AGB, IPCC 2006 Vol. 4 Ch. 4 Table 4.4)
 ///   soil, dead_organic_matter        = c_soil, c_dead of the pixel's land-cover class in the
-///                                      pools table (c_above and c_below are not used)
-/// A pixel whose AGB is nodata is invalid (nodata); negative AGB is invalid_value.
+///   (or dead_wood, litter)             pools table (c_above and c_below are not used)
+/// Pools in the pools table's order (PoolsTable::pool_names). A pixel whose AGB is nodata is
+/// invalid (nodata); negative AGB is invalid_value. AGB output (StockOutputs::agb_t_dm_per_ha):
+/// the map value for a dry-matter map, value / CF for a carbon map with a carbon fraction, else
+/// NaN.
 class AgbRasterStockModel final : public StockModel {
 public:
-    /// Throws ModelError when the table is empty, CF is not in (0, 1] for a dry-matter map, or
-    /// R is negative or not finite.
+    /// Throws ModelError when the table is empty, CF is not in (0, 1] for a dry-matter map (or
+    /// is given, not 0, and not in (0, 1] for a carbon map), or R is negative or not finite.
     AgbRasterStockModel(PoolsTable table, AgbRasterOptions options);
 
     const std::string &name() const override;
     const std::vector<std::string> &pool_names() const override;
     const std::vector<int32_t> &class_codes() const override { return m_lookup.class_codes(); }
+    /// True when the model can give AGB in dry matter (a dry-matter map, or a carbon map with
+    /// a carbon fraction).
+    bool has_dry_matter_agb() const { return m_map_per_agb > 0.0; }
     std::vector<LayerRequest> layers() const override;
     void compute(const StockInputs &in, StockOutputs &out) const override;
     std::vector<std::string> unverified_parameters(int32_t class_index) const override {
@@ -42,6 +49,7 @@ private:
     LookupStockModel m_lookup;
     AgbRasterOptions m_options;
     double m_agb_to_carbon = 1.0; ///< CF, or 1 for a carbon map
+    double m_map_per_agb = 0.0;   ///< map units per t dm: 1, CF (carbon map), 0 (unknown)
 };
 
 } // namespace cs::models

@@ -16,8 +16,6 @@ namespace cs::models {
 
 namespace {
 const std::string NAME = "stocks.inventory";
-const std::vector<std::string> POOLS = {"above_ground", "below_ground", "live_biomass_cbef", "soil",
-                                        "dead_organic_matter"};
 constexpr int64_t DENSE_LIMIT = int64_t{1} << 20;
 
 std::string join_keys(const std::set<std::string> &keys) {
@@ -170,6 +168,10 @@ InventoryStockModel::InventoryStockModel(PoolsTable pools,
                                          std::shared_ptr<const InventoryTables> tables,
                                          std::vector<ForestType> forest_types)
     : m_lookup(std::move(pools)), m_tables(std::move(tables)), m_types(std::move(forest_types)) {
+    // above_ground, below_ground, live_biomass_cbef, then the table's other pools in its order.
+    const auto &table_pools = m_lookup.pool_names();
+    m_pool_names = {table_pools[0], table_pools[1], "live_biomass_cbef"};
+    m_pool_names.insert(m_pool_names.end(), table_pools.begin() + 2, table_pools.end());
     m_is_forest_row.assign(m_lookup.class_codes().size(), 0);
     for (int32_t code : forest_classes) {
         const int32_t row = m_lookup.row_of(code);
@@ -197,7 +199,7 @@ InventoryStockModel::InventoryStockModel(PoolsTable pools,
 }
 
 const std::string &InventoryStockModel::name() const { return NAME; }
-const std::vector<std::string> &InventoryStockModel::pool_names() const { return POOLS; }
+const std::vector<std::string> &InventoryStockModel::pool_names() const { return m_pool_names; }
 
 std::vector<LayerRequest> InventoryStockModel::layers() const {
     return {{"volume", "m3/ha", true, false}, {"forest_type", "class", false, true}};
@@ -218,8 +220,14 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
     const double *ftype = in.layer[1];
     const uint8_t *ftype_ok = in.layer_valid[1];
     const InventoryTables &tb = *m_tables;
+    const std::size_t table_pools = m_lookup.pool_count();
+    const std::size_t pools = m_pool_names.size(); // table_pools + 1 (live_biomass_cbef)
+    const double nan = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t i = 0; i < in.n; ++i) {
-        d[0][i] = d[1][i] = d[2][i] = d[3][i] = d[4][i] = 0.0;
+        for (std::size_t p = 0; p < pools; ++p) {
+            d[p][i] = 0.0;
+        }
+        double agb_t_dm = nan;
         int32_t row = -1;
         auto status = PixelStatus::nodata;
         auto method = MethodCode::pools_table;
@@ -229,8 +237,9 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
         }
         if (status == PixelStatus::valid) {
             const double *dens = m_lookup.row_densities(row);
-            d[3][i] = dens[2];
-            d[4][i] = dens[3];
+            for (std::size_t p = 2; p < table_pools; ++p) { // soil and dead matter: the table
+                d[p + 1][i] = dens[p];
+            }
             if (!m_is_forest_row[static_cast<std::size_t>(row)]) {
                 d[0][i] = dens[0];
                 d[1][i] = dens[1];
@@ -252,6 +261,7 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
                     if (!b.found) {
                         status = PixelStatus::missing_parameter;
                     } else {
+                        agb_t_dm = b.agb_t_dm_per_ha;
                         d[0][i] = carbon_from_dry_matter(b.agb_t_dm_per_ha, ft.carbon_fraction);
                         d[1][i] = carbon_from_dry_matter(b.bgb_t_dm_per_ha, ft.carbon_fraction);
                     }
@@ -259,7 +269,13 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
             }
         }
         if (status != PixelStatus::valid) {
-            d[0][i] = d[1][i] = d[2][i] = d[3][i] = d[4][i] = 0.0;
+            for (std::size_t p = 0; p < pools; ++p) {
+                d[p][i] = 0.0;
+            }
+            agb_t_dm = nan;
+        }
+        if (out.agb_t_dm_per_ha != nullptr) {
+            out.agb_t_dm_per_ha[i] = agb_t_dm;
         }
         out.status[i] = static_cast<uint8_t>(status);
         if (out.class_index != nullptr) {

@@ -54,7 +54,10 @@ std::vector<ForestType> parse_forest_types(const std::string &text, const std::s
 /// classes, come from the pools table. Forest pixels need volume and forest type: nodata in
 /// either makes the pixel invalid; negative volume is invalid_value; a forest-type code not in
 /// the table or an AGB outside every root:shoot class is missing_parameter.
-/// Pools: above_ground, below_ground, live_biomass_cbef, soil, dead_organic_matter.
+/// Pools: above_ground, below_ground, live_biomass_cbef, then the pools table's others in its
+/// order: soil, dead_organic_matter (c_dead) or dead_wood, litter, soil (c_dead_wood, c_litter).
+/// AGB output (StockOutputs::agb_t_dm_per_ha): V x BCEF_S on ipcc_bcef pixels, NaN elsewhere
+/// (China CBEF's B = aV + b has no AGB/BGB split; pools-table classes have no AGB).
 class InventoryStockModel final : public StockModel {
 public:
     /// `forest_classes`: land-cover codes that are forest. Throws ModelError when a forest class
@@ -76,6 +79,7 @@ private:
     int32_t type_index(double code) const;
 
     LookupStockModel m_lookup;
+    std::vector<std::string> m_pool_names;
     std::shared_ptr<const InventoryTables> m_tables;
     std::vector<ForestType> m_types;
     std::vector<uint8_t> m_is_forest_row; ///< per pools-table row

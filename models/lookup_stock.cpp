@@ -4,13 +4,12 @@
 #include "models/model_error.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace cs::models {
 
 namespace {
 const std::string NAME = "stocks.lookup";
-const std::vector<std::string> POOLS = {"above_ground", "below_ground", "soil",
-                                        "dead_organic_matter"};
 constexpr int64_t DENSE_LIMIT = int64_t{1} << 20;
 } // namespace
 
@@ -55,6 +54,7 @@ LookupStockModel::LookupStockModel(PoolsTable table) : m_table(std::move(table))
     const int64_t lo = m_table.rows.front().lucode;
     const int64_t hi = m_table.rows.back().lucode;
     m_min_code = lo;
+    m_pools = m_table.pool_names().size();
     m_dense = hi - lo + 1 <= DENSE_LIMIT;
     if (m_dense) {
         m_dense_rows.assign(static_cast<std::size_t>(hi - lo + 1), -1);
@@ -65,11 +65,9 @@ LookupStockModel::LookupStockModel(PoolsTable table) : m_table(std::move(table))
             m_dense_rows[static_cast<std::size_t>(row.lucode - lo)] = static_cast<int32_t>(r);
         }
         m_codes.push_back(row.lucode);
-        m_density.push_back(row.c_above_mg_c_per_ha);
-        m_density.push_back(row.c_below_mg_c_per_ha);
-        m_density.push_back(row.c_soil_mg_c_per_ha);
-        m_density.push_back(row.c_dead_mg_c_per_ha);
+        m_table.append_densities(row, m_density);
     }
+    m_density.resize(m_density.size() + m_pools, 0.0); // the zero row of pixels without a class
 }
 
 int32_t LookupStockModel::find_row_sparse(int32_t code) const {
@@ -95,10 +93,14 @@ std::vector<std::string> LookupStockModel::unverified_parameters(int32_t class_i
             (row.name.empty() ? "" : " (" + row.name + ")") + ", line " + std::to_string(row.line) +
             ": status " + row.status + (row.source.empty() ? "" : "; source: " + row.source)};
 }
-const std::vector<std::string> &LookupStockModel::pool_names() const { return POOLS; }
+const std::vector<std::string> &LookupStockModel::pool_names() const {
+    return m_table.pool_names();
+}
 
 void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
     double *const *d = out.pool_density_mg_c_per_ha;
+    const std::size_t pools = m_pools;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t i = 0; i < in.n; ++i) {
         int32_t row = -1;
         uint8_t status = static_cast<uint8_t>(PixelStatus::nodata);
@@ -116,14 +118,14 @@ void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
                 status == static_cast<uint8_t>(PixelStatus::valid) ? MethodCode::pools_table
                                                                    : MethodCode::none);
         }
-        if (row >= 0) {
-            const double *dens = &m_density[static_cast<std::size_t>(row) * 4];
-            d[0][i] = dens[0];
-            d[1][i] = dens[1];
-            d[2][i] = dens[2];
-            d[3][i] = dens[3];
-        } else {
-            d[0][i] = d[1][i] = d[2][i] = d[3][i] = 0.0;
+        if (out.agb_t_dm_per_ha != nullptr) {
+            out.agb_t_dm_per_ha[i] = nan; // class densities are carbon: no AGB in dry matter
+        }
+        // Pixels without a row read the row of zeros after the table's rows.
+        const std::size_t r = row >= 0 ? static_cast<std::size_t>(row) : m_codes.size();
+        const double *dens = &m_density[r * pools];
+        for (std::size_t p = 0; p < pools; ++p) {
+            d[p][i] = dens[p];
         }
     }
 }

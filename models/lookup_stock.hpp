@@ -13,8 +13,9 @@ namespace cs::models {
 /// User's Guide, "Carbon Storage and Sequestration"): the density of each pool is a constant per
 /// land-cover class, C_pool(pixel) = table[lucode(pixel)].c_pool (Mg C/ha). This is IPCC Tier 1
 /// stock accounting by land category when the table holds Tier 1 defaults.
-/// Pools: above_ground (c_above), below_ground (c_below), soil (c_soil),
-/// dead_organic_matter (c_dead).
+/// Pools (PoolsTable::pool_names): above_ground (c_above), below_ground (c_below), soil (c_soil),
+/// dead_organic_matter (c_dead); or, for a table with c_dead_wood and c_litter, above_ground,
+/// below_ground, dead_wood, litter, soil.
 class LookupStockModel final : public StockModel {
 public:
     /// Throws ModelError when the table is empty.
@@ -31,9 +32,11 @@ public:
     const PoolsTable &table() const { return m_table; }
     /// Row index of `code` in table().rows, or -1. Inline, allocation-free: for the hot loop.
     int32_t row_of(int32_t code) const { return find_row(code); }
-    /// Densities of row `row` in pool order (above, below, soil, dead), Mg C/ha.
+    /// Number of pools (4, or 5 for a table with dead wood and litter apart).
+    std::size_t pool_count() const { return m_pools; }
+    /// Densities of row `row` in pool_names() order, pool_count() values, Mg C/ha.
     const double *row_densities(int32_t row) const {
-        return &m_density[static_cast<std::size_t>(row) * 4];
+        return &m_density[static_cast<std::size_t>(row) * m_pools];
     }
 
 private:
@@ -52,9 +55,9 @@ private:
     bool m_dense = true;
     int64_t m_min_code = 0;
     std::vector<int32_t> m_dense_rows; ///< code - min -> row, -1 when absent
-    std::vector<double> m_density;
-    std::vector<int32_t>
-        m_codes; ///< table codes, ascending (row order)     ///< row-major [row][pool]
+    std::size_t m_pools = 4;
+    std::vector<double> m_density; ///< row-major [row][pool]
+    std::vector<int32_t> m_codes;  ///< table codes, ascending (row order)
 };
 
 } // namespace cs::models

@@ -30,6 +30,30 @@ bool is_unverified_status(const std::string &status) {
            s.compare(b, 10, "unverified") == 0;
 }
 
+namespace {
+const std::vector<std::string> POOLS_COMBINED = {"above_ground", "below_ground", "soil",
+                                                 "dead_organic_matter"};
+const std::vector<std::string> POOLS_SPLIT = {"above_ground", "below_ground", "dead_wood", "litter",
+                                              "soil"};
+} // namespace
+
+const std::vector<std::string> &PoolsTable::pool_names() const {
+    return split_dead_matter ? POOLS_SPLIT : POOLS_COMBINED;
+}
+
+void PoolsTable::append_densities(const PoolsRow &row, std::vector<double> &out) const {
+    out.push_back(row.c_above_mg_c_per_ha);
+    out.push_back(row.c_below_mg_c_per_ha);
+    if (split_dead_matter) {
+        out.push_back(row.c_dead_wood_mg_c_per_ha);
+        out.push_back(row.c_litter_mg_c_per_ha);
+        out.push_back(row.c_soil_mg_c_per_ha);
+    } else {
+        out.push_back(row.c_soil_mg_c_per_ha);
+        out.push_back(row.c_dead_mg_c_per_ha);
+    }
+}
+
 PoolsTable parse_pools_table(const std::string &text, const std::string &where,
                              std::vector<std::string> &errors) {
     PoolsTable table;
@@ -40,16 +64,44 @@ PoolsTable parse_pools_table(const std::string &text, const std::string &where,
         errors.emplace_back(e.what());
         return table;
     }
-    const char *required[] = {"lucode", "c_above", "c_below", "c_soil", "c_dead"};
-    int idx[5];
+    const std::string header_at = where + ", line " + std::to_string(csv.header_line) + ": ";
+    const int c_dead = csv.column("c_dead");
+    const int c_wood = csv.column("c_dead_wood");
+    const int c_litter = csv.column("c_litter");
+    table.split_dead_matter = c_dead < 0 && (c_wood >= 0 || c_litter >= 0);
     bool missing = false;
-    for (int i = 0; i < 5; ++i) {
-        idx[i] = csv.column(required[i]);
-        if (idx[i] < 0) {
-            errors.push_back(where + ", line " + std::to_string(csv.header_line) +
-                             ": required column \"" + required[i] +
+    if (c_dead >= 0 && (c_wood >= 0 || c_litter >= 0)) {
+        errors.push_back(header_at + "column \"c_dead\" cannot be combined with " +
+                         (c_wood >= 0 && c_litter >= 0 ? "\"c_dead_wood\" and \"c_litter\""
+                          : c_wood >= 0                ? "\"c_dead_wood\""
+                                                       : "\"c_litter\"") +
+                         ": give either c_dead (one dead_organic_matter pool, InVEST) or both "
+                         "c_dead_wood and c_litter (pools dead_wood and litter)");
+        missing = true;
+    } else if (table.split_dead_matter && (c_wood < 0 || c_litter < 0)) {
+        const char *have = c_wood >= 0 ? "c_dead_wood" : "c_litter";
+        const char *lack = c_wood >= 0 ? "c_litter" : "c_dead_wood";
+        errors.push_back(header_at + "column \"" + have + "\" needs \"" + lack +
+                         "\": dead organic matter is split into dead wood and litter only with "
+                         "both columns (or give c_dead alone)");
+        missing = true;
+    }
+    // Columns in pool order (PoolsTable::pool_names), after the code.
+    std::vector<std::string> required = {"lucode", "c_above", "c_below"};
+    if (table.split_dead_matter) {
+        required.insert(required.end(), {"c_dead_wood", "c_litter", "c_soil"});
+    } else {
+        required.insert(required.end(), {"c_soil", "c_dead"});
+    }
+    std::vector<int> idx;
+    for (const auto &name : required) {
+        idx.push_back(csv.column(name));
+        // A split column without its partner was reported above.
+        const bool split_column = name == "c_dead_wood" || name == "c_litter";
+        if (idx.back() < 0 && !split_column) {
+            errors.push_back(header_at + "required column \"" + name +
                              "\" is missing (the header must have lucode, c_above, c_below, "
-                             "c_soil, c_dead)");
+                             "c_soil and c_dead, or c_dead_wood and c_litter instead of c_dead)");
             missing = true;
         }
     }
@@ -75,9 +127,13 @@ PoolsTable parse_pools_table(const std::string &text, const std::string &where,
         } else {
             r.lucode = static_cast<int32_t>(code);
         }
-        double *dst[4] = {&r.c_above_mg_c_per_ha, &r.c_below_mg_c_per_ha, &r.c_soil_mg_c_per_ha,
-                          &r.c_dead_mg_c_per_ha};
-        for (int p = 0; p < 4; ++p) {
+        double *const combined[4] = {&r.c_above_mg_c_per_ha, &r.c_below_mg_c_per_ha,
+                                     &r.c_soil_mg_c_per_ha, &r.c_dead_mg_c_per_ha};
+        double *const split[5] = {&r.c_above_mg_c_per_ha, &r.c_below_mg_c_per_ha,
+                                  &r.c_dead_wood_mg_c_per_ha, &r.c_litter_mg_c_per_ha,
+                                  &r.c_soil_mg_c_per_ha};
+        double *const *dst = table.split_dead_matter ? split : combined;
+        for (std::size_t p = 0; p + 1 < required.size(); ++p) {
             const std::string v = cell(idx[p + 1]);
             double d = 0.0;
             if (!parse_number(v, d)) {
@@ -91,6 +147,9 @@ PoolsTable parse_pools_table(const std::string &text, const std::string &where,
             } else {
                 *dst[p] = d;
             }
+        }
+        if (table.split_dead_matter) {
+            r.c_dead_mg_c_per_ha = r.c_dead_wood_mg_c_per_ha + r.c_litter_mg_c_per_ha;
         }
         if (name_idx >= 0) {
             r.name = cell(name_idx);

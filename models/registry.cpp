@@ -18,9 +18,12 @@ const std::vector<ModelInfo> &model_registry() {
                             "user table"},
                            {"c_soil", "Mg C/ha", "soil organic carbon per class", "user table"},
                            {"c_dead", "Mg C/ha",
-                            "dead organic matter (dead wood + litter) per class", "user table"}},
+                            "dead organic matter (dead wood + litter) per class", "user table"},
+                           {"c_dead_wood, c_litter (instead of c_dead)", "Mg C/ha",
+                            "dead wood and litter per class, as two pools", "user table"}},
             .outputs = {"stocks per pool: above_ground, below_ground, soil, "
-                        "dead_organic_matter (Mg C)",
+                        "dead_organic_matter (Mg C); with c_dead_wood and c_litter: "
+                        "above_ground, below_ground, dead_wood, litter, soil",
                         "stock_<year>.tif: total density (Mg C/ha)"},
             .reference = "InVEST User's Guide, Carbon Storage and Sequestration; IPCC 2006 "
                          "Vol. 4 Ch. 2",
@@ -41,10 +44,13 @@ const std::vector<ModelInfo> &model_registry() {
                             "broadleaf, 0.51 temperate conifer; science.md §2.1)"},
                            {"root_shoot_ratio", "1", "R = BGB / AGB",
                             "user; IPCC 2006 Vol. 4 Ch. 4 Table 4.4 (science.md §2.2)"},
-                           {"c_soil, c_dead", "Mg C/ha", "soil and dead organic matter per class",
-                            "user pools table"}},
+                           {"c_soil, c_dead (or c_dead_wood, c_litter)", "Mg C/ha",
+                            "soil and dead organic matter per class", "user pools table"}},
             .outputs = {"stocks per pool: above_ground, below_ground, soil, "
-                        "dead_organic_matter (Mg C)"},
+                        "dead_organic_matter (Mg C), or above_ground, below_ground, dead_wood, "
+                        "litter, soil with a split pools table",
+                        "AGB (t dm/ha) for models.dom: the map, or map / carbon_fraction for a "
+                        "carbon map"},
             .reference = "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 (stocks from biomass), Ch. 4 Tables "
                          "4.3-4.4",
         },
@@ -75,7 +81,10 @@ const std::vector<ModelInfo> &model_registry() {
                  {"carbon_fraction (IPCC)", "1", "per forest type in the forest-types table",
                   "user; IPCC 2006 Vol. 4 Ch. 4 Table 4.3"}},
             .outputs = {"stocks per pool: above_ground, below_ground, live_biomass_cbef, soil, "
-                        "dead_organic_matter (Mg C)"},
+                        "dead_organic_matter (Mg C), or above_ground, below_ground, "
+                        "live_biomass_cbef, dead_wood, litter, soil with a split pools table",
+                        "AGB (t dm/ha) for models.dom: V x BCEF_S on ipcc_bcef pixels (none on "
+                        "China CBEF pixels: B = aV + b has no AGB/BGB split)"},
             .reference = "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8, Ch. 4 Tables 4.3-4.5; Fang et al. "
                          "2001 (Science 292:2320) continuous BEF",
         },
@@ -98,6 +107,38 @@ const std::vector<ModelInfo> &model_registry() {
                   "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.25 default 20"}},
             .outputs = {"the soil pool of every epoch (Mg C)"},
             .reference = "IPCC 2006/2019 Vol. 4 Ch. 2 Eq. 2.25",
+        },
+        {
+            .name = "dom.agb_fraction",
+            .section = "dom",
+            .method = "agb_fraction",
+            .summary = "Dead wood and litter carbon as fractions of above-ground biomass by "
+                       "climate domain, elevation and annual precipitation: dead_wood = AGB x "
+                       "f_deadwood x CF_deadwood, litter = AGB x f_litter x CF_litter, on every "
+                       "pixel whose stock model gives AGB (method codes agb_map and ipcc_bcef); "
+                       "other pixels keep the pools table's c_dead_wood and c_litter. Needs a "
+                       "pools table with c_dead_wood and c_litter.",
+            .inputs = {"AGB of the stock model (t dm/ha): stocks.agb_raster, or stocks.inventory "
+                       "ipcc_bcef pixels",
+                       "models.dom.climate_domain (tropical or temperate_or_boreal), or "
+                       "models.dom.climate_zone: IPCC 2019 climate-zone codes "
+                       "(ipcc_climate_zone_codes.csv; tropical_* zones are tropical)",
+                       "models.dom.elevation: m (continuous; needed for tropical pixels)",
+                       "models.dom.precipitation: mm/yr (continuous; needed for tropical "
+                       "pixels)"},
+            .parameters =
+                {{"f_deadwood, f_litter", "t dm / t dm AGB",
+                  "by domain; tropical by elevation (<= 2000 m, > 2000 m) and precipitation "
+                  "(<= 1000, 1000-1600, > 1600 mm/yr)",
+                  "configs/parameters/dom_fractions.csv (CDM AR-TOOL12 v3.0 pp. 17-18 as in "
+                  "wri/carbon-budget create_carbon_pools.py; Harris et al. 2021 Table S4; "
+                  "science.md §2.5)"},
+                 {"CF_deadwood, CF_litter", "t C / t dm", "0.47 and 0.37",
+                  "configs/parameters/dom_fractions.csv (WRI biomass_to_c_non_mangrove and "
+                  "_litter; science.md §2.1)"}},
+            .outputs = {"the dead_wood and litter pools of every epoch (Mg C)"},
+            .reference = "CDM AR-TOOL12 v3.0 pp. 17-18; IPCC 2006 Vol. 4 Ch. 2 Eq. 2.3 (five "
+                         "pools)",
         },
         {
             .name = "flux.stock_difference",

@@ -1,8 +1,10 @@
 // The per-chunk interface every stock model implements, and pixel status codes.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cs::models {
@@ -34,7 +36,8 @@ struct LayerRequest {
 enum class MethodCode : uint8_t {
     none = 0,        ///< no result (the pixel is invalid)
     pools_table = 1, ///< every pool from the pools table (class densities)
-    agb_map = 2,     ///< biomass from the AGB map, soil and dead matter from the pools table
+    agb_map = 2,     ///< biomass from the AGB map, soil (and dead matter, unless models.dom
+                     ///< computes it from the AGB) from the pools table
     china_cbef = 3,  ///< forest: China continuous BEF from volume (B = aV + b)
     ipcc_bcef = 4,   ///< forest: IPCC BCEF_S from volume, root:shoot by AGB class
 };
@@ -59,6 +62,10 @@ struct StockOutputs {
     uint8_t *status = nullptr;
     int32_t *class_index = nullptr; ///< optional: index into class_codes(), -1 when not valid
     uint8_t *method_code = nullptr; ///< optional: MethodCode of each pixel
+    /// Optional: above-ground biomass, t dry matter/ha, where the model computes it (an AGB map
+    /// in dry matter, V x BCEF_S); NaN where it does not (pools-table classes, China CBEF
+    /// pixels whose B = aV + b has no AGB/BGB split, invalid pixels). Read by models.dom.
+    double *agb_t_dm_per_ha = nullptr;
 };
 
 /// A stock model: carbon density per pool from the inputs of one epoch. Implementations are
@@ -71,6 +78,12 @@ public:
     virtual const std::string &name() const = 0;
     /// Pool names in output order, e.g. above_ground, below_ground, soil, dead_organic_matter.
     virtual const std::vector<std::string> &pool_names() const = 0;
+    /// Index of pool `pool` in pool_names(), or -1 when the model has no such pool.
+    int pool_index(std::string_view pool) const {
+        const auto &names = pool_names();
+        const auto it = std::find(names.begin(), names.end(), pool);
+        return it == names.end() ? -1 : static_cast<int>(it - names.begin());
+    }
     /// Input rasters the model needs besides land cover (none by default).
     virtual std::vector<LayerRequest> layers() const { return {}; }
     /// The land-cover classes the model knows, ascending; class_index outputs index into it.

@@ -342,9 +342,12 @@ public:
         if (!require_map(n, "models")) {
             return;
         }
-        auto k = keys(n, "models", {"stocks", "sink", "soil"});
+        auto k = keys(n, "models", {"stocks", "sink", "soil", "dom"});
         if (k.count("soil") && require_map(k["soil"], "models.soil")) {
             soil(k["soil"]);
+        }
+        if (k.count("dom") && require_map(k["dom"], "models.dom")) {
+            dom(k["dom"]);
         }
         if (!k.count("stocks")) {
             missing("models.stocks", n);
@@ -517,6 +520,100 @@ public:
             !(m_cfg.soil_transition_years > 0.0)) {
             m_p.error("invalid config value models.soil.transition_years: " +
                       m_cfg.at(line_of(s["transition_years"])) + ": must be > 0 (IPCC default 20)");
+        }
+    }
+
+    /// models.dom: dead wood and litter as fractions of AGB (dom.agb_fraction).
+    void dom(const YAML::Node &node) {
+        auto s = keys(node, "models.dom",
+                      {"method", "climate_domain", "climate_zone", "elevation", "precipitation"});
+        if (!s.count("method")) {
+            missing("models.dom.method", node);
+            return;
+        }
+        if (scalar(s["method"], "models.dom.method", m_cfg.dom_method) &&
+            m_cfg.dom_method != "agb_fraction") {
+            const std::string hint = closest_match(m_cfg.dom_method, {"agb_fraction"});
+            m_p.error("invalid config value models.dom.method: " + m_cfg.at(line_of(s["method"])) +
+                      ": unknown method \"" + m_cfg.dom_method + "\"; available: agb_fraction" +
+                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+            m_cfg.dom_method.clear();
+            return;
+        }
+        m_cfg.dom_line = line_of(node);
+        auto single_layer = [&](const char *key, const std::string &name) {
+            std::string file;
+            if (!scalar(s[key], std::string("models.dom.") + key, file)) {
+                return false;
+            }
+            LayerSpec layer;
+            layer.name = name;
+            layer.per_epoch = false;
+            layer.line = line_of(s[key]);
+            layer.paths[0] = {resolve(file), file, layer.line};
+            m_cfg.layers.push_back(layer);
+            return true;
+        };
+        const bool has_domain = s.count("climate_domain") != 0;
+        const bool has_zone = s.count("climate_zone") != 0;
+        if (has_domain && has_zone) {
+            m_p.error("invalid config value models.dom: " + m_cfg.at(line_of(s["climate_zone"])) +
+                      ": give either climate_domain (one domain for the whole map) or "
+                      "climate_zone (a climate-zone raster), not both");
+        } else if (!has_domain && !has_zone) {
+            m_p.error(
+                "missing config key \"models.dom.climate_domain\": " + m_cfg.at(line_of(node)) +
+                ": say which climate domain the fractions are for (tropical or "
+                "temperate_or_boreal), or give climate_zone: <IPCC climate-zone raster>");
+        }
+        if (has_domain &&
+            scalar(s["climate_domain"], "models.dom.climate_domain", m_cfg.dom_climate_domain)) {
+            const std::vector<std::string> domains = {"tropical", "temperate_or_boreal"};
+            if (std::find(domains.begin(), domains.end(), m_cfg.dom_climate_domain) ==
+                domains.end()) {
+                const std::string hint = closest_match(m_cfg.dom_climate_domain, domains);
+                m_p.error("invalid config value models.dom.climate_domain: " +
+                          m_cfg.at(line_of(s["climate_domain"])) + ": \"" +
+                          m_cfg.dom_climate_domain +
+                          "\" is not one of tropical, temperate_or_boreal (the domains of "
+                          "dom_fractions.csv)" +
+                          (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+            }
+        }
+        if (has_zone && !has_domain) {
+            m_cfg.dom_climate_zone = single_layer("climate_zone", "dom_climate_zone");
+        }
+        const bool has_elevation = s.count("elevation") != 0;
+        const bool has_precip = s.count("precipitation") != 0;
+        if (m_cfg.dom_climate_domain == "temperate_or_boreal" && (has_elevation || has_precip)) {
+            const char *key = has_elevation ? "elevation" : "precipitation";
+            m_p.warn("models.dom." + std::string(key) + ": " + m_cfg.at(line_of(s[key])) +
+                     ": not used: the temperate_or_boreal fractions do not depend on elevation "
+                     "or precipitation");
+            return;
+        }
+        if (m_cfg.dom_climate_domain == "tropical") {
+            for (const char *key : {"elevation", "precipitation"}) {
+                if (!s.count(key)) {
+                    m_p.error("missing config key \"models.dom." + std::string(key) +
+                              "\": " + m_cfg.at(line_of(node)) +
+                              ": the tropical dead-wood and litter fractions depend on "
+                              "elevation (m) and annual precipitation (mm/yr) (CDM AR-TOOL12; "
+                              "dom_fractions.csv)");
+                }
+            }
+        } else if (has_elevation != has_precip) {
+            const char *have = has_elevation ? "elevation" : "precipitation";
+            const char *lack = has_elevation ? "precipitation" : "elevation";
+            m_p.error("missing config key \"models.dom." + std::string(lack) +
+                      "\": " + m_cfg.at(line_of(s[have])) + ": models.dom." + have +
+                      " is given; the tropical fractions need elevation and precipitation "
+                      "together");
+        }
+        if (has_elevation && has_precip) {
+            const bool e = single_layer("elevation", "elevation");
+            const bool p = single_layer("precipitation", "precipitation");
+            m_cfg.dom_strata = e && p;
         }
     }
 

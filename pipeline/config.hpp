@@ -94,6 +94,11 @@ struct Config {
     std::string soil_management_as_written;
     int soil_management_line = 0;
     double soil_transition_years = 20.0; ///< IPCC default D
+    std::string dom_method;              ///< "" (dead matter from the pools table) or agb_fraction
+    int dom_line = 0;
+    std::string dom_climate_domain; ///< tropical or temperate_or_boreal; "" with a zone raster
+    bool dom_climate_zone = false;  ///< the domain of each pixel from models.dom.climate_zone
+    bool dom_strata = false;        ///< models.dom.elevation and .precipitation are given
 
     int64_t block_cells = int64_t{1} << 20;
     int tile_size = 256;

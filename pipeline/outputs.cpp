@@ -315,6 +315,15 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         h5.attribute("/", "district_assignment", run.coverage_method);
         h5.attribute("/", "stock_model", run.stock_model->name());
         h5.attribute("/", "sink_model", "flux." + run.config.sink_method);
+        if (run.dom_model) {
+            h5.attribute("/", "dom_model",
+                         run.dom_model->name() + " (" +
+                             (run.config.dom_climate_zone
+                                  ? std::string("climate domain from models.dom.climate_zone")
+                                  : "climate_domain " + run.config.dom_climate_domain) +
+                             ")");
+            h5.attribute("/", "dom_fraction_rows", run.dom_model->rows_used());
+        }
         h5.attribute("/", "sign_convention",
                      std::string("stock change > 0 = uptake (sink); net emissions = -44/12 x "
                                  "stock change, < 0 = net removal (inventory convention)"));

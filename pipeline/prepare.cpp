@@ -426,6 +426,83 @@ void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Pr
     }
 }
 
+/// dom.agb_fraction: embedded fraction and climate-zone tables; needs a pools table with dead
+/// wood and litter apart and a stock model that gives AGB in dry matter.
+void make_dom_model(PreparedRun &run, const models::PoolsTable &pools_table, Problems &problems) {
+    const Config &cfg = run.config;
+    const std::string at = cfg.at(cfg.dom_line);
+    if (!pools_table.split_dead_matter) {
+        problems.error("invalid config value models.dom: " + at + ": the pools table (" +
+                       cfg.pools_table_as_written +
+                       ") has one column c_dead; dead wood and litter from AGB are two pools: "
+                       "give the columns c_dead_wood and c_litter instead of c_dead (their "
+                       "values stay on pixels without AGB)");
+        return;
+    }
+    const auto *agb_model =
+        dynamic_cast<const models::AgbRasterStockModel *>(run.stock_model.get());
+    if (cfg.stocks_method == "lookup") {
+        problems.error("invalid config value models.dom: " + at +
+                       ": stocks.lookup gives no above-ground biomass (its densities are carbon "
+                       "per class); use models.stocks.method agb_raster or inventory");
+        return;
+    }
+    if (agb_model != nullptr && !agb_model->has_dry_matter_agb()) {
+        problems.error("invalid config value models.dom: " + at +
+                       ": the AGB map is carbon (agb_units: mg_c_per_ha) and "
+                       "models.stocks.carbon_fraction is not given, so no pixel has AGB in dry "
+                       "matter: give the map's carbon fraction");
+        return;
+    }
+    models::DomTables tables;
+    std::vector<std::string> errs;
+    std::string file;
+    const char *text = models::builtin_parameter_table("dom_fractions", file);
+    tables.fractions = models::parse_dom_table(text, file, errs);
+    text = models::builtin_parameter_table("ipcc_climate_zone_codes", file);
+    tables.zones = models::parse_climate_zone_code_table(text, file, errs);
+    for (auto &e : errs) {
+        problems.error("invalid built-in parameter table: " + e);
+    }
+    if (!errs.empty()) {
+        return;
+    }
+    const auto source = cfg.dom_climate_zone ? models::DomDomainSource::climate_zone
+                        : cfg.dom_climate_domain == "tropical"
+                            ? models::DomDomainSource::tropical
+                            : models::DomDomainSource::temperate_or_boreal;
+    const auto &model = *run.stock_model;
+    auto dom = std::make_unique<models::DomFractionModel>(
+        tables, source, cfg.dom_strata, model.pool_names().size(), model.pool_index("dead_wood"),
+        model.pool_index("litter"), errs);
+    for (auto &e : errs) {
+        problems.error("invalid DOM model: models.dom, " + at + ": " + e);
+    }
+    if (errs.empty()) {
+        run.dom_model = std::move(dom);
+    }
+}
+
+/// models.dom with a climate-zone raster and no elevation/precipitation: no zone in the raster
+/// may need them (the tropical zones do).
+void check_dom_zone_codes(PreparedRun &run, Problems &problems) {
+    const auto &info = run.layers[run.dom_layer_first][0];
+    std::string list;
+    for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
+        if (run.dom_model->zone_needs_strata(code)) {
+            list += (list.empty() ? "" : ", ") + std::to_string(code);
+        }
+    }
+    if (!list.empty()) {
+        problems.error("missing config key \"models.dom.elevation\": " +
+                       run.config.at(run.config.dom_line) + ": " + info.where() +
+                       " has climate-zone codes whose dead-wood and litter fractions depend on "
+                       "elevation and precipitation (tropical zones of "
+                       "ipcc_climate_zone_codes.csv): " +
+                       list + "; give models.dom.elevation and models.dom.precipitation");
+    }
+}
+
 /// Open, check and align every raster the stock model declares (models/stock_model.hpp).
 void prepare_model_layers(PreparedRun &run, Problems &problems) {
     const Config &cfg = run.config;
@@ -433,6 +510,12 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
     run.stock_layer_count = requests.size();
     if (run.soil_model) {
         for (const auto &r : run.soil_model->layers()) {
+            requests.push_back(r);
+        }
+    }
+    run.dom_layer_first = requests.size();
+    if (run.dom_model) {
+        for (const auto &r : run.dom_model->layers()) {
             requests.push_back(r);
         }
     }
@@ -608,12 +691,21 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     if (run->stock_model && !cfg.soil_method.empty()) {
         make_soil_model(*run, pools_table, problems);
     }
+    if (run->stock_model && !cfg.dom_method.empty()) {
+        make_dom_model(*run, pools_table, problems);
+    }
     if (run->stock_model && run->grid.width > 0) {
         prepare_model_layers(*run, problems);
     }
-    if (problems.ok() && cfg.stocks_method == "inventory" && run->layers.size() == 2 &&
-        run->layers[1].size() == 1) {
+    // The inventory's own layers come first (volume, forest_type), before soil and DOM layers.
+    if (problems.ok() && cfg.stocks_method == "inventory" && run->stock_layer_count == 2 &&
+        run->layers.size() >= 2 && run->layers[1].size() == 1) {
         check_forest_type_codes(*run, problems);
+    }
+    if (problems.ok() && run->dom_model && cfg.dom_climate_zone && !cfg.dom_strata &&
+        run->layers.size() > run->dom_layer_first &&
+        run->layers[run->dom_layer_first].size() == 1) {
+        check_dom_zone_codes(*run, problems);
     }
 
     // Districts.

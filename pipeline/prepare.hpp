@@ -1,5 +1,6 @@
 // Prepare: open and check every input once, before any pixel is computed.
 #pragma once
+#include "models/dom_fraction.hpp"
 #include "models/lookup_stock.hpp"
 #include "models/soil_tier1.hpp"
 #include "pipeline/config.hpp"
@@ -76,6 +77,10 @@ struct PreparedRun {
     /// soil.ipcc_tier1, replacing the stock model's soil pool (null without models.soil).
     std::unique_ptr<models::SoilTier1Model> soil_model;
     std::size_t soil_pool = 0; ///< index of "soil" in the stock model's pools
+    /// dom.agb_fraction, replacing dead wood and litter of the pixels with AGB (null without
+    /// models.dom).
+    std::unique_ptr<models::DomFractionModel> dom_model;
+    std::size_t dom_layer_first = 0; ///< index in `layers` of the DOM model's first layer
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;
     std::vector<InputFile> inputs;

@@ -191,6 +191,7 @@ struct ThreadState {
     std::vector<std::vector<double *>> density_ptrs; // per epoch
     std::vector<std::vector<double>> change;         // per period, one row; NaN = invalid
     std::vector<std::vector<double>> total;          // per epoch, one row: sum of pools
+    std::vector<std::vector<double>> agb;            // per epoch, one row (models.dom only)
     std::vector<double> area_ha;                     // one row
     std::vector<const int32_t *> soil_class; // per epoch: row pointers handed to the soil model
     std::vector<uint8_t *> soil_status;
@@ -214,6 +215,7 @@ struct ThreadState {
             class_index.emplace_back(row_len);
             total.emplace_back(row_len);
             method.emplace_back(row_len);
+            agb.emplace_back(run.dom_model ? row_len : 0);
             density_ptrs.emplace_back();
             for (std::size_t p = 0; p < dims.pools; ++p) {
                 density.emplace_back(row_len);
@@ -396,8 +398,17 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                            st.layer_row[e].data(), st.layer_row_valid[e].data()};
                     models::StockOutputs o{
                         st.density_ptrs[e].data(), st.status[e].data(), st.class_index[e].data(),
-                        run.config.write_method_codes ? st.method[e].data() : nullptr};
+                        run.config.write_method_codes ? st.method[e].data() : nullptr,
+                        run.dom_model ? st.agb[e].data() : nullptr};
                     model.compute(in, o);
+                    // 1a. Dead wood and litter from the AGB the stock model gave (models.dom).
+                    if (run.dom_model) {
+                        const std::size_t dl = run.dom_layer_first;
+                        const models::DomInputs din{xs, st.agb[e].data(),
+                                                    st.layer_row[e].data() + dl,
+                                                    st.layer_row_valid[e].data() + dl};
+                        run.dom_model->apply(din, o);
+                    }
                 }
                 // 1b. Soil across epochs (its transitions link the epochs of a pixel).
                 if (run.soil_model) {
@@ -411,6 +422,24 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                           st.soil_status.data(), st.layer_row[0][zl],
                                           st.layer_row_valid[0][zl], st.layer_row[0][zl + 1],
                                           st.layer_row_valid[0][zl + 1], st.soil_out.data());
+                    // The soil model only zeroes the soil of the pixels it makes invalid: the
+                    // other pools of those pixels go to 0 here (invalid pixels hold no carbon,
+                    // so the district sums below need no validity test).
+                    for (std::size_t e = 0; e < n_epochs; ++e) {
+                        const uint8_t *status = st.status[e].data();
+                        for (std::size_t p = 0; p < dims.pools; ++p) {
+                            double *dens = st.density_ptrs[e][p];
+                            for (std::size_t i = 0; i < xs; ++i) {
+                                dens[i] = status[i] == s_valid ? dens[i] : 0.0;
+                            }
+                        }
+                        if (run.config.write_method_codes) {
+                            uint8_t *method = st.method[e].data();
+                            for (std::size_t i = 0; i < xs; ++i) {
+                                method[i] = status[i] == s_valid ? method[i] : 0;
+                            }
+                        }
+                    }
                 }
                 // 1c. Pixel counts and the stock rasters.
                 for (std::size_t e = 0; e < n_epochs; ++e) {

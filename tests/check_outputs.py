@@ -3,7 +3,8 @@
 
 usage: check_outputs.py OUTPUT_DIR
 Exit 0 when every check passes, 1 on a failed check, 77 when GDAL/h5py/numpy are missing.
-Independent checks: the CSV and the HDF5 agree; every HDF5 dataset has units; the GeoTIFFs have
+Independent checks: the CSV and the HDF5 agree; every HDF5 dataset has units; the pools (four
+InVEST pools, or dead wood and litter apart) add up to the total; the GeoTIFFs have
 NaN nodata, tiling, compression and units; and, for a run whose districts cover the whole grid,
 the sum of stock_<year>.tif x pixel area equals the sum of the district totals.
 """
@@ -48,6 +49,12 @@ def main(out):
     change = f["/flux/stock_change_mg_c_per_yr"][:]
     check(list(ids) == sorted(ids), "district ids ascending")
     check(len(rows) == len(ids), "one CSV row per district")
+    names = [n.decode() if isinstance(n, bytes) else n for n in f["/pools/name"][:]]
+    check(len(names) == pools.shape[2], "one pool name per pool")
+    check("soil" in names and ("dead_organic_matter" in names) != ("dead_wood" in names),
+          f"pools {names}: soil and either dead_organic_matter or dead_wood and litter")
+    check(("dead_wood" in names) == ("litter" in names), "dead_wood and litter come together")
+    check(bool((pools >= 0).all()), "no negative pool stock")
     check(np.allclose(pools.sum(axis=2), total, rtol=1e-12, atol=1e-9), "pools add up to total")
     for i, row in enumerate(rows):
         check(int(row["district_id"]) == ids[i], f"CSV row {i} id matches HDF5")

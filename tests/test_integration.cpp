@@ -1243,3 +1243,361 @@ TEST(Errors, SoilTier1Problems) {
         << r.err;
     EXPECT_NE(r.err.find("no soil rule for land-cover class 3"), std::string::npos) << r.err;
 }
+
+// ---- models.dom: dead wood and litter from AGB, the five-pool split -------------------------
+
+namespace {
+/// The scenario's pools with dead matter split: cropland dead wood 0.5 + litter 0.5 (= the
+/// c_dead 1 of POOLS), forest 3 + 2 (= 5), settlement 0 + 0.
+const char *SPLIT_POOLS = "lucode,LULC_Name,c_above,c_below,c_dead_wood,c_litter,c_soil\n"
+                          "1,cropland,10,2,0.5,0.5,50\n"
+                          "2,forest,100,20,3,2,80\n"
+                          "3,settlement,0,0,0,0,30\n";
+
+/// Sum of a float GeoTIFF's non-NaN values.
+double tif_sum(const std::string &path) {
+    int w = 0, h = 0;
+    const auto v = read_tif(path, w, h);
+    double sum = 0.0;
+    for (float x : v) {
+        sum += std::isnan(x) ? 0.0 : x;
+    }
+    return sum;
+}
+} // namespace
+
+TEST(Integration, DeadWoodAndLitterFromAgbWithMassBalance) {
+    // stocks.inventory as in InventoryStocksByHand (fir = China CBEF on columns 0-29, pines =
+    // IPCC BCEF on columns 30-39; volume 100 in 2010; 150 in 2020, 50 on the afforested block),
+    // a split pools table and models.dom, temperate_or_boreal: dead wood = AGB x 0.08 x 0.47,
+    // litter = AGB x 0.04 x 0.37 on the pines pixels (the only ones with AGB); fir pixels (B =
+    // aV + b has no AGB) and non-forest classes keep the table's dead wood and litter.
+    //   pines 2010: V 100, BCEF_S 0.75 -> AGB 75: dead wood 2.82, litter 1.11 Mg C/ha
+    //   pines 2020: V 150, BCEF_S 0.70 -> AGB 105: dead wood 3.948, litter 1.554 Mg C/ha
+    Scenario s;
+    write_text(s.dir.file("pools.csv"), SPLIT_POOLS);
+    std::string cfg = read_text(inventory_config(s, FOREST_TYPES));
+    cfg += "  dom:\n    method: agb_fraction\n    climate_domain: temperate_or_boreal\n";
+    write_text(s.dir.file("grid.yaml"), cfg);
+    cfg.replace(cfg.find("models:\n"), 8, std::string(VECTOR_DISTRICTS) + "models:\n");
+    write_text(s.dir.file("dom.yaml"), cfg);
+    const auto r = run_carbonsink("run " + s.dir.file("dom.yaml") + " --quiet --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto g = run_carbonsink("run " + s.dir.file("grid.yaml") + " --quiet --output-dir " +
+                                  s.dir.file("grid"));
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+
+    const std::string h5 = s.dir.file("out/results.h5");
+    EXPECT_EQ(h5_strings(h5, "/pools/name"),
+              (std::vector<std::string>{"above_ground", "below_ground", "live_biomass_cbef",
+                                        "dead_wood", "litter", "soil"}));
+    const auto stocks = h5_read(h5, "/stocks/mg_c"); // [3 districts, 2 epochs, 6 pools]
+    ASSERT_EQ(stocks.shape, (std::vector<uint64_t>{3, 2, 6}));
+    auto at = [&](std::size_t d, std::size_t e, std::size_t p) {
+        return stocks.values[d * 12 + e * 6 + p];
+    };
+    const std::size_t DW = 3, LI = 4;
+    // A (columns 0-19): 2010 600 px cropland: 600 x 0.09 x 0.5 = 27 of each.
+    // 2020: 200 px afforested fir (3, 2) + 399 px cropland (0.5, 0.5):
+    //   dead wood 0.09 x (600 + 199.5) = 71.955; litter 0.09 x (400 + 199.5) = 53.955.
+    EXPECT_NEAR(at(0, 0, DW), 27.0, 1e-9);
+    EXPECT_NEAR(at(0, 0, LI), 27.0, 1e-9);
+    EXPECT_NEAR(at(0, 1, DW), 71.955, 1e-9);
+    EXPECT_NEAR(at(0, 1, LI), 53.955, 1e-9);
+    // B (columns 20-39, rows 0-14): 150 px fir + 150 px pines.
+    //   2010: dead wood 0.09 x (150 x 3 + 150 x 2.82) = 78.57; litter 0.09 x (300 + 166.5)
+    //   = 41.985. 2020: 0.09 x (450 + 150 x 3.948) = 93.798; 0.09 x (300 + 233.1) = 47.979.
+    EXPECT_NEAR(at(1, 0, DW), 78.57, 1e-9);
+    EXPECT_NEAR(at(1, 0, LI), 41.985, 1e-9);
+    EXPECT_NEAR(at(1, 1, DW), 93.798, 1e-9);
+    EXPECT_NEAR(at(1, 1, LI), 47.979, 1e-9);
+    // C (columns 20-39, rows 15-29): 2010 as B. 2020: 150 px fir, 50 px pines (rows 15-19),
+    // 100 px settlement (0, 0): 0.09 x (450 + 50 x 3.948) = 58.266; 0.09 x (300 + 77.7) = 33.993.
+    EXPECT_NEAR(at(2, 0, DW), 78.57, 1e-9);
+    EXPECT_NEAR(at(2, 1, DW), 58.266, 1e-9);
+    EXPECT_NEAR(at(2, 1, LI), 33.993, 1e-9);
+    // Pines above-ground is unchanged by DOM: B 2010 = 0.09 x 150 x 75 x 0.47 = 475.875.
+    EXPECT_NEAR(at(1, 0, 0), 475.875, 1e-9);
+
+    // Mass balance 1: for each district and epoch the pools add up to the total, in results.h5
+    // and in districts.csv.
+    const auto total = h5_read(h5, "/stocks/total_mg_c");
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 4u);
+    for (std::size_t d = 0; d < 3; ++d) {
+        for (std::size_t e = 0; e < 2; ++e) {
+            double sum = 0.0;
+            for (std::size_t p = 0; p < 6; ++p) {
+                sum += at(d, e, p);
+            }
+            EXPECT_NEAR(sum, total.values[d * 2 + e], 1e-9) << "district " << d << " epoch " << e;
+            EXPECT_NEAR(cell(rows, d + 1, e == 0 ? "stock_mg_c_2010" : "stock_mg_c_2020"), sum,
+                        1e-6);
+        }
+    }
+    // Mass balance 2: the districts partition the grid, so their sums equal the whole-grid run,
+    // pool by pool.
+    const auto grid = h5_read(s.dir.file("grid/results.h5"), "/stocks/mg_c"); // [1, 2, 6]
+    ASSERT_EQ(grid.shape, (std::vector<uint64_t>{1, 2, 6}));
+    const auto grid_total = h5_read(s.dir.file("grid/results.h5"), "/stocks/total_mg_c");
+    for (std::size_t e = 0; e < 2; ++e) {
+        for (std::size_t p = 0; p < 6; ++p) {
+            EXPECT_NEAR(at(0, e, p) + at(1, e, p) + at(2, e, p), grid.values[e * 6 + p], 1e-9)
+                << "epoch " << e << " pool " << p;
+        }
+        EXPECT_NEAR(total.values[e] + total.values[2 + e] + total.values[4 + e],
+                    grid_total.values[e], 1e-9);
+        // Mass balance 3: the stock raster x pixel area is the total (Float32 pixels).
+        const std::string tif = s.dir.file(e == 0 ? "grid/stock_2010.tif" : "grid/stock_2020.tif");
+        EXPECT_NEAR(tif_sum(tif) * PX_HA, grid_total.values[e], 1e-6 * grid_total.values[e]);
+    }
+    EXPECT_EQ(h5_attr(h5, "/", "dom_model"),
+              "dom.agb_fraction (climate_domain temperate_or_boreal)");
+    EXPECT_NE(h5_attr(h5, "/", "dom_fraction_rows").find("dom_fractions.csv line 6: temperate"),
+              std::string::npos);
+}
+
+TEST(Integration, DeadMatterDomainFromClimateZoneElevationAndRainfall) {
+    // stocks.agb_raster (AGB Mg dm/ha: 2010 10 on columns 0-19, 200 on 20-39; 2020 150 on the
+    // afforested block rows 0-9 x columns 0-19), split pools table, models.dom with a climate-
+    // zone raster: columns 0-19 zone 11 (tropical moist), 20-39 zone 3 (cool temperate moist),
+    // pixel (col 39, row 0) zone 99 (no such code: missing_parameter); elevation 500 m on rows
+    // 0-14, 2500 m on rows 15-29, nodata at (col 1, row 0) (nodata); rainfall 1200 mm/yr.
+    // Fractions (dead wood / litter, CF 0.47 / 0.37): tropical 500 m, 1200 mm: 0.01 / 0.01;
+    // tropical 2500 m: 0.07 / 0.01; temperate: 0.08 / 0.04. Per ha:
+    //   AGB 10, 500 m: 0.047 / 0.037; AGB 10, 2500 m: 0.329 / 0.037; AGB 150, 500 m: 0.705 /
+    //   0.555; AGB 200 temperate: 7.52 / 2.96.
+    Scenario s;
+    write_text(s.dir.file("pools.csv"), SPLIT_POOLS);
+    RasterSpec fspec = s.spec;
+    fspec.type = "Float32";
+    fspec.nodata = -9999;
+    std::vector<double> a10(40 * 30), a20(40 * 30), zone(40 * 30), dem(40 * 30),
+        rain(40 * 30, 1200);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 0; c < 40; ++c) {
+            const int i = r * 40 + c;
+            a10[i] = c < 20 ? 10 : 200;
+            a20[i] = (c < 20 && r < 10) ? 150 : a10[i];
+            zone[i] = c < 20 ? 11 : 3;
+            dem[i] = r < 15 ? 500 : 2500;
+        }
+    }
+    zone[39] = 99;
+    dem[1] = -9999;
+    write_raster(s.dir.file("agb2010.tif"), fspec, a10);
+    write_raster(s.dir.file("agb2020.tif"), fspec, a20);
+    write_raster(s.dir.file("dem.tif"), fspec, dem);
+    write_raster(s.dir.file("rain.tif"), fspec, rain);
+    write_raster(s.dir.file("zone.tif"), s.spec, zone);
+    std::string cfg =
+        read_text(s.config("", "processing:\n  block_cells: 1024\n  tile_size: 16\n"));
+    cfg.replace(cfg.find("    method: lookup\n"), 19,
+                "    method: agb_raster\n    agb:\n      2010: agb2010.tif\n"
+                "      2020: agb2020.tif\n    agb_units: mg_dm_per_ha\n"
+                "    carbon_fraction: 0.47\n    root_shoot_ratio: 0.24\n");
+    cfg.replace(cfg.find("  sink:\n"), 8,
+                "  dom:\n    method: agb_fraction\n    climate_zone: zone.tif\n"
+                "    elevation: dem.tif\n    precipitation: rain.tif\n  sink:\n");
+    write_text(s.dir.file("zones.yaml"), cfg);
+    const std::string env = "SOURCE_DATE_EPOCH=1700000000";
+    const auto r = run_carbonsink("run " + s.dir.file("zones.yaml") + " --quiet --threads 1", env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string h5 = s.dir.file("out/results.h5");
+    EXPECT_EQ(
+        h5_strings(h5, "/pools/name"),
+        (std::vector<std::string>{"above_ground", "below_ground", "dead_wood", "litter", "soil"}));
+    const auto stocks = h5_read(h5, "/stocks/mg_c"); // [1, 2, 5]
+    ASSERT_EQ(stocks.values.size(), 10u);
+    // 2010: tropical 299 px at 500 m (one has no elevation) + 300 px at 2500 m; temperate 599 px
+    // (one has zone 99):
+    //   dead wood 0.09 x (299 x 0.047 + 300 x 0.329 + 599 x 7.52) = 0.09 x 4617.233 = 415.55097
+    //   litter 0.09 x (599 x 0.037 + 599 x 2.96) = 0.09 x 1795.203 = 161.56827
+    EXPECT_NEAR(stocks.values[2], 415.55097, 1e-9);
+    EXPECT_NEAR(stocks.values[3], 161.56827, 1e-9);
+    // 2020: tropical 199 px forest AGB 150 at 500 m, 100 px cropland at 500 m, 299 px cropland
+    // at 2500 m (one has no land cover); temperate 599 px:
+    //   dead wood 0.09 x (140.295 + 4.7 + 98.371 + 4504.48) = 0.09 x 4747.846 = 427.30614
+    //   litter 0.09 x (110.445 + 3.7 + 11.063 + 1773.04) = 0.09 x 1898.248 = 170.84232
+    EXPECT_NEAR(stocks.values[5 + 2], 427.30614, 1e-9);
+    EXPECT_NEAR(stocks.values[5 + 3], 170.84232, 1e-9);
+    // Invalid pixels hold no carbon: above-ground 2010 = 0.09 x 599 x (10 + 200) x 0.47 =
+    // 5320.917 (not 600 pixels).
+    EXPECT_NEAR(stocks.values[0], 5320.917, 1e-9);
+    const auto counts = h5_read(h5, "/provenance/pixel_status_count"); // [E, 5]
+    EXPECT_EQ(counts.values[0], 1198);
+    EXPECT_EQ(counts.values[1], 1);     // 2010 nodata: elevation
+    EXPECT_EQ(counts.values[4], 1);     // 2010 missing_parameter: zone 99
+    EXPECT_EQ(counts.values[5 + 1], 2); // 2020 nodata: elevation, land cover
+    EXPECT_EQ(counts.values[5 + 4], 1);
+    const auto total = h5_read(h5, "/stocks/total_mg_c");
+    for (std::size_t e = 0; e < 2; ++e) {
+        double sum = 0.0;
+        for (std::size_t p = 0; p < 5; ++p) {
+            sum += stocks.values[e * 5 + p];
+        }
+        EXPECT_NEAR(sum, total.values[e], 1e-9);
+        const std::string tif = s.dir.file(e == 0 ? "out/stock_2010.tif" : "out/stock_2020.tif");
+        EXPECT_NEAR(tif_sum(tif) * PX_HA, total.values[e], 1e-6 * total.values[e]);
+    }
+    // One and two threads: byte-identical outputs.
+    const auto r2 = run_carbonsink("run " + s.dir.file("zones.yaml") + " --quiet --threads 2 " +
+                                       "--output-dir " + s.dir.file("t2"),
+                                   env);
+    ASSERT_EQ(r2.exit_code, 0) << r2.err;
+    for (const char *f : {"results.h5", "districts.csv", "stock_2010.tif", "stock_2020.tif",
+                          "stock_change_2010_2020.tif"}) {
+        EXPECT_TRUE(files_identical(s.dir.file(std::string("out/") + f),
+                                    s.dir.file(std::string("t2/") + f)))
+            << f << " differs between 1 and 2 threads";
+    }
+}
+
+TEST(Errors, DeadMatterConfigProblems) {
+    Scenario s;
+    write_text(s.dir.file("pools.csv"), SPLIT_POOLS);
+    RasterSpec fspec = s.spec;
+    fspec.type = "Float32";
+    fspec.nodata = -9999;
+    write_raster(s.dir.file("agb2010.tif"), fspec, std::vector<double>(40 * 30, 100));
+    write_raster(s.dir.file("agb2020.tif"), fspec, std::vector<double>(40 * 30, 100));
+    write_raster(s.dir.file("zone.tif"), s.spec, std::vector<double>(40 * 30, 10));
+    // Lines 1-17 of every config; the dom block starts on line 18.
+    const std::string head = "name: dom\n"                   // 1
+                             "output_dir: out\n"             // 2
+                             "land_cover:\n"                 // 3
+                             "  epochs:\n"                   // 4
+                             "    2010: lc2010.tif\n"        // 5
+                             "    2020: lc2020.tif\n"        // 6
+                             "models:\n"                     // 7
+                             "  stocks:\n"                   // 8
+                             "    method: agb_raster\n"      // 9
+                             "    table: pools.csv\n"        // 10
+                             "    agb:\n"                    // 11
+                             "      2010: agb2010.tif\n"     // 12
+                             "      2020: agb2020.tif\n"     // 13
+                             "    agb_units: mg_dm_per_ha\n" // 14
+                             "    carbon_fraction: 0.47\n"   // 15
+                             "    root_shoot_ratio: 0.24\n"  // 16
+                             "  dom:\n"                      // 17
+                             "    method: agb_fraction\n";   // 18
+    auto validate = [&](const std::string &name, const std::string &dom_keys) {
+        write_text(s.dir.file(name), head + dom_keys);
+        const auto r = run_carbonsink("validate " + s.dir.file(name));
+        EXPECT_EQ(r.exit_code, 2) << name << ": " << r.err;
+        return r.err;
+    };
+    // A c_dead pools table: the dead matter cannot be split.
+    write_text(s.dir.file("pools.csv"), POOLS);
+    std::string err = validate("dead.yaml", "    climate_domain: temperate_or_boreal\n");
+    EXPECT_NE(err.find("error: invalid config value models.dom: dead.yaml, line 18: the pools "
+                       "table (pools.csv) has one column c_dead; dead wood and litter from AGB "
+                       "are two pools: give the columns c_dead_wood and c_litter instead of "
+                       "c_dead"),
+              std::string::npos)
+        << err;
+    write_text(s.dir.file("pools.csv"), SPLIT_POOLS);
+    // Tropical needs elevation and precipitation.
+    err = validate("tropical.yaml", "    climate_domain: tropical\n");
+    EXPECT_NE(err.find("error: missing config key \"models.dom.elevation\": tropical.yaml, line "
+                       "18: the tropical dead-wood and litter fractions depend on elevation (m) "
+                       "and annual precipitation (mm/yr)"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("missing config key \"models.dom.precipitation\""), std::string::npos)
+        << err;
+    // An unknown domain, with a suggestion.
+    err = validate("domain.yaml", "    climate_domain: temperate_boreal\n");
+    EXPECT_NE(err.find("error: invalid config value models.dom.climate_domain: domain.yaml, line "
+                       "19: \"temperate_boreal\" is not one of tropical, temperate_or_boreal (the "
+                       "domains of dom_fractions.csv) (did you mean \"temperate_or_boreal\"?)"),
+              std::string::npos)
+        << err;
+    // Both a domain and a zone raster.
+    err = validate("both.yaml", "    climate_domain: tropical\n    climate_zone: zone.tif\n");
+    EXPECT_NE(err.find("error: invalid config value models.dom: both.yaml, line 20: give either "
+                       "climate_domain (one domain for the whole map) or climate_zone (a "
+                       "climate-zone raster), not both"),
+              std::string::npos)
+        << err;
+    // Neither.
+    err = validate("neither.yaml", "");
+    EXPECT_NE(err.find("error: missing config key \"models.dom.climate_domain\": neither.yaml, "
+                       "line 18: say which climate domain"),
+              std::string::npos)
+        << err;
+    // A zone raster with tropical zones (10, tropical wet) and no elevation or rainfall.
+    err = validate("zone.yaml", "    climate_zone: zone.tif\n");
+    EXPECT_NE(err.find("error: missing config key \"models.dom.elevation\": zone.yaml, line 18: "
+                       "dom_climate_zone (" +
+                       s.dir.file("zone.tif") +
+                       ", band 1) has climate-zone codes whose dead-wood and litter fractions "
+                       "depend on elevation and precipitation (tropical zones of "
+                       "ipcc_climate_zone_codes.csv): 10; give models.dom.elevation and "
+                       "models.dom.precipitation"),
+              std::string::npos)
+        << err;
+    // Unknown method and keys, with suggestions.
+    write_text(s.dir.file("method.yaml"), head.substr(0, head.size() - 25) +
+                                              "    method: agb_fractions\n"
+                                              "    climate_domain: tropical\n");
+    auto r = run_carbonsink("validate " + s.dir.file("method.yaml"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: invalid config value models.dom.method: method.yaml, line 18: "
+                         "unknown method \"agb_fractions\"; available: agb_fraction (did you "
+                         "mean \"agb_fraction\"?)"),
+              std::string::npos)
+        << r.err;
+    err = validate("key.yaml", "    climate_domain: tropical\n    elevaton: dem.tif\n");
+    EXPECT_NE(err.find("error: unknown config key \"models.dom.elevaton\": key.yaml, line 20: did "
+                       "you mean \"elevation\"?"),
+              std::string::npos)
+        << err;
+    // stocks.lookup gives no AGB.
+    std::string lookup = read_text(s.config(""));
+    lookup.replace(lookup.find("  sink:\n"), 8,
+                   "  dom:\n    method: agb_fraction\n    climate_domain: tropical\n"
+                   "    elevation: zone.tif\n    precipitation: zone.tif\n  sink:\n");
+    write_text(s.dir.file("lookup.yaml"), lookup);
+    r = run_carbonsink("validate " + s.dir.file("lookup.yaml"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: invalid config value models.dom: lookup.yaml, line 12: "
+                         "stocks.lookup gives no above-ground biomass"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Integration, PixelsTheSoilModelMakesInvalidHoldNoCarbon) {
+    // Soil code nodata at one forest pixel (col 25, row 5): the forest class needs the soil
+    // stratum (mode reference), so the soil model marks the pixel nodata in both epochs, and
+    // its other pools (above 100 + below 20 + dead 5) must not reach the totals either.
+    Scenario s;
+    RasterSpec soil_spec = s.spec;
+    std::vector<double> soil(40 * 30, 1);
+    soil[5 * 40 + 25] = 255;
+    write_raster(s.dir.file("zone.tif"), s.spec, std::vector<double>(40 * 30, 3));
+    write_raster(s.dir.file("soil.tif"), soil_spec, soil);
+    write_text(s.dir.file("soil_management.csv"),
+               "lucode,mode,land_use,lu_level,mg_level,i_level\n"
+               "1,factors,cropland,long_term_cultivated,full_tillage,medium\n"
+               "2,reference,,,,\n"
+               "3,table,,,,\n");
+    const auto r =
+        run_carbonsink("run " +
+                       s.config("", "  soil:\n    method: ipcc_tier1\n    climate_zone: zone.tif\n"
+                                    "    soil_type: soil.tif\n    soil_types:\n      1: hac\n"
+                                    "    management: soil_management.csv\n") +
+                       " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // 2010: 600 px cropland (13 + 81 x 0.70 = 69.7) + 599 valid forest px (125 + 81 = 206):
+    // 0.09 x (600 x 69.7 + 599 x 206) = 0.09 x 165214 = 14869.26.
+    const std::string h5 = s.dir.file("out/results.h5");
+    const auto total = h5_read(h5, "/stocks/total_mg_c");
+    EXPECT_NEAR(total.values[0], 14869.26, 1e-6);
+    const auto counts = h5_read(h5, "/provenance/pixel_status_count"); // [E, 5]
+    EXPECT_EQ(counts.values[1], 1);
+    for (std::size_t e = 0; e < 2; ++e) {
+        const std::string tif = s.dir.file(e == 0 ? "out/stock_2010.tif" : "out/stock_2020.tif");
+        EXPECT_NEAR(tif_sum(tif) * PX_HA, total.values[e], 1e-6 * total.values[e]);
+    }
+}

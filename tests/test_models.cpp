@@ -283,7 +283,8 @@ TEST(PoolsTable, MissingColumnIsNamed) {
     parse_pools_table("lucode,c_above,c_below,c_soil\n1,1,2,3\n", "pools.csv", errors);
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_EQ(errors[0], "pools.csv, line 1: required column \"c_dead\" is missing (the header "
-                         "must have lucode, c_above, c_below, c_soil, c_dead)");
+                         "must have lucode, c_above, c_below, c_soil and c_dead, or c_dead_wood "
+                         "and c_litter instead of c_dead)");
 }
 
 TEST(PoolsTable, MissingColumnNamesTheHeaderLine) {
@@ -293,7 +294,8 @@ TEST(PoolsTable, MissingColumnNamesTheHeaderLine) {
     parse_pools_table("\n\nlucode,c_above,c_below,c_soil\n1,1,2,3\n", "pools.csv", errors);
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_EQ(errors[0], "pools.csv, line 3: required column \"c_dead\" is missing (the header "
-                         "must have lucode, c_above, c_below, c_soil, c_dead)");
+                         "must have lucode, c_above, c_below, c_soil and c_dead, or c_dead_wood "
+                         "and c_litter instead of c_dead)");
 }
 
 TEST(PoolsTable, EveryMissingColumnIsReported) {

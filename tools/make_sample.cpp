@@ -59,7 +59,8 @@ constexpr const char *k_usage =
     "sample  writes the 600 x 500 demo city (two land-cover epochs, 5 districts as GeoJSON,\n"
     "        pools.csv, demo.yaml) and its forest inventory (forest types, growing-stock\n"
     "        volume per epoch, forest_types.csv), its soil strata (climate zone, soil type,\n"
-    "        soil_management.csv) and demo-inventory.yaml into DIR.\n"
+    "        soil_management.csv), pools_split.csv (dead wood and litter apart) and\n"
+    "        demo-inventory.yaml into DIR.\n"
     "bench   streams two N x N land-cover epochs (default N 20000), K districts (default 100)\n"
     "        as GeoPackage, pools.csv and bench.yaml into DIR.\n"
     "Output depends only on the arguments: the same arguments give byte-identical files.\n";
@@ -293,6 +294,33 @@ constexpr const char *k_pools_csv =
     "8,impervious,0,0,0,0,PLACEHOLDER - confirm before use,\"sealed surfaces: biomass 0; soil 0 is "
     "a placeholder (IPCC 2019 Vol4 Ch8 settlement soil factors not verified)\"\n";
 
+/// The pools table of the forest-inventory demo: k_pools_csv with dead organic matter split into
+/// dead wood and litter (pools dead_wood and litter, for models.dom). Values without a source are
+/// 0 with a note; nothing is invented.
+constexpr const char *k_pools_split_csv =
+    "lucode,lulc_name,c_above,c_below,c_dead_wood,c_litter,c_soil,status,source\n"
+    "1,cropland,0,0,0,0,56.7,V2 (soil); assumption (biomass and dead matter),\"soil: SOC_REF 81 "
+    "(IPCC 2019 Vol4 Ch2 Table 2.3, cool temperate moist, HAC) x F_LU 0.70 (2019 Table 5.5 "
+    "long-term cultivated) x F_MG 1.0 x F_I 1.0; biomass, dead wood and litter 0: IPCC Tier 1 "
+    "annual crops accumulate no multi-year biomass\"\n"
+    "2,forest,53.05,15.39,4.24,1.67,81,V2,\"AGB 112.88 t dm/ha (IPCC 2019 Tier 1 Kmax, temperate "
+    "continental Asia Larix, compiled by Earthshot Labs) x CF 0.47 (2006 Table 4.3); BGB: R 0.29 "
+    "(2006 Table 4.4 temperate conifer, AGB 50-150); dead wood 112.88 x 0.08 x 0.47 = 4.24, "
+    "litter 112.88 x 0.04 x 0.37 = 1.67 (CDM AR-TOOL12 temperate fractions, as models.dom "
+    "computes them on pixels with AGB; used here on forest pixels without AGB, the China CBEF "
+    "ones); soil: SOC_REF 81 (native forest, F = 1). Not used: IPCC 2006 Table 2.2 mature-forest "
+    "litter, cool temperate moist, 16 (broadleaf deciduous) / 26 (needleleaf evergreen) t C/ha "
+    "[V2], a stock of mature stands on another basis than the AGB fractions\"\n"
+    "4,grassland,0,0,0,0,81,PLACEHOLDER (biomass and dead matter) - confirm before use; V2 "
+    "(soil),\"soil: SOC_REF 81 x F_LU 1.0 x F_MG 1.0 (nominally managed) x F_I 1.0 (2019 Table "
+    "6.2); biomass 0 is a placeholder: IPCC 2006 Table 6.4 grassland biomass not verified; dead "
+    "wood and litter 0: no verified value\"\n"
+    "5,water,0,0,0,0,0,assumption,\"open water: no biomass or dead matter; no mineral soil stock "
+    "counted (IPCC Eq. 2.25 covers mineral soils)\"\n"
+    "8,impervious,0,0,0,0,0,PLACEHOLDER - confirm before use,\"sealed surfaces: biomass, dead "
+    "wood and litter 0; soil 0 is a placeholder (IPCC 2019 Vol4 Ch8 settlement soil factors not "
+    "verified)\"\n";
+
 constexpr const char *k_demo_yaml =
     "# carbonsink sample run: a synthetic city in UTM zone 51N, two epochs of CLCD-coded land "
     "cover.\n"
@@ -325,7 +353,10 @@ constexpr const char *k_forest_types_csv =
 constexpr const char *k_demo_inventory_yaml =
     "# carbonsink sample run, forest-inventory version: forest biomass from growing-stock volume "
     "and forest type,\n"
-    "# soil organic carbon from IPCC Tier 1 climate zone, soil type and management.\n"
+    "# soil organic carbon from IPCC Tier 1 climate zone, soil type and management, dead wood "
+    "and litter\n"
+    "# as fractions of AGB where the inventory gives AGB (IPCC BCEF forest types; CDM "
+    "AR-TOOL12).\n"
     "name: demo-city-inventory\n"
     "output_dir: ../out/demo-city-inventory\n"
     "land_cover:\n"
@@ -339,7 +370,7 @@ constexpr const char *k_demo_inventory_yaml =
     "models:\n"
     "  stocks:\n"
     "    method: inventory\n"
-    "    table: pools.csv\n"
+    "    table: pools_split.csv\n"
     "    crosswalk: clcd\n"
     "    volume:\n"
     "      2015: volume_2015.tif\n"
@@ -355,6 +386,9 @@ constexpr const char *k_demo_inventory_yaml =
     "      2: lac\n"
     "      3: sandy\n"
     "    management: soil_management.csv\n"
+    "  dom:\n"
+    "    method: agb_fraction\n"
+    "    climate_domain: temperate_or_boreal   # climate_zone.tif: zone 3, cool temperate moist\n"
     "  sink:\n"
     "    method: stock_difference\n";
 
@@ -1431,8 +1465,10 @@ void run_sample(const fs::path &dir) {
                         {k_soil_sandy, "sandy", {235, 215, 150}}},
                        true, "soil type");
     write_text(dir / "soil_management.csv", k_soil_management_csv, "soil-management table");
+    write_text(dir / "pools_split.csv", k_pools_split_csv,
+               "carbon pools table, dead wood and litter apart (Mg C/ha)");
     write_text(dir / "demo-inventory.yaml", k_demo_inventory_yaml,
-               "run config (stocks.inventory, soil.ipcc_tier1)");
+               "run config (stocks.inventory, soil.ipcc_tier1, dom.agb_fraction)");
     Histogram h15{};
     Histogram h20{};
     int64_t changed = 0;
