@@ -437,6 +437,10 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
     auto has_pool = [&](const std::string &p) {
         return std::find(pools.begin(), pools.end(), p) != pools.end();
     };
+    if (cfg.epochs.size() < 2) {
+        problems.warn("models.flux, " + cfg.at(cfg.flux_line) +
+                      ": one land-cover epoch has no period, so gain-loss estimates nothing");
+    }
     std::vector<std::string> gl = cfg.flux_pools;
     if (gl.empty()) {
         // Default: the live-biomass pools, the ones Eqs. 2.9-2.10 grow.
