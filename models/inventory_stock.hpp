@@ -74,6 +74,9 @@ public:
     std::vector<std::string> unverified_parameters(int32_t class_index) const override;
 
     const std::vector<ForestType> &forest_types() const { return m_types; }
+    const std::shared_ptr<const InventoryTables> &tables() const { return m_tables; }
+    /// Per class index (class_codes()): 1 when the class is forest.
+    const std::vector<uint8_t> &forest_classes() const { return m_is_forest_row; }
 
 private:
     int32_t type_index(double code) const;

@@ -154,6 +154,40 @@ const std::vector<ModelInfo> &model_registry() {
                         "stock_change_<y1>_<y2>.tif (Mg C/ha/yr)"},
             .reference = "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 (stock-difference method)",
         },
+        {
+            .name = "flux.gain_loss",
+            .section = "flux",
+            .method = "gain_loss",
+            .summary = "Annual change of the live-biomass pools by gain-loss instead of stock "
+                       "difference: forest remaining forest gains G_W x (1 + R) x CF per year "
+                       "(tier1: IPCC Tier 1 growth by forest type and stand age; "
+                       "volume_increment: I_V x BCEF_I, or a x I_V for China CBEF types); "
+                       "land converted to or from forest changes by (C_t2 - C_t1)/(t2 - t1) "
+                       "of those pools. Other pools keep the stock difference; validate refuses "
+                       "a pool given to both methods.",
+            .inputs = {"models.flux.age: stand age at the first epoch, yr (tier1)",
+                       "models.flux.forest_type: forest-type codes (tier1; default the "
+                       "inventory's)",
+                       "models.flux.growth_table: CSV, code -> ecozone, continent, "
+                       "growth_forest_type, carbon_fraction (tier1)",
+                       "models.flux.volume_increment: net annual increment, m3/ha/yr "
+                       "(volume_increment; with stocks.inventory)"},
+            .parameters =
+                {{"r0, r20", "t dm/ha/yr", "AGB growth up to / after 20 years",
+                  "configs/parameters/ipcc_tier1_growth.csv (IPCC 2019 Tables 4.9/4.10 as "
+                  "compiled by Earthshot Labs, V2-single; science.md §2.4)"},
+                 {"K20, Kmax", "t dm/ha", "AGB caps of the growth curve",
+                  "ipcc_tier1_growth.csv (IPCC 2019 Tables 4.7/4.8, same compilation)"},
+                 {"rs_young, rs_old", "1", "R below / above the AGB break",
+                  "ipcc_tier1_growth.csv (IPCC 2019 Table 4.4)"},
+                 {"BCEF_I", "t dm/m3", "AGB growth per m3 increment by growing-stock class",
+                  "configs/parameters/ipcc_bcef.csv (IPCC 2006 Vol. 4 Ch. 4 Table 4.5)"},
+                 {"carbon_fraction", "1", "per forest type", "user growth table / forest types"}},
+            .outputs = {"stock_change_mg_c_per_yr includes the gain-loss part",
+                        "/flux/gain_loss_mg_c_per_yr and districts.csv gain_loss_mg_c_per_yr_* "
+                        "(Mg C/yr)"},
+            .reference = "IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.7, 2.9, 2.10, 2.15-2.16",
+        },
     };
     return models;
 }

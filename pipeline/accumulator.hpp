@@ -24,12 +24,13 @@ struct AccumDims {
     std::size_t pools = 1;
     std::size_t statuses = 1;
     std::size_t classes = 0; ///< classes of the transition matrices (0 = no matrices)
+    bool gain_loss = false;  ///< flux.gain_loss: also sum the gain-loss part of each period
 
     std::size_t periods() const { return epochs > 0 ? epochs - 1 : 0; }
     /// Doubles per district record.
     std::size_t stride() const {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
-               periods() * classes * classes;
+               periods() * classes * classes + (gain_loss ? periods() : 0);
     }
     // Offsets inside a record. Areas in ha, stocks in Mg C, flux in Mg C/yr.
     std::size_t area() const { return 0; }
@@ -45,6 +46,11 @@ struct AccumDims {
     std::size_t transition(std::size_t k, std::size_t i, std::size_t j) const {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
                (k * classes + i) * classes + j;
+    }
+    /// Mg C/yr of period k from the gain-loss pools (part of flux(k); gain_loss only).
+    std::size_t flux_gain_loss(std::size_t k) const {
+        return 1 + epochs * pools + epochs * statuses + 2 * periods() +
+               periods() * classes * classes + k;
     }
 };
 

@@ -342,7 +342,7 @@ public:
         if (!require_map(n, "models")) {
             return;
         }
-        auto k = keys(n, "models", {"stocks", "sink", "soil", "dom"});
+        auto k = keys(n, "models", {"stocks", "sink", "soil", "dom", "flux"});
         if (k.count("soil") && require_map(k["soil"], "models.soil")) {
             soil(k["soil"]);
         }
@@ -354,8 +354,15 @@ public:
         } else if (require_map(k["stocks"], "models.stocks")) {
             stocks(k["stocks"]);
         }
+        if (k.count("flux") && require_map(k["flux"], "models.flux")) {
+            flux(k["flux"]);
+        }
         if (k.count("sink") && require_map(k["sink"], "models.sink")) {
-            auto s = keys(k["sink"], "models.sink", {"method"});
+            auto s = keys(k["sink"], "models.sink", {"method", "pools"});
+            if (s.count("pools")) {
+                m_cfg.sink_pools_line = line_of(s["pools"]);
+                string_list(s["pools"], "models.sink.pools", m_cfg.sink_pools);
+            }
             if (s.count("method")) {
                 if (scalar(s["method"], "models.sink.method", m_cfg.sink_method) &&
                     m_cfg.sink_method != "stock_difference") {
@@ -368,6 +375,25 @@ public:
             } else {
                 missing("models.sink.method", k["sink"]);
             }
+        }
+        // IPCC 2006 Vol. 4 Ch. 2 (science.md §2 implementation notes): the stock-difference and
+        // gain-loss methods must never both estimate one pool, or its change is counted twice.
+        for (const auto &pool : m_cfg.sink_pools) {
+            if (std::find(m_cfg.flux_pools.begin(), m_cfg.flux_pools.end(), pool) !=
+                m_cfg.flux_pools.end()) {
+                m_p.error("conflicting config values models.sink.pools and models.flux.pools: " +
+                          m_cfg.at(m_cfg.sink_pools_line) + " and line " +
+                          std::to_string(m_cfg.flux_pools_line) + ": pool \"" + pool +
+                          "\" is estimated by both stock difference and gain-loss; each pool "
+                          "takes one method (IPCC 2006 Vol. 4 Ch. 2: using both double-counts)");
+            }
+        }
+        if (!m_cfg.flux_method.empty() && m_cfg.stocks_method != "inventory" &&
+            m_cfg.flux_growth == "volume_increment") {
+            m_p.error("invalid config value models.flux.growth: " + m_cfg.at(m_cfg.flux_line) +
+                      ": volume_increment needs models.stocks.method inventory (it reads the "
+                      "growing stock and forest types of the inventory), not " +
+                      m_cfg.stocks_method);
         }
     }
 
@@ -668,6 +694,131 @@ public:
                           m_cfg.forest_types_as_written)) {
             m_cfg.forest_types = resolve(m_cfg.forest_types_as_written);
             m_cfg.forest_types_line = line_of(s["forest_types"]);
+        }
+    }
+
+    /// A non-empty list of text values, e.g. pool names.
+    void string_list(const YAML::Node &n, const std::string &path, std::vector<std::string> &out) {
+        if (!n.IsSequence() || n.size() == 0) {
+            m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                      ": expected a list, e.g. [above_ground, below_ground], got " + kind(n));
+            return;
+        }
+        for (std::size_t i = 0; i < n.size(); ++i) {
+            std::string v;
+            if (scalar(n[i], path + "[" + std::to_string(i) + "]", v)) {
+                if (std::find(out.begin(), out.end(), v) != out.end()) {
+                    m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n[i])) +
+                              ": \"" + v + "\" is listed twice");
+                }
+                out.push_back(v);
+            }
+        }
+    }
+
+    /// One raster for every epoch, as a model layer named `name`.
+    void single_layer(const YAML::Node &n, const std::string &path, const std::string &name) {
+        std::string file;
+        if (scalar(n, path, file)) {
+            LayerSpec layer;
+            layer.name = name;
+            layer.per_epoch = false;
+            layer.line = line_of(n);
+            layer.paths[0] = {resolve(file), file, layer.line};
+            m_cfg.layers.push_back(layer);
+        }
+    }
+
+    /// models.flux: gain-loss for some pools (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7).
+    void flux(const YAML::Node &node) {
+        auto f = keys(node, "models.flux",
+                      {"method", "growth", "pools", "forest_classes", "forest_type", "growth_table",
+                       "age", "volume_increment"});
+        m_cfg.flux_line = line_of(node);
+        if (!f.count("method")) {
+            missing("models.flux.method", node);
+            return;
+        }
+        if (!scalar(f["method"], "models.flux.method", m_cfg.flux_method)) {
+            return;
+        }
+        if (m_cfg.flux_method != "gain_loss") {
+            const std::string hint = closest_match(m_cfg.flux_method, {"gain_loss"});
+            m_p.error("invalid config value models.flux.method: " + m_cfg.at(line_of(f["method"])) +
+                      ": unknown method \"" + m_cfg.flux_method + "\"; available: gain_loss" +
+                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+            m_cfg.flux_method.clear();
+            return;
+        }
+        const std::vector<std::string> growths = {"tier1", "volume_increment"};
+        if (!f.count("growth")) {
+            missing("models.flux.growth", node);
+        } else if (scalar(f["growth"], "models.flux.growth", m_cfg.flux_growth) &&
+                   std::find(growths.begin(), growths.end(), m_cfg.flux_growth) == growths.end()) {
+            const std::string hint = closest_match(m_cfg.flux_growth, growths);
+            m_p.error("invalid config value models.flux.growth: " + m_cfg.at(line_of(f["growth"])) +
+                      ": unknown growth \"" + m_cfg.flux_growth +
+                      "\"; available: tier1 (IPCC Tier 1 growth by forest type and age), "
+                      "volume_increment (I_V x BCEF_I)" +
+                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+        }
+        if (f.count("pools")) {
+            m_cfg.flux_pools_line = line_of(f["pools"]);
+            string_list(f["pools"], "models.flux.pools", m_cfg.flux_pools);
+        }
+        if (f.count("forest_classes")) {
+            const YAML::Node &fc = f["forest_classes"];
+            if (!fc.IsSequence() || fc.size() == 0) {
+                m_p.error(
+                    "invalid config value models.flux.forest_classes: " + m_cfg.at(line_of(fc)) +
+                    ": expected a list of land-cover codes, e.g. [2], got " + kind(fc));
+            } else {
+                for (std::size_t i = 0; i < fc.size(); ++i) {
+                    int64_t code = 0;
+                    if (integer(fc[i], "models.flux.forest_classes[" + std::to_string(i) + "]",
+                                INT32_MIN, INT32_MAX, code)) {
+                        m_cfg.flux_forest_classes.push_back(static_cast<int32_t>(code));
+                    }
+                }
+            }
+        }
+        const bool tier1 = m_cfg.flux_growth == "tier1";
+        const bool volume = m_cfg.flux_growth == "volume_increment";
+        auto only_for = [&](const char *key, const char *growth) {
+            if (f.count(key)) {
+                m_p.error("invalid config key \"models.flux." + std::string(key) +
+                          "\": " + m_cfg.at(line_of(f[key])) + ": it belongs to growth " + growth +
+                          ", not " + m_cfg.flux_growth);
+            }
+        };
+        if (volume) {
+            only_for("growth_table", "tier1");
+            only_for("age", "tier1");
+            only_for("forest_type", "tier1 (volume_increment uses models.stocks.forest_type)");
+            if (!f.count("volume_increment")) {
+                missing("models.flux.volume_increment", node);
+            } else {
+                single_layer(f["volume_increment"], "models.flux.volume_increment",
+                             "volume_increment");
+            }
+        }
+        if (tier1) {
+            only_for("volume_increment", "volume_increment");
+            if (!f.count("growth_table")) {
+                missing("models.flux.growth_table", node);
+            } else if (scalar(f["growth_table"], "models.flux.growth_table",
+                              m_cfg.growth_table_as_written)) {
+                m_cfg.growth_table = resolve(m_cfg.growth_table_as_written);
+                m_cfg.growth_table_line = line_of(f["growth_table"]);
+            }
+            if (!f.count("age")) {
+                missing("models.flux.age", node);
+            } else {
+                single_layer(f["age"], "models.flux.age", "stand_age");
+            }
+            if (f.count("forest_type")) {
+                single_layer(f["forest_type"], "models.flux.forest_type", "flux_forest_type");
+            }
         }
     }
 

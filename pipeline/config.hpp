@@ -100,6 +100,21 @@ struct Config {
     bool dom_climate_zone = false;  ///< the domain of each pixel from models.dom.climate_zone
     bool dom_strata = false;        ///< models.dom.elevation and .precipitation are given
 
+    /// models.sink.pools: pools whose change is the stock difference (empty = every pool not in
+    /// flux_pools).
+    std::vector<std::string> sink_pools;
+    int sink_pools_line = 0;
+    /// models.flux: "" (every pool by stock difference) or gain_loss.
+    std::string flux_method;
+    int flux_line = 0;
+    std::string flux_growth;             ///< tier1 or volume_increment
+    std::vector<std::string> flux_pools; ///< empty = the live-biomass pools of the stock model
+    int flux_pools_line = 0;
+    std::vector<int32_t> flux_forest_classes; ///< empty = stocks.inventory's forest classes
+    std::string growth_table;                 ///< tier1: the growth CSV
+    std::string growth_table_as_written;
+    int growth_table_line = 0;
+
     int64_t block_cells = int64_t{1} << 20;
     int tile_size = 256;
 

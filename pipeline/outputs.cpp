@@ -61,6 +61,9 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
             r.stock_change_mg_c_per_yr.push_back(change);
             r.net_emissions_mg_co2_per_yr.push_back(models::net_emissions_co2(change));
             r.flux_invalid_area_ha.push_back(t.value(i, d.flux_invalid_area(k)));
+            if (d.gain_loss) {
+                r.gain_loss_mg_c_per_yr.push_back(t.value(i, d.flux_gain_loss(k)));
+            }
         }
         for (std::size_t k = 0; k < d.periods(); ++k) {
             for (std::size_t a = 0; a < d.classes; ++a) {
@@ -197,6 +200,9 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
         for (std::size_t k = 0; k < K; ++k) {
             out << ",stock_change_mg_c_per_yr_" << base.years[k] << "_" << base.years[k + 1];
             out << ",net_emissions_mg_co2_per_yr_" << base.years[k] << "_" << base.years[k + 1];
+            if (!base.gain_loss_mg_c_per_yr.empty()) {
+                out << ",gain_loss_mg_c_per_yr_" << base.years[k] << "_" << base.years[k + 1];
+            }
         }
         for (int y : base.years) {
             out << ",invalid_area_ha_" << y;
@@ -217,6 +223,9 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
                 for (std::size_t k = 0; k < K; ++k) {
                     out << "," << num(r.stock_change_mg_c_per_yr[i * K + k]) << ","
                         << num(r.net_emissions_mg_co2_per_yr[i * K + k]);
+                    if (!r.gain_loss_mg_c_per_yr.empty()) {
+                        out << "," << num(r.gain_loss_mg_c_per_yr[i * K + k]);
+                    }
                 }
                 for (std::size_t e = 0; e < E; ++e) {
                     out << "," << num(r.invalid_area_ha[i * E + e]);
@@ -277,6 +286,20 @@ void write_transitions_csv(const std::string &path, const DistrictResults &r) {
     commit_file(temp, path);
 }
 
+/// "flux.stock_difference", or which pools take which method with flux.gain_loss.
+static std::string sink_model_description(const PreparedRun &run, const RunResult &result) {
+    if (!run.flux_model) {
+        return "flux." + run.config.sink_method;
+    }
+    std::string gl, sd;
+    for (std::size_t p = 0; p < result.pool_names.size(); ++p) {
+        std::string &l = run.gain_loss_pool[p] ? gl : sd;
+        l += (l.empty() ? "" : ", ") + result.pool_names[p];
+    }
+    return "flux.gain_loss (" + run.config.flux_growth + " growth; pools " + gl + ")" +
+           (sd.empty() ? "" : " + flux." + run.config.sink_method + " (pools " + sd + ")");
+}
+
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
                       const std::vector<DistrictResults> &levels) {
     const DistrictResults &r = levels.front();
@@ -314,7 +337,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         h5.attribute("/", "pixel_area_method", run.pixel_area->method());
         h5.attribute("/", "district_assignment", run.coverage_method);
         h5.attribute("/", "stock_model", run.stock_model->name());
-        h5.attribute("/", "sink_model", "flux." + run.config.sink_method);
+        h5.attribute("/", "sink_model", sink_model_description(run, result));
         if (run.dom_model) {
             h5.attribute("/", "dom_model",
                          run.dom_model->name() + " (" +
@@ -360,6 +383,13 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         h5.attribute("/flux/net_emissions_mg_co2_per_yr", "sign_convention",
                      std::string("negative = net removal (inventory convention)"));
         h5.dataset("/flux/invalid_area_ha", {D, K}, r.flux_invalid_area_ha, "ha");
+        if (!r.gain_loss_mg_c_per_yr.empty()) {
+            h5.dataset("/flux/gain_loss_mg_c_per_yr", {D, K}, r.gain_loss_mg_c_per_yr, "Mg C/yr");
+            h5.attribute("/flux/gain_loss_mg_c_per_yr", "description",
+                         std::string("part of stock_change_mg_c_per_yr estimated by gain-loss "
+                                     "(IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7) for its pools; the rest is "
+                                     "the stock difference of the other pools"));
+        }
 
         const uint64_t C = r.class_codes.size();
         if (C > 0) {
@@ -399,6 +429,10 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                            "Mg C/yr");
                 h5.dataset(g + "/net_emissions_mg_co2_per_yr", {U, K},
                            u.net_emissions_mg_co2_per_yr, "Mg CO2/yr");
+                if (!u.gain_loss_mg_c_per_yr.empty()) {
+                    h5.dataset(g + "/gain_loss_mg_c_per_yr", {U, K}, u.gain_loss_mg_c_per_yr,
+                               "Mg C/yr");
+                }
                 if (C > 0) {
                     h5.dataset(g + "/transitions_area_ha", {U, K, C, C}, u.transitions_area_ha,
                                "ha");

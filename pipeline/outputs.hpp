@@ -22,9 +22,12 @@ struct DistrictResults {
     std::vector<double> stock_change_mg_c_per_yr;    ///< [D, E-1]
     std::vector<double> net_emissions_mg_co2_per_yr; ///< [D, E-1]
     std::vector<double> flux_invalid_area_ha;        ///< [D, E-1]
-    std::vector<int32_t> class_codes;                ///< [C], empty without transitions
-    std::vector<double> transitions_area_ha;         ///< [D, E-1, C, C]: from class i to j
-    std::string level;                               ///< e.g. "district", "city"
+    /// [D, E-1]: the part of stock_change_mg_c_per_yr from the flux.gain_loss pools (empty
+    /// without flux.gain_loss).
+    std::vector<double> gain_loss_mg_c_per_yr;
+    std::vector<int32_t> class_codes;        ///< [C], empty without transitions
+    std::vector<double> transitions_area_ha; ///< [D, E-1, C, C]: from class i to j
+    std::string level;                       ///< e.g. "district", "city"
     /// Id of each unit's ancestor at every parent level ([D][L]); INT64_MIN where the level is
     /// the unit's own level or below it.
     std::vector<std::vector<int64_t>> ancestor_ids;

@@ -503,6 +503,177 @@ void check_dom_zone_codes(PreparedRun &run, Problems &problems) {
     }
 }
 
+/// flux.gain_loss: which pools it estimates, which classes are forest, growth parameters.
+void make_flux_model(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    const auto &pools = run.stock_model->pool_names();
+    std::string pool_list;
+    for (const auto &p : pools) {
+        pool_list += (pool_list.empty() ? "" : ", ") + p;
+    }
+    auto has_pool = [&](const std::string &p) {
+        return std::find(pools.begin(), pools.end(), p) != pools.end();
+    };
+    if (cfg.epochs.size() < 2) {
+        problems.warn("models.flux, " + cfg.at(cfg.flux_line) +
+                      ": one land-cover epoch has no period, so gain-loss estimates nothing");
+    }
+    std::vector<std::string> gl = cfg.flux_pools;
+    if (gl.empty()) {
+        // Default: the live-biomass pools, the ones Eqs. 2.9-2.10 grow.
+        for (const char *p : {"above_ground", "below_ground", "live_biomass_cbef"}) {
+            if (has_pool(p)) {
+                gl.emplace_back(p);
+            }
+        }
+    }
+    bool ok = true;
+    for (const auto &p : gl) {
+        if (!has_pool(p)) {
+            problems.error("invalid config value models.flux.pools: " +
+                           cfg.at(cfg.flux_pools_line ? cfg.flux_pools_line : cfg.flux_line) +
+                           ": \"" + p + "\" is not a pool of " + run.stock_model->name() +
+                           "; its pools: " + pool_list);
+            ok = false;
+        }
+    }
+    for (const auto &p : cfg.sink_pools) {
+        if (!has_pool(p)) {
+            problems.error(
+                "invalid config value models.sink.pools: " + cfg.at(cfg.sink_pools_line) + ": \"" +
+                p + "\" is not a pool of " + run.stock_model->name() + "; its pools: " + pool_list);
+            ok = false;
+        } else if (cfg.flux_pools.empty() && std::find(gl.begin(), gl.end(), p) != gl.end()) {
+            problems.error("conflicting config values models.sink.pools and models.flux: " +
+                           cfg.at(cfg.sink_pools_line) + ": pool \"" + p +
+                           "\" is estimated by both stock difference and gain-loss (the "
+                           "gain-loss default pools are " +
+                           [&] {
+                               std::string l;
+                               for (const auto &g : gl) {
+                                   l += (l.empty() ? "" : ", ") + g;
+                               }
+                               return l;
+                           }() +
+                           "); each pool takes one method (IPCC 2006 Vol. 4 Ch. 2: using both "
+                           "double-counts)");
+            ok = false;
+        }
+    }
+    if (!cfg.sink_pools.empty()) {
+        for (const auto &p : pools) {
+            if (std::find(gl.begin(), gl.end(), p) == gl.end() &&
+                std::find(cfg.sink_pools.begin(), cfg.sink_pools.end(), p) ==
+                    cfg.sink_pools.end()) {
+                problems.error("invalid config value models.sink.pools: " +
+                               cfg.at(cfg.sink_pools_line) + ": pool \"" + p +
+                               "\" is in neither models.sink.pools nor the gain-loss pools, so "
+                               "its change would be missing; list it in one of them");
+                ok = false;
+            }
+        }
+    }
+    if (gl.empty()) {
+        problems.error("invalid config value models.flux: " + cfg.at(cfg.flux_line) + ": " +
+                       run.stock_model->name() +
+                       " has no live-biomass pool for gain-loss; list the pools in "
+                       "models.flux.pools (its pools: " +
+                       pool_list + ")");
+        ok = false;
+    }
+    run.gain_loss_pool.assign(pools.size(), 0);
+    for (std::size_t p = 0; p < pools.size(); ++p) {
+        run.gain_loss_pool[p] = std::find(gl.begin(), gl.end(), pools[p]) != gl.end();
+    }
+    // Forest classes: the config's list, or stocks.inventory's.
+    const auto &codes = run.stock_model->class_codes();
+    const auto *inventory =
+        dynamic_cast<const models::InventoryStockModel *>(run.stock_model.get());
+    std::vector<uint8_t> forest(codes.size(), 0);
+    if (!cfg.flux_forest_classes.empty()) {
+        for (int32_t c : cfg.flux_forest_classes) {
+            const auto it = std::lower_bound(codes.begin(), codes.end(), c);
+            if (it == codes.end() || *it != c) {
+                problems.error("invalid config value models.flux.forest_classes: " +
+                               cfg.at(cfg.flux_line) + ": class " + std::to_string(c) +
+                               " is not in the pools table (" + cfg.pools_table_as_written + ")");
+                ok = false;
+            } else {
+                forest[static_cast<std::size_t>(it - codes.begin())] = 1;
+            }
+        }
+    } else if (inventory != nullptr) {
+        forest = inventory->forest_classes();
+    } else {
+        problems.error(
+            "missing config key \"models.flux.forest_classes\": " + cfg.at(cfg.flux_line) +
+            ": say which land-cover classes are forest (gain-loss grows forest "
+            "remaining forest); with stocks.inventory its forest classes are used");
+        ok = false;
+    }
+    if (!ok) {
+        return;
+    }
+    try {
+        if (cfg.flux_growth == "volume_increment") {
+            if (inventory == nullptr) {
+                return; // refused by the config check
+            }
+            run.flux_model = std::make_unique<models::GainLossModel>(
+                inventory->tables(), inventory->forest_types(), forest);
+            return;
+        }
+        std::vector<std::string> errs;
+        std::string file;
+        const char *text = models::builtin_parameter_table("ipcc_tier1_growth", file);
+        auto table = std::make_shared<models::Tier1GrowthTable>(
+            models::parse_tier1_growth_table(text, file, errs));
+        for (auto &e : errs) {
+            problems.error("invalid built-in parameter table: " + e);
+        }
+        errs.clear();
+        const std::string where = "models.flux.growth_table (" + cfg.growth_table_as_written + ")";
+        if (!fs::is_regular_file(cfg.growth_table)) {
+            problems.error("cannot read growth table: " + where + ", " +
+                           cfg.at(cfg.growth_table_line) + ": file not found");
+            return;
+        }
+        run.inputs.push_back({"models.flux.growth_table", cfg.growth_table});
+        auto types = models::parse_growth_types(read_text(cfg.growth_table), where, *table, errs);
+        for (auto &e : errs) {
+            problems.error("invalid growth table: " + e);
+        }
+        if (errs.empty()) {
+            run.flux_growth_table = table; // the types point into it
+            run.flux_model = std::make_unique<models::GainLossModel>(std::move(types), forest);
+        }
+    } catch (const models::ModelError &e) {
+        problems.error("invalid model parameters: models.flux (" + cfg.at(cfg.flux_line) +
+                       "): " + e.what());
+    }
+}
+
+/// Every forest-type code of `info` must be in `known` (ascending).
+void check_type_codes(const PreparedRun &run, const raster::RasterInfo &info,
+                      const std::vector<int32_t> &known, const std::string &table,
+                      Problems &problems) {
+    std::vector<int32_t> missing;
+    for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
+        if (!std::binary_search(known.begin(), known.end(), code)) {
+            missing.push_back(code);
+        }
+    }
+    if (!missing.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < missing.size(); ++i) {
+            list += (i ? ", " : "") + std::to_string(missing[i]);
+        }
+        problems.error(info.where() + ": " + std::to_string(missing.size()) + " forest type code" +
+                       (missing.size() == 1 ? " is" : "s are") + " not in the " + table + ": " +
+                       list);
+    }
+}
+
 /// Open, check and align every raster the stock model declares (models/stock_model.hpp).
 void prepare_model_layers(PreparedRun &run, Problems &problems) {
     const Config &cfg = run.config;
@@ -517,6 +688,41 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
     if (run.dom_model) {
         for (const auto &r : run.dom_model->layers()) {
             requests.push_back(r);
+        }
+    }
+    if (run.flux_model) {
+        auto index_of = [&](const std::string &name) {
+            for (std::size_t i = 0; i < requests.size(); ++i) {
+                if (requests[i].name == name) {
+                    return static_cast<int>(i);
+                }
+            }
+            return -1;
+        };
+        auto &fl = run.flux_layers;
+        if (run.flux_model->growth() == models::GainLossModel::Growth::volume_increment) {
+            fl.forest_type = index_of("forest_type");
+            fl.volume = index_of("volume");
+            fl.driver = static_cast<int>(requests.size());
+            requests.push_back({"volume_increment", "m3/ha/yr", false, false});
+        } else {
+            fl.driver = static_cast<int>(requests.size());
+            requests.push_back({"stand_age", "yr", false, false});
+            const bool own =
+                std::any_of(cfg.layers.begin(), cfg.layers.end(),
+                            [](const LayerSpec &l) { return l.name == "flux_forest_type"; });
+            if (own) {
+                fl.forest_type = static_cast<int>(requests.size());
+                requests.push_back({"flux_forest_type", "class", false, true});
+            } else {
+                fl.forest_type = index_of("forest_type");
+                if (fl.forest_type < 0) {
+                    problems.error(
+                        "missing config key \"models.flux.forest_type\": " + cfg.at(cfg.flux_line) +
+                        ": tier1 growth needs a forest-type raster (codes of the "
+                        "growth table); with stocks.inventory its forest_type is used");
+                }
+            }
         }
     }
     for (const models::LayerRequest &req : requests) {
@@ -694,6 +900,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     if (run->stock_model && !cfg.dom_method.empty()) {
         make_dom_model(*run, pools_table, problems);
     }
+    if (run->stock_model && !cfg.flux_method.empty()) {
+        make_flux_model(*run, problems);
+    }
     if (run->stock_model && run->grid.width > 0) {
         prepare_model_layers(*run, problems);
     }
@@ -706,6 +915,14 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         run->layers.size() > run->dom_layer_first &&
         run->layers[run->dom_layer_first].size() == 1) {
         check_dom_zone_codes(*run, problems);
+    }
+    if (problems.ok() && run->flux_model && run->flux_layers.forest_type >= 0 &&
+        run->flux_model->growth() == models::GainLossModel::Growth::tier1 &&
+        run->layers[static_cast<std::size_t>(run->flux_layers.forest_type)].size() == 1) {
+        const auto codes = run->flux_model->type_codes();
+        check_type_codes(*run,
+                         run->layers[static_cast<std::size_t>(run->flux_layers.forest_type)][0],
+                         codes, "growth table (" + cfg.growth_table_as_written + ")", problems);
     }
 
     // Districts.

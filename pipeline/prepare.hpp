@@ -1,6 +1,7 @@
 // Prepare: open and check every input once, before any pixel is computed.
 #pragma once
 #include "models/dom_fraction.hpp"
+#include "models/gain_loss.hpp"
 #include "models/lookup_stock.hpp"
 #include "models/soil_tier1.hpp"
 #include "pipeline/config.hpp"
@@ -81,6 +82,16 @@ struct PreparedRun {
     /// models.dom).
     std::unique_ptr<models::DomFractionModel> dom_model;
     std::size_t dom_layer_first = 0; ///< index in `layers` of the DOM model's first layer
+    /// flux.gain_loss (null: every pool's change is its stock difference).
+    std::unique_ptr<models::GainLossModel> flux_model;
+    std::shared_ptr<const models::Tier1GrowthTable> flux_growth_table; ///< rows flux_model uses
+    std::vector<uint8_t> gain_loss_pool; ///< per pool: 1 when its change is gain-loss
+    /// Indices into `layers` of the gain-loss model's inputs (-1 when not used).
+    struct FluxLayers {
+        int forest_type = -1;
+        int driver = -1; ///< stand age (tier1) or volume increment
+        int volume = -1; ///< growing stock (volume_increment)
+    } flux_layers;
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;
     std::vector<InputFile> inputs;

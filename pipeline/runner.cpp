@@ -192,6 +192,8 @@ struct ThreadState {
     std::vector<std::vector<double>> change;         // per period, one row; NaN = invalid
     std::vector<std::vector<double>> total;          // per epoch, one row: sum of pools
     std::vector<std::vector<double>> agb;            // per epoch, one row (models.dom only)
+    std::vector<std::vector<double>> gl_stock;       // per epoch, one row: sum of gain-loss pools
+    std::vector<std::vector<double>> gl_change;      // per period, one row: gain-loss change
     std::vector<double> area_ha;                     // one row
     std::vector<const int32_t *> soil_class; // per epoch: row pointers handed to the soil model
     std::vector<uint8_t *> soil_status;
@@ -214,6 +216,9 @@ struct ThreadState {
             status.emplace_back(row_len);
             class_index.emplace_back(row_len);
             total.emplace_back(row_len);
+            if (run.flux_model) {
+                gl_stock.emplace_back(row_len);
+            }
             method.emplace_back(row_len);
             agb.emplace_back(run.dom_model ? row_len : 0);
             density_ptrs.emplace_back();
@@ -228,6 +233,9 @@ struct ThreadState {
         }
         for (std::size_t k = 0; k < dims.periods(); ++k) {
             change.emplace_back(row_len);
+            if (run.flux_model) {
+                gl_change.emplace_back(row_len);
+            }
         }
         for (const auto &rasters : run.layers) {
             layer_readers.emplace_back();
@@ -320,9 +328,12 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     RunResult result;
     result.pool_names = model.pool_names();
     result.class_codes = model.class_codes();
-    result.dims = AccumDims{run.district_ids.size(), n_epochs, result.pool_names.size(),
+    result.dims = AccumDims{run.district_ids.size(),
+                            n_epochs,
+                            result.pool_names.size(),
                             static_cast<std::size_t>(models::PIXEL_STATUS_COUNT),
-                            run.config.write_transitions ? result.class_codes.size() : 0};
+                            run.config.write_transitions ? result.class_codes.size() : 0,
+                            run.flux_model != nullptr};
     const AccumDims dims = result.dims;
     result.totals = std::make_unique<DistrictTotals>(dims);
 
@@ -335,6 +346,8 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         years_between[k] =
             static_cast<double>(run.config.epochs[k + 1].year - run.config.epochs[k].year);
     }
+    const models::GainLossModel *gain_loss = run.flux_model.get();
+    const auto &flux_layers = run.flux_layers;
 
     std::error_code ec;
     fs::create_directories(output_dir, ec);
@@ -461,6 +474,15 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                             sum += st.density_ptrs[e][p][i];
                         }
                         st.total[e][i] = sum;
+                        if (gain_loss != nullptr) {
+                            double gl = 0.0;
+                            for (std::size_t p = 0; p < dims.pools; ++p) {
+                                if (run.gain_loss_pool[p]) {
+                                    gl += st.density_ptrs[e][p][i];
+                                }
+                            }
+                            st.gl_stock[e][i] = gl;
+                        }
                         if (o_stock != nullptr) {
                             o_stock[i] = status[i] == s_valid ? static_cast<float>(sum) : nan;
                         }
@@ -475,19 +497,63 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     }
                 }
                 // 2. Per-pixel annual stock change of each period (NaN where either epoch is
-                //    invalid).
+                //    invalid). With flux.gain_loss, the gain-loss pools take the gain-loss
+                //    change and the others their stock difference.
                 for (std::size_t k = 0; k < n_periods; ++k) {
                     double *change = st.change[k].data();
                     float *o_change = n_outputs > 0 ? out[n_epochs + k].data() + off : nullptr;
-                    for (std::size_t i = 0; i < xs; ++i) {
-                        double c = std::numeric_limits<double>::quiet_NaN();
-                        if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
-                            c = models::stock_change_per_yr(st.total[k][i], st.total[k + 1][i],
-                                                            years_between[k]);
+                    if (gain_loss == nullptr) {
+                        for (std::size_t i = 0; i < xs; ++i) {
+                            double c = std::numeric_limits<double>::quiet_NaN();
+                            if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
+                                c = models::stock_change_per_yr(st.total[k][i], st.total[k + 1][i],
+                                                                years_between[k]);
+                            }
+                            change[i] = c;
                         }
-                        change[i] = c;
-                        if (o_change != nullptr) {
-                            o_change[i] = static_cast<float>(c);
+                    } else {
+                        auto layer = [&](int l, std::size_t e) {
+                            return l < 0 ? nullptr : st.layer_row[e][static_cast<std::size_t>(l)];
+                        };
+                        auto layer_ok = [&](int l, std::size_t e) {
+                            return l < 0 ? nullptr
+                                         : st.layer_row_valid[e][static_cast<std::size_t>(l)];
+                        };
+                        models::GainLossPeriod in;
+                        in.n = xs;
+                        in.class_from = st.class_index[k].data();
+                        in.class_to = st.class_index[k + 1].data();
+                        in.stock_from = st.gl_stock[k].data();
+                        in.stock_to = st.gl_stock[k + 1].data();
+                        in.forest_type = layer(flux_layers.forest_type, k);
+                        in.forest_type_ok = layer_ok(flux_layers.forest_type, k);
+                        in.driver = layer(flux_layers.driver, k);
+                        in.driver_ok = layer_ok(flux_layers.driver, k);
+                        in.volume_from = layer(flux_layers.volume, k);
+                        in.volume_from_ok = layer_ok(flux_layers.volume, k);
+                        in.years_since_first_epoch =
+                            static_cast<double>(epoch_years[k] - epoch_years[0]);
+                        in.years = years_between[k];
+                        double *gl_change = st.gl_change[k].data();
+                        gain_loss->period(in, gl_change);
+                        for (std::size_t i = 0; i < xs; ++i) {
+                            double c = std::numeric_limits<double>::quiet_NaN();
+                            if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
+                                // Stock difference of the other pools + gain-loss of these.
+                                c = models::stock_change_per_yr(st.total[k][i] - st.gl_stock[k][i],
+                                                                st.total[k + 1][i] -
+                                                                    st.gl_stock[k + 1][i],
+                                                                years_between[k]) +
+                                    gl_change[i];
+                            }
+                            change[i] = c;
+                            // Keep the gain-loss part for the district sums (NaN with c).
+                            gl_change[i] = std::isnan(c) ? c : gl_change[i];
+                        }
+                    }
+                    if (o_change != nullptr) {
+                        for (std::size_t i = 0; i < xs; ++i) {
+                            o_change[i] = static_cast<float>(change[i]);
                         }
                     }
                 }
@@ -544,6 +610,16 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         }
                         rec[dims.flux(k)] += f * flux;
                         rec[dims.flux_invalid_area(k)] += f * invalid;
+                        if (gain_loss != nullptr) {
+                            const double *gl = st.gl_change[k].data();
+                            double gl_sum = 0.0;
+                            for (std::size_t i = i0; i < i1; ++i) {
+                                if (!std::isnan(gl[i])) {
+                                    gl_sum += gl[i] * area_row[i];
+                                }
+                            }
+                            rec[dims.flux_gain_loss(k)] += f * gl_sum;
+                        }
                         if (!transitions) {
                             continue;
                         }
@@ -609,6 +685,11 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         for (auto &desc : model.unverified_parameters(static_cast<int32_t>(c))) {
             result.unverified_used.push_back(desc + " (used by " + std::to_string(used) +
                                              " pixel-epochs)");
+        }
+    }
+    if (gain_loss != nullptr && n_periods > 0) {
+        for (auto &desc : gain_loss->unverified_parameters()) {
+            result.unverified_used.push_back(desc);
         }
     }
     progress.finish(std::to_string(run.grid.cells()) + " px per epoch");

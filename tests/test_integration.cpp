@@ -1601,3 +1601,222 @@ TEST(Integration, PixelsTheSoilModelMakesInvalidHoldNoCarbon) {
         EXPECT_NEAR(tif_sum(tif) * PX_HA, total.values[e], 1e-6 * total.values[e]);
     }
 }
+
+namespace {
+/// The scenario with flux.gain_loss (tier1): forest type 1 everywhere, stand age 10 yr in
+/// columns 20-29 and 30 yr in columns 30-39 at 2010 (0 elsewhere), the growth table's type 1 =
+/// IPCC Tier 1 subtropical humid forest, Asia, natural (ipcc_tier1_growth.csv: r0 2.5, r20 1.0,
+/// K20 = Kmax = 258.4 t/ha, root:shoot 0.23 below 125 t/ha, 0.25 above), CF 0.47.
+std::string gain_loss_config(const Scenario &s, const std::string &flux_extra = "",
+                             const std::string &sink_block = "") {
+    RasterSpec spec = s.spec;
+    spec.type = "Float32";
+    spec.nodata = -1;
+    std::vector<double> age(40 * 30, 0), ft(40 * 30, 1);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 20; c < 40; ++c) {
+            age[r * 40 + c] = c < 30 ? 10 : 30;
+        }
+    }
+    write_raster(s.dir.file("age.tif"), spec, age);
+    RasterSpec tspec = s.spec;
+    tspec.type = "Byte";
+    tspec.nodata = 0;
+    write_raster(s.dir.file("ftype.tif"), tspec, ft);
+    write_text(s.dir.file("growth.csv"),
+               "code,name,ecozone,continent,growth_forest_type,carbon_fraction,source\n"
+               "1,natural forest,subtropical_humid_forest,asia,natural,0.47,test\n");
+    std::string cfg = read_text(s.config(VECTOR_DISTRICTS));
+    const std::string sink = "  sink:\n    method: stock_difference\n";
+    cfg.replace(cfg.find(sink), sink.size(),
+                (sink_block.empty() ? sink : sink_block) +
+                    "  flux:\n    method: gain_loss\n    growth: tier1\n"
+                    "    forest_classes: [2]\n    forest_type: ftype.tif\n    age: age.tif\n"
+                    "    growth_table: growth.csv\n" +
+                    flux_extra);
+    write_text(s.dir.file("gl.yaml"), cfg);
+    return s.dir.file("gl.yaml");
+}
+
+double district_value(const std::vector<std::vector<std::string>> &rows, int64_t id,
+                      const std::string &column) {
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        if (rows[i].at(0) == std::to_string(id)) {
+            return cell(rows, i, column);
+        }
+    }
+    ADD_FAILURE() << "no district " << id;
+    return NAN;
+}
+} // namespace
+
+TEST(Integration, GainLossTier1GrowthAndConversionByHand) {
+    Scenario s;
+    const auto r = run_carbonsink("run " + gain_loss_config(s) + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Gain-loss pools (default): above_ground + below_ground. Forest remaining forest:
+    //   age 10 -> 20: AGB 25 -> 50 t/ha, G_W = 2.5; AGB 25 < 125 so R = 0.23:
+    //     2.5 x 1.23 x 0.47 = 1.44525 Mg C/ha/yr
+    //   age 30 -> 40: AGB 60 -> 70, G_W = 1.0; AGB 60 < 125: 1.0 x 1.23 x 0.47 = 0.5781
+    // Conversions, (C_2020 - C_2010) / 10 of above + below: cropland -> forest (12 -> 120):
+    //   +10.8; forest -> settlement (120 -> 0): -12. Other pools (soil + dead) by stock
+    //   difference: cropland -> forest 51 -> 85: +3.4; forest -> settlement 85 -> 30: -5.5.
+    const double g10 = 2.5 * 1.23 * 0.47;
+    const double g30 = 1.0 * 1.23 * 0.47;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    // A (columns 0-19): 200 afforested px, 399 cropland, 1 nodata.
+    EXPECT_NEAR(district_value(rows, 11, "stock_change_mg_c_per_yr_2010_2020"),
+                PX_HA * 200 * (10.8 + 3.4), 1e-9);
+    EXPECT_NEAR(district_value(rows, 11, "gain_loss_mg_c_per_yr_2010_2020"), PX_HA * 200 * 10.8,
+                1e-9);
+    // B (columns 20-39, rows 0-14): 150 px at age 10, 150 px at age 30, all forest remaining
+    // forest. A stock difference would give 0 here.
+    EXPECT_NEAR(district_value(rows, 22, "stock_change_mg_c_per_yr_2010_2020"),
+                PX_HA * 150 * (g10 + g30), 1e-9);
+    EXPECT_NEAR(district_value(rows, 22, "gain_loss_mg_c_per_yr_2010_2020"),
+                PX_HA * 150 * (g10 + g30), 1e-9);
+    // C (columns 20-39, rows 15-29): 150 px at age 10, 50 px at age 30, 100 px deforested.
+    EXPECT_NEAR(district_value(rows, 33, "stock_change_mg_c_per_yr_2010_2020"),
+                PX_HA * (150 * g10 + 50 * g30 + 100 * (-12 - 5.5)), 1e-9);
+    EXPECT_NEAR(district_value(rows, 33, "gain_loss_mg_c_per_yr_2010_2020"),
+                PX_HA * (150 * g10 + 50 * g30 - 100 * 12), 1e-9);
+    const std::string h5 = s.dir.file("out/results.h5");
+    EXPECT_EQ(h5_attr(h5, "/", "sink_model"),
+              "flux.gain_loss (tier1 growth; pools above_ground, below_ground) + "
+              "flux.stock_difference (pools soil, dead_organic_matter)");
+    const auto gl = h5_read(h5, "/flux/gain_loss_mg_c_per_yr"); // [3, 1], ascending ids
+    ASSERT_EQ(gl.values.size(), 3u);
+    EXPECT_NEAR(gl.values[1], PX_HA * 150 * (g10 + g30), 1e-9);
+    // The per-pixel change raster holds the same per-hectare values.
+    int w = 0, h = 0;
+    const auto ch = read_tif(s.dir.file("out/stock_change_2010_2020.tif"), w, h);
+    ASSERT_EQ(ch.size(), 1200u);
+    EXPECT_NEAR(ch[0 * 40 + 25], g10, 1e-6);
+    EXPECT_NEAR(ch[0 * 40 + 35], g30, 1e-6);
+    EXPECT_NEAR(ch[25 * 40 + 35], -17.5, 1e-5);
+    EXPECT_NEAR(ch[0 * 40 + 5], 14.2, 1e-5);
+}
+
+TEST(Integration, GainLossWithVolumeIncrementByHand) {
+    Scenario s;
+    std::string cfg = read_text(inventory_config(s, FOREST_TYPES));
+    RasterSpec spec = s.spec;
+    spec.type = "Float32";
+    spec.nodata = -1;
+    write_raster(s.dir.file("iv.tif"), spec, std::vector<double>(40 * 30, 5));
+    cfg += "  flux:\n    method: gain_loss\n    growth: volume_increment\n"
+           "    volume_increment: iv.tif\n";
+    write_text(s.dir.file("glv.yaml"), cfg);
+    const auto r = run_carbonsink("run " + s.dir.file("glv.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Whole grid (one district). I_V = 5 m3/ha/yr; V(2010) = 100 everywhere.
+    //   Fir (China CBEF, a 0.4652, CF 0.5; B includes roots): 0.4652 x 5 x 0.5 = 1.163
+    //   Pines (IPCC): BCEF_I 0.6 for 40 < V <= 100 (Table 4.5 temperate pines); AGB = 100 x
+    //   0.75 = 75 -> R 0.29 (temperate conifers 50-150); CF 0.47: 5 x 0.6 x 1.29 x 0.47 = 1.8189
+    // Forest remaining forest: 300 px fir (columns 20-29), 200 px pines (columns 30-39, rows
+    // 0-19). Afforested 200 px (cropland -> fir at V 50): gain-loss pools (above, below, CBEF)
+    // 12 -> (0.4652 x 50 + 19.141) x 0.5 = 21.2005, (21.2005 - 12)/10 = 0.92005; soil + dead
+    // 51 -> 85: +3.4. Deforested 100 px (pines V 100 -> settlement): gain-loss pools
+    // 75 x 1.29 x 0.47 = 45.4725 -> 0: -4.54725; soil + dead 85 -> 30: -5.5.
+    const double gl = PX_HA * (300 * 1.163 + 200 * 1.8189 + 200 * 0.92005 - 100 * 4.54725);
+    const double total = gl + PX_HA * (200 * 3.4 - 100 * 5.5);
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    EXPECT_NEAR(cell(rows, 1, "gain_loss_mg_c_per_yr_2010_2020"), gl, 1e-9);
+    EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2010_2020"), total, 1e-9);
+}
+
+TEST(Errors, GainLossAndStockDifferenceNeverShareAPool) {
+    Scenario s;
+    // Explicit lists that overlap: refused by the config check.
+    auto r = run_carbonsink("validate " +
+                            gain_loss_config(s, "    pools: [above_ground, below_ground]\n",
+                                             "  sink:\n    method: stock_difference\n"
+                                             "    pools: [above_ground, soil, "
+                                             "dead_organic_matter]\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("conflicting config values models.sink.pools and models.flux.pools"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("pool \"above_ground\" is estimated by both stock difference and "
+                         "gain-loss"),
+              std::string::npos)
+        << r.err;
+    // sink.pools overlapping the default gain-loss pools.
+    r = run_carbonsink("validate " + gain_loss_config(s, "",
+                                                      "  sink:\n    method: stock_difference\n"
+                                                      "    pools: [below_ground, soil, "
+                                                      "dead_organic_matter]\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("pool \"below_ground\" is estimated by both"), std::string::npos) << r.err;
+    // A pool in neither list.
+    r = run_carbonsink("validate " + gain_loss_config(s, "",
+                                                      "  sink:\n    method: "
+                                                      "stock_difference\n    pools: "
+                                                      "[soil]\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("pool \"dead_organic_matter\" is in neither models.sink.pools nor the "
+                         "gain-loss pools"),
+              std::string::npos)
+        << r.err;
+    // An unknown pool name.
+    r = run_carbonsink("validate " + gain_loss_config(s, "    pools: [above]\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("invalid config value models.flux.pools: gl.yaml, line"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("\"above\" is not a pool of stocks.lookup; its pools: above_ground, "
+                         "below_ground, soil, dead_organic_matter"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Errors, GainLossInputProblems) {
+    Scenario s;
+    // A forest-type code of the raster missing from the growth table, listed with the raster.
+    std::string path = gain_loss_config(s);
+    write_text(s.dir.file("growth.csv"),
+               "code,ecozone,continent,growth_forest_type,carbon_fraction\n"
+               "7,subtropical_humid_forest,asia,natural,0.47\n");
+    auto r = run_carbonsink("validate " + path);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("1 forest type code is not in the growth table (growth.csv): 1"),
+              std::string::npos)
+        << r.err;
+    // An unknown growth row names the valid forest types of that ecozone and continent.
+    write_text(s.dir.file("growth.csv"),
+               "code,ecozone,continent,growth_forest_type,carbon_fraction\n"
+               "1,subtropical_humid_forest,asia,naturel,0.47\n");
+    r = run_carbonsink("validate " + path);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("invalid growth table: models.flux.growth_table (growth.csv), line 2: "
+                         "forest type 1: ecozone/continent/growth_forest_type "
+                         "\"subtropical_humid_forest/asia/naturel\" is not in "
+                         "ipcc_tier1_growth.csv; forest types of subtropical_humid_forest/asia:"),
+              std::string::npos)
+        << r.err;
+    // Unknown growth with a suggestion; volume_increment without the inventory.
+    std::string cfg = read_text(path);
+    cfg.replace(cfg.find("growth: tier1"), 13, "growth: tier2");
+    write_text(path, cfg);
+    r = run_carbonsink("validate " + path);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unknown growth \"tier2\"; available: tier1"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(did you mean \"tier1\"?)"), std::string::npos) << r.err;
+    cfg.replace(cfg.find("growth: tier2"), 13, "growth: volume_increment");
+    write_text(path, cfg);
+    r = run_carbonsink("validate " + path);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("volume_increment needs models.stocks.method inventory"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("invalid config key \"models.flux.age\""), std::string::npos) << r.err;
+    // Without forest classes (stocks.lookup has none of its own).
+    path = gain_loss_config(s);
+    cfg = read_text(path);
+    cfg.replace(cfg.find("    forest_classes: [2]\n"), 24, "");
+    write_text(path, cfg);
+    r = run_carbonsink("validate " + path);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("missing config key \"models.flux.forest_classes\""), std::string::npos)
+        << r.err;
+}

@@ -1,6 +1,8 @@
 // Tests of the models layer (CSV, pools table, stocks.lookup, flux kernels, registry); no GDAL.
+#include "models/builtin_tables.hpp"
 #include "models/csv.hpp"
 #include "models/flux.hpp"
+#include "models/gain_loss.hpp"
 #include "models/lookup_stock.hpp"
 #include "models/model_error.hpp"
 #include "models/pools_table.hpp"
@@ -713,4 +715,81 @@ TEST(PoolsTable, UnverifiedStatus) {
     EXPECT_FALSE(cs::models::is_unverified_status("user"));
     EXPECT_TRUE(cs::models::is_unverified_status("U-single"));
     EXPECT_TRUE(cs::models::is_unverified_status("unverified copy"));
+}
+
+// flux.gain_loss, per pixel. Growth row: subtropical humid forest, Asia, natural (r0 2.5, r20 1.0,
+// K20 = Kmax = 258.4, R 0.23 below 125 t/ha), CF 0.5. Class 0 = cropland, 1 = forest.
+TEST(GainLoss, EachBranchOfThePixelRule) {
+    std::vector<std::string> errs;
+    std::string file;
+    const auto table = cs::models::parse_tier1_growth_table(
+        cs::models::builtin_parameter_table("ipcc_tier1_growth", file), file, errs);
+    auto types =
+        cs::models::parse_growth_types("code,ecozone,continent,growth_forest_type,carbon_fraction\n"
+                                       "4,subtropical_humid_forest,asia,natural,0.5\n",
+                                       "growth.csv", table, errs);
+    ASSERT_TRUE(errs.empty()) << errs.front();
+    const cs::models::GainLossModel model(std::move(types), {0, 1});
+    // Pixels: 0 forest-forest age 0 (0 -> 5 yr: AGB 0 -> 12.5, G_W 2.5, 2.5 x 1.23 x 0.5);
+    // 1 age 18 over 5 yr (AGB 45 -> 20 x 2.5 + 3 x 1.0 = 53: G_W 1.6, x 1.23 x 0.5);
+    // 2 age nodata; 3 negative age; 4 forest type 9 (not in the table); 5 cropland -> forest
+    // (conversion: (30 - 10) / 5 = 4); 6 forest -> invalid epoch (NaN); 7 type nodata.
+    const int32_t from[] = {1, 1, 1, 1, 1, 0, 1, 1};
+    const int32_t to[] = {1, 1, 1, 1, 1, 1, -1, 1};
+    const double s0[] = {0, 0, 0, 0, 0, 10, 0, 0};
+    const double s1[] = {0, 0, 0, 0, 0, 30, 0, 0};
+    const double ft[] = {4, 4, 4, 4, 9, 4, 4, 4};
+    const uint8_t ft_ok[] = {1, 1, 1, 1, 1, 1, 1, 0};
+    const double age[] = {0, 18, 5, -1, 5, 5, 5, 5};
+    const uint8_t age_ok[] = {1, 1, 0, 1, 1, 1, 1, 1};
+    cs::models::GainLossPeriod in;
+    in.n = 8;
+    in.class_from = from;
+    in.class_to = to;
+    in.stock_from = s0;
+    in.stock_to = s1;
+    in.forest_type = ft;
+    in.forest_type_ok = ft_ok;
+    in.driver = age;
+    in.driver_ok = age_ok;
+    in.years = 5;
+    double out[8];
+    model.period(in, out);
+    EXPECT_NEAR(out[0], 2.5 * 1.23 * 0.5, 1e-12);
+    EXPECT_NEAR(out[1], 1.6 * 1.23 * 0.5, 1e-12);
+    EXPECT_TRUE(std::isnan(out[2]));
+    EXPECT_TRUE(std::isnan(out[3]));
+    EXPECT_TRUE(std::isnan(out[4]));
+    EXPECT_DOUBLE_EQ(out[5], 4.0);
+    EXPECT_TRUE(std::isnan(out[6]));
+    EXPECT_TRUE(std::isnan(out[7]));
+    // Ages advance with the epochs: the same pixel 10 years after the first epoch is 28 yr old
+    // (AGB 58 -> 63 over 5 yr: G_W 1.0).
+    in.years_since_first_epoch = 10;
+    model.period(in, out);
+    EXPECT_NEAR(out[1], 1.0 * 1.23 * 0.5, 1e-12);
+}
+
+TEST(GainLoss, GrowthTableErrors) {
+    std::vector<std::string> errs;
+    std::string file;
+    const auto table = cs::models::parse_tier1_growth_table(
+        cs::models::builtin_parameter_table("ipcc_tier1_growth", file), file, errs);
+    cs::models::parse_growth_types("code,ecozone,continent,carbon_fraction\n1,a,b,0.5\n", "g.csv",
+                                   table, errs);
+    ASSERT_EQ(errs.size(), 1u);
+    EXPECT_EQ(errs[0], "g.csv, line 1: required column \"growth_forest_type\" is missing (the "
+                       "header must have code, ecozone, continent, growth_forest_type, "
+                       "carbon_fraction)");
+    errs.clear();
+    cs::models::parse_growth_types("code,ecozone,continent,growth_forest_type,carbon_fraction\n"
+                                   "1,subtropical_humid_forest,asia,natural,1.5\n"
+                                   "1,subtropical_humid_forest,asia,natural,0.5\n"
+                                   "x,subtropical_humid_forest,asia,natural,0.5\n",
+                                   "g.csv", table, errs);
+    ASSERT_EQ(errs.size(), 3u);
+    EXPECT_EQ(errs[0], "g.csv, line 2: forest type 1: carbon_fraction \"1.5\" is not a number in "
+                       "(0, 1] (IPCC 2006 Vol. 4 Table 4.3)");
+    EXPECT_EQ(errs[1], "g.csv, line 3: forest type code 1 is listed twice (also line 2)");
+    EXPECT_EQ(errs[2], "g.csv, line 4: code \"x\" is not an integer");
 }

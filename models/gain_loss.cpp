@@ -1,0 +1,256 @@
+// flux.gain_loss implementation and the growth table.
+#include "models/gain_loss.hpp"
+
+#include "models/carbon.hpp"
+#include "models/csv.hpp"
+#include "models/model_error.hpp"
+#include "models/units.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace cs::models {
+
+namespace {
+constexpr int64_t DENSE_LIMIT = int64_t{1} << 20;
+constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+
+template <class T>
+void build_dense(const std::vector<T> &types, int64_t &min_code, std::vector<int32_t> &dense,
+                 const char *what) {
+    if (types.empty()) {
+        throw ModelError(std::string("flux.gain_loss: the ") + what + " has no usable rows");
+    }
+    min_code = types.front().code;
+    const int64_t range = static_cast<int64_t>(types.back().code) - min_code + 1;
+    if (range > DENSE_LIMIT) {
+        throw ModelError("flux.gain_loss: forest type codes span " + std::to_string(range) +
+                         " values; use codes within a range of " + std::to_string(DENSE_LIMIT));
+    }
+    dense.assign(static_cast<std::size_t>(range), -1);
+    for (std::size_t i = 0; i < types.size(); ++i) {
+        dense[static_cast<std::size_t>(types[i].code - min_code)] = static_cast<int32_t>(i);
+    }
+}
+} // namespace
+
+std::vector<GrowthType> parse_growth_types(const std::string &text, const std::string &where,
+                                           const Tier1GrowthTable &table,
+                                           std::vector<std::string> &errors) {
+    std::vector<GrowthType> out;
+    CsvTable csv;
+    try {
+        csv = parse_csv(text, where);
+    } catch (const ModelError &e) {
+        errors.emplace_back(e.what());
+        return out;
+    }
+    const int c_code = csv.column("code");
+    const int c_name = csv.column("name");
+    const int c_zone = csv.column("ecozone");
+    const int c_cont = csv.column("continent");
+    const int c_type = csv.column("growth_forest_type");
+    const int c_cf = csv.column("carbon_fraction");
+    const int c_status = csv.column("status");
+    bool columns_ok = true;
+    for (const auto &[col, name] :
+         {std::pair{c_code, "code"}, std::pair{c_zone, "ecozone"}, std::pair{c_cont, "continent"},
+          std::pair{c_type, "growth_forest_type"}, std::pair{c_cf, "carbon_fraction"}}) {
+        if (col < 0) {
+            errors.push_back(where + ", line " + std::to_string(csv.header_line) +
+                             ": required column \"" + name +
+                             "\" is missing (the header must have code, ecozone, continent, "
+                             "growth_forest_type, carbon_fraction)");
+            columns_ok = false;
+        }
+    }
+    if (!columns_ok) {
+        return out;
+    }
+    std::map<int32_t, int> seen;
+    for (const auto &row : csv.rows) {
+        const std::string at = where + ", line " + std::to_string(row.line);
+        GrowthType t;
+        t.line = row.line;
+        double code = 0;
+        if (!parse_number(row.cell(c_code), code) || code != std::floor(code) ||
+            std::fabs(code) > 2147483647.0) {
+            errors.push_back(at + ": code \"" + row.cell(c_code) + "\" is not an integer");
+            continue;
+        }
+        t.code = static_cast<int32_t>(code);
+        if (auto [it, fresh] = seen.emplace(t.code, row.line); !fresh) {
+            errors.push_back(at + ": forest type code " + std::to_string(t.code) +
+                             " is listed twice (also line " + std::to_string(it->second) + ")");
+            continue;
+        }
+        t.name = row.cell(c_name);
+        const std::string label =
+            "forest type " + std::to_string(t.code) + (t.name.empty() ? "" : " (" + t.name + ")");
+        const std::string zone = row.cell(c_zone);
+        const std::string cont = row.cell(c_cont);
+        const std::string type = row.cell(c_type);
+        t.row = table.find(zone, cont, type);
+        bool ok = true;
+        if (t.row == nullptr) {
+            std::set<std::string> valid;
+            for (const auto &r : table.rows) {
+                if (r.ecozone == zone && r.continent == cont) {
+                    valid.insert(r.forest_type);
+                }
+            }
+            std::string list;
+            for (const auto &v : valid) {
+                list += (list.empty() ? "" : ", ") + v;
+            }
+            errors.push_back(at + ": " + label + ": ecozone/continent/growth_forest_type \"" +
+                             zone + "/" + cont + "/" + type + "\" is not in ipcc_tier1_growth.csv" +
+                             (list.empty()
+                                  ? " (no row has this ecozone and continent)"
+                                  : "; forest types of " + zone + "/" + cont + ": " + list));
+            ok = false;
+        }
+        double cf = 0;
+        if (!parse_number(row.cell(c_cf), cf) || !(cf > 0.0 && cf <= 1.0)) {
+            errors.push_back(at + ": " + label + ": carbon_fraction \"" + row.cell(c_cf) +
+                             "\" is not a number in (0, 1] (IPCC 2006 Vol. 4 Table 4.3)");
+            ok = false;
+        }
+        if (!ok) {
+            continue;
+        }
+        t.carbon_fraction = cf;
+        t.status = t.row->status;
+        const std::string user_status = row.cell(c_status);
+        if (is_unverified(user_status) || is_unverified(t.row->rs_status)) {
+            t.status = is_unverified(user_status) ? user_status : t.row->rs_status;
+        }
+        t.description = label + ": tier1 growth " + zone + "/" + cont + "/" + type +
+                        " (ipcc_tier1_growth.csv line " + std::to_string(t.row->line) +
+                        ", status " + t.status + "), CF " + row.cell(c_cf);
+        out.push_back(std::move(t));
+    }
+    if (csv.rows.empty()) {
+        errors.push_back(where + ": the table has no rows");
+    }
+    std::sort(out.begin(), out.end(),
+              [](const GrowthType &a, const GrowthType &b) { return a.code < b.code; });
+    return out;
+}
+
+GainLossModel::GainLossModel(std::vector<GrowthType> types, std::vector<uint8_t> is_forest_class)
+    : m_growth(Growth::tier1), m_tier1(std::move(types)), m_is_forest(std::move(is_forest_class)) {
+    build_dense(m_tier1, m_type_min, m_type_of_code, "growth table");
+}
+
+GainLossModel::GainLossModel(std::shared_ptr<const InventoryTables> tables,
+                             std::vector<ForestType> types, std::vector<uint8_t> is_forest_class)
+    : m_growth(Growth::volume_increment), m_tables(std::move(tables)),
+      m_inventory(std::move(types)), m_is_forest(std::move(is_forest_class)) {
+    build_dense(m_inventory, m_type_min, m_type_of_code, "forest-types table");
+}
+
+int32_t GainLossModel::type_index(double code) const {
+    const double k = code - static_cast<double>(m_type_min);
+    if (!(k >= 0.0) || k >= static_cast<double>(m_type_of_code.size()) || k != std::floor(k)) {
+        return -1;
+    }
+    return m_type_of_code[static_cast<std::size_t>(k)];
+}
+
+std::vector<int32_t> GainLossModel::type_codes() const {
+    std::vector<int32_t> codes;
+    if (m_growth == Growth::tier1) {
+        for (const auto &t : m_tier1) {
+            codes.push_back(t.code);
+        }
+    } else {
+        for (const auto &t : m_inventory) {
+            codes.push_back(t.code);
+        }
+    }
+    return codes;
+}
+
+std::vector<std::string> GainLossModel::unverified_parameters() const {
+    std::vector<std::string> out;
+    for (const auto &t : m_tier1) {
+        if (is_unverified(t.status)) {
+            out.push_back("flux.gain_loss " + t.description);
+        }
+    }
+    for (const auto &t : m_inventory) {
+        if (is_unverified(t.status)) {
+            out.push_back("flux.gain_loss " + t.description);
+        }
+    }
+    return out;
+}
+
+double GainLossModel::tier1_gain(std::size_t t, double age_from, double years) const {
+    const GrowthType &g = m_tier1[t];
+    const Tier1GrowthRow &r = *g.row;
+    // G_W: mean AGB growth of the Tier 1 curve over the period (science.md §2.4)
+    const double gw = tier1_agb_growth_t_dm_per_ha_yr(age_from, age_from + years,
+                                                      r.r0_t_dm_per_ha_yr, r.r20_t_dm_per_ha_yr,
+                                                      r.k20_t_dm_per_ha, r.kmax_t_dm_per_ha);
+    // R by the stand's AGB at the start of the period (IPCC 2019 Table 4.4 classes)
+    const double ratio = tier1_root_shoot_ratio(
+        tier1_agb_t_dm_per_ha(r, age_from), r.root_shoot_break_t_dm_per_ha, r.rs_young, r.rs_old);
+    // IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.9, 2.10: dC_G = G_W x (1 + R) x CF
+    return carbon_from_dry_matter(total_growth_t_dm_per_ha_yr(gw, ratio), g.carbon_fraction);
+}
+
+double GainLossModel::volume_gain(std::size_t t, double volume_from, double increment) const {
+    const ForestType &ft = m_inventory[t];
+    if (ft.method == ForestType::Method::china_cbef) {
+        // B = aV + b (Fang et al. 2001) includes roots: dB/dt = a x I_V, no (1 + R)
+        return carbon_from_dry_matter(ft.cbef->a_t_per_m3 * increment, ft.cbef->carbon_fraction);
+    }
+    const BcefRow *row = m_tables->bcef.find(ft.bcef_group, volume_from);
+    if (row == nullptr) {
+        return NaN;
+    }
+    const RootShootRow *rs = m_tables->root_shoot.find(
+        ft.root_shoot_group, agb_from_volume_t_dm_per_ha(volume_from, row->bcef_s));
+    if (rs == nullptr) {
+        return NaN;
+    }
+    // IPCC 2006 Vol. 4 Ch. 2 Eq. 2.10 (Tier 2): G_W = I_V x BCEF_I; Eq. 2.9: x (1 + R) x CF
+    const double gw = growth_from_volume_increment_t_dm_per_ha_yr(increment, row->bcef_i);
+    return carbon_from_dry_matter(total_growth_t_dm_per_ha_yr(gw, rs->ratio), ft.carbon_fraction);
+}
+
+void GainLossModel::period(const GainLossPeriod &in, double *out) const {
+    const bool tier1 = m_growth == Growth::tier1;
+    for (std::size_t i = 0; i < in.n; ++i) {
+        const int32_t c0 = in.class_from[i];
+        const int32_t c1 = in.class_to[i];
+        if (c0 < 0 || c1 < 0) {
+            out[i] = NaN;
+            continue;
+        }
+        if (!m_is_forest[static_cast<std::size_t>(c0)] ||
+            !m_is_forest[static_cast<std::size_t>(c1)]) {
+            // Land converted to or from forest, or non-forest: IPCC 2006 Eqs. 2.15/2.16
+            out[i] = (in.stock_to[i] - in.stock_from[i]) / in.years;
+            continue;
+        }
+        double v = NaN;
+        const int32_t t = in.forest_type_ok[i] ? type_index(in.forest_type[i]) : -1;
+        if (t >= 0 && in.driver_ok[i] && in.driver[i] >= 0.0) {
+            if (tier1) {
+                v = tier1_gain(static_cast<std::size_t>(t),
+                               in.driver[i] + in.years_since_first_epoch, in.years);
+            } else if (in.volume_from_ok[i] && in.volume_from[i] >= 0.0) {
+                v = volume_gain(static_cast<std::size_t>(t), in.volume_from[i], in.driver[i]);
+            }
+        }
+        out[i] = v;
+    }
+}
+
+} // namespace cs::models
