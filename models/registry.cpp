@@ -93,11 +93,15 @@ const std::vector<ModelInfo> &model_registry() {
             .section = "soil",
             .method = "ipcc_tier1",
             .summary = "Mineral-soil organic carbon (0-30 cm) = SOC_REF(climate zone, soil type) x "
-                       "F_LU x F_MG x F_I per land-cover class, moving linearly to a new "
-                       "equilibrium over D years after a change; replaces the soil pool.",
+                       "F_LU x F_MG x F_I per land-cover class or management-raster code, moving "
+                       "linearly to a new equilibrium over D years after a change; replaces "
+                       "the soil pool.",
             .inputs = {"models.soil.climate_zone: IPCC 2019 climate-zone codes",
                        "models.soil.soil_type: soil codes, mapped by models.soil.soil_types",
-                       "models.soil.management: per class mode and factor levels"},
+                       "models.soil.management: per class mode and factor levels",
+                       "models.soil.management_raster (optional): management codes per pixel, "
+                       "one raster or one per epoch, for classes of mode raster",
+                       "models.soil.management_codes: land use and factor levels per code"},
             .parameters =
                 {{"SOC_REF", "Mg C/ha", "by climate zone and soil class",
                   "configs/parameters/ipcc2019_soc_ref.csv (IPCC 2019 Vol. 4 Ch. 2 Table 2.3)"},

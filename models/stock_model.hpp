@@ -28,6 +28,9 @@ struct LayerRequest {
     std::string unit;         ///< e.g. "Mg dm/ha"; "class" for categorical layers
     bool per_epoch = true;    ///< one raster per epoch (else one raster for every epoch)
     bool categorical = false; ///< categorical layers are resampled with nearest/mode
+    /// When true, the config chooses: one raster for every epoch, or one per epoch (`per_epoch`
+    /// is then ignored).
+    bool either_form = false;
 };
 
 /// Which branch of which model produced a pixel's stocks: written per pixel to

@@ -485,7 +485,7 @@ public:
     void soil(const YAML::Node &node) {
         auto s = keys(node, "models.soil",
                       {"method", "climate_zone", "soil_type", "soil_types", "management",
-                       "transition_years"});
+                       "management_raster", "management_codes", "transition_years"});
         if (!s.count("method")) {
             missing("models.soil.method", node);
             return;
@@ -540,6 +540,7 @@ public:
             m_cfg.soil_management = resolve(m_cfg.soil_management_as_written);
             m_cfg.soil_management_line = line_of(s["management"]);
         }
+        management_raster(s);
         if (s.count("transition_years") &&
             number(s["transition_years"], "models.soil.transition_years",
                    m_cfg.soil_transition_years) &&
@@ -640,6 +641,52 @@ public:
             const bool e = single_layer("elevation", "elevation");
             const bool p = single_layer("precipitation", "precipitation");
             m_cfg.dom_strata = e && p;
+        }
+    }
+
+    /// models.soil.management_raster (one path for every epoch, or year: path per epoch) and
+    /// models.soil.management_codes, which need each other.
+    void management_raster(std::map<std::string, YAML::Node> &s) {
+        const bool raster = s.count("management_raster") != 0;
+        const bool codes = s.count("management_codes") != 0;
+        if (raster) {
+            const YAML::Node &n = s["management_raster"];
+            const std::string path = "models.soil.management_raster";
+            m_cfg.soil_management_raster_line = line_of(n);
+            if (n.IsMap()) {
+                layer_by_year(n, path, "management");
+            } else if (n.IsScalar() && !n.Scalar().empty()) {
+                LayerSpec layer;
+                layer.name = "management";
+                layer.per_epoch = false;
+                layer.line = line_of(n);
+                layer.paths[0] = {resolve(n.Scalar()), n.Scalar(), layer.line};
+                m_cfg.layers.push_back(layer);
+            } else {
+                m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                          ": expected a raster path (one for every epoch) or a mapping of year: "
+                          "raster path (one per land-cover epoch), got " +
+                          kind(n));
+            }
+            if (!codes) {
+                m_p.error(
+                    "missing config key \"models.soil.management_codes\": " + m_cfg.at(line_of(n)) +
+                    ": management_raster needs the table of its codes (code, land_use, "
+                    "lu_level, mg_level, i_level, source, status)");
+            }
+        }
+        if (codes) {
+            const YAML::Node &n = s["management_codes"];
+            if (scalar(n, "models.soil.management_codes", m_cfg.soil_management_codes_as_written)) {
+                m_cfg.soil_management_codes = resolve(m_cfg.soil_management_codes_as_written);
+                m_cfg.soil_management_codes_line = line_of(n);
+            }
+            if (!raster) {
+                m_p.error("missing config key \"models.soil.management_raster\": " +
+                          m_cfg.at(line_of(n)) +
+                          ": management_codes describes the codes of a management raster, "
+                          "which is not given");
+            }
         }
     }
 

@@ -93,6 +93,12 @@ struct Config {
     std::string soil_management;               ///< soil-management CSV
     std::string soil_management_as_written;
     int soil_management_line = 0;
+    /// models.soil.management_raster (a layer "management", one raster or one per epoch): its
+    /// line, 0 when not given.
+    int soil_management_raster_line = 0;
+    std::string soil_management_codes; ///< the management-code CSV of the management raster
+    std::string soil_management_codes_as_written;
+    int soil_management_codes_line = 0;
     double soil_transition_years = 20.0; ///< IPCC default D
     std::string dom_method;              ///< "" (dead matter from the pools table) or agb_fraction
     int dom_line = 0;

@@ -403,26 +403,109 @@ void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Pr
         return;
     }
     run.inputs.push_back({"models.soil.management", cfg.soil_management});
-    const auto rules = models::parse_soil_management(read_text(cfg.soil_management), where, errs);
+    const auto rules = models::parse_soil_management(read_text(cfg.soil_management), where, errs,
+                                                     &tables->factors);
+    // Mode raster: the management raster and its code table.
+    const bool raster_rule =
+        std::any_of(rules.begin(), rules.end(), [](const models::SoilClassRule &r) {
+            return r.mode == models::SoilClassRule::Mode::raster;
+        });
+    const bool raster_given = cfg.soil_management_raster_line > 0;
+    const std::string codes_where =
+        "models.soil.management_codes (" + cfg.soil_management_codes_as_written + ")";
+    models::SoilManagementCodes codes;
+    if (raster_given && !raster_rule && errs.empty()) {
+        problems.warn("models.soil.management_raster (" + cfg.at(cfg.soil_management_raster_line) +
+                      "): not used: no class of " + where + " has mode raster");
+    }
+    if (raster_rule && !raster_given) {
+        for (const auto &r : rules) {
+            if (r.mode == models::SoilClassRule::Mode::raster) {
+                errs.push_back(where + ", line " + std::to_string(r.line) + ": lucode " +
+                               std::to_string(r.lucode) +
+                               ": mode raster needs models.soil.management_raster and "
+                               "models.soil.management_codes, which models.soil (" +
+                               cfg.at(cfg.soil_line) + ") does not give");
+            }
+        }
+    }
+    if (raster_rule && raster_given && !cfg.soil_management_codes.empty()) {
+        if (!fs::is_regular_file(cfg.soil_management_codes)) {
+            problems.error("cannot read soil management codes: " + codes_where + ", " +
+                           cfg.at(cfg.soil_management_codes_line) + ": file not found");
+            return;
+        }
+        run.inputs.push_back({"models.soil.management_codes", cfg.soil_management_codes});
+        codes = models::parse_soil_management_codes(read_text(cfg.soil_management_codes),
+                                                    codes_where, errs, &tables->factors);
+    }
     // c_soil of each class, for classes whose soil comes from the pools table.
     std::vector<double> table_soil; // in class order: the table's rows are sorted by lucode
     for (const auto &row : pools_table.rows) {
         table_soil.push_back(row.c_soil_mg_c_per_ha);
     }
-    if (errs.empty()) {
-        auto model = std::make_unique<models::SoilTier1Model>(
-            tables, run.stock_model->class_codes(), table_soil, rules, cfg.soil_types,
-            cfg.soil_transition_years, errs);
-        if (errs.empty()) {
-            run.soil_model = std::move(model);
+    // Built even after errors in some rows, so that its own checks (soil types, a rule per
+    // class) are listed too; a rule's problems (levels, mode raster without codes) were reported
+    // above. Not built when no rule could be read (every class would lack one).
+    const bool reported = !errs.empty();
+    if (rules.empty() && reported) {
+        for (auto &e : errs) {
+            problems.error("invalid soil model: " + e);
+        }
+        return;
+    }
+    std::vector<std::string> model_errs;
+    auto model = std::make_unique<models::SoilTier1Model>(tables, run.stock_model->class_codes(),
+                                                          table_soil, rules, codes, cfg.soil_types,
+                                                          cfg.soil_transition_years, model_errs);
+    for (auto &e : model_errs) {
+        if (!reported || (e.rfind("soil rule of class", 0) != 0 &&
+                          std::find(errs.begin(), errs.end(), e) == errs.end())) {
+            errs.push_back(e);
         }
     }
+    if (errs.empty()) {
+        run.soil_model = std::move(model);
+    }
     for (auto &e : errs) {
-        // Table errors already name the management file; the others come from the models.soil
-        // block (soil_types, rules missing for a class) and name it.
-        problems.error(
-            "invalid soil model: " +
-            (e.rfind(where, 0) == 0 ? e : "models.soil, " + cfg.at(cfg.soil_line) + ": " + e));
+        // Table errors already name the management file or the code table; the others come
+        // from the models.soil block (soil_types, rules missing for a class) and name it.
+        const bool named = e.rfind(where, 0) == 0 || e.rfind(codes_where, 0) == 0;
+        problems.error("invalid soil model: " +
+                       (named ? e : "models.soil, " + cfg.at(cfg.soil_line) + ": " + e));
+    }
+}
+
+/// soil.ipcc_tier1 with mode raster: every code in the management raster(s) must be in the
+/// management-code table (nodata pixels are not codes).
+void check_management_codes(PreparedRun &run, Problems &problems) {
+    if (!run.soil_model || !run.soil_model->uses_management_raster()) {
+        return;
+    }
+    // The soil model's layers follow the stock model's: climate_zone, soil_type, management.
+    const std::size_t layer = run.stock_layer_count + 2;
+    if (run.layers.size() <= layer) {
+        return;
+    }
+    const auto &known = run.soil_model->management_codes();
+    for (const auto &info : run.layers[layer]) {
+        std::vector<int32_t> missing;
+        for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
+            if (!std::binary_search(known.begin(), known.end(), code)) {
+                missing.push_back(code);
+            }
+        }
+        if (missing.empty()) {
+            continue;
+        }
+        std::string list;
+        for (std::size_t i = 0; i < missing.size(); ++i) {
+            list += (i ? ", " : "") + std::to_string(missing[i]);
+        }
+        problems.error(info.where() + ": " + std::to_string(missing.size()) + " management code" +
+                       (missing.size() == 1 ? " is" : "s are") +
+                       " not in the management-code table (" +
+                       run.config.soil_management_codes_as_written + "): " + list);
     }
 }
 
@@ -741,7 +824,7 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
             continue;
         }
         std::vector<int> keys;
-        if (req.per_epoch) {
+        if (req.either_form ? spec->per_epoch : req.per_epoch) {
             std::string missing;
             for (const auto &ep : cfg.epochs) {
                 keys.push_back(ep.year);
@@ -923,6 +1006,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         check_type_codes(*run,
                          run->layers[static_cast<std::size_t>(run->flux_layers.forest_type)][0],
                          codes, "growth table (" + cfg.growth_table_as_written + ")", problems);
+    }
+    if (problems.ok()) {
+        check_management_codes(*run, problems);
     }
 
     // Districts.

@@ -198,6 +198,9 @@ struct ThreadState {
     std::vector<const int32_t *> soil_class; // per epoch: row pointers handed to the soil model
     std::vector<uint8_t *> soil_status;
     std::vector<double *> soil_out;
+    std::vector<const double *> soil_mg; // per epoch: management-code row pointers
+    std::vector<const uint8_t *> soil_mg_ok;
+    std::vector<int64_t> soil_usage; // pixel-epochs per soil cell using an unverified row
     // Model layers: readers and block buffers per layer and raster (one per epoch, or one).
     std::vector<std::vector<std::unique_ptr<raster::RasterReader>>> layer_readers;
     std::vector<std::vector<std::vector<double>>> layer_values;
@@ -251,6 +254,11 @@ struct ThreadState {
         soil_class.resize(dims.epochs);
         soil_status.resize(dims.epochs);
         soil_out.resize(dims.epochs);
+        soil_mg.resize(dims.epochs);
+        soil_mg_ok.resize(dims.epochs);
+        if (run.soil_model) {
+            soil_usage.assign(run.soil_model->usage_cells(), 0);
+        }
         layer_row_valid.assign(dims.epochs, std::vector<const uint8_t *>(run.layers.size()));
     }
 };
@@ -425,31 +433,34 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                 }
                 // 1b. Soil across epochs (its transitions link the epochs of a pixel).
                 if (run.soil_model) {
+                    // The soil layers follow the stock model's: zone, soil, [management].
                     const std::size_t zl = run.stock_layer_count;
+                    const bool mg = run.soil_model->uses_management_raster();
                     for (std::size_t e = 0; e < n_epochs; ++e) {
                         st.soil_class[e] = st.class_index[e].data();
                         st.soil_status[e] = st.status[e].data();
                         st.soil_out[e] = st.density_ptrs[e][run.soil_pool];
+                        if (mg) {
+                            st.soil_mg[e] = st.layer_row[e][zl + 2];
+                            st.soil_mg_ok[e] = st.layer_row_valid[e][zl + 2];
+                        }
                     }
-                    run.soil_model->apply(xs, epoch_years, st.soil_class.data(),
-                                          st.soil_status.data(), st.layer_row[0][zl],
-                                          st.layer_row_valid[0][zl], st.layer_row[0][zl + 1],
-                                          st.layer_row_valid[0][zl + 1], st.soil_out.data());
-                    // The soil model only zeroes the soil of the pixels it makes invalid: the
-                    // other pools of those pixels go to 0 here (invalid pixels hold no carbon,
-                    // so the district sums below need no validity test).
+                    run.soil_model->apply(
+                        xs, epoch_years, st.soil_class.data(), st.soil_status.data(),
+                        st.layer_row[0][zl], st.layer_row_valid[0][zl], st.layer_row[0][zl + 1],
+                        st.layer_row_valid[0][zl + 1], st.soil_out.data(),
+                        mg ? st.soil_mg.data() : nullptr, mg ? st.soil_mg_ok.data() : nullptr,
+                        st.soil_usage.data());
+                    // A pixel the soil model made invalid (nodata stratum or management code,
+                    // missing SOC value) keeps no pool at all, like any invalid pixel.
                     for (std::size_t e = 0; e < n_epochs; ++e) {
                         const uint8_t *status = st.status[e].data();
-                        for (std::size_t p = 0; p < dims.pools; ++p) {
-                            double *dens = st.density_ptrs[e][p];
-                            for (std::size_t i = 0; i < xs; ++i) {
-                                dens[i] = status[i] == s_valid ? dens[i] : 0.0;
-                            }
-                        }
-                        if (run.config.write_method_codes) {
-                            uint8_t *method = st.method[e].data();
-                            for (std::size_t i = 0; i < xs; ++i) {
-                                method[i] = status[i] == s_valid ? method[i] : 0;
+                        for (std::size_t i = 0; i < xs; ++i) {
+                            if (status[i] != s_valid) {
+                                for (std::size_t p = 0; p < dims.pools; ++p) {
+                                    st.density_ptrs[e][p][i] = 0.0;
+                                }
+                                st.method[e][i] = static_cast<uint8_t>(models::MethodCode::none);
                             }
                         }
                     }
@@ -690,6 +701,20 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     if (gain_loss != nullptr && n_periods > 0) {
         for (auto &desc : gain_loss->unverified_parameters()) {
             result.unverified_used.push_back(desc);
+        }
+    }
+    // Unverified SOC parameter rows: the per-thread counts of the soil cells that use them.
+    if (run.soil_model) {
+        std::vector<int64_t> usage(run.soil_model->usage_cells(), 0);
+        for (const auto &st : states) {
+            if (st) {
+                for (std::size_t k = 0; k < usage.size(); ++k) {
+                    usage[k] += st->soil_usage[k];
+                }
+            }
+        }
+        for (auto &desc : run.soil_model->unverified_parameters(usage)) {
+            result.unverified_used.push_back(std::move(desc));
         }
     }
     progress.finish(std::to_string(run.grid.cells()) + " px per epoch");

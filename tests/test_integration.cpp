@@ -1242,6 +1242,216 @@ TEST(Errors, SoilTier1Problems) {
               std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("no soil rule for land-cover class 3"), std::string::npos) << r.err;
+    // The bad level is reported with its file, line and the valid levels.
+    EXPECT_NE(r.err.find("error: invalid soil model: models.soil.management "
+                         "(soil_management.csv), line 2: lucode 1: lu_level \"forever_tilled\" "
+                         "is not a cropland F_LU level of ipcc2019_soc_factors.csv "
+                         "(long_term_cultivated, paddy_rice, perennial_tree_crop, set_aside)"),
+              std::string::npos)
+        << r.err;
+}
+
+// ---- soil.ipcc_tier1, management by raster ---------------------------------------------------
+
+namespace {
+
+/// Codes of the management rasters below; levels from IPCC 2019 Table 5.5 as shipped in
+/// configs/parameters/ipcc2019_soc_factors.csv.
+const char *MANAGEMENT_CODES = "code,land_use,lu_level,mg_level,i_level,source,status\n"
+                               "1,cropland,long_term_cultivated,full_tillage,medium,test,V\n"
+                               "2,cropland,long_term_cultivated,no_tillage,medium,test,V\n"
+                               "3,cropland,long_term_cultivated,reduced_tillage,medium,test,V\n"
+                               "5,cropland,perennial_tree_crop,full_tillage,medium,test,V\n";
+
+/// A management raster on the scenario grid: `west` on columns 0-9, `east` on columns 10-19
+/// (the cropland of 2010), nodata (255) on columns 20-39 (forest and settlement, which do not
+/// read it) and on pixel (col 15, row 29) when `hole`.
+void write_management(const Scenario &s, const std::string &name, int west, int east, bool hole) {
+    std::vector<double> v(40 * 30, 255);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 0; c < 20; ++c) {
+            v[r * 40 + c] = c < 10 ? west : east;
+        }
+    }
+    if (hole) {
+        v[29 * 40 + 15] = 255;
+    }
+    write_raster(s.dir.file(name), s.spec, v);
+}
+
+/// The scenario with soil.ipcc_tier1: climate zone `zone` and HAC everywhere; cropland (class 1)
+/// in mode raster, forest reference, settlement table; `management` is appended to the
+/// models.soil block (management_raster and management_codes keys).
+std::string soil_raster_config(const Scenario &s, int zone, const std::string &districts,
+                               const std::string &management,
+                               const std::string &cropland_mode = "raster,,,,") {
+    write_raster(s.dir.file("zone.tif"), s.spec, std::vector<double>(40 * 30, zone));
+    write_raster(s.dir.file("soil.tif"), s.spec, std::vector<double>(40 * 30, 1));
+    write_text(s.dir.file("soil_management.csv"),
+               "lucode,mode,land_use,lu_level,mg_level,i_level\n1," + cropland_mode +
+                   "\n2,reference,,,,\n3,table,,,,\n");
+    write_text(s.dir.file("codes.csv"), MANAGEMENT_CODES);
+    return s.config(districts, "  soil:\n    method: ipcc_tier1\n    climate_zone: zone.tif\n"
+                               "    soil_type: soil.tif\n    soil_types:\n      1: hac\n"
+                               "    management: soil_management.csv\n" +
+                                   management);
+}
+
+} // namespace
+
+TEST(Integration, SoilManagementRasterByHand) {
+    // Climate zone 3 (cool temperate moist), HAC: SOC_REF 81. Cropland long-term cultivated,
+    // F_LU 0.70, medium input 1.0; tillage by management code (IPCC 2019 Table 5.5, cool
+    // temperate moist): code 1 full tillage 1.0 -> 56.7; code 2 no-till 1.09 -> 61.803; code 3
+    // reduced tillage 1.04 -> 58.968. Forest: 81. Other pools per ha: cropland 13, forest 125.
+    // Management per epoch: 2010 code 1 on columns 0-9, code 2 on columns 10-19; 2020 code 1 and
+    // code 3. Pixel (15, 29), cropland in both epochs, has no management code: nodata in both.
+    Scenario s;
+    write_management(s, "mg2010.tif", 1, 2, true);
+    write_management(s, "mg2020.tif", 1, 3, true);
+    const std::string per_epoch =
+        "    management_raster:\n      2010: mg2010.tif\n      2020: mg2020.tif\n";
+    const std::string cfg =
+        soil_raster_config(s, 3, VECTOR_DISTRICTS, per_epoch + "    management_codes: codes.csv\n");
+    const auto r = run_carbonsink("run " + cfg + " --quiet --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    // District A (columns 0-19). 2010: 300 px code 1 (13 + 56.7) and 299 px code 2
+    // (13 + 61.803); 1 px invalid.
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), PX_HA * (300 * 69.7 + 299 * 74.803), 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "invalid_area_ha_2010"), PX_HA, 1e-9);
+    // 2020, 10 of 20 years after the 2010 changes. Afforested rows 0-9: columns 0-9 from 56.7
+    // towards 81: 68.85; columns 10-19 from 61.803: 61.803 + (81 - 61.803) / 2 = 71.4015.
+    // Cropland rows 10-29: columns 0-9 keep code 1 (56.7; 199 px, (5, 25) is nodata land
+    // cover); columns 10-19 change code 2 -> 3 (61.803 -> 58.968): 61.803 - 2.835 / 2 = 60.3855
+    // (199 px, (15, 29) has no code).
+    const double aff_w = 125 + 68.85, aff_e = 125 + 71.4015;
+    const double crop_w = 13 + 56.7, crop_e = 13 + 60.3855;
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2020"),
+                PX_HA * (100 * aff_w + 100 * aff_e + 199 * crop_w + 199 * crop_e), 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "invalid_area_ha_2020"), 2 * PX_HA, 1e-9);
+    // Soil pool alone, A 2020: 100 x 68.85 + 100 x 71.4015 + 199 x 56.7 + 199 x 60.3855.
+    const auto pools = h5_read(s.dir.file("out/results.h5"), "/stocks/mg_c"); // [3, 2, 4]
+    EXPECT_NEAR(pools.values[0 * 8 + 1 * 4 + 2],
+                PX_HA * (100 * 68.85 + 100 * 71.4015 + 199 * 56.7 + 199 * 60.3855), 1e-6);
+    // Change over the pixels valid in both epochs, per year: afforested (aff - crop 2010) / 10;
+    // the code-2 -> 3 cropland (60.3855 - 61.803) / 10 on 199 px; code-1 cropland 0.
+    const double change =
+        PX_HA * (100 * (aff_w - 69.7) + 100 * (aff_e - 74.803) + 199 * (crop_e - 74.803)) / 10;
+    EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2010_2020"), change, 1e-6);
+
+    // One raster for every epoch: 2010's codes hold in 2020 too, so columns 10-19 of the
+    // cropland stay at 61.803 and only the afforested pixels change.
+    std::string single = read_text(cfg);
+    single.replace(single.find(per_epoch), per_epoch.size(), "    management_raster: mg2010.tif\n");
+    write_text(s.dir.file("single.yaml"), single);
+    const auto r2 = run_carbonsink("run " + s.dir.file("single.yaml") + " --quiet --output-dir " +
+                                   s.dir.file("out2"));
+    ASSERT_EQ(r2.exit_code, 0) << r2.err << single;
+    const auto rows2 = read_csv(s.dir.file("out2/districts.csv"));
+    EXPECT_NEAR(cell(rows2, 1, "stock_mg_c_2020"),
+                PX_HA * (100 * aff_w + 100 * aff_e + 199 * crop_w + 199 * 74.803), 1e-6);
+}
+
+TEST(Errors, ManagementCodesMissingFromTheTableAreListed) {
+    Scenario s;
+    // Codes 1, 2 and, on a few pixels, 7 and 9; the table has 1, 2, 3 and 5.
+    std::vector<double> v(40 * 30, 1);
+    v[3] = 9;
+    v[100] = 7;
+    v[101] = 2;
+    v[102] = 7;
+    write_raster(s.dir.file("mg.tif"), s.spec, v);
+    const auto r =
+        run_carbonsink("validate " + soil_raster_config(s, 3, "",
+                                                        "    management_raster: mg.tif\n"
+                                                        "    management_codes: codes.csv\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: management (" + s.dir.file("mg.tif") +
+                         ", band 1): 2 management codes are not in the management-code table "
+                         "(codes.csv): 7, 9"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Errors, ManagementRasterConfigProblems) {
+    Scenario s;
+    write_management(s, "mg.tif", 1, 2, false);
+    // Mode raster without management_raster: the class and its line are named.
+    auto r = run_carbonsink("validate " + soil_raster_config(s, 3, "", ""));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: invalid soil model: models.soil.management "
+                         "(soil_management.csv), line 2: lucode 1: mode raster needs "
+                         "models.soil.management_raster and models.soil.management_codes, which "
+                         "models.soil (run.yaml, line 14) does not give"),
+              std::string::npos)
+        << r.err;
+    // A management raster that no class uses: a warning, and the run is valid.
+    r = run_carbonsink("validate " +
+                       soil_raster_config(s, 3, "",
+                                          "    management_raster: mg.tif\n"
+                                          "    management_codes: codes.csv\n",
+                                          "factors,cropland,long_term_cultivated,full_tillage,"
+                                          "medium"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: models.soil.management_raster (run.yaml, line 20): not used: "
+                         "no class of models.soil.management (soil_management.csv) has mode "
+                         "raster"),
+              std::string::npos)
+        << r.err;
+    // management_raster needs its code table; a bad level in it names file, line and choices.
+    r = run_carbonsink("validate " +
+                       soil_raster_config(s, 3, "", "    management_raster: mg.tif\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: missing config key \"models.soil.management_codes\": run.yaml, "
+                         "line 20: management_raster needs the table of its codes"),
+              std::string::npos)
+        << r.err;
+    const std::string cfg = soil_raster_config(s, 3, "",
+                                               "    management_raster: mg.tif\n"
+                                               "    management_codes: codes.csv\n");
+    write_text(s.dir.file("codes.csv"),
+               "code,land_use,lu_level,mg_level,i_level,source,status\n"
+               "1,cropland,long_term_cultivated,full_tillage,medium,test,V\n"
+               "2,cropland,long_term_cultivated,zero_till,medium,test,V\n");
+    r = run_carbonsink("validate " + cfg);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: invalid soil model: models.soil.management_codes (codes.csv), "
+                         "line 3: code 2: mg_level \"zero_till\" is not a cropland F_MG level of "
+                         "ipcc2019_soc_factors.csv (full_tillage, no_tillage, reduced_tillage)"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Integration, UnverifiedSocRowsThatAreUsedAreWarnedAndRecorded) {
+    // Climate zone 9 (tropical montane). Code 5 (perennial/tree crop) uses the shipped F_LU row
+    // of line 33 of ipcc2019_soc_factors.csv, status U (science.md §3.2: HESTIA only); every
+    // other row used here (zone code 9, SOC_REF tropical montane HAC, long-term cultivated,
+    // full tillage, medium input) is V2 or V2-single. Code 5 is on columns 0-9 of the 2010
+    // cropland: 300 px in 2010, and in 2020 rows 10-29 less the nodata pixel (5, 25): 199 px.
+    const std::string shipped =
+        read_text(std::string(CS_SOURCE_DIR) + "/configs/parameters/ipcc2019_soc_factors.csv");
+    std::size_t pos = 0;
+    for (int line = 1; line < 33; ++line) {
+        pos = shipped.find('\n', pos) + 1;
+    }
+    ASSERT_EQ(shipped.compare(pos, 51, "cropland,F_LU,perennial_tree_crop,tropical_montane,"), 0)
+        << "the shipped factor table changed: update this test's row and line";
+    Scenario s;
+    write_management(s, "mg.tif", 5, 1, false);
+    const auto r = run_carbonsink("run " +
+                                  soil_raster_config(s, 9, VECTOR_DISTRICTS,
+                                                     "    management_raster: mg.tif\n"
+                                                     "    management_codes: codes.csv\n") +
+                                  " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string row = "ipcc2019_soc_factors.csv line 33: cropland F_LU perennial_tree_crop "
+                            "(tropical montane): status U (used by 499 pixel-epochs)";
+    EXPECT_NE(r.err.find("warning: unverified parameter used (confirm before reporting): " + row),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(h5_attr(s.dir.file("out/results.h5"), "/", "unverified_parameters"), row);
 }
 
 // ---- models.dom: dead wood and litter from AGB, the five-pool split -------------------------

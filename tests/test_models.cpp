@@ -1,4 +1,5 @@
-// Tests of the models layer (CSV, pools table, stocks.lookup, flux kernels, registry); no GDAL.
+// Tests of the models layer (CSV, pools table, stocks.lookup, soil.ipcc_tier1, flux kernels,
+// registry); no GDAL.
 #include "models/builtin_tables.hpp"
 #include "models/csv.hpp"
 #include "models/flux.hpp"
@@ -7,6 +8,7 @@
 #include "models/model_error.hpp"
 #include "models/pools_table.hpp"
 #include "models/registry.hpp"
+#include "models/soil_tier1.hpp"
 #include "models/stock_model.hpp"
 #include "models/units.hpp"
 
@@ -792,4 +794,309 @@ TEST(GainLoss, GrowthTableErrors) {
                        "(0, 1] (IPCC 2006 Vol. 4 Table 4.3)");
     EXPECT_EQ(errs[1], "g.csv, line 3: forest type code 1 is listed twice (also line 2)");
     EXPECT_EQ(errs[2], "g.csv, line 4: code \"x\" is not an integer");
+}
+
+// ---------------------------------------------------------------------------------------------
+// soil.ipcc_tier1: management by raster, and the unverified rows a run uses
+
+namespace {
+
+// Small SOC tables (not the shipped ones), so every SOC_eq below is easy to work out by hand.
+// One climate zone (code 1, warm temperate moist). SOC_REF: HAC 50 (line 2), LAC 40 (line 3,
+// status U). Factors, by line: 2 F_LU long_term_cultivated 1.0; 3 F_LU set_aside 0.8;
+// 4 F_MG full_tillage 1.0 (all zones); 5 F_MG reduced_tillage 1.05; 6 F_MG no_tillage 1.1
+// (status U); 7 F_I medium 1.0 (all zones); 8 F_I high_without_manure 1.1; 9-11 grassland 1.0.
+const char *TEST_ZONES = "code,climate_zone,source,status\n"
+                         "1,warm_temperate_moist,s,V2\n";
+const char *TEST_SOC_REF =
+    "climate_zone,soil_type,soc_ref_t_c_per_ha,uncertainty_pct,source,status\n"
+    "warm_temperate_moist,hac,50,,s,V2\n"
+    "warm_temperate_moist,lac,40,,s,U\n";
+const char *TEST_FACTORS = "land_use,factor,level,climate_zone,value,error_pct,source,status\n"
+                           "cropland,F_LU,long_term_cultivated,warm_temperate_moist,1.0,,s,V2\n"
+                           "cropland,F_LU,set_aside,warm_temperate_moist,0.8,,s,V2\n"
+                           "cropland,F_MG,full_tillage,all,1.0,,s,V2\n"
+                           "cropland,F_MG,reduced_tillage,warm_temperate_moist,1.05,,s,V2\n"
+                           "cropland,F_MG,no_tillage,warm_temperate_moist,1.1,,s,U\n"
+                           "cropland,F_I,medium,all,1.0,,s,V2\n"
+                           "cropland,F_I,high_without_manure,warm_temperate_moist,1.1,,s,V2\n"
+                           "grassland,F_LU,all,all,1.0,,s,V2\n"
+                           "grassland,F_MG,nominally_managed,all,1.0,,s,V2\n"
+                           "grassland,F_I,medium,all,1.0,,s,V2\n";
+// Management codes and their SOC_eq on HAC (SOC_REF 50):
+//   1 long-term cultivated, full tillage, medium input: 50 x 1.0 x 1.0 x 1.0 = 50
+//   2 set aside, full tillage, medium input:             50 x 0.8 x 1.0 x 1.0 = 40
+//   3 set aside, reduced tillage, high input:            50 x 0.8 x 1.05 x 1.1 = 46.2
+//   4 long-term cultivated, no-till (a U row), medium:   50 x 1.0 x 1.1 x 1.0 = 55
+//   5 grassland, nominally managed (the code row is U):  50
+const char *TEST_CODES = "code,land_use,lu_level,mg_level,i_level,source,status\n"
+                         "1,cropland,long_term_cultivated,full_tillage,medium,survey,V\n"
+                         "2,cropland,set_aside,full_tillage,medium,survey,V\n"
+                         "3,cropland,set_aside,reduced_tillage,high_without_manure,survey,V\n"
+                         "4,cropland,long_term_cultivated,no_tillage,medium,survey,V\n"
+                         "5,grassland,all,nominally_managed,medium,guess,U\n";
+
+std::shared_ptr<SoilTables> test_soil_tables() {
+    auto t = std::make_shared<SoilTables>();
+    std::vector<std::string> errors;
+    t->zones = parse_climate_zone_code_table(TEST_ZONES, "zones.csv", errors);
+    t->soc_ref = parse_soc_ref_table(TEST_SOC_REF, "ref.csv", errors);
+    t->factors = parse_soc_factor_table(TEST_FACTORS, "factors.csv", errors);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    return t;
+}
+
+SoilManagementCodes test_codes() {
+    std::vector<std::string> errors;
+    auto t = test_soil_tables();
+    SoilManagementCodes codes =
+        parse_soil_management_codes(TEST_CODES, "codes.csv", errors, &t->factors);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    return codes;
+}
+
+/// Classes 1 (cropland, mode raster), 2 (forest, reference) and 3 (settlement, table: c_soil
+/// 30); soil code 1 = HAC, 2 = LAC.
+std::unique_ptr<SoilTier1Model> raster_soil_model(std::vector<std::string> &errors,
+                                                  double years = 20.0) {
+    std::vector<SoilClassRule> rules(3);
+    rules[0].lucode = 1;
+    rules[0].mode = SoilClassRule::Mode::raster;
+    rules[0].line = 2;
+    rules[1].lucode = 2;
+    rules[1].mode = SoilClassRule::Mode::reference;
+    rules[2].lucode = 3;
+    rules[2].mode = SoilClassRule::Mode::table;
+    return std::make_unique<SoilTier1Model>(
+        test_soil_tables(), std::vector<int32_t>{1, 2, 3}, std::vector<double>{0, 0, 30}, rules,
+        test_codes(), std::map<int32_t, std::string>{{1, "hac"}, {2, "lac"}}, years, errors);
+}
+
+/// Inputs and outputs of SoilTier1Model::apply for `n` pixels and `e` epochs, all valid, zone 1
+/// and HAC unless changed.
+struct SoilChunk {
+    std::size_t n;
+    std::vector<int> years;
+    std::vector<std::vector<int32_t>> cls;
+    std::vector<std::vector<uint8_t>> status;
+    std::vector<std::vector<double>> soil, mg;
+    std::vector<std::vector<uint8_t>> mg_ok;
+    std::vector<double> zone, soil_code;
+    std::vector<uint8_t> zone_ok, soil_ok;
+    SoilChunk(std::size_t pixels, std::vector<int> epoch_years)
+        : n(pixels), years(std::move(epoch_years)), zone(pixels, 1), soil_code(pixels, 1),
+          zone_ok(pixels, 1), soil_ok(pixels, 1) {
+        for (std::size_t e = 0; e < years.size(); ++e) {
+            cls.emplace_back(n, 0);
+            status.emplace_back(n, static_cast<uint8_t>(PixelStatus::valid));
+            soil.emplace_back(n, -1.0);
+            mg.emplace_back(n, 0.0);
+            mg_ok.emplace_back(n, 1);
+        }
+    }
+    void apply(const SoilTier1Model &m, int64_t *usage = nullptr) {
+        std::vector<const int32_t *> c;
+        std::vector<uint8_t *> st;
+        std::vector<double *> so;
+        std::vector<const double *> g;
+        std::vector<const uint8_t *> gok;
+        for (std::size_t e = 0; e < years.size(); ++e) {
+            c.push_back(cls[e].data());
+            st.push_back(status[e].data());
+            so.push_back(soil[e].data());
+            g.push_back(mg[e].data());
+            gok.push_back(mg_ok[e].data());
+        }
+        m.apply(n, years, c.data(), st.data(), zone.data(), zone_ok.data(), soil_code.data(),
+                soil_ok.data(), so.data(), g.data(), gok.data(), usage);
+    }
+};
+
+constexpr auto S_VALID = static_cast<uint8_t>(PixelStatus::valid);
+constexpr auto S_NODATA = static_cast<uint8_t>(PixelStatus::nodata);
+constexpr auto S_MISSING = static_cast<uint8_t>(PixelStatus::missing_parameter);
+
+} // namespace
+
+TEST(SoilTier1, RasterModeGivesEachPixelTheFactorsOfItsManagementCode) {
+    std::vector<std::string> errors;
+    const auto model = raster_soil_model(errors);
+    ASSERT_TRUE(errors.empty()) << errors.front();
+    ASSERT_TRUE(model->uses_management_raster());
+    EXPECT_EQ(model->management_codes(), (std::vector<int32_t>{1, 2, 3, 4, 5}));
+    const auto layers = model->layers();
+    ASSERT_EQ(layers.size(), 3u);
+    EXPECT_EQ(layers[2].name, "management");
+    EXPECT_TRUE(layers[2].categorical);
+    EXPECT_TRUE(layers[2].either_form);
+
+    SoilChunk ch(6, {2000});
+    // Pixels 0 and 1: the same class (cropland, mode raster), codes 1 and 3: 50 and
+    // 50 x 0.8 x 1.05 x 1.1 = 46.2. Pixel 2: cropland with nodata management -> nodata.
+    // Pixel 3: forest (reference) needs no management code: SOC_REF 50. Pixel 4: a code the
+    // table lacks -> missing_parameter. Pixel 5: settlement (table) -> c_soil 30.
+    ch.mg[0] = {1, 3, 0, 0, 9, 0};
+    ch.mg_ok[0] = {1, 1, 0, 0, 1, 0};
+    ch.cls[0] = {0, 0, 0, 1, 0, 2};
+    std::vector<int64_t> usage(model->usage_cells(), 0);
+    ch.apply(*model, usage.data());
+    EXPECT_NEAR(ch.soil[0][0], 50.0, 1e-12);
+    EXPECT_NEAR(ch.soil[0][1], 46.2, 1e-12);
+    EXPECT_EQ(ch.status[0][2], S_NODATA);
+    EXPECT_EQ(ch.soil[0][2], 0.0);
+    EXPECT_EQ(ch.status[0][3], S_VALID);
+    EXPECT_NEAR(ch.soil[0][3], 50.0, 1e-12);
+    EXPECT_EQ(ch.status[0][4], S_MISSING);
+    EXPECT_EQ(ch.soil[0][4], 0.0);
+    EXPECT_NEAR(ch.soil[0][5], 30.0, 1e-12);
+    for (int i : {0, 1, 3, 5}) {
+        EXPECT_EQ(ch.status[0][i], S_VALID) << "pixel " << i;
+    }
+    // The tables hold U rows (LAC, no-till, code 5), but no pixel used one.
+    EXPECT_TRUE(model->unverified_parameters(usage).empty());
+}
+
+TEST(SoilTier1, AManagementCodeChangeStartsTheLinearTransition) {
+    std::vector<std::string> errors;
+    const auto model = raster_soil_model(errors);
+    ASSERT_TRUE(errors.empty()) << errors.front();
+    // Pixel 0: code 1 (SOC_eq 50) in 2000, code 2 (40) from 2010: the change is dated 2000, so
+    // in 2010 (10 of 20 years) SOC = 50 + (40 - 50) x 10 / 20 = 45, and in 2030 (30 years
+    // after) it has reached 40. Pixel 1 keeps code 1: 50 throughout. Pixel 2 keeps code 3 but
+    // becomes forest in 2010 (class change, 46.2 -> 50): 46.2 + 3.8 / 2 = 48.1, then 50.
+    SoilChunk ch(3, {2000, 2010, 2030});
+    ch.mg[0] = {1, 1, 3};
+    ch.mg[1] = {2, 1, 3};
+    ch.mg[2] = {2, 1, 3};
+    ch.cls[1] = {0, 0, 1};
+    ch.cls[2] = {0, 0, 1};
+    ch.apply(*model);
+    EXPECT_NEAR(ch.soil[0][0], 50.0, 1e-12);
+    EXPECT_NEAR(ch.soil[1][0], 45.0, 1e-12);
+    EXPECT_NEAR(ch.soil[2][0], 40.0, 1e-12);
+    for (std::size_t e = 0; e < 3; ++e) {
+        EXPECT_NEAR(ch.soil[e][1], 50.0, 1e-12);
+    }
+    EXPECT_NEAR(ch.soil[0][2], 46.2, 1e-12);
+    EXPECT_NEAR(ch.soil[1][2], 48.1, 1e-12);
+    EXPECT_NEAR(ch.soil[2][2], 50.0, 1e-12);
+}
+
+TEST(SoilTier1, UnverifiedRowsThatPixelsUseAreListedWithTheirCounts) {
+    std::vector<std::string> errors;
+    const auto model = raster_soil_model(errors);
+    ASSERT_TRUE(errors.empty()) << errors.front();
+    // Two epochs. Pixel 0: cropland with code 4 in both (no-till, factors line 6, U): 2
+    // pixel-epochs. Pixel 1: code 5 (its own row, line 6 of codes.csv, is U) in 2000, code 1
+    // in 2010: 1 pixel-epoch. Pixel 2: forest on LAC (SOC_REF line 3, U) in both: 2. Pixel 3:
+    // code 4 but nodata management in both epochs: invalid, so not counted.
+    SoilChunk ch(4, {2000, 2010});
+    ch.mg[0] = {4, 5, 0, 4};
+    ch.mg[1] = {4, 1, 0, 4};
+    ch.mg_ok[0] = {1, 1, 1, 0};
+    ch.mg_ok[1] = {1, 1, 1, 0};
+    ch.cls[0] = {0, 0, 1, 0};
+    ch.cls[1] = {0, 0, 1, 0};
+    ch.soil_code[2] = 2;
+    std::vector<int64_t> usage(model->usage_cells(), 0);
+    ch.apply(*model, usage.data());
+    EXPECT_NEAR(ch.soil[0][0], 55.0, 1e-12);
+    EXPECT_NEAR(ch.soil[0][2], 40.0, 1e-12);
+    EXPECT_EQ(ch.status[0][3], S_NODATA);
+    EXPECT_EQ(model->unverified_parameters(usage),
+              (std::vector<std::string>{
+                  "ipcc2019_soc_ref.csv line 3: SOC_REF lac (warm temperate moist): status U "
+                  "(used by 2 pixel-epochs)",
+                  "ipcc2019_soc_factors.csv line 6: cropland F_MG no_tillage (warm temperate "
+                  "moist): status U (used by 2 pixel-epochs)",
+                  "codes.csv line 6: management code 5 (grassland all/nominally_managed/medium): "
+                  "status U (used by 1 pixel-epochs)"}));
+}
+
+TEST(SoilTier1, ModeRasterWithoutCodesIsAnError) {
+    std::vector<SoilClassRule> rules(1);
+    rules[0].lucode = 1;
+    rules[0].mode = SoilClassRule::Mode::raster;
+    rules[0].line = 4;
+    std::vector<std::string> errors;
+    SoilTier1Model model(test_soil_tables(), {1}, {0}, rules, SoilManagementCodes{}, {{1, "hac"}},
+                         20.0, errors);
+    EXPECT_EQ(errors, (std::vector<std::string>{
+                          "soil rule of class 1 (line 4): mode raster needs a management raster "
+                          "and its code table (models.soil.management_raster, management_codes)"}));
+    // Without a raster class, codes are not read and no management layer is requested.
+    rules[0].mode = SoilClassRule::Mode::reference;
+    errors.clear();
+    SoilTier1Model plain(test_soil_tables(), {1}, {0}, rules, test_codes(), {{1, "hac"}}, 20.0,
+                         errors);
+    EXPECT_TRUE(errors.empty());
+    EXPECT_FALSE(plain.uses_management_raster());
+    EXPECT_EQ(plain.layers().size(), 2u);
+}
+
+TEST(SoilTier1, ManagementCodeTableErrors) {
+    const auto t = test_soil_tables();
+    std::vector<std::string> errors;
+    // The code column is named otherwise.
+    auto codes =
+        parse_soil_management_codes("mgmt_code,land_use,lu_level,mg_level,i_level,source,status\n"
+                                    "1,cropland,long_term_cultivated,full_tillage,medium,s,V\n",
+                                    "codes.csv", errors, &t->factors);
+    EXPECT_EQ(errors, (std::vector<std::string>{
+                          "codes.csv, line 1: missing column code (the columns are code, "
+                          "land_use, lu_level, mg_level, i_level, source, status)"}));
+    EXPECT_TRUE(codes.codes.empty());
+    errors.clear();
+    codes = parse_soil_management_codes(
+        "code,land_use,lu_level,mg_level,i_level\n1,cropland,long_term_cultivated,full_tillage,"
+        "medium\n",
+        "codes.csv", errors, &t->factors);
+    EXPECT_EQ(errors, (std::vector<std::string>{
+                          "codes.csv, line 1: missing columns source, status (the columns are "
+                          "code, land_use, lu_level, mg_level, i_level, source, status)"}));
+    errors.clear();
+    codes = parse_soil_management_codes(
+        "code,land_use,lu_level,mg_level,i_level,source,status\n"
+        "1,cropland,long_term_cultivated,zero_tillage,medium,s,V\n"   // line 2: bad F_MG level
+        "2,orchard,long_term_cultivated,full_tillage,medium,s,V\n"    // line 3: bad land use
+        "2.5,cropland,long_term_cultivated,full_tillage,medium,s,V\n" // line 4: not an integer
+        "6,cropland,set_aside,full_tillage,low,s,V\n"                 // line 5: bad F_I level
+        "7,cropland,set_aside,full_tillage,medium,s,V\n"              // line 6
+        "7,cropland,set_aside,full_tillage,medium,s,V\n"              // line 7: listed twice
+        "8,cropland,,full_tillage,medium,s,V\n",                      // line 8: level missing
+        "codes.csv", errors, &t->factors);
+    EXPECT_EQ(errors,
+              (std::vector<std::string>{
+                  "codes.csv, line 2: code 1: mg_level \"zero_tillage\" is not a cropland F_MG "
+                  "level of ipcc2019_soc_factors.csv (full_tillage, no_tillage, reduced_tillage)",
+                  "codes.csv, line 3: code 2: land_use \"orchard\" is not one of cropland, "
+                  "grassland",
+                  "codes.csv, line 4: code \"2.5\" is not an integer",
+                  "codes.csv, line 5: code 6: i_level \"low\" is not a cropland F_I level of "
+                  "ipcc2019_soc_factors.csv (high_without_manure, medium)",
+                  "codes.csv, line 7: code 7 is listed twice (also line 6)",
+                  "codes.csv, line 8: code 8: land_use, lu_level, mg_level and i_level are all "
+                  "required"}));
+    ASSERT_EQ(codes.codes.size(), 1u);
+    EXPECT_EQ(codes.codes[0].code, 7);
+    EXPECT_EQ(codes.codes[0].line, 6);
+    EXPECT_EQ(codes.where, "codes.csv");
+}
+
+TEST(SoilTier1, ManagementTableAcceptsModeRasterAndChecksLevels) {
+    const auto t = test_soil_tables();
+    std::vector<std::string> errors;
+    const auto rules = parse_soil_management("lucode,mode,land_use,lu_level,mg_level,i_level\n"
+                                             "1,raster,,,,\n"
+                                             "2,pasture,,,,\n"
+                                             "3,factors,cropland,set_aside,full_tillage,lots\n",
+                                             "m.csv", errors, &t->factors);
+    EXPECT_EQ(errors, (std::vector<std::string>{
+                          "m.csv, line 3: lucode 2: mode \"pasture\" is not one of factors, "
+                          "reference, table, raster",
+                          "m.csv, line 4: lucode 3: i_level \"lots\" is not a cropland F_I level "
+                          "of ipcc2019_soc_factors.csv (high_without_manure, medium)"}));
+    ASSERT_EQ(rules.size(), 2u);
+    EXPECT_EQ(rules[0].mode, SoilClassRule::Mode::raster);
+    EXPECT_EQ(rules[1].lucode, 3); // kept, so the class does not also lack a rule
 }

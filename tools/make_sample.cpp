@@ -59,7 +59,8 @@ constexpr const char *k_usage =
     "sample  writes the 600 x 500 demo city (two land-cover epochs, 5 districts as GeoJSON,\n"
     "        pools.csv, demo.yaml) and its forest inventory (forest types, growing-stock\n"
     "        volume per epoch, forest_types.csv), its soil strata (climate zone, soil type,\n"
-    "        soil_management.csv), pools_split.csv (dead wood and litter apart) and\n"
+    "        soil_management.csv), its cropland management (management.tif,\n"
+    "        management_codes.csv), pools_split.csv (dead wood and litter apart) and\n"
     "        demo-inventory.yaml into DIR.\n"
     "bench   streams two N x N land-cover epochs (default N 20000), K districts (default 100)\n"
     "        as GeoPackage, pools.csv and bench.yaml into DIR.\n"
@@ -386,6 +387,8 @@ constexpr const char *k_demo_inventory_yaml =
     "      2: lac\n"
     "      3: sandy\n"
     "    management: soil_management.csv\n"
+    "    management_raster: management.tif\n"
+    "    management_codes: management_codes.csv\n"
     "  dom:\n"
     "    method: agb_fraction\n"
     "    climate_domain: temperate_or_boreal   # climate_zone.tif: zone 3, cool temperate moist\n"
@@ -395,13 +398,31 @@ constexpr const char *k_demo_inventory_yaml =
 /// The soil-management table of `soil.ipcc_tier1`: one row per CLCD class of k_pools_csv.
 constexpr const char *k_soil_management_csv =
     "lucode,mode,land_use,lu_level,mg_level,i_level,source\n"
-    "1,factors,cropland,long_term_cultivated,full_tillage,medium,\"IPCC 2019 Table 5.5: "
-    "long-term cultivated, full tillage, medium input (sample management choice)\"\n"
+    "1,raster,,,,,\"management per pixel: the code in management.tif, its land use and levels "
+    "in management_codes.csv (IPCC 2019 Table 5.5 tillage)\"\n"
     "2,reference,,,,,\"native forest: SOC_REF (factors 1 by definition, IPCC 2019 Vol4 Ch2)\"\n"
     "4,factors,grassland,all,nominally_managed,medium,\"IPCC 2019 Table 6.2: nominally "
     "managed, medium input\"\n"
     "5,table,,,,,\"open water: no mineral-soil stock (pools table c_soil)\"\n"
     "8,table,,,,,\"sealed surfaces: pools table c_soil (a PLACEHOLDER there)\"\n";
+
+/// The codes of management.tif: long-term cultivated cropland with medium input under full,
+/// reduced or no tillage. Each source cites the rows of configs/parameters/ipcc2019_soc_factors.csv
+/// the code uses in the sample's climate zone (cool temperate moist).
+constexpr const char *k_management_codes_csv =
+    "code,land_use,lu_level,mg_level,i_level,source,status\n"
+    "1,cropland,long_term_cultivated,full_tillage,medium,\"IPCC 2019 Vol4 Ch5 Table 5.5 "
+    "(configs/parameters/ipcc2019_soc_factors.csv): F_LU long_term_cultivated "
+    "cool_temperate_moist 0.70 (line 9), F_MG full_tillage 1.0 (line 2), F_I medium 1.0 (line 3); "
+    "which fields are tilled how is a sample choice\",V2\n"
+    "2,cropland,long_term_cultivated,reduced_tillage,medium,\"IPCC 2019 Vol4 Ch5 Table 5.5 "
+    "(configs/parameters/ipcc2019_soc_factors.csv): F_LU long_term_cultivated "
+    "cool_temperate_moist 0.70 (line 9), F_MG reduced_tillage cool_temperate_moist 1.04 (line "
+    "49), F_I medium 1.0 (line 3); which fields are tilled how is a sample choice\",V2\n"
+    "3,cropland,long_term_cultivated,no_tillage,medium,\"IPCC 2019 Vol4 Ch5 Table 5.5 "
+    "(configs/parameters/ipcc2019_soc_factors.csv): F_LU long_term_cultivated "
+    "cool_temperate_moist 0.70 (line 9), F_MG no_tillage cool_temperate_moist 1.09 (line 59), "
+    "F_I medium 1.0 (line 3); which fields are tilled how is a sample choice\",V2\n";
 
 /// The benchmark run config for an N x N grid with K districts (as demo.yaml, with the
 /// districts in a GeoPackage layer and outputs next to the config).
@@ -616,6 +637,8 @@ enum DemoSeed : uint64_t {
     // Soil strata (appended after the inventory seeds, so nothing above changes).
     seed_soil_lac,
     seed_soil_sand,
+    // Cropland management (appended, so nothing above changes).
+    seed_management,
 };
 
 /// The seed of one demo noise field.
@@ -1220,6 +1243,59 @@ void print_soil(const std::vector<uint8_t> &soil, const std::vector<uint8_t> &lc
     }
 }
 
+// ------------------------------------------------------------------------------------------------
+// Sample mode: cropland management for soil.ipcc_tier1 mode raster
+// ------------------------------------------------------------------------------------------------
+
+constexpr uint8_t k_mg_nodata = 0;
+constexpr uint8_t k_mg_full_tillage = 1;    ///< management_codes.csv code 1
+constexpr uint8_t k_mg_reduced_tillage = 2; ///< code 2
+constexpr uint8_t k_mg_no_tillage = 3;      ///< code 3
+
+/// Tillage at (x, y): farms in patches of a smooth fBm field (features of about 0.6 to 2.4 km):
+/// the highest values no-till, the next reduced tillage, the rest full tillage. Made up.
+uint8_t demo_management(double x, double y) {
+    const double m = fbm(demo_seed(seed_management), x / 40.0, y / 40.0, 3);
+    return m > 0.65 ? k_mg_no_tillage : (m > 0.55 ? k_mg_reduced_tillage : k_mg_full_tillage);
+}
+
+/// The management raster (row-major, 600 x 500): a code on every pixel that is cropland in 2015
+/// or 2020, nodata elsewhere (no other class reads it). One raster serves both epochs.
+std::vector<uint8_t> generate_demo_management(const std::vector<uint8_t> &lc15,
+                                              const std::vector<uint8_t> &lc20) {
+    std::vector<uint8_t> mg(lc15.size(), k_mg_nodata);
+    for (int row = 0; row < k_demo_height; ++row) {
+        for (int col = 0; col < k_demo_width; ++col) {
+            const size_t i = static_cast<size_t>(row) * k_demo_width + col;
+            if (lc15[i] == k_cropland || lc20[i] == k_cropland) {
+                mg[i] = demo_management(col + 0.5, row + 0.5);
+            }
+        }
+    }
+    return mg;
+}
+
+/// Print the cropland pixels of each epoch by management code and soil type.
+void print_management(const std::vector<uint8_t> &mg, const std::vector<uint8_t> &soil,
+                      const std::vector<uint8_t> &lc15, const std::vector<uint8_t> &lc20) {
+    for (const auto &[lc, year] : {std::pair{&lc15, 2015}, std::pair{&lc20, 2020}}) {
+        std::printf("cropland %d x management        HAC      LAC    sandy\n", year);
+        for (const auto &[code, name] : {std::pair{k_mg_full_tillage, "1 full tillage"},
+                                         std::pair{k_mg_reduced_tillage, "2 reduced tillage"},
+                                         std::pair{k_mg_no_tillage, "3 no-till"}}) {
+            std::array<int64_t, 4> n{};
+            for (size_t i = 0; i < mg.size(); ++i) {
+                if ((*lc)[i] == k_cropland && mg[i] == code) {
+                    ++n[soil[i]];
+                }
+            }
+            std::printf("  %-20s %9lld %8lld %8lld\n", name, static_cast<long long>(n[k_soil_hac]),
+                        static_cast<long long>(n[k_soil_lac]),
+                        static_cast<long long>(n[k_soil_sandy]));
+        }
+    }
+}
+
 /// A point list in pixel coordinates (x right, y down).
 using PixelLine = std::vector<std::array<double, 2>>;
 
@@ -1467,6 +1543,14 @@ void run_sample(const fs::path &dir) {
     write_text(dir / "soil_management.csv", k_soil_management_csv, "soil-management table");
     write_text(dir / "pools_split.csv", k_pools_split_csv,
                "carbon pools table, dead wood and litter apart (Mg C/ha)");
+    const std::vector<uint8_t> management = generate_demo_management(lc15, lc20);
+    write_class_raster(dir / "management.tif", management,
+                       "cropland management code (models.soil.management_codes)",
+                       {{k_mg_full_tillage, "full tillage", {200, 160, 90}},
+                        {k_mg_reduced_tillage, "reduced tillage", {150, 190, 90}},
+                        {k_mg_no_tillage, "no-till", {60, 150, 70}}},
+                       true, "management");
+    write_text(dir / "management_codes.csv", k_management_codes_csv, "management-code table");
     write_text(dir / "demo-inventory.yaml", k_demo_inventory_yaml,
                "run config (stocks.inventory, soil.ipcc_tier1, dom.agb_fraction)");
     Histogram h15{};
@@ -1477,6 +1561,7 @@ void run_sample(const fs::path &dir) {
     print_counts(h15, h20, changed, valid_both);
     print_inventory(inventory, lc15, lc20);
     print_soil(soil, lc15, lc20);
+    print_management(management, soil, lc15, lc20);
 }
 
 // ------------------------------------------------------------------------------------------------
