@@ -3,7 +3,9 @@
 
 #include "models/model_error.hpp"
 #include "models/registry.hpp"
+#include "pipeline/checkpoint.hpp"
 #include "pipeline/config.hpp"
+#include "pipeline/interrupt.hpp"
 #include "pipeline/outputs.hpp"
 #include "pipeline/prepare.hpp"
 #include "pipeline/problems.hpp"
@@ -80,8 +82,21 @@ std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
     return run;
 }
 
-int cmd_run(const std::string &config_path, const std::string &output_dir, int threads,
-            bool quiet) {
+/// After an I/O failure (e.g. a full disk) the computed blocks stay in the checkpoint log.
+void print_resume_hint(const CheckpointLog *log, const std::string &config_path,
+                       const std::string &output_dir) {
+    if (log != nullptr && log->done() > 0) {
+        std::fprintf(stderr,
+                     "note: %zu computed blocks are kept in %s: once the cause is fixed, continue "
+                     "with `carbonsink run %s --resume%s`\n",
+                     log->done(), log->path().c_str(), config_path.c_str(),
+                     output_dir.empty() ? "" : (" --output-dir " + output_dir).c_str());
+    }
+}
+
+int cmd_run(const std::string &config_path, const std::string &output_dir, int threads, bool quiet,
+            bool resume) {
+    install_signal_handlers();
     Progress progress(quiet);
     auto run = load_and_prepare(config_path, output_dir, resolve_threads(threads), &progress);
     if (!run) {
@@ -91,15 +106,71 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     // A results.h5 from an earlier run must not survive a failed run looking complete.
     std::error_code ec;
     fs::remove(fs::path(out_dir) / "results.h5", ec);
-    RunResult result = run_blocks(*run, out_dir, progress);
-    for (const auto &u : result.unverified_used) {
-        std::fprintf(stderr, "warning: unverified parameter used (confirm before reporting): %s\n",
-                     u.c_str());
+    fs::create_directories(out_dir, ec);
+    if (ec) {
+        throw OutputError("cannot create output directory: " + out_dir + ": " + ec.message());
     }
-    progress.phase("write", "results.h5, districts.csv" +
-                                std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
-                                " in " + out_dir);
-    write_outputs(*run, result, out_dir);
+    // Per-block checkpoints, so that a killed or interrupted run can be resumed.
+    const std::string log_path = (fs::path(out_dir) / CHECKPOINT_FILE).string();
+    const std::string fingerprint = run_fingerprint(*run);
+    std::unique_ptr<CheckpointLog> checkpoint;
+    if (resume && !run->config.checkpoint) {
+        throw InputError({"cannot resume: " + config_path +
+                          ": processing.checkpoint is false, so runs of this config keep no "
+                          "checkpoint; run without --resume"});
+    }
+    if (resume) {
+        checkpoint = CheckpointLog::resume(log_path, fingerprint, run->block_plan->size());
+        if (checkpoint) {
+            progress.phase("resume", std::to_string(checkpoint->done()) + " of " +
+                                         std::to_string(run->block_plan->size()) +
+                                         " blocks from the checkpoint " + log_path);
+        } else {
+            print_warnings(
+                {"nothing to resume: " + log_path + " does not exist; computing every block"});
+        }
+    }
+    if (!checkpoint && run->config.checkpoint) {
+        checkpoint = CheckpointLog::create(log_path, fingerprint, run->block_plan->size());
+    } else if (!run->config.checkpoint) {
+        fs::remove(log_path, ec); // a stale log of an earlier run must not be resumed later
+    }
+    RunResult result;
+    try {
+        result = run_blocks(*run, out_dir, progress, checkpoint.get());
+        for (const auto &u : result.unverified_used) {
+            std::fprintf(stderr,
+                         "warning: unverified parameter used (confirm before reporting): %s\n",
+                         u.c_str());
+        }
+        progress.phase("write", "results.h5, districts.csv" +
+                                    std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
+                                    " in " + out_dir);
+        write_outputs(*run, result, out_dir);
+    } catch (const InputError &) {
+        if (checkpoint) {
+            checkpoint->remove(); // the inputs must change, so the blocks could never be reused
+        }
+        throw;
+    } catch (const OutputError &e) {
+        print_errors({e.what()});
+        print_resume_hint(checkpoint.get(), config_path, output_dir);
+        return 1;
+    } catch (const raster::RasterError &e) {
+        print_errors({e.what()});
+        print_resume_hint(checkpoint.get(), config_path, output_dir);
+        return 1;
+    } catch (const Interrupted &e) {
+        const std::size_t kept = checkpoint ? checkpoint->done() : 0;
+        print_errors({std::string("interrupted: ") + e.what() + "; no output was written. " +
+                      std::to_string(kept) + " computed blocks are kept in " + log_path +
+                      ": continue with `carbonsink run " + config_path + " --resume`" +
+                      (output_dir.empty() ? "" : " --output-dir " + output_dir)});
+        return 128 + interrupt_signal();
+    }
+    if (checkpoint) {
+        checkpoint->remove();
+    }
     const DistrictResults r = district_results(*run, result);
     std::cout << format_district_table(r);
     std::cout << "outputs: " << out_dir << " (results.h5, districts.csv";
@@ -161,12 +232,16 @@ int run_cli(int argc, char **argv) {
     std::string output_dir;
     int threads = 0;
     bool quiet = false;
+    bool resume = false;
     auto *run = app.add_subcommand("run", "compute stocks and sinks and write the outputs");
     run->add_option("CONFIG", config_path, "run configuration (YAML)")->required();
     run->add_option("--threads", threads, "worker threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
     run->add_option("--output-dir", output_dir, "override output_dir of the config");
     run->add_flag("--quiet", quiet, "no progress bar; one line per phase");
+    run->add_flag("--resume", resume,
+                  "continue an interrupted or killed run from its checkpoint in the output "
+                  "directory (same config and inputs)");
 
     auto *validate =
         app.add_subcommand("validate", "run every check of `run` that needs no pixel computation");
@@ -193,7 +268,7 @@ int run_cli(int argc, char **argv) {
 
     try {
         if (app.got_subcommand("run")) {
-            return cmd_run(config_path, output_dir, threads, quiet);
+            return cmd_run(config_path, output_dir, threads, quiet, resume);
         }
         if (app.got_subcommand("validate")) {
             return cmd_validate(config_path, threads);

@@ -973,7 +973,10 @@ public:
         if (!require_map(n, "processing")) {
             return;
         }
-        auto k = keys(n, "processing", {"block_cells", "tile_size"});
+        auto k = keys(n, "processing", {"block_cells", "tile_size", "checkpoint"});
+        if (k.count("checkpoint")) {
+            boolean(k["checkpoint"], "processing.checkpoint", m_cfg.checkpoint);
+        }
         if (k.count("block_cells")) {
             int64_t v = 0;
             if (integer(k["block_cells"], "processing.block_cells", 256, int64_t{1} << 28, v)) {

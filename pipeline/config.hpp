@@ -123,6 +123,7 @@ struct Config {
 
     int64_t block_cells = int64_t{1} << 20;
     int tile_size = 256;
+    bool checkpoint = true; ///< per-block checkpoints for `run --resume`
 
     bool write_rasters = true;
     bool write_transitions = true;

@@ -4,12 +4,14 @@
 #include "models/flux.hpp"
 #include "models/stock_model.hpp"
 #include "pipeline/hdf5_writer.hpp"
+#include "pipeline/interrupt.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/sha256.hpp"
 #include "pipeline/version.hpp"
 #include "raster/raster_error.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -480,6 +482,9 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
     write_districts_csv((fs::path(output_dir) / "districts.csv").string(), levels);
     if (!levels.front().class_codes.empty()) {
         write_transitions_csv((fs::path(output_dir) / "transitions.csv").string(), levels.front());
+    }
+    if (failpoint("kill_before_results") >= 0) {
+        std::raise(SIGKILL); // crash-test failpoint (interrupt.hpp)
     }
     write_results_h5((fs::path(output_dir) / "results.h5").string(), run, result, levels);
 }

@@ -9,6 +9,7 @@
 #include "pipeline/runner.hpp"
 
 #include "models/flux.hpp"
+#include "pipeline/interrupt.hpp"
 #include "pipeline/parallel.hpp"
 #include "raster/raster_error.hpp"
 
@@ -18,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -325,7 +327,8 @@ void OrderedRasterOutputs::deposit(std::size_t block, std::vector<std::vector<fl
     }
 }
 
-RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress) {
+RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress,
+                     CheckpointLog *checkpoint) {
     const auto &plan = *run.block_plan;
     const auto &model = *run.stock_model;
     const auto &area = *run.pixel_area;
@@ -379,290 +382,313 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     const auto s_unknown = static_cast<uint8_t>(PixelStatus::unknown_class);
     const bool transitions = dims.classes > 0;
 
+    const int64_t kill_after = failpoint("kill_after_blocks");
+    const int64_t sigint_after = failpoint("sigint_after_blocks");
+    std::atomic<int64_t> appended{0};
+    // Compute one block: its district partial and its output windows.
+    auto compute_block = [&](ThreadState &st, std::size_t b, BlockPartial &partial,
+                             std::vector<std::vector<float>> &out) {
+        const raster::Window &w = plan[b];
+        const auto cells = static_cast<std::size_t>(w.cells());
+        for (std::size_t e = 0; e < n_epochs; ++e) {
+            st.land_cover[e]->read_int32(w, st.codes[e].data(), st.valid[e].data());
+        }
+        for (std::size_t l = 0; l < st.layer_readers.size(); ++l) {
+            for (std::size_t k = 0; k < st.layer_readers[l].size(); ++k) {
+                st.layer_readers[l][k]->read_double(w, st.layer_values[l][k].data(),
+                                                    st.layer_valid[l][k].data());
+            }
+        }
+        partial.status_pixels.assign(n_epochs * dims.statuses, 0);
+        partial.unknown_codes.resize(n_epochs);
+        const std::size_t n_classes = result.class_codes.size();
+        partial.class_pixels.assign(n_epochs * n_classes, 0);
+        out.assign(n_outputs, std::vector<float>(cells));
+
+        const auto xs = static_cast<std::size_t>(w.x_size);
+        const auto x_end = static_cast<uint32_t>(w.x_off + w.x_size);
+        for (int64_t r = 0; r < w.y_size; ++r) {
+            const int64_t y = w.y_off + r;
+            const std::size_t off = static_cast<std::size_t>(r) * xs;
+            area.row_areas_ha(y, w.x_off, w.x_size, st.area_ha.data());
+            // 1. Every epoch's pools, status and class for the row (all pixels, so the
+            //    rasters and the pixel counts cover the whole grid).
+            for (std::size_t e = 0; e < n_epochs; ++e) {
+                for (std::size_t l = 0; l < st.layer_readers.size(); ++l) {
+                    const std::size_t k = st.layer_readers[l].size() == 1 ? 0 : e;
+                    st.layer_row[e][l] = st.layer_values[l][k].data() + off;
+                    st.layer_row_valid[e][l] = st.layer_valid[l][k].data() + off;
+                }
+                models::StockInputs in{st.codes[e].data() + off, st.valid[e].data() + off, xs,
+                                       st.layer_row[e].data(), st.layer_row_valid[e].data()};
+                models::StockOutputs o{
+                    st.density_ptrs[e].data(), st.status[e].data(), st.class_index[e].data(),
+                    run.config.write_method_codes ? st.method[e].data() : nullptr,
+                    run.dom_model ? st.agb[e].data() : nullptr};
+                model.compute(in, o);
+                // 1a. Dead wood and litter from the AGB the stock model gave (models.dom).
+                if (run.dom_model) {
+                    const std::size_t dl = run.dom_layer_first;
+                    const models::DomInputs din{xs, st.agb[e].data(), st.layer_row[e].data() + dl,
+                                                st.layer_row_valid[e].data() + dl};
+                    run.dom_model->apply(din, o);
+                }
+            }
+            // 1b. Soil across epochs (its transitions link the epochs of a pixel).
+            if (run.soil_model) {
+                // The soil layers follow the stock model's: zone, soil, [management].
+                const std::size_t zl = run.stock_layer_count;
+                const bool mg = run.soil_model->uses_management_raster();
+                for (std::size_t e = 0; e < n_epochs; ++e) {
+                    st.soil_class[e] = st.class_index[e].data();
+                    st.soil_status[e] = st.status[e].data();
+                    st.soil_out[e] = st.density_ptrs[e][run.soil_pool];
+                    if (mg) {
+                        st.soil_mg[e] = st.layer_row[e][zl + 2];
+                        st.soil_mg_ok[e] = st.layer_row_valid[e][zl + 2];
+                    }
+                }
+                run.soil_model->apply(xs, epoch_years, st.soil_class.data(), st.soil_status.data(),
+                                      st.layer_row[0][zl], st.layer_row_valid[0][zl],
+                                      st.layer_row[0][zl + 1], st.layer_row_valid[0][zl + 1],
+                                      st.soil_out.data(), mg ? st.soil_mg.data() : nullptr,
+                                      mg ? st.soil_mg_ok.data() : nullptr, st.soil_usage.data());
+                // A pixel the soil model made invalid (nodata stratum or management code,
+                // missing SOC value) keeps no pool at all, like any invalid pixel.
+                for (std::size_t e = 0; e < n_epochs; ++e) {
+                    const uint8_t *status = st.status[e].data();
+                    for (std::size_t i = 0; i < xs; ++i) {
+                        if (status[i] != s_valid) {
+                            for (std::size_t p = 0; p < dims.pools; ++p) {
+                                st.density_ptrs[e][p][i] = 0.0;
+                            }
+                            st.method[e][i] = static_cast<uint8_t>(models::MethodCode::none);
+                        }
+                    }
+                }
+            }
+            // 1c. Pixel counts and the stock rasters.
+            for (std::size_t e = 0; e < n_epochs; ++e) {
+                const uint8_t *status = st.status[e].data();
+                int64_t *counts = &partial.status_pixels[e * dims.statuses];
+                float *o_stock = n_outputs > 0 ? out[e].data() + off : nullptr;
+                int64_t *class_counts = partial.class_pixels.data() + e * n_classes;
+                const int32_t *cls = st.class_index[e].data();
+                for (std::size_t i = 0; i < xs; ++i) {
+                    ++counts[status[i]];
+                    if (status[i] == s_valid) {
+                        ++class_counts[cls[i]];
+                    }
+                    if (status[i] == s_unknown) {
+                        partial.unknown_codes[e].insert(st.codes[e][off + i]);
+                    }
+                    double sum = 0.0;
+                    for (std::size_t p = 0; p < dims.pools; ++p) {
+                        sum += st.density_ptrs[e][p][i];
+                    }
+                    st.total[e][i] = sum;
+                    if (gain_loss != nullptr) {
+                        double gl = 0.0;
+                        for (std::size_t p = 0; p < dims.pools; ++p) {
+                            if (run.gain_loss_pool[p]) {
+                                gl += st.density_ptrs[e][p][i];
+                            }
+                        }
+                        st.gl_stock[e][i] = gl;
+                    }
+                    if (o_stock != nullptr) {
+                        o_stock[i] = status[i] == s_valid ? static_cast<float>(sum) : nan;
+                    }
+                }
+            }
+            if (run.config.write_method_codes) {
+                for (std::size_t e = 0; e < n_epochs; ++e) {
+                    float *o_method = out[n_epochs + n_periods + e].data() + off;
+                    for (std::size_t i = 0; i < xs; ++i) {
+                        o_method[i] = st.method[e][i];
+                    }
+                }
+            }
+            // 2. Per-pixel annual stock change of each period (NaN where either epoch is
+            //    invalid). With flux.gain_loss, the gain-loss pools take the gain-loss
+            //    change and the others their stock difference.
+            for (std::size_t k = 0; k < n_periods; ++k) {
+                double *change = st.change[k].data();
+                float *o_change = n_outputs > 0 ? out[n_epochs + k].data() + off : nullptr;
+                if (gain_loss == nullptr) {
+                    for (std::size_t i = 0; i < xs; ++i) {
+                        double c = std::numeric_limits<double>::quiet_NaN();
+                        if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
+                            c = models::stock_change_per_yr(st.total[k][i], st.total[k + 1][i],
+                                                            years_between[k]);
+                        }
+                        change[i] = c;
+                    }
+                } else {
+                    auto layer = [&](int l, std::size_t e) {
+                        return l < 0 ? nullptr : st.layer_row[e][static_cast<std::size_t>(l)];
+                    };
+                    auto layer_ok = [&](int l, std::size_t e) {
+                        return l < 0 ? nullptr : st.layer_row_valid[e][static_cast<std::size_t>(l)];
+                    };
+                    models::GainLossPeriod in;
+                    in.n = xs;
+                    in.class_from = st.class_index[k].data();
+                    in.class_to = st.class_index[k + 1].data();
+                    in.stock_from = st.gl_stock[k].data();
+                    in.stock_to = st.gl_stock[k + 1].data();
+                    in.forest_type = layer(flux_layers.forest_type, k);
+                    in.forest_type_ok = layer_ok(flux_layers.forest_type, k);
+                    in.driver = layer(flux_layers.driver, k);
+                    in.driver_ok = layer_ok(flux_layers.driver, k);
+                    in.volume_from = layer(flux_layers.volume, k);
+                    in.volume_from_ok = layer_ok(flux_layers.volume, k);
+                    in.years_since_first_epoch =
+                        static_cast<double>(epoch_years[k] - epoch_years[0]);
+                    in.years = years_between[k];
+                    double *gl_change = st.gl_change[k].data();
+                    gain_loss->period(in, gl_change);
+                    for (std::size_t i = 0; i < xs; ++i) {
+                        double c = std::numeric_limits<double>::quiet_NaN();
+                        if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
+                            // Stock difference of the other pools + gain-loss of these.
+                            c = models::stock_change_per_yr(
+                                    st.total[k][i] - st.gl_stock[k][i],
+                                    st.total[k + 1][i] - st.gl_stock[k + 1][i], years_between[k]) +
+                                gl_change[i];
+                        }
+                        change[i] = c;
+                        // Keep the gain-loss part for the district sums (NaN with c).
+                        gl_change[i] = std::isnan(c) ? c : gl_change[i];
+                    }
+                }
+                if (o_change != nullptr) {
+                    for (std::size_t i = 0; i < xs; ++i) {
+                        o_change[i] = static_cast<float>(change[i]);
+                    }
+                }
+            }
+            // 3. District sums: every coverage entry of the row that meets the block,
+            //    weighted by its fraction and the true pixel area.
+            for (const raster::CoverageEntry &ce : coverage.row(y)) {
+                if (ce.x1 <= w.x_off || ce.x0 >= x_end) {
+                    continue;
+                }
+                const auto i0 =
+                    static_cast<std::size_t>(std::max<int64_t>(ce.x0, w.x_off) - w.x_off);
+                const auto i1 = static_cast<std::size_t>(
+                    std::min<int64_t>(ce.x1, static_cast<int64_t>(x_end)) - w.x_off);
+                // Each quantity is first reduced over the entry's pixels in a local sum
+                // (no aliasing with the record, so the loops vectorize), then added to the
+                // district record once, times the entry's fraction. Models leave the pools
+                // of invalid pixels at 0, so stock sums need no validity test.
+                double *rec = st.scratch.touch(ce.district);
+                const double f = ce.fraction();
+                const double *area_row = st.area_ha.data();
+                double area_sum = 0.0;
+                for (std::size_t i = i0; i < i1; ++i) {
+                    area_sum += area_row[i];
+                }
+                rec[dims.area()] += f * area_sum;
+                for (std::size_t e = 0; e < n_epochs; ++e) {
+                    const uint8_t *status = st.status[e].data();
+                    double status_sum[models::PIXEL_STATUS_COUNT] = {};
+                    for (std::size_t i = i0; i < i1; ++i) {
+                        status_sum[status[i]] += area_row[i];
+                    }
+                    for (std::size_t q = 0; q < dims.statuses; ++q) {
+                        rec[dims.status_area(e, q)] += f * status_sum[q];
+                    }
+                    for (std::size_t p = 0; p < dims.pools; ++p) {
+                        const double *dens = st.density_ptrs[e][p];
+                        double sum = 0.0;
+                        for (std::size_t i = i0; i < i1; ++i) {
+                            sum += dens[i] * area_row[i];
+                        }
+                        rec[dims.stock(e, p)] += f * sum;
+                    }
+                }
+                for (std::size_t k = 0; k < n_periods; ++k) {
+                    const double *change = st.change[k].data();
+                    double flux = 0.0;
+                    double invalid = 0.0;
+                    for (std::size_t i = i0; i < i1; ++i) {
+                        if (std::isnan(change[i])) {
+                            invalid += area_row[i];
+                        } else {
+                            flux += change[i] * area_row[i];
+                        }
+                    }
+                    rec[dims.flux(k)] += f * flux;
+                    rec[dims.flux_invalid_area(k)] += f * invalid;
+                    if (gain_loss != nullptr) {
+                        const double *gl = st.gl_change[k].data();
+                        double gl_sum = 0.0;
+                        for (std::size_t i = i0; i < i1; ++i) {
+                            if (!std::isnan(gl[i])) {
+                                gl_sum += gl[i] * area_row[i];
+                            }
+                        }
+                        rec[dims.flux_gain_loss(k)] += f * gl_sum;
+                    }
+                    if (!transitions) {
+                        continue;
+                    }
+                    // Run-length: consecutive pixels with the same (from, to) pair add to
+                    // one local sum.
+                    const int32_t *from = st.class_index[k].data();
+                    const int32_t *to = st.class_index[k + 1].data();
+                    std::size_t cell = SIZE_MAX;
+                    double cell_sum = 0.0;
+                    for (std::size_t i = i0; i < i1; ++i) {
+                        if (std::isnan(change[i])) {
+                            continue;
+                        }
+                        const std::size_t c = dims.transition(k, static_cast<std::size_t>(from[i]),
+                                                              static_cast<std::size_t>(to[i]));
+                        if (c != cell) {
+                            if (cell != SIZE_MAX) {
+                                rec[cell] += f * cell_sum;
+                            }
+                            cell = c;
+                            cell_sum = 0.0;
+                        }
+                        cell_sum += area_row[i];
+                    }
+                    if (cell != SIZE_MAX) {
+                        rec[cell] += f * cell_sum;
+                    }
+                }
+            }
+        }
+        st.scratch.extract(partial);
+    };
+
     parallel_blocks(
         plan.size(), run.threads, states,
         [&] { return std::make_unique<ThreadState>(run, dims, row_len); },
         [&](ThreadState &st, std::size_t b) {
-            const raster::Window &w = plan[b];
-            const auto cells = static_cast<std::size_t>(w.cells());
-            for (std::size_t e = 0; e < n_epochs; ++e) {
-                st.land_cover[e]->read_int32(w, st.codes[e].data(), st.valid[e].data());
-            }
-            for (std::size_t l = 0; l < st.layer_readers.size(); ++l) {
-                for (std::size_t k = 0; k < st.layer_readers[l].size(); ++k) {
-                    st.layer_readers[l][k]->read_double(w, st.layer_values[l][k].data(),
-                                                        st.layer_valid[l][k].data());
-                }
+            if (interrupted()) {
+                stop = true;
+                return;
             }
             BlockPartial partial;
-            partial.status_pixels.assign(n_epochs * dims.statuses, 0);
-            partial.unknown_codes.resize(n_epochs);
-            const std::size_t n_classes = result.class_codes.size();
-            partial.class_pixels.assign(n_epochs * n_classes, 0);
-            std::vector<std::vector<float>> out(n_outputs, std::vector<float>(cells));
-
-            const auto xs = static_cast<std::size_t>(w.x_size);
-            const auto x_end = static_cast<uint32_t>(w.x_off + w.x_size);
-            for (int64_t r = 0; r < w.y_size; ++r) {
-                const int64_t y = w.y_off + r;
-                const std::size_t off = static_cast<std::size_t>(r) * xs;
-                area.row_areas_ha(y, w.x_off, w.x_size, st.area_ha.data());
-                // 1. Every epoch's pools, status and class for the row (all pixels, so the
-                //    rasters and the pixel counts cover the whole grid).
-                for (std::size_t e = 0; e < n_epochs; ++e) {
-                    for (std::size_t l = 0; l < st.layer_readers.size(); ++l) {
-                        const std::size_t k = st.layer_readers[l].size() == 1 ? 0 : e;
-                        st.layer_row[e][l] = st.layer_values[l][k].data() + off;
-                        st.layer_row_valid[e][l] = st.layer_valid[l][k].data() + off;
+            std::vector<std::vector<float>> out;
+            if (checkpoint != nullptr && checkpoint->has(b)) {
+                checkpoint->load(b, partial, out); // done before an interruption
+            } else {
+                compute_block(st, b, partial, out);
+                if (checkpoint != nullptr) {
+                    checkpoint->append(b, partial, out);
+                    const int64_t n_appended = appended.fetch_add(1) + 1;
+                    if (kill_after >= 0 && n_appended >= kill_after) {
+                        std::raise(SIGKILL); // crash-test failpoint (interrupt.hpp)
                     }
-                    models::StockInputs in{st.codes[e].data() + off, st.valid[e].data() + off, xs,
-                                           st.layer_row[e].data(), st.layer_row_valid[e].data()};
-                    models::StockOutputs o{
-                        st.density_ptrs[e].data(), st.status[e].data(), st.class_index[e].data(),
-                        run.config.write_method_codes ? st.method[e].data() : nullptr,
-                        run.dom_model ? st.agb[e].data() : nullptr};
-                    model.compute(in, o);
-                    // 1a. Dead wood and litter from the AGB the stock model gave (models.dom).
-                    if (run.dom_model) {
-                        const std::size_t dl = run.dom_layer_first;
-                        const models::DomInputs din{xs, st.agb[e].data(),
-                                                    st.layer_row[e].data() + dl,
-                                                    st.layer_row_valid[e].data() + dl};
-                        run.dom_model->apply(din, o);
-                    }
-                }
-                // 1b. Soil across epochs (its transitions link the epochs of a pixel).
-                if (run.soil_model) {
-                    // The soil layers follow the stock model's: zone, soil, [management].
-                    const std::size_t zl = run.stock_layer_count;
-                    const bool mg = run.soil_model->uses_management_raster();
-                    for (std::size_t e = 0; e < n_epochs; ++e) {
-                        st.soil_class[e] = st.class_index[e].data();
-                        st.soil_status[e] = st.status[e].data();
-                        st.soil_out[e] = st.density_ptrs[e][run.soil_pool];
-                        if (mg) {
-                            st.soil_mg[e] = st.layer_row[e][zl + 2];
-                            st.soil_mg_ok[e] = st.layer_row_valid[e][zl + 2];
-                        }
-                    }
-                    run.soil_model->apply(
-                        xs, epoch_years, st.soil_class.data(), st.soil_status.data(),
-                        st.layer_row[0][zl], st.layer_row_valid[0][zl], st.layer_row[0][zl + 1],
-                        st.layer_row_valid[0][zl + 1], st.soil_out.data(),
-                        mg ? st.soil_mg.data() : nullptr, mg ? st.soil_mg_ok.data() : nullptr,
-                        st.soil_usage.data());
-                    // A pixel the soil model made invalid (nodata stratum or management code,
-                    // missing SOC value) keeps no pool at all, like any invalid pixel.
-                    for (std::size_t e = 0; e < n_epochs; ++e) {
-                        const uint8_t *status = st.status[e].data();
-                        for (std::size_t i = 0; i < xs; ++i) {
-                            if (status[i] != s_valid) {
-                                for (std::size_t p = 0; p < dims.pools; ++p) {
-                                    st.density_ptrs[e][p][i] = 0.0;
-                                }
-                                st.method[e][i] = static_cast<uint8_t>(models::MethodCode::none);
-                            }
-                        }
-                    }
-                }
-                // 1c. Pixel counts and the stock rasters.
-                for (std::size_t e = 0; e < n_epochs; ++e) {
-                    const uint8_t *status = st.status[e].data();
-                    int64_t *counts = &partial.status_pixels[e * dims.statuses];
-                    float *o_stock = n_outputs > 0 ? out[e].data() + off : nullptr;
-                    int64_t *class_counts = partial.class_pixels.data() + e * n_classes;
-                    const int32_t *cls = st.class_index[e].data();
-                    for (std::size_t i = 0; i < xs; ++i) {
-                        ++counts[status[i]];
-                        if (status[i] == s_valid) {
-                            ++class_counts[cls[i]];
-                        }
-                        if (status[i] == s_unknown) {
-                            partial.unknown_codes[e].insert(st.codes[e][off + i]);
-                        }
-                        double sum = 0.0;
-                        for (std::size_t p = 0; p < dims.pools; ++p) {
-                            sum += st.density_ptrs[e][p][i];
-                        }
-                        st.total[e][i] = sum;
-                        if (gain_loss != nullptr) {
-                            double gl = 0.0;
-                            for (std::size_t p = 0; p < dims.pools; ++p) {
-                                if (run.gain_loss_pool[p]) {
-                                    gl += st.density_ptrs[e][p][i];
-                                }
-                            }
-                            st.gl_stock[e][i] = gl;
-                        }
-                        if (o_stock != nullptr) {
-                            o_stock[i] = status[i] == s_valid ? static_cast<float>(sum) : nan;
-                        }
-                    }
-                }
-                if (run.config.write_method_codes) {
-                    for (std::size_t e = 0; e < n_epochs; ++e) {
-                        float *o_method = out[n_epochs + n_periods + e].data() + off;
-                        for (std::size_t i = 0; i < xs; ++i) {
-                            o_method[i] = st.method[e][i];
-                        }
-                    }
-                }
-                // 2. Per-pixel annual stock change of each period (NaN where either epoch is
-                //    invalid). With flux.gain_loss, the gain-loss pools take the gain-loss
-                //    change and the others their stock difference.
-                for (std::size_t k = 0; k < n_periods; ++k) {
-                    double *change = st.change[k].data();
-                    float *o_change = n_outputs > 0 ? out[n_epochs + k].data() + off : nullptr;
-                    if (gain_loss == nullptr) {
-                        for (std::size_t i = 0; i < xs; ++i) {
-                            double c = std::numeric_limits<double>::quiet_NaN();
-                            if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
-                                c = models::stock_change_per_yr(st.total[k][i], st.total[k + 1][i],
-                                                                years_between[k]);
-                            }
-                            change[i] = c;
-                        }
-                    } else {
-                        auto layer = [&](int l, std::size_t e) {
-                            return l < 0 ? nullptr : st.layer_row[e][static_cast<std::size_t>(l)];
-                        };
-                        auto layer_ok = [&](int l, std::size_t e) {
-                            return l < 0 ? nullptr
-                                         : st.layer_row_valid[e][static_cast<std::size_t>(l)];
-                        };
-                        models::GainLossPeriod in;
-                        in.n = xs;
-                        in.class_from = st.class_index[k].data();
-                        in.class_to = st.class_index[k + 1].data();
-                        in.stock_from = st.gl_stock[k].data();
-                        in.stock_to = st.gl_stock[k + 1].data();
-                        in.forest_type = layer(flux_layers.forest_type, k);
-                        in.forest_type_ok = layer_ok(flux_layers.forest_type, k);
-                        in.driver = layer(flux_layers.driver, k);
-                        in.driver_ok = layer_ok(flux_layers.driver, k);
-                        in.volume_from = layer(flux_layers.volume, k);
-                        in.volume_from_ok = layer_ok(flux_layers.volume, k);
-                        in.years_since_first_epoch =
-                            static_cast<double>(epoch_years[k] - epoch_years[0]);
-                        in.years = years_between[k];
-                        double *gl_change = st.gl_change[k].data();
-                        gain_loss->period(in, gl_change);
-                        for (std::size_t i = 0; i < xs; ++i) {
-                            double c = std::numeric_limits<double>::quiet_NaN();
-                            if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
-                                // Stock difference of the other pools + gain-loss of these.
-                                c = models::stock_change_per_yr(st.total[k][i] - st.gl_stock[k][i],
-                                                                st.total[k + 1][i] -
-                                                                    st.gl_stock[k + 1][i],
-                                                                years_between[k]) +
-                                    gl_change[i];
-                            }
-                            change[i] = c;
-                            // Keep the gain-loss part for the district sums (NaN with c).
-                            gl_change[i] = std::isnan(c) ? c : gl_change[i];
-                        }
-                    }
-                    if (o_change != nullptr) {
-                        for (std::size_t i = 0; i < xs; ++i) {
-                            o_change[i] = static_cast<float>(change[i]);
-                        }
-                    }
-                }
-                // 3. District sums: every coverage entry of the row that meets the block,
-                //    weighted by its fraction and the true pixel area.
-                for (const raster::CoverageEntry &ce : coverage.row(y)) {
-                    if (ce.x1 <= w.x_off || ce.x0 >= x_end) {
-                        continue;
-                    }
-                    const auto i0 =
-                        static_cast<std::size_t>(std::max<int64_t>(ce.x0, w.x_off) - w.x_off);
-                    const auto i1 = static_cast<std::size_t>(
-                        std::min<int64_t>(ce.x1, static_cast<int64_t>(x_end)) - w.x_off);
-                    // Each quantity is first reduced over the entry's pixels in a local sum
-                    // (no aliasing with the record, so the loops vectorize), then added to the
-                    // district record once, times the entry's fraction. Models leave the pools
-                    // of invalid pixels at 0, so stock sums need no validity test.
-                    double *rec = st.scratch.touch(ce.district);
-                    const double f = ce.fraction();
-                    const double *area_row = st.area_ha.data();
-                    double area_sum = 0.0;
-                    for (std::size_t i = i0; i < i1; ++i) {
-                        area_sum += area_row[i];
-                    }
-                    rec[dims.area()] += f * area_sum;
-                    for (std::size_t e = 0; e < n_epochs; ++e) {
-                        const uint8_t *status = st.status[e].data();
-                        double status_sum[models::PIXEL_STATUS_COUNT] = {};
-                        for (std::size_t i = i0; i < i1; ++i) {
-                            status_sum[status[i]] += area_row[i];
-                        }
-                        for (std::size_t q = 0; q < dims.statuses; ++q) {
-                            rec[dims.status_area(e, q)] += f * status_sum[q];
-                        }
-                        for (std::size_t p = 0; p < dims.pools; ++p) {
-                            const double *dens = st.density_ptrs[e][p];
-                            double sum = 0.0;
-                            for (std::size_t i = i0; i < i1; ++i) {
-                                sum += dens[i] * area_row[i];
-                            }
-                            rec[dims.stock(e, p)] += f * sum;
-                        }
-                    }
-                    for (std::size_t k = 0; k < n_periods; ++k) {
-                        const double *change = st.change[k].data();
-                        double flux = 0.0;
-                        double invalid = 0.0;
-                        for (std::size_t i = i0; i < i1; ++i) {
-                            if (std::isnan(change[i])) {
-                                invalid += area_row[i];
-                            } else {
-                                flux += change[i] * area_row[i];
-                            }
-                        }
-                        rec[dims.flux(k)] += f * flux;
-                        rec[dims.flux_invalid_area(k)] += f * invalid;
-                        if (gain_loss != nullptr) {
-                            const double *gl = st.gl_change[k].data();
-                            double gl_sum = 0.0;
-                            for (std::size_t i = i0; i < i1; ++i) {
-                                if (!std::isnan(gl[i])) {
-                                    gl_sum += gl[i] * area_row[i];
-                                }
-                            }
-                            rec[dims.flux_gain_loss(k)] += f * gl_sum;
-                        }
-                        if (!transitions) {
-                            continue;
-                        }
-                        // Run-length: consecutive pixels with the same (from, to) pair add to
-                        // one local sum.
-                        const int32_t *from = st.class_index[k].data();
-                        const int32_t *to = st.class_index[k + 1].data();
-                        std::size_t cell = SIZE_MAX;
-                        double cell_sum = 0.0;
-                        for (std::size_t i = i0; i < i1; ++i) {
-                            if (std::isnan(change[i])) {
-                                continue;
-                            }
-                            const std::size_t c =
-                                dims.transition(k, static_cast<std::size_t>(from[i]),
-                                                static_cast<std::size_t>(to[i]));
-                            if (c != cell) {
-                                if (cell != SIZE_MAX) {
-                                    rec[cell] += f * cell_sum;
-                                }
-                                cell = c;
-                                cell_sum = 0.0;
-                            }
-                            cell_sum += area_row[i];
-                        }
-                        if (cell != SIZE_MAX) {
-                            rec[cell] += f * cell_sum;
-                        }
+                    if (sigint_after >= 0 && n_appended == sigint_after) {
+                        std::raise(SIGINT); // as if Ctrl-C were pressed now
                     }
                 }
             }
-            st.scratch.extract(partial);
             for (std::size_t e = 0; e < n_epochs; ++e) {
                 if (!partial.unknown_codes[e].empty()) {
                     unknown_found = true;
@@ -676,6 +702,11 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             });
         },
         stop);
+    if (interrupted()) {
+        throw Interrupted("stopped by signal " + std::to_string(interrupt_signal()) + " after " +
+                          std::to_string(partial_queue.consumed()) + " of " +
+                          std::to_string(plan.size()) + " blocks");
+    }
     if (unknown_found) {
         const auto messages = find_unknown_classes(run);
         throw InputError(messages.empty()

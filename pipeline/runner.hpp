@@ -1,6 +1,7 @@
 // The parallel runner: blocks computed by OpenMP threads, reduced and written in block order.
 #pragma once
 #include "pipeline/accumulator.hpp"
+#include "pipeline/checkpoint.hpp"
 #include "pipeline/prepare.hpp"
 #include "pipeline/progress.hpp"
 #include "raster/raster_io.hpp"
@@ -22,10 +23,12 @@ struct RunResult {
 };
 
 /// Compute every block with `run.threads` OpenMP threads. Rasters are written under temporary
-/// names in `output_dir` (created if missing) and left uncommitted. Throws InputError (exit 2)
-/// when land-cover codes are missing from the table, listing all of them; RasterError or
-/// OutputError (exit 1) on I/O failure.
-RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress);
+/// names in `output_dir` (created if missing) and left uncommitted. With a `checkpoint` log,
+/// blocks it holds are replayed instead of computed and every computed block is appended to it.
+/// Throws InputError (exit 2) when land-cover codes are missing from the table, listing all of
+/// them; RasterError or OutputError (exit 1) on I/O failure; Interrupted after SIGINT/SIGTERM.
+RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress,
+                     CheckpointLog *checkpoint = nullptr);
 
 /// The GeoTIFF outputs of a run, created under temporary names in `output_dir` (which must
 /// exist): stock_<year>.tif per epoch, then stock_change_<y1>_<y2>.tif per period. Empty when

@@ -1,0 +1,341 @@
+// Checkpoint log implementation (see checkpoint.hpp).
+#include "pipeline/checkpoint.hpp"
+
+#include "pipeline/prepare.hpp"
+#include "pipeline/problems.hpp"
+#include "pipeline/sha256.hpp"
+#include "pipeline/version.hpp"
+
+#include <cpl_conv.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace cs::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char HEADER_MAGIC[8] = {'C', 'S', 'C', 'K', 'P', 'T', '0', '1'};
+constexpr uint32_t RECORD_MAGIC = 0x4B425343; // "CSBK"
+constexpr std::size_t RECORD_HEAD = 4 + 4 + 8 + 8;
+constexpr uint64_t RAW_FLAG = uint64_t{1} << 63; ///< window stored uncompressed
+
+uint64_t fnv1a(const unsigned char *p, std::size_t n, uint64_t h = 1469598103934665603ULL) {
+    for (std::size_t i = 0; i < n; ++i) {
+        h = (h ^ p[i]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+std::string os_error(const std::string &what, const std::string &path, int err) {
+    return "cannot write checkpoint: " + path + ": " + what + ": " + std::strerror(err) +
+           (err == ENOSPC || err == EFBIG ? " (the disk or the file-size limit is full)" : "");
+}
+
+void write_all(int fd, const void *data, std::size_t n, int64_t offset, const std::string &path) {
+    const auto *p = static_cast<const char *>(data);
+    while (n > 0) {
+        const ssize_t w = ::pwrite(fd, p, n, offset);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw OutputError(os_error("write failed", path, errno));
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+        offset += w;
+    }
+}
+
+/// Reads exactly n bytes at offset; false at end of file.
+bool read_all(int fd, void *data, std::size_t n, int64_t offset) {
+    auto *p = static_cast<char *>(data);
+    while (n > 0) {
+        const ssize_t r = ::pread(fd, p, n, offset);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            return false;
+        }
+        p += r;
+        n -= static_cast<std::size_t>(r);
+        offset += r;
+    }
+    return true;
+}
+
+class Writer {
+public:
+    std::vector<unsigned char> buf;
+    template <class T> void put(const T &v) {
+        const auto *p = reinterpret_cast<const unsigned char *>(&v);
+        buf.insert(buf.end(), p, p + sizeof(T));
+    }
+    template <class T> void put_vector(const std::vector<T> &v) {
+        put<uint64_t>(v.size());
+        const auto *p = reinterpret_cast<const unsigned char *>(v.data());
+        buf.insert(buf.end(), p, p + v.size() * sizeof(T));
+    }
+};
+
+class Reader {
+public:
+    Reader(const unsigned char *p, std::size_t n) : m_p(p), m_end(p + n) {}
+    template <class T> T get() {
+        need(sizeof(T));
+        T v;
+        std::memcpy(&v, m_p, sizeof(T));
+        m_p += sizeof(T);
+        return v;
+    }
+    template <class T> void get_vector(std::vector<T> &v) {
+        const auto n = get<uint64_t>();
+        if (n > static_cast<uint64_t>(m_end - m_p) / sizeof(T)) {
+            throw std::runtime_error("bad length");
+        }
+        v.resize(n);
+        std::memcpy(v.data(), m_p, n * sizeof(T));
+        m_p += n * sizeof(T);
+    }
+    const unsigned char *take(std::size_t n) {
+        need(n);
+        const unsigned char *p = m_p;
+        m_p += n;
+        return p;
+    }
+
+private:
+    void need(std::size_t n) const {
+        if (n > static_cast<std::size_t>(m_end - m_p)) {
+            throw std::runtime_error("record too short");
+        }
+    }
+    const unsigned char *m_p;
+    const unsigned char *m_end;
+};
+
+} // namespace
+
+std::string run_fingerprint(const PreparedRun &run) {
+    std::string s = std::string("carbonsink ") + SOFTWARE_VERSION + "\n";
+    const Config &c = run.config;
+    s += "config " + c.config_path + "\n" + c.config_text + "\n";
+    s += "output " + c.output_dir + "\n";
+    s += "grid " + std::to_string(run.grid.width) + "x" + std::to_string(run.grid.height) + "\n";
+    s += "blocks " + std::to_string(run.block_plan->size()) + " cells " +
+         std::to_string(c.block_cells) + " tile " + std::to_string(c.tile_size) + "\n";
+    for (const auto &in : run.inputs) {
+        std::error_code ec;
+        const auto size = fs::file_size(in.path, ec);
+        const auto time = fs::last_write_time(in.path, ec);
+        s += in.role + " " + in.path + " " + std::to_string(ec ? 0 : size) + " " +
+             std::to_string(ec ? 0 : time.time_since_epoch().count()) + "\n";
+    }
+    return sha256_hex(s);
+}
+
+CheckpointLog::CheckpointLog(std::string path, int fd, std::size_t n_blocks)
+    : m_path(std::move(path)), m_fd(fd), m_offset(n_blocks, -1), m_length(n_blocks, 0) {}
+
+CheckpointLog::~CheckpointLog() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+std::unique_ptr<CheckpointLog> CheckpointLog::create(const std::string &path,
+                                                     const std::string &fingerprint,
+                                                     std::size_t n_blocks) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw OutputError(os_error("cannot create", path, errno));
+    }
+    std::unique_ptr<CheckpointLog> log(new CheckpointLog(path, fd, n_blocks));
+    Writer h;
+    for (char c : HEADER_MAGIC) {
+        h.put(c);
+    }
+    h.put<uint64_t>(n_blocks);
+    h.put<uint64_t>(fingerprint.size());
+    h.buf.insert(h.buf.end(), fingerprint.begin(), fingerprint.end());
+    write_all(fd, h.buf.data(), h.buf.size(), 0, path);
+    log->m_end = static_cast<int64_t>(h.buf.size());
+    return log;
+}
+
+std::unique_ptr<CheckpointLog> CheckpointLog::resume(const std::string &path,
+                                                     const std::string &fingerprint,
+                                                     std::size_t n_blocks) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return nullptr;
+        }
+        throw OutputError(os_error("cannot open", path, errno));
+    }
+    std::unique_ptr<CheckpointLog> log(new CheckpointLog(path, fd, n_blocks));
+    const std::string refuse = "cannot resume: " + path + ": ";
+    char magic[8] = {};
+    uint64_t blocks = 0, fp_len = 0;
+    if (!read_all(fd, magic, 8, 0) || std::memcmp(magic, HEADER_MAGIC, 8) != 0 ||
+        !read_all(fd, &blocks, 8, 8) || !read_all(fd, &fp_len, 8, 16) || fp_len > 4096) {
+        throw InputError({refuse + "not a carbonsink checkpoint log (or its header is damaged); "
+                                   "run without --resume to start over"});
+    }
+    std::string fp(fp_len, '\0');
+    if (!read_all(fd, fp.data(), fp_len, 24) || fp != fingerprint || blocks != n_blocks) {
+        throw InputError({refuse + "the checkpoint was written for another configuration or other "
+                                   "inputs (a config, input file or the software changed since); "
+                                   "run without --resume to start over"});
+    }
+    int64_t off = 24 + static_cast<int64_t>(fp_len);
+    std::vector<unsigned char> payload;
+    for (;;) {
+        unsigned char head[RECORD_HEAD];
+        if (!read_all(fd, head, RECORD_HEAD, off)) {
+            break;
+        }
+        uint32_t rmagic = 0;
+        uint64_t block = 0, len = 0, sum = 0;
+        std::memcpy(&rmagic, head, 4);
+        std::memcpy(&block, head + 8, 8);
+        std::memcpy(&len, head + 16, 8);
+        if (rmagic != RECORD_MAGIC || block >= n_blocks || len > (uint64_t{1} << 40)) {
+            break;
+        }
+        payload.resize(len);
+        if (!read_all(fd, payload.data(), len, off + static_cast<int64_t>(RECORD_HEAD)) ||
+            !read_all(fd, &sum, 8, off + static_cast<int64_t>(RECORD_HEAD + len))) {
+            break;
+        }
+        if (sum != fnv1a(payload.data(), payload.size(), fnv1a(head, RECORD_HEAD))) {
+            break;
+        }
+        if (log->m_offset[block] < 0) {
+            ++log->m_done;
+        }
+        log->m_offset[block] = off;
+        log->m_length[block] = static_cast<int64_t>(RECORD_HEAD + len + 8);
+        off += log->m_length[block];
+    }
+    // A torn last record (the process was killed while writing it) is cut off.
+    if (::ftruncate(fd, off) != 0) {
+        throw OutputError(os_error("cannot truncate", path, errno));
+    }
+    log->m_end = off;
+    return log;
+}
+
+void CheckpointLog::append(std::size_t b, const BlockPartial &partial,
+                           const std::vector<std::vector<float>> &windows) {
+    Writer w;
+    w.put_vector(partial.districts);
+    w.put_vector(partial.records);
+    w.put_vector(partial.status_pixels);
+    w.put_vector(partial.class_pixels);
+    w.put<uint64_t>(partial.unknown_codes.size());
+    for (const auto &codes : partial.unknown_codes) {
+        w.put_vector(std::vector<int32_t>(codes.begin(), codes.end()));
+    }
+    w.put<uint64_t>(windows.size());
+    std::vector<unsigned char> packed;
+    for (const auto &win : windows) {
+        const std::size_t bytes = win.size() * sizeof(float);
+        w.put<uint64_t>(win.size());
+        packed.resize(bytes + bytes / 100 + 128);
+        std::size_t out = 0;
+        // zlib level 1: the log is temporary, speed matters more than size.
+        if (bytes > 0 &&
+            CPLZLibDeflate(win.data(), bytes, 1, packed.data(), packed.size(), &out) != nullptr) {
+            w.put<uint64_t>(out);
+            w.buf.insert(w.buf.end(), packed.begin(), packed.begin() + static_cast<long>(out));
+        } else {
+            w.put<uint64_t>(bytes | RAW_FLAG);
+            const auto *p = reinterpret_cast<const unsigned char *>(win.data());
+            w.buf.insert(w.buf.end(), p, p + bytes);
+        }
+    }
+    unsigned char head[RECORD_HEAD] = {};
+    const uint64_t block = b, len = w.buf.size();
+    std::memcpy(head, &RECORD_MAGIC, 4);
+    std::memcpy(head + 8, &block, 8);
+    std::memcpy(head + 16, &len, 8);
+    const uint64_t sum = fnv1a(w.buf.data(), w.buf.size(), fnv1a(head, RECORD_HEAD));
+    std::vector<unsigned char> rec(head, head + RECORD_HEAD);
+    rec.insert(rec.end(), w.buf.begin(), w.buf.end());
+    rec.insert(rec.end(), reinterpret_cast<const unsigned char *>(&sum),
+               reinterpret_cast<const unsigned char *>(&sum) + 8);
+    std::lock_guard<std::mutex> lock(m_mutex);
+    write_all(m_fd, rec.data(), rec.size(), m_end, m_path);
+    if (m_offset[b] < 0) {
+        ++m_done;
+    }
+    m_offset[b] = m_end;
+    m_length[b] = static_cast<int64_t>(rec.size());
+    m_end += static_cast<int64_t>(rec.size());
+}
+
+void CheckpointLog::load(std::size_t b, BlockPartial &partial,
+                         std::vector<std::vector<float>> &windows) const {
+    const std::string damaged = "cannot resume: " + m_path + ": the record of block " +
+                                std::to_string(b) + " is damaged; run without --resume";
+    std::vector<unsigned char> rec(static_cast<std::size_t>(m_length[b]));
+    if (!read_all(m_fd, rec.data(), rec.size(), m_offset[b])) {
+        throw OutputError(damaged);
+    }
+    try {
+        Reader r(rec.data() + RECORD_HEAD, rec.size() - RECORD_HEAD - 8);
+        r.get_vector(partial.districts);
+        r.get_vector(partial.records);
+        r.get_vector(partial.status_pixels);
+        r.get_vector(partial.class_pixels);
+        partial.unknown_codes.resize(r.get<uint64_t>());
+        for (auto &codes : partial.unknown_codes) {
+            std::vector<int32_t> v;
+            r.get_vector(v);
+            codes = std::set<int32_t>(v.begin(), v.end());
+        }
+        windows.resize(r.get<uint64_t>());
+        for (auto &win : windows) {
+            win.resize(r.get<uint64_t>());
+            const uint64_t stored = r.get<uint64_t>();
+            const std::size_t bytes = win.size() * sizeof(float);
+            if (stored & RAW_FLAG) {
+                const std::size_t n = static_cast<std::size_t>(stored & ~RAW_FLAG);
+                if (n != bytes) {
+                    throw std::runtime_error("bad window");
+                }
+                std::memcpy(win.data(), r.take(n), n);
+            } else {
+                const unsigned char *p = r.take(static_cast<std::size_t>(stored));
+                std::size_t out = 0;
+                if (bytes > 0 && (CPLZLibInflate(p, static_cast<std::size_t>(stored), win.data(),
+                                                 bytes, &out) == nullptr ||
+                                  out != bytes)) {
+                    throw std::runtime_error("bad window");
+                }
+            }
+        }
+    } catch (const std::runtime_error &) {
+        throw OutputError(damaged);
+    }
+}
+
+void CheckpointLog::remove() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+        m_fd = -1;
+    }
+    std::error_code ec;
+    fs::remove(m_path, ec);
+}
+
+} // namespace cs::pipeline

@@ -1,0 +1,30 @@
+// SIGINT/SIGTERM: stop a run cleanly between blocks, keeping its checkpoint for --resume.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace cs::pipeline {
+
+/// Install handlers that make SIGINT and SIGTERM set a flag instead of killing the process, and
+/// make SIGXFSZ (file-size limit) a write error (EFBIG) instead of a kill.
+void install_signal_handlers();
+/// True once SIGINT or SIGTERM was received.
+bool interrupted();
+/// Number of the signal that interrupted the run (0 when none).
+int interrupt_signal();
+
+/// Fault injection for the crash tests: when the environment variable CARBONSINK_FAILPOINT is
+/// "<name>:<N>" (or "<name>"), returns N (or 0); otherwise -1. The runner kills its own process
+/// with SIGKILL after N checkpointed blocks (`kill_after_blocks`), sends itself SIGINT after N
+/// (`sigint_after_blocks`), and the writer kills the process before results.h5
+/// (`kill_before_results`), exactly as an external `kill -9` at that moment would.
+int64_t failpoint(const std::string &name);
+
+/// A run stopped by SIGINT/SIGTERM (exit code 128 + signal).
+class Interrupted : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+} // namespace cs::pipeline
