@@ -6,6 +6,7 @@
 #include "pipeline/sha256.hpp"
 #include "pipeline/version.hpp"
 
+#include <cpl_compressor.h>
 #include <cpl_conv.h>
 
 #include <fcntl.h>
@@ -21,10 +22,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char HEADER_MAGIC[8] = {'C', 'S', 'C', 'K', 'P', 'T', '0', '1'};
+constexpr char HEADER_MAGIC[8] = {'C', 'S', 'C', 'K', 'P', 'T', '0', '2'};
 constexpr uint32_t RECORD_MAGIC = 0x4B425343; // "CSBK"
 constexpr std::size_t RECORD_HEAD = 4 + 4 + 8 + 8;
-constexpr uint64_t RAW_FLAG = uint64_t{1} << 63; ///< window stored uncompressed
+enum Codec : uint8_t { RAW = 0, LZ4 = 1, ZLIB = 2 };
+
+/// LZ4 (GDAL's compressor registry) when available: about 5x faster than zlib level 1, and the
+/// log is temporary, so speed matters more than size. zlib otherwise.
+const CPLCompressor *lz4_compressor() {
+    static const CPLCompressor *c = CPLGetCompressor("lz4");
+    return c;
+}
+const CPLCompressor *lz4_decompressor() {
+    static const CPLCompressor *c = CPLGetDecompressor("lz4");
+    return c;
+}
 
 uint64_t fnv1a(const unsigned char *p, std::size_t n, uint64_t h = 1469598103934665603ULL) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -250,17 +262,28 @@ void CheckpointLog::append(std::size_t b, const BlockPartial &partial,
     for (const auto &win : windows) {
         const std::size_t bytes = win.size() * sizeof(float);
         w.put<uint64_t>(win.size());
-        packed.resize(bytes + bytes / 100 + 128);
-        std::size_t out = 0;
-        // zlib level 1: the log is temporary, speed matters more than size.
-        if (bytes > 0 &&
-            CPLZLibDeflate(win.data(), bytes, 1, packed.data(), packed.size(), &out) != nullptr) {
-            w.put<uint64_t>(out);
-            w.buf.insert(w.buf.end(), packed.begin(), packed.begin() + static_cast<long>(out));
-        } else {
-            w.put<uint64_t>(bytes | RAW_FLAG);
+        packed.resize(bytes + bytes / 100 + 1024);
+        std::size_t out = packed.size();
+        void *dst = packed.data();
+        Codec codec = RAW;
+        if (bytes > 0) {
+            if (const CPLCompressor *lz4 = lz4_compressor();
+                lz4 != nullptr &&
+                lz4->pfnFunc(win.data(), bytes, &dst, &out, nullptr, lz4->user_data)) {
+                codec = LZ4;
+            } else if (CPLZLibDeflate(win.data(), bytes, 1, packed.data(), packed.size(), &out) !=
+                       nullptr) {
+                codec = ZLIB;
+            }
+        }
+        w.put<uint8_t>(codec);
+        if (codec == RAW) {
+            w.put<uint64_t>(bytes);
             const auto *p = reinterpret_cast<const unsigned char *>(win.data());
             w.buf.insert(w.buf.end(), p, p + bytes);
+        } else {
+            w.put<uint64_t>(out);
+            w.buf.insert(w.buf.end(), packed.begin(), packed.begin() + static_cast<long>(out));
         }
     }
     unsigned char head[RECORD_HEAD] = {};
@@ -306,22 +329,27 @@ void CheckpointLog::load(std::size_t b, BlockPartial &partial,
         windows.resize(r.get<uint64_t>());
         for (auto &win : windows) {
             win.resize(r.get<uint64_t>());
-            const uint64_t stored = r.get<uint64_t>();
+            const auto codec = r.get<uint8_t>();
+            const auto stored = static_cast<std::size_t>(r.get<uint64_t>());
             const std::size_t bytes = win.size() * sizeof(float);
-            if (stored & RAW_FLAG) {
-                const std::size_t n = static_cast<std::size_t>(stored & ~RAW_FLAG);
-                if (n != bytes) {
-                    throw std::runtime_error("bad window");
+            const unsigned char *p = r.take(stored);
+            std::size_t out = bytes;
+            void *dst = win.data();
+            bool ok = false;
+            if (codec == RAW) {
+                ok = stored == bytes;
+                if (ok) {
+                    std::memcpy(win.data(), p, bytes);
                 }
-                std::memcpy(win.data(), r.take(n), n);
-            } else {
-                const unsigned char *p = r.take(static_cast<std::size_t>(stored));
-                std::size_t out = 0;
-                if (bytes > 0 && (CPLZLibInflate(p, static_cast<std::size_t>(stored), win.data(),
-                                                 bytes, &out) == nullptr ||
-                                  out != bytes)) {
-                    throw std::runtime_error("bad window");
-                }
+            } else if (codec == LZ4 && lz4_decompressor() != nullptr) {
+                ok = lz4_decompressor()->pfnFunc(p, stored, &dst, &out, nullptr,
+                                                 lz4_decompressor()->user_data) &&
+                     out == bytes;
+            } else if (codec == ZLIB) {
+                ok = CPLZLibInflate(p, stored, win.data(), bytes, &out) != nullptr && out == bytes;
+            }
+            if (!ok) {
+                throw std::runtime_error("bad window");
             }
         }
     } catch (const std::runtime_error &) {
