@@ -13,6 +13,9 @@ BlockPlan::BlockPlan(int64_t width, int64_t height, int64_t tile, int64_t max_ce
         throw RasterError("block plan: grid " + std::to_string(width) + " x " +
                           std::to_string(height) + ": the grid is empty");
     }
+    if (const std::string why = describe_oversized_grid(width, height); !why.empty()) {
+        throw RasterError("block plan: grid " + why);
+    }
     if (tile < 16 || tile % 16 != 0) {
         throw RasterError("block plan: tile size " + std::to_string(tile) +
                           ": must be a positive multiple of 16");

@@ -20,7 +20,8 @@ class BlockPlan {
 public:
     /// Plan for a `width` x `height` grid with square output tiles of `tile` px and a budget of
     /// `max_cells` cells per block (at least one tile is always allowed).
-    /// Throws RasterError when the grid is empty or tile < 16 or not a multiple of 16.
+    /// Throws RasterError when the grid is empty, wider or taller than MAX_GRID_SIZE_PX, or tile
+    /// < 16 or not a multiple of 16.
     BlockPlan(int64_t width, int64_t height, int64_t tile, int64_t max_cells);
 
     std::size_t size() const { return m_windows.size(); }

@@ -1,8 +1,11 @@
 // Exact coverage fractions and the coverage index (see coverage.hpp for the method).
 #include "raster/coverage.hpp"
 
+#include "raster/raster_error.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace cs::raster {
 
@@ -27,6 +30,13 @@ inline double seg_g(double u1, double u2, double dv, double ul, double ur, doubl
     return dv * (t * 0.5 * (ul + U) + (1.0 - t) * U);
 }
 
+/// floor(x) as an integer, with x first clamped to [lo, hi] (so coordinates far outside the grid,
+/// even beyond the int64 range, convert without overflow).
+inline int64_t clamped_floor(double x, int64_t lo, int64_t hi) {
+    return static_cast<int64_t>(
+        std::floor(std::clamp(x, static_cast<double>(lo), static_cast<double>(hi))));
+}
+
 double ring_signed_area(const PixelRing &ring) {
     double a = 0.0;
     const std::size_t n = ring.size();
@@ -49,6 +59,9 @@ struct RowSegment {
 void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vector<bool> &is_hole,
                             uint32_t district, int64_t width, int64_t height,
                             std::vector<RowCoverageEntry> &out) {
+    if (const std::string why = describe_oversized_grid(width, height); !why.empty()) {
+        throw RasterError("cannot compute district coverage: grid " + why);
+    }
     // 1. Oriented edges (outer rings positive, holes negative); horizontal edges add nothing.
     std::vector<Edge> edges;
     double vmin = INFINITY;
@@ -82,19 +95,28 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
     if (edges.empty()) {
         return;
     }
-    const int64_t r0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(vmin)));
-    const int64_t r1 = std::min<int64_t>(height, static_cast<int64_t>(std::ceil(vmax)));
+    if (edges.size() > std::numeric_limits<uint32_t>::max()) {
+        throw RasterError("cannot compute district coverage: district index " +
+                          std::to_string(district) + ": " + std::to_string(edges.size()) +
+                          " polygon edges, more than the 2^32 - 1 the coverage sweep indexes");
+    }
+    // Rows and columns are clamped to one beyond the grid before conversion to integers, so
+    // vertices far outside the grid (even infinite) cannot overflow int64 or make a row sweep
+    // visit rows and columns that are dropped anyway.
+    const int64_t r0 = std::max<int64_t>(0, clamped_floor(vmin, -1, height + 1));
+    const int64_t r1 = std::min<int64_t>(height, -clamped_floor(-vmax, -height - 1, 1));
     if (r0 >= r1) {
         return;
     }
-    // 2. Bucket edges by the rows they span (counting sort, CSR).
+    // 2. Bucket edges by the rows they span (counting sort, CSR). Counts are 64-bit: the number
+    // of (edge, row) pairs of one polygon is not bounded by 2^32.
     const auto nrows = static_cast<std::size_t>(r1 - r0);
-    std::vector<uint32_t> count(nrows + 1, 0);
+    std::vector<std::size_t> count(nrows + 1, 0);
     auto row_span = [&](const Edge &e, int64_t &a, int64_t &b) {
         const double lo = std::min(e.v1, e.v2);
         const double hi = std::max(e.v1, e.v2);
-        a = std::max<int64_t>(r0, static_cast<int64_t>(std::floor(lo)));
-        b = std::min<int64_t>(r1, static_cast<int64_t>(std::ceil(hi)));
+        a = std::max<int64_t>(r0, clamped_floor(lo, -1, height + 1));
+        b = std::min<int64_t>(r1, -clamped_floor(-hi, -height - 1, 1));
     };
     for (const Edge &e : edges) {
         int64_t a = 0;
@@ -108,7 +130,7 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
         count[i] += count[i - 1];
     }
     std::vector<uint32_t> bucket(count[nrows]);
-    std::vector<uint32_t> fill(count.begin(), count.end() - 1);
+    std::vector<std::size_t> fill(count.begin(), count.end() - 1);
     for (std::size_t i = 0; i < edges.size(); ++i) {
         int64_t a = 0;
         int64_t b = 0;
@@ -126,7 +148,7 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
         const double bottom = top + 1.0;
         segs.clear();
         const auto ri = static_cast<std::size_t>(r - r0);
-        for (uint32_t k = count[ri]; k < count[ri + 1]; ++k) {
+        for (std::size_t k = count[ri]; k < count[ri + 1]; ++k) {
             const Edge &e = edges[bucket[k]];
             // Clip the edge to top <= v <= bottom, parameterized by v.
             const double va = std::clamp(e.v1, top, bottom);
@@ -143,8 +165,11 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
             s.dv = vb - va;
             s.ul = std::min(ua, ub);
             s.ur = std::max(ua, ub);
-            s.cl = static_cast<int64_t>(std::floor(s.ul));
-            s.cr = static_cast<int64_t>(std::floor(s.ur));
+            // Columns beyond the grid are clamped to -1 and width + 1: the fractions of the
+            // grid's columns do not change (G is evaluated at the true u), and a long edge far
+            // outside the grid does not produce one partial per column it crosses.
+            s.cl = clamped_floor(s.ul, -1, width + 1);
+            s.cr = clamped_floor(s.ur, -1, width + 1);
             if (s.cr > s.cl && static_cast<double>(s.cr) == s.ur) {
                 --s.cr; // a segment ending exactly on a column edge adds nothing to the next one
             }

@@ -36,7 +36,9 @@ namespace cs::raster {
 /// Pixels [x0, x1) of one row covered by `district` (dense index) with fraction() of each
 /// pixel's area (1 for interior runs, in (0, 1) for boundary pixels, which have x1 = x0 + 1).
 /// The fraction is stored in 32-bit fixed point: 1 exactly, or q / 2^32 (resolution 2.3e-10 of
-/// a pixel), so an entry takes 16 bytes (a province-wide index holds tens of millions).
+/// a pixel), so an entry takes 16 bytes (a province-wide index holds tens of millions). Columns
+/// are 32-bit: grids are at most MAX_GRID_SIZE_PX = 2^31 - 1 px wide (raster/grid.hpp), so x1 <=
+/// width always fits. Rows are indexed by int64 and entry counts by 64-bit offsets.
 struct CoverageEntry {
     uint32_t x0 = 0;
     uint32_t x1 = 0;
@@ -70,7 +72,9 @@ using PixelRing = std::vector<std::pair<double, double>>;
 /// Append the exact coverage of one polygon to `out`: `rings` holds every ring of the polygon
 /// (or of several disjoint polygons), outer rings and holes in any orientation; `is_hole[i]`
 /// says which are holes. Only pixels of the `width` x `height` grid are emitted; fractions below
-/// 1e-12 are dropped and values within 1e-9 of 1 are snapped to 1. Thread-safe (pure).
+/// 1e-12 are dropped and values within 1e-9 of 1 are snapped to 1. Vertices may lie anywhere,
+/// far outside the grid too. Thread-safe (pure). Throws RasterError when the grid is wider or
+/// taller than MAX_GRID_SIZE_PX.
 void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vector<bool> &is_hole,
                             uint32_t district, int64_t width, int64_t height,
                             std::vector<RowCoverageEntry> &out);

@@ -16,6 +16,15 @@ std::string fmt_double(const char *f, double v) {
 }
 } // namespace
 
+std::string describe_oversized_grid(int64_t width, int64_t height) {
+    if (width <= MAX_GRID_SIZE_PX && height <= MAX_GRID_SIZE_PX) {
+        return {};
+    }
+    return std::to_string(width) + " x " + std::to_string(height) +
+           " px: " + (width > MAX_GRID_SIZE_PX ? "wider" : "taller") + " than " +
+           std::to_string(MAX_GRID_SIZE_PX) + " px, the largest raster size GDAL can address";
+}
+
 bool same_crs(const std::string &wkt_a, const std::string &wkt_b) {
     if (wkt_a.empty() || wkt_b.empty()) {
         return wkt_a.empty() && wkt_b.empty();

@@ -6,6 +6,18 @@
 
 namespace cs::raster {
 
+/// Largest grid width or height, px: 2^31 - 1. GDAL addresses raster sizes and offsets as `int`,
+/// and the coverage index stores columns as 32-bit unsigned integers, so wider or taller grids
+/// are refused (BlockPlan, GeoTiffWriter, exact_polygon_coverage). Pixel counts, cell counts and
+/// buffer sizes are 64-bit everywhere, so a grid may hold up to (2^31 - 1)^2 pixels in principle;
+/// in practice memory and time bound it (see README "Limits").
+inline constexpr int64_t MAX_GRID_SIZE_PX = 2147483647;
+
+/// Empty when a `width` x `height` px grid is within MAX_GRID_SIZE_PX along both axes, else the
+/// reason ("50000 x 3000000000 px: taller than 2147483647 px, the largest raster size GDAL can
+/// address"). Does not check for empty grids.
+std::string describe_oversized_grid(int64_t width, int64_t height);
+
 /// A rectangle of pixels inside a grid, in pixel offsets of that grid.
 struct Window {
     int64_t x_off = 0;

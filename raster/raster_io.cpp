@@ -208,12 +208,25 @@ std::string partial_path(const std::string &final_path) {
     return (p.parent_path() / name).string();
 }
 
+bool needs_bigtiff(int64_t width, int64_t height, int64_t tile, int64_t bytes_per_pixel) {
+    // Whole tiles, in double: exact below 2^53 and never overflowing above.
+    const auto whole = [tile](int64_t n) {
+        return tile > 0 ? static_cast<double>((n + tile - 1) / tile) * static_cast<double>(tile)
+                        : static_cast<double>(n);
+    };
+    const double bytes = whole(width) * whole(height) * static_cast<double>(bytes_per_pixel);
+    return bytes > static_cast<double>(BIGTIFF_ABOVE_BYTES);
+}
+
 GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid,
                              const std::string &description, const std::string &units,
                              const std::map<std::string, std::string> &metadata,
                              const GeoTiffOptions &options)
     : m_final(final_path), m_temp(partial_path(final_path)), m_grid(grid), m_tile(options.tile) {
     init_gdal();
+    if (const std::string why = describe_oversized_grid(grid.width, grid.height); !why.empty()) {
+        throw RasterError("cannot create output: " + m_final + ": grid " + why);
+    }
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     const std::string tile = std::to_string(options.tile);
     const std::string zlevel = std::to_string(options.zlevel);
@@ -228,10 +241,11 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     if (options.compress == "DEFLATE") {
         opts.SetNameValue("ZLEVEL", zlevel.c_str());
     }
-    opts.SetNameValue("BIGTIFF", "IF_SAFER");
+    m_byte = options.data_type == "Byte";
+    m_bigtiff = needs_bigtiff(grid.width, grid.height, options.tile, m_byte ? 1 : 4);
+    opts.SetNameValue("BIGTIFF", m_bigtiff ? "YES" : "NO");
     opts.SetNameValue("SPARSE_OK", "FALSE");
     CPLErrorReset();
-    m_byte = options.data_type == "Byte";
     if (m_byte) {
         opts.SetNameValue("PREDICTOR", "1");
     }

@@ -77,14 +77,31 @@ struct GeoTiffOptions {
     int zlevel = 6;
 };
 
+/// Uncompressed size above which GeoTIFF outputs are written as BigTIFF: 2 GiB (see
+/// needs_bigtiff).
+inline constexpr int64_t BIGTIFF_ABOVE_BYTES = int64_t{1} << 31;
+
+/// True when a GeoTIFF output of `width` x `height` px with `bytes_per_pixel` bytes per pixel,
+/// tiled in `tile` x `tile` px tiles, must be written as BigTIFF. A classic TIFF has 32-bit file
+/// offsets, so it cannot exceed 4 GiB, and GDAL's default (BIGTIFF=IF_NEEDED) only switches for
+/// uncompressed files, so a compressed output of incompressible data could fail at 4 GiB. Rule:
+/// BigTIFF when the uncompressed size of the whole tiles (edge tiles are stored whole) exceeds
+/// BIGTIFF_ABOVE_BYTES = 2 GiB. The other 2 GiB is the margin for codecs that expand
+/// incompressible tiles (LZW by at most 1.5x: one 9 to 12-bit code per input byte at worst;
+/// DEFLATE and ZSTD by far less than 1 %) and for the tile index and metadata. Pure; computed
+/// without integer overflow for any size.
+bool needs_bigtiff(int64_t width, int64_t height, int64_t tile, int64_t bytes_per_pixel);
+
 /// A Float32 GeoTIFF output on the reference grid, written tile by tile under a temporary name
 /// and renamed to its final name by commit(). Tiles are written straight to the file (no block
 /// cache), in the order write_window() is called, so the same sequence of calls gives the same
-/// bytes. Not thread-safe: callers serialize access per output.
+/// bytes. Written as BigTIFF when needs_bigtiff() says so. Not thread-safe: callers serialize
+/// access per output.
 class GeoTiffWriter {
 public:
     /// Creates `<dir>/.<name>.partial`; metadata: band description, `units`, nodata (NaN, or
-    /// 0 for Byte rasters), the legend of Byte rasters as band metadata code_<i>.
+    /// 0 for Byte rasters), the legend of Byte rasters as band metadata code_<i>. Throws
+    /// RasterError when the file cannot be created or the grid is larger than MAX_GRID_SIZE_PX.
     GeoTiffWriter(const std::string &final_path, const GridSpec &grid,
                   const std::string &description, const std::string &units,
                   const std::map<std::string, std::string> &metadata,
@@ -104,6 +121,8 @@ public:
 
     const std::string &final_path() const { return m_final; }
     const std::string &temp_path() const { return m_temp; }
+    /// True when the file is a BigTIFF (needs_bigtiff()).
+    bool bigtiff() const { return m_bigtiff; }
 
 private:
     std::string m_final;
@@ -115,6 +134,7 @@ private:
     std::vector<float> m_tile_buf;
     std::vector<uint8_t> m_byte_buf; ///< Byte rasters: the tile converted
     bool m_byte = false;
+    bool m_bigtiff = false;
 };
 
 /// The temporary name used for `final_path` while it is written: same directory, name

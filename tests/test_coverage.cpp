@@ -1,6 +1,8 @@
 // Exact coverage fractions: hand-worked cases, partitions, and random polygons against an
 // independent cell-by-cell clipping computation.
 #include "raster/coverage.hpp"
+#include "raster/grid.hpp"
+#include "raster/raster_error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -149,6 +151,40 @@ TEST(Coverage, PolygonPartlyAndWhollyOutsideTheGrid) {
     std::vector<RowCoverageEntry> out;
     exact_polygon_coverage({{{10, 10}, {12, 10}, {12, 12}}}, {false}, 0, 3, 3, out);
     EXPECT_TRUE(out.empty());
+}
+
+TEST(Coverage, VerticesFarOutsideTheGridNeitherOverflowNorSweepTheirColumns) {
+    // Columns -1e30 .. 2.5 and rows -1e20 .. 1e20: every row of a 4 x 3 grid has columns 0
+    // and 1 whole and column 2 half covered. Converting such coordinates to int64 directly would
+    // overflow, and sweeping their columns one by one would never end.
+    auto g = dense({{{-1e30, -1e20}, {2.5, -1e20}, {2.5, 1e20}, {-1e30, 1e20}}}, {false}, 4, 3);
+    expect_grid(g, {{1, 1, 0.5, 0}, {1, 1, 0.5, 0}, {1, 1, 0.5, 0}});
+    // A triangle with a vertex far to the right: a shallow edge crosses 1e15 columns per row.
+    // Its part in the grid (rows 0-1, v <= 2) is the strip between v = 0 and the edge from (0, 2)
+    // to (1e15, 0), whose height drops by 2e-15 per column: pixel (c, 1) keeps 1 - 2e-15 (c + 0.5),
+    // snapped to 1.
+    g = dense({{{0, 0}, {1e15, 0}, {0, 2}}}, {false}, 3, 2);
+    expect_grid(g, {{1, 1, 1}, {1, 1, 1}}, 1e-9);
+}
+
+TEST(Coverage, GridLargerThanTheLimitIsRefused) {
+    std::vector<RowCoverageEntry> out;
+    const PixelRing square = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+    try {
+        exact_polygon_coverage({square}, {false}, 0, cs::raster::MAX_GRID_SIZE_PX + 1, 10, out);
+        FAIL() << "no exception";
+    } catch (const cs::raster::RasterError &e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "cannot compute district coverage: grid 2147483648 x 10 px: wider than "
+                  "2147483647 px, the largest raster size GDAL can address");
+    }
+    // At the limit itself the columns still fit the 32-bit coverage entries.
+    exact_polygon_coverage({{{2147483646, 0}, {2147483647, 0}, {2147483647, 1}, {2147483646, 1}}},
+                           {false}, 0, cs::raster::MAX_GRID_SIZE_PX, 1, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].entry.x0, 2147483646u);
+    EXPECT_EQ(out[0].entry.x1, 2147483647u);
+    EXPECT_EQ(out[0].entry.fraction(), 1.0);
 }
 
 TEST(Coverage, InteriorIsEmittedAsRunsNotPixels) {

@@ -271,6 +271,32 @@ TEST(BlockPlan, Errors) {
               "block plan: tile size 8: must be a positive multiple of 16");
     EXPECT_EQ(raster_error_of([] { BlockPlan p(10, 10, 0, 1000); }),
               "block plan: tile size 0: must be a positive multiple of 16");
+    EXPECT_EQ(raster_error_of([] { BlockPlan p(3000000000, 10, 256, 1000); }),
+              "block plan: grid 3000000000 x 10 px: wider than 2147483647 px, the largest raster "
+              "size GDAL can address");
+    EXPECT_EQ(raster_error_of([] { BlockPlan p(10, MAX_GRID_SIZE_PX + 1, 256, 1000); }),
+              "block plan: grid 10 x 2147483648 px: taller than 2147483647 px, the largest raster "
+              "size GDAL can address");
+}
+
+TEST(BlockPlan, HugeGridCountsDoNotOverflow) {
+    // 200000 x 200000 px = 4e10 cells, more than 2^32: windows tile it exactly once.
+    const int64_t n = 200000;
+    const BlockPlan plan(n, n, 256, 1 << 20);
+    int64_t cells = 0;
+    for (const Window &w : plan.windows()) {
+        cells += w.cells();
+    }
+    EXPECT_EQ(cells, n * n);
+    EXPECT_EQ(plan.max_block_cells(), 16 * 256 * 256);
+    const Window &last = plan[plan.size() - 1];
+    EXPECT_EQ(last.x_off + last.x_size, n);
+    EXPECT_EQ(last.y_off + last.y_size, n);
+    GridSpec g;
+    g.width = MAX_GRID_SIZE_PX;
+    g.height = MAX_GRID_SIZE_PX;
+    EXPECT_EQ(g.cells(), int64_t{2147483647} * 2147483647);
+    EXPECT_EQ(describe_oversized_grid(MAX_GRID_SIZE_PX, MAX_GRID_SIZE_PX), "");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -760,6 +786,49 @@ TEST(GeoTiffWriter, DiscardRemovesPartialFile) {
     w.discard();
     EXPECT_FALSE(fs::exists(w.temp_path()));
     EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(GeoTiffWriter, BigTiffRule) {
+    // BigTIFF when the whole tiles exceed 2 GiB uncompressed (BIGTIFF_ABOVE_BYTES).
+    EXPECT_EQ(BIGTIFF_ABOVE_BYTES, int64_t{1} << 31);
+    EXPECT_FALSE(needs_bigtiff(300, 200, 256, 4));
+    EXPECT_FALSE(needs_bigtiff(16384, 32768, 256, 4)); // exactly 2 GiB
+    EXPECT_TRUE(needs_bigtiff(16384, 32769, 256, 4));  // one more row: a tile row more
+    // Edge tiles count whole: 16385 x 32700 x 4 B = 2.14e9 < 2^31, but stored as 65 x 128
+    // tiles of 256 KiB = 2.18e9.
+    EXPECT_TRUE(needs_bigtiff(16385, 32700, 256, 4));
+    EXPECT_FALSE(needs_bigtiff(20000, 20000, 256, 4)); // 1.64 GB
+    EXPECT_TRUE(needs_bigtiff(40000, 40000, 256, 4));  // 6.46 GB
+    EXPECT_FALSE(needs_bigtiff(40000, 40000, 256, 1)); // Byte: 1.62 GB
+    EXPECT_TRUE(needs_bigtiff(50000, 50000, 256, 1));  // Byte: 2.51 GB
+    // The largest grid: no integer overflow.
+    EXPECT_TRUE(needs_bigtiff(MAX_GRID_SIZE_PX, MAX_GRID_SIZE_PX, 4096, 4));
+    EXPECT_TRUE(needs_bigtiff(MAX_GRID_SIZE_PX, 1, 16, 1));
+}
+
+TEST(GeoTiffWriter, GridLargerThanTheLimitIsRefused) {
+    TempDir dir;
+    const std::string path = dir.file("stock.tif");
+    const auto make = [&] {
+        GeoTiffWriter w(path, utm_grid(MAX_GRID_SIZE_PX + 1, 10), "stock", "Mg C/ha", {},
+                        GeoTiffOptions{});
+    };
+    EXPECT_EQ(raster_error_of(make), "cannot create output: " + path +
+                                         ": grid 2147483648 x 10 px: wider than 2147483647 px, "
+                                         "the largest raster size GDAL can address");
+    EXPECT_FALSE(fs::exists(partial_path(path)));
+}
+
+TEST(GeoTiffWriter, SmallOutputIsClassicTiff) {
+    TempDir dir;
+    const std::string path = dir.file("stock.tif");
+    GeoTiffWriter w = make_writer(path);
+    EXPECT_FALSE(w.bigtiff());
+    write_all(w);
+    w.commit();
+    const std::string bytes = cs::test::read_text(path);
+    ASSERT_GT(bytes.size(), 4u);
+    EXPECT_EQ(bytes.substr(0, 4), std::string("II*\0", 4)); // version 42: classic TIFF
 }
 
 TEST(GeoTiffWriter, SameWritesGiveIdenticalBytes) {
