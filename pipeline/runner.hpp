@@ -23,8 +23,10 @@ struct RunResult {
 
 /// Compute every block with `run.threads` OpenMP threads. Rasters are written under temporary
 /// names in `output_dir` (created if missing) and left uncommitted. Throws InputError (exit 2)
-/// when land-cover codes are missing from the table, listing all of them; RasterError or
-/// OutputError (exit 1) on I/O failure.
+/// when land-cover codes are missing from the table, listing all of them; when a layer the
+/// stock model needs holds negative, NaN or infinite values (LayerRequest::
+/// non_negative_quantity), naming each raster, the count and the first pixel; and when an epoch
+/// has no valid pixel at all. Throws RasterError or OutputError (exit 1) on I/O failure.
 RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress);
 
 /// The GeoTIFF outputs of a run, created under temporary names in `output_dir` (which must
