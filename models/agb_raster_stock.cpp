@@ -40,7 +40,8 @@ const std::vector<std::string> &AgbRasterStockModel::pool_names() const {
 }
 
 std::vector<LayerRequest> AgbRasterStockModel::layers() const {
-    return {{"agb", m_options.agb_is_carbon ? "Mg C/ha" : "Mg dm/ha", true, false}};
+    return {{"agb", m_options.agb_is_carbon ? "Mg C/ha" : "Mg dm/ha", true, false, false,
+             "above-ground biomass"}};
 }
 
 void AgbRasterStockModel::compute(const StockInputs &in, StockOutputs &out) const {
@@ -55,10 +56,12 @@ void AgbRasterStockModel::compute(const StockInputs &in, StockOutputs &out) cons
         auto status = PixelStatus::nodata;
         if (in.valid[i]) {
             row = m_lookup.row_of(in.land_cover[i]);
-            status = row < 0        ? PixelStatus::unknown_class
-                     : !agb_ok[i]   ? PixelStatus::nodata
-                     : agb[i] < 0.0 ? PixelStatus::invalid_value
-                                    : PixelStatus::valid;
+            // Not data and not finite: a bad value (NaN or infinity that is not the nodata
+            // value; see RasterReader::read_double), not nodata.
+            status = row < 0                               ? PixelStatus::unknown_class
+                     : !agb_ok[i] && std::isfinite(agb[i]) ? PixelStatus::nodata
+                     : !agb_ok[i] || agb[i] < 0.0          ? PixelStatus::invalid_value
+                                                           : PixelStatus::valid;
         }
         out.status[i] = static_cast<uint8_t>(status);
         if (out.class_index != nullptr) {

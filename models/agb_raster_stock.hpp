@@ -24,9 +24,9 @@ struct AgbRasterOptions {
 ///   soil, dead_organic_matter        = c_soil, c_dead of the pixel's land-cover class in the
 ///   (or dead_wood, litter)             pools table (c_above and c_below are not used)
 /// Pools in the pools table's order (PoolsTable::pool_names). A pixel whose AGB is nodata is
-/// invalid (nodata); negative AGB is invalid_value. AGB output (StockOutputs::agb_t_dm_per_ha):
-/// the map value for a dry-matter map, value / CF for a carbon map with a carbon fraction, else
-/// NaN.
+/// invalid (nodata); negative, NaN or infinite AGB is invalid_value. AGB output
+/// (StockOutputs::agb_t_dm_per_ha): the map value for a dry-matter map, value / CF for a carbon
+/// map with a carbon fraction, else NaN.
 class AgbRasterStockModel final : public StockModel {
 public:
     /// Throws ModelError when the table is empty, CF is not in (0, 1] for a dry-matter map (or

@@ -202,7 +202,8 @@ const std::string &InventoryStockModel::name() const { return NAME; }
 const std::vector<std::string> &InventoryStockModel::pool_names() const { return m_pool_names; }
 
 std::vector<LayerRequest> InventoryStockModel::layers() const {
-    return {{"volume", "m3/ha", true, false}, {"forest_type", "class", false, true}};
+    return {{"volume", "m3/ha", true, false, false, "growing-stock volume"},
+            {"forest_type", "class", false, true}};
 }
 
 int32_t InventoryStockModel::type_index(double code) const {
@@ -243,6 +244,8 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
             if (!m_is_forest_row[static_cast<std::size_t>(row)]) {
                 d[0][i] = dens[0];
                 d[1][i] = dens[1];
+            } else if (!volume_ok[i] && !std::isfinite(volume[i])) {
+                status = PixelStatus::invalid_value; // NaN or infinity that is not nodata
             } else if (!volume_ok[i] || !ftype_ok[i]) {
                 status = PixelStatus::nodata;
             } else if (volume[i] < 0.0) {

@@ -52,8 +52,9 @@ std::vector<ForestType> parse_forest_types(const std::string &text, const std::s
 ///               below_ground = BGB x CF.
 /// Soil and dead organic matter of forest pixels, and every pool of the other land-cover
 /// classes, come from the pools table. Forest pixels need volume and forest type: nodata in
-/// either makes the pixel invalid; negative volume is invalid_value; a forest-type code not in
-/// the table or an AGB outside every root:shoot class is missing_parameter.
+/// either makes the pixel invalid; negative, NaN or infinite volume is invalid_value; a
+/// forest-type code not in the table or an AGB outside every root:shoot class is
+/// missing_parameter.
 /// Pools: above_ground, below_ground, live_biomass_cbef, then the pools table's others in its
 /// order: soil, dead_organic_matter (c_dead) or dead_wood, litter, soil (c_dead_wood, c_litter).
 /// AGB output (StockOutputs::agb_t_dm_per_ha): V x BCEF_S on ipcc_bcef pixels, NaN elsewhere

@@ -109,6 +109,7 @@ std::vector<SoilClassRule> parse_soil_management(const std::string &text, const 
     const int c_l1 = csv.column("lu_level");
     const int c_l2 = csv.column("mg_level");
     const int c_l3 = csv.column("i_level");
+    std::map<int32_t, int> line_of_code;
     for (const auto &row : csv.rows) {
         const std::string at = where + ", line " + std::to_string(row.line);
         auto cell = [&](int c) { return row.cell(c); };
@@ -116,6 +117,11 @@ std::vector<SoilClassRule> parse_soil_management(const std::string &text, const 
         r.line = row.line;
         if (!parse_code(cell(c_code), r.lucode)) {
             errors.push_back(at + ": lucode \"" + cell(c_code) + "\" is not an integer");
+            continue;
+        }
+        if (const auto [pos, fresh] = line_of_code.emplace(r.lucode, row.line); !fresh) {
+            errors.push_back(at + ": lucode " + std::to_string(r.lucode) +
+                             " is listed twice (also line " + std::to_string(pos->second) + ")");
             continue;
         }
         const std::string mode = cell(c_mode);

@@ -31,6 +31,11 @@ struct LayerRequest {
     /// When true, the config chooses: one raster for every epoch, or one per epoch (`per_epoch`
     /// is then ignored).
     bool either_form = false;
+    /// What the layer measures, e.g. "growing-stock volume" (for messages). When set, the
+    /// layer's values must be finite and >= 0: a model marks a pixel whose value is negative,
+    /// NaN or infinite (and not nodata) PixelStatus::invalid_value, and the pipeline refuses
+    /// the run (bad input, exit 2), naming the raster and the first such pixel.
+    std::string non_negative_quantity = {};
 };
 
 /// Which branch of which model produced a pixel's stocks: written per pixel to

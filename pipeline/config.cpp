@@ -130,10 +130,10 @@ public:
             return "nothing";
         }
         if (n.IsMap()) {
-            return "a mapping";
+            return n.size() == 0 ? "an empty mapping" : "a mapping";
         }
         if (n.IsSequence()) {
-            return "a list";
+            return n.size() == 0 ? "an empty list" : "a list";
         }
         return "\"" + n.Scalar() + "\"";
     }

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -47,6 +48,15 @@ std::string ScratchDir::file(const std::string &name) {
         m_path = buf.data();
     }
     return (fs::path(m_path) / name).string();
+}
+
+std::string input_where(const PreparedRun &run, const raster::RasterInfo &info) {
+    for (const auto &in : run.inputs) {
+        if (in.role == info.label) {
+            return info.label + " (" + in.path + ", band " + std::to_string(info.band) + ")";
+        }
+    }
+    return info.where();
 }
 
 std::vector<std::string> output_file_names(const Config &config) {
@@ -105,6 +115,12 @@ void check_output_dir(const Config &cfg, const std::vector<InputFile> &inputs, P
         }
         if (parent.empty()) {
             parent = ".";
+        }
+        if (!fs::is_directory(parent, ec)) {
+            problems.error("cannot use output directory: " + where + ", " +
+                           cfg.at(cfg.output_dir_line) + ": cannot be created (" + parent.string() +
+                           " is a file, not a directory)");
+            return;
         }
         if (access(parent.c_str(), W_OK | X_OK) != 0) {
             problems.error("cannot use output directory: " + where + ", " +
@@ -181,6 +197,20 @@ void build_district_coverage(PreparedRun &run, Problems &problems) {
         for (const auto &e : run.coverage.row(r)) {
             covered[e.district] += e.fraction() * static_cast<double>(e.x1 - e.x0);
         }
+    }
+    if (!covered.empty() &&
+        std::all_of(covered.begin(), covered.end(), [](double c) { return c == 0.0; })) {
+        const auto &g = grid.geotransform;
+        char extent[200];
+        std::snprintf(extent, sizeof extent, "x %.10g to %.10g, y %.10g to %.10g", g[0],
+                      g[0] + g[1] * static_cast<double>(grid.width),
+                      g[3] + g[5] * static_cast<double>(grid.height), g[3]);
+        problems.error("invalid districts: districts (" + run.config.districts.path_as_written +
+                       ")" + ": none of the " + std::to_string(covered.size()) +
+                       (covered.size() == 1 ? " district lies" : " districts lie") +
+                       " on the grid (" + extent +
+                       "), so every district would report zero; check their coordinates and CRS");
+        return;
     }
     for (std::size_t i = 0; i < covered.size(); ++i) {
         if (covered[i] == 0.0) {
@@ -881,6 +911,73 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
     }
 }
 
+/// True when `info` has at least one valid pixel on the grid. Reads blocks in plan order and
+/// stops at the first valid pixel, so a raster with data costs about one block read; only a
+/// raster that is nodata everywhere is read to the end.
+bool has_valid_pixel(const raster::RasterInfo &info, const raster::BlockPlan &plan,
+                     bool as_integer) {
+    raster::RasterReader reader(info);
+    const auto cells = static_cast<std::size_t>(plan.max_block_cells());
+    std::vector<int32_t> codes(as_integer ? cells : 0);
+    std::vector<double> values(as_integer ? 0 : cells);
+    std::vector<uint8_t> valid(cells);
+    for (std::size_t b = 0; b < plan.size(); ++b) {
+        const auto &w = plan[b];
+        if (as_integer) {
+            reader.read_int32(w, codes.data(), valid.data());
+        } else {
+            reader.read_double(w, values.data(), valid.data());
+        }
+        const auto n = static_cast<std::size_t>(w.cells());
+        if (std::any_of(valid.begin(), valid.begin() + static_cast<std::ptrdiff_t>(n),
+                        [](uint8_t v) { return v != 0; })) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// A land-cover or model raster with no valid pixel on the grid can add nothing to any
+/// district: it is bad input (a wrong nodata value, a mask, or a raster of another area), not
+/// a result of zero carbon.
+void check_rasters_have_data(const PreparedRun &run, Problems &problems) {
+    if (!run.block_plan) {
+        return;
+    }
+    // A read failure here, before any computation, is bad input (a truncated or corrupt file):
+    // exit 2 with the reader's message. Read failures later, while computing, are exit 1.
+    auto check = [&](const raster::RasterInfo &info, bool as_integer) {
+        try {
+            if (has_valid_pixel(info, *run.block_plan, as_integer)) {
+                return;
+            }
+        } catch (const raster::RasterError &e) {
+            problems.error(std::string(e.what()) + " (the file is truncated or corrupt)");
+            return;
+        }
+        std::string nodata;
+        if (info.has_nodata) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%g", info.nodata);
+            nodata = std::string("nodata value ") + buf;
+        }
+        if (info.has_mask_band) {
+            nodata += (nodata.empty() ? "" : ", ") + std::string("or masked");
+        }
+        problems.error("no data: " + input_where(run, info) + ": every pixel on the grid is " +
+                       "nodata" + (nodata.empty() ? "" : " (" + nodata + ")") +
+                       ", so it adds nothing to any district");
+    };
+    for (const auto &lc : run.land_cover) {
+        check(lc, true);
+    }
+    for (const auto &rasters : run.layers) {
+        for (const auto &info : rasters) {
+            check(info, false);
+        }
+    }
+}
+
 } // namespace
 
 std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problems &problems) {
@@ -1009,6 +1106,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     }
     if (problems.ok()) {
         check_management_codes(*run, problems);
+    }
+    if (problems.ok()) {
+        check_rasters_have_data(*run, problems);
     }
 
     // Districts.

@@ -102,8 +102,13 @@ struct PreparedRun {
 
 /// Build a PreparedRun from a checked config: open every raster, compare grids, read tables and
 /// districts, check the output directory. Every problem is added to `problems`; returns null
-/// when there is any error. `threads` (>= 1) is used for the district-raster id scan.
+/// when there is any error. `threads` (>= 1) is used for the district-raster id scan. Throws
+/// RasterError when a raster that opened cannot be read (an I/O failure, exit 1).
 std::unique_ptr<PreparedRun> prepare_run(const Config &config, int threads, Problems &problems);
+
+/// "volume/2015 (data/vol2015.tif, band 1)": the place of a raster input in messages, naming
+/// the file the user gave (not the warped VRT that stands in for it).
+std::string input_where(const PreparedRun &run, const raster::RasterInfo &info);
 
 /// Output file names a run writes into output_dir (for overwrite checks and cleanup).
 std::vector<std::string> output_file_names(const Config &config);

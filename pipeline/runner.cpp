@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -180,6 +181,180 @@ std::vector<std::string> find_unknown_classes(const PreparedRun &run) {
 }
 
 namespace {
+
+/// "-5", "NaN", "inf": a pixel value for a message.
+std::string value_text(double v) {
+    if (std::isnan(v)) {
+        return "NaN";
+    }
+    if (std::isinf(v)) {
+        return v < 0 ? "-inf" : "inf";
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+/// Pixels of a layer that must be finite and >= 0 but are not, and the first of them in
+/// row-major order.
+struct BadValueScan {
+    int64_t count = 0;
+    int64_t row = -1;
+    int64_t column = -1;
+    double value = 0.0;
+};
+
+BadValueScan scan_bad_values(const raster::RasterInfo &info, const raster::BlockPlan &plan,
+                             int threads) {
+    struct ScanState {
+        ScanState(const raster::RasterInfo &info, std::size_t cells)
+            : reader(info), values(cells), valid(cells) {}
+        raster::RasterReader reader;
+        std::vector<double> values;
+        std::vector<uint8_t> valid;
+        BadValueScan found;
+    };
+    const auto cells = static_cast<std::size_t>(plan.max_block_cells());
+    std::vector<std::unique_ptr<ScanState>> states;
+    std::atomic<bool> stop{false};
+    parallel_blocks(
+        plan.size(), threads, states, [&] { return std::make_unique<ScanState>(info, cells); },
+        [&](ScanState &st, std::size_t b) {
+            const auto &w = plan[b];
+            st.reader.read_double(w, st.values.data(), st.valid.data());
+            for (int64_t r = 0; r < w.y_size; ++r) {
+                for (int64_t c = 0; c < w.x_size; ++c) {
+                    const auto i = static_cast<std::size_t>(r * w.x_size + c);
+                    const double v = st.values[i];
+                    // Not data and not finite is a bad value (read_double keeps it; nodata
+                    // reads as 0); data must be >= 0.
+                    if (st.valid[i] ? v >= 0.0 : std::isfinite(v)) {
+                        continue;
+                    }
+                    BadValueScan &f = st.found;
+                    ++f.count;
+                    const int64_t y = w.y_off + r;
+                    const int64_t x = w.x_off + c;
+                    if (f.row < 0 || y < f.row || (y == f.row && x < f.column)) {
+                        f.row = y;
+                        f.column = x;
+                        f.value = v;
+                    }
+                }
+            }
+        },
+        stop);
+    BadValueScan all;
+    for (const auto &st : states) {
+        if (!st || st->found.count == 0) {
+            continue;
+        }
+        const BadValueScan &f = st->found;
+        all.count += f.count;
+        if (all.row < 0 || f.row < all.row || (f.row == all.row && f.column < all.column)) {
+            all.row = f.row;
+            all.column = f.column;
+            all.value = f.value;
+        }
+    }
+    return all;
+}
+
+/// Bad values in a layer the stock model needs (PixelStatus::invalid_value: a negative, NaN
+/// or infinite volume or AGB) are bad input, not data gaps: one message per raster holding
+/// them, naming it, the count and the first pixel. Empty when no pixel of the run was
+/// invalid_value. Reads only the rasters of the epochs that had such pixels.
+std::vector<std::string> bad_value_messages(const PreparedRun &run, const DistrictTotals &totals,
+                                            std::size_t n_epochs) {
+    const auto s_bad = static_cast<std::size_t>(PixelStatus::invalid_value);
+    std::vector<bool> epoch_bad(n_epochs, false);
+    int64_t pixel_epochs = 0;
+    for (std::size_t e = 0; e < n_epochs; ++e) {
+        const int64_t n = totals.status_pixels(e, s_bad);
+        epoch_bad[e] = n > 0;
+        pixel_epochs += n;
+    }
+    if (pixel_epochs == 0) {
+        return {};
+    }
+    std::vector<std::string> messages;
+    const auto requests = run.stock_model->layers();
+    const std::size_t n_layers =
+        std::min({run.stock_layer_count, requests.size(), run.layers.size()});
+    for (std::size_t l = 0; l < n_layers; ++l) {
+        const std::string &quantity = requests[l].non_negative_quantity;
+        if (quantity.empty()) {
+            continue;
+        }
+        const auto &rasters = run.layers[l];
+        for (std::size_t k = 0; k < rasters.size(); ++k) {
+            // One raster for every epoch, or the raster of an epoch that had bad values.
+            const bool needed = rasters.size() == 1 || (k < n_epochs && epoch_bad[k]);
+            if (!needed) {
+                continue;
+            }
+            const BadValueScan f = scan_bad_values(rasters[k], *run.block_plan, run.threads);
+            if (f.count == 0) {
+                continue;
+            }
+            messages.push_back("bad input values: " + input_where(run, rasters[k]) + ": " +
+                               std::to_string(f.count) +
+                               (f.count == 1 ? " pixel is negative, NaN or infinite"
+                                             : " pixels are negative, NaN or infinite") +
+                               " (first at row " + std::to_string(f.row) + ", column " +
+                               std::to_string(f.column) +
+                               " counted from 0: " + value_text(f.value) + "); " + quantity +
+                               " must be a finite number >= 0 " + requests[l].unit +
+                               " (use the band's nodata value for pixels without data)");
+        }
+    }
+    if (messages.empty()) {
+        messages.push_back("bad input values: " + run.stock_model->name() + ": " +
+                           std::to_string(pixel_epochs) +
+                           " pixel-epochs have an input value no real pixel can have (negative, "
+                           "NaN or infinite)");
+    }
+    return messages;
+}
+
+/// An epoch in which no pixel has a result (every pixel nodata or otherwise invalid) would
+/// report zero carbon as if it were a measurement: one message per such epoch, naming its land
+/// cover and the layers it was combined with, and the count of each pixel status.
+std::vector<std::string> empty_epoch_messages(const PreparedRun &run, const DistrictTotals &totals,
+                                              std::size_t n_epochs) {
+    std::vector<std::string> messages;
+    const auto s_valid = static_cast<std::size_t>(PixelStatus::valid);
+    for (std::size_t e = 0; e < n_epochs; ++e) {
+        if (totals.status_pixels(e, s_valid) > 0) {
+            continue;
+        }
+        std::string layers;
+        for (const auto &rasters : run.layers) {
+            if (rasters.empty()) {
+                continue;
+            }
+            // One raster for every epoch, or one per epoch.
+            const auto &info = rasters[std::min(e, rasters.size() - 1)];
+            layers += (layers.empty() ? " with " : ", ") + input_where(run, info);
+        }
+        std::string counts;
+        int64_t total = 0;
+        for (std::size_t q = 0; q < static_cast<std::size_t>(models::PIXEL_STATUS_COUNT); ++q) {
+            const int64_t n = totals.status_pixels(e, q);
+            total += n;
+            if (n > 0) {
+                counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " +
+                          models::pixel_status_name(static_cast<PixelStatus>(q));
+            }
+        }
+        messages.push_back("no pixel has a result: epoch " +
+                           std::to_string(run.config.epochs[e].year) + ", " +
+                           input_where(run, run.land_cover[e]) + layers + ": all " +
+                           std::to_string(total) + " pixels are invalid (" + counts +
+                           "); check the nodata values and extents of these rasters");
+    }
+    return messages;
+}
 
 /// Everything one thread needs, allocated once.
 struct ThreadState {
@@ -714,6 +889,14 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                                         "table were found but could not be "
                                                         "listed"}
                              : messages);
+    }
+    // Bad values in the model's layers, and epochs without any result: bad input (exit 2).
+    // Nothing has been committed yet, so no output is left behind.
+    if (auto messages = bad_value_messages(run, *result.totals, n_epochs); !messages.empty()) {
+        throw InputError(std::move(messages));
+    }
+    if (auto messages = empty_epoch_messages(run, *result.totals, n_epochs); !messages.empty()) {
+        throw InputError(std::move(messages));
     }
     // Unverified parameter values that valid pixels actually used (science.md status [U]).
     for (std::size_t c = 0; c < result.class_codes.size(); ++c) {

@@ -185,17 +185,22 @@ void RasterReader::read_double(const Window &w, double *values, uint8_t *valid) 
                      values, xs, ys, GDT_Float64, 0, 0) != CE_None) {
         fail(w);
     }
+    // Nodata is the band's nodata value (NaN only when the nodata value is NaN) or a masked
+    // pixel; it reads as 0. NaN and +-infinity otherwise are bad values: invalid, but kept in
+    // `values` so a model can tell them from nodata.
     const double nd = m_info.nodata;
+    const bool nd_is_nan = m_info.has_nodata && std::isnan(nd);
     const bool use_nd = m_info.has_nodata && !std::isnan(nd);
     for (std::size_t i = 0; i < n; ++i) {
-        const bool ok = std::isfinite(values[i]) && !(use_nd && values[i] == nd);
-        valid[i] = ok ? 1 : 0;
-        values[i] = ok ? values[i] : 0.0;
+        const double v = values[i];
+        const bool is_nodata = (use_nd && v == nd) || (nd_is_nan && std::isnan(v));
+        valid[i] = !is_nodata && std::isfinite(v) ? 1 : 0;
+        values[i] = is_nodata ? 0.0 : v;
     }
     if (m_info.has_mask_band) {
         read_mask(w, valid);
         for (std::size_t i = 0; i < n; ++i) {
-            values[i] = valid[i] ? values[i] : 0.0;
+            values[i] = m_mask_scratch[i] != 0 ? values[i] : 0.0; // masked: nodata
         }
     }
 }

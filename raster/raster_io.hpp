@@ -50,8 +50,11 @@ public:
     void read_int32(const Window &w, int32_t *values, uint8_t *valid);
 
     /// Read `w` as double values (continuous layers: volume, biomass, elevation, ...) and set
-    /// `valid[i]` to 1 where the pixel is data: not nodata, not masked, finite. Invalid entries of
-    /// `values` are 0. Throws RasterError on read failure, naming the input and window.
+    /// `valid[i]` to 1 where the pixel is data: not nodata, not masked, finite. Nodata pixels
+    /// (the band's nodata value, NaN only when that value is NaN, or masked) read as 0; a NaN or
+    /// infinite value that is not nodata is a bad value: `valid[i]` is 0 but `values[i]` keeps
+    /// it, so callers can tell a bad value from nodata. Throws RasterError on read failure,
+    /// naming the input and window.
     void read_double(const Window &w, double *values, uint8_t *valid);
 
     const RasterInfo &info() const { return m_info; }

@@ -80,21 +80,27 @@ struct Chunk {
     }
 };
 
-/// Run a stock model over codes (all valid) with its layers.
+/// Run a stock model over codes (all valid) with its layers; NaN in a layer is nodata (read as
+/// value 0, invalid, as RasterReader::read_double gives nodata).
 Chunk run_model(const StockModel &m, const std::vector<int32_t> &codes,
                 const std::vector<std::vector<double>> &layers = {}) {
     const std::size_t n = codes.size();
     Chunk c(m.pool_names().size(), n);
     const std::vector<uint8_t> valid(n, 1);
+    std::vector<std::vector<double>> values;
     std::vector<const double *> lp;
     std::vector<std::vector<uint8_t>> lv;
     std::vector<const uint8_t *> lvp;
     for (const auto &l : layers) {
-        lp.push_back(l.data());
+        values.emplace_back(n);
         lv.emplace_back(n);
         for (std::size_t i = 0; i < n; ++i) {
             lv.back()[i] = std::isnan(l[i]) ? 0 : 1;
+            values.back()[i] = std::isnan(l[i]) ? 0.0 : l[i];
         }
+    }
+    for (const auto &v : values) {
+        lp.push_back(v.data());
     }
     for (const auto &v : lv) {
         lvp.push_back(v.data());
@@ -262,6 +268,26 @@ TEST(StockModelsSplit, AgbRasterKeepsTheTableOrderAndGivesItsAgb) {
                   AgbRasterStockModel x(split_table(), {true, 1.5, 0.2});
               }),
               "stocks.agb_raster: carbon_fraction 1.500000 is not in (0, 1]");
+}
+
+TEST(StockModelsSplit, AgbRasterTellsBadValuesFromNodata) {
+    // RasterReader::read_double's convention: nodata reads as (0, invalid); a NaN or infinity
+    // that is not nodata stays in the value (invalid). The first is a gap (nodata), the second
+    // bad input (invalid_value), like a negative AGB.
+    const AgbRasterStockModel m(split_table(), {false, 0.47, 0.24});
+    const double inf = std::numeric_limits<double>::infinity();
+    const std::vector<int32_t> codes(5, 2);
+    const std::vector<uint8_t> lc_valid(5, 1);
+    const std::vector<double> agb = {0.0, std::numeric_limits<double>::quiet_NaN(), inf, -1.0,
+                                     50.0};
+    const std::vector<uint8_t> agb_valid = {0, 0, 0, 1, 1};
+    const double *layers[] = {agb.data()};
+    const uint8_t *layers_valid[] = {agb_valid.data()};
+    Chunk c(m.pool_names().size(), 5);
+    m.compute({codes.data(), lc_valid.data(), 5, layers, layers_valid}, c.out);
+    const auto nodata = static_cast<uint8_t>(PixelStatus::nodata);
+    const auto bad = static_cast<uint8_t>(PixelStatus::invalid_value);
+    EXPECT_EQ(c.status, (std::vector<uint8_t>{nodata, bad, bad, bad, V}));
 }
 
 TEST(StockModelsSplit, InventoryKeepsItsCbefPoolAfterBelowGroundAndGivesIpccAgb) {

@@ -91,7 +91,7 @@ TEST(Config, NestedUnknownKeyWithoutCloseMatchListsAllowedKeys) {
     std::string text = std::string(MINIMAL) + "processing:\n  zzzzzz: 3\n";
     parse_config(text, "/x/run.yaml", p);
     EXPECT_TRUE(has_error(p, "unknown config key \"processing.zzzzzz\": run.yaml, line 14: "
-                             "allowed keys here are block_cells, tile_size"))
+                             "allowed keys here are block_cells, tile_size, checkpoint"))
         << all_errors(p);
 }
 

@@ -524,6 +524,39 @@ TEST(RasterReader, Float64WithNodataValue) {
     EXPECT_EQ(r.values, (std::vector<int32_t>{1, 0, 0}));
 }
 
+TEST(RasterReader, ReadDoubleTellsBadValuesFromNodata) {
+    // Nodata -1: NaN and infinities are bad values (invalid, value kept); -1 is nodata (0).
+    TempDir dir;
+    const std::string path = dir.file("vol.tif");
+    RasterSpec spec;
+    spec.width = 5;
+    spec.height = 1;
+    spec.type = "Float32";
+    spec.nodata = -1.0;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
+    cs::test::write_raster(path, spec, {2.5, -1.0, nan, inf, -3.0});
+    RasterReader reader(inspect_raster("volume/2020", path, 1));
+    std::vector<double> values(5, 99.0);
+    std::vector<uint8_t> valid(5, 77);
+    reader.read_double({0, 0, 5, 1}, values.data(), valid.data());
+    EXPECT_EQ(valid, (std::vector<uint8_t>{1, 0, 0, 0, 1}));
+    EXPECT_EQ(values[0], 2.5);
+    EXPECT_EQ(values[1], 0.0);
+    EXPECT_TRUE(std::isnan(values[2]));
+    EXPECT_EQ(values[3], inf);
+    EXPECT_EQ(values[4], -3.0); // valid data; the model decides that it is bad
+    // Nodata NaN: a NaN pixel is nodata.
+    const std::string nan_path = dir.file("vol_nan.tif");
+    spec.nodata = nan;
+    cs::test::write_raster(nan_path, spec, {2.5, -1.0, nan, inf, -3.0});
+    RasterReader nan_reader(inspect_raster("volume/2020", nan_path, 1));
+    nan_reader.read_double({0, 0, 5, 1}, values.data(), valid.data());
+    EXPECT_EQ(valid, (std::vector<uint8_t>{1, 1, 0, 0, 1}));
+    EXPECT_EQ(values[2], 0.0);
+    EXPECT_EQ(values[3], inf);
+}
+
 TEST(RasterReader, Int16NegativeValues) {
     TempDir dir;
     const std::string path = dir.file("i16.tif");

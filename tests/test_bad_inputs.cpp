@@ -1,0 +1,703 @@
+// The catalogue of bad inputs (tests/bad_inputs.txt): for each case, a setup below breaks one
+// thing in a valid scenario, and carbonsink must exit with code 2 and print the catalogue's
+// message (input, place and cause) without leaving outputs behind.
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <ostream>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace cs::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---- The catalogue ---------------------------------------------------------------------------
+
+struct CatalogueCase {
+    std::string id;
+    std::string input;    ///< what is wrong, for the reader
+    std::string expected; ///< substring of stderr; "{dir}" stands for the scenario directory
+    int line = 0;
+};
+
+/// Test names show the case id, not the struct's bytes.
+void PrintTo(const CatalogueCase &c, std::ostream *os) { *os << c.id; }
+
+std::string trim(const std::string &s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    const auto e = s.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+/// Lines "case_id | input | expected message"; '#' starts a comment line. Malformed lines are
+/// kept with an empty expectation so the completeness test reports them.
+std::vector<CatalogueCase> load_catalogue() {
+    std::vector<CatalogueCase> cases;
+    std::ifstream in(CS_BAD_INPUTS);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        const std::string t = trim(line);
+        if (t.empty() || t[0] == '#') {
+            continue;
+        }
+        CatalogueCase c;
+        c.line = n;
+        const auto p1 = t.find(" | ");
+        const auto p2 = p1 == std::string::npos ? p1 : t.find(" | ", p1 + 3);
+        c.id = trim(t.substr(0, p1));
+        if (p2 != std::string::npos) {
+            c.input = trim(t.substr(p1 + 3, p2 - p1 - 3));
+            c.expected = trim(t.substr(p2 + 3));
+        }
+        cases.push_back(c);
+    }
+    return cases;
+}
+
+// ---- The valid base scenario -------------------------------------------------------------------
+
+// 40 x 30 px of 30 m on EPSG:6933 (as in test_integration.cpp). 2010: columns 0-19 class 1
+// (cropland), 20-39 class 2 (forest); 2020 as 2010 with rows 0-9 of columns 0-19 afforested,
+// the block of columns 30-39, rows 20-29 class 3 (settlement), and pixel (col 5, row 25) nodata.
+// Three districts on pixel edges. Optional parts (inventory, AGB maps, soil) are written by the
+// cases that need them.
+const char *POOLS = "lucode,LULC_Name,c_above,c_below,c_soil,c_dead\n"
+                    "1,cropland,10,2,50,1\n"
+                    "2,forest,100,20,80,5\n"
+                    "3,settlement,0,0,30,0\n";
+
+const char *FOREST_TYPES =
+    "code,name,method,cbef_forest_type,climate_domain,bcef_forest_type,root_shoot_zone,"
+    "root_shoot_type,carbon_fraction\n"
+    "1,Chinese fir,china_cbef,cunninghamia_lanceolata,,,,,\n"
+    "2,Pines,ipcc_bcef,,temperate,pines,temperate,conifer,0.47\n";
+
+const char *SOIL_MANAGEMENT = "lucode,mode,land_use,lu_level,mg_level,i_level\n"
+                              "1,factors,cropland,long_term_cultivated,full_tillage,medium\n"
+                              "2,reference,,,,\n"
+                              "3,table,,,,\n";
+
+// Line numbers matter: the catalogue's messages quote them.
+const char *BASE_CONFIG = "name: bad-inputs\n"              // 1
+                          "output_dir: out\n"               // 2
+                          "land_cover:\n"                   // 3
+                          "  epochs:\n"                     // 4
+                          "    2010: lc2010.tif\n"          // 5
+                          "    2020: lc2020.tif\n"          // 6
+                          "districts:\n"                    // 7
+                          "  path: districts.gpkg\n"        // 8
+                          "  id_field: code\n"              // 9
+                          "  name_field: name\n"            // 10
+                          "models:\n"                       // 11
+                          "  stocks:\n"                     // 12
+                          "    method: lookup\n"            // 13
+                          "    table: pools.csv\n"          // 14
+                          "  sink:\n"                       // 15
+                          "    method: stock_difference\n"; // 16
+
+// stocks.inventory in place of lines 13-14: the table stays on line 14, forest_types on 20.
+const char *INVENTORY_STOCKS = "    method: inventory\n"               // 13
+                               "    table: pools.csv\n"                // 14
+                               "    forest_classes: [2]\n"             // 15
+                               "    volume:\n"                         // 16
+                               "      2010: vol2010.tif\n"             // 17
+                               "      2020: vol2020.tif\n"             // 18
+                               "    forest_type: ftype.tif\n"          // 19
+                               "    forest_types: forest_types.csv\n"; // 20
+
+// stocks.agb_raster in place of lines 13-14.
+const char *AGB_STOCKS = "    method: agb_raster\n"
+                         "    table: pools.csv\n"
+                         "    agb:\n"
+                         "      2010: agb2010.tif\n"
+                         "      2020: agb2020.tif\n"
+                         "    agb_units: mg_dm_per_ha\n"
+                         "    carbon_fraction: 0.47\n"
+                         "    root_shoot_ratio: 0.24\n";
+
+// soil.ipcc_tier1 after line 16 (the block starts on line 17).
+const char *SOIL_MODEL = "  soil:\n"                              // 17
+                         "    method: ipcc_tier1\n"               // 18
+                         "    climate_zone: zone.tif\n"           // 19
+                         "    soil_type: soil.tif\n"              // 20
+                         "    soil_types:\n"                      // 21
+                         "      1: hac\n"                         // 22
+                         "    management: soil_management.csv\n"; // 23
+
+constexpr int W = 40;
+constexpr int H = 30;
+constexpr std::size_t CELLS = static_cast<std::size_t>(W) * H;
+
+/// `text` with the first `from` replaced by `to`; throws when `from` is absent (a setup that
+/// no longer breaks what it says would otherwise pass silently).
+std::string replaced(std::string text, const std::string &from, const std::string &to) {
+    const auto pos = text.find(from);
+    if (pos == std::string::npos) {
+        throw std::runtime_error("setup: \"" + from + "\" not found");
+    }
+    return text.replace(pos, from.size(), to);
+}
+
+struct Base {
+    TempDir dir;
+    RasterSpec spec;
+    std::vector<double> lc2010 = std::vector<double>(CELLS);
+    std::vector<double> lc2020 = std::vector<double>(CELLS);
+
+    Base() {
+        spec.width = W;
+        spec.height = H;
+        spec.epsg = 6933;
+        for (int r = 0; r < H; ++r) {
+            for (int c = 0; c < W; ++c) {
+                const auto i = static_cast<std::size_t>(r * W + c);
+                lc2010[i] = c < 20 ? 1 : 2;
+                lc2020[i] = lc2010[i];
+                if (c < 20 && r < 10) {
+                    lc2020[i] = 2;
+                }
+                if (c >= 30 && r >= 20) {
+                    lc2020[i] = 3;
+                }
+            }
+        }
+        lc2020[25 * W + 5] = 255;
+        write_raster(file("lc2010.tif"), spec, lc2010);
+        write_raster(file("lc2020.tif"), spec, lc2020);
+        write_text(file("pools.csv"), POOLS);
+        write_polygons(file("districts.gpkg"), 6933,
+                       {rect(11, "A", 0, 0, 20, 30), rect(22, "B", 20, 0, 40, 15),
+                        rect(33, "C", 20, 15, 40, 30)});
+    }
+    std::string file(const std::string &name) const { return dir.file(name); }
+    /// Rectangle covering pixel columns [c0, c1) and rows [r0, r1).
+    PolygonFeature rect(int64_t id, const std::string &name, int c0, int r0, int c1, int r1) const {
+        const double x0 = spec.origin_x + c0 * 30.0;
+        const double x1 = spec.origin_x + c1 * 30.0;
+        const double y0 = spec.origin_y - r0 * 30.0;
+        const double y1 = spec.origin_y - r1 * 30.0;
+        return {id, name, {{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}}};
+    }
+    /// Write `text` as run.yaml; returns its path.
+    std::string config(const std::string &text = BASE_CONFIG) const {
+        write_text(file("run.yaml"), text);
+        return file("run.yaml");
+    }
+    std::string validate(const std::string &text = BASE_CONFIG) const {
+        return "validate " + config(text);
+    }
+    std::string run(const std::string &text = BASE_CONFIG) const {
+        return "run " + config(text) + " --quiet --threads 2";
+    }
+    /// Float32 rasters (nodata -1): volume 100 m3/ha in both epochs unless given.
+    std::string inventory(const std::vector<double> &vol2020 = {}) const {
+        RasterSpec f = spec;
+        f.type = "Float32";
+        f.nodata = -1;
+        write_raster(file("vol2010.tif"), f, std::vector<double>(CELLS, 100));
+        write_raster(file("vol2020.tif"), f,
+                     vol2020.empty() ? std::vector<double>(CELLS, 100) : vol2020);
+        RasterSpec t = spec;
+        t.type = "Byte";
+        t.nodata = 0;
+        std::vector<double> ft(CELLS);
+        for (std::size_t i = 0; i < CELLS; ++i) {
+            ft[i] = static_cast<int>(i % W) < 30 ? 1 : 2;
+        }
+        write_raster(file("ftype.tif"), t, ft);
+        write_text(file("forest_types.csv"), FOREST_TYPES);
+        return replaced(BASE_CONFIG, "    method: lookup\n    table: pools.csv\n",
+                        INVENTORY_STOCKS);
+    }
+    /// Float32 AGB maps (nodata -9999): 10 Mg dm/ha on cropland columns, 200 on forest.
+    std::string agb(const std::vector<double> &agb2020 = {}) const {
+        RasterSpec f = spec;
+        f.type = "Float32";
+        f.nodata = -9999;
+        std::vector<double> a(CELLS);
+        for (std::size_t i = 0; i < CELLS; ++i) {
+            a[i] = static_cast<int>(i % W) < 20 ? 10 : 200;
+        }
+        write_raster(file("agb2010.tif"), f, a);
+        write_raster(file("agb2020.tif"), f, agb2020.empty() ? a : agb2020);
+        return replaced(BASE_CONFIG, "    method: lookup\n    table: pools.csv\n", AGB_STOCKS);
+    }
+    /// soil.ipcc_tier1 with the given management table.
+    std::string soil(const std::string &management = SOIL_MANAGEMENT) const {
+        write_raster(file("zone.tif"), spec, std::vector<double>(CELLS, 3));
+        write_raster(file("soil.tif"), spec, std::vector<double>(CELLS, 1));
+        write_text(file("soil_management.csv"), management);
+        return std::string(BASE_CONFIG) + SOIL_MODEL;
+    }
+    std::vector<double> vol_with(std::size_t row, std::size_t col, double v) const {
+        std::vector<double> vol(CELLS, 100);
+        vol[row * W + col] = v;
+        return vol;
+    }
+    /// The 2010 AGB map with pixels (row, col) set to v.
+    std::vector<double> agb_with(const std::vector<std::pair<std::size_t, std::size_t>> &pixels,
+                                 double v) const {
+        std::vector<double> a(CELLS);
+        for (std::size_t i = 0; i < CELLS; ++i) {
+            a[i] = static_cast<int>(i % W) < 20 ? 10 : 200;
+        }
+        for (const auto &[r, c] : pixels) {
+            a[r * W + c] = v;
+        }
+        return a;
+    }
+    /// A GeoJSON district layer with one feature of geometry `geometry_json` (EPSG:6933).
+    void geojson_districts(const std::string &geometry_json) const {
+        write_text(file("districts.geojson"),
+                   "{\"type\": \"FeatureCollection\", \"crs\": {\"type\": \"name\", "
+                   "\"properties\": {\"name\": \"urn:ogc:def:crs:EPSG::6933\"}}, \"features\": "
+                   "[{\"type\": \"Feature\", \"properties\": {\"code\": 1, \"name\": \"x\"}, "
+                   "\"geometry\": " +
+                       geometry_json + "}]}\n");
+    }
+};
+
+/// How to run a case: carbonsink arguments, or a reason to skip it here.
+struct Invocation {
+    std::string args;
+    std::string skip = {};
+};
+
+using Setup = std::function<Invocation(Base &)>;
+
+const double NaN = std::numeric_limits<double>::quiet_NaN();
+const double INF = std::numeric_limits<double>::infinity();
+
+const std::map<std::string, Setup> &setups() {
+    static const std::map<std::string, Setup> s = {
+        // ---- files and formats
+        {"missing_land_cover_file",
+         [](Base &b) -> Invocation {
+             fs::remove(b.file("lc2020.tif"));
+             return {b.validate()};
+         }},
+        {"missing_pools_table",
+         [](Base &b) -> Invocation {
+             fs::remove(b.file("pools.csv"));
+             return {b.validate()};
+         }},
+        {"missing_district_file",
+         [](Base &b) -> Invocation {
+             fs::remove(b.file("districts.gpkg"));
+             return {b.validate()};
+         }},
+        {"missing_forest_types_table",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.inventory();
+             fs::remove(b.file("forest_types.csv"));
+             return {b.validate(cfg)};
+         }},
+        {"missing_config_file",
+         [](Base &b) -> Invocation { return {"validate " + b.file("absent.yaml")}; }},
+        {"text_file_named_tif",
+         [](Base &b) -> Invocation {
+             write_text(b.file("lc2020.tif"), "land cover 2020: ask the survey office\n");
+             return {b.validate()};
+         }},
+        {"truncated_geotiff_pixels",
+         [](Base &b) -> Invocation {
+             const std::string bytes = read_text(b.file("lc2020.tif"));
+             write_text(b.file("lc2020.tif"), bytes.substr(0, bytes.size() / 2));
+             return {b.validate()};
+         }},
+        {"truncated_geotiff_header",
+         [](Base &b) -> Invocation {
+             const std::string bytes = read_text(b.file("lc2020.tif"));
+             write_text(b.file("lc2020.tif"), bytes.substr(0, 100));
+             return {b.validate()};
+         }},
+        {"corrupt_geotiff_signature",
+         [](Base &b) -> Invocation {
+             std::string bytes = read_text(b.file("lc2020.tif"));
+             bytes.replace(0, 4, "XXXX");
+             write_text(b.file("lc2020.tif"), bytes);
+             return {b.validate()};
+         }},
+        {"wrong_band_number",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "  epochs:\n", "  band: 2\n  epochs:\n"))};
+         }},
+        // ---- grids and CRS
+        {"reference_raster_without_crs",
+         [](Base &b) -> Invocation {
+             RasterSpec no_crs = b.spec;
+             no_crs.epsg = 0;
+             write_raster(b.file("lc2010.tif"), no_crs, b.lc2010);
+             write_raster(b.file("lc2020.tif"), no_crs, b.lc2020);
+             return {b.validate()};
+         }},
+        {"raster_without_crs",
+         [](Base &b) -> Invocation {
+             RasterSpec no_crs = b.spec;
+             no_crs.epsg = 0;
+             write_raster(b.file("lc2020.tif"), no_crs, b.lc2020);
+             return {b.validate()};
+         }},
+        {"different_crs_strict",
+         [](Base &b) -> Invocation {
+             RasterSpec utm = b.spec;
+             utm.epsg = 32651;
+             write_raster(b.file("lc2020.tif"), utm, b.lc2020);
+             return {b.validate(std::string(BASE_CONFIG) + "grid:\n  strict: true\n")};
+         }},
+        {"misaligned_grid_strict",
+         [](Base &b) -> Invocation {
+             RasterSpec shifted = b.spec;
+             shifted.origin_x += 15.0; // half a pixel
+             write_raster(b.file("lc2020.tif"), shifted, b.lc2020);
+             return {b.validate(std::string(BASE_CONFIG) + "grid:\n  strict: true\n")};
+         }},
+        // ---- class codes missing from tables
+        {"land_cover_codes_missing_from_pools_table",
+         [](Base &b) -> Invocation {
+             std::vector<double> v = b.lc2020;
+             v[3] = 7;
+             v[50] = 200;
+             v[51] = 7;
+             write_raster(b.file("lc2020.tif"), b.spec, v);
+             return {b.run()};
+         }},
+        {"forest_type_codes_missing_from_table",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.inventory();
+             write_text(b.file("forest_types.csv"),
+                        "code,name,method,cbef_forest_type\n"
+                        "1,Chinese fir,china_cbef,cunninghamia_lanceolata\n");
+             return {b.validate(cfg)};
+         }},
+        {"land_cover_class_without_soil_rule",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.soil("lucode,mode,land_use,lu_level,mg_level,i_level\n"
+                                       "1,factors,cropland,long_term_cultivated,full_tillage,"
+                                       "medium\n"
+                                       "2,reference,,,,\n"))};
+         }},
+        // ---- bad values in continuous layers and tables
+        {"volume_negative",
+         [](Base &b) -> Invocation { return {b.run(b.inventory(b.vol_with(3, 25, -5)))}; }},
+        {"volume_nan",
+         [](Base &b) -> Invocation { return {b.run(b.inventory(b.vol_with(3, 25, NaN)))}; }},
+        {"volume_infinite",
+         [](Base &b) -> Invocation { return {b.run(b.inventory(b.vol_with(3, 25, INF)))}; }},
+        {"agb_negative",
+         [](Base &b) -> Invocation {
+             return {b.run(b.agb(b.agb_with({{7, 33}, {0, 31}}, -5)))};
+         }},
+        {"agb_nan",
+         [](Base &b) -> Invocation {
+             return {b.run(b.agb(b.agb_with({{12, 2}}, NaN)))};
+         }},
+        {"pools_table_negative_density",
+         [](Base &b) -> Invocation {
+             write_text(b.file("pools.csv"),
+                        replaced(POOLS, "1,cropland,10,2,", "1,cropland,10,-2,"));
+             return {b.validate()};
+         }},
+        {"pools_table_nan_density",
+         [](Base &b) -> Invocation {
+             write_text(b.file("pools.csv"),
+                        replaced(POOLS, "1,cropland,10,2,", "1,cropland,10,nan,"));
+             return {b.validate()};
+         }},
+        {"pools_table_infinite_density",
+         [](Base &b) -> Invocation {
+             write_text(b.file("pools.csv"),
+                        replaced(POOLS, "2,forest,100,20,80", "2,forest,100,20,inf"));
+             return {b.validate()};
+         }},
+        // ---- nodata everywhere
+        {"land_cover_all_nodata",
+         [](Base &b) -> Invocation {
+             write_raster(b.file("lc2020.tif"), b.spec, std::vector<double>(CELLS, 255));
+             return {b.validate()};
+         }},
+        {"volume_all_nodata",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.inventory(std::vector<double>(CELLS, -1)))};
+         }},
+        {"epoch_without_any_valid_pixel",
+         [](Base &b) -> Invocation {
+             // AGB only where the 2020 land cover is nodata: no 2020 pixel has both.
+             std::vector<double> a(CELLS, -9999);
+             a[25 * W + 5] = 50;
+             return {b.run(b.agb(a))};
+         }},
+        // ---- epochs
+        {"epochs_out_of_order",
+         [](Base &b) -> Invocation {
+             return {
+                 b.validate(replaced(BASE_CONFIG, "    2010: lc2010.tif\n    2020: lc2020.tif\n",
+                                     "    2020: lc2020.tif\n    2010: lc2010.tif\n"))};
+         }},
+        {"epoch_year_duplicated",
+         [](Base &b) -> Invocation {
+             return {b.validate(
+                 replaced(BASE_CONFIG, "    2010: lc2010.tif\n", "    2020: lc2010.tif\n"))};
+         }},
+        {"epochs_empty",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG,
+                                         "  epochs:\n    2010: lc2010.tif\n    2020: lc2020.tif\n",
+                                         "  epochs: {}\n"))};
+         }},
+        // ---- districts
+        {"district_layer_empty",
+         [](Base &b) -> Invocation {
+             fs::remove(b.file("districts.gpkg"));
+             write_polygons(b.file("districts.gpkg"), 6933, {});
+             return {b.validate()};
+         }},
+        {"district_id_duplicated",
+         [](Base &b) -> Invocation {
+             fs::remove(b.file("districts.gpkg"));
+             write_polygons(b.file("districts.gpkg"), 6933,
+                            {b.rect(5, "a", 0, 0, 10, 10), b.rect(5, "b", 10, 0, 20, 10)});
+             return {b.validate()};
+         }},
+        {"district_id_field_missing",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "  id_field: code\n", "  id_field: kode\n"))};
+         }},
+        {"district_id_field_not_given",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "  id_field: code\n", ""))};
+         }},
+        {"district_geometry_is_a_point",
+         [](Base &b) -> Invocation {
+             b.geojson_districts("{\"type\": \"Point\", \"coordinates\": [500100, 4599900]}");
+             return {b.validate(replaced(BASE_CONFIG, "districts.gpkg", "districts.geojson"))};
+         }},
+        {"district_geometry_is_a_line",
+         [](Base &b) -> Invocation {
+             b.geojson_districts("{\"type\": \"LineString\", \"coordinates\": [[500100, 4599900], "
+                                 "[500200, 4599800]]}");
+             return {b.validate(replaced(BASE_CONFIG, "districts.gpkg", "districts.geojson"))};
+         }},
+        {"districts_wholly_outside_the_grid",
+         [](Base &b) -> Invocation {
+             fs::remove(b.file("districts.gpkg"));
+             // 3 km west of the grid: the coordinates of another zone.
+             write_polygons(
+                 b.file("districts.gpkg"), 6933,
+                 {b.rect(1, "west", -110, 0, -100, 10), b.rect(2, "far", -90, 0, -80, 10)});
+             return {b.validate()};
+         }},
+        // ---- tables: missing columns, non-numeric cells, duplicate keys
+        {"pools_table_missing_column",
+         [](Base &b) -> Invocation {
+             write_text(b.file("pools.csv"),
+                        "lucode,c_above,c_below,c_soil\n1,10,2,50\n2,100,20,80\n3,0,0,30\n");
+             return {b.validate()};
+         }},
+        {"pools_table_non_numeric_cell",
+         [](Base &b) -> Invocation {
+             write_text(b.file("pools.csv"),
+                        replaced(POOLS, "1,cropland,10,2,50", "1,cropland,10,2,fifty"));
+             return {b.validate()};
+         }},
+        {"pools_table_duplicate_key",
+         [](Base &b) -> Invocation {
+             write_text(b.file("pools.csv"), std::string(POOLS) + "2,forest again,90,20,80,5\n");
+             return {b.validate()};
+         }},
+        {"forest_types_table_missing_column",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.inventory();
+             write_text(b.file("forest_types.csv"),
+                        "code,name,cbef_forest_type\n1,fir,cunninghamia_lanceolata\n"
+                        "2,pine,cunninghamia_lanceolata\n");
+             return {b.validate(cfg)};
+         }},
+        {"forest_types_table_non_numeric_cell",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.inventory();
+             write_text(b.file("forest_types.csv"),
+                        replaced(FOREST_TYPES, "conifer,0.47", "conifer,half"));
+             return {b.validate(cfg)};
+         }},
+        {"forest_types_table_duplicate_key",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.inventory();
+             write_text(b.file("forest_types.csv"),
+                        std::string(FOREST_TYPES) +
+                            "1,Chinese fir again,china_cbef,cunninghamia_lanceolata,,,,,\n");
+             return {b.validate(cfg)};
+         }},
+        {"soil_management_table_missing_column",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.soil("lucode,land_use,lu_level,mg_level,i_level\n"
+                                       "1,cropland,long_term_cultivated,full_tillage,medium\n"))};
+         }},
+        {"soil_management_table_non_numeric_cell",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.soil(replaced(SOIL_MANAGEMENT, "3,table", "three,table")))};
+         }},
+        {"soil_management_table_duplicate_key",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.soil(std::string(SOIL_MANAGEMENT) + "2,table,,,,\n"))};
+         }},
+        // ---- YAML
+        {"yaml_syntax_error",
+         [](Base &b) -> Invocation {
+             return {b.validate(
+                 replaced(BASE_CONFIG, "    2020: lc2020.tif\n", "   2020: lc2020.tif\n"))};
+         }},
+        {"yaml_tab_indentation",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "  sink:\n", "\tsink:\n"))};
+         }},
+        {"unknown_key_with_suggestion",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "land_cover:", "land_cvoer:"))};
+         }},
+        {"unknown_nested_key_with_suggestion",
+         [](Base &b) -> Invocation {
+             return {b.validate(
+                 replaced(BASE_CONFIG, "    table: pools.csv\n", "    tabel: pools.csv\n"))};
+         }},
+        {"unknown_method_with_suggestion",
+         [](Base &b) -> Invocation {
+             return {
+                 b.validate(replaced(BASE_CONFIG, "    method: lookup\n", "    method: lokup\n"))};
+         }},
+        {"text_where_a_number_is_expected",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "  epochs:\n", "  band: one\n  epochs:\n"))};
+         }},
+        {"list_where_a_mapping_is_expected",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "  sink:\n    method: stock_difference\n",
+                                         "  sink: [stock_difference]\n"))};
+         }},
+        {"text_where_true_or_false_is_expected",
+         [](Base &b) -> Invocation {
+             return {b.validate(std::string(BASE_CONFIG) + "grid:\n  strict: perhaps\n")};
+         }},
+        {"list_where_text_is_expected",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "name: bad-inputs\n", "name: [a, b]\n"))};
+         }},
+        // ---- output directory
+        {"output_dir_is_a_file",
+         [](Base &b) -> Invocation {
+             write_text(b.file("out"), "not a directory\n");
+             return {b.run()};
+         }},
+        {"output_dir_under_a_file",
+         [](Base &b) -> Invocation {
+             return {
+                 b.run(replaced(BASE_CONFIG, "output_dir: out\n", "output_dir: pools.csv/out\n"))};
+         }},
+        {"output_dir_not_writable",
+         [](Base &b) -> Invocation {
+             if (geteuid() == 0) {
+                 return {"", "running as root, where directory permissions do not bind (see "
+                             "output_dir_under_a_file for a case that works as root)"};
+             }
+             fs::create_directory(b.file("out"));
+             fs::permissions(b.file("out"), fs::perms::owner_read | fs::perms::owner_exec |
+                                                fs::perms::group_read | fs::perms::others_read);
+             return {b.run()};
+         }},
+        {"output_would_overwrite_input_table",
+         [](Base &b) -> Invocation {
+             fs::rename(b.file("pools.csv"), b.file("districts.csv"));
+             return {
+                 b.validate(replaced(replaced(BASE_CONFIG, "output_dir: out\n", "output_dir: .\n"),
+                                     "table: pools.csv", "table: districts.csv"))};
+         }},
+        {"output_would_overwrite_input_raster",
+         [](Base &b) -> Invocation {
+             fs::create_directory(b.file("data"));
+             fs::rename(b.file("lc2010.tif"), b.file("data/stock_2010.tif"));
+             return {b.validate(
+                 replaced(replaced(BASE_CONFIG, "output_dir: out\n", "output_dir: data\n"),
+                          "2010: lc2010.tif", "2010: data/stock_2010.tif"))};
+         }},
+    };
+    return s;
+}
+
+std::string substitute_dir(std::string text, const std::string &dir) {
+    for (auto pos = text.find("{dir}"); pos != std::string::npos; pos = text.find("{dir}", pos)) {
+        text.replace(pos, 5, dir);
+        pos += dir.size();
+    }
+    return text;
+}
+
+class BadInput : public ::testing::TestWithParam<CatalogueCase> {};
+
+} // namespace
+
+TEST(BadInputCatalogue, EveryCaseHasASetupAndEverySetupACase) {
+    const auto cases = load_catalogue();
+    ASSERT_FALSE(cases.empty()) << "cannot read " << CS_BAD_INPUTS;
+    EXPECT_GE(cases.size(), 30u) << "the catalogue must list at least 30 bad inputs";
+    std::set<std::string> ids;
+    for (const auto &c : cases) {
+        SCOPED_TRACE("bad_inputs.txt line " + std::to_string(c.line) + ": " + c.id);
+        EXPECT_TRUE(ids.insert(c.id).second) << "case id listed twice";
+        EXPECT_FALSE(c.input.empty()) << "no input description (case_id | input | message)";
+        EXPECT_FALSE(c.expected.empty()) << "no expected message (case_id | input | message)";
+        EXPECT_EQ(c.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_"),
+                  std::string::npos)
+            << "case ids are lower-case letters, digits and _";
+        EXPECT_EQ(setups().count(c.id), 1u) << "no setup in test_bad_inputs.cpp";
+    }
+    for (const auto &[id, setup] : setups()) {
+        EXPECT_EQ(ids.count(id), 1u) << "setup " << id << " has no line in bad_inputs.txt";
+    }
+}
+
+TEST_P(BadInput, ExitsTwoWithItsMessage) {
+    const CatalogueCase &c = GetParam();
+    SCOPED_TRACE("bad_inputs.txt line " + std::to_string(c.line) + ": " + c.input);
+    const auto it = setups().find(c.id);
+    ASSERT_NE(it, setups().end()) << "no setup for " << c.id;
+    Base base;
+    const Invocation inv = it->second(base);
+    if (!inv.skip.empty()) {
+        GTEST_SKIP() << inv.skip;
+    }
+    const auto r = run_carbonsink(inv.args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    const std::string expected = substitute_dir(c.expected, base.dir.path());
+    EXPECT_NE(r.err.find("error: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos)
+        << "expected message:\n  " << expected << "\nstderr:\n"
+        << r.err;
+    if (inv.args.rfind("run ", 0) == 0) {
+        for (const char *f : {"results.h5", "districts.csv"}) {
+            EXPECT_FALSE(fs::exists(base.file(std::string("out/") + f))) << f << " was written";
+        }
+        if (fs::is_directory(base.file("out"))) {
+            EXPECT_TRUE(fs::is_empty(base.file("out"))) << "outputs left behind in out/";
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Catalogue, BadInput, ::testing::ValuesIn(load_catalogue()),
+                         [](const ::testing::TestParamInfo<CatalogueCase> &info) {
+                             return info.param.id;
+                         });
