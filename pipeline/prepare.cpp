@@ -863,8 +863,9 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
                 }
             }
             for (const auto &[year, file] : spec->paths) {
+                // An init-capture: clang before 16 cannot capture a structured binding.
                 if (std::none_of(cfg.epochs.begin(), cfg.epochs.end(),
-                                 [&](const EpochSpec &e) { return e.year == year; })) {
+                                 [y = year](const EpochSpec &e) { return e.year == y; })) {
                     problems.error("invalid input layer \"" + req.name + "\": year " +
                                    std::to_string(year) + ", " + cfg.at(file.line) +
                                    ": not a land-cover epoch");
