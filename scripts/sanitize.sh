@@ -50,7 +50,8 @@ run_tsan() {
     echo "sanitize: ThreadSanitizer build (build-tsan, clang++ and libomp)"
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DCS_BUILD_TESTS=ON -DCS_WERROR=ON \
         -DCS_SANITIZE=thread -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-    cmake --build build-tsan -j"$jobs" --target carbonsink test_pipeline test_integration
+    cmake --build build-tsan -j"$jobs" --target carbonsink carbonsink-sample \
+        test_pipeline test_integration test_faults
     echo "sanitize: ThreadSanitizer ctest -R '$TSAN_TESTS'"
     (
         cd build-tsan
