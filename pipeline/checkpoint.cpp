@@ -93,8 +93,10 @@ public:
     }
     template <class T> void put_vector(const std::vector<T> &v) {
         put<uint64_t>(v.size());
-        const auto *p = reinterpret_cast<const unsigned char *>(v.data());
-        buf.insert(buf.end(), p, p + v.size() * sizeof(T));
+        if (!v.empty()) {
+            const auto *p = reinterpret_cast<const unsigned char *>(v.data());
+            buf.insert(buf.end(), p, p + v.size() * sizeof(T));
+        }
     }
 };
 
@@ -114,7 +116,9 @@ public:
             throw std::runtime_error("bad length");
         }
         v.resize(n);
-        std::memcpy(v.data(), m_p, n * sizeof(T));
+        if (n > 0) { // memcpy with a null pointer is undefined even for 0 bytes
+            std::memcpy(v.data(), m_p, n * sizeof(T));
+        }
         m_p += n * sizeof(T);
     }
     const unsigned char *take(std::size_t n) {
@@ -279,8 +283,10 @@ void CheckpointLog::append(std::size_t b, const BlockPartial &partial,
         w.put<uint8_t>(codec);
         if (codec == RAW) {
             w.put<uint64_t>(bytes);
-            const auto *p = reinterpret_cast<const unsigned char *>(win.data());
-            w.buf.insert(w.buf.end(), p, p + bytes);
+            if (bytes > 0) {
+                const auto *p = reinterpret_cast<const unsigned char *>(win.data());
+                w.buf.insert(w.buf.end(), p, p + bytes);
+            }
         } else {
             w.put<uint64_t>(out);
             w.buf.insert(w.buf.end(), packed.begin(), packed.begin() + static_cast<long>(out));
@@ -338,7 +344,7 @@ void CheckpointLog::load(std::size_t b, BlockPartial &partial,
             bool ok = false;
             if (codec == RAW) {
                 ok = stored == bytes;
-                if (ok) {
+                if (ok && bytes > 0) {
                     std::memcpy(win.data(), p, bytes);
                 }
             } else if (codec == LZ4 && lz4_decompressor() != nullptr) {
