@@ -9,10 +9,12 @@
 #       integration tests start) with no suppressions: GDAL's, PROJ's and HDF5's global caches
 #       stay reachable at exit, so LSan does not report them.
 # tsan: ThreadSanitizer in build-tsan/ with clang++ and LLVM's libomp (-DCS_SANITIZE=thread).
-#       GCC's libgomp is not TSan-instrumented and its barriers look like races; libomp with its
-#       OMPT tool libarcher (loaded through OMP_TOOL_LIBRARIES) tells TSan about OpenMP's
-#       synchronisation, so no suppression is needed. Only the tests of the parallel runner and
-#       the OrderedQueue are built and run, with 1 to 4 threads (see TSAN_TESTS below).
+#       GCC's libgomp is not built for TSan, whose reports then include OpenMP's own barriers;
+#       libomp with its OMPT tool libarcher (loaded through OMP_TOOL_LIBRARIES) tells TSan about
+#       OpenMP's synchronisation instead. tests/sanitizers/tsan.supp ignores only libomp's own
+#       pthread calls and a lock-order report inside GDAL's driver registration. Only the tests
+#       of the parallel runner and the OrderedQueue are built and run, with 1 to 4 threads (see
+#       TSAN_TESTS below).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
