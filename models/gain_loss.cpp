@@ -15,25 +15,18 @@
 namespace cs::models {
 
 namespace {
-constexpr int64_t DENSE_LIMIT = int64_t{1} << 20;
 constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 
-template <class T>
-void build_dense(const std::vector<T> &types, int64_t &min_code, std::vector<int32_t> &dense,
-                 const char *what) {
+/// The codes of `types` (sorted by code), for DenseCodeIndex::build.
+template <class T> std::vector<int32_t> codes_of(const std::vector<T> &types, const char *what) {
     if (types.empty()) {
         throw ModelError(std::string("flux.gain_loss: the ") + what + " has no usable rows");
     }
-    min_code = types.front().code;
-    const int64_t range = static_cast<int64_t>(types.back().code) - min_code + 1;
-    if (range > DENSE_LIMIT) {
-        throw ModelError("flux.gain_loss: forest type codes span " + std::to_string(range) +
-                         " values; use codes within a range of " + std::to_string(DENSE_LIMIT));
+    std::vector<int32_t> codes;
+    for (const auto &t : types) {
+        codes.push_back(t.code);
     }
-    dense.assign(static_cast<std::size_t>(range), -1);
-    for (std::size_t i = 0; i < types.size(); ++i) {
-        dense[static_cast<std::size_t>(types[i].code - min_code)] = static_cast<int32_t>(i);
-    }
+    return codes;
 }
 } // namespace
 
@@ -143,22 +136,14 @@ std::vector<GrowthType> parse_growth_types(const std::string &text, const std::s
 
 GainLossModel::GainLossModel(std::vector<GrowthType> types, std::vector<uint8_t> is_forest_class)
     : m_growth(Growth::tier1), m_tier1(std::move(types)), m_is_forest(std::move(is_forest_class)) {
-    build_dense(m_tier1, m_type_min, m_type_of_code, "growth table");
+    m_type_index.build(codes_of(m_tier1, "growth table"), "flux.gain_loss");
 }
 
 GainLossModel::GainLossModel(std::shared_ptr<const InventoryTables> tables,
                              std::vector<ForestType> types, std::vector<uint8_t> is_forest_class)
     : m_growth(Growth::volume_increment), m_tables(std::move(tables)),
       m_inventory(std::move(types)), m_is_forest(std::move(is_forest_class)) {
-    build_dense(m_inventory, m_type_min, m_type_of_code, "forest-types table");
-}
-
-int32_t GainLossModel::type_index(double code) const {
-    const double k = code - static_cast<double>(m_type_min);
-    if (!(k >= 0.0) || k >= static_cast<double>(m_type_of_code.size()) || k != std::floor(k)) {
-        return -1;
-    }
-    return m_type_of_code[static_cast<std::size_t>(k)];
+    m_type_index.build(codes_of(m_inventory, "forest-types table"), "flux.gain_loss");
 }
 
 std::vector<int32_t> GainLossModel::type_codes() const {
@@ -240,7 +225,7 @@ void GainLossModel::period(const GainLossPeriod &in, double *out) const {
             continue;
         }
         double v = NaN;
-        const int32_t t = in.forest_type_ok[i] ? type_index(in.forest_type[i]) : -1;
+        const int32_t t = in.forest_type_ok[i] ? m_type_index.find(in.forest_type[i]) : -1;
         if (t >= 0 && in.driver_ok[i] && in.driver[i] >= 0.0) {
             if (tier1) {
                 v = tier1_gain(static_cast<std::size_t>(t),

@@ -1,6 +1,7 @@
 // flux.gain_loss: the annual change of the live-biomass pools from growth minus losses (IPCC 2006
 // Vol. 4 Ch. 2 Eq. 2.7), the alternative to the stock difference for those pools.
 #pragma once
+#include "models/code_index.hpp"
 #include "models/inventory_stock.hpp"
 #include "models/parameter_tables.hpp"
 
@@ -89,7 +90,6 @@ public:
     std::vector<std::string> unverified_parameters() const;
 
 private:
-    int32_t type_index(double code) const;
     double tier1_gain(std::size_t t, double age_from, double years) const;
     double volume_gain(std::size_t t, double volume_from, double increment) const;
 
@@ -98,8 +98,7 @@ private:
     std::shared_ptr<const InventoryTables> m_tables;
     std::vector<ForestType> m_inventory;
     std::vector<uint8_t> m_is_forest;
-    int64_t m_type_min = 0;
-    std::vector<int32_t> m_type_of_code; ///< dense code - min -> type index, -1
+    DenseCodeIndex m_type_index; ///< forest-type code -> index in m_tier1 / m_inventory
 };
 
 } // namespace cs::models

@@ -16,7 +16,6 @@ namespace cs::models {
 
 namespace {
 const std::string NAME = "stocks.inventory";
-constexpr int64_t DENSE_LIMIT = int64_t{1} << 20;
 
 std::string join_keys(const std::set<std::string> &keys) {
     std::string s;
@@ -185,17 +184,11 @@ InventoryStockModel::InventoryStockModel(PoolsTable pools,
     if (m_types.empty()) {
         throw ModelError("stocks.inventory: the forest-types table has no usable rows");
     }
-    m_type_min = m_types.front().code;
-    const int64_t range = static_cast<int64_t>(m_types.back().code) - m_type_min + 1;
-    if (range > DENSE_LIMIT) {
-        throw ModelError("stocks.inventory: forest type codes span " + std::to_string(range) +
-                         " values; use codes within a range of " + std::to_string(DENSE_LIMIT));
+    std::vector<int32_t> codes;
+    for (const auto &t : m_types) {
+        codes.push_back(t.code);
     }
-    m_type_of_code.assign(static_cast<std::size_t>(range), -1);
-    for (std::size_t i = 0; i < m_types.size(); ++i) {
-        m_type_of_code[static_cast<std::size_t>(m_types[i].code - m_type_min)] =
-            static_cast<int32_t>(i);
-    }
+    m_type_index.build(codes, "stocks.inventory");
 }
 
 const std::string &InventoryStockModel::name() const { return NAME; }
@@ -204,14 +197,6 @@ const std::vector<std::string> &InventoryStockModel::pool_names() const { return
 std::vector<LayerRequest> InventoryStockModel::layers() const {
     return {{"volume", "m3/ha", true, false, false, "growing-stock volume"},
             {"forest_type", "class", false, true}};
-}
-
-int32_t InventoryStockModel::type_index(double code) const {
-    const double k = code - static_cast<double>(m_type_min);
-    if (!(k >= 0.0) || k >= static_cast<double>(m_type_of_code.size()) || k != std::floor(k)) {
-        return -1;
-    }
-    return m_type_of_code[static_cast<std::size_t>(k)];
 }
 
 void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) const {
@@ -250,7 +235,7 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
                 status = PixelStatus::nodata;
             } else if (volume[i] < 0.0) {
                 status = PixelStatus::invalid_value;
-            } else if (const int32_t t = type_index(ftype[i]); t < 0) {
+            } else if (const int32_t t = m_type_index.find(ftype[i]); t < 0) {
                 status = PixelStatus::missing_parameter;
             } else {
                 const ForestType &ft = m_types[static_cast<std::size_t>(t)];

@@ -1,6 +1,7 @@
 // stocks.inventory: forest biomass from growing-stock volume and forest type (China's continuous
 // BEF or IPCC BCEF with root:shoot), other classes and pools from the pools table.
 #pragma once
+#include "models/code_index.hpp"
 #include "models/lookup_stock.hpp"
 #include "models/parameter_tables.hpp"
 #include "models/stock_model.hpp"
@@ -80,15 +81,12 @@ public:
     const std::vector<uint8_t> &forest_classes() const { return m_is_forest_row; }
 
 private:
-    int32_t type_index(double code) const;
-
     LookupStockModel m_lookup;
     std::vector<std::string> m_pool_names;
     std::shared_ptr<const InventoryTables> m_tables;
     std::vector<ForestType> m_types;
     std::vector<uint8_t> m_is_forest_row; ///< per pools-table row
-    int64_t m_type_min = 0;
-    std::vector<int32_t> m_type_of_code; ///< dense code - min -> index in m_types, -1
+    DenseCodeIndex m_type_index;          ///< forest-type code -> index in m_types
 };
 
 } // namespace cs::models

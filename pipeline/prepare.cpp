@@ -376,17 +376,13 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
     return std::make_unique<models::InventoryStockModel>(pools, forest, tables, types);
 }
 
-/// stocks.inventory: every forest-type code in the forest-type raster must be in the table.
-void check_forest_type_codes(PreparedRun &run, Problems &problems) {
-    const auto &info = run.layers[1][0];
-    const auto *model = dynamic_cast<const models::InventoryStockModel *>(run.stock_model.get());
-    if (model == nullptr) {
-        return;
-    }
+/// Every forest-type code of `info` must be in `known` (ascending).
+void check_type_codes(const PreparedRun &run, const raster::RasterInfo &info,
+                      const std::vector<int32_t> &known, const std::string &table,
+                      Problems &problems) {
     std::vector<int32_t> missing;
     for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
-        if (std::none_of(model->forest_types().begin(), model->forest_types().end(),
-                         [&](const models::ForestType &t) { return t.code == code; })) {
+        if (!std::binary_search(known.begin(), known.end(), code)) {
             missing.push_back(code);
         }
     }
@@ -396,10 +392,23 @@ void check_forest_type_codes(PreparedRun &run, Problems &problems) {
             list += (i ? ", " : "") + std::to_string(missing[i]);
         }
         problems.error(info.where() + ": " + std::to_string(missing.size()) + " forest type code" +
-                       (missing.size() == 1 ? " is" : "s are") +
-                       " not in the forest-types table (" + run.config.forest_types_as_written +
-                       "): " + list);
+                       (missing.size() == 1 ? " is" : "s are") + " not in the " + table + ": " +
+                       list);
     }
+}
+
+/// stocks.inventory: every forest-type code in the forest-type raster must be in the table.
+void check_forest_type_codes(PreparedRun &run, Problems &problems) {
+    const auto *model = dynamic_cast<const models::InventoryStockModel *>(run.stock_model.get());
+    if (model == nullptr) {
+        return;
+    }
+    std::vector<int32_t> known; // ascending: parse_forest_types sorts by code
+    for (const auto &t : model->forest_types()) {
+        known.push_back(t.code);
+    }
+    check_type_codes(run, run.layers[1][0], known,
+                     "forest-types table (" + run.config.forest_types_as_written + ")", problems);
 }
 
 /// soil.ipcc_tier1: embedded SOC tables, the user's soil-management rules and soil types.
@@ -763,27 +772,6 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
     } catch (const models::ModelError &e) {
         problems.error("invalid model parameters: models.flux (" + cfg.at(cfg.flux_line) +
                        "): " + e.what());
-    }
-}
-
-/// Every forest-type code of `info` must be in `known` (ascending).
-void check_type_codes(const PreparedRun &run, const raster::RasterInfo &info,
-                      const std::vector<int32_t> &known, const std::string &table,
-                      Problems &problems) {
-    std::vector<int32_t> missing;
-    for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
-        if (!std::binary_search(known.begin(), known.end(), code)) {
-            missing.push_back(code);
-        }
-    }
-    if (!missing.empty()) {
-        std::string list;
-        for (std::size_t i = 0; i < missing.size(); ++i) {
-            list += (i ? ", " : "") + std::to_string(missing[i]);
-        }
-        problems.error(info.where() + ": " + std::to_string(missing.size()) + " forest type code" +
-                       (missing.size() == 1 ? " is" : "s are") + " not in the " + table + ": " +
-                       list);
     }
 }
 
