@@ -60,18 +60,34 @@ std::string grid_text(const PreparedRun &run) {
 /// Load config and prepare; prints problems. Returns null (and sets exit code 2) on error.
 std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
                                               const std::string &output_dir, int threads,
-                                              Progress *progress) {
+                                              Progress *progress, bool scan_classes = false) {
     Problems problems;
     Config cfg = load_config(config_path, problems);
     if (!output_dir.empty()) {
         cfg.output_dir = fs::absolute(output_dir).lexically_normal().string();
     }
     if (!problems.ok()) {
+        // The config could not be checked whole, but the files it names can: report both.
+        check_config_files(cfg, problems);
         print_errors(problems.errors);
         return nullptr;
     }
-    auto run = prepare_run(cfg, threads, problems);
+    auto run = prepare_run(cfg, threads, problems, scan_classes);
     print_warnings(problems.warnings);
+    if (run && !problems.ok()) {
+        // validate: land-cover codes missing from the pools table are found even when other
+        // inputs (e.g. the districts) are bad, as `run` would find them once those are fixed.
+        if (run->land_cover_ok && run->stock_model) {
+            try {
+                for (auto &m : find_unknown_classes(*run)) {
+                    problems.error(std::move(m));
+                }
+            } catch (const raster::RasterError &e) {
+                problems.error(std::string(e.what()) + " (the file is truncated or corrupt)");
+            }
+        }
+        run.reset();
+    }
     if (!run) {
         print_errors(problems.errors);
         return nullptr;
@@ -186,7 +202,7 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
 }
 
 int cmd_validate(const std::string &config_path, int threads) {
-    auto run = load_and_prepare(config_path, "", resolve_threads(threads), nullptr);
+    auto run = load_and_prepare(config_path, "", resolve_threads(threads), nullptr, true);
     if (!run) {
         return 2;
     }

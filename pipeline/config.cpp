@@ -710,6 +710,12 @@ public:
         if (s.count("crosswalk")) {
             scalar(s["crosswalk"], "models.stocks.crosswalk", m_cfg.crosswalk);
             m_cfg.crosswalk_line = line_of(s["crosswalk"]);
+            // A built-in scheme is a bare name; anything else is a CSV path, relative to the
+            // config's folder like every other path.
+            if (m_cfg.crosswalk.find('/') != std::string::npos ||
+                m_cfg.crosswalk.find('.') != std::string::npos) {
+                m_cfg.crosswalk = resolve(m_cfg.crosswalk);
+            }
         }
         if (!s.count("forest_classes") && !s.count("crosswalk")) {
             m_p.error(

@@ -10,6 +10,7 @@
 #include "pipeline/version.hpp"
 #include "raster/raster_error.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -184,6 +185,44 @@ std::string utc_now() {
 
 } // namespace
 
+std::vector<std::string> districts_csv_columns(const std::vector<DistrictResults> &levels) {
+    const DistrictResults &base = levels.front();
+    std::vector<std::string> cols = {"district_id", "district_name", "area_ha"};
+    const std::size_t E = base.years.size();
+    for (int y : base.years) {
+        cols.push_back("stock_mg_c_" + std::to_string(y));
+    }
+    for (std::size_t k = 0; k + 1 < E; ++k) {
+        const std::string p =
+            std::to_string(base.years[k]) + "_" + std::to_string(base.years[k + 1]);
+        cols.push_back("stock_change_mg_c_per_yr_" + p);
+        cols.push_back("net_emissions_mg_co2_per_yr_" + p);
+        if (!base.gain_loss_mg_c_per_yr.empty()) {
+            cols.push_back("gain_loss_mg_c_per_yr_" + p);
+        }
+    }
+    for (int y : base.years) {
+        cols.push_back("invalid_area_ha_" + std::to_string(y));
+    }
+    if (levels.size() > 1) {
+        cols.emplace_back("level");
+        auto taken = [&](const std::string &n) {
+            return std::find(cols.begin(), cols.end(), n) != cols.end();
+        };
+        for (std::size_t l = 1; l < levels.size(); ++l) {
+            std::string name = levels[l].level + "_id";
+            if (taken(name)) {
+                name = "parent_" + name; // e.g. a parent level named "district"
+            }
+            for (int k = 2; taken(name); ++k) {
+                name = "parent_" + levels[l].level + "_id_" + std::to_string(k);
+            }
+            cols.push_back(name);
+        }
+    }
+    return cols;
+}
+
 void write_districts_csv(const std::string &path, const std::vector<DistrictResults> &levels) {
     const std::string temp = raster::partial_path(path);
     const DistrictResults &base = levels.front();
@@ -195,25 +234,9 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
         }
         const std::size_t E = base.years.size();
         const std::size_t K = E > 0 ? E - 1 : 0;
-        out << "district_id,district_name,area_ha";
-        for (int y : base.years) {
-            out << ",stock_mg_c_" << y;
-        }
-        for (std::size_t k = 0; k < K; ++k) {
-            out << ",stock_change_mg_c_per_yr_" << base.years[k] << "_" << base.years[k + 1];
-            out << ",net_emissions_mg_co2_per_yr_" << base.years[k] << "_" << base.years[k + 1];
-            if (!base.gain_loss_mg_c_per_yr.empty()) {
-                out << ",gain_loss_mg_c_per_yr_" << base.years[k] << "_" << base.years[k + 1];
-            }
-        }
-        for (int y : base.years) {
-            out << ",invalid_area_ha_" << y;
-        }
-        if (hierarchy) {
-            out << ",level";
-            for (std::size_t l = 1; l < levels.size(); ++l) {
-                out << "," << csv_quote(levels[l].level + "_id");
-            }
+        const auto columns = districts_csv_columns(levels);
+        for (std::size_t c = 0; c < columns.size(); ++c) {
+            out << (c ? "," : "") << csv_quote(columns[c]);
         }
         out << "\n";
         for (const DistrictResults &r : levels) {
@@ -489,39 +512,127 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
     write_results_h5((fs::path(output_dir) / "results.h5").string(), run, result, levels);
 }
 
+namespace {
+
+/// Decode the UTF-8 character at s[i]; sets `len` to its byte length. Invalid bytes decode as
+/// U+FFFD one byte at a time, so a cut never lands inside a character.
+char32_t decode_utf8(const std::string &s, std::size_t i, std::size_t &len) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    int n = b < 0x80 ? 0 : (b >> 5) == 0x6 ? 1 : (b >> 4) == 0xE ? 2 : (b >> 3) == 0x1E ? 3 : -1;
+    if (n < 0 || i + static_cast<std::size_t>(n) >= s.size() + (n == 0 ? 1 : 0)) {
+        len = 1;
+        return n == 0 ? b : 0xFFFD;
+    }
+    char32_t c = n == 0 ? b : n == 1 ? (b & 0x1F) : n == 2 ? (b & 0x0F) : (b & 0x07);
+    for (int k = 1; k <= n; ++k) {
+        const auto cb = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+        if ((cb >> 6) != 0x2) {
+            len = 1;
+            return 0xFFFD;
+        }
+        c = (c << 6) | (cb & 0x3F);
+    }
+    len = static_cast<std::size_t>(n) + 1;
+    return c;
+}
+
+/// Terminal columns a character takes: 0 for combining marks and zero-width characters, 2 for
+/// East Asian wide and fullwidth characters (Unicode UAX #11 W and F ranges; CJK ideographs,
+/// Hangul, kana, fullwidth forms), 1 otherwise.
+int char_width(char32_t c) {
+    if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) || c == 0xFEFF ||
+        (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0x20D0 && c <= 0x20FF)) {
+        return 0;
+    }
+    if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+        (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+        (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+        (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+        (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+        (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+        (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD)) {
+        return 2;
+    }
+    return 1;
+}
+
+/// `s` fitted to exactly `width` terminal columns: control characters (a newline or tab in a
+/// name) shown as a space, cut at a character boundary with "~" when too wide, padded with
+/// spaces on the right.
+std::string fit_columns(const std::string &s, int width) {
+    struct Piece {
+        std::string text;
+        int width;
+    };
+    std::vector<Piece> pieces;
+    int total = 0;
+    for (std::size_t i = 0; i < s.size();) {
+        std::size_t len = 0;
+        const char32_t c = decode_utf8(s, i, len);
+        if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0) || c == 0x2028 || c == 0x2029) {
+            pieces.push_back({" ", 1});
+        } else if (c == 0xFFFD && len == 1) {
+            pieces.push_back({"\xEF\xBF\xBD", 1}); // a byte that is not UTF-8, shown as U+FFFD
+        } else {
+            pieces.push_back({s.substr(i, len), char_width(c)});
+        }
+        total += pieces.back().width;
+        i += len;
+    }
+    std::string out;
+    int used = 0;
+    const int room = total <= width ? width : width - 1; // keep a column for the "~" marker
+    for (const auto &p : pieces) {
+        if (used + p.width > room) {
+            break;
+        }
+        out += p.text;
+        used += p.width;
+    }
+    if (total > width) {
+        out += "~";
+        ++used;
+    }
+    out.append(static_cast<std::size_t>(std::max(0, width - used)), ' ');
+    return out;
+}
+
+} // namespace
+
 std::string format_district_table(const DistrictResults &r) {
     std::ostringstream out;
     const std::size_t E = r.years.size();
     const std::size_t K = E > 0 ? E - 1 : 0;
+    constexpr int NAME_COLUMNS = 22;
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%-10s %-22s %12s", "id", "name", "area_ha");
+    std::snprintf(buf, sizeof buf, "%-10s ", "id");
+    out << buf << fit_columns("name", NAME_COLUMNS);
+    std::snprintf(buf, sizeof buf, " %12s", "area_ha");
     out << buf;
     for (int y : r.years) {
         std::snprintf(buf, sizeof buf, " %16s", ("stock_Mg_C_" + std::to_string(y)).c_str());
         out << buf;
     }
     for (std::size_t k = 0; k < K; ++k) {
-        std::snprintf(buf, sizeof buf, " %20s",
-                      ("change_Mg_C/yr_" + std::to_string(r.years[k] % 100) + "-" +
-                       std::to_string(r.years[k + 1] % 100))
-                          .c_str());
+        // Full years: "2001-2015", never "1-15".
+        std::snprintf(
+            buf, sizeof buf, " %24s",
+            ("change_Mg_C/yr_" + std::to_string(r.years[k]) + "-" + std::to_string(r.years[k + 1]))
+                .c_str());
         out << buf;
     }
     out << "\n";
     for (std::size_t i = 0; i < r.ids.size(); ++i) {
-        std::string name = r.names[i];
-        if (name.size() > 22) {
-            name = name.substr(0, 21) + "~";
-        }
-        std::snprintf(buf, sizeof buf, "%-10lld %-22s %12.2f", static_cast<long long>(r.ids[i]),
-                      name.c_str(), r.area_ha[i]);
+        std::snprintf(buf, sizeof buf, "%-10lld ", static_cast<long long>(r.ids[i]));
+        out << buf << fit_columns(r.names[i], NAME_COLUMNS);
+        std::snprintf(buf, sizeof buf, " %12.2f", r.area_ha[i]);
         out << buf;
         for (std::size_t e = 0; e < E; ++e) {
             std::snprintf(buf, sizeof buf, " %16.1f", r.total_mg_c[i * E + e]);
             out << buf;
         }
         for (std::size_t k = 0; k < K; ++k) {
-            std::snprintf(buf, sizeof buf, " %20.1f", r.stock_change_mg_c_per_yr[i * K + k]);
+            std::snprintf(buf, sizeof buf, " %24.1f", r.stock_change_mg_c_per_yr[i * K + k]);
             out << buf;
         }
         out << "\n";

@@ -46,9 +46,14 @@ DistrictResults district_results(const PreparedRun &run, const RunResult &result
 /// Results of every level: the districts first, then each parent level rolled up, bottom-up.
 std::vector<DistrictResults> all_level_results(const PreparedRun &run, const RunResult &result);
 
+/// The header of districts.csv, never with a duplicate name. With parent levels, `level` and
+/// one `<level>_id` column per parent level follow; a level whose `<level>_id` is already a
+/// column (a parent level named `district`) gets `parent_<level>_id` (then `_2`, `_3`, ...).
+std::vector<std::string> districts_csv_columns(const std::vector<DistrictResults> &levels);
+
 /// Write districts.csv to `path` (temporary name, then rename). With more than one level, rows
-/// of every level follow the districts' rows, and columns `level` and `<parent level>_id` are
-/// appended. Throws OutputError.
+/// of every level follow the districts' rows, with the columns of districts_csv_columns().
+/// Throws OutputError.
 void write_districts_csv(const std::string &path, const std::vector<DistrictResults> &levels);
 
 /// Write the tidy transitions.csv (district_id, start_year, end_year, from_class, to_class,

@@ -95,37 +95,66 @@ bool is_raster_path(const std::string &path) {
 
 void check_output_dir(const Config &cfg, const std::vector<InputFile> &inputs, Problems &problems) {
     const std::string where = "output_dir (" + cfg.output_dir + ")";
+    auto refuse = [&](const std::string &why) {
+        problems.error("cannot use output directory: " + where + ", " +
+                       cfg.at(cfg.output_dir_line) + ": " + why);
+    };
     fs::path dir(cfg.output_dir);
     std::error_code ec;
-    if (fs::exists(dir, ec)) {
-        if (!fs::is_directory(dir, ec)) {
-            problems.error("cannot use output directory: " + where + ", " +
-                           cfg.at(cfg.output_dir_line) + ": it exists and is not a directory");
+    // ENOENT and ENOTDIR (a parent is a file) are "does not exist yet", checked below.
+    auto missing = [](const std::error_code &e) {
+        return !e || e == std::errc::no_such_file_or_directory || e == std::errc::not_a_directory;
+    };
+    const auto st = fs::status(dir, ec);
+    if (!missing(ec)) {
+        // ELOOP (a symbolic-link loop), ENAMETOOLONG, EACCES on a parent, ...
+        refuse(ec.message());
+        return;
+    }
+    if (fs::exists(st)) {
+        if (!fs::is_directory(st)) {
+            refuse("it exists and is not a directory");
             return;
         }
         if (access(dir.c_str(), W_OK | X_OK) != 0) {
-            problems.error("cannot use output directory: " + where + ", " +
-                           cfg.at(cfg.output_dir_line) + ": not writable");
+            refuse(std::string("not writable (") + std::strerror(errno) + ")");
             return;
         }
     } else {
+        // Walk up to the nearest existing folder, the way mkdir -p would; every missing
+        // component must be creatable there. A dangling symbolic link cannot be created over.
         fs::path parent = dir;
-        while (!parent.empty() && !fs::exists(parent, ec)) {
+        while (!parent.empty()) {
+            const auto link = fs::symlink_status(parent, ec);
+            if (!missing(ec)) {
+                refuse("cannot be created (" + parent.string() + ": " + ec.message() + ")");
+                return;
+            }
+            if (fs::exists(link)) {
+                break;
+            }
             parent = parent.parent_path();
         }
         if (parent.empty()) {
             parent = ".";
         }
-        if (!fs::is_directory(parent, ec)) {
-            problems.error("cannot use output directory: " + where + ", " +
-                           cfg.at(cfg.output_dir_line) + ": cannot be created (" + parent.string() +
-                           " is a file, not a directory)");
+        const auto pst = fs::status(parent, ec);
+        if (ec) {
+            std::error_code lec;
+            refuse("cannot be created (" + parent.string() +
+                   (fs::is_symlink(fs::symlink_status(parent, lec)) &&
+                            ec == std::errc::no_such_file_or_directory
+                        ? " is a symbolic link to a missing target)"
+                        : ": " + ec.message() + ")"));
+            return;
+        }
+        if (!fs::is_directory(pst)) {
+            refuse("cannot be created (" + parent.string() + " is a file, not a directory)");
             return;
         }
         if (access(parent.c_str(), W_OK | X_OK) != 0) {
-            problems.error("cannot use output directory: " + where + ", " +
-                           cfg.at(cfg.output_dir_line) + ": cannot be created (" + parent.string() +
-                           " is not writable)");
+            refuse("cannot be created (" + parent.string() +
+                   " is not writable: " + std::strerror(errno) + ")");
             return;
         }
     }
@@ -178,7 +207,8 @@ void build_district_coverage(PreparedRun &run, Problems &problems) {
         auto [ids, coverage] =
             district_raster_coverage(*run.district_raster, *run.block_plan, run.threads);
         if (ids.empty()) {
-            problems.error("invalid district raster: " + run.district_raster->where() +
+            problems.error("invalid district raster: " + run.district_raster->where() + ", " +
+                           run.config.at(run.config.districts.line) +
                            ": every pixel is nodata, so there are no districts");
             return;
         }
@@ -206,7 +236,8 @@ void build_district_coverage(PreparedRun &run, Problems &problems) {
                       g[0] + g[1] * static_cast<double>(grid.width),
                       g[3] + g[5] * static_cast<double>(grid.height), g[3]);
         problems.error("invalid districts: districts (" + run.config.districts.path_as_written +
-                       ")" + ": none of the " + std::to_string(covered.size()) +
+                       "), " + run.config.at(run.config.districts.line) + ": none of the " +
+                       std::to_string(covered.size()) +
                        (covered.size() == 1 ? " district lies" : " districts lie") +
                        " on the grid (" + extent +
                        "), so every district would report zero; check their coordinates and CRS");
@@ -243,7 +274,8 @@ void build_hierarchy(PreparedRun &run, Problems &problems) {
             auto [it, fresh] = parent_of.emplace(child, parent);
             if (!fresh && it->second != parent && reported.insert(child).second) {
                 problems.error("invalid district hierarchy: districts (" +
-                               run.config.districts.path_as_written + "), " + child_level + " " +
+                               run.config.districts.path_as_written + "), " +
+                               run.config.at(run.config.districts.line) + ", " + child_level + " " +
                                std::to_string(child) + ": it has two " + level.name + " parents, " +
                                std::to_string(it->second) + " and " + std::to_string(parent) +
                                " (district " + std::to_string(records[i].id) + ")");
@@ -307,6 +339,7 @@ void align_layer(PreparedRun &run, raster::RasterInfo &layer, const std::string 
 std::unique_ptr<models::StockModel>
 make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems &problems) {
     const Config &cfg = run.config;
+    const std::size_t errors_before = problems.errors.size();
     auto tables = std::make_shared<models::InventoryTables>();
     std::vector<std::string> errs;
     std::string file;
@@ -345,10 +378,22 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
             for (auto &e : xerr) {
                 problems.error("invalid crosswalk: " + e);
             }
+            if (fs::is_regular_file(cfg.crosswalk)) {
+                run.inputs.push_back({"models.stocks.crosswalk", cfg.crosswalk});
+            }
             for (const auto &row : xw.rows()) {
                 if (row.category == models::IpccCategory::forest) {
                     forest.push_back(row.code);
                 }
+            }
+            // Unverified crosswalk rows are warned like unverified pools rows, when used.
+            for (const models::CrosswalkRow *row : xw.unverified()) {
+                const bool builtin = xw.scheme().find(' ') == std::string::npos;
+                run.class_unverified[row->code].push_back(
+                    (builtin ? "crosswalk " + xw.scheme() : xw.scheme()) + ", line " +
+                    std::to_string(row->line) + ": code " + std::to_string(row->code) +
+                    (row->class_name.empty() ? "" : " (" + row->class_name + ")") + " -> " +
+                    models::ipcc_category_name(row->category) + ", status " + row->status);
             }
             // Every class a pixel can have is in the pools table (else the run stops), so a
             // crosswalk covering the table covers every pixel: no class is silently non-forest.
@@ -368,7 +413,7 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
                            cfg.at(cfg.crosswalk_line) + ": " + e.what());
         }
     }
-    if (!problems.ok() || types.empty()) {
+    if (problems.errors.size() != errors_before || types.empty()) {
         return nullptr;
     }
     std::sort(forest.begin(), forest.end());
@@ -870,7 +915,11 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
         }
         for (int key : keys) {
             const auto &file = spec->paths.at(key);
-            const std::string label = req.name + (key != 0 ? "/" + std::to_string(key) : "");
+            std::string label = req.name;
+            if (key != 0) {
+                label += '/';
+                label += std::to_string(key);
+            }
             try {
                 auto info = raster::inspect_raster(label, file.path, 1);
                 run.inputs.push_back({label, file.path});
@@ -969,11 +1018,17 @@ void check_rasters_have_data(const PreparedRun &run, Problems &problems) {
 
 } // namespace
 
-std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problems &problems) {
+std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problems &problems,
+                                         bool keep_on_error) {
     raster::init_gdal();
     auto run = std::make_unique<PreparedRun>();
     run->config = cfg;
     run->threads = threads < 1 ? 1 : threads;
+    // Checks run in one pass: a check is skipped only when what it depends on failed, so one
+    // `validate` reports land-cover, table, model-layer, class-code and district problems
+    // together (counted per section, never by problems.ok()).
+    auto errors_since = [&](std::size_t before) { return problems.errors.size() - before; };
+    const std::size_t lc_before = problems.errors.size();
 
     // Land cover: the first epoch defines the reference grid.
     for (const auto &ep : cfg.epochs) {
@@ -1008,7 +1063,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             }
         }
         run->grid = ref.grid;
-        for (std::size_t i = 0; i < run->land_cover.size() && problems.ok(); ++i) {
+        for (std::size_t i = 0; i < run->land_cover.size(); ++i) {
             align_layer(*run, run->land_cover[i], ref_name, cfg.land_cover_resampling,
                         "land_cover_" + std::to_string(cfg.epochs[i].year), problems);
         }
@@ -1029,6 +1084,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             problems.error(std::string(e.what()) + ": " + ref.where());
         }
     }
+
+    run->land_cover_ok = errors_since(lc_before) == 0 && run->block_plan && run->pixel_area &&
+                         run->land_cover.size() == cfg.epochs.size();
 
     // Pools table and stock model.
     models::PoolsTable pools_table; // kept for the soil model's table classes
@@ -1072,20 +1130,40 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     if (run->stock_model && !cfg.flux_method.empty()) {
         make_flux_model(*run, problems);
     }
+    // models.sink.pools names pools of the stock model, with or without models.flux.
+    if (run->stock_model && cfg.flux_method.empty()) {
+        const auto &pools = run->stock_model->pool_names();
+        for (const auto &p : cfg.sink_pools) {
+            if (std::find(pools.begin(), pools.end(), p) == pools.end()) {
+                std::string list;
+                for (const auto &q : pools) {
+                    list += (list.empty() ? "" : ", ") + q;
+                }
+                const std::string hint = closest_match(p, pools);
+                problems.error("invalid config value models.sink.pools: " +
+                               cfg.at(cfg.sink_pools_line) + ": \"" + p + "\" is not a pool of " +
+                               run->stock_model->name() + "; its pools: " + list +
+                               (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+            }
+        }
+    }
+    const std::size_t layers_before = problems.errors.size();
     if (run->stock_model && run->grid.width > 0) {
         prepare_model_layers(*run, problems);
     }
+    // Class-code checks read pixels: they need the grid and the model layers, nothing else.
+    const bool layers_ok = run->land_cover_ok && errors_since(layers_before) == 0;
     // The inventory's own layers come first (volume, forest_type), before soil and DOM layers.
-    if (problems.ok() && cfg.stocks_method == "inventory" && run->stock_layer_count == 2 &&
-        run->layers.size() >= 2 && run->layers[1].size() == 1) {
+    if (layers_ok && run->stock_model && cfg.stocks_method == "inventory" &&
+        run->stock_layer_count == 2 && run->layers.size() >= 2 && run->layers[1].size() == 1) {
         check_forest_type_codes(*run, problems);
     }
-    if (problems.ok() && run->dom_model && cfg.dom_climate_zone && !cfg.dom_strata &&
+    if (layers_ok && run->dom_model && cfg.dom_climate_zone && !cfg.dom_strata &&
         run->layers.size() > run->dom_layer_first &&
         run->layers[run->dom_layer_first].size() == 1) {
         check_dom_zone_codes(*run, problems);
     }
-    if (problems.ok() && run->flux_model && run->flux_layers.forest_type >= 0 &&
+    if (layers_ok && run->flux_model && run->flux_layers.forest_type >= 0 &&
         run->flux_model->growth() == models::GainLossModel::Growth::tier1 &&
         run->layers[static_cast<std::size_t>(run->flux_layers.forest_type)].size() == 1) {
         const auto codes = run->flux_model->type_codes();
@@ -1093,19 +1171,21 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                          run->layers[static_cast<std::size_t>(run->flux_layers.forest_type)][0],
                          codes, "growth table (" + cfg.growth_table_as_written + ")", problems);
     }
-    if (problems.ok()) {
+    if (layers_ok) {
         check_management_codes(*run, problems);
-    }
-    if (problems.ok()) {
+        const std::size_t data_before = problems.errors.size();
         check_rasters_have_data(*run, problems);
+        // An unreadable land cover must not be scanned again (validate's class-code scan).
+        run->land_cover_ok = errors_since(data_before) == 0;
     }
 
     // Districts.
+    const std::size_t districts_before = problems.errors.size();
     if (!cfg.districts.present) {
         run->district_source = PreparedRun::DistrictSource::whole_grid;
         run->district_ids = {0};
         run->district_names = {"all"};
-    } else if (!run->grid.crs_wkt.empty() || run->grid.width > 0) {
+    } else {
         const auto &d = cfg.districts;
         const std::string where = "districts (" + d.path_as_written + ")";
         if (!fs::exists(d.path)) {
@@ -1118,9 +1198,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                 info.path = d.path;
                 run->inputs.push_back({"districts", d.path});
                 if (!info.is_integer) {
-                    problems.error("invalid district raster: " + info.where() +
-                                   ": district ids must be integers, the raster is " +
-                                   info.data_type);
+                    problems.error(
+                        "invalid district raster: " + info.where() + ", " + cfg.at(d.line) +
+                        ": district ids must be integers, the raster is " + info.data_type);
                 }
                 if (run->grid.width > 0 && info.is_integer) {
                     align_layer(*run, info, "the reference grid", d.resampling, "districts",
@@ -1137,7 +1217,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                 }
                 run->district_raster = info;
             } catch (const raster::RasterError &e) {
-                problems.error(e.what());
+                problems.error(std::string(e.what()) + " (districts, " + cfg.at(d.line) + ")");
             }
         } else {
             run->district_source = PreparedRun::DistrictSource::vector;
@@ -1148,8 +1228,8 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             } else if (!run->grid.crs_wkt.empty()) {
                 try {
                     raster::Findings f;
-                    raster::VectorDistrictSpec spec{"districts", d.path,       d.layer,
-                                                    d.id_field,  d.name_field, {}};
+                    raster::VectorDistrictSpec spec{"districts",  d.path, d.layer,       d.id_field,
+                                                    d.name_field, {},     cfg.at(d.line)};
                     for (const auto &p : d.parents) {
                         spec.parents.push_back({p.level, p.id_field, p.name_field});
                     }
@@ -1174,24 +1254,83 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         }
     }
 
+    const bool districts_ok =
+        errors_since(districts_before) == 0 &&
+        (cfg.districts.present ? run->district_source != PreparedRun::DistrictSource::whole_grid
+                               : true);
+
     check_output_dir(cfg, run->inputs, problems);
 
-    if (problems.ok()) {
+    if (run->land_cover_ok && districts_ok) {
+        const std::size_t coverage_before = problems.errors.size();
         const auto t0 = std::chrono::steady_clock::now();
         build_district_coverage(*run, problems);
         run->coverage_seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
-    if (problems.ok() && !cfg.districts.parents.empty()) {
-        build_hierarchy(*run, problems);
+        if (errors_since(coverage_before) == 0 && !cfg.districts.parents.empty()) {
+            build_hierarchy(*run, problems);
+        }
     }
     for (auto &w : problems.warnings) {
         run->warnings.push_back(w);
     }
-    if (!problems.ok()) {
+    if (!problems.ok() && !keep_on_error) {
         return nullptr;
     }
     return run;
+}
+
+void check_config_files(const Config &cfg, Problems &problems) {
+    auto check = [&](const std::string &role, const std::string &path,
+                     const std::string &as_written, int line) {
+        if (path.empty()) {
+            return;
+        }
+        std::error_code ec;
+        const auto st = fs::status(path, ec);
+        std::string why;
+        if (ec && ec != std::errc::no_such_file_or_directory) {
+            why = ec.message();
+        } else if (!fs::exists(st)) {
+            why = "file not found";
+        } else if (fs::is_directory(st) && !is_raster_path(path)) {
+            why = "it is a directory, not a file";
+        } else if (access(path.c_str(), R_OK) != 0) {
+            why = std::string("cannot be read (") + std::strerror(errno) + ")";
+        } else {
+            return;
+        }
+        problems.error("cannot read " + role + ": " + role + " (" +
+                       (as_written.empty() ? path : as_written) + "), " + cfg.at(line) + ": " +
+                       why);
+    };
+    for (const auto &ep : cfg.epochs) {
+        check("land_cover/" + std::to_string(ep.year), ep.path, ep.path_as_written, ep.line);
+    }
+    check("models.stocks.table", cfg.pools_table, cfg.pools_table_as_written, cfg.pools_table_line);
+    check("models.stocks.forest_types", cfg.forest_types, cfg.forest_types_as_written,
+          cfg.forest_types_line);
+    check("soil management", cfg.soil_management, cfg.soil_management_as_written,
+          cfg.soil_management_line);
+    check("soil management codes", cfg.soil_management_codes, cfg.soil_management_codes_as_written,
+          cfg.soil_management_codes_line);
+    check("growth table", cfg.growth_table, cfg.growth_table_as_written, cfg.growth_table_line);
+    if (cfg.crosswalk.find('/') != std::string::npos) {
+        check("models.stocks.crosswalk", cfg.crosswalk, "", cfg.crosswalk_line);
+    }
+    for (const auto &layer : cfg.layers) {
+        for (const auto &[year, f] : layer.paths) {
+            std::string role = layer.name;
+            if (layer.per_epoch) {
+                role += '/';
+                role += std::to_string(year);
+            }
+            check(role, f.path, f.path_as_written, f.line);
+        }
+    }
+    if (cfg.districts.present) {
+        check("districts", cfg.districts.path, cfg.districts.path_as_written, cfg.districts.line);
+    }
 }
 
 } // namespace cs::pipeline

@@ -11,6 +11,7 @@
 #include "raster/raster_io.hpp"
 #include "raster/vector_districts.hpp"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,14 +98,28 @@ struct PreparedRun {
     std::vector<InputFile> inputs;
     ScratchDir scratch; ///< warped VRTs of inputs not on the grid
     std::vector<std::string> warnings;
+    /// Unverified rows of class-level tables other than the stock model's own (e.g. the rows of a
+    /// land-cover crosswalk), by land-cover code; warned for the codes valid pixels used.
+    std::map<int32_t, std::vector<std::string>> class_unverified;
+    /// No error in the land-cover inputs, the grid and the block plan (checks that need only
+    /// these, e.g. validate's class-code scan, can run though other inputs are bad).
+    bool land_cover_ok = false;
     int threads = 1;
 };
 
 /// Build a PreparedRun from a checked config: open every raster, compare grids, read tables and
-/// districts, check the output directory. Every problem is added to `problems`; returns null
-/// when there is any error. `threads` (>= 1) is used for the district-raster id scan. Throws
+/// districts, check the output directory. Every problem is added to `problems`, in one pass:
+/// a check is skipped only when an input it depends on failed. Returns null when there is any
+/// error, unless `keep_on_error` (validate: the partial run still serves the class-code scan
+/// when `land_cover_ok`). `threads` (>= 1) is used for the district-raster id scan. Throws
 /// RasterError when a raster that opened cannot be read (an I/O failure, exit 1).
-std::unique_ptr<PreparedRun> prepare_run(const Config &config, int threads, Problems &problems);
+std::unique_ptr<PreparedRun> prepare_run(const Config &config, int threads, Problems &problems,
+                                         bool keep_on_error = false);
+
+/// For a config with errors (so that prepare_run cannot run): report every input file the
+/// config names that does not exist or cannot be read, with its config line, so that one
+/// `validate` lists config and file problems together.
+void check_config_files(const Config &config, Problems &problems);
 
 /// "volume/2015 (data/vol2015.tif, band 1)": the place of a raster input in messages, naming
 /// the file the user gave (not the warped VRT that stands in for it).

@@ -911,6 +911,13 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             result.unverified_used.push_back(desc + " (used by " + std::to_string(used) +
                                              " pixel-epochs)");
         }
+        if (const auto it = run.class_unverified.find(result.class_codes[c]);
+            it != run.class_unverified.end()) {
+            for (const auto &desc : it->second) {
+                result.unverified_used.push_back(desc + " (used by " + std::to_string(used) +
+                                                 " pixel-epochs)");
+            }
+        }
     }
     if (gain_loss != nullptr && n_periods > 0) {
         for (auto &desc : gain_loss->unverified_parameters()) {

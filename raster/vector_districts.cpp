@@ -49,7 +49,8 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
     : m_impl(std::make_unique<Impl>()), m_grid(grid) {
     init_gdal();
     const std::size_t errors_before = findings.errors.size();
-    const std::string where = spec.label + " (" + spec.path + ")";
+    const std::string where =
+        spec.label + " (" + spec.path + ")" + (spec.config_at.empty() ? "" : ", " + spec.config_at);
     VSIStatBufL st;
     if (VSIStatL(spec.path.c_str(), &st) != 0) {
         throw RasterError("cannot open districts: " + where + ": file not found");

@@ -36,6 +36,7 @@ struct VectorDistrictSpec {
     std::string id_field;                 ///< integer field (or text holding an integer)
     std::string name_field;               ///< optional
     std::vector<ParentLevelSpec> parents; ///< optional hierarchy, bottom-up
+    std::string config_at; ///< where the config names the file ("run.yaml, line 8"), or empty
 };
 
 /// How a pixel counts toward a district.

@@ -584,6 +584,10 @@ const std::map<std::string, Setup> &setups() {
          [](Base &b) -> Invocation {
              return {b.validate(replaced(BASE_CONFIG, "  epochs:\n", "  band: one\n  epochs:\n"))};
          }},
+        {"sink_pools_unknown_without_flux",
+         [](Base &b) -> Invocation {
+             return {b.validate(std::string(BASE_CONFIG) + "    pools: [soil, biomass]\n")};
+         }},
         {"list_where_a_mapping_is_expected",
          [](Base &b) -> Invocation {
              return {b.validate(replaced(BASE_CONFIG, "  sink:\n    method: stock_difference\n",
@@ -618,6 +622,17 @@ const std::map<std::string, Setup> &setups() {
              fs::permissions(b.file("out"), fs::perms::owner_read | fs::perms::owner_exec |
                                                 fs::perms::group_read | fs::perms::others_read);
              return {b.run()};
+         }},
+        {"output_dir_symlink_loop",
+         [](Base &b) -> Invocation {
+             fs::create_symlink("loop", b.file("loop"));
+             return {
+                 b.validate(replaced(BASE_CONFIG, "output_dir: out\n", "output_dir: loop/out\n"))};
+         }},
+        {"output_dir_dangling_symlink",
+         [](Base &b) -> Invocation {
+             fs::create_symlink(b.file("gone/away"), b.file("out"));
+             return {b.validate()};
          }},
         {"output_would_overwrite_input_table",
          [](Base &b) -> Invocation {

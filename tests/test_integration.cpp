@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -543,6 +545,55 @@ TEST(Errors, UnknownClassCodesAreListedAndNothingIsWritten) {
               std::string::npos);
 }
 
+// validate finds in one pass what run would find (issue 9, item 9): problems that do not
+// depend on each other are reported together.
+TEST(Errors, ValidateReportsConfigAndFileProblemsTogether) {
+    Scenario s;
+    fs::remove(s.dir.file("lc2010.tif"));
+    fs::remove(s.dir.file("pools.csv"));
+    std::string cfg = read_text(s.config(VECTOR_DISTRICTS));
+    cfg.replace(cfg.find("output_dir: out\n"), 16, "output_dir: out\nthreds: 2\n");
+    write_text(s.dir.file("typo.yaml"), cfg);
+    const auto r = run_carbonsink("validate " + s.dir.file("typo.yaml"));
+    EXPECT_EQ(r.exit_code, 2);
+    // The config problem (line 3) ...
+    EXPECT_NE(r.err.find("error: unknown config key \"threds\": typo.yaml, line 3"),
+              std::string::npos)
+        << r.err;
+    // ... and the files it names that are missing, with their config lines.
+    EXPECT_NE(r.err.find("error: cannot read land_cover/2010: land_cover/2010 (lc2010.tif), "
+                         "typo.yaml, line 6: file not found"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("error: cannot read models.stocks.table: models.stocks.table "
+                         "(pools.csv), typo.yaml, line "),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("lc2020.tif"), std::string::npos) << "lc2020.tif exists: " << r.err;
+}
+
+TEST(Errors, ValidateReportsDistrictAndClassCodeProblemsTogether) {
+    Scenario s;
+    std::vector<double> v(40 * 30, 1);
+    v[7] = 9;
+    write_raster(s.dir.file("lc2020.tif"), s.spec, v);
+    std::string districts = VECTOR_DISTRICTS;
+    districts.replace(districts.find("id_field: code"), 14, "id_field: kode");
+    const auto r = run_carbonsink("validate " + s.config(districts));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("id_field \"kode\" is not a field"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("error: land_cover/2020 (" + s.dir.file("lc2020.tif") +
+                         ", band 1): 1 class code is not in the pools table (pools.csv): 9"),
+              std::string::npos)
+        << r.err;
+    // A pools-table problem does not hide the district problem either.
+    write_text(s.dir.file("pools.csv"), std::string(POOLS) + "9,x,1,1,-1,1\n");
+    const auto r2 = run_carbonsink("validate " + s.dir.file("run.yaml"));
+    EXPECT_EQ(r2.exit_code, 2);
+    EXPECT_NE(r2.err.find("c_soil -1 is negative"), std::string::npos) << r2.err;
+    EXPECT_NE(r2.err.find("id_field \"kode\" is not a field"), std::string::npos) << r2.err;
+}
+
 TEST(Errors, UnknownConfigKeyWithSuggestion) {
     Scenario s;
     std::string text = read_text(s.config(VECTOR_DISTRICTS));
@@ -787,9 +838,11 @@ TEST(Integration, InvalidGeometryIsRepairedAndSaidSo) {
         {{7, "bowtie", {{{x0, y0}, {x0 + 300, y0 - 300}, {x0 + 300, y0}, {x0, y0 - 300}}}}});
     const auto r = run_carbonsink("run " + s.config(VECTOR_DISTRICTS));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.err.find("warning: districts: districts (" + s.dir.file("districts.gpkg") +
-                         "), district 7: invalid geometry (e.g. self-intersection) repaired"),
-              std::string::npos)
+    EXPECT_NE(
+        r.err.find(
+            "warning: districts: districts (" + s.dir.file("districts.gpkg") +
+            "), run.yaml, line 8, district 7: invalid geometry (e.g. self-intersection) repaired"),
+        std::string::npos)
         << r.err;
     const auto rows = read_csv(s.dir.file("out/districts.csv"));
     EXPECT_NEAR(cell(rows, 1, "area_ha"), 50 * PX_HA, 1e-9);
@@ -869,6 +922,32 @@ TEST(Integration, HierarchyRollsUpToEveryLevel) {
     EXPECT_NEAR(tr.values[0 * 9 + 0 * 3 + 1], 200 * PX_HA, 1e-9); // Alpha: cropland -> forest
 }
 
+TEST(Integration, AParentLevelNamedDistrictKeepsColumnNamesUnique) {
+    // Two parks (the districts' own level) in one city district 210 (issue 9, item 11).
+    Scenario s;
+    write_text(s.dir.file("parks.geojson"), R"({"type": "FeatureCollection",
+"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6933"}},
+"features": [
+{"type": "Feature", "properties": {"code": 11, "dist": 210}, "geometry": {"type": "Polygon", "coordinates": [[[500000, 4600000], [500600, 4600000], [500600, 4599100], [500000, 4599100], [500000, 4600000]]]}},
+{"type": "Feature", "properties": {"code": 22, "dist": 210}, "geometry": {"type": "Polygon", "coordinates": [[[500600, 4600000], [501200, 4600000], [501200, 4599100], [500600, 4599100], [500600, 4600000]]]}}
+]})");
+    const auto r = run_carbonsink(
+        "run " +
+        s.config("districts:\n  path: parks.geojson\n  id_field: code\n  level: park\n"
+                 "  parents:\n    - level: district\n      id_field: dist\n") +
+        " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 1u + 2 + 1);
+    auto h = rows[0];
+    EXPECT_EQ(h.front(), "district_id");
+    EXPECT_EQ(h.back(), "parent_district_id");
+    std::sort(h.begin(), h.end());
+    EXPECT_EQ(std::adjacent_find(h.begin(), h.end()), h.end()) << "duplicate column name";
+    EXPECT_EQ(rows[1].back(), "210");
+    EXPECT_EQ(rows[3][0], "210"); // the rolled-up city district
+}
+
 TEST(Errors, InconsistentHierarchyIsRefused) {
     Scenario s;
     // Park 11 and 22 both in city 210, but with different provinces.
@@ -883,8 +962,9 @@ TEST(Errors, InconsistentHierarchyIsRefused) {
                                "  parents:\n    - level: city\n      id_field: city\n"
                                "    - level: province\n      id_field: prov\n"));
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.err.find("error: invalid district hierarchy: districts (districts.geojson), city "
-                         "210: it has two province parents, 1 and 2 (district 22)"),
+    EXPECT_NE(r.err.find(
+                  "error: invalid district hierarchy: districts (districts.geojson), "
+                  "run.yaml, line 8, city 210: it has two province parents, 1 and 2 (district 22)"),
               std::string::npos)
         << r.err;
 }
@@ -1190,6 +1270,30 @@ TEST(Errors, InventoryCrosswalkMustCoverThePoolsTable) {
     write_text(s.dir.file("pools.csv"), POOLS);
     const auto ok = run_carbonsink("run " + s.dir.file("xw.yaml") + " --quiet");
     EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST(Integration, UnverifiedCrosswalkRowsUsedByTheRunAreWarned) {
+    Scenario s;
+    std::string cfg = read_text(inventory_config(s, FOREST_TYPES));
+    cfg.replace(cfg.find("    forest_classes: [2]\n"), 24, "    crosswalk: xw.csv\n");
+    write_text(s.dir.file("xw.yaml"), cfg);
+    // Class 1 (cropland) is unverified and used by 600 + 399 pixel-epochs (2010, 2020); class 4
+    // is unverified but no pixel has it, so it is not warned.
+    write_text(s.dir.file("xw.csv"), "code,class_name,ipcc_category,source,status\n"
+                                     "1,Cropland,cropland,my legend,U\n"
+                                     "2,Forest,forest,my legend,V\n"
+                                     "3,Built-up,settlement,my legend,V\n"
+                                     "4,Bare,other_land,my legend,U: guessed\n");
+    const auto r = run_carbonsink("run " + s.dir.file("xw.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: unverified parameter used (confirm before reporting): "
+                         "models.stocks.crosswalk (" +
+                         s.dir.file("xw.csv") +
+                         "), line 2: code 1 (Cropland) -> cropland, status U (used by 999 "
+                         "pixel-epochs)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("code 4 (Bare)"), std::string::npos) << r.err;
 }
 
 // ---- soil.ipcc_tier1 -----------------------------------------------------------------------

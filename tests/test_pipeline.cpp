@@ -1,6 +1,7 @@
 // Unit tests of the pipeline layer: config parsing, suggestions, ordered reduction, checksums.
 #include "pipeline/accumulator.hpp"
 #include "pipeline/config.hpp"
+#include "pipeline/outputs.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/sha256.hpp"
 #include "test_support.hpp"
@@ -309,4 +310,127 @@ TEST(Sha256, FileOfAMillionAs) {
               "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
     EXPECT_EQ(size, 1000000u);
     EXPECT_THROW(sha256_file(dir.file("missing.bin"), size), OutputError);
+}
+
+// ---- the terminal table and the CSV column names (issue 9, item 11) ---------------------------
+
+namespace {
+
+/// Terminal columns of a UTF-8 line, decoded independently of the program: ASCII 1, the CJK
+/// ideographs and fullwidth forms used below 2, combining acute (U+0301) 0. Fails the test on
+/// a byte sequence that is not UTF-8.
+int columns_of(const std::string &line) {
+    int w = 0;
+    for (std::size_t i = 0; i < line.size();) {
+        const auto b = static_cast<unsigned char>(line[i]);
+        std::size_t n = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+        EXPECT_NE(n, 0u) << "stray continuation byte at " << i << " in " << line;
+        if (n == 0 || i + n > line.size()) {
+            ADD_FAILURE() << "cut UTF-8 character at byte " << i << " in " << line;
+            return -1;
+        }
+        uint32_t c = n == 1 ? b : b & (0xFF >> (n + 1));
+        for (std::size_t k = 1; k < n; ++k) {
+            const auto cb = static_cast<unsigned char>(line[i + k]);
+            EXPECT_EQ(cb & 0xC0, 0x80) << "bad continuation byte in " << line;
+            c = (c << 6) | (cb & 0x3F);
+        }
+        w += c == 0x0301 ? 0 : (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xFF00 && c <= 0xFF60) ? 2 : 1;
+        i += n;
+    }
+    return w;
+}
+
+cs::pipeline::DistrictResults table_fixture(std::vector<std::string> names) {
+    cs::pipeline::DistrictResults r;
+    r.years = {2001, 2015};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        r.ids.push_back(static_cast<int64_t>(i + 1));
+        r.area_ha.push_back(10.0 * static_cast<double>(i + 1));
+        r.total_mg_c.insert(r.total_mg_c.end(), {100.0, 200.0});
+        r.stock_change_mg_c_per_yr.push_back(7.5);
+    }
+    r.names = std::move(names);
+    return r;
+}
+
+std::vector<std::string> lines_of(const std::string &text) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+        lines.push_back(text.substr(start, nl - start));
+    }
+    EXPECT_EQ(start, text.size()) << "the table must end with a newline";
+    return lines;
+}
+
+} // namespace
+
+TEST(DistrictTable, PadsByDisplayWidthAndNeverCutsACharacter) {
+    // 和平区 is 3 ideographs = 6 columns; 沈阳市浑南区高新技术产业开发区 is 15 ideographs = 30
+    // columns, wider than the 22-column name field; "Café" spelled with a combining accent is
+    // 4 columns in 6 bytes; ＡＢＣ are fullwidth (2 columns each).
+    const std::vector<std::string> names = {
+        "和平区",       "沈阳市浑南区高新技术产业开发区",
+        "Cafe\xCC\x81", "ＡＢＣ park",
+        "plain ascii",  "a name that is much longer than twenty-two"};
+    const auto lines = lines_of(cs::pipeline::format_district_table(table_fixture(names)));
+    ASSERT_EQ(lines.size(), names.size() + 1);
+    const int width = columns_of(lines[0]);
+    for (const auto &line : lines) {
+        EXPECT_EQ(columns_of(line), width) << line;
+    }
+    // The name field is 22 columns after "id" (10) and a space: the area column starts at 33.
+    EXPECT_EQ(lines[1].substr(0, 11 + 9), "1          和平区"); // 6 columns + 16 spaces
+    EXPECT_EQ(lines[1].substr(11 + 9, 16), std::string(16, ' '));
+    // 10 ideographs (20 columns) fit before the "~" marker; the 11th would need 23.
+    EXPECT_NE(lines[2].find("沈阳市浑南区高新技术~ "), std::string::npos) << lines[2];
+    EXPECT_NE(lines[6].find("a name that is much l~ "), std::string::npos) << lines[6];
+}
+
+TEST(DistrictTable, ANewlineInANameStaysOnItsRow) {
+    const auto lines = lines_of(cs::pipeline::format_district_table(
+        table_fixture({"North\nSouth", "tab\there", "cr\rlf"})));
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_NE(lines[1].find("North South"), std::string::npos) << lines[1];
+    EXPECT_NE(lines[2].find("tab here"), std::string::npos) << lines[2];
+    EXPECT_NE(lines[3].find("cr lf"), std::string::npos) << lines[3];
+}
+
+TEST(DistrictTable, PeriodLabelsUseFullYears) {
+    const std::string table = cs::pipeline::format_district_table(table_fixture({"a"}));
+    EXPECT_NE(table.find("change_Mg_C/yr_2001-2015"), std::string::npos) << table;
+    EXPECT_EQ(table.find("_1-15"), std::string::npos) << table;
+}
+
+TEST(DistrictsCsv, AParentLevelNamedDistrictGetsItsOwnColumnName) {
+    std::vector<cs::pipeline::DistrictResults> levels(3);
+    levels[0].years = {2015, 2020};
+    levels[0].level = "park";
+    levels[1].level = "district";
+    levels[2].level = "city";
+    const std::vector<std::string> expected = {"district_id",
+                                               "district_name",
+                                               "area_ha",
+                                               "stock_mg_c_2015",
+                                               "stock_mg_c_2020",
+                                               "stock_change_mg_c_per_yr_2015_2020",
+                                               "net_emissions_mg_co2_per_yr_2015_2020",
+                                               "invalid_area_ha_2015",
+                                               "invalid_area_ha_2020",
+                                               "level",
+                                               "parent_district_id",
+                                               "city_id"};
+    EXPECT_EQ(cs::pipeline::districts_csv_columns(levels), expected);
+    // A level named so that the renamed column exists already still gets a unique name.
+    levels[2].level = "parent_district";
+    auto cols = cs::pipeline::districts_csv_columns(levels);
+    EXPECT_EQ(cols.back(), "parent_parent_district_id");
+    levels[1].level = "district_id"; // its column "district_id_id" is free
+    levels[2].level = "level";       // "level_id" is free too
+    cols = cs::pipeline::districts_csv_columns(levels);
+    EXPECT_EQ(cols[10], "district_id_id");
+    EXPECT_EQ(cols[11], "level_id");
+    std::sort(cols.begin(), cols.end());
+    EXPECT_EQ(std::adjacent_find(cols.begin(), cols.end()), cols.end());
 }
