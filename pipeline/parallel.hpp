@@ -2,6 +2,7 @@
 #pragma once
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <exception>
@@ -12,15 +13,19 @@
 namespace cs::pipeline {
 
 /// Call `body(state, block_index)` for every block index in [0, n_blocks) on `threads` OpenMP
-/// threads with dynamic scheduling. Each thread first builds its own state with `make_state()`
-/// (GDAL handles, scratch buffers) into `states[thread]`; `states` is resized to `threads` and
-/// kept after the loop so callers can collect per-thread results. The first exception (from
+/// threads (never more than there are blocks) with dynamic scheduling. Each thread first builds
+/// its own state with `make_state()` (GDAL handles, scratch buffers) into `states[thread]`;
+/// `states` is resized to the number of threads and kept after the loop so callers can collect
+/// per-thread results. The first exception (from
 /// make_state or body) stops the loop: remaining blocks are skipped and the exception is rethrown
 /// after the parallel region. `stop` can also be raised by the body (e.g. on a data problem) to
 /// skip remaining blocks.
 template <class State, class MakeState, class Body>
 void parallel_blocks(std::size_t n_blocks, int threads, std::vector<std::unique_ptr<State>> &states,
                      MakeState &&make_state, Body &&body, std::atomic<bool> &stop) {
+    // A thread without a block would only build a state (buffers sized for a block) for nothing.
+    threads = static_cast<int>(
+        std::clamp<std::size_t>(n_blocks, 1, static_cast<std::size_t>(std::max(threads, 1))));
     states.clear();
     states.resize(static_cast<std::size_t>(threads));
     std::exception_ptr error;
