@@ -1125,7 +1125,8 @@ void check_memory(PreparedRun &run, Problems &problems) {
         std::to_string(run.block_plan->max_block_cells()) + " cells per block, " +
         std::to_string(cfg.epochs.size()) + " epochs, " + std::to_string(layer_rasters) +
         " model-layer rasters, " + std::to_string(output_raster_count(cfg)) + " GeoTIFF outputs, " +
-        std::to_string(run.district_ids.size()) + " districts";
+        std::to_string(run.district_ids.size()) +
+        (run.district_ids.size() == 1 ? " district" : " districts");
     if (m.total() > limit.bytes) {
         std::string advice;
         if (m.shared < limit.bytes && m.per_thread > 0 &&

@@ -135,6 +135,9 @@ std::string input_changed_message(const InputFile &in, const std::string &why) {
 }
 
 std::string content_fingerprint(const InputFile &in) {
+    if (!in.identity.exists) {
+        return "no local file"; // a /vsi... path GDAL reads: known by its path only
+    }
     Fd fd;
     if (const std::string why = open_checked(in, fd); !why.empty()) {
         throw InputChangedError({input_changed_message(in, why)});
@@ -190,6 +193,9 @@ void InputHashes::hash_all() {
     std::vector<char> buf(1 << 20);
     for (std::size_t i = 0; i < m_inputs.size() && !m_cancel; ++i) {
         const InputFile &in = m_inputs[i];
+        if (!in.identity.exists) {
+            continue; // a /vsi... path GDAL reads: no local file to hash
+        }
         Fd fd;
         if (std::string why = open_checked(in, fd); !why.empty()) {
             m_changed[i] = std::move(why);
@@ -236,6 +242,9 @@ std::vector<std::string> InputHashes::finish() {
     m_done = true;
     std::vector<std::string> messages;
     for (std::size_t i = 0; i < m_inputs.size(); ++i) {
+        if (!m_inputs[i].identity.exists) {
+            continue;
+        }
         std::string why = m_changed[i];
         if (why.empty()) {
             why = describe_identity_change(m_inputs[i].identity, file_identity(m_inputs[i].path));

@@ -34,7 +34,9 @@ struct FileIdentity {
     bool operator==(const FileIdentity &) const = default;
 };
 
-/// One input file recorded in the provenance.
+/// One input file recorded in the provenance. A path GDAL reads through a virtual file system
+/// (/vsizip/, /vsicurl/, ...) has no local identity (exists = false): it is listed, but not
+/// hashed, fingerprinted or checked for changes.
 struct InputFile {
     std::string role;      ///< e.g. "land_cover/2015"; side files carry their input's role
     std::string path;      ///< as opened (relative paths joined to the config's folder)
