@@ -201,20 +201,29 @@ TEST(Paths, ConfigFromAPipeOrDescriptorResolvesAgainstTheCurrentFolder) {
 
 // ---- Item 5: provenance is true
 
-// results.h5 lists every file read, side files of a Shapefile included, with the SHA-256 of its
+// results.h5 lists every file read, a VRT's source and the side files of a Shapefile included,
+// with the SHA-256 of its
 // bytes (checked with coreutils' sha256sum), and stores the config's bytes exactly: a UTF-8
 // byte-order mark, CRLF line ends and non-ASCII comments included. The GBK names of the
 // Shapefile, declared by its .cpg, come out as UTF-8.
 TEST(Provenance, ChecksumsAreOfTheFilesReadAndTheConfigIsStoredWhole) {
     TempDir d;
-    write_land_cover(d.file("lc.tif"));
+    // The land cover is a VRT: its source file is read too, so it is listed.
+    write_land_cover(d.file("lc_source.tif"));
+    write_text(d.file("lc.vrt"),
+               "<VRTDataset rasterXSize=\"10\" rasterYSize=\"10\">\n  <SRS>EPSG:6933</SRS>\n"
+               "  <GeoTransform>500000, 30, 0, 4600000, 0, -30</GeoTransform>\n"
+               "  <VRTRasterBand dataType=\"Byte\" band=\"1\">\n    <SimpleSource>\n"
+               "      <SourceFilename relativeToVRT=\"1\">lc_source.tif</SourceFilename>\n"
+               "      <SourceBand>1</SourceBand>\n    </SimpleSource>\n"
+               "  </VRTRasterBand>\n</VRTDataset>\n");
     write_text(d.file("pools.csv"), pools(10));
     write_gbk_districts(d.file("districts.shp"), true);
     ASSERT_NE(read_text(d.file("districts.dbf")).find("\xBA\xCD\xC6\xBD\xC7\xF8"),
               std::string::npos)
         << "the test Shapefile must hold GBK bytes";
     std::string text = "\xEF\xBB\xBF# 和平区 und Überlingen: a comment\n" +
-                       config("lc.tif", "pools.csv", "out",
+                       config("lc.vrt", "pools.csv", "out",
                               "districts:\n  path: districts.shp\n  id_field: code\n"
                               "  name_field: name\n");
     std::string crlf;
@@ -231,8 +240,8 @@ TEST(Provenance, ChecksumsAreOfTheFilesReadAndTheConfigIsStoredWhole) {
     const auto files = h5_attr_strings(h5, "input_files");
     const auto sums = h5_attr_strings(h5, "input_sha256");
     ASSERT_EQ(files.size(), sums.size());
-    for (const char *f : {"lc.tif", "pools.csv", "districts.shp", "districts.shx", "districts.dbf",
-                          "districts.prj", "districts.cpg"}) {
+    for (const char *f : {"lc.vrt", "lc_source.tif", "pools.csv", "districts.shp", "districts.shx",
+                          "districts.dbf", "districts.prj", "districts.cpg"}) {
         const auto it = std::find(files.begin(), files.end(), d.file(f));
         ASSERT_NE(it, files.end()) << f << " is not in input_files";
         EXPECT_EQ(sums[static_cast<std::size_t>(it - files.begin())], sha256sum(d.file(f))) << f;
