@@ -10,8 +10,10 @@
 #include <ogr_srs_api.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 
@@ -21,6 +23,26 @@ namespace {
 std::string window_text(const Window &w) {
     return "window x " + std::to_string(w.x_off) + ", y " + std::to_string(w.y_off) + ", " +
            std::to_string(w.x_size) + " x " + std::to_string(w.y_size) + " px";
+}
+
+/// GDAL's message for a failed write, with the system's cause when the failing write left one
+/// in errno (GDAL's TIFF messages say "IO error writing tag data" without saying why). Callers
+/// clear errno before the GDAL call; only causes a write can have are added, never a stale
+/// ENOENT of a file GDAL probed for.
+std::string write_error() {
+    const int err = errno;
+    std::string msg = last_gdal_error();
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG || err == EIO || err == EROFS ||
+        err == EACCES || err == EPERM) {
+        const std::string cause = std::strerror(err);
+        if (msg.find(cause) == std::string::npos) {
+            msg += ": " + cause;
+        }
+        if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
+            msg += " (the disk or the file-size limit is full)";
+        }
+    }
+    return msg;
 }
 
 GridSpec grid_of(GDALDatasetH ds) {
@@ -254,11 +276,12 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     if (m_byte) {
         opts.SetNameValue("PREDICTOR", "1");
     }
+    errno = 0;
     m_ds =
         GDALCreate(drv, m_temp.c_str(), static_cast<int>(grid.width), static_cast<int>(grid.height),
                    1, m_byte ? GDT_Byte : GDT_Float32, opts.List());
     if (m_ds == nullptr) {
-        throw RasterError("cannot create output: " + m_final + ": " + last_gdal_error());
+        throw RasterError("cannot create output: " + m_final + ": " + write_error());
     }
     GDALSetGeoTransform(m_ds, const_cast<double *>(grid.geotransform.data()));
     if (!grid.crs_wkt.empty()) {
@@ -310,11 +333,12 @@ void GeoTiffWriter::write_window(const Window &w, const float *values) {
                 }
                 block = m_byte_buf.data();
             }
+            errno = 0;
             if (GDALWriteBlock(m_band, static_cast<int>(tx / t), static_cast<int>(ty / t), block) !=
                 CE_None) {
                 throw RasterError("cannot write output: " + m_final + ", tile x " +
                                   std::to_string(tx / t) + ", y " + std::to_string(ty / t) + ": " +
-                                  last_gdal_error());
+                                  write_error());
             }
         }
     }
@@ -325,12 +349,17 @@ void GeoTiffWriter::commit() {
         throw RasterError("cannot finish output: " + m_final + ": already closed");
     }
     CPLErrorReset();
+    errno = 0;
     GDALFlushCache(m_ds);
     const bool flush_failed = CPLGetLastErrorType() == CE_Failure;
+    const int flush_errno = errno;
     GDALClose(m_ds);
     m_ds = nullptr;
     if (flush_failed || CPLGetLastErrorType() == CE_Failure) {
-        const std::string why = last_gdal_error();
+        if (flush_failed) {
+            errno = flush_errno;
+        }
+        const std::string why = write_error();
         std::remove(m_temp.c_str());
         throw RasterError("cannot finish output: " + m_final + ": " + why);
     }
