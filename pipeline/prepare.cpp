@@ -1084,17 +1084,18 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     run->land_cover_ok = errors_since(lc_before) == 0 && run->block_plan && run->pixel_area &&
                          run->land_cover.size() == cfg.epochs.size();
     // A land cover stored in a type wider than int32 (Float32, UInt32, ...) is read whole once:
-    // a value that is not an integer code (2.5, 3e9) is bad input, not nodata.
+    // a value that is not an integer code (2.5, 3e9) is bad input, not nodata. Its valid codes
+    // can still be checked (validate's class-code scan), so land_cover_ok stays unless the
+    // raster cannot be read.
     if (run->land_cover_ok) {
-        const std::size_t values_before = problems.errors.size();
         try {
             for (auto &m : land_cover_value_messages(*run)) {
                 problems.error(std::move(m));
             }
         } catch (const raster::RasterError &e) {
             problems.error(std::string(e.what()) + " (the file is truncated or corrupt)");
+            run->land_cover_ok = false;
         }
-        run->land_cover_ok = errors_since(values_before) == 0;
     }
 
     // Pools table and stock model.

@@ -113,6 +113,7 @@ std::string missing_vrt_source(GDALDatasetH ds, int depth, std::set<std::string>
             return nested;
         }
     }
+    CPLErrorReset(); // a source that exists but did not open is left to the block reads
     return "";
 }
 } // namespace

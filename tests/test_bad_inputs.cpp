@@ -849,6 +849,11 @@ TEST(BadInputCatalogue, EveryCaseHasASetupAndEverySetupACase) {
     for (const auto &[id, setup] : setups()) {
         EXPECT_EQ(ids.count(id), 1u) << "setup " << id << " has no line in bad_inputs.txt";
     }
+    // The README's Testing section states the count.
+    const std::string readme = read_text(std::string(CS_SOURCE_DIR) + "/README.md");
+    const std::string count =
+        "`tests/bad_inputs.txt` holds " + std::to_string(cases.size()) + " cases";
+    EXPECT_NE(readme.find(count), std::string::npos) << "README.md (Testing) should say: " << count;
 }
 
 TEST_P(BadInput, ExitsTwoWithItsMessage) {
