@@ -4,6 +4,7 @@
 #include "raster/raster_error.hpp"
 
 #include <cpl_conv.h>
+#include <cpl_minixml.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <set>
 
 namespace cs::raster {
 
@@ -63,6 +65,79 @@ GridSpec grid_of(GDALDatasetH ds) {
     }
     return g;
 }
+/// GDAL opens a VRT without opening its sources, so a missing source would show only when a
+/// block that needs it is read (as a read failure). For a VRT dataset: the first source file
+/// that is missing, as "missing VRT source: <GDAL's message naming it>", else "". Sources that
+/// are VRTs themselves are followed, up to `depth` levels; a source name that is not a file
+/// (e.g. a subdataset "NETCDF:x.nc:v") counts as missing only when GDAL cannot open it.
+std::string missing_vrt_source(GDALDatasetH ds, int depth, std::set<std::string> &seen) {
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (drv == nullptr || !EQUAL(GDALGetDriverShortName(drv), "VRT") || depth <= 0) {
+        return "";
+    }
+    char **md = GDALGetMetadata(ds, "xml:VRT");
+    if (md == nullptr || md[0] == nullptr) {
+        return "";
+    }
+    CPLXMLNode *root = CPLParseXMLString(md[0]);
+    if (root == nullptr) {
+        return "";
+    }
+    const std::string description = GDALGetDescription(ds);
+    const std::string vrt_dir =
+        !description.empty() && description[0] != '<' ? CPLGetPath(description.c_str()) : "";
+    std::vector<std::string> sources;
+    std::vector<const CPLXMLNode *> stack = {root};
+    while (!stack.empty()) {
+        const CPLXMLNode *n = stack.back();
+        stack.pop_back();
+        for (; n != nullptr; n = n->psNext) {
+            if (n->eType != CXT_Element) {
+                continue;
+            }
+            if (EQUAL(n->pszValue, "SourceFilename")) {
+                const std::string name = CPLGetXMLValue(n, nullptr, "");
+                const bool relative = CPLTestBool(CPLGetXMLValue(n, "relativeToVRT", "0"));
+                sources.push_back(
+                    relative && !vrt_dir.empty()
+                        ? std::string(CPLProjectRelativeFilename(vrt_dir.c_str(), name.c_str()))
+                        : name);
+            } else if (n->psChild != nullptr) {
+                stack.push_back(n->psChild);
+            }
+        }
+    }
+    CPLDestroyXMLNode(root);
+    for (const auto &src : sources) {
+        if (src.empty() || !seen.insert(src).second) {
+            continue;
+        }
+        VSIStatBufL st;
+        const bool exists = VSIStatExL(src.c_str(), &st, VSI_STAT_EXISTS_FLAG) == 0;
+        const std::string ext = CPLGetExtension(src.c_str());
+        if (exists && !EQUAL(ext.c_str(), "vrt")) {
+            continue;
+        }
+        CPLErrorReset();
+        GDALDatasetH sds =
+            GDALOpenEx(src.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                       nullptr, nullptr, nullptr);
+        if (sds == nullptr) {
+            if (!exists) {
+                return "missing VRT source: " +
+                       (CPLGetLastErrorNo() != 0 ? last_gdal_error() : src + ": file not found");
+            }
+            continue; // exists but does not open: the block reads report GDAL's reason
+        }
+        std::string nested = missing_vrt_source(sds, depth - 1, seen);
+        GDALClose(sds);
+        if (!nested.empty()) {
+            return nested;
+        }
+    }
+    CPLErrorReset(); // a source that exists but did not open is left to the block reads
+    return "";
+}
 } // namespace
 
 std::string RasterInfo::where() const {
@@ -93,6 +168,11 @@ RasterInfo inspect_raster(const std::string &label, const std::string &path, int
         throw RasterError("cannot open raster: " + info.where() + ": band " + std::to_string(band) +
                           " does not exist (the file has " + std::to_string(bands) + " band" +
                           (bands == 1 ? "" : "s") + ")");
+    }
+    std::set<std::string> seen;
+    if (const std::string missing = missing_vrt_source(ds, 8, seen); !missing.empty()) {
+        GDALClose(ds);
+        throw RasterError("cannot open raster: " + info.where() + ": " + missing);
     }
     info.grid = grid_of(ds);
     GDALRasterBandH b = GDALGetRasterBand(ds, band);

@@ -2,6 +2,7 @@
 #include "raster/vector_districts.hpp"
 
 #include <cpl_conv.h>
+#include <cpl_string.h>
 #include <gdal.h>
 #include <gdal_alg.h>
 #include <ogr_api.h>
@@ -12,6 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <map>
@@ -26,21 +29,136 @@ struct VectorDistricts::Impl {
 };
 
 namespace {
-bool parse_int64(const char *s, int64_t &out) {
-    if (s == nullptr || *s == '\0') {
-        return false;
+const char *const INT64_RANGE =
+    " is beyond the range of 64-bit integer ids (-9223372036854775808 to 9223372036854775807)";
+
+/// Read field `idx` of `f` as a 64-bit integer id. Integer fields are read as they are; a real
+/// field must hold a whole number and a text field an integer, each within int64. Returns ""
+/// on success, else why not (quoting the value).
+std::string read_int64(const OGRFeature &f, int idx, int64_t &out) {
+    const OGRFieldType type = f.GetFieldDefnRef(idx)->GetType();
+    if (type == OFTInteger || type == OFTInteger64) {
+        out = f.GetFieldAsInteger64(idx);
+        return "";
+    }
+    const std::string text = f.GetFieldAsString(idx);
+    const std::string quoted = "value \"" + text + "\"";
+    if (type == OFTReal) {
+        const double v = f.GetFieldAsDouble(idx);
+        if (!std::isfinite(v) || v != std::floor(v)) {
+            return quoted + " is not an integer";
+        }
+        // [-2^63, 2^63): both bounds are exact doubles.
+        if (v < -9223372036854775808.0 || v >= 9223372036854775808.0) {
+            return quoted + INT64_RANGE;
+        }
+        out = static_cast<int64_t>(v);
+        return "";
+    }
+    const char *s = text.c_str();
+    while (*s == ' ' || *s == '\t') {
+        ++s;
     }
     errno = 0;
     char *end = nullptr;
     const long long v = std::strtoll(s, &end, 10);
+    const bool digits = end != s;
     while (end != nullptr && (*end == ' ' || *end == '\t')) {
         ++end;
     }
-    if (errno != 0 || end == nullptr || *end != '\0') {
-        return false;
+    if (!digits || end == nullptr || *end != '\0') {
+        return quoted + " is not an integer";
+    }
+    if (errno == ERANGE) {
+        return quoted + INT64_RANGE;
     }
     out = v;
-    return true;
+    return "";
+}
+
+/// "x NaN, y 4600000": a vertex for a message.
+std::string vertex_text(double x, double y) {
+    auto num = [](double v) {
+        if (std::isnan(v)) {
+            return std::string("NaN");
+        }
+        if (std::isinf(v)) {
+            return std::string(v < 0 ? "-inf" : "inf");
+        }
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.10g", v);
+        return std::string(buf);
+    };
+    return "x " + num(x) + ", y " + num(y);
+}
+
+/// True when `e` could be longitudes and latitudes, in either axis order (longitudes in
+/// [-180, 360] allow the 0-360 convention). NaN bounds pass: a non-finite vertex is reported
+/// for its district.
+bool fits_degrees(const OGREnvelope &e) {
+    auto lon = [](double a, double b) { return !(a < -180.0) && !(b > 360.0); };
+    auto lat = [](double a, double b) { return !(a < -90.0) && !(b > 90.0); };
+    return (lon(e.MinX, e.MaxX) && lat(e.MinY, e.MaxY)) ||
+           (lat(e.MinX, e.MaxX) && lon(e.MinY, e.MaxY));
+}
+
+std::string extent_text(const OGREnvelope &e) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "x %.10g to %.10g, y %.10g to %.10g", e.MinX, e.MaxX, e.MinY,
+                  e.MaxY);
+    return buf;
+}
+
+/// A vertex whose x or y is NaN or infinite: where it is (counted from 0; ring 0 is the outer
+/// ring; polygon = -1 for a single polygon) and its coordinates.
+struct BadVertex {
+    bool found = false;
+    int polygon = -1;
+    int ring = 0;
+    int vertex = 0;
+    double x = 0.0;
+    double y = 0.0;
+
+    std::string text() const {
+        return "vertex " + std::to_string(vertex) + " of ring " + std::to_string(ring) +
+               (polygon >= 0 ? " of polygon " + std::to_string(polygon) : "") +
+               " (counted from 0) is not a finite coordinate (" + vertex_text(x, y) + ")";
+    }
+};
+
+BadVertex non_finite_in(const OGRPolygon *poly, int polygon) {
+    for (int r = 0; r <= poly->getNumInteriorRings(); ++r) {
+        const OGRLinearRing *ring = r == 0 ? poly->getExteriorRing() : poly->getInteriorRing(r - 1);
+        for (int v = 0; ring != nullptr && v < ring->getNumPoints(); ++v) {
+            const double x = ring->getX(v);
+            const double y = ring->getY(v);
+            if (!std::isfinite(x) || !std::isfinite(y)) {
+                return {true, polygon, r, v, x, y};
+            }
+        }
+    }
+    return {};
+}
+
+/// The first non-finite vertex of a linear polygon geometry (polygon, multipolygon or a
+/// collection of them), in storage order.
+BadVertex first_non_finite_vertex(const OGRGeometry *g) {
+    const auto type = wkbFlatten(g->getGeometryType());
+    if (type == wkbPolygon) {
+        return non_finite_in(g->toPolygon(), -1);
+    }
+    if (type == wkbMultiPolygon || type == wkbGeometryCollection) {
+        int p = 0;
+        for (const auto *part : *g->toGeometryCollection()) {
+            if (wkbFlatten(part->getGeometryType()) == wkbPolygon) {
+                if (BadVertex bad = non_finite_in(part->toPolygon(), p); bad.found) {
+                    return bad;
+                }
+            }
+            ++p;
+        }
+    }
+    return {};
 }
 } // namespace
 
@@ -59,16 +177,44 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
     std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset *>(GDALOpenEx(
         spec.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
     if (!ds) {
-        throw RasterError(
-            "cannot open districts: " + where + ": " +
-            (CPLGetLastErrorNo() != 0 ? last_gdal_error() : "not a vector format GDAL can read"));
+        std::string why = "not a vector format GDAL can read";
+        if (CPLGetLastErrorNo() != 0) {
+            why = last_gdal_error();
+        } else if (GDALDriverH drv =
+                       GDALIdentifyDriverEx(spec.path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr)) {
+            // A format that recognises the file but opens nothing of it: e.g. a GeoPackage
+            // without any table of features (read-only GDAL does not open those).
+            why = std::string("the file is a ") + GDALGetDriverLongName(drv) +
+                  " without any vector layer";
+        }
+        throw RasterError("cannot open districts: " + where + ": " + why);
     }
     OGRLayer *layer = spec.layer.empty() ? (ds->GetLayerCount() > 0 ? ds->GetLayer(0) : nullptr)
                                          : ds->GetLayerByName(spec.layer.c_str());
     if (layer == nullptr) {
         throw RasterError("cannot open districts: " + where + ": " +
-                          (spec.layer.empty() ? std::string("the file has no layer")
+                          (spec.layer.empty() ? std::string("the file has no vector layer")
                                               : "no layer named \"" + spec.layer + "\""));
+    }
+    // OGR opens a Shapefile whose .dbf is missing as a layer without fields; the id field would
+    // then look absent, while the real cause is the missing file.
+    if (EQUAL(ds->GetDriver()->GetDescription(), "ESRI Shapefile")) {
+        const CPLStringList files(ds->GetFileList());
+        std::string shp;
+        bool dbf = false;
+        for (int i = 0; i < files.size(); ++i) {
+            if (EQUAL(CPLGetBasename(files[i]), layer->GetName())) {
+                shp = EQUAL(CPLGetExtension(files[i]), "shp") ? files[i] : shp;
+                dbf = dbf || EQUAL(CPLGetExtension(files[i]), "dbf");
+            }
+        }
+        if (!shp.empty() && !dbf) {
+            const std::string dbf_name = CPLGetFilename(CPLResetExtension(shp.c_str(), "dbf"));
+            throw RasterError("cannot open districts: " + where + ": " + dbf_name +
+                              " is missing next to " + CPLGetFilename(shp.c_str()) +
+                              "; a Shapefile keeps its fields (and so the id field) in the .dbf: "
+                              "copy the .shp, .shx, .dbf and .prj together");
+        }
     }
     OGRFeatureDefn *defn = layer->GetLayerDefn();
     auto field_list = [&] {
@@ -111,10 +257,21 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
     }
     const OGRSpatialReference *layer_srs = layer->GetSpatialRef();
     std::unique_ptr<OGRCoordinateTransformation> ct;
+    const std::string at_layer = where + ", layer " + layer->GetName();
+    OGREnvelope extent;
     if (layer_srs == nullptr) {
-        findings.errors.push_back("districts: " + where +
+        findings.errors.push_back("districts: " + at_layer +
                                   ": the layer has no CRS, so it cannot be placed on the grid "
                                   "(add a .prj or save it with a CRS)");
+    } else if (layer_srs->IsGeographic() && layer->GetExtent(&extent, TRUE) == OGRERR_NONE &&
+               !fits_degrees(extent)) {
+        // Said once for the layer, not once per district that then fails to reproject.
+        findings.errors.push_back(
+            "districts: " + at_layer + ": the layer's CRS is " + layer_srs->GetName() +
+            " (longitude and latitude in degrees) but its coordinates are not degrees (" +
+            extent_text(extent) +
+            "); the file has no CRS of its own (GeoJSON without a \"crs\" member is read as "
+            "WGS 84) or a wrong one: save it with its real CRS");
     } else if (!grid.crs_wkt.empty()) {
         OGRSpatialReference grid_srs;
         grid_srs.importFromWkt(grid.crs_wkt.c_str());
@@ -150,13 +307,9 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                       ": id_field \"" + spec.id_field + "\" is empty");
             continue;
         }
-        const OGRFieldType ft = defn->GetFieldDefn(id_idx)->GetType();
-        if (ft == OFTInteger || ft == OFTInteger64) {
-            it.rec.id = feature->GetFieldAsInteger64(id_idx);
-        } else if (!parse_int64(feature->GetFieldAsString(id_idx), it.rec.id)) {
+        if (const std::string why = read_int64(*feature, id_idx, it.rec.id); !why.empty()) {
             findings.errors.push_back("districts: " + where + ", feature " + std::to_string(fid) +
-                                      ": id_field \"" + spec.id_field + "\" value \"" +
-                                      feature->GetFieldAsString(id_idx) + "\" is not an integer");
+                                      ": id_field \"" + spec.id_field + "\" " + why);
             continue;
         }
         if (auto [pos, fresh] = first_fid.emplace(it.rec.id, fid); !fresh) {
@@ -172,12 +325,14 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
         for (std::size_t l = 0; l < parent_idx.size(); ++l) {
             const auto [pid, pname] = parent_idx[l];
             int64_t parent = 0;
-            if (!feature->IsFieldSetAndNotNull(pid) ||
-                !parse_int64(feature->GetFieldAsString(pid), parent)) {
+            const std::string why = feature->IsFieldSetAndNotNull(pid)
+                                        ? read_int64(*feature, pid, parent)
+                                        : std::string("is empty");
+            if (!why.empty()) {
                 findings.errors.push_back("districts: " + where + ", district " +
                                           std::to_string(it.rec.id) + ": parent id_field \"" +
                                           spec.parents[l].id_field + "\" (level \"" +
-                                          spec.parents[l].level + "\") is empty or not an integer");
+                                          spec.parents[l].level + "\") " + why);
                 parents_ok = false;
                 continue;
             }
@@ -206,6 +361,14 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                 continue;
             }
             it.geom.reset(g->getLinearGeometry());
+            // NaN or infinite coordinates have no place on any grid (and GEOS's validity check
+            // and the coverage computation assume finite ones).
+            if (const BadVertex bad = first_non_finite_vertex(it.geom.get()); bad.found) {
+                findings.errors.push_back("districts: " + where + ", district " +
+                                          std::to_string(it.rec.id) + " (feature " +
+                                          std::to_string(fid) + "): " + bad.text());
+                continue;
+            }
             if (!it.geom->IsValid()) {
                 std::unique_ptr<OGRGeometry> fixed(it.geom->MakeValid());
                 if (!fixed || fixed->IsEmpty()) {
@@ -230,7 +393,8 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
         items.push_back(std::move(it));
     }
     if (items.empty() && findings.errors.size() == errors_before) {
-        findings.errors.push_back("districts: " + where + ": the layer has no features");
+        findings.errors.push_back("districts: " + at_layer +
+                                  ": the layer has no features, so there are no districts");
     }
     std::sort(items.begin(), items.end(),
               [](const Item &a, const Item &b) { return a.rec.id < b.rec.id; });

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <tuple>
@@ -289,6 +290,32 @@ TEST(Integration, WithoutDistrictsTheWholeGridIsDistrictZero) {
     EXPECT_NEAR(cell(rows, 1, "area_ha"), 108.0, 1e-9);
     EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), 14472.0, 1e-6);
     EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2010_2020"), 255.6 - 157.5, 1e-6);
+}
+
+TEST(Integration, FloatLandCoverWithWholeNumberCodesRunsLikeByteLandCover) {
+    // The scenario's 2020 land cover stored as Float32 without a nodata value, its nodata pixel
+    // (column 5, row 25) NaN: NaN is nodata in a land cover and 1.0, 2.0, 3.0 are codes, so the
+    // totals are those of the Byte scenario (hand-worked in WithoutDistrictsTheWholeGridIs...).
+    Scenario s;
+    RasterSpec f = s.spec;
+    f.type = "Float32";
+    f.has_nodata = false;
+    std::vector<double> lc(40 * 30);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 0; c < 40; ++c) {
+            lc[r * 40 + c] = (c < 20 && r < 10) ? 2 : (c >= 30 && r >= 20) ? 3 : (c < 20 ? 1 : 2);
+        }
+    }
+    lc[25 * 40 + 5] = std::numeric_limits<double>::quiet_NaN();
+    write_raster(s.dir.file("lc2020.tif"), f, lc);
+    const auto r = run_carbonsink("run " + s.config("") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_NEAR(cell(rows, 1, "stock_mg_c_2010"), 14472.0, 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2010_2020"), 255.6 - 157.5, 1e-6);
+    EXPECT_NEAR(cell(rows, 1, "invalid_area_ha_2020"), PX_HA, 1e-9);
 }
 
 TEST(Integration, GeographicGridUsesEllipsoidalRowAreas) {
