@@ -650,4 +650,40 @@ TEST(EllipsoidalCoverage, DistrictAreasMatchGeographicLib) {
     RecordProperty("worst_relative_error", text);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Through the command line
+
+TEST(GeographicRun, PoleRowIsWarnedWithItsRasterAndCountsOnlyItsGround) {
+    // 3 x 4 px of 1° from 90.5°N: row 0 straddles the pole. All forest (200 Mg C/ha).
+    TempDir dir;
+    RasterSpec spec;
+    spec.width = 3;
+    spec.height = 4;
+    spec.origin_x = 20.0;
+    spec.origin_y = 90.5;
+    spec.pixel_size = 1.0;
+    spec.epsg = 4326;
+    cs::test::write_raster(dir.file("lc.tif"), spec, std::vector<double>(12, 2));
+    cs::test::write_text(dir.file("pools.csv"), "lucode,c_above,c_below,c_soil,c_dead\n"
+                                                "2,100,20,75,5\n");
+    cs::test::write_text(dir.file("run.yaml"), "name: pole\noutput_dir: out\nland_cover:\n"
+                                               "  epochs:\n    2020: lc.tif\nmodels:\n"
+                                               "  stocks:\n    method: lookup\n"
+                                               "    table: pools.csv\n");
+    const auto r = cs::test::run_carbonsink("run " + dir.file("run.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: pixel area: reference grid land_cover/2020 (" +
+                         dir.file("lc.tif") +
+                         ", band 1): row 0 spans 89.5°N to 90.5°N, 0.5° beyond the North Pole: "
+                         "its pixels count only their ground up to the pole (the part beyond "
+                         "has no area)\n"),
+              std::string::npos)
+        << r.err;
+    const auto rows = cs::test::read_csv(dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 2u);
+    const double want_ha = cell_area_m2(20.0, 23.0, 86.5, 90.0) / 1e4;
+    EXPECT_NEAR(std::stod(rows[1][2]) / want_ha, 1.0, 1e-9) << rows[1][2];
+    EXPECT_NEAR(std::stod(rows[1][3]) / (want_ha * 200.0), 1.0, 1e-9) << rows[1][3];
+}
+
 } // namespace
