@@ -26,11 +26,12 @@
 // Weighted fractions (geographic grids). On a lon/lat grid the ground area of a pixel is not
 // spread evenly over its height: the area density is rho(phi) = M(phi) N(phi) cos(phi) per unit
 // of longitude and latitude, so a piece in the equatorward half of a pixel is larger than the
-// same piece in the poleward half (by a relative 2.5e-2 for a 1 degree pixel at 45 degrees). The
-// fraction stored for a partial pixel is then the piece's share of the pixel's true area,
-// f = integral of w(t) du dt over the piece, where t = v - r is the row-local coordinate and w
-// the row's area density normalized to integrate to 1 over the row (RowAreaProfiles). Green's
-// theorem still applies with dv replaced by w(t) dt:
+// same piece in the poleward half (the two halves of a 1 degree pixel at 45 degrees differ by a
+// relative 8.7e-3, about tan(phi) times the pixel height in radians / 2). The fraction stored
+// for a partial pixel is then the piece's share of the pixel's true area, f = integral of
+// w(t) du dt over the piece, where t = v - r is the row-local coordinate and w the row's area
+// density normalized to integrate to 1 over the row (RowAreaProfiles). Green's theorem still
+// applies with dv replaced by w(t) dt:
 //     F(U) = sum over segments of  integral min(u(t), U) w(t) dt,
 // so a segment adds dW = W(t_b) - W(t_a) (W = integral of w, the share of the row's area
 // above t) to every column left of it, and to a column c it crosses
@@ -40,12 +41,12 @@
 // m(p, q) = integral_0^1 s w(p + s (q - p)) ds is computed by Gauss-Legendre with 2, 3 or 4
 // points, exact for the profile's polynomial degree up to 2, 4 or 6 (degree 2 covers pixels up
 // to a few arc minutes; beyond 6, for pixels of several degrees, the terms left out are below
-// 1e-12). Written this way
-// no term is a difference of large primitives, so nearly horizontal segments stay accurate. For
-// rows straddling a pole the segments are clipped to the part of the row that is ground, where
-// w is smooth. Whole pixels keep fraction 1 (the dW of a row's crossings telescope to 1), and
-// the runner's `fraction x row area` is the piece's true ellipsoidal area. Projected grids pass
-// no profiles and take the unweighted path above unchanged.
+// 1e-12). Written this way no term is a difference of large primitives, so nearly horizontal
+// segments stay accurate. For rows straddling a pole the segments are clipped to the part of
+// the row that is ground, where w is smooth. Whole pixels keep fraction 1 (the dW of a row's
+// crossings telescope to 1), and the runner's `fraction x row area` is the piece's true
+// ellipsoidal area. Projected grids pass no profiles and take the unweighted path above
+// unchanged.
 #pragma once
 #include "raster/grid.hpp"
 

@@ -388,10 +388,10 @@ double ellipsoid_zone_area_m2(double lat_deg, double semi_major_m, double inv_fl
 double ellipsoid_cell_area_m2(double lat1_deg, double lat2_deg, double dlon_deg,
                               double semi_major_m, double inv_flattening) {
     // Z(phi2) - Z(phi1) without subtracting the two zone areas, which would lose up to
-    // Z / dZ ulps (1e-7 relative for a 1" row near a pole): with s = sin(phi),
+    // Z / dZ ulps (1e-7 relative for a 1" row near a pole). With s = sin(phi), q = 1 - e^2 s^2
+    // and ds = s2 - s1 = 2 cos((phi1 + phi2) / 2) sin((phi2 - phi1) / 2):
     //   atanh(e s2) - atanh(e s1) = atanh(e ds / (1 - e^2 s1 s2)),
-    //   s2 / (1 - e^2 s2^2) - s1 / (1 - e^2 s1^2) = ds (1 + e^2 s1 s2) / ((1 - e^2 s1^2)(1 - e^2
-    //   s2^2)), ds = s2 - s1 = 2 cos((phi1 + phi2) / 2) sin((phi2 - phi1) / 2).
+    //   s2 / q2 - s1 / q1 = ds (1 + e^2 s1 s2) / (q1 q2).
     const double deg = std::numbers::pi / 180.0;
     const double a = semi_major_m;
     const double f = inv_flattening > 0.0 ? 1.0 / inv_flattening : 0.0;
