@@ -1047,12 +1047,14 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         // The reference grid: the first epoch's, or the configured override.
         raster::RasterInfo ref = first;
         std::string ref_name = "the reference grid " + first.where();
+        std::string area_label = "reference grid " + first.where(); // for pixel-area messages
         if (cfg.grid.resolution > 0.0) {
             try {
                 ref.grid = raster::grid_from_override(cfg.grid.crs.empty() ? first.grid.crs_wkt
                                                                            : cfg.grid.crs,
                                                       cfg.grid.resolution, cfg.grid.extent, first);
                 ref_name = "the grid override (grid, " + cfg.at(cfg.grid.line) + ")";
+                area_label = ref_name.substr(4);
             } catch (const raster::RasterError &e) {
                 problems.error(std::string("invalid grid override: grid, ") +
                                cfg.at(cfg.grid.line) + ": " + e.what());
@@ -1068,7 +1070,10 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                            ": pixel areas are unknown (assign one with gdal_edit.py -a_srs)");
         } else {
             try {
-                run->pixel_area = std::make_unique<raster::PixelArea>(ref.grid);
+                run->pixel_area = std::make_unique<raster::PixelArea>(ref.grid, area_label);
+                if (!run->pixel_area->warning().empty()) {
+                    problems.warn(run->pixel_area->warning());
+                }
             } catch (const raster::RasterError &e) {
                 problems.error(e.what());
             }

@@ -1,6 +1,8 @@
 // District polygons: reading, checks, reprojection and pixel-centre rasterization.
 #include "raster/vector_districts.hpp"
 
+#include "raster/pixel_area.hpp"
+
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <gdal.h>
@@ -18,6 +20,7 @@
 #include <cstdlib>
 #include <exception>
 #include <map>
+#include <numbers>
 #include <thread>
 
 namespace cs::raster {
@@ -160,6 +163,159 @@ BadVertex first_non_finite_vertex(const OGRGeometry *g) {
     }
     return {};
 }
+
+/// 360° in the angular unit of a geographic CRS, or 0 for any other CRS.
+double longitude_period(const OGRSpatialReference &srs) {
+    if (!srs.IsGeographic()) {
+        return 0.0;
+    }
+    const double rad_per_unit = srs.GetAngularUnits(nullptr);
+    if (!(rad_per_unit > 0.0)) {
+        return 0.0;
+    }
+    const double period = 2.0 * std::numbers::pi / rad_per_unit;
+    return std::fabs(period - 360.0) < 1e-9 ? 360.0 : period; // degrees, exactly
+}
+
+/// Apply `fn` to every polygon of `g` (a polygon, or polygons inside collections).
+template <class Fn> void for_each_polygon(OGRGeometry *g, Fn &&fn) {
+    if (g == nullptr || g->IsEmpty()) {
+        return;
+    }
+    const auto type = wkbFlatten(g->getGeometryType());
+    if (type == wkbPolygon) {
+        fn(g->toPolygon());
+    } else if (type == wkbMultiPolygon || type == wkbGeometryCollection) {
+        for (auto *part : *g->toGeometryCollection()) {
+            for_each_polygon(part, fn);
+        }
+    }
+}
+
+/// Add `dx` to every x of a ring.
+void shift_ring(OGRLinearRing *ring, double dx) {
+    for (int i = 0; i < ring->getNumPoints(); ++i) {
+        ring->setPoint(i, ring->getX(i) + dx, ring->getY(i));
+    }
+}
+
+/// A ring with consecutive vertices more than half a turn of longitude apart crosses the
+/// antimeridian: it is rewritten with continuous longitudes (the short way across). Kept as
+/// written instead: a ring with a step of a whole turn (-180 to 180: a world box or a band round
+/// the globe), and a ring whose continuous longitudes do not close, which goes once around a
+/// pole (Antarctica written from -180 to 180 and back along -90). Returns true when rewritten.
+bool unwrap_ring(OGRLinearRing *ring, double period) {
+    const int n = ring->getNumPoints();
+    if (n < 3) {
+        return false;
+    }
+    std::vector<double> x(static_cast<std::size_t>(n));
+    double offset = 0.0;
+    bool jumped = false;
+    bool whole_turn = false;
+    auto step = [&](double d) {
+        if (std::fabs(d) > 0.5 * period) {
+            whole_turn = whole_turn || std::fabs(d) >= period * (1.0 - 1e-12);
+            offset -= std::round(d / period) * period;
+            jumped = true;
+        }
+    };
+    for (int i = 0; i < n; ++i) {
+        if (i > 0) {
+            step(ring->getX(i) - ring->getX(i - 1));
+        }
+        x[static_cast<std::size_t>(i)] = ring->getX(i) + offset;
+    }
+    // The implicit closing edge of a ring whose last vertex does not repeat the first.
+    step(ring->getX(0) - ring->getX(n - 1));
+    if (!jumped || whole_turn || offset != 0.0) {
+        return false;
+    }
+    for (int i = 0; i < n; ++i) {
+        ring->setPoint(i, x[static_cast<std::size_t>(i)], ring->getY(i));
+    }
+    return true;
+}
+
+/// unwrap_ring on every ring of `g`; true when one crossed the antimeridian. Then, in every
+/// polygon, each hole is moved by whole turns next to its outer ring (a hole written at -179.5
+/// inside an outer ring unwrapped to 178..182 moves to 180.5).
+bool unwrap_rings(OGRGeometry *g, double period) {
+    bool any = false;
+    for_each_polygon(g, [&](OGRPolygon *poly) {
+        for (auto *ring : *poly) {
+            any = unwrap_ring(ring, period) || any;
+        }
+        OGRLinearRing *outer = poly->getExteriorRing();
+        if (outer == nullptr || outer->IsEmpty()) {
+            return;
+        }
+        OGREnvelope env;
+        outer->getEnvelope(&env);
+        const double centre = 0.5 * (env.MinX + env.MaxX);
+        for (int i = 0; i < poly->getNumInteriorRings(); ++i) {
+            OGRLinearRing *hole = poly->getInteriorRing(i);
+            OGREnvelope he;
+            hole->getEnvelope(&he);
+            const double turns = std::round((centre - 0.5 * (he.MinX + he.MaxX)) / period);
+            if (turns != 0.0) {
+                shift_ring(hole, turns * period);
+            }
+        }
+    });
+    return any;
+}
+
+/// Place the polygons of `g` (in the grid's geographic CRS, after unwrap_rings) on the grid's
+/// longitudes [west, east] (east - west <= period): each polygon is replaced by its copies
+/// shifted by whole turns that overlap the grid (a district at -180..-179.5 lies at
+/// 180..180.5 on a grid spanning 179.5..180.5; one reaching across the grid's seam gets a copy
+/// on each side). Returns the placed geometry, or null when nothing moves (the common case, so
+/// `g` is kept as read).
+std::unique_ptr<OGRGeometry> place_on_longitudes(const OGRGeometry &g, double period, double west,
+                                                 double east) {
+    std::vector<std::unique_ptr<OGRPolygon>> placed;
+    bool moved = false;
+    std::unique_ptr<OGRGeometry> work(g.clone());
+    work->flattenTo2D();
+    for_each_polygon(work.get(), [&](OGRPolygon *poly) {
+        OGRLinearRing *outer = poly->getExteriorRing();
+        if (outer == nullptr || outer->IsEmpty()) {
+            return;
+        }
+        OGREnvelope env;
+        outer->getEnvelope(&env);
+        // Whole turns k with (MinX + k period, MaxX + k period) overlapping (west, east).
+        const double k_lo = std::floor((west - env.MaxX) / period);
+        const double k_hi = std::ceil((east - env.MinX) / period);
+        bool any_copy = false;
+        for (double k = k_lo; k <= k_hi; k += 1.0) {
+            if (env.MinX + k * period >= east || env.MaxX + k * period <= west) {
+                continue;
+            }
+            std::unique_ptr<OGRPolygon> copy(poly->clone());
+            if (k != 0.0) {
+                for (auto *ring : *copy) {
+                    shift_ring(ring, k * period);
+                }
+                moved = true;
+            }
+            placed.push_back(std::move(copy));
+            any_copy = true;
+        }
+        if (!any_copy) {
+            placed.emplace_back(poly->clone()); // not on the grid at all: kept as is
+        }
+    });
+    if (!moved) {
+        return nullptr;
+    }
+    auto multi = std::make_unique<OGRMultiPolygon>();
+    for (auto &p : placed) {
+        multi->addGeometryDirectly(p.release());
+    }
+    return multi;
+}
 } // namespace
 
 VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec &grid,
@@ -256,6 +412,29 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
         parent_idx.emplace_back(pid, pname);
     }
     const OGRSpatialReference *layer_srs = layer->GetSpatialRef();
+    // Longitudes are taken modulo 360°: antimeridian crossings (unwrap_ring) and, on a
+    // geographic grid, districts written on the other side of ±180° (place_on_longitudes).
+    double grid_period = 0.0;
+    double layer_period = 0.0;
+    double grid_west = 0.0;
+    double grid_east = 0.0;
+    if (!grid.crs_wkt.empty()) {
+        OGRSpatialReference grid_srs;
+        if (grid_srs.importFromWkt(grid.crs_wkt.c_str()) == OGRERR_NONE) {
+            grid_period = longitude_period(grid_srs);
+        }
+        const auto &gt = grid.geotransform;
+        const double x_end = gt[0] + gt[1] * static_cast<double>(grid.width);
+        grid_west = std::min(gt[0], x_end);
+        grid_east = std::max(gt[0], x_end);
+    }
+    if (layer_srs != nullptr) {
+        layer_period = longitude_period(*layer_srs);
+    }
+    // A grid spanning more than one turn repeats ground: districts are not wrapped there
+    // (PixelArea warns about the grid).
+    const bool wrap_copies =
+        grid_period > 0.0 && grid_east - grid_west <= grid_period * (1.0 + 1e-12);
     std::unique_ptr<OGRCoordinateTransformation> ct;
     const std::string at_layer = where + ", layer " + layer->GetName();
     OGREnvelope extent;
@@ -369,6 +548,10 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                           std::to_string(fid) + "): " + bad.text());
                 continue;
             }
+            // A ring crossing the antimeridian is unwrapped before the validity check (written
+            // from 179 to -179 it would look like a band round the globe) when the layer's
+            // coordinates are longitudes, and after the reprojection below when the grid's are.
+            bool crossed = layer_period > 0.0 && unwrap_rings(it.geom.get(), layer_period);
             if (!it.geom->IsValid()) {
                 std::unique_ptr<OGRGeometry> fixed(it.geom->MakeValid());
                 if (!fixed || fixed->IsEmpty()) {
@@ -388,6 +571,22 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                           std::to_string(it.rec.id) +
                                           ": cannot be reprojected to the grid CRS");
                 continue;
+            }
+            if (grid_period > 0.0) {
+                crossed = unwrap_rings(it.geom.get(), grid_period) || crossed;
+                if (wrap_copies) {
+                    if (auto placed =
+                            place_on_longitudes(*it.geom, grid_period, grid_west, grid_east)) {
+                        it.geom = std::move(placed);
+                    }
+                }
+            }
+            if (crossed) {
+                findings.warnings.push_back(
+                    "districts: " + where + ", district " + std::to_string(it.rec.id) +
+                    ": a ring crosses the antimeridian (consecutive vertices more than 180° of "
+                    "longitude apart): it is taken the short way across ±180°, not the long "
+                    "way round the globe");
             }
         }
         items.push_back(std::move(it));
@@ -526,6 +725,7 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
     // Everything the worker threads capture by reference lives at function scope: the threads
     // are joined only after the branches below.
     double inv[6] = {0, 0, 0, 0, 0, 0};
+    RowAreaProfiles profiles;
     const int64_t band = std::max<int64_t>(1, std::min<int64_t>(256, (1 << 22) / width));
     const auto n_bands = static_cast<std::size_t>((height + band - 1) / band);
     std::vector<std::thread> pool;
@@ -533,6 +733,10 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
         if (!GDALInvGeoTransform(const_cast<double *>(m_grid.geotransform.data()), inv)) {
             throw RasterError("cannot compute district coverage: the reference grid's "
                               "geotransform cannot be inverted");
+        }
+        // Geographic grids: fractions are shares of each pixel's true ellipsoidal area.
+        if (!m_grid.crs_wkt.empty()) {
+            profiles = row_area_profiles(m_grid);
         }
         for (int t = 0; t < threads; ++t) {
             pool.emplace_back([&, t] {
@@ -544,7 +748,8 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
                         holes.clear();
                         collect_rings(m_impl->geoms[i].get(), inv, rings, holes);
                         exact_polygon_coverage(rings, holes, static_cast<uint32_t>(i), width,
-                                               height, parts[static_cast<std::size_t>(t)]);
+                                               height, parts[static_cast<std::size_t>(t)],
+                                               &profiles);
                     }
                 } catch (...) {
                     errors[static_cast<std::size_t>(t)] = std::current_exception();

@@ -415,6 +415,17 @@ const std::map<std::string, Setup> &setups() {
              write_raster(b.file("lc2020.tif"), no_crs, b.lc2020);
              return {b.validate()};
          }},
+        {"grid_beyond_the_pole",
+         [](Base &b) -> Invocation {
+             RasterSpec geo = b.spec;
+             geo.epsg = 4326;
+             geo.origin_x = 100.0;
+             geo.origin_y = 92.0;
+             geo.pixel_size = 1.0;
+             write_raster(b.file("lc2010.tif"), geo, b.lc2010);
+             write_raster(b.file("lc2020.tif"), geo, b.lc2020);
+             return {b.validate()};
+         }},
         {"raster_without_crs",
          [](Base &b) -> Invocation {
              RasterSpec no_crs = b.spec;
