@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
 namespace cs::models {
 
@@ -28,6 +29,75 @@ std::string lower(std::string s) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return s;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+const char *const SAVE_AS_CSV =
+    "save it as CSV with ',' between columns and '.' as the decimal separator";
+
+/// A table saved with ';' between columns (as spreadsheets do where ',' is the decimal
+/// separator) reads as one column per row: its header is one cell holding ';' and no ','.
+/// Throws naming the first cell that looks like a decimal comma ("12,5": digits on both sides of
+/// a ',' that split a row), or the header.
+void refuse_semicolon_separated(const CsvTable &table, const std::string &where) {
+    if (table.header.size() != 1 || table.header[0].find(';') == std::string::npos) {
+        return;
+    }
+    for (const auto &row : table.rows) {
+        for (std::size_t i = 0; i + 1 < row.cells.size(); ++i) {
+            const std::string &left = row.cells[i];
+            const std::string &right = row.cells[i + 1];
+            if (left.empty() || right.empty() || !is_digit(left.back()) || !is_digit(right[0])) {
+                continue;
+            }
+            std::size_t b = left.size();
+            while (b > 0 && is_digit(left[b - 1])) {
+                --b;
+            }
+            if (b > 0 && (left[b - 1] == '-' || left[b - 1] == '+')) {
+                --b;
+            }
+            std::size_t e = 0;
+            while (e < right.size() && is_digit(right[e])) {
+                ++e;
+            }
+            // The number must be a whole ';'-separated field.
+            if ((b > 0 && left[b - 1] != ';') || (e < right.size() && right[e] != ';')) {
+                continue;
+            }
+            throw ModelError(where + ", line " + std::to_string(row.line) +
+                             ": the table is separated by semicolons and uses decimal commas (\"" +
+                             left.substr(b) + "," + right.substr(0, e) + "\"); " + SAVE_AS_CSV);
+        }
+    }
+    throw ModelError(where + ", line " + std::to_string(table.header_line) +
+                     ": the table is separated by semicolons, not commas (the header has ';' and "
+                     "no ','); " +
+                     SAVE_AS_CSV);
+}
+
+/// Columns are looked up by name without case (CsvTable::column), so two header cells that
+/// differ only in case or surrounding spaces would make one of them unreachable. Empty names
+/// (trailing commas) are not columns anyone can ask for and are allowed to repeat.
+void refuse_duplicate_columns(const CsvTable &table, const std::string &where) {
+    std::map<std::string, std::size_t> first;
+    for (std::size_t i = 0; i < table.header.size(); ++i) {
+        std::string key = lower(table.header[i]);
+        if (key.empty()) {
+            continue;
+        }
+        const auto [it, fresh] = first.emplace(std::move(key), i);
+        if (!fresh) {
+            const std::size_t j = it->second;
+            throw ModelError(where + ", line " + std::to_string(table.header_line) + ": column \"" +
+                             table.header[i] + "\" (column " + std::to_string(i + 1) +
+                             ") repeats \"" + table.header[j] + "\" (column " +
+                             std::to_string(j + 1) +
+                             "); column names are compared without case, so each must be "
+                             "distinct");
+        }
+    }
 }
 } // namespace
 
@@ -121,6 +191,8 @@ CsvTable parse_csv(const std::string &text_in, const std::string &where) {
     for (auto &h : table.header) {
         h = trim(h);
     }
+    refuse_semicolon_separated(table, where);
+    refuse_duplicate_columns(table, where);
     return table;
 }
 

@@ -27,7 +27,10 @@ struct CsvTable {
 };
 
 /// Parse CSV text. Blank lines are skipped. Throws ModelError("<where>, line N: <why>") for an
-/// unterminated quote or an empty header.
+/// unterminated quote, an empty header, a table separated by semicolons (a header of one cell
+/// holding ';'; the first decimal comma such as "12,5" is named when a row has one) and a column
+/// name given twice (compared as column() does: without case and surrounding spaces; empty
+/// names may repeat). Every table parser of models/ reads through here, so each refuses these.
 CsvTable parse_csv(const std::string &text, const std::string &where);
 
 /// Parse a decimal number (leading/trailing spaces allowed). False when not a finite number.

@@ -10,6 +10,7 @@
 #include <cpl_conv.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -239,7 +240,12 @@ CheckpointLog::~CheckpointLog() {
 std::unique_ptr<CheckpointLog> CheckpointLog::create(const std::string &path,
                                                      const std::string &fingerprint,
                                                      std::size_t n_blocks) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // A new file, never written through a link or a file planted under the log's name: the
+    // old name is removed, then the file is created exclusively.
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        throw OutputError(os_error("cannot remove the previous log", path, errno));
+    }
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         throw OutputError(os_error("cannot create", path, errno));
     }
@@ -259,15 +265,25 @@ std::unique_ptr<CheckpointLog> CheckpointLog::create(const std::string &path,
 std::unique_ptr<CheckpointLog> CheckpointLog::resume(const std::string &path,
                                                      const std::string &fingerprint,
                                                      std::size_t n_blocks) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    const std::string refuse = "cannot resume: " + path + ": ";
+    const int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) {
             return nullptr;
         }
+        if (errno == ELOOP) {
+            throw InputError({refuse + "it is a symbolic link, not a checkpoint log carbonsink "
+                                       "wrote (links are never followed); remove it and run "
+                                       "without --resume"});
+        }
         throw OutputError(os_error("cannot open", path, errno));
     }
     std::unique_ptr<CheckpointLog> log(new CheckpointLog(path, fd, n_blocks));
-    const std::string refuse = "cannot resume: " + path + ": ";
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        throw InputError({refuse + "not a regular file, so not a checkpoint log carbonsink "
+                                   "wrote; remove it and run without --resume"});
+    }
     char magic[8] = {};
     uint64_t blocks = 0, fp_len = 0;
     if (!read_all(fd, magic, 8, 0) || std::memcmp(magic, HEADER_MAGIC, 8) != 0 ||

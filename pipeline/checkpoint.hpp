@@ -41,7 +41,8 @@ std::string describe_fingerprint_change(const std::string &before, const std::st
 
 class CheckpointLog {
 public:
-    /// Start a new log at `path` (an existing one is replaced). Throws OutputError.
+    /// Start a new log at `path`: an existing file or link of that name is removed, never written
+    /// through, and the log created exclusively (O_EXCL, O_NOFOLLOW). Throws OutputError.
     static std::unique_ptr<CheckpointLog>
     create(const std::string &path, const std::string &fingerprint, std::size_t n_blocks);
     /// Open the log at `path` to resume: keeps every intact record, cuts off a torn last one and

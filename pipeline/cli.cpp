@@ -6,6 +6,7 @@
 #include "pipeline/checkpoint.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/interrupt.hpp"
+#include "pipeline/output_folder.hpp"
 #include "pipeline/outputs.hpp"
 #include "pipeline/prepare.hpp"
 #include "pipeline/problems.hpp"
@@ -20,7 +21,10 @@
 
 #include <omp.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <new>
@@ -70,9 +74,12 @@ std::string grid_text(const PreparedRun &run) {
 }
 
 /// Load config and prepare; prints problems. Returns null (and sets exit code 2) on error.
+/// With `folder`, the output folder is locked as soon as the config is read, before prepare's
+/// long work, so that a second run into the same folder is refused at once.
 std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
                                               const std::string &output_dir, int threads,
-                                              Progress *progress, bool scan_classes = false) {
+                                              Progress *progress, bool scan_classes = false,
+                                              std::unique_ptr<OutputFolder> *folder = nullptr) {
     Problems problems;
     g_phase = "reading the config " + config_path;
     Config cfg = load_config(config_path, problems);
@@ -84,6 +91,10 @@ std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
         check_config_files(cfg, problems);
         print_errors(problems.errors);
         return nullptr;
+    }
+    if (folder != nullptr) {
+        // A folder that cannot be created or locked is reported by prepare's output_dir check.
+        *folder = OutputFolder::lock(cfg.output_dir, false);
     }
     g_phase = "preparing the inputs of " + config_path;
     auto run = prepare_run(cfg, threads, problems, scan_classes);
@@ -124,21 +135,28 @@ void print_resume_hint(const CheckpointLog *log, const std::string &config_path,
     }
 }
 
+/// errno of a failed write to stdout (0 when every write succeeded). Flushes stdout.
+int stdout_error() {
+    errno = 0;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+        return errno != 0 ? errno : EIO;
+    }
+    return 0;
+}
+
 int cmd_run(const std::string &config_path, const std::string &output_dir, int threads, bool quiet,
             bool resume) {
     install_signal_handlers();
     Progress progress(quiet);
-    auto run = load_and_prepare(config_path, output_dir, resolve_threads(threads), &progress);
+    std::unique_ptr<OutputFolder> folder;
+    auto run = load_and_prepare(config_path, output_dir, resolve_threads(threads), &progress, false,
+                                &folder);
     if (!run) {
         return 2;
     }
     const std::string out_dir = run->config.output_dir;
-    // A results.h5 from an earlier run must not survive a failed run looking complete.
-    std::error_code ec;
-    fs::remove(fs::path(out_dir) / "results.h5", ec);
-    fs::create_directories(out_dir, ec);
-    if (ec) {
-        throw OutputError("cannot create output directory: " + out_dir + ": " + ec.message());
+    if (!folder) {
+        folder = OutputFolder::lock(out_dir, true);
     }
     // Per-block checkpoints, so that a killed or interrupted run can be resumed.
     const std::string log_path = (fs::path(out_dir) / CHECKPOINT_FILE).string();
@@ -149,30 +167,36 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
                           ": processing.checkpoint is false, so runs of this config keep no "
                           "checkpoint; run without --resume"});
     }
-    if (resume) {
-        checkpoint = CheckpointLog::resume(log_path, fingerprint, run->block_plan->size());
-        if (checkpoint) {
-            progress.phase("resume", std::to_string(checkpoint->done()) + " of " +
-                                         std::to_string(run->block_plan->size()) +
-                                         " blocks from the checkpoint " + log_path);
-        } else {
-            print_warnings(
-                {"nothing to resume: " + log_path + " does not exist; computing every block"});
-        }
-    }
-    if (!checkpoint && run->config.checkpoint) {
-        checkpoint = CheckpointLog::create(log_path, fingerprint, run->block_plan->size());
-    } else if (!run->config.checkpoint) {
-        fs::remove(log_path, ec); // a stale log of an earlier run must not be resumed later
-    }
     RunResult result;
     try {
+        // A commit a killed run left half done is finished first; then every output is written
+        // into a private staging folder and committed as a set at the end (output_folder.hpp).
+        for (const auto &note : folder->begin_staging()) {
+            std::fprintf(stderr, "note: %s\n", note.c_str());
+        }
+        if (resume) {
+            checkpoint = CheckpointLog::resume(log_path, fingerprint, run->block_plan->size());
+            if (checkpoint) {
+                progress.phase("resume", std::to_string(checkpoint->done()) + " of " +
+                                             std::to_string(run->block_plan->size()) +
+                                             " blocks from the checkpoint " + log_path);
+            } else {
+                print_warnings(
+                    {"nothing to resume: " + log_path + " does not exist; computing every block"});
+            }
+        }
+        if (!checkpoint && run->config.checkpoint) {
+            checkpoint = CheckpointLog::create(log_path, fingerprint, run->block_plan->size());
+        } else if (!run->config.checkpoint) {
+            std::error_code ec;
+            fs::remove(log_path, ec); // a stale log of an earlier run must not be resumed later
+        }
         // Checksums of the inputs, computed while the blocks are (provenance.hpp).
         InputHashes hashes(run->inputs);
         g_phase = "computing the blocks of " + config_path + " (" + std::to_string(run->threads) +
                   (run->threads == 1 ? " thread" : " threads") + ", processing.block_cells " +
                   std::to_string(run->config.block_cells) + ")";
-        result = run_blocks(*run, out_dir, progress, checkpoint.get());
+        result = run_blocks(*run, folder->staging(), progress, checkpoint.get());
         // Every input must still be the file prepare opened, before anything is committed.
         result.input_sha256 = hashes.finish();
         for (const auto &u : result.unverified_used) {
@@ -184,7 +208,12 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
                                     std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
                                     " in " + out_dir);
         g_phase = "writing the outputs in " + out_dir;
-        write_outputs(*run, result, out_dir);
+        write_outputs(*run, result, folder->staging());
+        if (interrupted()) {
+            throw Interrupted("stopped by signal " + std::to_string(interrupt_signal()) +
+                              " while writing the outputs");
+        }
+        folder->commit();
     } catch (const InputChangedError &e) {
         if (checkpoint) {
             checkpoint->remove(); // its blocks may have read the old and the new content
@@ -216,16 +245,25 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
         checkpoint->remove();
     }
     const DistrictResults r = district_results(*run, result);
-    std::cout << format_district_table(r);
-    std::cout << "outputs: " << out_dir << " (results.h5, districts.csv";
+    std::string text = format_district_table(r);
+    text += "outputs: " + out_dir + " (results.h5, districts.csv";
     if (!result.class_codes.empty() && run->config.write_transitions &&
         run->config.epochs.size() > 1) {
-        std::cout << ", transitions.csv";
+        text += ", transitions.csv";
     }
     if (run->config.write_rasters) {
-        std::cout << ", stock_<year>.tif, stock_change_<y1>_<y2>.tif";
+        text += ", stock_<year>.tif, stock_change_<y1>_<y2>.tif";
     }
-    std::cout << ")\n";
+    text += ")\n";
+    // The outputs on disk never depend on stdout: they are committed above.
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (const int err = stdout_error(); err != 0) {
+        std::fprintf(stderr,
+                     "error: cannot write to standard output: %s; the outputs in %s are complete\n",
+                     std::strerror(err), out_dir.c_str());
+        std::clearerr(stdout);
+        return 1;
+    }
     return 0;
 }
 
@@ -266,9 +304,7 @@ int cmd_models() {
     return 0;
 }
 
-} // namespace
-
-int run_cli(int argc, char **argv) {
+int dispatch(int argc, char **argv) {
     CLI::App app{"carbonsink: terrestrial carbon stocks and sinks by district"};
     app.set_version_flag("--version", std::string("carbonsink ") + SOFTWARE_VERSION);
     app.require_subcommand(1);
@@ -363,6 +399,23 @@ int run_cli(int argc, char **argv) {
         print_errors({std::string("run failed: ") + e.what()});
         return 1;
     }
+}
+
+} // namespace
+
+int run_cli(int argc, char **argv) {
+    // A closed pipe on stdout or stderr (`| head`) is a write error (EPIPE) reported below, not a
+    // signal that kills the run half-way.
+    std::signal(SIGPIPE, SIG_IGN);
+    int code = dispatch(argc, argv);
+    if (const int err = stdout_error(); err != 0) {
+        std::fprintf(stderr, "error: cannot write to standard output: %s\n", std::strerror(err));
+        code = code == 0 ? 1 : code;
+    }
+    if (std::fflush(stderr) != 0 || std::ferror(stderr) != 0) {
+        code = code == 0 ? 1 : code; // nowhere left to say so
+    }
+    return code;
 }
 
 } // namespace cs::pipeline

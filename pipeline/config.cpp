@@ -4,6 +4,7 @@
 #include "raster/text_encoding.hpp"
 
 #include <sys/stat.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -1047,6 +1048,52 @@ private:
     Problems &m_p;
 };
 
+/// A config beyond one of the limits of config.hpp, at `mark`.
+struct LimitExceeded {
+    YAML::Mark mark;
+    std::string why;
+};
+
+/// Walks the YAML events of the first document (the one YAML::Load reads) and throws
+/// LimitExceeded at the first collection nested deeper than MAX_CONFIG_DEPTH or the first
+/// scalar longer than MAX_CONFIG_SCALAR_BYTES, so the tree is never built for such a text.
+class LimitCheck : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark &) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark &, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark &, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                  const std::string &value) override {
+        if (value.size() > MAX_CONFIG_SCALAR_BYTES) {
+            throw LimitExceeded{mark, "a value of " + std::to_string(value.size()) +
+                                          " bytes is longer than the " +
+                                          std::to_string(MAX_CONFIG_SCALAR_BYTES) +
+                                          " bytes a config value may have"};
+        }
+    }
+    void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        enter(mark);
+    }
+    void OnSequenceEnd() override { --m_depth; }
+    void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+        enter(mark);
+    }
+    void OnMapEnd() override { --m_depth; }
+
+private:
+    void enter(const YAML::Mark &mark) {
+        if (++m_depth > MAX_CONFIG_DEPTH) {
+            throw LimitExceeded{mark, "lists and mappings are nested more than " +
+                                          std::to_string(MAX_CONFIG_DEPTH) +
+                                          " deep (the limit of a config)"};
+        }
+    }
+    int m_depth = 0;
+};
+
 } // namespace
 
 std::string join_os_path(const std::string &base, const std::string &path) {
@@ -1134,6 +1181,12 @@ Config parse_config(const std::string &text, const std::string &path, Problems &
     cfg.config_path = path;
     cfg.config_text = text;
     cfg.base_dir = config_base_dir(path);
+    if (text.size() > MAX_CONFIG_BYTES) {
+        problems.error("cannot parse config: " + cfg.at(0) + ": the text has " +
+                       std::to_string(text.size()) + " bytes, more than the 1 MiB (" +
+                       std::to_string(MAX_CONFIG_BYTES) + " bytes) a config may have");
+        return cfg;
+    }
     // The text is stored whole in results.h5 (a UTF-8 string attribute): bytes that are not
     // UTF-8 text would be cut at the first NUL or garbled, so they are refused here.
     if (const std::string why = describe_non_utf8_config(text); !why.empty()) {
@@ -1143,7 +1196,15 @@ Config parse_config(const std::string &text, const std::string &path, Problems &
     }
     YAML::Node root;
     try {
+        std::istringstream in(text);
+        YAML::Parser events(in);
+        LimitCheck limits;
+        events.HandleNextDocument(limits);
         root = YAML::Load(text);
+    } catch (const LimitExceeded &e) {
+        problems.error("cannot parse config: " + cfg.at(e.mark.line + 1) + ", column " +
+                       std::to_string(e.mark.column + 1) + ": " + e.why);
+        return cfg;
     } catch (const YAML::Exception &e) {
         problems.error("cannot parse config: " + cfg.at(e.mark.line + 1) + ", column " +
                        std::to_string(e.mark.column + 1) + ": " + e.msg);
@@ -1160,6 +1221,16 @@ Config load_config(const std::string &path, Problems &problems) {
         cfg.config_path = path;
         problems.error("cannot read config: " + path + ": " +
                        (fs::exists(path) ? "permission denied or not a file" : "file not found"));
+        return cfg;
+    }
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (!ec && size > MAX_CONFIG_BYTES) {
+        Config cfg;
+        cfg.config_path = path;
+        problems.error("cannot read config: " + path + ": the file has " + std::to_string(size) +
+                       " bytes, more than the 1 MiB (" + std::to_string(MAX_CONFIG_BYTES) +
+                       " bytes) a config may have");
         return cfg;
     }
     std::ostringstream ss;

@@ -2,6 +2,7 @@
 #pragma once
 #include "pipeline/problems.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -162,9 +163,20 @@ std::string config_base_dir(const std::string &config_path);
 /// (a UTF-8 byte-order mark is allowed).
 std::string describe_non_utf8_config(const std::string &text);
 
+/// Limits of a config, checked before its YAML is loaded (a config needs far less; the limits
+/// keep a mistaken or hostile file from exhausting memory or the parser's stack):
+/// at most MAX_CONFIG_BYTES bytes, lists and mappings nested at most MAX_CONFIG_DEPTH deep
+/// (the deepest key of a real config, models.soil.soil_types.<code>, is at depth 4), and no
+/// scalar (key or value) longer than MAX_CONFIG_SCALAR_BYTES bytes (a WKT CRS for grid.crs is a
+/// few kB).
+inline constexpr std::size_t MAX_CONFIG_BYTES = std::size_t{1} << 20;
+inline constexpr int MAX_CONFIG_DEPTH = 64;
+inline constexpr std::size_t MAX_CONFIG_SCALAR_BYTES = std::size_t{1} << 16;
+
 /// Read and check `path`. Every problem (YAML syntax, unknown keys with a suggestion, wrong
 /// types, missing required keys, epochs out of order) is added to `problems`, each with its
-/// line number. The returned Config is meaningful only when problems.ok().
+/// line number. A file larger than MAX_CONFIG_BYTES is refused without being read. The returned
+/// Config is meaningful only when problems.ok().
 Config load_config(const std::string &path, Problems &problems);
 
 /// Same as load_config, from text; `path` names the file and anchors relative paths.

@@ -28,6 +28,9 @@ public:
                  const std::string &units);
     /// Attributes on an existing object ("/" for the root group).
     void attribute(const std::string &object, const std::string &name, const std::string &value);
+    /// A 1-D string attribute of at least one element: GDAL 3.6 (gdalinfo, QGIS) crashes on a
+    /// string attribute without elements, so an empty list throws OutputError; write lists that
+    /// may be empty as datasets.
     void attribute(const std::string &object, const std::string &name,
                    const std::vector<std::string> &values);
     void attribute(const std::string &object, const std::string &name,
@@ -38,7 +41,9 @@ public:
     void close();
 
 private:
+    /// Throws OutputError naming the file, `what` failed and the cause HDF5 recorded.
     [[noreturn]] void fail(const std::string &what) const;
+    [[noreturn]] void fail(const std::string &what, const std::string &cause) const;
     std::string m_path;
     int64_t m_file = -1;
     int64_t m_ocpl = -1;

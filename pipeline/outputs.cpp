@@ -11,10 +11,12 @@
 #include "raster/raster_error.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -161,6 +163,15 @@ std::string num(double v) {
     return buf;
 }
 
+/// The cause of a failed file operation from its errno.
+std::string io_cause(int err) {
+    if (err == 0) {
+        return "unknown cause";
+    }
+    return std::string(std::strerror(err)) +
+           (err == ENOSPC || err == EFBIG ? " (the disk or the file-size limit is full)" : "");
+}
+
 void commit_file(const std::string &temp, const std::string &final_path) {
     std::error_code ec;
     fs::rename(temp, final_path, ec);
@@ -228,9 +239,11 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
     const DistrictResults &base = levels.front();
     const bool hierarchy = levels.size() > 1;
     {
+        errno = 0;
         std::ofstream out(temp, std::ios::binary | std::ios::trunc);
         if (!out) {
-            throw OutputError("cannot write output: " + path + ": cannot create " + temp);
+            throw OutputError("cannot write output: " + path + ": cannot create " + temp + ": " +
+                              io_cause(errno));
         }
         const std::size_t E = base.years.size();
         const std::size_t K = E > 0 ? E - 1 : 0;
@@ -268,10 +281,11 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
             }
         }
         out.flush();
+        const int err = errno;
         if (!out) {
             out.close();
             std::remove(temp.c_str());
-            throw OutputError("cannot write output: " + path + ": write failed (disk full?)");
+            throw OutputError("cannot write output: " + path + ": write failed: " + io_cause(err));
         }
     }
     commit_file(temp, path);
@@ -280,9 +294,11 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
 void write_transitions_csv(const std::string &path, const DistrictResults &r) {
     const std::string temp = raster::partial_path(path);
     {
+        errno = 0;
         std::ofstream out(temp, std::ios::binary | std::ios::trunc);
         if (!out) {
-            throw OutputError("cannot write output: " + path + ": cannot create " + temp);
+            throw OutputError("cannot write output: " + path + ": cannot create " + temp + ": " +
+                              io_cause(errno));
         }
         out << "district_id,start_year,end_year,from_class,to_class,area_ha\n";
         const std::size_t C = r.class_codes.size();
@@ -302,10 +318,11 @@ void write_transitions_csv(const std::string &path, const DistrictResults &r) {
             }
         }
         out.flush();
+        const int err = errno;
         if (!out) {
             out.close();
             std::remove(temp.c_str());
-            throw OutputError("cannot write output: " + path + ": write failed (disk full?)");
+            throw OutputError("cannot write output: " + path + ": write failed: " + io_cause(err));
         }
     }
     commit_file(temp, path);
@@ -374,13 +391,13 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                                   ? std::string("climate domain from models.dom.climate_zone")
                                   : "climate_domain " + run.config.dom_climate_domain) +
                              ")");
-            h5.attribute("/", "dom_fraction_rows", run.dom_model->rows_used());
+            if (const auto rows = run.dom_model->rows_used(); !rows.empty()) {
+                h5.attribute("/", "dom_fraction_rows", rows);
+            }
         }
         h5.attribute("/", "sign_convention",
                      std::string("stock change > 0 = uptake (sink); net emissions = -44/12 x "
                                  "stock change, < 0 = net removal (inventory convention)"));
-        h5.attribute("/", "warnings", run.warnings);
-        h5.attribute("/", "unverified_parameters", result.unverified_used);
 
         h5.group("/districts");
         h5.dataset("/districts/id", {D}, r.ids, "1");
@@ -481,6 +498,9 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                 models::pixel_status_name(static_cast<models::PixelStatus>(s)));
         }
         h5.dataset("/provenance/pixel_status_name", status_names, "1");
+        // Lists that may be empty are datasets: GDAL 3.6 crashes on an empty string attribute.
+        h5.dataset("/provenance/warnings", run.warnings, "1");
+        h5.dataset("/provenance/unverified_parameters", result.unverified_used, "1");
         std::vector<int64_t> counts;
         for (uint64_t e = 0; e < E; ++e) {
             for (int s = 0; s < models::PIXEL_STATUS_COUNT; ++s) {
@@ -497,7 +517,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
     commit_file(temp, path);
 }
 
-void write_outputs(const PreparedRun &run, RunResult &result, const std::string &output_dir) {
+void write_outputs(const PreparedRun &run, RunResult &result, const std::string &staging_dir) {
     for (auto &r : result.rasters) {
         try {
             r->commit();
@@ -506,14 +526,14 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
         }
     }
     const std::vector<DistrictResults> levels = all_level_results(run, result);
-    write_districts_csv((fs::path(output_dir) / "districts.csv").string(), levels);
+    write_districts_csv((fs::path(staging_dir) / "districts.csv").string(), levels);
     if (!levels.front().class_codes.empty()) {
-        write_transitions_csv((fs::path(output_dir) / "transitions.csv").string(), levels.front());
+        write_transitions_csv((fs::path(staging_dir) / "transitions.csv").string(), levels.front());
     }
     if (failpoint("kill_before_results") >= 0) {
         std::raise(SIGKILL); // crash-test failpoint (interrupt.hpp)
     }
-    write_results_h5((fs::path(output_dir) / "results.h5").string(), run, result, levels);
+    write_results_h5((fs::path(staging_dir) / "results.h5").string(), run, result, levels);
 }
 
 namespace {

@@ -64,9 +64,10 @@ void write_transitions_csv(const std::string &path, const DistrictResults &r);
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
                       const std::vector<DistrictResults> &levels);
 
-/// Commit rasters, then write districts.csv, then results.h5 last, so a results.h5 on disk
-/// always means a complete run.
-void write_outputs(const PreparedRun &run, RunResult &result, const std::string &output_dir);
+/// Finish the rasters, then write districts.csv (and transitions.csv), then results.h5, all
+/// into `staging_dir`, the run's private staging folder; OutputFolder::commit() then moves
+/// them into the output folder as a set, results.h5 last.
+void write_outputs(const PreparedRun &run, RunResult &result, const std::string &staging_dir);
 
 /// The district table printed by `carbonsink run` (fixed-width text).
 std::string format_district_table(const DistrictResults &r);

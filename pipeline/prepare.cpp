@@ -1185,19 +1185,17 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     }
     if (run->land_cover.size() == cfg.epochs.size() && !run->land_cover.empty()) {
         const raster::RasterInfo first = run->land_cover.front();
-        if (!first.is_integer) {
-            problems.warn(first.where() + ": land cover is stored as " + first.data_type +
-                          "; non-integral and NaN values are treated as nodata");
-        }
         // The reference grid: the first epoch's, or the configured override.
         raster::RasterInfo ref = first;
         std::string ref_name = "the reference grid " + first.where();
+        std::string area_label = "reference grid " + first.where(); // for pixel-area messages
         if (cfg.grid.resolution > 0.0) {
             try {
                 ref.grid = raster::grid_from_override(cfg.grid.crs.empty() ? first.grid.crs_wkt
                                                                            : cfg.grid.crs,
                                                       cfg.grid.resolution, cfg.grid.extent, first);
                 ref_name = "the grid override (grid, " + cfg.at(cfg.grid.line) + ")";
+                area_label = ref_name.substr(4);
             } catch (const raster::RasterError &e) {
                 problems.error(std::string("invalid grid override: grid, ") +
                                cfg.at(cfg.grid.line) + ": " + e.what());
@@ -1231,7 +1229,10 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                            ": pixel areas are unknown (assign one with gdal_edit.py -a_srs)");
         } else {
             try {
-                run->pixel_area = std::make_unique<raster::PixelArea>(ref.grid);
+                run->pixel_area = std::make_unique<raster::PixelArea>(ref.grid, area_label);
+                if (!run->pixel_area->warning().empty()) {
+                    problems.warn(run->pixel_area->warning());
+                }
             } catch (const raster::RasterError &e) {
                 problems.error(e.what());
             }
@@ -1248,6 +1249,20 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
 
     run->land_cover_ok = errors_since(lc_before) == 0 && run->block_plan && run->pixel_area &&
                          run->land_cover.size() == cfg.epochs.size();
+    // A land cover stored in a type wider than int32 (Float32, UInt32, ...) is read whole once:
+    // a value that is not an integer code (2.5, 3e9) is bad input, not nodata. Its valid codes
+    // can still be checked (validate's class-code scan), so land_cover_ok stays unless the
+    // raster cannot be read.
+    if (run->land_cover_ok) {
+        try {
+            for (auto &m : land_cover_value_messages(*run)) {
+                problems.error(std::move(m));
+            }
+        } catch (const raster::RasterError &e) {
+            problems.error(std::string(e.what()) + " (the file is truncated or corrupt)");
+            run->land_cover_ok = false;
+        }
+    }
 
     // Pools table and stock model.
     models::PoolsTable pools_table; // kept for the soil model's table classes

@@ -221,8 +221,11 @@ struct BadValueScan {
     double value = 0.0;
 };
 
-BadValueScan scan_bad_values(const raster::RasterInfo &info, const raster::BlockPlan &plan,
-                             int threads) {
+/// Pixels of `info` for which is_bad(value, valid) holds (value and valid as read_double gives
+/// them), counted over the grid, and the first in row-major order.
+template <class IsBad>
+BadValueScan scan_values(const raster::RasterInfo &info, const raster::BlockPlan &plan, int threads,
+                         IsBad is_bad) {
     struct ScanState {
         ScanState(const raster::RasterInfo &info, std::size_t cells)
             : reader(info), values(cells), valid(cells) {}
@@ -243,9 +246,7 @@ BadValueScan scan_bad_values(const raster::RasterInfo &info, const raster::Block
                 for (int64_t c = 0; c < w.x_size; ++c) {
                     const auto i = static_cast<std::size_t>(r * w.x_size + c);
                     const double v = st.values[i];
-                    // Not data and not finite is a bad value (read_double keeps it; nodata
-                    // reads as 0); data must be >= 0.
-                    if (st.valid[i] ? v >= 0.0 : std::isfinite(v)) {
+                    if (!is_bad(v, st.valid[i])) {
                         continue;
                     }
                     BadValueScan &f = st.found;
@@ -275,6 +276,15 @@ BadValueScan scan_bad_values(const raster::RasterInfo &info, const raster::Block
         }
     }
     return all;
+}
+
+BadValueScan scan_bad_values(const raster::RasterInfo &info, const raster::BlockPlan &plan,
+                             int threads) {
+    // Not data and not finite is a bad value (read_double keeps it; nodata reads as 0); data
+    // must be >= 0.
+    return scan_values(info, plan, threads, [](double v, uint8_t valid) {
+        return valid ? !(v >= 0.0) : !std::isfinite(v);
+    });
 }
 
 /// Bad values in a layer the stock model needs (PixelStatus::invalid_value: a negative, NaN
@@ -333,6 +343,38 @@ std::vector<std::string> bad_value_messages(const PreparedRun &run, const Distri
     }
     return messages;
 }
+
+} // namespace
+
+std::vector<std::string> land_cover_value_messages(const PreparedRun &run) {
+    std::vector<std::string> messages;
+    for (const auto &lc : run.land_cover) {
+        if (lc.fits_int32) {
+            continue; // every value of the type is an int32 code
+        }
+        // Data that is not a whole number within int32; infinity is never nodata. NaN is
+        // nodata in a land cover (configs/README.md), so it is not counted.
+        const BadValueScan f =
+            scan_values(lc, *run.block_plan, run.threads, [](double v, uint8_t valid) {
+                return valid ? v != std::floor(v) || v < -2147483648.0 || v > 2147483647.0
+                             : std::isinf(v);
+            });
+        if (f.count == 0) {
+            continue;
+        }
+        messages.push_back("bad input values: " + input_where(run, lc) + ": " +
+                           std::to_string(f.count) +
+                           (f.count == 1 ? " pixel is not an integer class code"
+                                         : " pixels are not integer class codes") +
+                           " of 32 bits (first at row " + std::to_string(f.row) + ", column " +
+                           std::to_string(f.column) + " counted from 0: " + value_text(f.value) +
+                           "); land-cover codes must be whole numbers from -2147483648 to "
+                           "2147483647 (use the band's nodata value for pixels without data)");
+    }
+    return messages;
+}
+
+namespace {
 
 /// An epoch in which no pixel has a result (every pixel nodata or otherwise invalid) would
 /// report zero carbon as if it were a measurement: one message per such epoch, naming its land

@@ -74,6 +74,13 @@ std::vector<int32_t> scan_distinct_values(const raster::RasterInfo &info,
 /// a, b, c". Empty when every code is covered. Reads every land-cover raster once.
 std::vector<std::string> find_unknown_classes(const PreparedRun &run);
 
+/// One message per land-cover raster of a type that holds more than int32 codes (Float32,
+/// Float64, UInt32, Int64, ...) with pixels that are data but not a whole number within int32
+/// (a fraction, +-infinity, 3e9): "bad input values: <label> (<path>, band N): K pixels are not
+/// integer class codes of 32 bits (first at row R, column C counted from 0: V); ...". NaN is
+/// nodata in a land cover and not counted. Reads each such raster once; empty when none.
+std::vector<std::string> land_cover_value_messages(const PreparedRun &run);
+
 /// Number of threads for `requested` (0 = all cores).
 int resolve_threads(int requested);
 

@@ -52,16 +52,74 @@ struct RowSegment {
     int64_t cl;
     int64_t cr;
     double u1, u2, dv, ul, ur;
+    double t1 = 0.0;    ///< weighted sweep: row-local t at (u1, u2)
+    double t2 = 0.0;    ///< weighted sweep: row-local t at (u1, u2)
+    double dt_du = 0.0; ///< weighted sweep: (t2 - t1) / (u2 - u1), or 0 for u2 == u1
+    double full = 0.0;  ///< weighted sweep: (u2 - u1) (t2 - t1) m(t1, t2), see coverage.hpp
 };
+
+/// m(p, q) = integral over s in [0, 1] of s w(p + s (q - p)) for one row, by Gauss-Legendre
+/// with `nodes` points (2, 3 or 4: exact when w has degree up to 2, 4 or 6).
+inline double first_moment(const RowAreaProfiles::Row &row, int nodes, double p, double q) {
+    const double d = q - p;
+    if (nodes == 2) {
+        constexpr double S0 = 0.21132486540518713; // (1 - 1/sqrt(3)) / 2
+        constexpr double S1 = 0.78867513459481287;
+        return 0.5 * (S0 * row.density(p + S0 * d) + S1 * row.density(p + S1 * d));
+    }
+    if (nodes == 3) {
+        constexpr double S0 = 0.11270166537925831; // (1 - sqrt(3/5)) / 2
+        constexpr double S2 = 0.88729833462074169;
+        return (5.0 / 18.0) * S0 * row.density(p + S0 * d) +
+               (8.0 / 18.0) * 0.5 * row.density(p + 0.5 * d) +
+               (5.0 / 18.0) * S2 * row.density(p + S2 * d);
+    }
+    constexpr double S[4] = {0.069431844202973713, 0.33000947820757187, 0.66999052179242813,
+                             0.93056815579702629};
+    constexpr double W[4] = {0.17392742256872692, 0.32607257743127308, 0.32607257743127308,
+                             0.17392742256872692};
+    double m = 0.0;
+    for (int i = 0; i < 4; ++i) {
+        m += W[i] * S[i] * row.density(p + S[i] * d);
+    }
+    return m;
+}
+
+/// H(U) of a segment in the weighted sweep: the integral, over the part of the segment with
+/// u >= U, of (u - U) w(t) dt, signed by the segment's direction (see coverage.hpp).
+inline double seg_h(const RowSegment &s, const RowAreaProfiles::Row &row, int nodes, double U) {
+    if (U >= s.ur) {
+        return 0.0;
+    }
+    if (U <= s.ul) {
+        return (s.u1 - U) * s.dv + s.full;
+    }
+    // ul < U < ur, so u2 != u1. The end with the larger u, and the stretch from u = U to it.
+    const bool end_is_second = s.u2 > s.u1;
+    const double ue = end_is_second ? s.u2 : s.u1;
+    const double te = end_is_second ? s.t2 : s.t1;
+    const double du = ue - U;
+    const double dt = du * s.dt_du;
+    const double h = du * dt * first_moment(row, nodes, te - dt, te);
+    return end_is_second ? h : -h;
+}
 
 } // namespace
 
 void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vector<bool> &is_hole,
                             uint32_t district, int64_t width, int64_t height,
-                            std::vector<RowCoverageEntry> &out) {
+                            std::vector<RowCoverageEntry> &out, const RowAreaProfiles *profiles) {
     if (const std::string why = describe_oversized_grid(width, height); !why.empty()) {
         throw RasterError("cannot compute district coverage: grid " + why);
     }
+    const bool weighted = profiles != nullptr && !profiles->empty();
+    if (weighted && profiles->rows() != height) {
+        throw RasterError("cannot compute district coverage: area profiles for " +
+                          std::to_string(profiles->rows()) + " rows on a grid of " +
+                          std::to_string(height) + " rows");
+    }
+    // Gauss-Legendre points for first_moment: exact for the profiles' degree up to 6.
+    const int nodes = !weighted ? 0 : profiles->degree() <= 2 ? 2 : profiles->degree() <= 4 ? 3 : 4;
     // 1. Oriented edges (outer rings positive, holes negative); horizontal edges add nothing.
     std::vector<Edge> edges;
     double vmin = INFINITY;
@@ -144,8 +202,12 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
     std::vector<RowSegment> segs;
     std::vector<std::pair<int64_t, double>> partial;
     for (int64_t r = r0; r < r1; ++r) {
-        const double top = static_cast<double>(r);
-        const double bottom = top + 1.0;
+        const double row_v = static_cast<double>(r);
+        const RowAreaProfiles::Row prof =
+            weighted ? profiles->row(r) : RowAreaProfiles::Row{nullptr, 0};
+        // The weighted sweep clips to the ground part of the row (all of it except at a pole).
+        const double top = weighted ? row_v + prof.t0() : row_v;
+        const double bottom = weighted ? row_v + prof.t1() : top + 1.0;
         segs.clear();
         const auto ri = static_cast<std::size_t>(r - r0);
         for (std::size_t k = count[ri]; k < count[ri + 1]; ++k) {
@@ -165,6 +227,13 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
             s.dv = vb - va;
             s.ul = std::min(ua, ub);
             s.ur = std::max(ua, ub);
+            if (weighted) {
+                s.t1 = va - row_v;
+                s.t2 = vb - row_v;
+                s.dt_du = ub != ua ? (s.t2 - s.t1) / (ub - ua) : 0.0;
+                s.dv = prof.share(s.t2) - prof.share(s.t1);
+                s.full = (ub - ua) * (s.t2 - s.t1) * first_moment(prof, nodes, s.t1, s.t2);
+            }
             // Columns beyond the grid are clamped to -1 and width + 1: the fractions of the
             // grid's columns do not change (G is evaluated at the true u), and a long edge far
             // outside the grid does not produce one partial per column it crosses.
@@ -184,6 +253,16 @@ void exact_polygon_coverage(const std::vector<PixelRing> &rings, const std::vect
         partial.clear();
         for (const RowSegment &s : segs) {
             total_dv += s.dv;
+            if (weighted) {
+                // Column c gets H(c) - H(c + 1); each H is evaluated once.
+                double h_left = seg_h(s, prof, nodes, static_cast<double>(s.cl));
+                for (int64_t c = s.cl; c <= s.cr; ++c) {
+                    const double h_right = seg_h(s, prof, nodes, static_cast<double>(c + 1));
+                    partial.emplace_back(c, h_left - h_right);
+                    h_left = h_right;
+                }
+                continue;
+            }
             for (int64_t c = s.cl; c <= s.cr; ++c) {
                 const double U0 = static_cast<double>(c);
                 partial.emplace_back(c, seg_g(s.u1, s.u2, s.dv, s.ul, s.ur, U0 + 1.0) -

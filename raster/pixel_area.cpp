@@ -10,6 +10,7 @@
 #include <proj_experimental.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -227,6 +228,141 @@ std::string fmt_g(double v) {
     return buf;
 }
 
+/// A latitude in degrees as shown in messages: "89.5°N", "12°S", "0°".
+std::string fmt_lat(double lat_deg) {
+    if (lat_deg == 0.0) {
+        return "0°";
+    }
+    return fmt_g(std::fabs(lat_deg)) + (lat_deg > 0.0 ? "°N" : "°S");
+}
+
+/// Rows (or row ranges) as shown in messages: "row 0", "rows 0 to 4".
+std::string fmt_rows(int64_t first, int64_t last) {
+    return first == last ? "row " + std::to_string(first)
+                         : "rows " + std::to_string(first) + " to " + std::to_string(last);
+}
+
+/// A geographic grid's ellipsoid and angular unit, with its rows checked against the poles.
+struct GeographicGrid {
+    double semi_major_m = 0.0;
+    double inv_flattening = 0.0;
+    double unit_deg = 1.0; ///< degrees per CRS angular unit (almost always 1)
+    std::string ellipsoid;
+    std::string warning; ///< rows straddling a pole, more than 360° of longitude; or empty
+
+    /// Latitude of the top edge of row r (of the bottom edge of row r - 1), degrees, unclipped.
+    double edge_lat_deg(const GridSpec &grid, int64_t r) const {
+        return (grid.geotransform[3] + grid.geotransform[5] * static_cast<double>(r)) * unit_deg;
+    }
+};
+
+/// Read the ellipsoid and unit of a geographic grid and check its rows and columns (file
+/// comment of pixel_area.hpp). Throws RasterError for a rotated grid or a row wholly beyond a
+/// pole; `label` names the grid in messages.
+GeographicGrid geographic_grid(const GridSpec &grid, const OGRSpatialReference &srs,
+                               const std::string &label) {
+    const auto &gt = grid.geotransform;
+    if (gt[2] != 0.0 || gt[4] != 0.0) {
+        throw RasterError("pixel area: " + label + ": rotated geographic grids are not supported");
+    }
+    GeographicGrid geo;
+    OGRErr err = OGRERR_NONE;
+    geo.semi_major_m = srs.GetSemiMajor(&err);
+    geo.inv_flattening = srs.GetInvFlattening(&err);
+    geo.unit_deg = srs.GetAngularUnits(nullptr) * 180.0 / std::numbers::pi;
+    if (std::fabs(geo.unit_deg - 1.0) < 1e-12) {
+        // Degrees, stored as radians per unit: without this the latitudes of row edges would
+        // move by up to 1e-14°, 4e-11 of a 1" row.
+        geo.unit_deg = 1.0;
+    }
+    const char *ell = srs.GetAttrValue("ELLIPSOID");
+    if (ell == nullptr) {
+        ell = srs.GetAttrValue("SPHEROID");
+    }
+    geo.ellipsoid = ell != nullptr ? ell : "unnamed ellipsoid";
+
+    // Rows beyond the poles. A row whose ground part is below 1e-9 of its height lies wholly
+    // beyond; a row reaching beyond by less than that is clipped without a warning (rounding
+    // of a geotransform meant to end at the pole).
+    const double row_deg = std::fabs(gt[5]) * geo.unit_deg;
+    const double slack = 1e-9 * row_deg;
+    std::vector<std::string> beyond;
+    std::vector<std::string> straddling;
+    auto check_pole = [&](double sign, const char *pole) {
+        // Rows are scanned from the grid's edge nearest this pole.
+        int64_t first_beyond = -1;
+        int64_t last_beyond = -1;
+        for (int64_t i = 0; i < grid.height; ++i) {
+            const int64_t r = (gt[5] < 0.0) == (sign > 0.0) ? i : grid.height - 1 - i;
+            const double a = sign * geo.edge_lat_deg(grid, r);
+            const double b = sign * geo.edge_lat_deg(grid, r + 1);
+            const double inner = std::min(a, b); // the edge nearer the equator
+            const double outer = std::max(a, b);
+            if (inner >= 90.0 - slack) {
+                first_beyond = first_beyond < 0 ? r : std::min(first_beyond, r);
+                last_beyond = std::max(last_beyond, r);
+                continue;
+            }
+            if (outer > 90.0 + slack) {
+                straddling.push_back("row " + std::to_string(r) + " spans " +
+                                     fmt_lat(sign * inner) + " to " + fmt_lat(sign * outer) + ", " +
+                                     fmt_g(outer - 90.0) + "° beyond the " + pole);
+            }
+            break;
+        }
+        if (first_beyond >= 0) {
+            beyond.push_back(
+                fmt_rows(first_beyond, last_beyond) + " (" +
+                fmt_lat(sign * std::max(sign * geo.edge_lat_deg(grid, first_beyond),
+                                        sign * geo.edge_lat_deg(grid, last_beyond + 1))) +
+                " to " + fmt_lat(sign * 90.0) + ") " +
+                (first_beyond == last_beyond ? "lies" : "lie") + " wholly beyond the " + pole);
+        }
+    };
+    check_pole(1.0, "North Pole");
+    check_pole(-1.0, "South Pole");
+    if (!beyond.empty()) {
+        std::string msg = "pixel area: " + label + ": ";
+        for (std::size_t i = 0; i < beyond.size(); ++i) {
+            msg += (i ? "; " : "") + beyond[i];
+        }
+        throw RasterError(msg + ": there is no ground beyond a pole, so the geotransform or the "
+                                "CRS is wrong");
+    }
+    if (!straddling.empty()) {
+        geo.warning = "pixel area: " + label + ": ";
+        for (std::size_t i = 0; i < straddling.size(); ++i) {
+            geo.warning += (i ? "; " : "") + straddling[i];
+        }
+        geo.warning += straddling.size() == 1
+                           ? ": its pixels count only their ground up to the pole (the part "
+                             "beyond has no area)"
+                           : ": their pixels count only their ground up to the pole (the part "
+                             "beyond has no area)";
+    }
+    const double lon_span = std::fabs(gt[1]) * static_cast<double>(grid.width) * geo.unit_deg;
+    if (lon_span > 360.0 * (1.0 + 1e-12)) {
+        geo.warning += (geo.warning.empty() ? "pixel area: " + label + ": " : "; also ") +
+                       std::string("the grid spans ") + fmt_g(lon_span) +
+                       "° of longitude: the ground under its last " + fmt_g(lon_span - 360.0) +
+                       "° is also under its first, so it is counted twice (districts are not "
+                       "wrapped around the antimeridian on such a grid)";
+    }
+    return geo;
+}
+
+/// The CRS of a grid; throws RasterError when it is missing or unreadable.
+void read_grid_crs(const GridSpec &grid, const std::string &label, OGRSpatialReference &srs) {
+    if (grid.crs_wkt.empty()) {
+        throw RasterError("pixel area: " + label +
+                          ": the raster has no CRS, so pixel areas are unknown (assign one with "
+                          "gdal_edit.py -a_srs)");
+    }
+    if (srs.importFromWkt(grid.crs_wkt.c_str()) != OGRERR_NONE) {
+        throw RasterError("pixel area: " + label + ": the CRS definition cannot be read");
+    }
+}
+
 /// Pixel centre (px, py in pixel units from the grid origin) to map coordinates.
 void pixel_to_map(const GridSpec &grid, double px, double py, double &x, double &y) {
     const auto &gt = grid.geotransform;
@@ -251,9 +387,30 @@ double ellipsoid_zone_area_m2(double lat_deg, double semi_major_m, double inv_fl
 
 double ellipsoid_cell_area_m2(double lat1_deg, double lat2_deg, double dlon_deg,
                               double semi_major_m, double inv_flattening) {
-    const double z1 = ellipsoid_zone_area_m2(lat1_deg, semi_major_m, inv_flattening);
-    const double z2 = ellipsoid_zone_area_m2(lat2_deg, semi_major_m, inv_flattening);
-    return std::fabs(z2 - z1) * std::fabs(dlon_deg) / 360.0;
+    // Z(phi2) - Z(phi1) without subtracting the two zone areas, which would lose up to
+    // Z / dZ ulps (1e-7 relative for a 1" row near a pole). With s = sin(phi), q = 1 - e^2 s^2
+    // and ds = s2 - s1 = 2 cos((phi1 + phi2) / 2) sin((phi2 - phi1) / 2):
+    //   atanh(e s2) - atanh(e s1) = atanh(e ds / (1 - e^2 s1 s2)),
+    //   s2 / q2 - s1 / q1 = ds (1 + e^2 s1 s2) / (q1 q2).
+    const double deg = std::numbers::pi / 180.0;
+    const double a = semi_major_m;
+    const double f = inv_flattening > 0.0 ? 1.0 / inv_flattening : 0.0;
+    const double s1 = std::sin(lat1_deg * deg);
+    const double s2 = std::sin(lat2_deg * deg);
+    const double ds = 2.0 * std::cos(0.5 * (lat1_deg + lat2_deg) * deg) *
+                      std::sin(0.5 * (lat2_deg - lat1_deg) * deg);
+    double dz = 0.0;
+    if (f == 0.0) {
+        dz = 2.0 * std::numbers::pi * a * a * ds; // sphere
+    } else {
+        const double b = a * (1.0 - f);
+        const double e2 = f * (2.0 - f);
+        const double e = std::sqrt(e2);
+        dz = std::numbers::pi * b * b *
+             (std::atanh(e * ds / (1.0 - e2 * s1 * s2)) / e +
+              ds * (1.0 + e2 * s1 * s2) / ((1.0 - e2 * s1 * s1) * (1.0 - e2 * s2 * s2)));
+    }
+    return std::fabs(dz) * std::fabs(dlon_deg) / 360.0;
 }
 
 double projected_areal_scale(const std::string &crs_wkt, double x, double y) {
@@ -320,58 +477,183 @@ const double *PixelArea::LatticeAxis::stencil(int64_t p, int64_t &first) const {
 }
 
 void PixelArea::throw_varies_along_row() const {
-    throw RasterError("pixel area: reference grid: areas vary along each row with the areal "
-                      "scale factor of the projection (" +
+    throw RasterError("pixel area: " + m_label +
+                      ": areas vary along each row with the areal scale factor of the projection "
+                      "(" +
                       m_method + "); use row_areas_ha, not row_area_ha");
 }
 
-PixelArea::PixelArea(const GridSpec &grid) : m_width(grid.width), m_height(grid.height) {
-    if (grid.crs_wkt.empty()) {
-        throw RasterError("pixel area: reference grid: the raster has no CRS, so pixel areas "
-                          "are unknown (assign one with gdal_edit.py -a_srs)");
-    }
+PixelArea::PixelArea(const GridSpec &grid, const std::string &label)
+    : m_width(grid.width), m_height(grid.height), m_label(label) {
     OGRSpatialReference srs;
-    if (srs.importFromWkt(grid.crs_wkt.c_str()) != OGRERR_NONE) {
-        throw RasterError("pixel area: reference grid: the CRS definition cannot be read");
-    }
-    const auto &gt = grid.geotransform;
+    read_grid_crs(grid, label, srs);
     if (srs.IsGeographic()) {
-        if (gt[2] != 0.0 || gt[4] != 0.0) {
-            throw RasterError("pixel area: reference grid: rotated geographic grids are not "
-                              "supported");
-        }
-        OGRErr err = OGRERR_NONE;
-        const double a = srs.GetSemiMajor(&err);
-        const double inv_f = srs.GetInvFlattening(&err);
-        // Angular unit of the CRS in degrees (almost always 1).
-        const double unit_deg = srs.GetAngularUnits(nullptr) * 180.0 / std::numbers::pi;
-        m_kind = Kind::ellipsoidal_rows;
-        m_row_ha.resize(static_cast<std::size_t>(grid.height));
-        for (int64_t r = 0; r < grid.height; ++r) {
-            const double lat1 = (gt[3] + gt[5] * static_cast<double>(r)) * unit_deg;
-            const double lat2 = (gt[3] + gt[5] * static_cast<double>(r + 1)) * unit_deg;
-            m_row_ha[static_cast<std::size_t>(r)] =
-                ellipsoid_cell_area_m2(lat1, lat2, gt[1] * unit_deg, a, inv_f) / 10000.0;
-        }
-        const char *ell = srs.GetAttrValue("ELLIPSOID");
-        if (ell == nullptr) {
-            ell = srs.GetAttrValue("SPHEROID");
-        }
-        m_method = std::string("ellipsoidal per row (") + (ell ? ell : "unnamed ellipsoid") + ")";
+        setup_geographic(grid, srs);
         return;
     }
     const double to_m = srs.GetLinearUnits(nullptr);
     if (!(to_m > 0.0)) {
-        throw RasterError("pixel area: reference grid: the CRS has no linear unit");
+        throw RasterError("pixel area: " + label + ": the CRS has no linear unit");
     }
     setup_projected(grid, to_m);
+}
+
+void PixelArea::setup_geographic(const GridSpec &grid, const OGRSpatialReference &srs) {
+    const GeographicGrid geo = geographic_grid(grid, srs, m_label);
+    m_kind = Kind::ellipsoidal_rows;
+    m_row_ha.resize(static_cast<std::size_t>(grid.height));
+    const double dlon_deg = grid.geotransform[1] * geo.unit_deg;
+    for (int64_t r = 0; r < grid.height; ++r) {
+        // Only the ground part of a row straddling a pole has area.
+        const double lat1 = std::clamp(geo.edge_lat_deg(grid, r), -90.0, 90.0);
+        const double lat2 = std::clamp(geo.edge_lat_deg(grid, r + 1), -90.0, 90.0);
+        m_row_ha[static_cast<std::size_t>(r)] =
+            ellipsoid_cell_area_m2(lat1, lat2, dlon_deg, geo.semi_major_m, geo.inv_flattening) /
+            10000.0;
+    }
+    m_method = "ellipsoidal per row (" + geo.ellipsoid + ")";
+    m_warning = geo.warning;
+}
+
+RowAreaProfiles row_area_profiles(const GridSpec &grid) {
+    OGRSpatialReference srs;
+    read_grid_crs(grid, "reference grid", srs);
+    if (!srs.IsGeographic()) {
+        return {};
+    }
+    const GeographicGrid geo = geographic_grid(grid, srs, "reference grid");
+    const double f = geo.inv_flattening > 0.0 ? 1.0 / geo.inv_flattening : 0.0;
+    const double e2 = f * (2.0 - f);
+    const double deg = std::numbers::pi / 180.0;
+    // Area density per unit latitude and longitude, up to a constant factor a^2 (1 - e^2):
+    // M(phi) N(phi) cos(phi) / (a^2 (1 - e^2)).
+    auto density = [&](double lat_deg) {
+        const double s = std::sin(lat_deg * deg);
+        const double w = 1.0 - e2 * s * s;
+        return std::cos(lat_deg * deg) / (w * w);
+    };
+    // Each row's density is fitted on its ground part [t0, t1] by Chebyshev interpolation in
+    // y = 2 (t - t0) / (t1 - t0) - 1 at 8 nodes (16 when the last coefficients of 8 are not
+    // negligible: rows taller than about 10°), truncated where the coefficients fall to the
+    // rounding noise of the samples (1e-14 of the mean; the dropped tail changes a fraction by
+    // less than 2e-13) and converted to monomials in y. The grid's degree is the largest kept:
+    // 1 or 2 for pixels up to a few arc minutes, about 6 for 1° pixels.
+    constexpr int MAX_NODES = 16;
+    constexpr double TRUNCATE = 1e-14;
+    struct Fit {
+        double t0 = 0.0;
+        double t1 = 0.0;
+        int kept = 0;
+        std::array<double, MAX_NODES> mono{}; // density coefficients in y
+    };
+    // cos(pi j (k + 1/2) / n) for n = 8 and 16, and the Chebyshev nodes y_k = cos(pi (k + 1/2) /
+    // n).
+    std::array<std::vector<double>, 2> dct;
+    for (int i = 0; i < 2; ++i) {
+        const int n = 8 << i;
+        dct[static_cast<std::size_t>(i)].resize(static_cast<std::size_t>(n * n));
+        for (int j = 0; j < n; ++j) {
+            for (int k = 0; k < n; ++k) {
+                dct[static_cast<std::size_t>(i)][static_cast<std::size_t>(j * n + k)] =
+                    std::cos(std::numbers::pi * j * (k + 0.5) / n);
+            }
+        }
+    }
+    // Monomial coefficients of the Chebyshev polynomials T_0 .. T_15: cheb_mono[j][i] is the
+    // coefficient of y^i in T_j (T_{j+1} = 2 y T_j - T_{j-1}).
+    std::array<std::array<double, MAX_NODES>, MAX_NODES> cheb_mono{};
+    cheb_mono[0][0] = 1.0;
+    cheb_mono[1][1] = 1.0;
+    for (std::size_t j = 1; j + 1 < MAX_NODES; ++j) {
+        for (std::size_t i = 0; i < MAX_NODES; ++i) {
+            cheb_mono[j + 1][i] = (i > 0 ? 2.0 * cheb_mono[j][i - 1] : 0.0) - cheb_mono[j - 1][i];
+        }
+    }
+    std::vector<Fit> fits(static_cast<std::size_t>(grid.height));
+    int degree = 0;
+    std::array<double, MAX_NODES> samples{};
+    std::array<double, MAX_NODES> cheb{};
+    for (int64_t r = 0; r < grid.height; ++r) {
+        Fit &fit = fits[static_cast<std::size_t>(r)];
+        const double top = geo.edge_lat_deg(grid, r);
+        const double span = geo.edge_lat_deg(grid, r + 1) - top;
+        // Ground part of the row: where -90 <= top + t span <= 90.
+        const double ta = (90.0 - top) / span;
+        const double tb = (-90.0 - top) / span;
+        fit.t0 = std::clamp(std::min(ta, tb), 0.0, 1.0);
+        fit.t1 = std::clamp(std::max(ta, tb), 0.0, 1.0);
+        for (int i = 0; i < 2; ++i) {
+            const int n = 8 << i;
+            const double *table = dct[static_cast<std::size_t>(i)].data();
+            for (int k = 0; k < n; ++k) {
+                // y_k is row j = 1 of the table.
+                const double t = fit.t0 + 0.5 * (table[n + k] + 1.0) * (fit.t1 - fit.t0);
+                samples[static_cast<std::size_t>(k)] = density(top + t * span);
+            }
+            for (int j = 0; j < n; ++j) {
+                double c = 0.0;
+                for (int k = 0; k < n; ++k) {
+                    c += samples[static_cast<std::size_t>(k)] * table[j * n + k];
+                }
+                cheb[static_cast<std::size_t>(j)] = c * (j == 0 ? 1.0 : 2.0) / n;
+            }
+            const double tol = TRUNCATE * std::fabs(cheb[0]);
+            fit.kept = 0;
+            for (int j = 0; j < n; ++j) {
+                if (std::fabs(cheb[static_cast<std::size_t>(j)]) > tol) {
+                    fit.kept = j;
+                }
+            }
+            if (fit.kept < n - 2) {
+                break; // converged: the last two coefficients are noise
+            }
+        }
+        for (std::size_t j = 0; j <= static_cast<std::size_t>(fit.kept); ++j) {
+            for (std::size_t i = 0; i <= j; ++i) {
+                fit.mono[i] += cheb[j] * cheb_mono[j][i];
+            }
+        }
+        degree = std::max(degree, fit.kept);
+    }
+    const auto stride = static_cast<std::size_t>(2 * degree + 6);
+    std::vector<double> data(static_cast<std::size_t>(grid.height) * stride, 0.0);
+    for (int64_t r = 0; r < grid.height; ++r) {
+        const Fit &fit = fits[static_cast<std::size_t>(r)];
+        double *p = data.data() + static_cast<std::size_t>(r) * stride;
+        const double h = fit.t1 - fit.t0;
+        p[0] = fit.t0;
+        p[1] = fit.t1;
+        p[2] = h > 0.0 ? 2.0 / h : 0.0;
+        double *w = p + 3;
+        double *big_w = w + degree + 1;
+        // Integral from y = -1: coefficient j + 1 is b_j / (j + 1); the constant makes it 0 at
+        // y = -1. The total over the row (y = 1) normalizes both to a share.
+        double total = 0.0;
+        double at_minus_one = 0.0;
+        const auto terms = static_cast<std::size_t>(fit.kept) + 1;
+        for (std::size_t j = 0; j < terms; ++j) {
+            const double b = fit.mono[j] / static_cast<double>(j + 1);
+            total += b;
+            at_minus_one += j % 2 == 0 ? -b : b;
+        }
+        total -= at_minus_one;
+        if (!(total > 0.0) || !(h > 0.0)) {
+            continue; // no ground in this row (cannot happen after geographic_grid's checks)
+        }
+        for (std::size_t j = 0; j < terms; ++j) {
+            w[j] = fit.mono[j] / total * p[2];
+            big_w[j + 1] = fit.mono[j] / static_cast<double>(j + 1) / total;
+        }
+        big_w[0] = -at_minus_one / total;
+    }
+    return RowAreaProfiles(grid.height, degree, std::move(data));
 }
 
 void PixelArea::setup_projected(const GridSpec &grid, double to_m) {
     const auto &gt = grid.geotransform;
     const double map_m2 = std::fabs(gt[1] * gt[5] - gt[2] * gt[4]) * to_m * to_m;
     m_constant_ha = map_m2 / 10000.0;
-    const std::string where = "pixel area: reference grid (" + crs_short_name(grid.crs_wkt) + ")";
+    const std::string where = "pixel area: " + m_label + " (" + crs_short_name(grid.crs_wkt) + ")";
     auto use_map_units = [&](const std::string &why) {
         m_kind = Kind::planar_map_units;
         m_method = "planar (projected CRS, map units; PROJ gave no areal scale factor)";

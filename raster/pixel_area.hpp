@@ -6,6 +6,12 @@
 //     Z(phi) = pi b^2 [ atanh(e sin phi)/e + sin phi / ((1 + e sin phi)(1 - e sin phi)) ]
 // (science.md §1.3; same formula as wri/gfw_forest_loss_geotrellis Geodesy.scala and GRASS
 // G_darea0_on_ellipsoid). It depends only on the row, so it is computed once per row.
+// Latitudes beyond the poles are not ground: a row straddling 90°N or 90°S (a global grid
+// from -90.5 to 90.5 with 1° pixels centred on the poles) counts only its part up to the pole,
+// and warning() names the row; a grid with a row wholly beyond a pole is refused (its
+// georeferencing is wrong). A grid spanning more than 360° of longitude repeats ground, which
+// warning() says. Within a row the area density varies with latitude; row_area_profiles()
+// describes it for weighting partial pixels (raster/coverage.hpp, "Weighted fractions").
 //
 // Projected grids: the map area of a pixel is the geotransform parallelogram |a*e - b*d| in the
 // CRS's linear unit squared, converted to m². A projection maps a small ground area dA to the
@@ -34,11 +40,14 @@
 // PROJ cannot evaluate s anywhere, areas fall back to map areas (Kind::planar_map_units) and
 // warning() says so.
 #pragma once
+#include "raster/coverage.hpp"
 #include "raster/grid.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+class OGRSpatialReference;
 
 namespace cs::raster {
 
@@ -52,6 +61,13 @@ double ellipsoid_zone_area_m2(double lat_deg, double semi_major_m, double inv_fl
 /// Area of a geographic cell from lat1 to lat2 spanning `dlon_deg` degrees, m².
 double ellipsoid_cell_area_m2(double lat1_deg, double lat2_deg, double dlon_deg,
                               double semi_major_m, double inv_flattening);
+
+/// Area profiles of the rows of `grid` (raster/coverage.hpp RowAreaProfiles): for a geographic
+/// grid, the normalized ellipsoidal area density over each row's height, as polynomials exact to
+/// about 1e-15 (the ground part of a row straddling a pole only); empty for a projected grid,
+/// whose pixels have uniform density. About 0.4 µs per row. Throws RasterError as PixelArea does
+/// (no CRS, rotated geographic grid, rows wholly beyond a pole).
+RowAreaProfiles row_area_profiles(const GridSpec &grid);
 
 /// PROJ's areal scale factor (map area / ground area on the ellipsoid of the CRS's datum, no
 /// unit) of the projected CRS `crs_wkt` (WKT, PROJ string or "EPSG:n") at the point (x, y): x
@@ -75,10 +91,11 @@ public:
 
     /// Sets up the areas of `grid`. For projected grids that are not equal-area this evaluates
     /// PROJ on the lattice (about 0.35 s for a 40000 x 40000 px UTM grid, up to a few seconds
-    /// when the lattice must be refined to its 4 Mi node limit). Throws RasterError when the grid
-    /// has no CRS, a rotated geographic geotransform, or a CRS whose unit cannot be converted to
-    /// metres.
-    explicit PixelArea(const GridSpec &grid);
+    /// when the lattice must be refined to its 4 Mi node limit). `label` names the grid in
+    /// messages ("reference grid land_cover/2015 (lc.tif, band 1)"). Throws RasterError when the
+    /// grid has no CRS, a rotated geographic geotransform, a row wholly beyond a pole, or a CRS
+    /// whose unit cannot be converted to metres.
+    explicit PixelArea(const GridSpec &grid, const std::string &label = "reference grid");
 
     /// Most memory a PixelArea of a grid `height` rows tall can take (bytes), whatever its CRS
     /// and width: per-row areas, or a lattice of at most 4 Mi nodes while it is built.
@@ -118,7 +135,8 @@ public:
     /// units; PROJ gave no areal scale factor)". Recorded in the outputs' provenance.
     const std::string &method() const { return m_method; }
     /// Empty, or one message in the project grammar about a degraded result (map units used,
-    /// lattice nodes filled from neighbours).
+    /// lattice nodes filled from neighbours, rows straddling a pole, more than 360° of
+    /// longitude).
     const std::string &warning() const { return m_warning; }
 
 private:
@@ -135,6 +153,7 @@ private:
     };
 
     [[noreturn]] void throw_varies_along_row() const;
+    void setup_geographic(const GridSpec &grid, const OGRSpatialReference &srs);
     void setup_projected(const GridSpec &grid, double to_m);
     /// Evaluate the lattice nodes (failed[k] = 1 where PROJ could not, those filled from
     /// neighbours); returns the number of failed nodes.
@@ -152,6 +171,7 @@ private:
     LatticeAxis m_x;
     LatticeAxis m_y;
     std::vector<double> m_node_ha; ///< true pixel area at each node, ha, row-major
+    std::string m_label;
     std::string m_method;
     std::string m_warning;
 };

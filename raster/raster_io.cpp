@@ -4,16 +4,20 @@
 #include "raster/raster_error.hpp"
 
 #include <cpl_conv.h>
+#include <cpl_minixml.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
 #include <ogr_srs_api.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
+#include <set>
 
 namespace cs::raster {
 
@@ -21,6 +25,26 @@ namespace {
 std::string window_text(const Window &w) {
     return "window x " + std::to_string(w.x_off) + ", y " + std::to_string(w.y_off) + ", " +
            std::to_string(w.x_size) + " x " + std::to_string(w.y_size) + " px";
+}
+
+/// GDAL's message for a failed write, with the system's cause when the failing write left one
+/// in errno (GDAL's TIFF messages say "IO error writing tag data" without saying why). Callers
+/// clear errno before the GDAL call; only causes a write can have are added, never a stale
+/// ENOENT of a file GDAL probed for.
+std::string write_error() {
+    const int err = errno;
+    std::string msg = last_gdal_error();
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG || err == EIO || err == EROFS ||
+        err == EACCES || err == EPERM) {
+        const std::string cause = std::strerror(err);
+        if (msg.find(cause) == std::string::npos) {
+            msg += ": " + cause;
+        }
+        if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
+            msg += " (the disk or the file-size limit is full)";
+        }
+    }
+    return msg;
 }
 
 GridSpec grid_of(GDALDatasetH ds) {
@@ -40,6 +64,79 @@ GridSpec grid_of(GDALDatasetH ds) {
         CPLFree(wkt);
     }
     return g;
+}
+/// GDAL opens a VRT without opening its sources, so a missing source would show only when a
+/// block that needs it is read (as a read failure). For a VRT dataset: the first source file
+/// that is missing, as "missing VRT source: <GDAL's message naming it>", else "". Sources that
+/// are VRTs themselves are followed, up to `depth` levels; a source name that is not a file
+/// (e.g. a subdataset "NETCDF:x.nc:v") counts as missing only when GDAL cannot open it.
+std::string missing_vrt_source(GDALDatasetH ds, int depth, std::set<std::string> &seen) {
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (drv == nullptr || !EQUAL(GDALGetDriverShortName(drv), "VRT") || depth <= 0) {
+        return "";
+    }
+    char **md = GDALGetMetadata(ds, "xml:VRT");
+    if (md == nullptr || md[0] == nullptr) {
+        return "";
+    }
+    CPLXMLNode *root = CPLParseXMLString(md[0]);
+    if (root == nullptr) {
+        return "";
+    }
+    const std::string description = GDALGetDescription(ds);
+    const std::string vrt_dir =
+        !description.empty() && description[0] != '<' ? CPLGetPath(description.c_str()) : "";
+    std::vector<std::string> sources;
+    std::vector<const CPLXMLNode *> stack = {root};
+    while (!stack.empty()) {
+        const CPLXMLNode *n = stack.back();
+        stack.pop_back();
+        for (; n != nullptr; n = n->psNext) {
+            if (n->eType != CXT_Element) {
+                continue;
+            }
+            if (EQUAL(n->pszValue, "SourceFilename")) {
+                const std::string name = CPLGetXMLValue(n, nullptr, "");
+                const bool relative = CPLTestBool(CPLGetXMLValue(n, "relativeToVRT", "0"));
+                sources.push_back(
+                    relative && !vrt_dir.empty()
+                        ? std::string(CPLProjectRelativeFilename(vrt_dir.c_str(), name.c_str()))
+                        : name);
+            } else if (n->psChild != nullptr) {
+                stack.push_back(n->psChild);
+            }
+        }
+    }
+    CPLDestroyXMLNode(root);
+    for (const auto &src : sources) {
+        if (src.empty() || !seen.insert(src).second) {
+            continue;
+        }
+        VSIStatBufL st;
+        const bool exists = VSIStatExL(src.c_str(), &st, VSI_STAT_EXISTS_FLAG) == 0;
+        const std::string ext = CPLGetExtension(src.c_str());
+        if (exists && !EQUAL(ext.c_str(), "vrt")) {
+            continue;
+        }
+        CPLErrorReset();
+        GDALDatasetH sds =
+            GDALOpenEx(src.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                       nullptr, nullptr, nullptr);
+        if (sds == nullptr) {
+            if (!exists) {
+                return "missing VRT source: " +
+                       (CPLGetLastErrorNo() != 0 ? last_gdal_error() : src + ": file not found");
+            }
+            continue; // exists but does not open: the block reads report GDAL's reason
+        }
+        std::string nested = missing_vrt_source(sds, depth - 1, seen);
+        GDALClose(sds);
+        if (!nested.empty()) {
+            return nested;
+        }
+    }
+    CPLErrorReset(); // a source that exists but did not open is left to the block reads
+    return "";
 }
 } // namespace
 
@@ -88,6 +185,11 @@ RasterInfo inspect_raster(const std::string &label, const std::string &path, int
         throw RasterError("cannot open raster: " + info.where() + ": band " + std::to_string(band) +
                           " does not exist (the file has " + std::to_string(bands) + " band" +
                           (bands == 1 ? "" : "s") + ")");
+    }
+    std::set<std::string> seen;
+    if (const std::string missing = missing_vrt_source(ds, 8, seen); !missing.empty()) {
+        GDALClose(ds);
+        throw RasterError("cannot open raster: " + info.where() + ": " + missing);
     }
     info.grid = grid_of(ds);
     GDALRasterBandH b = GDALGetRasterBand(ds, band);
@@ -271,11 +373,12 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     if (m_byte) {
         opts.SetNameValue("PREDICTOR", "1");
     }
+    errno = 0;
     m_ds =
         GDALCreate(drv, m_temp.c_str(), static_cast<int>(grid.width), static_cast<int>(grid.height),
                    1, m_byte ? GDT_Byte : GDT_Float32, opts.List());
     if (m_ds == nullptr) {
-        throw RasterError("cannot create output: " + m_final + ": " + last_gdal_error());
+        throw RasterError("cannot create output: " + m_final + ": " + write_error());
     }
     GDALSetGeoTransform(m_ds, const_cast<double *>(grid.geotransform.data()));
     if (!grid.crs_wkt.empty()) {
@@ -327,11 +430,12 @@ void GeoTiffWriter::write_window(const Window &w, const float *values) {
                 }
                 block = m_byte_buf.data();
             }
+            errno = 0;
             if (GDALWriteBlock(m_band, static_cast<int>(tx / t), static_cast<int>(ty / t), block) !=
                 CE_None) {
                 throw RasterError("cannot write output: " + m_final + ", tile x " +
                                   std::to_string(tx / t) + ", y " + std::to_string(ty / t) + ": " +
-                                  last_gdal_error());
+                                  write_error());
             }
         }
     }
@@ -342,12 +446,17 @@ void GeoTiffWriter::commit() {
         throw RasterError("cannot finish output: " + m_final + ": already closed");
     }
     CPLErrorReset();
+    errno = 0;
     GDALFlushCache(m_ds);
     const bool flush_failed = CPLGetLastErrorType() == CE_Failure;
+    const int flush_errno = errno;
     GDALClose(m_ds);
     m_ds = nullptr;
     if (flush_failed || CPLGetLastErrorType() == CE_Failure) {
-        const std::string why = last_gdal_error();
+        if (flush_failed) {
+            errno = flush_errno;
+        }
+        const std::string why = write_error();
         std::remove(m_temp.c_str());
         throw RasterError("cannot finish output: " + m_final + ": " + why);
     }

@@ -1,9 +1,11 @@
 // District polygons: reading, checks, reprojection and pixel-centre rasterization.
 #include "raster/vector_districts.hpp"
 
+#include "raster/pixel_area.hpp"
 #include "raster/text_encoding.hpp"
 
 #include <cpl_conv.h>
+#include <cpl_string.h>
 #include <gdal.h>
 #include <gdal_alg.h>
 #include <ogr_api.h>
@@ -14,11 +16,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <map>
+#include <numbers>
 #include <system_error>
 #include <thread>
 
@@ -31,21 +35,289 @@ struct VectorDistricts::Impl {
 };
 
 namespace {
-bool parse_int64(const char *s, int64_t &out) {
-    if (s == nullptr || *s == '\0') {
-        return false;
+const char *const INT64_RANGE =
+    " is beyond the range of 64-bit integer ids (-9223372036854775808 to 9223372036854775807)";
+
+/// Read field `idx` of `f` as a 64-bit integer id. Integer fields are read as they are; a real
+/// field must hold a whole number and a text field an integer, each within int64. Returns ""
+/// on success, else why not (quoting the value).
+std::string read_int64(const OGRFeature &f, int idx, int64_t &out) {
+    const OGRFieldType type = f.GetFieldDefnRef(idx)->GetType();
+    if (type == OFTInteger || type == OFTInteger64) {
+        out = f.GetFieldAsInteger64(idx);
+        return "";
+    }
+    const std::string text = f.GetFieldAsString(idx);
+    const std::string quoted = "value \"" + text + "\"";
+    if (type == OFTReal) {
+        const double v = f.GetFieldAsDouble(idx);
+        if (!std::isfinite(v) || v != std::floor(v)) {
+            return quoted + " is not an integer";
+        }
+        // [-2^63, 2^63): both bounds are exact doubles.
+        if (v < -9223372036854775808.0 || v >= 9223372036854775808.0) {
+            return quoted + INT64_RANGE;
+        }
+        out = static_cast<int64_t>(v);
+        return "";
+    }
+    const char *s = text.c_str();
+    while (*s == ' ' || *s == '\t') {
+        ++s;
     }
     errno = 0;
     char *end = nullptr;
     const long long v = std::strtoll(s, &end, 10);
+    const bool digits = end != s;
     while (end != nullptr && (*end == ' ' || *end == '\t')) {
         ++end;
     }
-    if (errno != 0 || end == nullptr || *end != '\0') {
-        return false;
+    if (!digits || end == nullptr || *end != '\0') {
+        return quoted + " is not an integer";
+    }
+    if (errno == ERANGE) {
+        return quoted + INT64_RANGE;
     }
     out = v;
+    return "";
+}
+
+/// "x NaN, y 4600000": a vertex for a message.
+std::string vertex_text(double x, double y) {
+    auto num = [](double v) {
+        if (std::isnan(v)) {
+            return std::string("NaN");
+        }
+        if (std::isinf(v)) {
+            return std::string(v < 0 ? "-inf" : "inf");
+        }
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.10g", v);
+        return std::string(buf);
+    };
+    return "x " + num(x) + ", y " + num(y);
+}
+
+/// True when `e` could be longitudes and latitudes, in either axis order (longitudes in
+/// [-180, 360] allow the 0-360 convention). NaN bounds pass: a non-finite vertex is reported
+/// for its district.
+bool fits_degrees(const OGREnvelope &e) {
+    auto lon = [](double a, double b) { return !(a < -180.0) && !(b > 360.0); };
+    auto lat = [](double a, double b) { return !(a < -90.0) && !(b > 90.0); };
+    return (lon(e.MinX, e.MaxX) && lat(e.MinY, e.MaxY)) ||
+           (lat(e.MinX, e.MaxX) && lon(e.MinY, e.MaxY));
+}
+
+std::string extent_text(const OGREnvelope &e) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "x %.10g to %.10g, y %.10g to %.10g", e.MinX, e.MaxX, e.MinY,
+                  e.MaxY);
+    return buf;
+}
+
+/// A vertex whose x or y is NaN or infinite: where it is (counted from 0; ring 0 is the outer
+/// ring; polygon = -1 for a single polygon) and its coordinates.
+struct BadVertex {
+    bool found = false;
+    int polygon = -1;
+    int ring = 0;
+    int vertex = 0;
+    double x = 0.0;
+    double y = 0.0;
+
+    std::string text() const {
+        return "vertex " + std::to_string(vertex) + " of ring " + std::to_string(ring) +
+               (polygon >= 0 ? " of polygon " + std::to_string(polygon) : "") +
+               " (counted from 0) is not a finite coordinate (" + vertex_text(x, y) + ")";
+    }
+};
+
+BadVertex non_finite_in(const OGRPolygon *poly, int polygon) {
+    for (int r = 0; r <= poly->getNumInteriorRings(); ++r) {
+        const OGRLinearRing *ring = r == 0 ? poly->getExteriorRing() : poly->getInteriorRing(r - 1);
+        for (int v = 0; ring != nullptr && v < ring->getNumPoints(); ++v) {
+            const double x = ring->getX(v);
+            const double y = ring->getY(v);
+            if (!std::isfinite(x) || !std::isfinite(y)) {
+                return {true, polygon, r, v, x, y};
+            }
+        }
+    }
+    return {};
+}
+
+/// The first non-finite vertex of a linear polygon geometry (polygon, multipolygon or a
+/// collection of them), in storage order.
+BadVertex first_non_finite_vertex(const OGRGeometry *g) {
+    const auto type = wkbFlatten(g->getGeometryType());
+    if (type == wkbPolygon) {
+        return non_finite_in(g->toPolygon(), -1);
+    }
+    if (type == wkbMultiPolygon || type == wkbGeometryCollection) {
+        int p = 0;
+        for (const auto *part : *g->toGeometryCollection()) {
+            if (wkbFlatten(part->getGeometryType()) == wkbPolygon) {
+                if (BadVertex bad = non_finite_in(part->toPolygon(), p); bad.found) {
+                    return bad;
+                }
+            }
+            ++p;
+        }
+    }
+    return {};
+}
+
+/// 360° in the angular unit of a geographic CRS, or 0 for any other CRS.
+double longitude_period(const OGRSpatialReference &srs) {
+    if (!srs.IsGeographic()) {
+        return 0.0;
+    }
+    const double rad_per_unit = srs.GetAngularUnits(nullptr);
+    if (!(rad_per_unit > 0.0)) {
+        return 0.0;
+    }
+    const double period = 2.0 * std::numbers::pi / rad_per_unit;
+    return std::fabs(period - 360.0) < 1e-9 ? 360.0 : period; // degrees, exactly
+}
+
+/// Apply `fn` to every polygon of `g` (a polygon, or polygons inside collections).
+template <class Fn> void for_each_polygon(OGRGeometry *g, Fn &&fn) {
+    if (g == nullptr || g->IsEmpty()) {
+        return;
+    }
+    const auto type = wkbFlatten(g->getGeometryType());
+    if (type == wkbPolygon) {
+        fn(g->toPolygon());
+    } else if (type == wkbMultiPolygon || type == wkbGeometryCollection) {
+        for (auto *part : *g->toGeometryCollection()) {
+            for_each_polygon(part, fn);
+        }
+    }
+}
+
+/// Add `dx` to every x of a ring.
+void shift_ring(OGRLinearRing *ring, double dx) {
+    for (int i = 0; i < ring->getNumPoints(); ++i) {
+        ring->setPoint(i, ring->getX(i) + dx, ring->getY(i));
+    }
+}
+
+/// A ring with consecutive vertices more than half a turn of longitude apart crosses the
+/// antimeridian: it is rewritten with continuous longitudes (the short way across). Kept as
+/// written instead: a ring with a step of a whole turn (-180 to 180: a world box or a band round
+/// the globe), and a ring whose continuous longitudes do not close, which goes once around a
+/// pole (Antarctica written from -180 to 180 and back along -90). Returns true when rewritten.
+bool unwrap_ring(OGRLinearRing *ring, double period) {
+    const int n = ring->getNumPoints();
+    if (n < 3) {
+        return false;
+    }
+    std::vector<double> x(static_cast<std::size_t>(n));
+    double offset = 0.0;
+    bool jumped = false;
+    bool whole_turn = false;
+    auto step = [&](double d) {
+        if (std::fabs(d) > 0.5 * period) {
+            whole_turn = whole_turn || std::fabs(d) >= period * (1.0 - 1e-12);
+            offset -= std::round(d / period) * period;
+            jumped = true;
+        }
+    };
+    for (int i = 0; i < n; ++i) {
+        if (i > 0) {
+            step(ring->getX(i) - ring->getX(i - 1));
+        }
+        x[static_cast<std::size_t>(i)] = ring->getX(i) + offset;
+    }
+    // The implicit closing edge of a ring whose last vertex does not repeat the first.
+    step(ring->getX(0) - ring->getX(n - 1));
+    if (!jumped || whole_turn || offset != 0.0) {
+        return false;
+    }
+    for (int i = 0; i < n; ++i) {
+        ring->setPoint(i, x[static_cast<std::size_t>(i)], ring->getY(i));
+    }
     return true;
+}
+
+/// unwrap_ring on every ring of `g`; true when one crossed the antimeridian. Then, in every
+/// polygon, each hole is moved by whole turns next to its outer ring (a hole written at -179.5
+/// inside an outer ring unwrapped to 178..182 moves to 180.5).
+bool unwrap_rings(OGRGeometry *g, double period) {
+    bool any = false;
+    for_each_polygon(g, [&](OGRPolygon *poly) {
+        for (auto *ring : *poly) {
+            any = unwrap_ring(ring, period) || any;
+        }
+        OGRLinearRing *outer = poly->getExteriorRing();
+        if (outer == nullptr || outer->IsEmpty()) {
+            return;
+        }
+        OGREnvelope env;
+        outer->getEnvelope(&env);
+        const double centre = 0.5 * (env.MinX + env.MaxX);
+        for (int i = 0; i < poly->getNumInteriorRings(); ++i) {
+            OGRLinearRing *hole = poly->getInteriorRing(i);
+            OGREnvelope he;
+            hole->getEnvelope(&he);
+            const double turns = std::round((centre - 0.5 * (he.MinX + he.MaxX)) / period);
+            if (turns != 0.0) {
+                shift_ring(hole, turns * period);
+            }
+        }
+    });
+    return any;
+}
+
+/// Place the polygons of `g` (in the grid's geographic CRS, after unwrap_rings) on the grid's
+/// longitudes [west, east] (east - west <= period): each polygon is replaced by its copies
+/// shifted by whole turns that overlap the grid (a district at -180..-179.5 lies at
+/// 180..180.5 on a grid spanning 179.5..180.5; one reaching across the grid's seam gets a copy
+/// on each side). Returns the placed geometry, or null when nothing moves (the common case, so
+/// `g` is kept as read).
+std::unique_ptr<OGRGeometry> place_on_longitudes(const OGRGeometry &g, double period, double west,
+                                                 double east) {
+    std::vector<std::unique_ptr<OGRPolygon>> placed;
+    bool moved = false;
+    std::unique_ptr<OGRGeometry> work(g.clone());
+    work->flattenTo2D();
+    for_each_polygon(work.get(), [&](OGRPolygon *poly) {
+        OGRLinearRing *outer = poly->getExteriorRing();
+        if (outer == nullptr || outer->IsEmpty()) {
+            return;
+        }
+        OGREnvelope env;
+        outer->getEnvelope(&env);
+        // Whole turns k with (MinX + k period, MaxX + k period) overlapping (west, east).
+        const double k_lo = std::floor((west - env.MaxX) / period);
+        const double k_hi = std::ceil((east - env.MinX) / period);
+        bool any_copy = false;
+        for (double k = k_lo; k <= k_hi; k += 1.0) {
+            if (env.MinX + k * period >= east || env.MaxX + k * period <= west) {
+                continue;
+            }
+            std::unique_ptr<OGRPolygon> copy(poly->clone());
+            if (k != 0.0) {
+                for (auto *ring : *copy) {
+                    shift_ring(ring, k * period);
+                }
+                moved = true;
+            }
+            placed.push_back(std::move(copy));
+            any_copy = true;
+        }
+        if (!any_copy) {
+            placed.emplace_back(poly->clone()); // not on the grid at all: kept as is
+        }
+    });
+    if (!moved) {
+        return nullptr;
+    }
+    auto multi = std::make_unique<OGRMultiPolygon>();
+    for (auto &p : placed) {
+        multi->addGeometryDirectly(p.release());
+    }
+    return multi;
 }
 } // namespace
 
@@ -64,16 +336,44 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
     std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset *>(GDALOpenEx(
         spec.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
     if (!ds) {
-        throw RasterError(
-            "cannot open districts: " + where + ": " +
-            (CPLGetLastErrorNo() != 0 ? last_gdal_error() : "not a vector format GDAL can read"));
+        std::string why = "not a vector format GDAL can read";
+        if (CPLGetLastErrorNo() != 0) {
+            why = last_gdal_error();
+        } else if (GDALDriverH drv =
+                       GDALIdentifyDriverEx(spec.path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr)) {
+            // A format that recognises the file but opens nothing of it: e.g. a GeoPackage
+            // without any table of features (read-only GDAL does not open those).
+            why = std::string("the file is a ") + GDALGetDriverLongName(drv) +
+                  " without any vector layer";
+        }
+        throw RasterError("cannot open districts: " + where + ": " + why);
     }
     OGRLayer *layer = spec.layer.empty() ? (ds->GetLayerCount() > 0 ? ds->GetLayer(0) : nullptr)
                                          : ds->GetLayerByName(spec.layer.c_str());
     if (layer == nullptr) {
         throw RasterError("cannot open districts: " + where + ": " +
-                          (spec.layer.empty() ? std::string("the file has no layer")
+                          (spec.layer.empty() ? std::string("the file has no vector layer")
                                               : "no layer named \"" + spec.layer + "\""));
+    }
+    // OGR opens a Shapefile whose .dbf is missing as a layer without fields; the id field would
+    // then look absent, while the real cause is the missing file.
+    if (EQUAL(ds->GetDriver()->GetDescription(), "ESRI Shapefile")) {
+        const CPLStringList files(ds->GetFileList());
+        std::string shp;
+        bool dbf = false;
+        for (int i = 0; i < files.size(); ++i) {
+            if (EQUAL(CPLGetBasename(files[i]), layer->GetName())) {
+                shp = EQUAL(CPLGetExtension(files[i]), "shp") ? files[i] : shp;
+                dbf = dbf || EQUAL(CPLGetExtension(files[i]), "dbf");
+            }
+        }
+        if (!shp.empty() && !dbf) {
+            const std::string dbf_name = CPLGetFilename(CPLResetExtension(shp.c_str(), "dbf"));
+            throw RasterError("cannot open districts: " + where + ": " + dbf_name +
+                              " is missing next to " + CPLGetFilename(shp.c_str()) +
+                              "; a Shapefile keeps its fields (and so the id field) in the .dbf: "
+                              "copy the .shp, .shx, .dbf and .prj together");
+        }
     }
     OGRFeatureDefn *defn = layer->GetLayerDefn();
     auto field_list = [&] {
@@ -115,11 +415,45 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
         parent_idx.emplace_back(pid, pname);
     }
     const OGRSpatialReference *layer_srs = layer->GetSpatialRef();
+    // Longitudes are taken modulo 360°: antimeridian crossings (unwrap_ring) and, on a
+    // geographic grid, districts written on the other side of ±180° (place_on_longitudes).
+    double grid_period = 0.0;
+    double layer_period = 0.0;
+    double grid_west = 0.0;
+    double grid_east = 0.0;
+    if (!grid.crs_wkt.empty()) {
+        OGRSpatialReference grid_srs;
+        if (grid_srs.importFromWkt(grid.crs_wkt.c_str()) == OGRERR_NONE) {
+            grid_period = longitude_period(grid_srs);
+        }
+        const auto &gt = grid.geotransform;
+        const double x_end = gt[0] + gt[1] * static_cast<double>(grid.width);
+        grid_west = std::min(gt[0], x_end);
+        grid_east = std::max(gt[0], x_end);
+    }
+    if (layer_srs != nullptr) {
+        layer_period = longitude_period(*layer_srs);
+    }
+    // A grid spanning more than one turn repeats ground: districts are not wrapped there
+    // (PixelArea warns about the grid).
+    const bool wrap_copies =
+        grid_period > 0.0 && grid_east - grid_west <= grid_period * (1.0 + 1e-12);
     std::unique_ptr<OGRCoordinateTransformation> ct;
+    const std::string at_layer = where + ", layer " + layer->GetName();
+    OGREnvelope extent;
     if (layer_srs == nullptr) {
-        findings.errors.push_back("districts: " + where +
+        findings.errors.push_back("districts: " + at_layer +
                                   ": the layer has no CRS, so it cannot be placed on the grid "
                                   "(add a .prj or save it with a CRS)");
+    } else if (layer_srs->IsGeographic() && layer->GetExtent(&extent, TRUE) == OGRERR_NONE &&
+               !fits_degrees(extent)) {
+        // Said once for the layer, not once per district that then fails to reproject.
+        findings.errors.push_back(
+            "districts: " + at_layer + ": the layer's CRS is " + layer_srs->GetName() +
+            " (longitude and latitude in degrees) but its coordinates are not degrees (" +
+            extent_text(extent) +
+            "); the file has no CRS of its own (GeoJSON without a \"crs\" member is read as "
+            "WGS 84) or a wrong one: save it with its real CRS");
     } else if (!grid.crs_wkt.empty()) {
         OGRSpatialReference grid_srs;
         grid_srs.importFromWkt(grid.crs_wkt.c_str());
@@ -177,13 +511,9 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                       ": id_field \"" + spec.id_field + "\" is empty");
             continue;
         }
-        const OGRFieldType ft = defn->GetFieldDefn(id_idx)->GetType();
-        if (ft == OFTInteger || ft == OFTInteger64) {
-            it.rec.id = feature->GetFieldAsInteger64(id_idx);
-        } else if (!parse_int64(feature->GetFieldAsString(id_idx), it.rec.id)) {
+        if (const std::string why = read_int64(*feature, id_idx, it.rec.id); !why.empty()) {
             findings.errors.push_back("districts: " + where + ", feature " + std::to_string(fid) +
-                                      ": id_field \"" + spec.id_field + "\" value \"" +
-                                      feature->GetFieldAsString(id_idx) + "\" is not an integer");
+                                      ": id_field \"" + spec.id_field + "\" " + why);
             continue;
         }
         if (auto [pos, fresh] = first_fid.emplace(it.rec.id, fid); !fresh) {
@@ -200,12 +530,14 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
         for (std::size_t l = 0; l < parent_idx.size(); ++l) {
             const auto [pid, pname] = parent_idx[l];
             int64_t parent = 0;
-            if (!feature->IsFieldSetAndNotNull(pid) ||
-                !parse_int64(feature->GetFieldAsString(pid), parent)) {
+            const std::string why = feature->IsFieldSetAndNotNull(pid)
+                                        ? read_int64(*feature, pid, parent)
+                                        : std::string("is empty");
+            if (!why.empty()) {
                 findings.errors.push_back("districts: " + where + ", district " +
                                           std::to_string(it.rec.id) + ": parent id_field \"" +
                                           spec.parents[l].id_field + "\" (level \"" +
-                                          spec.parents[l].level + "\") is empty or not an integer");
+                                          spec.parents[l].level + "\") " + why);
                 parents_ok = false;
                 continue;
             }
@@ -235,6 +567,18 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                 continue;
             }
             it.geom.reset(g->getLinearGeometry());
+            // NaN or infinite coordinates have no place on any grid (and GEOS's validity check
+            // and the coverage computation assume finite ones).
+            if (const BadVertex bad = first_non_finite_vertex(it.geom.get()); bad.found) {
+                findings.errors.push_back("districts: " + where + ", district " +
+                                          std::to_string(it.rec.id) + " (feature " +
+                                          std::to_string(fid) + "): " + bad.text());
+                continue;
+            }
+            // A ring crossing the antimeridian is unwrapped before the validity check (written
+            // from 179 to -179 it would look like a band round the globe) when the layer's
+            // coordinates are longitudes, and after the reprojection below when the grid's are.
+            bool crossed = layer_period > 0.0 && unwrap_rings(it.geom.get(), layer_period);
             if (!it.geom->IsValid()) {
                 std::unique_ptr<OGRGeometry> fixed(it.geom->MakeValid());
                 if (!fixed || fixed->IsEmpty()) {
@@ -255,11 +599,28 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                           ": cannot be reprojected to the grid CRS");
                 continue;
             }
+            if (grid_period > 0.0) {
+                crossed = unwrap_rings(it.geom.get(), grid_period) || crossed;
+                if (wrap_copies) {
+                    if (auto placed =
+                            place_on_longitudes(*it.geom, grid_period, grid_west, grid_east)) {
+                        it.geom = std::move(placed);
+                    }
+                }
+            }
+            if (crossed) {
+                findings.warnings.push_back(
+                    "districts: " + where + ", district " + std::to_string(it.rec.id) +
+                    ": a ring crosses the antimeridian (consecutive vertices more than 180° of "
+                    "longitude apart): it is taken the short way across ±180°, not the long "
+                    "way round the globe");
+            }
         }
         items.push_back(std::move(it));
     }
     if (items.empty() && findings.errors.size() == errors_before) {
-        findings.errors.push_back("districts: " + where + ": the layer has no features");
+        findings.errors.push_back("districts: " + at_layer +
+                                  ": the layer has no features, so there are no districts");
     }
     std::sort(items.begin(), items.end(),
               [](const Item &a, const Item &b) { return a.rec.id < b.rec.id; });
@@ -391,6 +752,7 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
     // Everything the worker threads capture by reference lives at function scope: the threads
     // are joined only after the branches below.
     double inv[6] = {0, 0, 0, 0, 0, 0};
+    RowAreaProfiles profiles;
     const int64_t band = std::max<int64_t>(1, std::min<int64_t>(256, (1 << 22) / width));
     const auto n_bands = static_cast<std::size_t>((height + band - 1) / band);
     // Start `threads` workers running `work(t)`. When the system refuses a thread (a process or
@@ -414,6 +776,10 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
             throw RasterError("cannot compute district coverage: the reference grid's "
                               "geotransform cannot be inverted");
         }
+        // Geographic grids: fractions are shares of each pixel's true ellipsoidal area.
+        if (!m_grid.crs_wkt.empty()) {
+            profiles = row_area_profiles(m_grid);
+        }
         launch([&](int t) {
             try {
                 std::vector<PixelRing> rings;
@@ -423,7 +789,7 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
                     holes.clear();
                     collect_rings(m_impl->geoms[i].get(), inv, rings, holes);
                     exact_polygon_coverage(rings, holes, static_cast<uint32_t>(i), width, height,
-                                           parts[static_cast<std::size_t>(t)]);
+                                           parts[static_cast<std::size_t>(t)], &profiles);
                 }
             } catch (...) {
                 errors[static_cast<std::size_t>(t)] = std::current_exception();

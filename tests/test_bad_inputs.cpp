@@ -1,14 +1,18 @@
 // The catalogue of bad inputs (tests/bad_inputs.txt): for each case, a setup below breaks one
 // thing in a valid scenario, and carbonsink must exit with code 2 and print the catalogue's
 // message (input, place and cause) without leaving outputs behind.
+#include "raster/raster_error.hpp"
 #include "test_support.hpp"
 
+#include <gdal.h>
 #include <gtest/gtest.h>
 
 #include <cpl_string.h>
 #include <gdal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -182,9 +186,12 @@ struct Base {
         write_raster(file("lc2010.tif"), spec, lc2010);
         write_raster(file("lc2020.tif"), spec, lc2020);
         write_text(file("pools.csv"), POOLS);
-        write_polygons(file("districts.gpkg"), 6933,
-                       {rect(11, "A", 0, 0, 20, 30), rect(22, "B", 20, 0, 40, 15),
-                        rect(33, "C", 20, 15, 40, 30)});
+        write_polygons(file("districts.gpkg"), 6933, three_districts());
+    }
+    /// The three districts of the base scenario.
+    std::vector<PolygonFeature> three_districts() const {
+        return {rect(11, "A", 0, 0, 20, 30), rect(22, "B", 20, 0, 40, 15),
+                rect(33, "C", 20, 15, 40, 30)};
     }
     std::string file(const std::string &name) const { return dir.file(name); }
     /// Rectangle covering pixel columns [c0, c1) and rows [r0, r1).
@@ -263,22 +270,48 @@ struct Base {
         }
         return a;
     }
-    /// A GeoJSON district layer with one feature of geometry `geometry_json` (EPSG:6933).
-    void geojson_districts(const std::string &geometry_json) const {
+    /// A GeoJSON district layer with one feature of geometry `geometry_json` (EPSG:6933) and
+    /// properties `properties_json`.
+    void
+    geojson_districts(const std::string &geometry_json,
+                      const std::string &properties_json = "{\"code\": 1, \"name\": \"x\"}") const {
         write_text(file("districts.geojson"),
                    "{\"type\": \"FeatureCollection\", \"crs\": {\"type\": \"name\", "
                    "\"properties\": {\"name\": \"urn:ogc:def:crs:EPSG::6933\"}}, \"features\": "
-                   "[{\"type\": \"Feature\", \"properties\": {\"code\": 1, \"name\": \"x\"}, "
-                   "\"geometry\": " +
-                       geometry_json + "}]}\n");
+                   "[{\"type\": \"Feature\", \"properties\": " +
+                       properties_json + ", \"geometry\": " + geometry_json + "}]}\n");
+    }
+    /// A GeoJSON polygon covering pixel columns [c0, c1) and rows [r0, r1).
+    std::string geojson_rect(int c0, int r0, int c1, int r1) const {
+        const auto ring = rect(0, "", c0, r0, c1, r1).rings[0];
+        std::string coords;
+        for (std::size_t i = 0; i <= ring.size(); ++i) {
+            const auto &[x, y] = ring[i % ring.size()];
+            coords += (i ? ", [" : "[") + std::to_string(x) + ", " + std::to_string(y) + "]";
+        }
+        return "{\"type\": \"Polygon\", \"coordinates\": [[" + coords + "]]}";
     }
 };
+
+/// A GeoPackage with no layer at all.
+void write_empty_geopackage(const std::string &path) {
+    cs::raster::init_gdal();
+    GDALDatasetH ds =
+        GDALCreate(GDALGetDriverByName("GPKG"), path.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+    if (ds == nullptr) {
+        throw std::runtime_error("cannot create " + path);
+    }
+    GDALClose(ds);
+}
 
 /// How to run a case: carbonsink arguments, or a reason to skip it here; `env` is prefixed to
 /// the command (e.g. an address-space limit, "ulimit -v N &&").
 struct Invocation {
     std::string args;
     std::string skip = {};
+    /// When > 0: stderr must hold exactly this many "error: " lines (a problem of a whole input
+    /// is said once, not once per district).
+    int error_lines = 0;
     std::string env = {};
 };
 
@@ -372,6 +405,42 @@ const std::map<std::string, Setup> &setups() {
          [](Base &b) -> Invocation {
              return {b.validate(replaced(BASE_CONFIG, "  epochs:\n", "  band: 2\n  epochs:\n"))};
          }},
+        {"land_cover_vrt_missing_source",
+         [](Base &b) -> Invocation {
+             // A mosaic of two halves; the east half's file is not there.
+             write_text(b.file("lc2020.vrt"), R"(<VRTDataset rasterXSize="40" rasterYSize="30">
+  <SRS>EPSG:6933</SRS>
+  <GeoTransform>500000, 30, 0, 4600000, 0, -30</GeoTransform>
+  <VRTRasterBand dataType="Byte" band="1">
+    <NoDataValue>255</NoDataValue>
+    <SimpleSource>
+      <SourceFilename relativeToVRT="1">lc2020.tif</SourceFilename>
+      <SourceBand>1</SourceBand>
+      <SrcRect xOff="0" yOff="0" xSize="20" ySize="30"/>
+      <DstRect xOff="0" yOff="0" xSize="20" ySize="30"/>
+    </SimpleSource>
+    <SimpleSource>
+      <SourceFilename relativeToVRT="1">tiles/lc2020_east.tif</SourceFilename>
+      <SourceBand>1</SourceBand>
+      <SrcRect xOff="0" yOff="0" xSize="20" ySize="30"/>
+      <DstRect xOff="20" yOff="0" xSize="20" ySize="30"/>
+    </SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>
+)");
+             return {b.validate(replaced(BASE_CONFIG, "2020: lc2020.tif", "2020: lc2020.vrt"))};
+         }},
+        {"land_cover_float_values_not_class_codes",
+         [](Base &b) -> Invocation {
+             RasterSpec f = b.spec;
+             f.type = "Float32";
+             std::vector<double> v = b.lc2020;
+             v[7 * W + 30] = 2.5;
+             v[2 * W + 5] = 3e9;
+             v[9 * W + 9] = -3e9;
+             write_raster(b.file("lc2020.tif"), f, v);
+             return {b.validate()};
+         }},
         // ---- grids and CRS
         {"reference_raster_without_crs",
          [](Base &b) -> Invocation {
@@ -379,6 +448,17 @@ const std::map<std::string, Setup> &setups() {
              no_crs.epsg = 0;
              write_raster(b.file("lc2010.tif"), no_crs, b.lc2010);
              write_raster(b.file("lc2020.tif"), no_crs, b.lc2020);
+             return {b.validate()};
+         }},
+        {"grid_beyond_the_pole",
+         [](Base &b) -> Invocation {
+             RasterSpec geo = b.spec;
+             geo.epsg = 4326;
+             geo.origin_x = 100.0;
+             geo.origin_y = 92.0;
+             geo.pixel_size = 1.0;
+             write_raster(b.file("lc2010.tif"), geo, b.lc2010);
+             write_raster(b.file("lc2020.tif"), geo, b.lc2020);
              return {b.validate()};
          }},
         {"raster_without_crs",
@@ -537,6 +617,61 @@ const std::map<std::string, Setup> &setups() {
                  {b.rect(1, "west", -110, 0, -100, 10), b.rect(2, "far", -90, 0, -80, 10)});
              return {b.validate()};
          }},
+        {"district_shapefile_without_dbf",
+         [](Base &b) -> Invocation {
+             write_polygons(b.file("districts.shp"), 6933, b.three_districts());
+             fs::remove(b.file("districts.dbf"));
+             return {b.validate(replaced(BASE_CONFIG, "districts.gpkg", "districts.shp"))};
+         }},
+        {"district_geopackage_without_layers",
+         [](Base &b) -> Invocation {
+             fs::remove(b.file("districts.gpkg"));
+             write_empty_geopackage(b.file("districts.gpkg"));
+             return {b.validate()};
+         }},
+        {"district_layer_without_crs",
+         [](Base &b) -> Invocation {
+             write_polygons(b.file("districts.shp"), 0, b.three_districts()); // no .prj
+             return {b.validate(replaced(BASE_CONFIG, "districts.gpkg", "districts.shp")), "", 1};
+         }},
+        {"district_geojson_in_metres_without_crs",
+         [](Base &b) -> Invocation {
+             // No "crs" member: GDAL reads the layer as WGS 84 (RFC 7946), but the coordinates
+             // are the metres of EPSG:6933.
+             std::string features;
+             for (const auto &[c0, r0, c1, r1] : std::vector<std::array<int, 4>>{
+                      {0, 0, 20, 30}, {20, 0, 40, 15}, {20, 15, 40, 30}}) {
+                 features += std::string(features.empty() ? "" : ", ") +
+                             "{\"type\": \"Feature\", \"properties\": {\"code\": " +
+                             std::to_string(c0 + r0 + 1) +
+                             "}, \"geometry\": " + b.geojson_rect(c0, r0, c1, r1) + "}";
+             }
+             write_text(b.file("districts.geojson"),
+                        "{\"type\": \"FeatureCollection\", \"features\": [" + features + "]}\n");
+             return {
+                 b.validate(replaced(replaced(BASE_CONFIG, "districts.gpkg", "districts.geojson"),
+                                     "  name_field: name\n", "")),
+                 "", 1};
+         }},
+        {"district_vertex_not_finite",
+         [](Base &b) -> Invocation {
+             auto districts = b.three_districts();
+             districts[1].rings[0][2].first = NaN;
+             fs::remove(b.file("districts.gpkg"));
+             write_polygons(b.file("districts.gpkg"), 6933, districts);
+             return {b.validate()};
+         }},
+        {"district_id_beyond_int64",
+         [](Base &b) -> Invocation {
+             b.geojson_districts(b.geojson_rect(0, 0, 20, 30),
+                                 "{\"code\": \"9223372036854775808\", \"name\": \"x\"}");
+             return {b.validate(replaced(BASE_CONFIG, "districts.gpkg", "districts.geojson"))};
+         }},
+        {"district_id_real_beyond_int64",
+         [](Base &b) -> Invocation {
+             b.geojson_districts(b.geojson_rect(0, 0, 20, 30), "{\"code\": 1e30, \"name\": \"x\"}");
+             return {b.validate(replaced(BASE_CONFIG, "districts.gpkg", "districts.geojson"))};
+         }},
         // ---- tables: missing columns, non-numeric cells, duplicate keys
         {"pools_table_missing_column",
          [](Base &b) -> Invocation {
@@ -591,6 +726,30 @@ const std::map<std::string, Setup> &setups() {
          [](Base &b) -> Invocation {
              return {b.validate(b.soil(std::string(SOIL_MANAGEMENT) + "2,table,,,,\n"))};
          }},
+        {"pools_table_semicolon_separated",
+         [](Base &b) -> Invocation {
+             std::string text = POOLS;
+             std::replace(text.begin(), text.end(), ',', ';');
+             write_text(b.file("pools.csv"), text);
+             return {b.validate()};
+         }},
+        {"forest_types_table_decimal_commas",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.inventory();
+             std::string text = FOREST_TYPES;
+             std::replace(text.begin(), text.end(), ',', ';');
+             write_text(b.file("forest_types.csv"), replaced(text, "0.47", "0,47"));
+             return {b.validate(cfg)};
+         }},
+        {"pools_table_duplicate_column",
+         [](Base &b) -> Invocation {
+             write_text(b.file("pools.csv"),
+                        "lucode,LULC_Name,c_above,c_below,c_soil,c_dead,C_Soil\n"
+                        "1,cropland,10,2,50,1,50\n"
+                        "2,forest,100,20,80,5,80\n"
+                        "3,settlement,0,0,30,0,30\n");
+             return {b.validate()};
+         }},
         // ---- YAML
         {"yaml_syntax_error",
          [](Base &b) -> Invocation {
@@ -631,6 +790,24 @@ const std::map<std::string, Setup> &setups() {
         {"text_where_true_or_false_is_expected",
          [](Base &b) -> Invocation {
              return {b.validate(std::string(BASE_CONFIG) + "grid:\n  strict: perhaps\n")};
+         }},
+        {"config_too_large",
+         [](Base &b) -> Invocation {
+             // A valid config followed by a 2 MiB comment.
+             return {
+                 b.validate(std::string(BASE_CONFIG) + "# " + std::string(2 << 20, 'x') + "\n")};
+         }},
+        {"yaml_nesting_too_deep",
+         [](Base &b) -> Invocation {
+             // 100000 lists inside each other (balanced, so the YAML itself is well formed).
+             return {b.validate(
+                 replaced(BASE_CONFIG, "name: bad-inputs\n",
+                          "name: " + std::string(100000, '[') + std::string(100000, ']') + "\n"))};
+         }},
+        {"yaml_value_too_long",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "name: bad-inputs\n",
+                                         "name: " + std::string(100000, 'x') + "\n"))};
          }},
         {"list_where_text_is_expected",
          [](Base &b) -> Invocation {
@@ -753,7 +930,7 @@ const std::map<std::string, Setup> &setups() {
              if (fs::file_size(b.file("lc2010.tif")) > 1000) {
                  throw std::runtime_error("setup: the sparse GeoTIFF is not tiny");
              }
-             return {b.run(), {}, "ulimit -v 2000000 &&"};
+             return {b.run(), {}, 0, "ulimit -v 2000000 &&"};
          }},
         {"output_would_overwrite_input_raster",
          [](Base &b) -> Invocation {
@@ -797,6 +974,11 @@ TEST(BadInputCatalogue, EveryCaseHasASetupAndEverySetupACase) {
     for (const auto &[id, setup] : setups()) {
         EXPECT_EQ(ids.count(id), 1u) << "setup " << id << " has no line in bad_inputs.txt";
     }
+    // The README's Testing section states the count.
+    const std::string readme = read_text(std::string(CS_SOURCE_DIR) + "/README.md");
+    const std::string count =
+        "`tests/bad_inputs.txt` holds " + std::to_string(cases.size()) + " cases";
+    EXPECT_NE(readme.find(count), std::string::npos) << "README.md (Testing) should say: " << count;
 }
 
 TEST_P(BadInput, ExitsTwoWithItsMessage) {
@@ -816,6 +998,14 @@ TEST_P(BadInput, ExitsTwoWithItsMessage) {
     EXPECT_NE(r.err.find(expected), std::string::npos)
         << "expected message:\n  " << expected << "\nstderr:\n"
         << r.err;
+    if (inv.error_lines > 0) {
+        int lines = 0;
+        for (auto pos = r.err.find("error: "); pos != std::string::npos;
+             pos = r.err.find("error: ", pos + 1)) {
+            lines += pos == 0 || r.err[pos - 1] == '\n' ? 1 : 0;
+        }
+        EXPECT_EQ(lines, inv.error_lines) << r.err;
+    }
     if (inv.args.rfind("run ", 0) == 0) {
         for (const char *f : {"results.h5", "districts.csv"}) {
             EXPECT_FALSE(fs::exists(base.file(std::string("out/") + f))) << f << " was written";

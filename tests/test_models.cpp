@@ -1,11 +1,14 @@
 // Tests of the models layer (CSV, pools table, stocks.lookup, soil.ipcc_tier1, flux kernels,
 // registry); no GDAL.
 #include "models/builtin_tables.hpp"
+#include "models/crosswalk.hpp"
 #include "models/csv.hpp"
 #include "models/flux.hpp"
 #include "models/gain_loss.hpp"
+#include "models/inventory_stock.hpp"
 #include "models/lookup_stock.hpp"
 #include "models/model_error.hpp"
+#include "models/parameter_tables.hpp"
 #include "models/pools_table.hpp"
 #include "models/registry.hpp"
 #include "models/soil_tier1.hpp"
@@ -19,6 +22,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -230,6 +234,96 @@ TEST(Csv, ColumnLookupIsCaseInsensitiveAndTrimmed) {
     EXPECT_EQ(t.column("C_Soil"), 2);
     EXPECT_EQ(t.column("c_dead"), -1);
     EXPECT_EQ(t.column("c_abov"), -1);
+}
+
+TEST(Csv, SemicolonSeparatedTableIsRefusedAtItsHeader) {
+    // A BOM and two blank lines before the header: the header is line 3.
+    EXPECT_EQ(model_error_of([] {
+                  parse_csv("\xEF\xBB\xBF\n\nlucode;c_above;c_soil\n1;10;50\n2;Pines, mixed;80\n",
+                            "pools.csv");
+              }),
+              "pools.csv, line 3: the table is separated by semicolons, not commas (the header "
+              "has ';' and no ','); save it as CSV with ',' between columns and '.' as the "
+              "decimal separator");
+}
+
+TEST(Csv, DecimalCommasAreNamedWithTheirLine) {
+    // Line 2 has no comma; line 3 holds "-12,5" (the ',' splits it into "...;-12" and "5;3").
+    EXPECT_EQ(model_error_of([] {
+                  parse_csv("lucode;c_above;c_soil\n1;10;50\n2;-12,5;3\n3;0,25;1\n", "t.csv");
+              }),
+              "t.csv, line 3: the table is separated by semicolons and uses decimal commas "
+              "(\"-12,5\"); save it as CSV with ',' between columns and '.' as the decimal "
+              "separator");
+    // A decimal comma in the first and in the last field of a row.
+    EXPECT_EQ(model_error_of([] { parse_csv("a;b\n1,5;2\n", "t.csv"); }),
+              "t.csv, line 2: the table is separated by semicolons and uses decimal commas "
+              "(\"1,5\"); save it as CSV with ',' between columns and '.' as the decimal "
+              "separator");
+    EXPECT_EQ(model_error_of([] { parse_csv("a;b\n\n1;2,75\n", "t.csv"); }),
+              "t.csv, line 3: the table is separated by semicolons and uses decimal commas "
+              "(\"2,75\"); save it as CSV with ',' between columns and '.' as the decimal "
+              "separator");
+}
+
+TEST(Csv, CommaTablesWithSemicolonsInCellsAreNotSemicolonTables) {
+    const CsvTable t = parse_csv("name,note\nx;y,\"a;b\"\n", "t.csv");
+    EXPECT_EQ(t.header, (std::vector<std::string>{"name", "note"}));
+    ASSERT_EQ(t.rows.size(), 1u);
+    EXPECT_EQ(t.rows[0].cells, (std::vector<std::string>{"x;y", "a;b"}));
+    // One column without ';' is a (one-column) table.
+    EXPECT_EQ(parse_csv("code\n1\n", "t.csv").header, (std::vector<std::string>{"code"}));
+}
+
+TEST(Csv, DuplicateColumnNamesAreRefusedWithoutCase) {
+    EXPECT_EQ(
+        model_error_of([] { parse_csv("lucode, C_Above ,c_soil,c_above\n1,2,3,4\n", "p.csv"); }),
+        "p.csv, line 1: column \"c_above\" (column 4) repeats \"C_Above\" (column 2); "
+        "column names are compared without case, so each must be distinct");
+    // Empty names (trailing commas of a spreadsheet export) may repeat.
+    const CsvTable t = parse_csv("a,b,,\n1,2,,\n", "t.csv");
+    EXPECT_EQ(t.header.size(), 4u);
+    EXPECT_EQ(t.column("b"), 1);
+}
+
+TEST(Csv, EveryTableParserRefusesSemicolonsAndDuplicateColumns) {
+    // Every table of models/ reads through parse_csv, so each reports the same problem.
+    const InventoryTables inventory;
+    const Tier1GrowthTable growth;
+    using Parse = std::function<void(const std::string &, std::vector<std::string> &)>;
+    const std::vector<std::pair<std::string, Parse>> parsers = {
+        {"pools", [](auto &t, auto &e) { parse_pools_table(t, "x.csv", e); }},
+        {"cbef", [](auto &t, auto &e) { parse_cbef_table(t, "x.csv", e); }},
+        {"bcef", [](auto &t, auto &e) { parse_bcef_table(t, "x.csv", e); }},
+        {"root_shoot", [](auto &t, auto &e) { parse_root_shoot_table(t, "x.csv", e); }},
+        {"dom", [](auto &t, auto &e) { parse_dom_table(t, "x.csv", e); }},
+        {"soc_ref", [](auto &t, auto &e) { parse_soc_ref_table(t, "x.csv", e); }},
+        {"soc_factor", [](auto &t, auto &e) { parse_soc_factor_table(t, "x.csv", e); }},
+        {"climate_zone_codes",
+         [](auto &t, auto &e) { parse_climate_zone_code_table(t, "x.csv", e); }},
+        {"tier1_growth", [](auto &t, auto &e) { parse_tier1_growth_table(t, "x.csv", e); }},
+        {"forest_types", [&](auto &t, auto &e) { parse_forest_types(t, "x.csv", inventory, e); }},
+        {"soil_management", [](auto &t, auto &e) { parse_soil_management(t, "x.csv", e); }},
+        {"management_codes", [](auto &t, auto &e) { parse_soil_management_codes(t, "x.csv", e); }},
+        {"crosswalk", [](auto &t, auto &e) { Crosswalk::parse(t, "x.csv", e); }},
+        {"growth_types", [&](auto &t, auto &e) { parse_growth_types(t, "x.csv", growth, e); }},
+    };
+    for (const auto &[name, parse] : parsers) {
+        std::vector<std::string> errs;
+        parse("code;name;value\n1;a;0,5\n", errs);
+        ASSERT_EQ(errs.size(), 1u) << name;
+        EXPECT_NE(errs[0].find("x.csv, line 2: the table is separated by semicolons and uses "
+                               "decimal commas (\"0,5\")"),
+                  std::string::npos)
+            << name << ": " << errs[0];
+        errs.clear();
+        parse("code,Name,NAME\n1,a,b\n", errs);
+        ASSERT_EQ(errs.size(), 1u) << name;
+        EXPECT_NE(errs[0].find("x.csv, line 1: column \"NAME\" (column 3) repeats \"Name\" "
+                               "(column 2)"),
+                  std::string::npos)
+            << name << ": " << errs[0];
+    }
 }
 
 TEST(Csv, ParseNumberRejects) {

@@ -136,6 +136,87 @@ TEST(Config, YamlSyntaxErrorHasLineAndColumn) {
     EXPECT_NE(p.errors[0].find(", column "), std::string::npos);
 }
 
+namespace {
+
+/// `depth` block mappings inside each other: line i (from 1) holds key k<i-1>, indented by
+/// i - 1 spaces; the innermost key has a scalar value.
+std::string nested_maps(int depth) {
+    std::string text;
+    for (int i = 0; i < depth; ++i) {
+        text += std::string(static_cast<std::size_t>(i), ' ') + "k" + std::to_string(i) + ":" +
+                (i + 1 == depth ? " x\n" : "\n");
+    }
+    return text;
+}
+
+bool mentions(const Problems &p, const std::string &text) {
+    return std::any_of(p.errors.begin(), p.errors.end(),
+                       [&](const std::string &e) { return e.find(text) != std::string::npos; });
+}
+
+} // namespace
+
+TEST(Config, NestingIsLimitedTo64Levels) {
+    ASSERT_EQ(MAX_CONFIG_DEPTH, 64);
+    Problems ok;
+    parse_config(nested_maps(64), "/x/run.yaml", ok);
+    EXPECT_FALSE(mentions(ok, "nested more than")) << all_errors(ok);
+    EXPECT_TRUE(mentions(ok, "unknown config key \"k0\"")) << all_errors(ok); // parsed on
+    // The 65th mapping starts with key k64 on line 65, indented by 64 spaces (column 65).
+    Problems p;
+    parse_config(nested_maps(65), "/x/run.yaml", p);
+    ASSERT_EQ(p.errors.size(), 1u) << all_errors(p);
+    EXPECT_EQ(p.errors[0], "cannot parse config: run.yaml, line 65, column 65: lists and "
+                           "mappings are nested more than 64 deep (the limit of a config)");
+    // Flow lists: the root mapping is level 1, so the 64th '[' opens level 65; "name: " is 6
+    // characters, so it is at column 6 + 64.
+    for (const std::size_t n : {std::size_t{64}, std::size_t{500000}}) {
+        Problems q;
+        parse_config("name: " + std::string(n, '[') + std::string(n, ']') + "\n", "/x/run.yaml", q);
+        ASSERT_EQ(q.errors.size(), 1u) << all_errors(q);
+        EXPECT_EQ(q.errors[0], "cannot parse config: run.yaml, line 1, column 70: lists and "
+                               "mappings are nested more than 64 deep (the limit of a config)");
+    }
+    Problems flow_ok;
+    parse_config("name: " + std::string(63, '[') + std::string(63, ']') + "\n", "/x/run.yaml",
+                 flow_ok);
+    EXPECT_FALSE(mentions(flow_ok, "nested more than")) << all_errors(flow_ok);
+}
+
+TEST(Config, ScalarsAreLimitedTo64KiB) {
+    ASSERT_EQ(MAX_CONFIG_SCALAR_BYTES, 65536u);
+    Problems ok;
+    parse_config("name: " + std::string(65536, 'x') + "\n", "/x/run.yaml", ok);
+    EXPECT_FALSE(mentions(ok, "a config value may have")) << all_errors(ok).substr(0, 300);
+    Problems p;
+    parse_config("output_dir: out\nname: \"" + std::string(65537, 'x') + "\"\n", "/x/run.yaml", p);
+    ASSERT_EQ(p.errors.size(), 1u);
+    EXPECT_EQ(p.errors[0], "cannot parse config: run.yaml, line 2, column 7: a value of 65537 "
+                           "bytes is longer than the 65536 bytes a config value may have");
+    // Keys are scalars too (an implicit key is limited to 1024 characters by YAML itself; an
+    // explicit "? key" is not).
+    Problems k;
+    parse_config("? " + std::string(70000, 'k') + "\n: 1\n", "/x/run.yaml", k);
+    ASSERT_EQ(k.errors.size(), 1u);
+    EXPECT_EQ(k.errors[0], "cannot parse config: run.yaml, line 1, column 3: a value of 70000 "
+                           "bytes is longer than the 65536 bytes a config value may have");
+}
+
+TEST(Config, TextIsLimitedTo1MiB) {
+    ASSERT_EQ(MAX_CONFIG_BYTES, 1048576u);
+    const std::string head = MINIMAL;
+    // Exactly 1 MiB: a comment pads the valid config.
+    const std::string pad = "# " + std::string(MAX_CONFIG_BYTES - head.size() - 3, 'x') + "\n";
+    Problems ok;
+    parse_config(head + pad, "/x/run.yaml", ok);
+    EXPECT_TRUE(ok.ok()) << all_errors(ok);
+    Problems p;
+    parse_config(head + pad + "\n", "/x/run.yaml", p);
+    ASSERT_EQ(p.errors.size(), 1u);
+    EXPECT_EQ(p.errors[0], "cannot parse config: run.yaml: the text has 1048577 bytes, more than "
+                           "the 1 MiB (1048576 bytes) a config may have");
+}
+
 TEST(Config, DuplicateYearAndDuplicateKey) {
     Problems p;
     const char *text = R"(name: demo

@@ -673,6 +673,38 @@ TEST(InspectRaster, NotARaster) {
     EXPECT_FALSE(contains(msg, "file not found")) << msg;
 }
 
+TEST(InspectRaster, VrtWithAMissingSourceNamesIt) {
+    TempDir dir;
+    fs::create_directory(dir.file("sub"));
+    cs::test::write_raster(dir.file("west.tif"), RasterSpec{}, std::vector<double>(100, 1.0));
+    auto vrt = [](const std::vector<std::pair<std::string, bool>> &sources) {
+        std::string xml = "<VRTDataset rasterXSize=\"10\" rasterYSize=\"10\">\n"
+                          "  <VRTRasterBand dataType=\"Byte\" band=\"1\">\n";
+        for (const auto &[name, relative] : sources) {
+            xml += std::string("    <SimpleSource><SourceFilename relativeToVRT=\"") +
+                   (relative ? "1" : "0") + "\">" + name +
+                   "</SourceFilename><SourceBand>1</SourceBand></SimpleSource>\n";
+        }
+        return xml + "  </VRTRasterBand>\n</VRTDataset>\n";
+    };
+    // outer.vrt -> west.tif (present) and sub/inner.vrt -> sub/gone.tif (missing).
+    cs::test::write_text(dir.file("outer.vrt"), vrt({{"west.tif", true}, {"sub/inner.vrt", true}}));
+    cs::test::write_text(dir.file("sub/inner.vrt"), vrt({{"gone.tif", true}}));
+    const std::string outer = dir.file("outer.vrt");
+    EXPECT_EQ(raster_error_of([&] { inspect_raster("land_cover/2015", outer, 1); }),
+              "cannot open raster: land_cover/2015 (" + outer + ", band 1): missing VRT source: " +
+                  dir.file("sub/gone.tif") + ": No such file or directory");
+    // An absolute source name (relativeToVRT="0").
+    const std::string abs = dir.file("abs.vrt");
+    cs::test::write_text(abs, vrt({{dir.file("nowhere.tif"), false}}));
+    EXPECT_EQ(raster_error_of([&] { inspect_raster("agb/2015", abs, 1); }),
+              "cannot open raster: agb/2015 (" + abs + ", band 1): missing VRT source: " +
+                  dir.file("nowhere.tif") + ": No such file or directory");
+    // Once the source is there, both open.
+    cs::test::write_raster(dir.file("sub/gone.tif"), RasterSpec{}, std::vector<double>(100, 2.0));
+    EXPECT_EQ(inspect_raster("land_cover/2015", outer, 1).data_type, "Byte");
+}
+
 TEST(InspectRaster, BandOutOfRange) {
     TempDir dir;
     const std::string path = dir.file("one.tif");
@@ -1163,7 +1195,116 @@ TEST(VectorDistricts, LayerWithoutCrs) {
     VectorDistricts vd(district_spec(path), utm_grid(), f);
     ASSERT_EQ(f.errors.size(), 1u);
     EXPECT_TRUE(contains(f.errors[0], "has no CRS")) << f.errors[0];
-    EXPECT_EQ(f.errors[0].rfind("districts: districts (" + path + "): ", 0), 0u) << f.errors[0];
+    EXPECT_EQ(f.errors[0].rfind("districts: districts (" + path + "), layer nocrs: ", 0), 0u)
+        << f.errors[0];
+}
+
+TEST(VectorDistricts, NonFiniteVertexNamesDistrictFeatureRingAndVertex) {
+    TempDir dir;
+    const std::string path = dir.file("d.gpkg");
+    Ring hole = pixel_rect(2, 3, 2, 3);
+    hole[1].second = std::numeric_limits<double>::infinity();
+    Ring outer = pixel_rect(5, 6, 0, 1);
+    outer[3].first = -std::numeric_limits<double>::infinity();
+    cs::test::write_polygons(path, 32651,
+                             {{3, "ok", {pixel_rect(0, 1, 0, 1)}},
+                              {8, "holed", {pixel_rect(0, 9, 0, 9), hole}},
+                              {5, "outer", {outer}}});
+    Findings f;
+    VectorDistricts vd(district_spec(path), utm_grid(), f);
+    ASSERT_EQ(f.errors.size(), 2u);
+    // Feature 2 (GeoPackage ids start at 1), its hole (ring 1), the hole's vertex 1 (x of
+    // pixel column 4's left edge, y infinite).
+    EXPECT_EQ(f.errors[0], "districts: districts (" + path +
+                               "), district 8 (feature 2): vertex 1 of ring 1 of polygon 0 "
+                               "(counted from 0) is not a finite coordinate (x 500120, y inf)");
+    EXPECT_EQ(f.errors[1], "districts: districts (" + path +
+                               "), district 5 (feature 3): vertex 3 of ring 0 of polygon 0 "
+                               "(counted from 0) is not a finite coordinate (x -inf, y 4599940)");
+}
+
+TEST(VectorDistricts, IdsMustBeIntegersWithinInt64) {
+    TempDir dir;
+    const std::string path = dir.file("d.geojson");
+    const Ring r = pixel_rect(0, 1, 0, 1);
+    std::string ring;
+    for (std::size_t i = 0; i <= r.size(); ++i) {
+        ring += std::string(i ? ", " : "") + "[" + std::to_string(r[i % r.size()].first) + ", " +
+                std::to_string(r[i % r.size()].second) + "]";
+    }
+    auto feature = [&](const std::string &props) {
+        return "{\"type\": \"Feature\", \"properties\": " + props +
+               ", \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[" + ring + "]]}}";
+    };
+    // A real id field: 7.0 is the id 7; 2.5 is no integer; -2^63 is the smallest id, -2^64 and
+    // 1e300 are beyond int64.
+    cs::test::write_text(
+        path, "{\"type\": \"FeatureCollection\", \"crs\": {\"type\": \"name\", \"properties\": "
+              "{\"name\": \"urn:ogc:def:crs:EPSG::32651\"}}, \"features\": [" +
+                  feature("{\"code\": 7.0}") + ", " + feature("{\"code\": 2.5}") + ", " +
+                  feature("{\"code\": -9223372036854775808.0}") + ", " +
+                  feature("{\"code\": -18446744073709551616.0}") + ", " +
+                  feature("{\"code\": 1e300}") + "]}\n");
+    VectorDistrictSpec spec = district_spec(path);
+    spec.name_field.clear();
+    Findings f;
+    VectorDistricts vd(spec, utm_grid(), f);
+    const std::string at = "districts: districts (" + path + "), feature ";
+    const std::string range =
+        " is beyond the range of 64-bit integer ids (-9223372036854775808 to 9223372036854775807)";
+    ASSERT_EQ(f.errors.size(), 3u);
+    EXPECT_EQ(f.errors[0], at + "1: id_field \"code\" value \"2.5\" is not an integer");
+    EXPECT_EQ(f.errors[1], at + "3: id_field \"code\" value \"-1.84467440737096e+19\"" + range);
+    EXPECT_EQ(f.errors[2], at + "4: id_field \"code\" value \"1e+300\"" + range);
+
+    // A text id field: 2^63 - 1 is the largest id, 2^63 is beyond; a parent id as well.
+    cs::test::write_text(
+        path, "{\"type\": \"FeatureCollection\", \"crs\": {\"type\": \"name\", \"properties\": "
+              "{\"name\": \"urn:ogc:def:crs:EPSG::32651\"}}, \"features\": [" +
+                  feature("{\"code\": \"9223372036854775807\", \"city\": \"1\"}") + ", " +
+                  feature("{\"code\": \"9223372036854775808\", \"city\": \"1\"}") + ", " +
+                  feature("{\"code\": \"12\", \"city\": \"-9223372036854775809\"}") + "]}\n");
+    spec.parents = {{"city", "city", ""}};
+    Findings g;
+    VectorDistricts vd2(spec, utm_grid(), g);
+    ASSERT_EQ(g.errors.size(), 2u);
+    EXPECT_EQ(g.errors[0], at + "1: id_field \"code\" value \"9223372036854775808\"" + range);
+    EXPECT_EQ(g.errors[1], "districts: districts (" + path +
+                               "), district 12: parent id_field \"city\" (level \"city\") value "
+                               "\"-9223372036854775809\"" +
+                               range);
+}
+
+TEST(VectorDistricts, ShapefileWithoutDbfSaysSo) {
+    TempDir dir;
+    const std::string path = dir.file("counties.shp");
+    cs::test::write_polygons(path, 32651, {{3, "a", {pixel_rect(0, 1, 0, 1)}}});
+    fs::remove(dir.file("counties.dbf"));
+    Findings f;
+    EXPECT_EQ(raster_error_of([&] { VectorDistricts vd(district_spec(path), utm_grid(), f); }),
+              "cannot open districts: districts (" + path +
+                  "): counties.dbf is missing next to counties.shp; a Shapefile keeps its fields "
+                  "(and so the id field) in the .dbf: copy the .shp, .shx, .dbf and .prj "
+                  "together");
+}
+
+TEST(VectorDistricts, GeographicLayerWithMetreCoordinatesIsOneError) {
+    TempDir dir;
+    const std::string path = dir.file("d.gpkg");
+    // EPSG:4326 declared, UTM metres written: every district would fail to reproject.
+    cs::test::write_polygons(path, 4326,
+                             {{1, "a", {pixel_rect(0, 1, 0, 1)}},
+                              {2, "b", {pixel_rect(2, 3, 0, 1)}},
+                              {3, "c", {pixel_rect(4, 5, 0, 1)}}});
+    Findings f;
+    VectorDistricts vd(district_spec(path), utm_grid(), f);
+    ASSERT_EQ(f.errors.size(), 1u);
+    EXPECT_EQ(f.errors[0], "districts: districts (" + path +
+                               "), layer districts: the layer's CRS is WGS 84 (longitude and "
+                               "latitude in degrees) but its coordinates are not degrees (x "
+                               "500000 to 500180, y 4599940 to 4600000); the file has no CRS of "
+                               "its own (GeoJSON without a \"crs\" member is read as WGS 84) or "
+                               "a wrong one: save it with its real CRS");
 }
 
 TEST(VectorDistricts, UnknownLayerThrows) {

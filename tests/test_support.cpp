@@ -16,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace cs::test {
@@ -155,6 +156,18 @@ CliResult run_carbonsink(const std::string &args, const std::string &env) {
     r.out = read_text(out);
     r.err = read_text(err);
     return r;
+}
+
+std::string gdal_read_problems(const std::string &h5_path) {
+    TempDir capture;
+    const std::string log = capture.file("gdal.txt");
+    const std::string cmd = "sh " + std::string(CS_SOURCE_DIR) + "/tests/gdal_reads.sh '" +
+                            h5_path + "' >" + log + " 2>&1";
+    const int status = std::system(cmd.c_str());
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return "";
+    }
+    return "GDAL cannot read " + h5_path + ":\n" + read_text(log);
 }
 
 std::string shared_data(const std::string &sub) {

@@ -68,6 +68,11 @@ struct CliResult {
 /// `env` is prefixed to the command (e.g. "SOURCE_DATE_EPOCH=0").
 CliResult run_carbonsink(const std::string &args, const std::string &env = "");
 
+/// Open an HDF5 output with GDAL as gdalinfo and QGIS do (tests/gdal_reads.sh: gdalinfo on the
+/// file and on each subdataset, gdalmdiminfo): "" when every one opens, otherwise what failed
+/// (a crash is a failure).
+std::string gdal_read_problems(const std::string &h5_path);
+
 /// Path of a shared real-data folder, or "" when ../shared/data is absent.
 std::string shared_data(const std::string &sub);
 
