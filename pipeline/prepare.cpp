@@ -1121,27 +1121,35 @@ void check_memory(PreparedRun &run, Problems &problems) {
     for (const auto &rasters : run.layers) {
         layer_rasters += rasters.size();
     }
+    const AccumDims dims = run_dims(run);
     const std::string drivers =
-        std::to_string(run.block_plan->max_block_cells()) + " cells per block, " +
+        std::to_string(m.threads) + (m.threads == 1 ? " thread, " : " threads, ") +
+        std::to_string(run.block_plan->max_block_cells()) +
+        " cells per block (processing.block_cells " + std::to_string(cfg.block_cells) + "), " +
         std::to_string(cfg.epochs.size()) + " epochs, " + std::to_string(layer_rasters) +
         " model-layer rasters, " + std::to_string(output_raster_count(cfg)) + " GeoTIFF outputs, " +
-        std::to_string(run.district_ids.size()) +
-        (run.district_ids.size() == 1 ? " district" : " districts");
+        std::to_string(dims.districts) + (dims.districts == 1 ? " district" : " districts") +
+        (dims.classes > 0 ? ", transition matrices of " + std::to_string(dims.classes) +
+                                (dims.classes == 1 ? " class" : " classes")
+                          : std::string());
     if (m.total() > limit.bytes) {
+        // Advice for what weighs most: the district records (transition matrices), the
+        // threads' block buffers, or the grid.
+        const std::string largest = m.parts.empty() ? std::string() : m.parts.front().first;
         std::string advice;
-        if (m.shared < limit.bytes && m.per_thread > 0 &&
-            (limit.bytes - m.shared) / m.per_thread >= 1) {
+        if (largest.find("district") != std::string::npos) {
+            advice = "use fewer districts or land-cover classes, or outputs.transitions: false "
+                     "(the transition matrices take districts x periods x classes^2 values)";
+        } else if (m.shared < limit.bytes && m.per_thread > 0 &&
+                   (limit.bytes - m.shared) / m.per_thread >= 1) {
             const uint64_t fit = (limit.bytes - m.shared) / m.per_thread;
             advice = "use --threads " + std::to_string(fit) +
-                     " or fewer, or a smaller "
-                     "processing.block_cells";
+                     " or fewer, or a smaller processing.block_cells";
         } else {
-            advice = "use a smaller processing.block_cells, fewer districts or classes "
-                     "(outputs.transitions: false), or a smaller grid";
+            advice = "use a smaller processing.block_cells or a smaller grid (grid.extent, "
+                     "grid.resolution)";
         }
         problems.error("not enough memory: " + cfg.at(cfg.block_cells_line) +
-                       ": processing.block_cells " + std::to_string(cfg.block_cells) + " with " +
-                       std::to_string(m.threads) + (m.threads == 1 ? " thread" : " threads") +
                        ": the run needs about " + need + " (" + m.summary() + "; largest: " +
                        m.largest_parts() + "; for " + drivers + "), more than the " + limit.what +
                        " of " + format_bytes(static_cast<double>(limit.bytes)) + "; " + advice);
@@ -1210,16 +1218,32 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         // checked against the machine before any of it is built: a tiny file can declare a
         // grid no machine can hold.
         run->memory_limit = machine_memory_limit();
-        const MemoryEstimate grid_mem = grid_memory(ref.grid, cfg);
+        const MemoryEstimate grid_mem = grid_memory(ref.grid, cfg, run->threads);
         const bool grid_fits = grid_mem.total() <= run->memory_limit.bytes;
-        if (!grid_fits) {
+        if (!grid_fits && grid_mem.shared <= run->memory_limit.bytes) {
+            // The grid fits; one block per thread for prepare's scans does not.
+            const uint64_t room = run->memory_limit.bytes - grid_mem.shared;
+            const uint64_t fit = grid_mem.per_thread > 0 ? room / grid_mem.per_thread : 0;
+            problems.error(
+                "not enough memory: " + cfg.at(cfg.block_cells_line) + ": processing.block_cells " +
+                std::to_string(cfg.block_cells) + " with " + std::to_string(grid_mem.threads) +
+                (grid_mem.threads == 1 ? " thread" : " threads") +
+                ": reading one block per thread needs about " +
+                format_bytes(static_cast<double>(grid_mem.total())) + " (" + grid_mem.summary() +
+                "), more than the " + run->memory_limit.what + " of " +
+                format_bytes(static_cast<double>(run->memory_limit.bytes)) + "; " +
+                (fit >= 1 ? "use --threads " + std::to_string(fit) +
+                                " or fewer, or a smaller "
+                                "processing.block_cells"
+                          : std::string("use a smaller processing.block_cells")));
+        } else if (!grid_fits) {
             problems.error("grid too large for this machine: " +
                            (cfg.grid.resolution > 0.0
                                 ? "the grid override (grid, " + cfg.at(cfg.grid.line) + ")"
                                 : first.where()) +
                            ": " + std::to_string(ref.grid.width) + " x " +
                            std::to_string(ref.grid.height) + " px need at least " +
-                           format_bytes(static_cast<double>(grid_mem.total())) +
+                           format_bytes(static_cast<double>(grid_mem.shared)) +
                            " of memory before any pixel is read (" + grid_mem.largest_parts() +
                            "), more than the " + run->memory_limit.what + " of " +
                            format_bytes(static_cast<double>(run->memory_limit.bytes)) +

@@ -64,9 +64,11 @@ bool cgroup_min(fs::path dir, const fs::path &root, const char *file, uint64_t &
     return found;
 }
 
-/// The memory limit and usage of this process's cgroup, when it has a limit.
-bool cgroup_memory(uint64_t &limit, uint64_t &usage, std::string &where) {
-    std::ifstream in("/proc/self/cgroup");
+} // namespace
+
+CgroupMemory cgroup_memory(const std::string &proc_self_cgroup, const std::string &cgroup_root) {
+    CgroupMemory m;
+    std::istringstream in(proc_self_cgroup);
     std::string line;
     while (std::getline(in, line)) {
         // "hierarchy:controllers:path"
@@ -78,22 +80,34 @@ bool cgroup_memory(uint64_t &limit, uint64_t &usage, std::string &where) {
         const std::string controllers = line.substr(a + 1, b - a - 1);
         const std::string path = line.substr(b + 1);
         if (controllers.empty()) { // cgroup v2
-            const fs::path root = "/sys/fs/cgroup";
-            if (cgroup_min(root / fs::path(path).relative_path(), root, "memory.max", limit,
-                           where)) {
-                read_limit(fs::path(where).parent_path() / "memory.current", usage);
-                return true;
+            const fs::path root = cgroup_root;
+            if (cgroup_min(root / fs::path(path).relative_path(), root, "memory.max", m.limit,
+                           m.where)) {
+                read_limit(fs::path(m.where).parent_path() / "memory.current", m.usage);
+                m.limited = true;
+                return m;
             }
         } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
-            const fs::path root = "/sys/fs/cgroup/memory";
+            const fs::path root = fs::path(cgroup_root) / "memory";
             if (cgroup_min(root / fs::path(path).relative_path(), root, "memory.limit_in_bytes",
-                           limit, where)) {
-                read_limit(fs::path(where).parent_path() / "memory.usage_in_bytes", usage);
-                return true;
+                           m.limit, m.where)) {
+                read_limit(fs::path(m.where).parent_path() / "memory.usage_in_bytes", m.usage);
+                m.limited = true;
+                return m;
             }
         }
     }
-    return false;
+    return m;
+}
+
+namespace {
+
+/// This process's cgroup memory.
+CgroupMemory own_cgroup_memory() {
+    std::ifstream in("/proc/self/cgroup");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return cgroup_memory(text.str(), "/sys/fs/cgroup");
 }
 
 /// A /proc/meminfo field in bytes, or 0.
@@ -149,23 +163,19 @@ MemoryLimit machine_memory_limit() {
                   static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
     }
     m.what = "physical memory";
-    uint64_t limit = 0;
-    uint64_t usage = 0;
-    std::string where;
-    if (cgroup_memory(limit, usage, where) && limit < m.bytes) {
-        m.bytes = limit;
-        m.what = "the cgroup memory limit (" + where + ")";
+    const CgroupMemory cg = own_cgroup_memory();
+    if (cg.limited && cg.limit < m.bytes) {
+        m.bytes = cg.limit;
+        m.what = "the cgroup memory limit (" + cg.where + ")";
     }
     return m;
 }
 
 uint64_t available_memory_bytes() {
     uint64_t avail = meminfo("MemAvailable");
-    uint64_t limit = 0;
-    uint64_t usage = 0;
-    std::string where;
-    if (cgroup_memory(limit, usage, where)) {
-        avail = std::min(avail, limit > usage ? limit - usage : 0);
+    const CgroupMemory cg = own_cgroup_memory();
+    if (cg.limited) {
+        avail = std::min(avail, cg.limit > cg.usage ? cg.limit - cg.usage : 0);
     }
     return avail;
 }
@@ -204,7 +214,7 @@ std::string MemoryEstimate::largest_parts(std::size_t n) const {
     return s;
 }
 
-MemoryEstimate grid_memory(const raster::GridSpec &grid, const Config &config) {
+MemoryEstimate grid_memory(const raster::GridSpec &grid, const Config &config, int threads) {
     MemoryEstimate m;
     const auto height = static_cast<uint64_t>(std::max<int64_t>(grid.height, 0));
     const auto blocks = static_cast<uint64_t>(raster::BlockPlan::window_count(
@@ -223,6 +233,12 @@ MemoryEstimate grid_memory(const raster::GridSpec &grid, const Config &config) {
         m.shared = add(m.shared, bytes);
     }
     sort_parts(m);
+    // A scan of one integer or floating-point raster block (values, validity, conversion).
+    const auto cells = static_cast<uint64_t>(raster::BlockPlan::max_window_cells(
+        grid.width, grid.height, config.tile_size, config.block_cells));
+    m.per_thread = mul(cells, sizeof(int32_t) + 1 + sizeof(double));
+    m.threads = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(std::max(1, threads)),
+                                                    std::max<uint64_t>(blocks, 1)));
     return m;
 }
 
@@ -270,7 +286,8 @@ MemoryEstimate run_memory(const PreparedRun &run) {
     thread_parts.emplace_back("row buffers", mul(row, per_row));
     const uint64_t record_bytes = mul(dims.districts, dims.stride() * sizeof(double));
     thread_parts.emplace_back("district records (" + std::to_string(dims.districts) +
-                                  " districts x " + std::to_string(dims.stride()) + " values)",
+                                  (dims.districts == 1 ? " district x " : " districts x ") +
+                                  std::to_string(dims.stride()) + " values)",
                               add(mul(record_bytes, 2), dims.districts * 5));
     thread_parts.emplace_back("GDAL datasets", mul(readers, DATASET_BYTES));
     for (const auto &[what, bytes] : thread_parts) {

@@ -42,6 +42,19 @@ struct MemoryLimit {
 };
 MemoryLimit machine_memory_limit();
 
+/// The memory limit of a cgroup.
+struct CgroupMemory {
+    bool limited = false;
+    uint64_t limit = 0; ///< bytes: the smallest limit along the cgroup's path
+    uint64_t usage = 0; ///< bytes in use in the cgroup that sets the limit (0 when unknown)
+    std::string where;  ///< the file holding the limit
+};
+/// The memory limit of the cgroup that `proc_self_cgroup` (the text of /proc/self/cgroup) names,
+/// under `cgroup_root` (normally /sys/fs/cgroup): cgroup v2 ("0::/path", memory.max) or v1
+/// ("N:memory:/path", memory/<path>/memory.limit_in_bytes), the smallest along the path up to
+/// the root; "max" and v1's "no limit" (~2^63) are no limit.
+CgroupMemory cgroup_memory(const std::string &proc_self_cgroup, const std::string &cgroup_root);
+
 /// Memory the system can give now without swapping (MemAvailable), or less when a cgroup limit
 /// minus the cgroup's usage is lower.
 uint64_t available_memory_bytes();
@@ -63,10 +76,11 @@ struct MemoryEstimate {
     std::string largest_parts(std::size_t n = 3) const;
 };
 
-/// What grows with a `grid` before any pixel is read: the block plan for processing.block_cells
-/// and tile_size, the coverage index's row offsets and at least one entry per row, the pixel
-/// areas, and the GeoTIFF outputs' tile indexes. `threads` is 0.
-MemoryEstimate grid_memory(const raster::GridSpec &grid, const Config &config);
+/// What prepare needs for a `grid` before it reads a pixel: shared, what grows with the grid (the
+/// block plan for processing.block_cells and tile_size, the coverage index's row offsets and at
+/// least one entry per row, the pixel areas, the GeoTIFF outputs' tile indexes); per thread (at
+/// most one per block), the buffers of one block that prepare's scans read (13 bytes per cell).
+MemoryEstimate grid_memory(const raster::GridSpec &grid, const Config &config, int threads);
 
 /// The whole run of a complete PreparedRun (grid, block plan, model layers, districts and
 /// coverage index built), with run.threads threads.

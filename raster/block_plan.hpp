@@ -28,6 +28,8 @@ public:
     /// memory checks: each window takes sizeof(Window) bytes). Arguments as the constructor;
     /// 0 when they are invalid.
     static int64_t window_count(int64_t width, int64_t height, int64_t tile, int64_t max_cells);
+    /// max_block_cells() of the plan of these arguments, computed without building it.
+    static int64_t max_window_cells(int64_t width, int64_t height, int64_t tile, int64_t max_cells);
 
     std::size_t size() const { return m_windows.size(); }
     const Window &operator[](std::size_t i) const { return m_windows[i]; }

@@ -922,6 +922,15 @@ const std::map<std::string, Setup> &setups() {
                  "processing:\n  block_cells: 67108864\n";
              return {"run " + b.config(cfg) + " --quiet --threads 1024"};
          }},
+        {"transitions_beyond_machine",
+         [](Base &b) -> Invocation {
+             std::string pools = "lucode,c_above,c_below,c_soil,c_dead\n";
+             for (int code = 1; code <= 200000; ++code) {
+                 pools += std::to_string(code) + ",1,1,1,1\n";
+             }
+             write_text(b.file("pools.csv"), pools);
+             return {b.run()};
+         }},
         {"tiny_tiff_declaring_huge_grid",
          [](Base &b) -> Invocation {
              write_tiny_huge_tiff(b.file("lc2010.tif"));

@@ -3,6 +3,7 @@
 #include "pipeline/config.hpp"
 #include "pipeline/outputs.hpp"
 #include "pipeline/problems.hpp"
+#include "pipeline/resources.hpp"
 #include "pipeline/sha256.hpp"
 #include "test_support.hpp"
 
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -602,4 +604,40 @@ TEST(Config, TextThatIsNotUtf8IsDescribed) {
     // Overlong forms and UTF-16 surrogates are not UTF-8.
     EXPECT_EQ(describe_non_utf8_config("x\xC0\xAF"), "invalid byte 0xC0 at line 1, column 2");
     EXPECT_EQ(describe_non_utf8_config("x\xED\xA0\x80"), "invalid byte 0xED at line 1, column 2");
+}
+
+// The memory limit of a cgroup, read from a fake /sys/fs/cgroup tree: cgroup v2 and v1, the
+// smallest limit along the path, "max" and v1's "no limit" ignored.
+TEST(Resources, CgroupMemoryLimitIsTheSmallestAlongThePath) {
+    using cs::test::TempDir;
+    using cs::test::write_text;
+    TempDir d;
+    const std::string root = d.path();
+    auto put = [&](const std::string &rel, const std::string &text) {
+        std::filesystem::create_directories(std::filesystem::path(root + "/" + rel).parent_path());
+        write_text(root + "/" + rel, text);
+    };
+    // v2: the process's own group says max, its parent 2 GiB.
+    put("user.slice/memory.max", "2147483648\n");
+    put("user.slice/memory.current", "1000\n");
+    put("user.slice/app/memory.max", "max\n");
+    auto m = cs::pipeline::cgroup_memory("0::/user.slice/app\n", root);
+    EXPECT_TRUE(m.limited);
+    EXPECT_EQ(m.limit, uint64_t{2147483648});
+    EXPECT_EQ(m.usage, 1000u);
+    EXPECT_EQ(m.where, root + "/user.slice/memory.max");
+    // v2: a smaller limit deeper down wins.
+    put("user.slice/app/memory.max", "1073741824\n");
+    m = cs::pipeline::cgroup_memory("0::/user.slice/app\n", root);
+    EXPECT_EQ(m.limit, uint64_t{1073741824});
+    // v1: the memory controller's line; the group's "no limit" is skipped for its parent's.
+    put("memory/docker/abc/memory.limit_in_bytes", "9223372036854771712\n");
+    put("memory/docker/memory.limit_in_bytes", "536870912\n");
+    m = cs::pipeline::cgroup_memory("5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n", root);
+    EXPECT_TRUE(m.limited);
+    EXPECT_EQ(m.limit, uint64_t{536870912});
+    EXPECT_EQ(m.where, root + "/memory/docker/memory.limit_in_bytes");
+    // No limit anywhere.
+    EXPECT_FALSE(cs::pipeline::cgroup_memory("0::/other\n", root).limited);
+    EXPECT_FALSE(cs::pipeline::cgroup_memory("4:memory:/elsewhere\n", d.path() + "/none").limited);
 }
