@@ -138,6 +138,16 @@ void write_gbk_districts(const std::string &shp, bool declare) {
     }
 }
 
+/// Sanitizers reserve terabytes of address space, so an address-space limit (ulimit -v) cannot
+/// be used under them.
+bool sanitized() {
+#if defined(CS_SANITIZED)
+    return true;
+#else
+    return false;
+#endif
+}
+
 } // namespace
 
 // ---- Item 4: paths mean what the operating system means
@@ -339,6 +349,9 @@ TEST(Provenance, ResumeRefusesAnInputReplacedBySameSizeSameMtimeContent) {
 // (each needs its stack): the threads that could be made do the work, where a joinable
 // std::thread destroyed during the failure used to call std::terminate (abort, exit 134).
 TEST(Limits, ThreadsTheSystemRefusesAreNoAbort) {
+    if (sanitized()) {
+        GTEST_SKIP() << "an address-space limit (ulimit -v) cannot be used with sanitizers";
+    }
     TempDir d;
     write_land_cover(d.file("lc.tif"));
     write_text(d.file("pools.csv"), pools(10));
@@ -355,6 +368,9 @@ TEST(Limits, ThreadsTheSystemRefusesAreNoAbort) {
 // 800 MB below a block of 2^25 cells whose buffers take about 1.5 GB) is exit 1 with a message
 // saying what was being done, never an abort, and no results.
 TEST(Limits, OutOfMemoryWhileComputingIsExitOneWithItsPhase) {
+    if (sanitized()) {
+        GTEST_SKIP() << "an address-space limit (ulimit -v) cannot be used with sanitizers";
+    }
     TempDir d;
     write_text(d.file("lc.vrt"), "<VRTDataset rasterXSize=\"8192\" rasterYSize=\"4096\">\n"
                                  "  <SRS>EPSG:6933</SRS>\n"
