@@ -173,9 +173,11 @@ public:
         }
     }
     /// Wait while more than `max_pending` deposited items wait for their turn, unless the queue
-    /// failed or `stop` is raised. Call only after depositing: the item the queue waits for is
-    /// then held by a thread that is still computing it (or skipped after `stop`), never by a
-    /// waiting one, so this cannot deadlock.
+    /// failed or `stop` is raised. Call only after depositing, and only when indices are handed
+    /// out in increasing order (parallel_blocks): the item the queue waits for was then handed
+    /// out before the caller's, so it is held by a thread still computing it (or skipped after
+    /// `stop`) or is already deposited and being consumed, never by a waiting thread; this
+    /// cannot deadlock. (With indices handed out in ranges per thread it would.)
     void wait_for_room(std::size_t max_pending, const std::atomic<bool> &stop) {
         std::unique_lock<std::mutex> lock(m_mutex);
         while (m_pending.size() > max_pending && !m_failed && !stop) {

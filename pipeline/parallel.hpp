@@ -13,7 +13,12 @@
 namespace cs::pipeline {
 
 /// Call `body(state, block_index)` for every block index in [0, n_blocks) on `threads` OpenMP
-/// threads (never more than there are blocks) with dynamic scheduling. Each thread first builds
+/// threads (never more than there are blocks). Blocks are handed out one at a time in increasing
+/// index order from a shared counter (what schedule(dynamic, 1) does in GCC's libgomp; LLVM's
+/// libomp gives each thread a range and lets idle threads steal, so thread 2 would start in the
+/// middle of the grid): a block is taken only after every lower block was, which keeps the
+/// ordered queues short and lets OrderedQueue::wait_for_room bound them without deadlock. Each
+/// thread first builds
 /// its own state with `make_state()` (GDAL handles, scratch buffers) into `states[thread]`;
 /// `states` is resized to the number of threads and kept after the loop so callers can collect
 /// per-thread results. The first exception (from
@@ -28,6 +33,7 @@ void parallel_blocks(std::size_t n_blocks, int threads, std::vector<std::unique_
         std::clamp<std::size_t>(n_blocks, 1, static_cast<std::size_t>(std::max(threads, 1))));
     states.clear();
     states.resize(static_cast<std::size_t>(threads));
+    std::atomic<std::size_t> next{0};
     std::exception_ptr error;
     std::mutex error_mutex;
     auto keep_error = [&] {
@@ -45,11 +51,7 @@ void parallel_blocks(std::size_t n_blocks, int threads, std::vector<std::unique_
         } catch (...) {
             keep_error();
         }
-#pragma omp for schedule(dynamic, 1)
-        for (std::size_t b = 0; b < n_blocks; ++b) {
-            if (stop) {
-                continue;
-            }
+        for (std::size_t b = next++; b < n_blocks && !stop; b = next++) {
             try {
                 body(*state, b);
             } catch (...) {
