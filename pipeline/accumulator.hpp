@@ -8,6 +8,9 @@
 // count or timing), so totals are bit-identical for 1 and N threads. The same queue orders the
 // GeoTIFF tile writes, so output files are byte-identical too.
 #pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -121,7 +124,9 @@ private:
 
 /// Hands items to a consumer `consume(index, item)` strictly in index order 0, 1, 2, ... whatever
 /// the order they are deposited in. At most one thread consumes at a time; others deposit and
-/// return. Consumers run without the queue lock held, so deposits never wait for a slow consumer.
+/// return. Consumers run without the queue lock held, so deposits never wait for a slow consumer;
+/// a producer that runs ahead of a slow consumer (GeoTIFF compression is single-threaded) calls
+/// wait_for_room() after depositing, so that the items held stay bounded.
 template <class T> class OrderedQueue {
 public:
     /// Deposit item `index`; then, if no other thread is consuming, consume every item that is
@@ -152,13 +157,32 @@ public:
             try {
                 consume(current_index, current);
             } catch (...) {
-                std::lock_guard<std::mutex> lock(m_mutex);
-                m_failed = true;
-                m_consuming = false;
+                {
+                    std::lock_guard<std::mutex> lock(m_mutex);
+                    m_failed = true;
+                    m_consuming = false;
+                }
+                m_room.notify_all();
                 throw;
             }
-            std::lock_guard<std::mutex> lock(m_mutex);
-            ++m_next;
+            {
+                std::lock_guard<std::mutex> lock(m_mutex);
+                ++m_next;
+            }
+            m_room.notify_all();
+        }
+    }
+    /// Wait while more than `max_pending` deposited items wait for their turn, unless the queue
+    /// failed or `stop` is raised. Call only after depositing, and only when indices are handed
+    /// out in increasing order (parallel_blocks): the item the queue waits for was then handed
+    /// out before the caller's, so it is held by a thread still computing it (or skipped after
+    /// `stop`) or is already deposited and being consumed, never by a waiting thread; this
+    /// cannot deadlock. (With indices handed out in ranges per thread it would.)
+    void wait_for_room(std::size_t max_pending, const std::atomic<bool> &stop) {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        while (m_pending.size() > max_pending && !m_failed && !stop) {
+            // Timed: `stop` is raised without notifying the queue.
+            m_room.wait_for(lock, std::chrono::milliseconds(20));
         }
     }
     /// Number of items consumed so far.
@@ -169,6 +193,7 @@ public:
 
 private:
     mutable std::mutex m_mutex;
+    std::condition_variable m_room;
     std::map<std::size_t, T> m_pending;
     std::size_t m_next = 0;
     bool m_consuming = false;

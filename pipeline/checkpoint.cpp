@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +27,8 @@ namespace {
 constexpr char HEADER_MAGIC[8] = {'C', 'S', 'C', 'K', 'P', 'T', '0', '2'};
 constexpr uint32_t RECORD_MAGIC = 0x4B425343; // "CSBK"
 constexpr std::size_t RECORD_HEAD = 4 + 4 + 8 + 8;
+/// Largest fingerprint a header may hold (one line per input file).
+constexpr uint64_t MAX_FINGERPRINT_BYTES = uint64_t{64} << 20;
 enum Codec : uint8_t { RAW = 0, LZ4 = 1, ZLIB = 2 };
 
 /// LZ4 (GDAL's compressor registry) when available: about 5x faster than zlib level 1, and the
@@ -142,6 +145,8 @@ private:
 } // namespace
 
 std::string run_fingerprint(const PreparedRun &run) {
+    // Line 1: what the log is; line 2: everything but the inputs' content, hashed; then one line
+    // per input file: role, content fingerprint, path (see checkpoint.hpp).
     std::string s = std::string("carbonsink ") + SOFTWARE_VERSION + "\n";
     const Config &c = run.config;
     s += "config " + c.config_path + "\n" + c.config_text + "\n";
@@ -149,14 +154,78 @@ std::string run_fingerprint(const PreparedRun &run) {
     s += "grid " + std::to_string(run.grid.width) + "x" + std::to_string(run.grid.height) + "\n";
     s += "blocks " + std::to_string(run.block_plan->size()) + " cells " +
          std::to_string(c.block_cells) + " tile " + std::to_string(c.tile_size) + "\n";
+    std::string fp = "carbonsink-checkpoint-fingerprint 2\nrun " + sha256_hex(s) + "\n";
     for (const auto &in : run.inputs) {
-        std::error_code ec;
-        const auto size = fs::file_size(in.path, ec);
-        const auto time = fs::last_write_time(in.path, ec);
-        s += in.role + " " + in.path + " " + std::to_string(ec ? 0 : size) + " " +
-             std::to_string(ec ? 0 : time.time_since_epoch().count()) + "\n";
+        fp += "input " + in.role + "\t" + content_fingerprint(in) + "\t" + in.path + "\n";
     }
-    return sha256_hex(s);
+    return fp;
+}
+
+std::string describe_fingerprint_change(const std::string &before, const std::string &now) {
+    auto lines = [](const std::string &text) {
+        std::vector<std::string> out;
+        std::size_t i = 0;
+        while (i < text.size()) {
+            const std::size_t j = std::min(text.find('\n', i), text.size());
+            out.push_back(text.substr(i, j - i));
+            i = j + 1;
+        }
+        return out;
+    };
+    const auto a = lines(before);
+    const auto b = lines(now);
+    if (a.size() < 2 || b.size() < 2 || a[0] != b[0]) {
+        return "it was written by another version of carbonsink";
+    }
+    if (a[1] != b[1]) {
+        return "the configuration, the software or the grid changed since it was written";
+    }
+    // Inputs by role and path: the ones whose content fingerprint differs, or that are new/gone.
+    struct Entry {
+        std::string role, fp, path;
+    };
+    auto entries = [](const std::vector<std::string> &ls) {
+        std::vector<Entry> out;
+        for (std::size_t k = 2; k < ls.size(); ++k) {
+            const std::string &l = ls[k];
+            const std::size_t t1 = l.find('\t');
+            const std::size_t t2 = t1 == std::string::npos ? t1 : l.find('\t', t1 + 1);
+            if (l.rfind("input ", 0) == 0 && t2 != std::string::npos) {
+                out.push_back(
+                    {l.substr(6, t1 - 6), l.substr(t1 + 1, t2 - t1 - 1), l.substr(t2 + 1)});
+            }
+        }
+        return out;
+    };
+    const auto ea = entries(a);
+    const auto eb = entries(b);
+    std::vector<std::string> changed;
+    for (const auto &e : eb) {
+        const auto it = std::find_if(ea.begin(), ea.end(), [&](const Entry &o) {
+            return o.role == e.role && o.path == e.path;
+        });
+        if (it == ea.end()) {
+            changed.push_back(e.role + " (" + e.path + ") is new");
+        } else if (it->fp != e.fp) {
+            changed.push_back(e.role + " (" + e.path + ")");
+        }
+    }
+    for (const auto &e : ea) {
+        if (std::none_of(eb.begin(), eb.end(),
+                         [&](const Entry &o) { return o.role == e.role && o.path == e.path; })) {
+            changed.push_back(e.role + " (" + e.path + ") is no longer read");
+        }
+    }
+    if (changed.empty()) {
+        return "the inputs changed since it was written";
+    }
+    std::string list;
+    for (const auto &c : changed) {
+        list += (list.empty() ? "" : ", ") + c;
+    }
+    return std::string(changed.size() == 1 ? "the input " : "the inputs ") + list +
+           (changed.size() == 1 ? " changed" : " changed") +
+           " since it was written (content fingerprint differs)";
 }
 
 CheckpointLog::CheckpointLog(std::string path, int fd, std::size_t n_blocks)
@@ -218,15 +287,22 @@ std::unique_ptr<CheckpointLog> CheckpointLog::resume(const std::string &path,
     char magic[8] = {};
     uint64_t blocks = 0, fp_len = 0;
     if (!read_all(fd, magic, 8, 0) || std::memcmp(magic, HEADER_MAGIC, 8) != 0 ||
-        !read_all(fd, &blocks, 8, 8) || !read_all(fd, &fp_len, 8, 16) || fp_len > 4096) {
+        !read_all(fd, &blocks, 8, 8) || !read_all(fd, &fp_len, 8, 16) ||
+        fp_len > MAX_FINGERPRINT_BYTES) {
         throw InputError({refuse + "not a carbonsink checkpoint log (or its header is damaged); "
                                    "run without --resume to start over"});
     }
     std::string fp(fp_len, '\0');
-    if (!read_all(fd, fp.data(), fp_len, 24) || fp != fingerprint || blocks != n_blocks) {
-        throw InputError({refuse + "the checkpoint was written for another configuration or other "
-                                   "inputs (a config, input file or the software changed since); "
+    if (!read_all(fd, fp.data(), fp_len, 24)) {
+        throw InputError({refuse + "not a carbonsink checkpoint log (or its header is damaged); "
                                    "run without --resume to start over"});
+    }
+    if (fp != fingerprint || blocks != n_blocks) {
+        throw InputError({refuse +
+                          "the checkpoint was written for another configuration or other "
+                          "inputs: " +
+                          describe_fingerprint_change(fp, fingerprint) +
+                          "; run without --resume to start over"});
     }
     int64_t off = 24 + static_cast<int64_t>(fp_len);
     std::vector<unsigned char> payload;
@@ -314,18 +390,19 @@ void CheckpointLog::append(std::size_t b, const BlockPartial &partial,
     std::memcpy(head + 8, &block, 8);
     std::memcpy(head + 16, &len, 8);
     const uint64_t sum = fnv1a(w.buf.data(), w.buf.size(), fnv1a(head, RECORD_HEAD));
-    std::vector<unsigned char> rec(head, head + RECORD_HEAD);
-    rec.insert(rec.end(), w.buf.begin(), w.buf.end());
-    rec.insert(rec.end(), reinterpret_cast<const unsigned char *>(&sum),
-               reinterpret_cast<const unsigned char *>(&sum) + 8);
+    // Head, payload and checksum are written in place, without a copy of the payload (a
+    // block's windows can be hundreds of MB: resources.hpp counts one compressed copy).
+    const auto length = static_cast<int64_t>(RECORD_HEAD + w.buf.size() + 8);
     std::lock_guard<std::mutex> lock(m_mutex);
-    write_all(m_fd, rec.data(), rec.size(), m_end, m_path);
+    write_all(m_fd, head, RECORD_HEAD, m_end, m_path);
+    write_all(m_fd, w.buf.data(), w.buf.size(), m_end + static_cast<int64_t>(RECORD_HEAD), m_path);
+    write_all(m_fd, &sum, 8, m_end + length - 8, m_path);
     if (m_offset[b] < 0) {
         ++m_done;
     }
     m_offset[b] = m_end;
-    m_length[b] = static_cast<int64_t>(rec.size());
-    m_end += static_cast<int64_t>(rec.size());
+    m_length[b] = length;
+    m_end += length;
 }
 
 void CheckpointLog::load(std::size_t b, BlockPartial &partial,

@@ -7,9 +7,11 @@
 // most the record being written, which the checksum then rejects. On resume, records whose
 // checksum holds are replayed instead of computed; they go through the same ordered queues as
 // computed blocks, so the outputs are byte-identical to an uninterrupted run. The log starts with
-// a fingerprint of everything that determines the results (software version, config text,
-// inputs' paths, sizes and modification times, grid, block plan): a log written for other
-// inputs is refused, never mixed in. The log is deleted after a successful run.
+// a fingerprint of everything that determines the results: the software version, config text,
+// output folder, grid and block plan (hashed), and the content fingerprint of every input file
+// (provenance.hpp: its size and a sample of its bytes, so a file replaced by another of the same
+// size and modification time is caught). A log written for other inputs is refused, naming the
+// inputs that changed, never mixed in. The log is deleted after a successful run.
 #pragma once
 #include "pipeline/accumulator.hpp"
 
@@ -27,8 +29,15 @@ struct PreparedRun;
 /// Name of the checkpoint log inside the output directory.
 inline constexpr const char *CHECKPOINT_FILE = ".carbonsink-checkpoint";
 
-/// Hex SHA-256 of everything that determines a run's results (see the file comment).
+/// Text identifying everything that determines a run's results (see the file comment): one
+/// line of hashed settings, then "input <role>\t<content fingerprint>\t<path>" per input file.
+/// Reads about 6 MiB of each input. Throws InputChangedError when an input is no longer the
+/// file prepare recorded.
 std::string run_fingerprint(const PreparedRun &run);
+
+/// Why the fingerprint `now` differs from `before` (a checkpoint's): which inputs changed, or
+/// that the configuration, software or grid did.
+std::string describe_fingerprint_change(const std::string &before, const std::string &now);
 
 class CheckpointLog {
 public:

@@ -11,11 +11,15 @@
 #include "pipeline/prepare.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/provenance.hpp"
+#include "pipeline/resources.hpp"
 #include "pipeline/runner.hpp"
 #include "pipeline/version.hpp"
 #include "raster/raster_error.hpp"
 
 #include <CLI/CLI.hpp>
+
+#include <omp.h>
 
 #include <cerrno>
 #include <csignal>
@@ -23,12 +27,17 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <new>
+#include <stdexcept>
 
 namespace cs::pipeline {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+/// What the command is doing, for an out-of-memory message.
+std::string g_phase = "starting";
 
 void print_errors(const std::vector<std::string> &errors) {
     for (const auto &e : errors) {
@@ -58,7 +67,10 @@ std::string grid_text(const PreparedRun &run) {
            " thread" + (run.threads == 1 ? "" : "s") + "; pixel area " + run.pixel_area->method() +
            "; coverage index " + std::to_string(run.coverage.entries()) + " entries, " +
            fixed(static_cast<double>(run.coverage.memory_bytes()) / 1048576.0, 1) +
-           " MiB, built in " + fixed(run.coverage_seconds, 2) + " s";
+           " MiB, built in " + fixed(run.coverage_seconds, 2) + " s; memory about " +
+           format_bytes(static_cast<double>(run.memory.total())) + " (" + run.memory.summary() +
+           ") of " + format_bytes(static_cast<double>(run.memory_limit.bytes)) + " " +
+           run.memory_limit.what;
 }
 
 /// Load config and prepare; prints problems. Returns null (and sets exit code 2) on error.
@@ -69,9 +81,10 @@ std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
                                               Progress *progress, bool scan_classes = false,
                                               std::unique_ptr<OutputFolder> *folder = nullptr) {
     Problems problems;
+    g_phase = "reading the config " + config_path;
     Config cfg = load_config(config_path, problems);
     if (!output_dir.empty()) {
-        cfg.output_dir = fs::absolute(output_dir).lexically_normal().string();
+        cfg.output_dir = join_os_path(fs::current_path().string(), output_dir);
     }
     if (!problems.ok()) {
         // The config could not be checked whole, but the files it names can: report both.
@@ -83,6 +96,7 @@ std::unique_ptr<PreparedRun> load_and_prepare(const std::string &config_path,
         // A folder that cannot be created or locked is reported by prepare's output_dir check.
         *folder = OutputFolder::lock(cfg.output_dir, false);
     }
+    g_phase = "preparing the inputs of " + config_path;
     auto run = prepare_run(cfg, threads, problems, scan_classes);
     print_warnings(problems.warnings);
     if (run && !problems.ok()) {
@@ -177,7 +191,14 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
             std::error_code ec;
             fs::remove(log_path, ec); // a stale log of an earlier run must not be resumed later
         }
+        // Checksums of the inputs, computed while the blocks are (provenance.hpp).
+        InputHashes hashes(run->inputs);
+        g_phase = "computing the blocks of " + config_path + " (" + std::to_string(run->threads) +
+                  (run->threads == 1 ? " thread" : " threads") + ", processing.block_cells " +
+                  std::to_string(run->config.block_cells) + ")";
         result = run_blocks(*run, folder->staging(), progress, checkpoint.get());
+        // Every input must still be the file prepare opened, before anything is committed.
+        result.input_sha256 = hashes.finish();
         for (const auto &u : result.unverified_used) {
             std::fprintf(stderr,
                          "warning: unverified parameter used (confirm before reporting): %s\n",
@@ -186,12 +207,19 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
         progress.phase("write", "results.h5, districts.csv" +
                                     std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
                                     " in " + out_dir);
+        g_phase = "writing the outputs in " + out_dir;
         write_outputs(*run, result, folder->staging());
         if (interrupted()) {
             throw Interrupted("stopped by signal " + std::to_string(interrupt_signal()) +
                               " while writing the outputs");
         }
         folder->commit();
+    } catch (const InputChangedError &e) {
+        if (checkpoint) {
+            checkpoint->remove(); // its blocks may have read the old and the new content
+        }
+        print_errors(e.messages());
+        return 1;
     } catch (const InputError &) {
         if (checkpoint) {
             checkpoint->remove(); // the inputs must change, so the blocks could never be reused
@@ -244,6 +272,7 @@ int cmd_validate(const std::string &config_path, int threads) {
     if (!run) {
         return 2;
     }
+    g_phase = "scanning the land-cover classes of " + config_path;
     const auto unknown = find_unknown_classes(*run);
     if (!unknown.empty()) {
         print_errors(unknown);
@@ -305,6 +334,14 @@ int dispatch(int argc, char **argv) {
 
     try {
         app.parse(argc, argv);
+        if (threads > MAX_THREADS) {
+            std::fprintf(stderr,
+                         "error: bad usage: --threads %d: more than the maximum of %d threads "
+                         "(this machine has %d cores; more threads than cores make a run no "
+                         "faster and each holds a block's buffers)\n",
+                         threads, MAX_THREADS, omp_get_num_procs());
+            return 2;
+        }
     } catch (const CLI::CallForHelp &e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp &e) {
@@ -337,6 +374,26 @@ int dispatch(int argc, char **argv) {
         return 1;
     } catch (const raster::RasterError &e) {
         print_errors({e.what()});
+        return 1;
+    } catch (const InputChangedError &e) {
+        print_errors(e.messages());
+        return 1;
+    } catch (const std::bad_alloc &) {
+        // Memory ran out although prepare's estimate fitted (other programs took it, or the
+        // estimate missed something): a runtime failure, named, never an abort.
+        try {
+            print_errors({"out of memory: while " + g_phase +
+                          ": the system refused an allocation; close other programs, or use "
+                          "fewer threads (--threads) or a smaller processing.block_cells"});
+        } catch (const std::bad_alloc &) {
+            std::fputs("error: out of memory\n", stderr);
+        }
+        return 1;
+    } catch (const std::length_error &e) {
+        print_errors({"out of memory: while " + g_phase +
+                      ": a buffer larger than can be "
+                      "allocated (" +
+                      e.what() + "); use a smaller processing.block_cells or grid"});
         return 1;
     } catch (const std::exception &e) {
         print_errors({std::string("run failed: ") + e.what()});

@@ -1,6 +1,9 @@
 // YAML configuration parsing with line-numbered, complete problem reports.
 #include "pipeline/config.hpp"
 
+#include "raster/text_encoding.hpp"
+
+#include <sys/stat.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -117,14 +120,7 @@ public:
         return false;
     }
 
-    std::string resolve(const std::string &p) const {
-        const fs::path path(p);
-        if (path.is_absolute()) {
-            return path.lexically_normal().string();
-        }
-        fs::path base = fs::path(m_cfg.config_path).parent_path();
-        return (base / path).lexically_normal().string();
-    }
+    std::string resolve(const std::string &p) const { return join_os_path(m_cfg.base_dir, p); }
 
     static std::string kind(const YAML::Node &n) {
         if (n.IsNull()) {
@@ -986,8 +982,10 @@ public:
         }
         if (k.count("block_cells")) {
             int64_t v = 0;
-            if (integer(k["block_cells"], "processing.block_cells", 256, int64_t{1} << 28, v)) {
+            if (integer(k["block_cells"], "processing.block_cells", 256, Config::MAX_BLOCK_CELLS,
+                        v)) {
                 m_cfg.block_cells = v;
+                m_cfg.block_cells_line = line_of(k["block_cells"]);
             }
         }
         if (k.count("tile_size")) {
@@ -1098,14 +1096,102 @@ private:
 
 } // namespace
 
+std::string join_os_path(const std::string &base, const std::string &path) {
+    const bool absolute = !path.empty() && path[0] == '/';
+    const std::string whole = absolute || base.empty() ? path : base + "/" + path;
+    // Drop "." components and repeated slashes only: neither changes which file the system
+    // opens (a trailing "." on a non-directory aside), while collapsing ".." would.
+    std::string out;
+    std::size_t i = 0;
+    const bool rooted = !whole.empty() && whole[0] == '/';
+    while (i < whole.size()) {
+        const std::size_t j = std::min(whole.find('/', i), whole.size());
+        const std::string part = whole.substr(i, j - i);
+        if (!part.empty() && part != ".") {
+            out += (out.empty() && !rooted ? "" : "/") + part;
+        }
+        i = j + 1;
+    }
+    if (out.empty()) {
+        return rooted ? "/" : ".";
+    }
+    return out;
+}
+
+std::string config_base_dir(const std::string &config_path) {
+    struct stat st = {};
+    if (::stat(config_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        return ""; // a pipe, <(...), a terminal or another device: no folder of its own
+    }
+    const std::string parent = fs::path(config_path).parent_path().string();
+    // /dev/stdin, /dev/fd/N, /proc/self/fd/N name a file descriptor, not a folder of inputs,
+    // even when what is behind them is a regular file (`carbonsink run /dev/stdin < run.yaml`).
+    std::error_code ec;
+    const std::string real = parent.empty() ? std::string() : fs::canonical(parent, ec).string();
+    for (const char *root : {"/dev", "/proc"}) {
+        const std::string r = root;
+        if (!ec && (real == r || real.rfind(r + "/", 0) == 0)) {
+            return "";
+        }
+    }
+    return parent;
+}
+
+std::string describe_non_utf8_config(const std::string &text) {
+    auto starts = [&](std::initializer_list<unsigned char> bom) {
+        if (text.size() < bom.size()) {
+            return false;
+        }
+        std::size_t i = 0;
+        for (unsigned char b : bom) {
+            if (static_cast<unsigned char>(text[i++]) != b) {
+                return false;
+            }
+        }
+        return true;
+    };
+    // UTF-32 first: its little-endian mark begins with UTF-16's.
+    if (starts({0xFF, 0xFE, 0x00, 0x00})) {
+        return "starts with a UTF-32 little-endian byte-order mark";
+    }
+    if (starts({0x00, 0x00, 0xFE, 0xFF})) {
+        return "starts with a UTF-32 big-endian byte-order mark";
+    }
+    if (starts({0xFF, 0xFE})) {
+        return "starts with a UTF-16 little-endian byte-order mark";
+    }
+    if (starts({0xFE, 0xFF})) {
+        return "starts with a UTF-16 big-endian byte-order mark";
+    }
+    const raster::Utf8Problem p = raster::find_invalid_utf8(text);
+    if (!p.found) {
+        return {};
+    }
+    if (p.byte == 0) {
+        // UTF-16 without a mark: every other byte of ASCII text is NUL.
+        return "it holds a NUL byte at line " + std::to_string(p.line) + ", column " +
+               std::to_string(p.column) +
+               (p.offset <= 1 ? " (UTF-16 text without a byte-order mark?)" : "");
+    }
+    return "invalid " + p.where();
+}
+
 Config parse_config(const std::string &text, const std::string &path, Problems &problems) {
     Config cfg;
     cfg.config_path = path;
     cfg.config_text = text;
+    cfg.base_dir = config_base_dir(path);
     if (text.size() > MAX_CONFIG_BYTES) {
         problems.error("cannot parse config: " + cfg.at(0) + ": the text has " +
                        std::to_string(text.size()) + " bytes, more than the 1 MiB (" +
                        std::to_string(MAX_CONFIG_BYTES) + " bytes) a config may have");
+        return cfg;
+    }
+    // The text is stored whole in results.h5 (a UTF-8 string attribute): bytes that are not
+    // UTF-8 text would be cut at the first NUL or garbled, so they are refused here.
+    if (const std::string why = describe_non_utf8_config(text); !why.empty()) {
+        problems.error("config is not UTF-8 text: " + cfg.at(0) + ": " + why +
+                       "; save it as UTF-8");
         return cfg;
     }
     YAML::Node root;

@@ -53,7 +53,11 @@ struct DistrictSpec {
 /// A checked configuration. Paths are absolute or relative to the working directory.
 struct Config {
     std::string config_path;
-    std::string config_text;
+    std::string config_text; ///< the file's bytes, exactly (checked to be UTF-8 text)
+    /// The folder relative paths are joined to: the config file's folder as written, or "" (the
+    /// current folder) for a config read from a pipe, a terminal or /dev/stdin, /dev/fd/N,
+    /// /proc/<pid>/fd/N (see config_base_dir).
+    std::string base_dir;
     std::string name;
     std::string output_dir;
     int output_dir_line = 0;
@@ -122,7 +126,12 @@ struct Config {
     std::string growth_table_as_written;
     int growth_table_line = 0;
 
+    /// Largest processing.block_cells: a block of 2^26 cells already holds about 2 GiB of
+    /// buffers per thread for two epochs and three outputs (resources.hpp), and blocks beyond
+    /// 2^22 cells make no run faster.
+    static constexpr int64_t MAX_BLOCK_CELLS = int64_t{1} << 26;
     int64_t block_cells = int64_t{1} << 20;
+    int block_cells_line = 0; ///< 0 = the default
     int tile_size = 256;
     bool checkpoint = true; ///< per-block checkpoints for `run --resume`
 
@@ -134,6 +143,25 @@ struct Config {
     /// "demo.yaml, line 7" for messages.
     std::string at(int line) const;
 };
+
+/// `path` joined to `base` the way the operating system will read it: an absolute `path` stays,
+/// a relative one is appended to `base` ("" = the current folder). Only "." components and
+/// repeated slashes are dropped; ".." is kept, because the system resolves it after following
+/// symbolic links (with `proj` a link to /data/a/proj, `proj/../pools.csv` is
+/// /data/a/pools.csv, not `pools.csv`), so the file opened is the file `cat` would show.
+std::string join_os_path(const std::string &base, const std::string &path);
+
+/// The folder a config's relative paths resolve against: the folder of `config_path` as
+/// written (its symbolic links are followed by the system when the paths are opened), or ""
+/// (the current folder) when the config is not a regular file (a pipe, `<(...)`, a terminal or
+/// other character device, a socket) or is reached through /dev or /proc (/dev/stdin,
+/// /dev/fd/N, /proc/self/fd/N): such a config has no folder of its own.
+std::string config_base_dir(const std::string &config_path);
+
+/// Problems with the encoding of a config's bytes: a UTF-16 or UTF-32 byte-order mark, a NUL
+/// byte or an invalid UTF-8 sequence (with its line and column). Empty when the text is UTF-8
+/// (a UTF-8 byte-order mark is allowed).
+std::string describe_non_utf8_config(const std::string &text);
 
 /// Limits of a config, checked before its YAML is loaded (a config needs far less; the limits
 /// keep a mistaken or hostile file from exhausting memory or the parser's stack):

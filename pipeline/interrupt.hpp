@@ -17,8 +17,9 @@ int interrupt_signal();
 /// Fault injection for the crash tests: when the environment variable CARBONSINK_FAILPOINT is
 /// "<name>:<N>" (or "<name>"), returns N (or 0); otherwise -1. The runner kills its own process
 /// with SIGKILL after N checkpointed blocks (`kill_after_blocks`), sends itself SIGINT after N
-/// (`sigint_after_blocks`), and the writer kills the process before results.h5
-/// (`kill_before_results`), exactly as an external `kill -9` at that moment would.
+/// (`sigint_after_blocks`), stops itself with SIGSTOP after N blocks (`pause_after_blocks`: the
+/// test changes an input, then sends SIGCONT), and the writer kills the process before
+/// results.h5 (`kill_before_results`), exactly as an external `kill -9` at that moment would.
 int64_t failpoint(const std::string &name);
 
 /// A run stopped by SIGINT/SIGTERM (exit code 128 + signal).

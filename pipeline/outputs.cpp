@@ -350,15 +350,19 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
     const auto E = static_cast<uint64_t>(r.years.size());
     const auto P = static_cast<uint64_t>(r.pools.size());
     const uint64_t K = E > 0 ? E - 1 : 0;
-    // Checksums of every input, for the provenance.
-    std::vector<std::string> roles, paths, sums;
+    // Every input file with the size and SHA-256 of what the run read (provenance.hpp).
+    if (result.input_sha256.size() != run.inputs.size()) {
+        throw OutputError("cannot write output: " + path +
+                          ": the checksums of the inputs are "
+                          "missing (internal error)");
+    }
+    std::vector<std::string> roles, paths;
+    const std::vector<std::string> &sums = result.input_sha256;
     std::vector<int64_t> sizes;
     for (const auto &in : run.inputs) {
-        uint64_t size = 0;
         roles.push_back(in.role);
         paths.push_back(in.path);
-        sums.push_back(sha256_file(in.path, size));
-        sizes.push_back(static_cast<int64_t>(size));
+        sizes.push_back(in.identity.size);
     }
     try {
         Hdf5Writer h5(temp);

@@ -9,15 +9,18 @@
 #include "models/soil_tier1.hpp"
 #include "pipeline/runner.hpp"
 #include "raster/raster_error.hpp"
+#include "raster/text_encoding.hpp"
 #include "raster/warp.hpp"
 
 #include <gdal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -158,14 +161,30 @@ void check_output_dir(const Config &cfg, const std::vector<InputFile> &inputs, P
             return;
         }
     }
-    for (const auto &name : output_file_names(cfg)) {
-        const fs::path out = fs::weakly_canonical(dir / name, ec);
-        for (const auto &in : inputs) {
-            if (fs::weakly_canonical(in.path, ec) == out) {
-                problems.error("cannot use output directory: " + where + ", " +
-                               cfg.at(cfg.output_dir_line) + ": output " + name +
-                               " would overwrite the input " + in.role + " (" + in.path + ")");
-            }
+    // An output replaces the directory entry `<output_dir>/<name>`. It overwrites an input when
+    // that entry is the input's real entry (every symbolic link followed, ".." resolved after
+    // them, the way open(2) does): same folder, by device and inode, and same name. Comparing
+    // files, not strings, also catches a folder reached by two names (links, bind mounts).
+    struct stat dst = {};
+    if (::stat(dir.c_str(), &dst) != 0) {
+        return; // not created yet: it holds no input
+    }
+    const auto names = output_file_names(cfg);
+    for (const auto &in : inputs) {
+        char *real = ::realpath(in.path.c_str(), nullptr);
+        if (real == nullptr) {
+            continue;
+        }
+        const fs::path entry(real);
+        std::free(real);
+        struct stat pst = {};
+        const std::string name = entry.filename().string();
+        if (::stat(entry.parent_path().c_str(), &pst) == 0 && pst.st_dev == dst.st_dev &&
+            pst.st_ino == dst.st_ino &&
+            std::find(names.begin(), names.end(), name) != names.end()) {
+            problems.error("cannot use output directory: " + where + ", " +
+                           cfg.at(cfg.output_dir_line) + ": output " + name +
+                           " would overwrite the input " + in.role + " (" + in.path + ")");
         }
     }
 }
@@ -175,6 +194,73 @@ std::string read_text(const std::string &path) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+/// Record `path` as an input of `run`, with its identity `id` taken before it was first read;
+/// for a GDAL dataset (`dataset`), also the side files GDAL reads with it, each once.
+void add_input(PreparedRun &run, const std::string &role, const std::string &path,
+               const FileIdentity &id, bool dataset) {
+    run.inputs.push_back({role, path, id});
+    if (!dataset) {
+        return;
+    }
+    for (const auto &f : raster::dataset_files(path)) {
+        const FileIdentity side = file_identity(f);
+        const bool known = std::any_of(run.inputs.begin(), run.inputs.end(), [&](const auto &in) {
+            return in.identity.exists && side.exists && in.identity.device == side.device &&
+                   in.identity.inode == side.inode;
+        });
+        if (!known && side.exists) {
+            run.inputs.push_back({role, f, side});
+        }
+    }
+}
+
+/// Which CSV column byte `offset` of `text` is in: the header's name for it, or its number.
+std::string csv_column_at(const std::string &text, std::size_t offset) {
+    const std::size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+    const std::size_t from = line_start == std::string::npos ? 0 : line_start + 1;
+    std::size_t field = 0;
+    bool quoted = false;
+    for (std::size_t i = from; i < offset; ++i) {
+        if (text[i] == '"') {
+            quoted = !quoted;
+        } else if (text[i] == ',' && !quoted) {
+            ++field;
+        }
+    }
+    const std::string header = text.substr(0, text.find('\n'));
+    std::size_t start = 0;
+    for (std::size_t k = 0; k < field && start != std::string::npos; ++k) {
+        start = header.find(',', start);
+        start = start == std::string::npos ? start : start + 1;
+    }
+    if (from == 0 || start == std::string::npos) {
+        return "column " + std::to_string(field + 1);
+    }
+    std::string name = header.substr(start, header.find(',', start) - start);
+    name.erase(std::remove(name.begin(), name.end(), '\r'), name.end());
+    return "column " + name;
+}
+
+/// The bytes of the table `path`, recorded as an input (role `role`) before they are read. A
+/// table that is not UTF-8 text is an error, "invalid <what>: <where>, line L, column C (column
+/// <name>): not UTF-8 text ...": its names would reach the outputs garbled. The text is
+/// returned either way, so that its other problems are listed too.
+std::string read_input_table(PreparedRun &run, const std::string &role, const std::string &path,
+                             const std::string &what, const std::string &where,
+                             Problems &problems) {
+    const FileIdentity id = file_identity(path);
+    std::string text = read_text(path);
+    add_input(run, role, path, id, false);
+    const raster::Utf8Problem bad = raster::find_invalid_utf8(text);
+    if (bad.found) {
+        problems.error("invalid " + what + ": " + where + ", line " + std::to_string(bad.line) +
+                       ", " + csv_column_at(text, bad.offset) + ": not UTF-8 text (" +
+                       (bad.byte == 0 ? std::string("a NUL byte") : bad.where()) +
+                       "); save the table as UTF-8 (iconv -f <its encoding> -t UTF-8)");
+    }
+    return text;
 }
 
 /// Coverage index of the districts (and, for a district raster, the district ids).
@@ -359,8 +445,10 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
         problems.error("cannot read forest types: " + where + ", " + cfg.at(cfg.forest_types_line) +
                        ": file not found");
     } else {
-        run.inputs.push_back({"models.stocks.forest_types", cfg.forest_types});
-        types = models::parse_forest_types(read_text(cfg.forest_types), where, *tables, errs);
+        types = models::parse_forest_types(read_input_table(run, "models.stocks.forest_types",
+                                                            cfg.forest_types, "forest types", where,
+                                                            problems),
+                                           where, *tables, errs);
         for (auto &e : errs) {
             problems.error("invalid forest types: " + e);
         }
@@ -371,15 +459,14 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
             std::vector<std::string> xerr;
             const models::Crosswalk xw =
                 fs::is_regular_file(run.config.crosswalk)
-                    ? models::Crosswalk::parse(read_text(cfg.crosswalk),
-                                               "models.stocks.crosswalk (" + cfg.crosswalk + ")",
-                                               xerr)
+                    ? models::Crosswalk::parse(
+                          read_input_table(
+                              run, "models.stocks.crosswalk", cfg.crosswalk, "crosswalk",
+                              "models.stocks.crosswalk (" + cfg.crosswalk + ")", problems),
+                          "models.stocks.crosswalk (" + cfg.crosswalk + ")", xerr)
                     : models::Crosswalk::builtin(cfg.crosswalk);
             for (auto &e : xerr) {
                 problems.error("invalid crosswalk: " + e);
-            }
-            if (fs::is_regular_file(cfg.crosswalk)) {
-                run.inputs.push_back({"models.stocks.crosswalk", cfg.crosswalk});
             }
             for (const auto &row : xw.rows()) {
                 if (row.category == models::IpccCategory::forest) {
@@ -486,9 +573,10 @@ void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Pr
                        cfg.at(cfg.soil_management_line) + ": file not found");
         return;
     }
-    run.inputs.push_back({"models.soil.management", cfg.soil_management});
-    const auto rules = models::parse_soil_management(read_text(cfg.soil_management), where, errs,
-                                                     &tables->factors);
+    const auto rules = models::parse_soil_management(
+        read_input_table(run, "models.soil.management", cfg.soil_management, "soil management",
+                         where, problems),
+        where, errs, &tables->factors);
     // Mode raster: the management raster and its code table.
     const bool raster_rule =
         std::any_of(rules.begin(), rules.end(), [](const models::SoilClassRule &r) {
@@ -519,9 +607,10 @@ void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Pr
                            cfg.at(cfg.soil_management_codes_line) + ": file not found");
             return;
         }
-        run.inputs.push_back({"models.soil.management_codes", cfg.soil_management_codes});
-        codes = models::parse_soil_management_codes(read_text(cfg.soil_management_codes),
-                                                    codes_where, errs, &tables->factors);
+        codes = models::parse_soil_management_codes(
+            read_input_table(run, "models.soil.management_codes", cfg.soil_management_codes,
+                             "soil management codes", codes_where, problems),
+            codes_where, errs, &tables->factors);
     }
     // c_soil of each class, for classes whose soil comes from the pools table.
     std::vector<double> table_soil; // in class order: the table's rows are sorted by lucode
@@ -805,8 +894,10 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
                            cfg.at(cfg.growth_table_line) + ": file not found");
             return;
         }
-        run.inputs.push_back({"models.flux.growth_table", cfg.growth_table});
-        auto types = models::parse_growth_types(read_text(cfg.growth_table), where, *table, errs);
+        auto types = models::parse_growth_types(read_input_table(run, "models.flux.growth_table",
+                                                                 cfg.growth_table, "growth table",
+                                                                 where, problems),
+                                                where, *table, errs);
         for (auto &e : errs) {
             problems.error("invalid growth table: " + e);
         }
@@ -921,8 +1012,9 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
                 label += std::to_string(key);
             }
             try {
+                const FileIdentity id = file_identity(file.path);
                 auto info = raster::inspect_raster(label, file.path, 1);
-                run.inputs.push_back({label, file.path});
+                add_input(run, label, file.path, id, true);
                 const auto r = raster::default_resampling(info, run.grid, req.categorical);
                 const std::string diff = raster::describe_misalignment(run.grid, info.grid);
                 if (!diff.empty() && cfg.grid.strict) {
@@ -1016,6 +1108,62 @@ void check_rasters_have_data(const PreparedRun &run, Problems &problems) {
     }
 }
 
+/// The memory the whole run implies, against the machine's limit: refused when it cannot fit
+/// (naming what drives it and how many threads would fit), warned when it exceeds the memory
+/// available now.
+void check_memory(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    run.memory = run_memory(run);
+    const MemoryEstimate &m = run.memory;
+    const MemoryLimit &limit = run.memory_limit;
+    const std::string need = format_bytes(static_cast<double>(m.total()));
+    std::size_t layer_rasters = 0;
+    for (const auto &rasters : run.layers) {
+        layer_rasters += rasters.size();
+    }
+    const AccumDims dims = run_dims(run);
+    const std::string drivers =
+        std::to_string(m.threads) + (m.threads == 1 ? " thread, " : " threads, ") +
+        std::to_string(run.block_plan->max_block_cells()) +
+        " cells per block (processing.block_cells " + std::to_string(cfg.block_cells) + "), " +
+        std::to_string(cfg.epochs.size()) + " epochs, " + std::to_string(layer_rasters) +
+        " model-layer rasters, " + std::to_string(output_raster_count(cfg)) + " GeoTIFF outputs, " +
+        std::to_string(dims.districts) + (dims.districts == 1 ? " district" : " districts") +
+        (dims.classes > 0 ? ", transition matrices of " + std::to_string(dims.classes) +
+                                (dims.classes == 1 ? " class" : " classes")
+                          : std::string());
+    if (m.total() > limit.bytes) {
+        // Advice for what weighs most: the district records (transition matrices), the
+        // threads' block buffers, or the grid.
+        const std::string largest = m.parts.empty() ? std::string() : m.parts.front().first;
+        std::string advice;
+        if (largest.find("district") != std::string::npos) {
+            advice = "use fewer districts or land-cover classes, or outputs.transitions: false "
+                     "(the transition matrices take districts x periods x classes^2 values)";
+        } else if (m.shared < limit.bytes && m.per_thread > 0 &&
+                   (limit.bytes - m.shared) / m.per_thread >= 1) {
+            const uint64_t fit = (limit.bytes - m.shared) / m.per_thread;
+            advice = "use --threads " + std::to_string(fit) +
+                     " or fewer, or a smaller processing.block_cells";
+        } else {
+            advice = "use a smaller processing.block_cells or a smaller grid (grid.extent, "
+                     "grid.resolution)";
+        }
+        problems.error("not enough memory: " + cfg.at(cfg.block_cells_line) +
+                       ": the run needs about " + need + " (" + m.summary() + "; largest: " +
+                       m.largest_parts() + "; for " + drivers + "), more than the " + limit.what +
+                       " of " + format_bytes(static_cast<double>(limit.bytes)) + "; " + advice);
+        return;
+    }
+    const uint64_t available = available_memory_bytes();
+    if (m.total() > available) {
+        problems.warn("memory: " + cfg.at(0) + ": the run needs about " + need + " (" +
+                      m.summary() + ") but only " + format_bytes(static_cast<double>(available)) +
+                      " is available now (other programs use the rest); it may swap or be "
+                      "stopped by the system");
+    }
+}
+
 } // namespace
 
 std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problems &problems,
@@ -1034,10 +1182,11 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
     for (const auto &ep : cfg.epochs) {
         const std::string label = "land_cover/" + std::to_string(ep.year);
         try {
+            const FileIdentity id = file_identity(ep.path);
             auto info = raster::inspect_raster(label, ep.path, cfg.land_cover_band);
             info.path = ep.path;
             run->land_cover.push_back(info);
-            run->inputs.push_back({label, ep.path});
+            add_input(*run, label, ep.path, id, true);
         } catch (const raster::RasterError &e) {
             problems.error(std::string(e.what()) + " (" + cfg.at(ep.line) + ")");
         }
@@ -1065,7 +1214,41 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             align_layer(*run, run->land_cover[i], ref_name, cfg.land_cover_resampling,
                         "land_cover_" + std::to_string(cfg.epochs[i].year), problems);
         }
-        if (ref.grid.crs_wkt.empty()) {
+        // What grows with the grid (block plan, coverage rows, pixel areas, tile indexes) is
+        // checked against the machine before any of it is built: a tiny file can declare a
+        // grid no machine can hold.
+        run->memory_limit = machine_memory_limit();
+        const MemoryEstimate grid_mem = grid_memory(ref.grid, cfg, run->threads);
+        const bool grid_fits = grid_mem.total() <= run->memory_limit.bytes;
+        if (!grid_fits && grid_mem.shared <= run->memory_limit.bytes) {
+            // The grid fits; one block per thread for prepare's scans does not.
+            const uint64_t room = run->memory_limit.bytes - grid_mem.shared;
+            const uint64_t fit = grid_mem.per_thread > 0 ? room / grid_mem.per_thread : 0;
+            problems.error(
+                "not enough memory: " + cfg.at(cfg.block_cells_line) + ": processing.block_cells " +
+                std::to_string(cfg.block_cells) + " with " + std::to_string(grid_mem.threads) +
+                (grid_mem.threads == 1 ? " thread" : " threads") +
+                ": reading one block per thread needs about " +
+                format_bytes(static_cast<double>(grid_mem.total())) + " (" + grid_mem.summary() +
+                "), more than the " + run->memory_limit.what + " of " +
+                format_bytes(static_cast<double>(run->memory_limit.bytes)) + "; " +
+                (fit >= 1 ? "use --threads " + std::to_string(fit) +
+                                " or fewer, or a smaller "
+                                "processing.block_cells"
+                          : std::string("use a smaller processing.block_cells")));
+        } else if (!grid_fits) {
+            problems.error("grid too large for this machine: " +
+                           (cfg.grid.resolution > 0.0
+                                ? "the grid override (grid, " + cfg.at(cfg.grid.line) + ")"
+                                : first.where()) +
+                           ": " + std::to_string(ref.grid.width) + " x " +
+                           std::to_string(ref.grid.height) + " px need at least " +
+                           format_bytes(static_cast<double>(grid_mem.shared)) +
+                           " of memory before any pixel is read (" + grid_mem.largest_parts() +
+                           "), more than the " + run->memory_limit.what + " of " +
+                           format_bytes(static_cast<double>(run->memory_limit.bytes)) +
+                           "; cut the grid with grid.extent or coarsen it with grid.resolution");
+        } else if (ref.grid.crs_wkt.empty()) {
             problems.error("reference grid has no CRS: " + first.where() +
                            ": pixel areas are unknown (assign one with gdal_edit.py -a_srs)");
         } else {
@@ -1079,8 +1262,10 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             }
         }
         try {
-            run->block_plan = std::make_unique<raster::BlockPlan>(ref.grid.width, ref.grid.height,
-                                                                  cfg.tile_size, cfg.block_cells);
+            if (grid_fits) {
+                run->block_plan = std::make_unique<raster::BlockPlan>(
+                    ref.grid.width, ref.grid.height, cfg.tile_size, cfg.block_cells);
+            }
         } catch (const raster::RasterError &e) {
             problems.error(std::string(e.what()) + ": " + ref.where());
         }
@@ -1112,7 +1297,10 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                            cfg.at(cfg.pools_table_line) + ": file not found");
         } else {
             std::vector<std::string> errs;
-            pools_table = models::parse_pools_table(read_text(cfg.pools_table), where, errs);
+            pools_table = models::parse_pools_table(read_input_table(*run, "models.stocks.table",
+                                                                     cfg.pools_table, "pools table",
+                                                                     where, problems),
+                                                    where, errs);
             const models::PoolsTable &table = pools_table;
             for (auto &e : errs) {
                 problems.error("invalid pools table: " + e);
@@ -1133,7 +1321,6 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                                    cfg.at(cfg.pools_table_line) + "): " + e.what());
                 }
             }
-            run->inputs.push_back({"models.stocks.table", cfg.pools_table});
         }
     }
     if (run->stock_model && !cfg.soil_method.empty()) {
@@ -1209,9 +1396,10 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         } else if (is_raster_path(d.path)) {
             run->district_source = PreparedRun::DistrictSource::raster;
             try {
+                const FileIdentity id = file_identity(d.path);
                 auto info = raster::inspect_raster("districts", d.path, d.band);
                 info.path = d.path;
-                run->inputs.push_back({"districts", d.path});
+                add_input(*run, "districts", d.path, id, true);
                 if (!info.is_integer) {
                     problems.error(
                         "invalid district raster: " + info.where() + ", " + cfg.at(d.line) +
@@ -1236,7 +1424,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             }
         } else {
             run->district_source = PreparedRun::DistrictSource::vector;
-            run->inputs.push_back({"districts", d.path});
+            add_input(*run, "districts", d.path, file_identity(d.path), true);
             if (d.id_field.empty()) {
                 problems.error("missing config key \"districts.id_field\": " + cfg.at(d.line) +
                                ": vector districts need the name of their integer id field");
@@ -1285,6 +1473,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         if (errors_since(coverage_before) == 0 && !cfg.districts.parents.empty()) {
             build_hierarchy(*run, problems);
         }
+    }
+    if (problems.ok()) {
+        check_memory(*run, problems);
     }
     for (auto &w : problems.warnings) {
         run->warnings.push_back(w);

@@ -6,6 +6,8 @@
 #include "models/soil_tier1.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/problems.hpp"
+#include "pipeline/provenance.hpp"
+#include "pipeline/resources.hpp"
 #include "raster/block_plan.hpp"
 #include "raster/pixel_area.hpp"
 #include "raster/raster_io.hpp"
@@ -33,12 +35,6 @@ public:
 
 private:
     std::string m_path;
-};
-
-/// One input file recorded in the provenance.
-struct InputFile {
-    std::string role; ///< e.g. "land_cover/2015"
-    std::string path;
 };
 
 /// Everything a run needs, checked. Immutable during the compute phase (shared by threads).
@@ -95,6 +91,8 @@ struct PreparedRun {
     } flux_layers;
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;
+    /// Every file the run reads, with its identity when prepare opened it: each input, then
+    /// the side files GDAL reads with it (raster::dataset_files).
     std::vector<InputFile> inputs;
     ScratchDir scratch; ///< warped VRTs of inputs not on the grid
     std::vector<std::string> warnings;
@@ -105,6 +103,10 @@ struct PreparedRun {
     /// these, e.g. validate's class-code scan, can run though other inputs are bad).
     bool land_cover_ok = false;
     int threads = 1;
+    /// The memory the run implies (resources.hpp) and the machine's limit it was checked
+    /// against; threads = 0 when it could not be estimated (an earlier error).
+    MemoryEstimate memory;
+    MemoryLimit memory_limit;
 };
 
 /// Build a PreparedRun from a checked config: open every raster, compare grids, read tables and

@@ -36,6 +36,23 @@ int resolve_threads(int requested) {
     return requested > 0 ? requested : std::max(1, omp_get_num_procs());
 }
 
+AccumDims run_dims(const PreparedRun &run) {
+    return AccumDims{run.district_ids.size(),
+                     run.land_cover.size(),
+                     run.stock_model->pool_names().size(),
+                     static_cast<std::size_t>(models::PIXEL_STATUS_COUNT),
+                     run.config.write_transitions ? run.stock_model->class_codes().size() : 0,
+                     run.flux_model != nullptr};
+}
+
+std::size_t output_raster_count(const Config &config) {
+    if (!config.write_rasters) {
+        return 0;
+    }
+    const std::size_t e = config.epochs.size();
+    return e + (e > 0 ? e - 1 : 0) + (config.write_method_codes ? e : 0);
+}
+
 namespace {
 /// Per-thread state of a pass that reads one integer raster block by block.
 struct IntScanState {
@@ -544,6 +561,12 @@ void OrderedRasterOutputs::deposit(std::size_t block, std::vector<std::vector<fl
     }
 }
 
+void OrderedRasterOutputs::wait_for_room(std::size_t max_pending, const std::atomic<bool> &stop) {
+    for (auto &q : m_queues) {
+        q.wait_for_room(max_pending, stop);
+    }
+}
+
 RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress,
                      CheckpointLog *checkpoint) {
     const auto &plan = *run.block_plan;
@@ -556,12 +579,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     RunResult result;
     result.pool_names = model.pool_names();
     result.class_codes = model.class_codes();
-    result.dims = AccumDims{run.district_ids.size(),
-                            n_epochs,
-                            result.pool_names.size(),
-                            static_cast<std::size_t>(models::PIXEL_STATUS_COUNT),
-                            run.config.write_transitions ? result.class_codes.size() : 0,
-                            run.flux_model != nullptr};
+    result.dims = run_dims(run);
     const AccumDims dims = result.dims;
     result.totals = std::make_unique<DistrictTotals>(dims);
 
@@ -601,7 +619,10 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
 
     const int64_t kill_after = failpoint("kill_after_blocks");
     const int64_t sigint_after = failpoint("sigint_after_blocks");
+    const int64_t pause_after = failpoint("pause_after_blocks");
     std::atomic<int64_t> appended{0};
+    std::atomic<int64_t> computed{0};
+    const auto pending_limit = static_cast<std::size_t>(std::max(1, run.threads));
     // Compute one block: its district partial and its output windows.
     auto compute_block = [&](ThreadState &st, std::size_t b, BlockPartial &partial,
                              std::vector<std::vector<float>> &out) {
@@ -917,6 +938,15 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                 result.totals->merge(p);
                 progress.tick();
             });
+            // Threads that run ahead of the (serial) GeoTIFF writer wait here, so that at most
+            // `threads` finished blocks per output are held in memory, whatever the grid size
+            // (resources.hpp counts them in the memory per thread).
+            raster_outputs.wait_for_room(pending_limit, stop);
+            partial_queue.wait_for_room(pending_limit, stop);
+            const int64_t n_computed = computed.fetch_add(1) + 1;
+            if (pause_after >= 0 && n_computed == pause_after) {
+                std::raise(SIGSTOP); // failpoint: a test changes an input, then sends SIGCONT
+            }
         },
         stop);
     if (interrupted()) {

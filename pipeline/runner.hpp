@@ -20,6 +20,8 @@ struct RunResult {
     std::vector<int32_t> class_codes;         ///< classes of the transition matrices
     std::vector<std::string> unverified_used; ///< unverified parameters the run used
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> rasters; ///< commit after success
+    /// SHA-256 of each of run.inputs as read (InputHashes::finish), for the provenance.
+    std::vector<std::string> input_sha256;
 };
 
 /// Compute every block with `run.threads` OpenMP threads. Rasters are written under temporary
@@ -47,6 +49,9 @@ public:
                          const raster::BlockPlan &plan);
     /// `windows[o]` holds block `block`'s values for output o (block cells, row-major).
     void deposit(std::size_t block, std::vector<std::vector<float>> &&windows);
+    /// Wait while any output holds more than `max_pending` blocks not yet written (see
+    /// OrderedQueue::wait_for_room).
+    void wait_for_room(std::size_t max_pending, const std::atomic<bool> &stop);
 
 private:
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> &m_writers;
@@ -78,5 +83,11 @@ std::vector<std::string> land_cover_value_messages(const PreparedRun &run);
 
 /// Number of threads for `requested` (0 = all cores).
 int resolve_threads(int requested);
+
+/// Shape of the district records of `run` (its stock model must be built).
+AccumDims run_dims(const PreparedRun &run);
+
+/// Number of GeoTIFF outputs `run` writes (make_output_writers), 0 without outputs.rasters.
+std::size_t output_raster_count(const Config &config);
 
 } // namespace cs::pipeline

@@ -7,6 +7,34 @@
 
 namespace cs::raster {
 
+int64_t BlockPlan::window_count(int64_t width, int64_t height, int64_t tile, int64_t max_cells) {
+    if (width <= 0 || height <= 0 || tile < 16) {
+        return 0;
+    }
+    const int64_t tiles_x = (width + tile - 1) / tile;
+    const int64_t tiles_y = (height + tile - 1) / tile;
+    const int64_t budget_tiles = std::max<int64_t>(1, max_cells / (tile * tile));
+    if (budget_tiles >= tiles_x) {
+        const int64_t rows = std::max<int64_t>(1, budget_tiles / tiles_x);
+        return (tiles_y + rows - 1) / rows;
+    }
+    return tiles_y * ((tiles_x + budget_tiles - 1) / budget_tiles);
+}
+
+int64_t BlockPlan::max_window_cells(int64_t width, int64_t height, int64_t tile,
+                                    int64_t max_cells) {
+    if (width <= 0 || height <= 0 || tile < 16) {
+        return 0;
+    }
+    const int64_t tiles_x = (width + tile - 1) / tile;
+    const int64_t budget_tiles = std::max<int64_t>(1, max_cells / (tile * tile));
+    if (budget_tiles >= tiles_x) {
+        const int64_t rows = std::max<int64_t>(1, budget_tiles / tiles_x);
+        return width * std::min(height, rows * tile);
+    }
+    return std::min(width, budget_tiles * tile) * std::min(height, tile);
+}
+
 BlockPlan::BlockPlan(int64_t width, int64_t height, int64_t tile, int64_t max_cells)
     : m_tile(tile) {
     if (width <= 0 || height <= 0) {

@@ -24,6 +24,13 @@ public:
     /// < 16 or not a multiple of 16.
     BlockPlan(int64_t width, int64_t height, int64_t tile, int64_t max_cells);
 
+    /// Number of windows the plan of these arguments has, computed without building it (for
+    /// memory checks: each window takes sizeof(Window) bytes). Arguments as the constructor;
+    /// 0 when they are invalid.
+    static int64_t window_count(int64_t width, int64_t height, int64_t tile, int64_t max_cells);
+    /// max_block_cells() of the plan of these arguments, computed without building it.
+    static int64_t max_window_cells(int64_t width, int64_t height, int64_t tile, int64_t max_cells);
+
     std::size_t size() const { return m_windows.size(); }
     const Window &operator[](std::size_t i) const { return m_windows[i]; }
     const std::vector<Window> &windows() const { return m_windows; }

@@ -437,6 +437,13 @@ double projected_areal_scale(const std::string &crs_wkt, double x, double y) {
     return scale;
 }
 
+std::size_t PixelArea::memory_bound_bytes(int64_t height) {
+    // Per-row areas (geographic grids) or the lattice (projected): node values, failure flags
+    // and the fill queue of build_lattice; the weight tables are a few kB.
+    return static_cast<std::size_t>(std::max<int64_t>(height, 0)) * sizeof(double) +
+           static_cast<std::size_t>(MAX_NODES) * (sizeof(double) + 1 + sizeof(std::size_t));
+}
+
 void PixelArea::LatticeAxis::build(int64_t pixels, int64_t max_spacing) {
     const int64_t span = std::max<int64_t>(pixels - 1, 0);
     spacing = span >= 3 * max_spacing ? max_spacing : std::max<int64_t>(1, (span + 2) / 3);
@@ -695,7 +702,17 @@ void PixelArea::setup_projected(const GridSpec &grid, double to_m) {
     // sampled cell centres exceeds the tolerance and the lattice stays within the node budget.
     std::vector<uint8_t> failed;
     double error = 0.0;
-    for (int64_t max_spacing = LATTICE_SPACING_PX;; max_spacing /= 2) {
+    // The first lattice keeps within the node budget too: on a grid over ~131 000 px along an
+    // axis a 64 px lattice would take gigabytes and minutes of PROJ calls (a 10^6 x 10^6 px grid:
+    // 244 M nodes), so the spacing doubles until it fits; the error check below reports what
+    // that costs in accuracy.
+    int64_t first_spacing = LATTICE_SPACING_PX;
+    while ((static_cast<double>(grid.width) / static_cast<double>(first_spacing) + 4) *
+               (static_cast<double>(grid.height) / static_cast<double>(first_spacing) + 4) >
+           MAX_NODES) {
+        first_spacing *= 2;
+    }
+    for (int64_t max_spacing = first_spacing;; max_spacing /= 2) {
         const std::size_t n_failed = build_lattice(grid, evaluator, map_m2, max_spacing, failed);
         if (n_failed == m_node_ha.size()) {
             m_node_ha.clear();

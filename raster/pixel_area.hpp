@@ -23,17 +23,18 @@
 //   - other projections (UTM, Gauss–Krüger, Lambert conformal, Mercator…): the true area of a
 //     pixel is map area / s at its centre. s is evaluated by PROJ once per node of a lattice of
 //     pixel centres every 64 px in x and y (covering the grid; the last node may lie up to 63 px
-//     beyond the last row or column), and the true area is interpolated between nodes with a
-//     tensor-product cubic Lagrange stencil of 4 x 4 nodes (shifted inward at the edges of the
-//     lattice). Bilinear interpolation is not enough: on a 30 m UTM grid the areal scale has a
-//     curvature of about 2 k0² / R² = 4.9e-14 per m², so its bilinear error over a 1920 m cell
-//     reaches (1920 m)² / 8 * 4.9e-14 = 2.3e-8; the cubic stencil's error there is below the
-//     noise of PROJ's numerical derivatives (about 2e-11). The interpolation is then checked
-//     against PROJ at the centres of up to 16 x 16 lattice cells; while the error exceeds 1e-9
-//     (coarse grids in strongly varying projections, e.g. a global Web Mercator grid) the
-//     spacing is halved, down to 1 px or 4 Mi nodes, and warning() reports an error that is
-//     still above 1e-9. Grids smaller than 193 px along an axis use a finer spacing so the
-//     lattice keeps 4 nodes.
+//     beyond the last row or column; on grids so large that this would exceed 4 Mi nodes, every
+//     128, 256, ... px, so that memory and PROJ time stay bounded), and the true area is
+//     interpolated between nodes with a tensor-product cubic Lagrange stencil of 4 x 4 nodes
+//     (shifted inward at the edges of the lattice). Bilinear interpolation is not enough: on a 30 m
+//     UTM grid the areal scale has a curvature of about 2 k0² / R² = 4.9e-14 per m², so its
+//     bilinear error over a 1920 m cell reaches (1920 m)² / 8 * 4.9e-14 = 2.3e-8; the cubic
+//     stencil's error there is below the noise of PROJ's numerical derivatives (about 2e-11). The
+//     interpolation is then checked against PROJ at the centres of up to 16 x 16 lattice cells;
+//     while the error exceeds 1e-9 (coarse grids in strongly varying projections, e.g. a global Web
+//     Mercator grid) the spacing is halved, down to 1 px or 4 Mi nodes, and warning() reports an
+//     error that is still above 1e-9. Grids smaller than 193 px along an axis use a finer spacing
+//     so the lattice keeps 4 nodes.
 // When PROJ cannot evaluate s at a lattice node (outside the projection's domain), the node
 // takes the value of its nearest evaluated neighbour and warning() says how many nodes did; when
 // PROJ cannot evaluate s anywhere, areas fall back to map areas (Kind::planar_map_units) and
@@ -95,6 +96,16 @@ public:
     /// grid has no CRS, a rotated geographic geotransform, a row wholly beyond a pole, or a CRS
     /// whose unit cannot be converted to metres.
     explicit PixelArea(const GridSpec &grid, const std::string &label = "reference grid");
+
+    /// Most memory a PixelArea of a grid `height` rows tall can take (bytes), whatever its CRS
+    /// and width: per-row areas, or a lattice of at most 4 Mi nodes while it is built.
+    static std::size_t memory_bound_bytes(int64_t height);
+    /// Memory this object holds (bytes).
+    std::size_t memory_bytes() const {
+        return (m_row_ha.capacity() + m_node_ha.capacity() + m_x.weights.capacity() +
+                m_y.weights.capacity()) *
+               sizeof(double);
+    }
 
     /// Area of any pixel of row `row`, ha. Valid only when the area does not vary along a row
     /// (every kind except planar_scale_corrected); for planar_scale_corrected it throws

@@ -144,6 +144,23 @@ std::string RasterInfo::where() const {
     return label + " (" + path + ", band " + std::to_string(band) + ")";
 }
 
+std::vector<std::string> dataset_files(const std::string &path) {
+    init_gdal();
+    std::vector<std::string> files;
+    GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                                 nullptr, nullptr, nullptr);
+    if (ds == nullptr) {
+        return files;
+    }
+    char **list = GDALGetFileList(ds);
+    for (char **f = list; f != nullptr && *f != nullptr; ++f) {
+        files.emplace_back(*f);
+    }
+    CSLDestroy(list);
+    GDALClose(ds);
+    return files;
+}
+
 RasterInfo inspect_raster(const std::string &label, const std::string &path, int band) {
     init_gdal();
     RasterInfo info;

@@ -34,6 +34,12 @@ struct RasterInfo {
 /// Throws RasterError: missing file, not a raster, band out of range.
 RasterInfo inspect_raster(const std::string &label, const std::string &path, int band);
 
+/// Every file GDAL reads for the dataset at `path` (raster or vector): the file itself, then
+/// its side files (a Shapefile's .shx, .dbf, .prj, .cpg; a raster's .aux.xml, .ovr, .msk, world
+/// file; the source files a VRT names), as GDALGetFileList reports them. Empty when the
+/// dataset cannot be opened.
+std::vector<std::string> dataset_files(const std::string &path);
+
 /// Reads windows of one raster band. Each thread owns its own reader (GDAL datasets are not
 /// thread-safe). Buffers are reused, so reads allocate nothing after the first block.
 class RasterReader {

@@ -2,6 +2,7 @@
 #include "raster/vector_districts.hpp"
 
 #include "raster/pixel_area.hpp"
+#include "raster/text_encoding.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -19,8 +20,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <numbers>
+#include <system_error>
 #include <thread>
 
 namespace cs::raster {
@@ -477,6 +480,28 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
     };
     std::vector<Item> items;
     std::map<int64_t, int64_t> first_fid;
+    // Names go to UTF-8 outputs (results.h5, CSV, the terminal). GDAL recodes a Shapefile with a
+    // .cpg file (or a code page in its .dbf header) to UTF-8; other bytes are refused, never
+    // passed on garbled.
+    const bool shapefile = EQUAL(ds->GetDriverName(), "ESRI Shapefile");
+    const std::string cpg = std::filesystem::path(spec.path).replace_extension(".cpg").string();
+    auto check_utf8 = [&](const std::string &value, int64_t fid, int64_t id,
+                          const std::string &field) {
+        const Utf8Problem bad = find_invalid_utf8(value);
+        if (!bad.found) {
+            return;
+        }
+        char byte[16];
+        std::snprintf(byte, sizeof byte, "0x%02X", bad.byte);
+        findings.errors.push_back(
+            "districts: " + where + ", feature " + std::to_string(fid) + ", district " +
+            std::to_string(id) + ": name field \"" + field + "\" is not UTF-8 text (byte " + byte +
+            " at character " + std::to_string(bad.column) + "); " +
+            (shapefile ? "declare the Shapefile's encoding in " + cpg +
+                             " (one line, e.g. GBK or CP936 or 1252; GDAL then converts the "
+                             "names to UTF-8) or save the file as UTF-8"
+                       : "save the file with UTF-8 text (GeoPackage and GeoJSON text is UTF-8)"));
+    };
     layer->ResetReading();
     for (auto &feature : *layer) {
         const int64_t fid = feature->GetFID();
@@ -499,6 +524,7 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
         }
         if (name_idx >= 0 && feature->IsFieldSetAndNotNull(name_idx)) {
             it.rec.name = feature->GetFieldAsString(name_idx);
+            check_utf8(it.rec.name, fid, it.rec.id, spec.name_field);
         }
         bool parents_ok = true;
         for (std::size_t l = 0; l < parent_idx.size(); ++l) {
@@ -519,6 +545,7 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
             it.rec.parent_names.emplace_back(pname >= 0 && feature->IsFieldSetAndNotNull(pname)
                                                  ? feature->GetFieldAsString(pname)
                                                  : "");
+            check_utf8(it.rec.parent_names.back(), fid, it.rec.id, spec.parents[l].name_field);
         }
         if (!parents_ok) {
             continue;
@@ -728,7 +755,22 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
     RowAreaProfiles profiles;
     const int64_t band = std::max<int64_t>(1, std::min<int64_t>(256, (1 << 22) / width));
     const auto n_bands = static_cast<std::size_t>((height + band - 1) / band);
+    // Start `threads` workers running `work(t)`. When the system refuses a thread (a process or
+    // thread limit), the workers already started take the remaining items (they share `next`),
+    // or this thread does the work alone: never std::terminate from a joinable std::thread.
     std::vector<std::thread> pool;
+    auto launch = [&](auto &&work) {
+        for (int t = 0; t < threads; ++t) {
+            try {
+                pool.emplace_back(work, t);
+            } catch (const std::system_error &) {
+                break;
+            }
+        }
+        if (pool.empty()) {
+            work(0);
+        }
+    };
     if (mode == CoverageMode::exact) {
         if (!GDALInvGeoTransform(const_cast<double *>(m_grid.geotransform.data()), inv)) {
             throw RasterError("cannot compute district coverage: the reference grid's "
@@ -738,48 +780,42 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
         if (!m_grid.crs_wkt.empty()) {
             profiles = row_area_profiles(m_grid);
         }
-        for (int t = 0; t < threads; ++t) {
-            pool.emplace_back([&, t] {
-                try {
-                    std::vector<PixelRing> rings;
-                    std::vector<bool> holes;
-                    for (std::size_t i = next++; i < m_records.size(); i = next++) {
-                        rings.clear();
-                        holes.clear();
-                        collect_rings(m_impl->geoms[i].get(), inv, rings, holes);
-                        exact_polygon_coverage(rings, holes, static_cast<uint32_t>(i), width,
-                                               height, parts[static_cast<std::size_t>(t)],
-                                               &profiles);
-                    }
-                } catch (...) {
-                    errors[static_cast<std::size_t>(t)] = std::current_exception();
+        launch([&](int t) {
+            try {
+                std::vector<PixelRing> rings;
+                std::vector<bool> holes;
+                for (std::size_t i = next++; i < m_records.size(); i = next++) {
+                    rings.clear();
+                    holes.clear();
+                    collect_rings(m_impl->geoms[i].get(), inv, rings, holes);
+                    exact_polygon_coverage(rings, holes, static_cast<uint32_t>(i), width, height,
+                                           parts[static_cast<std::size_t>(t)], &profiles);
                 }
-            });
-        }
+            } catch (...) {
+                errors[static_cast<std::size_t>(t)] = std::current_exception();
+            }
+        });
     } else {
-        for (int t = 0; t < threads; ++t) {
-            pool.emplace_back([&, t] {
-                try {
-                    std::vector<int32_t> labels;
-                    for (std::size_t b = next++; b < n_bands; b = next++) {
-                        const int64_t y0 = static_cast<int64_t>(b) * band;
-                        const Window w{0, y0, width, std::min(band, height - y0)};
-                        labels.resize(static_cast<std::size_t>(w.cells()));
-                        rasterize(w, labels.data());
-                        for (int64_t r = 0; r < w.y_size; ++r) {
-                            int32_t *row = labels.data() + r * width;
-                            for (int64_t x = 0; x < width; ++x) {
-                                row[x] -= 1;
-                            }
-                            runs_from_labels(row, width, y0 + r,
-                                             parts[static_cast<std::size_t>(t)]);
+        launch([&](int t) {
+            try {
+                std::vector<int32_t> labels;
+                for (std::size_t b = next++; b < n_bands; b = next++) {
+                    const int64_t y0 = static_cast<int64_t>(b) * band;
+                    const Window w{0, y0, width, std::min(band, height - y0)};
+                    labels.resize(static_cast<std::size_t>(w.cells()));
+                    rasterize(w, labels.data());
+                    for (int64_t r = 0; r < w.y_size; ++r) {
+                        int32_t *row = labels.data() + r * width;
+                        for (int64_t x = 0; x < width; ++x) {
+                            row[x] -= 1;
                         }
+                        runs_from_labels(row, width, y0 + r, parts[static_cast<std::size_t>(t)]);
                     }
-                } catch (...) {
-                    errors[static_cast<std::size_t>(t)] = std::current_exception();
                 }
-            });
-        }
+            } catch (...) {
+                errors[static_cast<std::size_t>(t)] = std::current_exception();
+            }
+        });
     }
     for (auto &th : pool) {
         th.join();

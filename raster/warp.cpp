@@ -74,13 +74,14 @@ double pixel_size(const GridSpec &g, bool in_metres) {
     return std::sqrt(area_units) * (to_m > 0.0 ? to_m : 1.0);
 }
 
-/// An absolute path for local files, so VRTs written elsewhere find their sources.
+/// An absolute path for local files, so VRTs written elsewhere find their sources. Not
+/// normalised: ".." after a symbolic link must stay for the system to resolve.
 std::string absolute_source_path(const std::string &path) {
     std::error_code ec;
     if (fs::exists(path, ec)) {
         const fs::path abs = fs::absolute(path, ec);
         if (!ec) {
-            return abs.lexically_normal().string();
+            return abs.string();
         }
     }
     return path;

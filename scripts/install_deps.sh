@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    libgdal-dev libproj-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libgtest-dev
+    libgdal-dev libproj-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libgtest-dev libssl-dev
     gdal-bin hdf5-tools
 )
 if [[ ${1:-} == "--with-test-tools" ]]; then

@@ -7,6 +7,8 @@
 #include <gdal.h>
 #include <gtest/gtest.h>
 
+#include <cpl_string.h>
+#include <gdal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -302,19 +304,52 @@ void write_empty_geopackage(const std::string &path) {
     GDALClose(ds);
 }
 
-/// How to run a case: carbonsink arguments, or a reason to skip it here.
+/// How to run a case: carbonsink arguments, or a reason to skip it here; `env` is prefixed to
+/// the command (e.g. an address-space limit, "ulimit -v N &&").
 struct Invocation {
     std::string args;
     std::string skip = {};
     /// When > 0: stderr must hold exactly this many "error: " lines (a problem of a whole input
     /// is said once, not once per district).
     int error_lines = 0;
+    std::string env = {};
 };
 
 using Setup = std::function<Invocation(Base &)>;
 
 const double NaN = std::numeric_limits<double>::quiet_NaN();
 const double INF = std::numeric_limits<double>::infinity();
+
+/// A VRT of constant class 1 (its hidden nodata value fills every read) of `size` x `size` px
+/// of 30 m on EPSG:6933, at the scenario's origin.
+std::string constant_vrt(int64_t size) {
+    return "<VRTDataset rasterXSize=\"" + std::to_string(size) + "\" rasterYSize=\"" +
+           std::to_string(size) +
+           "\">\n  <SRS>EPSG:6933</SRS>\n"
+           "  <GeoTransform>500000, 30, 0, 4600000, 0, -30</GeoTransform>\n"
+           "  <VRTRasterBand dataType=\"Byte\" band=\"1\">\n"
+           "    <NoDataValue>1</NoDataValue>\n    <HideNoDataValue>1</HideNoDataValue>\n"
+           "  </VRTRasterBand>\n</VRTDataset>\n";
+}
+
+/// A GeoTIFF of a few hundred bytes declaring 10^6 x 10^6 px (UTM 51N, 30 m): one sparse,
+/// DEFLATE-compressed strip, so no pixel is stored.
+void write_tiny_huge_tiff(const std::string &path) {
+    GDALAllRegister();
+    CPLStringList opts;
+    opts.SetNameValue("SPARSE_OK", "TRUE");
+    opts.SetNameValue("COMPRESS", "DEFLATE");
+    opts.SetNameValue("BLOCKYSIZE", "1000000");
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), 1000000, 1000000, 1,
+                                 GDT_Byte, opts.List());
+    if (ds == nullptr) {
+        throw std::runtime_error("setup: cannot create " + path);
+    }
+    double gt[6] = {500000, 30, 0, 4600000, 0, -30};
+    GDALSetGeoTransform(ds, gt);
+    GDALSetProjection(ds, "EPSG:32651");
+    GDALClose(ds);
+}
 
 const std::map<std::string, Setup> &setups() {
     static const std::map<std::string, Setup> s = {
@@ -818,6 +853,99 @@ const std::map<std::string, Setup> &setups() {
                  b.validate(replaced(replaced(BASE_CONFIG, "output_dir: out\n", "output_dir: .\n"),
                                      "table: pools.csv", "table: districts.csv"))};
          }},
+        {"output_would_overwrite_input_through_links",
+         [](Base &b) -> Invocation {
+             fs::create_directories(b.file("data/sub"));
+             fs::rename(b.file("lc2010.tif"), b.file("data/stock_2010.tif"));
+             fs::create_directory_symlink("data/sub", b.file("proj"));
+             fs::create_directory_symlink("data", b.file("outlink"));
+             return {b.validate(
+                 replaced(replaced(BASE_CONFIG, "output_dir: out\n", "output_dir: outlink\n"),
+                          "2010: lc2010.tif", "2010: proj/../stock_2010.tif"))};
+         }},
+        // ---- text encodings
+        {"config_utf16_with_bom",
+         [](Base &b) -> Invocation {
+             std::string utf16 = "\xFF\xFE";
+             for (char c : std::string(BASE_CONFIG)) {
+                 utf16 += c;
+                 utf16 += '\0';
+             }
+             write_text(b.file("run.yaml"), utf16);
+             return {"validate " + b.file("run.yaml")};
+         }},
+        {"config_invalid_utf8",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "name: bad-inputs\n", "name: caf\xE9\n"))};
+         }},
+        {"config_nul_byte",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(BASE_CONFIG, "name: bad-inputs\n",
+                                         std::string("name: bad-inputs\n\0\n", 19)))};
+         }},
+        {"pools_table_not_utf8",
+         [](Base &b) -> Invocation {
+             write_text(b.file("pools.csv"), replaced(POOLS, "2,forest,", "2,for\xEAt,"));
+             return {b.validate()};
+         }},
+        {"district_name_not_utf8",
+         [](Base &b) -> Invocation {
+             write_polygons(b.file("districts.shp"), 6933,
+                            {b.rect(11, "和平区", 0, 0, 20, 30),
+                             b.rect(22, "沈河区", 20, 0, 40, 15),
+                             b.rect(33, "皇姑区", 20, 15, 40, 30)},
+                            "GBK");
+             fs::remove(b.file("districts.cpg"));
+             return {
+                 b.validate(replaced(BASE_CONFIG, "path: districts.gpkg", "path: districts.shp"))};
+         }},
+        // ---- sizes, threads and memory
+        {"threads_beyond_maximum",
+         [](Base &b) -> Invocation { return {"run " + b.config() + " --quiet --threads 10000"}; }},
+        {"block_cells_beyond_range",
+         [](Base &b) -> Invocation {
+             return {
+                 b.validate(std::string(BASE_CONFIG) + "processing:\n  block_cells: 268435456\n")};
+         }},
+        {"grid_beyond_machine",
+         [](Base &b) -> Invocation {
+             write_text(b.file("huge.vrt"), constant_vrt(2000000000));
+             return {b.run(replaced(replaced(BASE_CONFIG, "2010: lc2010.tif", "2010: huge.vrt"),
+                                    "2020: lc2020.tif", "2020: huge.vrt"))};
+         }},
+        {"memory_beyond_machine",
+         [](Base &b) -> Invocation {
+             write_text(b.file("big.vrt"), constant_vrt(400000));
+             const std::string cfg =
+                 replaced(replaced(BASE_CONFIG, "2010: lc2010.tif", "2010: big.vrt"),
+                          "2020: lc2020.tif", "2020: big.vrt") +
+                 "processing:\n  block_cells: 67108864\n";
+             return {"run " + b.config(cfg) + " --quiet --threads 1024"};
+         }},
+        {"transitions_beyond_machine",
+         [](Base &b) -> Invocation {
+             std::string pools = "lucode,c_above,c_below,c_soil,c_dead\n";
+             for (int code = 1; code <= 200000; ++code) {
+                 pools += std::to_string(code) + ",1,1,1,1\n";
+             }
+             write_text(b.file("pools.csv"), pools);
+             return {b.run()};
+         }},
+        {"tiny_tiff_declaring_huge_grid",
+         [](Base &b) -> Invocation {
+             write_tiny_huge_tiff(b.file("lc2010.tif"));
+             fs::copy_file(b.file("lc2010.tif"), b.file("lc2020.tif"),
+                           fs::copy_options::overwrite_existing);
+             if (fs::file_size(b.file("lc2010.tif")) > 1000) {
+                 throw std::runtime_error("setup: the sparse GeoTIFF is not tiny");
+             }
+        // Sanitizers reserve terabytes of address space: no limit under them.
+#if defined(CS_SANITIZED)
+             return {b.run()};
+#else
+             return {b.run(), {}, 0, "ulimit -v 2000000 &&"};
+#endif
+         }},
         {"output_would_overwrite_input_raster",
          [](Base &b) -> Invocation {
              fs::create_directory(b.file("data"));
@@ -877,7 +1005,7 @@ TEST_P(BadInput, ExitsTwoWithItsMessage) {
     if (!inv.skip.empty()) {
         GTEST_SKIP() << inv.skip;
     }
-    const auto r = run_carbonsink(inv.args);
+    const auto r = run_carbonsink(inv.args, inv.env);
     EXPECT_EQ(r.exit_code, 2) << r.err;
     const std::string expected = substitute_dir(c.expected, base.dir.path());
     EXPECT_NE(r.err.find("error: "), std::string::npos) << r.err;

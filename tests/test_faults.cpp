@@ -25,6 +25,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -733,4 +735,97 @@ TEST_F(Faults, AFullDiskNamesTheCauseAtEveryFileCreation) {
                                   "device (the disk or the file-size limit is full)"),
               std::string::npos)
         << read_text(err);
+}
+
+// ---- Inputs changed while a run reads them ----------------------------------------------------
+
+namespace {
+
+/// Start carbonsink with `args`, CARBONSINK_FAILPOINT=`failpoint` and stderr to `err`; run it
+/// until the failpoint stops it (SIGSTOP), call `change()`, let it go on and return its exit
+/// status (-1 when it did not stop or did not exit normally).
+int run_paused(const std::vector<std::string> &args, const std::string &failpoint,
+               const std::string &err, const std::function<void()> &change) {
+    std::vector<std::string> all = {CS_CARBONSINK_EXE};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char *> argv;
+    for (auto &a : all) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    setenv("CARBONSINK_FAILPOINT", failpoint.c_str(), 1);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, all[0].c_str(), &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    unsetenv("CARBONSINK_FAILPOINT");
+    if (rc != 0) {
+        return -1;
+    }
+    int status = 0;
+    waitpid(pid, &status, WUNTRACED);
+    if (!WIFSTOPPED(status)) {
+        return -1;
+    }
+    change();
+    kill(pid, SIGCONT);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+} // namespace
+
+TEST_F(Faults, InputReplacedWhileComputingIsExitOneNamingItAndWritesNothing) {
+    // After 5 of 36 blocks, land_cover_2020.tif is replaced (renamed over) by the 2015 file:
+    // the blocks already computed read the old file, the rest would read the new one.
+    const std::string lc = dir->file("land_cover_2020.tif");
+    const std::string original = read_text(lc);
+    const int code =
+        run_paused({"run", cfg(), "--quiet", "--threads", "2"}, "pause_after_blocks:5",
+                   dir->file("err.txt"), [&] {
+                       fs::copy_file(dir->file("land_cover_2015.tif"), dir->file("new.tif"));
+                       fs::rename(dir->file("new.tif"), lc);
+                   });
+    const std::string err = read_text(dir->file("err.txt"));
+    write_text(dir->file("restore.tif"), original);
+    fs::rename(dir->file("restore.tif"), lc);
+    EXPECT_EQ(code, 1) << err;
+    EXPECT_NE(err.find("error: input changed during the run: land_cover/2020 (" + lc +
+                       "): replaced by another file at "),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("(inode differs); no output was written; run again"), std::string::npos)
+        << err;
+    expect_nothing_looks_complete(out());
+    EXPECT_FALSE(fs::exists(out() + "/.carbonsink-checkpoint"))
+        << "blocks of two different files must not be resumed";
+}
+
+TEST_F(Faults, InputRewrittenInPlaceWithItsOldMtimeWhileComputingIsCaught) {
+    // The pools table is rewritten in place (same inode, same bytes) and its modification time
+    // set back (touch -r): only the status-change time tells, and it is enough.
+    const std::string table = dir->file("pools.csv");
+    struct stat before = {};
+    ASSERT_EQ(::stat(table.c_str(), &before), 0);
+    const int code =
+        run_paused({"run", cfg(), "--quiet", "--threads", "2"}, "pause_after_blocks:3",
+                   dir->file("err.txt"), [&] {
+                       const std::string bytes = read_text(table);
+                       std::ofstream(table, std::ios::binary | std::ios::in | std::ios::out)
+                           << bytes;
+                       const timespec times[2] = {before.st_atim, before.st_mtim};
+                       ::utimensat(AT_FDCWD, table.c_str(), times, 0);
+                   });
+    const std::string err = read_text(dir->file("err.txt"));
+    EXPECT_EQ(code, 1) << err;
+    EXPECT_NE(err.find("error: input changed during the run: models.stocks.table (" + table +
+                       "): modified at "),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("(ctime differs); no output was written; run again"), std::string::npos)
+        << err;
+    expect_nothing_looks_complete(out());
 }

@@ -3,12 +3,16 @@
 #include "pipeline/config.hpp"
 #include "pipeline/outputs.hpp"
 #include "pipeline/problems.hpp"
+#include "pipeline/resources.hpp"
 #include "pipeline/sha256.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -243,7 +247,7 @@ TEST(Config, WrongTypesAndRanges) {
                        "  rasters: maybe\n  compression: deflat\n";
     parse_config(text, "/x/run.yaml", p);
     EXPECT_TRUE(has_error(p, "invalid config value processing.block_cells: run.yaml, line 14: 10 "
-                             "is out of range 256..268435456"))
+                             "is out of range 256..67108864"))
         << all_errors(p);
     EXPECT_TRUE(has_error(p, "invalid config value processing.tile_size: run.yaml, line 15: 100 "
                              "is not a multiple of 16 (GeoTIFF tiles must be)"));
@@ -514,4 +518,126 @@ TEST(DistrictsCsv, AParentLevelNamedDistrictGetsItsOwnColumnName) {
     EXPECT_EQ(cols[11], "level_id");
     std::sort(cols.begin(), cols.end());
     EXPECT_EQ(std::adjacent_find(cols.begin(), cols.end()), cols.end());
+}
+
+// Producers that outrun a slow consumer (the serial GeoTIFF writer) wait after depositing, so
+// the items held stay bounded by the limit plus one per producer, whatever the number of items;
+// a raised stop flag releases waiting producers.
+TEST(OrderedQueue, WaitForRoomBoundsWhatWaitsForASlowConsumer) {
+    const std::size_t n = 120;
+    const std::size_t limit = 3;
+    const int producers = 4;
+    OrderedQueue<std::size_t> q;
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> deposited{0};
+    std::atomic<std::size_t> consumed{0};
+    std::atomic<std::size_t> most_held{0};
+    std::atomic<bool> stop{false};
+    auto consume = [&](std::size_t index, const std::size_t &) {
+        EXPECT_EQ(index, consumed.load());
+        std::this_thread::sleep_for(std::chrono::microseconds(300));
+        ++consumed;
+    };
+    std::vector<std::thread> threads;
+    for (int t = 0; t < producers; ++t) {
+        threads.emplace_back([&] {
+            for (std::size_t b = next++; b < n; b = next++) {
+                std::size_t v = b;
+                const std::size_t held = ++deposited - consumed.load();
+                std::size_t seen = most_held.load();
+                while (held > seen && !most_held.compare_exchange_weak(seen, held)) {
+                }
+                q.deposit(b, std::move(v), consume);
+                q.wait_for_room(limit, stop);
+            }
+        });
+    }
+    for (auto &th : threads) {
+        th.join();
+    }
+    EXPECT_EQ(q.consumed(), n);
+    // Held = deposited and not yet consumed: at most the limit, one item per producer about to
+    // wait, and the one being consumed.
+    EXPECT_LE(most_held.load(), limit + producers + 1);
+
+    // A stop flag releases a producer waiting on an item that will never come.
+    OrderedQueue<std::size_t> stuck;
+    for (std::size_t b = 1; b <= 5; ++b) {
+        std::size_t v = b;
+        stuck.deposit(b, std::move(v), consume);
+    }
+    std::atomic<bool> stopped{false};
+    std::thread waiter([&] { stuck.wait_for_room(1, stopped); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stopped = true;
+    waiter.join();
+    EXPECT_EQ(stuck.consumed(), 0u);
+}
+
+TEST(Config, PathsAreJoinedWithoutCollapsingDotDot) {
+    EXPECT_EQ(join_os_path("/srv/city", "proj/../pools.csv"), "/srv/city/proj/../pools.csv");
+    EXPECT_EQ(join_os_path("/srv/city", "./data//lc.tif"), "/srv/city/data/lc.tif");
+    EXPECT_EQ(join_os_path("/srv/city", "/abs/../x.tif"), "/abs/../x.tif");
+    EXPECT_EQ(join_os_path("", "pools.csv"), "pools.csv");
+    EXPECT_EQ(join_os_path("/srv/city", "."), "/srv/city");
+    EXPECT_EQ(join_os_path("rel", "../x"), "rel/../x");
+    // A pipe or descriptor has no folder; a regular file's folder is its path's parent.
+    EXPECT_EQ(config_base_dir("/dev/stdin"), "");
+    EXPECT_EQ(config_base_dir("/proc/self/fd/0"), "");
+    EXPECT_EQ(config_base_dir("/srv/city/run.yaml"), "/srv/city");
+    EXPECT_EQ(config_base_dir("run.yaml"), "");
+}
+
+TEST(Config, TextThatIsNotUtf8IsDescribed) {
+    EXPECT_EQ(describe_non_utf8_config("name: a\n"), "");
+    EXPECT_EQ(describe_non_utf8_config("\xEF\xBB\xBFname: 和平\n"), "");
+    EXPECT_EQ(describe_non_utf8_config(std::string("\xFF\xFEn\0", 4)),
+              "starts with a UTF-16 little-endian byte-order mark");
+    EXPECT_EQ(describe_non_utf8_config(std::string("\xFE\xFF\0n", 4)),
+              "starts with a UTF-16 big-endian byte-order mark");
+    EXPECT_EQ(describe_non_utf8_config(std::string("\xFF\xFE\0\0n\0\0\0", 8)),
+              "starts with a UTF-32 little-endian byte-order mark");
+    EXPECT_EQ(describe_non_utf8_config(std::string("n\0a\0", 4)),
+              "it holds a NUL byte at line 1, column 2 (UTF-16 text without a byte-order mark?)");
+    EXPECT_EQ(describe_non_utf8_config("a: 1\nname: caf\xE9\n"),
+              "invalid byte 0xE9 at line 2, column 10");
+    // Overlong forms and UTF-16 surrogates are not UTF-8.
+    EXPECT_EQ(describe_non_utf8_config("x\xC0\xAF"), "invalid byte 0xC0 at line 1, column 2");
+    EXPECT_EQ(describe_non_utf8_config("x\xED\xA0\x80"), "invalid byte 0xED at line 1, column 2");
+}
+
+// The memory limit of a cgroup, read from a fake /sys/fs/cgroup tree: cgroup v2 and v1, the
+// smallest limit along the path, "max" and v1's "no limit" ignored.
+TEST(Resources, CgroupMemoryLimitIsTheSmallestAlongThePath) {
+    using cs::test::TempDir;
+    using cs::test::write_text;
+    TempDir d;
+    const std::string root = d.path();
+    auto put = [&](const std::string &rel, const std::string &text) {
+        std::filesystem::create_directories(std::filesystem::path(root + "/" + rel).parent_path());
+        write_text(root + "/" + rel, text);
+    };
+    // v2: the process's own group says max, its parent 2 GiB.
+    put("user.slice/memory.max", "2147483648\n");
+    put("user.slice/memory.current", "1000\n");
+    put("user.slice/app/memory.max", "max\n");
+    auto m = cs::pipeline::cgroup_memory("0::/user.slice/app\n", root);
+    EXPECT_TRUE(m.limited);
+    EXPECT_EQ(m.limit, uint64_t{2147483648});
+    EXPECT_EQ(m.usage, 1000u);
+    EXPECT_EQ(m.where, root + "/user.slice/memory.max");
+    // v2: a smaller limit deeper down wins.
+    put("user.slice/app/memory.max", "1073741824\n");
+    m = cs::pipeline::cgroup_memory("0::/user.slice/app\n", root);
+    EXPECT_EQ(m.limit, uint64_t{1073741824});
+    // v1: the memory controller's line; the group's "no limit" is skipped for its parent's.
+    put("memory/docker/abc/memory.limit_in_bytes", "9223372036854771712\n");
+    put("memory/docker/memory.limit_in_bytes", "536870912\n");
+    m = cs::pipeline::cgroup_memory("5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n", root);
+    EXPECT_TRUE(m.limited);
+    EXPECT_EQ(m.limit, uint64_t{536870912});
+    EXPECT_EQ(m.where, root + "/memory/docker/memory.limit_in_bytes");
+    // No limit anywhere.
+    EXPECT_FALSE(cs::pipeline::cgroup_memory("0::/other\n", root).limited);
+    EXPECT_FALSE(cs::pipeline::cgroup_memory("4:memory:/elsewhere\n", d.path() + "/none").limited);
 }

@@ -74,8 +74,8 @@ void write_raster(const std::string &path, const RasterSpec &s, const std::vecto
     GDALClose(ds);
 }
 
-void write_polygons(const std::string &path, int epsg,
-                    const std::vector<PolygonFeature> &features) {
+void write_polygons(const std::string &path, int epsg, const std::vector<PolygonFeature> &features,
+                    const std::string &shapefile_encoding) {
     cs::raster::init_gdal();
     const std::string ext = fs::path(path).extension().string();
     const char *driver = ext == ".gpkg" ? "GPKG" : ext == ".shp" ? "ESRI Shapefile" : "GeoJSON";
@@ -90,7 +90,12 @@ void write_polygons(const std::string &path, int epsg,
         OSRImportFromEPSG(srs, epsg);
         OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
     }
-    OGRLayerH layer = GDALDatasetCreateLayer(ds, "districts", srs, wkbMultiPolygon, nullptr);
+    CPLStringList layer_opts;
+    if (!shapefile_encoding.empty()) {
+        layer_opts.SetNameValue("ENCODING", shapefile_encoding.c_str());
+    }
+    OGRLayerH layer =
+        GDALDatasetCreateLayer(ds, "districts", srs, wkbMultiPolygon, layer_opts.List());
     OGRFieldDefnH f1 = OGR_Fld_Create("code", OFTInteger64);
     OGR_L_CreateField(layer, f1, 1);
     OGR_Fld_Destroy(f1);

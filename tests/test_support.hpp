@@ -48,8 +48,10 @@ struct PolygonFeature {
 };
 
 /// Write polygons with fields `code` (Integer64) and `name` (String) in any OGR driver chosen by
-/// extension (.gpkg, .geojson, .shp); `epsg` = 0 writes no CRS.
-void write_polygons(const std::string &path, int epsg, const std::vector<PolygonFeature> &features);
+/// extension (.gpkg, .geojson, .shp); `epsg` = 0 writes no CRS. A Shapefile with a
+/// `shapefile_encoding` (e.g. "GBK") gets its names recoded to it by OGR and a .cpg naming it.
+void write_polygons(const std::string &path, int epsg, const std::vector<PolygonFeature> &features,
+                    const std::string &shapefile_encoding = "");
 
 /// Write a text file.
 void write_text(const std::string &path, const std::string &text);

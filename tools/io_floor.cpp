@@ -34,7 +34,7 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
     pipeline::Problems problems;
     pipeline::Config cfg = pipeline::load_config(config_path, problems);
     if (!output_dir.empty()) {
-        cfg.output_dir = fs::absolute(output_dir).lexically_normal().string();
+        cfg.output_dir = cs::pipeline::join_os_path(fs::current_path().string(), output_dir);
     }
     auto run = problems.ok()
                    ? pipeline::prepare_run(cfg, pipeline::resolve_threads(threads), problems)
