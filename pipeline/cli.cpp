@@ -149,8 +149,15 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     install_signal_handlers();
     Progress progress(quiet);
     std::unique_ptr<OutputFolder> folder;
-    auto run = load_and_prepare(config_path, output_dir, resolve_threads(threads), &progress, false,
-                                &folder);
+    std::unique_ptr<PreparedRun> run;
+    try {
+        run = load_and_prepare(config_path, output_dir, resolve_threads(threads), &progress, false,
+                               &folder);
+    } catch (const Interrupted &e) {
+        // Nothing is staged or checkpointed before prepare ends: the folder is as it was.
+        print_errors({std::string("interrupted: ") + e.what() + "; no output was written"});
+        return 128 + interrupt_signal();
+    }
     if (!run) {
         return 2;
     }

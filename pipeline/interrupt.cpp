@@ -29,6 +29,11 @@ bool interrupted() { return g_signal.load(std::memory_order_relaxed) != 0; }
 
 int interrupt_signal() { return g_signal.load(); }
 
+void throw_interrupted(const std::string &doing) {
+    throw Interrupted("stopped by signal " + std::to_string(interrupt_signal()) + " while " +
+                      doing);
+}
+
 int64_t failpoint(const std::string &name) {
     const char *env = std::getenv("CARBONSINK_FAILPOINT");
     if (env == nullptr) {

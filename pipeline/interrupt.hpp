@@ -13,6 +13,10 @@ void install_signal_handlers();
 bool interrupted();
 /// Number of the signal that interrupted the run (0 when none).
 int interrupt_signal();
+/// Throws Interrupted ("stopped by signal N while <doing>"). Every pass over the grid checks
+/// interrupted() once per block and calls this, so that prepare's scans of a huge grid stop as
+/// promptly as the computation does.
+[[noreturn]] void throw_interrupted(const std::string &doing);
 
 /// Fault injection for the crash tests: when the environment variable CARBONSINK_FAILPOINT is
 /// "<name>:<N>" (or "<name>"), returns N (or 0); otherwise -1. The runner kills its own process

@@ -1,5 +1,6 @@
 // Prepare/validate: every check that needs no pixel computation.
 #include "pipeline/prepare.hpp"
+#include "pipeline/interrupt.hpp"
 
 #include "models/agb_raster_stock.hpp"
 #include "models/builtin_tables.hpp"
@@ -1052,6 +1053,9 @@ bool has_valid_pixel(const raster::RasterInfo &info, const raster::BlockPlan &pl
     std::vector<double> values(as_integer ? 0 : cells);
     std::vector<uint8_t> valid(cells);
     for (std::size_t b = 0; b < plan.size(); ++b) {
+        if (interrupted()) {
+            throw_interrupted("looking for data in " + info.where());
+        }
         const auto &w = plan[b];
         if (as_integer) {
             reader.read_int32(w, codes.data(), valid.data());

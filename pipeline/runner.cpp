@@ -76,6 +76,9 @@ std::vector<int32_t> scan_distinct_values(const raster::RasterInfo &info,
     parallel_blocks(
         plan.size(), threads, states, [&] { return std::make_unique<ScanState>(info, cells); },
         [&](ScanState &st, std::size_t b) {
+            if (interrupted()) {
+                throw_interrupted("scanning " + info.where());
+            }
             const auto &w = plan[b];
             st.reader.read_int32(w, st.values.data(), st.valid.data());
             bool have_last = false;
@@ -121,6 +124,9 @@ district_raster_coverage(const raster::RasterInfo &info, const raster::BlockPlan
     parallel_blocks(
         plan.size(), threads, states, [&] { return std::make_unique<ScanState>(info, cells); },
         [&](ScanState &st, std::size_t b) {
+            if (interrupted()) {
+                throw_interrupted("scanning " + info.where());
+            }
             const auto &w = plan[b];
             st.reader.read_int32(w, st.values.data(), st.valid.data());
             for (int64_t r = 0; r < w.y_size; ++r) {
@@ -240,6 +246,9 @@ BadValueScan scan_values(const raster::RasterInfo &info, const raster::BlockPlan
     parallel_blocks(
         plan.size(), threads, states, [&] { return std::make_unique<ScanState>(info, cells); },
         [&](ScanState &st, std::size_t b) {
+            if (interrupted()) {
+                throw_interrupted("scanning " + info.where());
+            }
             const auto &w = plan[b];
             st.reader.read_double(w, st.values.data(), st.valid.data());
             for (int64_t r = 0; r < w.y_size; ++r) {

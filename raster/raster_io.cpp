@@ -8,6 +8,7 @@
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
+#include <gdal_priv.h>
 #include <ogr_srs_api.h>
 
 #include <algorithm>
@@ -474,6 +475,10 @@ void GeoTiffWriter::commit() {
 
 void GeoTiffWriter::discard() noexcept {
     if (m_ds != nullptr) {
+        // The file is deleted just after: tell GDAL not to flush it, or the GeoTIFF driver fills
+        // every block never written on close (a run interrupted early on a 10^12 px grid spent
+        // hours here, deaf to the signal that stopped it).
+        GDALDataset::FromHandle(m_ds)->MarkSuppressOnClose();
         GDALClose(m_ds);
         m_ds = nullptr;
         std::remove(m_temp.c_str());

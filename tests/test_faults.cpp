@@ -13,8 +13,10 @@
 #include "h5_read.hpp"
 #include "test_support.hpp"
 
+#include <cpl_string.h>
 #include <gdal.h>
 #include <gtest/gtest.h>
+#include <ogr_srs_api.h>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -831,4 +833,109 @@ TEST_F(Faults, InputRewrittenInPlaceWithItsOldMtimeWhileComputingIsCaught) {
     EXPECT_NE(err.find("(ctime differs); no output was written; run again"), std::string::npos)
         << err;
     expect_nothing_looks_complete(out());
+}
+
+namespace {
+
+/// A sparse 300000 x 300000 px land cover (UTM 51N, 30 m, nodata 255) of a few hundred KB: no
+/// block is written except, with `first_tile_class` > 0, the first tile (that class). Reading
+/// it whole takes minutes, so a run on it is still scanning or computing when the test signals.
+void write_huge_sparse_land_cover(const std::string &path, int first_tile_class) {
+    GDALAllRegister();
+    char **opts = nullptr;
+    opts = CSLSetNameValue(opts, "TILED", "YES");
+    opts = CSLSetNameValue(opts, "BLOCKXSIZE", "512");
+    opts = CSLSetNameValue(opts, "BLOCKYSIZE", "512");
+    opts = CSLSetNameValue(opts, "SPARSE_OK", "TRUE");
+    GDALDatasetH ds =
+        GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), 300000, 300000, 1, GDT_Byte, opts);
+    CSLDestroy(opts);
+    ASSERT_NE(ds, nullptr);
+    double gt[6] = {300000.0, 30.0, 0.0, 5000000.0, 0.0, -30.0};
+    GDALSetGeoTransform(ds, gt);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(nullptr);
+    OSRImportFromEPSG(srs, 32651);
+    GDALSetSpatialRef(ds, srs);
+    OSRDestroySpatialReference(srs);
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    GDALSetRasterNoDataValue(band, 255);
+    if (first_tile_class > 0) {
+        std::vector<uint8_t> tile(512 * 512, static_cast<uint8_t>(first_tile_class));
+        ASSERT_EQ(
+            GDALRasterIO(band, GF_Write, 0, 0, 512, 512, tile.data(), 512, 512, GDT_Byte, 0, 0),
+            CE_None);
+    }
+    GDALClose(ds);
+}
+
+/// Send SIGTERM to `pid` and give it `seconds` to exit; its exit code (-1: still running, then
+/// killed).
+int terminate_within(pid_t pid, int seconds) {
+    kill(pid, SIGTERM);
+    for (int i = 0; i < seconds * 10; ++i) {
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return -1;
+}
+
+} // namespace
+
+TEST_F(Faults, SigtermWhilePreparingOrComputingAHugeGridStopsAtOnceAndChangesNothing) {
+    // Before: prepare's scans of the inputs (is there any data? which class codes?) did not look
+    // at the signal flag, so a run on a 10^12 px grid stopped by SIGTERM went on for hours; and
+    // an interrupted run's unfinished GeoTIFFs were flushed whole (every unwritten tile filled)
+    // before being deleted.
+    fs::copy_file(dir->file("pools.csv"), dir->file("huge_pools.csv"),
+                  fs::copy_options::overwrite_existing);
+    const std::string yaml = "name: huge\noutput_dir: out\nland_cover:\n  epochs:\n"
+                             "    2015: huge.tif\n    2020: huge.tif\nmodels:\n  stocks:\n"
+                             "    method: lookup\n    table: huge_pools.csv\n  sink:\n"
+                             "    method: stock_difference\n";
+    write_text(dir->file("huge.yaml"), yaml);
+    fs::create_directories(out());
+    write_text(out() + "/notes.txt", "the user's own file\n");
+    const auto before = folder_state(out());
+    {
+        SCOPED_TRACE("all nodata: stopped while prepare looks for data");
+        write_huge_sparse_land_cover(dir->file("huge.tif"), 0);
+        const std::string err = dir->file("err_prepare.txt");
+        const pid_t pid = spawn({"run", dir->file("huge.yaml"), "--quiet"}, err);
+        ASSERT_GT(pid, 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        EXPECT_EQ(terminate_within(pid, 10), 128 + SIGTERM) << read_text(err);
+        EXPECT_NE(read_text(err).find(
+                      "error: interrupted: stopped by signal 15 while looking for data in "
+                      "land_cover/2015 (" +
+                      dir->file("huge.tif") + ", band 1); no output was written"),
+                  std::string::npos)
+            << read_text(err);
+        EXPECT_TRUE(folder_state(out()) == before) << "a run stopped in prepare changed the folder";
+    }
+    {
+        SCOPED_TRACE("data in the first tile: stopped while computing");
+        write_huge_sparse_land_cover(dir->file("huge.tif"), 2);
+        const std::string err = dir->file("err_compute.txt");
+        const pid_t pid = spawn({"run", dir->file("huge.yaml"), "--quiet"}, err);
+        ASSERT_GT(pid, 0);
+        // Computing has begun once the checkpoint log exists.
+        for (int i = 0; i < 600 && !fs::exists(out() + "/.carbonsink-checkpoint"); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        ASSERT_TRUE(fs::exists(out() + "/.carbonsink-checkpoint")) << read_text(err);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        EXPECT_EQ(terminate_within(pid, 10), 128 + SIGTERM) << read_text(err);
+        EXPECT_NE(read_text(err).find("error: interrupted: stopped by signal 15 after "),
+                  std::string::npos)
+            << read_text(err);
+        // The checkpoint stays (for --resume); the staging folder and its rasters are gone.
+        EXPECT_TRUE(fs::exists(out() + "/.carbonsink-checkpoint"));
+        EXPECT_TRUE(staging_folders(out()).empty());
+        EXPECT_TRUE(folder_state(out()) == before) << "a run stopped while computing changed it";
+    }
 }
