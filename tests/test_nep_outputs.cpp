@@ -1,6 +1,7 @@
 // NEP district outputs (pipeline/nep_outputs.hpp): seasonal and annual sums worked out by hand,
 // the /nep group of results.h5 read back with the HDF5 C API, nep_monthly.csv as text.
 #include "h5_read.hpp"
+#include "pipeline/config.hpp"
 #include "pipeline/hdf5_writer.hpp"
 #include "pipeline/nep_outputs.hpp"
 #include "pipeline/problems.hpp"
@@ -183,4 +184,140 @@ TEST(NepOutputs, AnUnwritableFolderIsAnOutputErrorWithTheCause) {
         EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos)
             << e.what();
     }
+}
+
+namespace {
+
+// Line numbers: models.nep is line 11, method 12, months 13, vegetation 14, layers 15. A
+// missing key is reported at the line where its mapping begins (its first key), as elsewhere.
+const char *const NEP_CONFIG = R"(name: seasonal
+output_dir: out
+land_cover:
+  epochs:
+    2015: lc2015.tif
+    2020: lc2020.tif
+models:
+  stocks:
+    method: lookup
+    table: pools.csv
+  nep:
+    method: casa
+    months: [2019-12, 2021-01]
+    vegetation: casa_types.csv
+    layers:
+      ndvi: met/ndvi_{yyyy}{mm}.tif
+      temperature_c: met/t_{yyyy}-{mm}.tif
+      precipitation_mm: /data/prec/{yyyy}/{mm}.tif
+      solar_mj_per_m2: met/sol_{yyyy}{mm}.tif
+      et_mm: met/et_{yyyy}{mm}.tif
+      pet_mm: met/pet_{yyyy}{mm}.tif
+)";
+
+std::string errors_of(const std::string &text) {
+    cs::pipeline::Problems p;
+    cs::pipeline::parse_config(text, "/srv/city/run.yaml", p);
+    std::string s;
+    for (const auto &e : p.errors) {
+        s += e + "\n";
+    }
+    return s;
+}
+
+std::string replaced(std::string text, const std::string &from, const std::string &to) {
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return text.replace(at, from.size(), to);
+}
+
+} // namespace
+
+TEST(NepConfig, CasaRunParsesMonthsAcrossYearsAndResolvesPatterns) {
+    cs::pipeline::Problems p;
+    const auto c = cs::pipeline::parse_config(NEP_CONFIG, "/srv/city/run.yaml", p);
+    ASSERT_TRUE(p.ok()) << errors_of(NEP_CONFIG);
+    ASSERT_TRUE(c.nep.present);
+    EXPECT_EQ(c.nep.method, "casa");
+    ASSERT_EQ(c.nep.months.size(), 14u); // 2019-12 .. 2021-01
+    EXPECT_EQ(c.nep.months.front().yyyymm(), 201912);
+    EXPECT_EQ(c.nep.months[1].yyyymm(), 202001);
+    EXPECT_EQ(c.nep.months.back().yyyymm(), 202101);
+    EXPECT_EQ(c.nep.vegetation, "/srv/city/casa_types.csv");
+    ASSERT_EQ(c.nep.layers.size(), 6u);
+    EXPECT_EQ(c.nep.layers[0].name, "ndvi");
+    EXPECT_EQ(c.nep.layers[0].pattern, "/srv/city/met/ndvi_{yyyy}{mm}.tif");
+    EXPECT_EQ(c.nep.layers[0].line, 16);
+    EXPECT_EQ(c.nep.layers[2].name, "precipitation_mm");
+    EXPECT_EQ(c.nep.layers[2].pattern, "/data/prec/{yyyy}/{mm}.tif");
+    EXPECT_FALSE(c.write_monthly_rasters);
+}
+
+TEST(NepConfig, NppRasterReadsItsMapsAndNeedsNoVegetation) {
+    std::string t = NEP_CONFIG;
+    t = replaced(t, "    method: casa\n", "    method: npp_raster\n");
+    t = replaced(t, "    vegetation: casa_types.csv\n", "");
+    t = replaced(t, "      ndvi: met/ndvi_{yyyy}{mm}.tif\n",
+                 "      npp_g_c_per_m2: npp/npp_{yyyy}{mm}.tif\n");
+    t = replaced(t, "      solar_mj_per_m2: met/sol_{yyyy}{mm}.tif\n", "");
+    t = replaced(t, "      et_mm: met/et_{yyyy}{mm}.tif\n", "");
+    t = replaced(t, "      pet_mm: met/pet_{yyyy}{mm}.tif\n", "");
+    t += "outputs:\n  monthly_rasters: true\n";
+    cs::pipeline::Problems p;
+    const auto c = cs::pipeline::parse_config(t, "/srv/city/run.yaml", p);
+    ASSERT_TRUE(p.ok()) << errors_of(t);
+    EXPECT_EQ(c.nep.method, "npp_raster");
+    ASSERT_EQ(c.nep.layers.size(), 3u);
+    EXPECT_EQ(c.nep.layers[0].name, "npp_g_c_per_m2");
+    EXPECT_TRUE(c.nep.vegetation.empty());
+    EXPECT_TRUE(c.write_monthly_rasters);
+}
+
+TEST(NepConfig, EachMistakeIsOneClearErrorWithItsLine) {
+    const std::string at = "run.yaml, line ";
+    EXPECT_EQ(errors_of(replaced(NEP_CONFIG, "method: casa", "method: cassa")),
+              "invalid config value models.nep.method: " + at +
+                  "12: unknown method \"cassa\"; available: casa (NPP from NDVI and climate, "
+                  "science.md 5.1), npp_raster (NPP from your monthly maps) (did you mean "
+                  "\"casa\"?)\n");
+    EXPECT_EQ(errors_of(replaced(NEP_CONFIG, "[2019-12, 2021-01]", "[2021-01, 2019-12]")),
+              "invalid config value models.nep.months: " + at +
+                  "13: the last month 2019-12 is before the first month 2021-01\n");
+    EXPECT_EQ(errors_of(replaced(NEP_CONFIG, "[2019-12, 2021-01]", "[2019-12]")),
+              "invalid config value models.nep.months: " + at +
+                  "13: expected the first and last month written yyyy-mm, e.g. [2020-01, "
+                  "2020-12], got a list\n");
+    EXPECT_NE(errors_of(replaced(NEP_CONFIG, "[2019-12, 2021-01]", "[2019-12, 2021-1]"))
+                  .find("invalid config value models.nep.months: " + at +
+                        "13: \"2021-1\" is "
+                        "not a month written "
+                        "yyyy-mm"),
+              std::string::npos);
+    EXPECT_EQ(errors_of(replaced(NEP_CONFIG, "[2019-12, 2021-01]", "[1900-01, 2000-12]")),
+              "invalid config value models.nep.months: " + at +
+                  "13: 1212 months, more than the maximum of 1200 (every month of a row is held "
+                  "in memory at once); split the run\n");
+    EXPECT_EQ(errors_of(replaced(NEP_CONFIG, "    vegetation: casa_types.csv\n", "")),
+              "missing config key \"models.nep.vegetation\": " + at +
+                  "12: method casa needs the land-cover class -> CASA vegetation type mapping "
+                  "(lucode,casa_type)\n");
+    EXPECT_EQ(errors_of(replaced(NEP_CONFIG, "      et_mm: met/et_{yyyy}{mm}.tif\n", "")),
+              "missing config key \"models.nep.layers.et_mm\": " + at +
+                  "16: the key is required\n");
+    EXPECT_NE(errors_of(replaced(NEP_CONFIG, "met/ndvi_{yyyy}{mm}.tif", "met/ndvi_2020.tif"))
+                  .find("invalid config value models.nep.layers.ndvi: " + at + "16: "),
+              std::string::npos);
+    EXPECT_EQ(errors_of(replaced(NEP_CONFIG, "      pet_mm:",
+                                 "      npp_g_c_per_m2: x{yyyy}{mm}\n"
+                                 "      pet_mm:")),
+              "invalid config key \"models.nep.layers.npp_g_c_per_m2\": " + at +
+                  "21: method casa does not read it (it reads ndvi, temperature_c, "
+                  "precipitation_mm, solar_mj_per_m2, et_mm, pet_mm)\n");
+    EXPECT_EQ(errors_of(replaced(NEP_CONFIG, "    layers:", "    layer:")),
+              "unknown config key \"models.nep.layer\": " + at +
+                  "15: did you mean \"layers\"?\nmissing config key \"models.nep.layers\": " + at +
+                  "12: the key is required\n");
+    // Monthly rasters are NEP maps.
+    std::string no_nep = NEP_CONFIG;
+    no_nep = no_nep.substr(0, no_nep.find("  nep:\n")) + "outputs:\n  monthly_rasters: true\n";
+    EXPECT_EQ(errors_of(no_nep), "invalid config value outputs.monthly_rasters: " + at +
+                                     "12: monthly rasters are NEP maps; they need models.nep\n");
 }
