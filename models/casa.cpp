@@ -1,0 +1,224 @@
+// CASA NPP, Pei R_H and NEP row kernels, and the vegetation mapping parser (see casa.hpp).
+#include "models/casa.hpp"
+
+#include "models/csv.hpp"
+#include "models/model_error.hpp"
+
+#include <limits>
+#include <map>
+
+namespace cs::models {
+
+namespace {
+
+constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+
+bool is_data(const NepLayerRow &layer, std::size_t i) {
+    return layer.valid == nullptr || layer.valid[i] != 0;
+}
+
+bool finite_non_negative(double v) { return v >= 0.0 && v <= std::numeric_limits<double>::max(); }
+
+void set_no_value(NepRowOutputs &out, std::size_t i, NepStatus s) {
+    out.npp_g_c_per_m2[i] = NaN;
+    out.rh_g_c_per_m2[i] = NaN;
+    out.nep_g_c_per_m2[i] = NaN;
+    out.status[i] = static_cast<uint8_t>(s);
+}
+
+void set_value(NepRowOutputs &out, std::size_t i, double npp, double rh, NepStatus s) {
+    out.npp_g_c_per_m2[i] = npp;
+    out.rh_g_c_per_m2[i] = rh;
+    out.nep_g_c_per_m2[i] = nep_g_c_per_m2(npp, rh);
+    out.status[i] = static_cast<uint8_t>(s);
+}
+
+/// NDVI usable by CASA: finite and within [-1, 1].
+bool ndvi_in_range(double ndvi) { return ndvi >= -1.0 && ndvi <= 1.0; }
+
+} // namespace
+
+const char *nep_status_name(NepStatus s) {
+    switch (s) {
+    case NepStatus::valid:
+        return "valid";
+    case NepStatus::valid_no_pet:
+        return "valid_no_pet";
+    case NepStatus::nodata:
+        return "nodata";
+    case NepStatus::no_vegetation_type:
+        return "no_vegetation_type";
+    case NepStatus::ndvi_out_of_range:
+        return "ndvi_out_of_range";
+    case NepStatus::invalid_value:
+        return "invalid_value";
+    }
+    return "unknown";
+}
+
+std::vector<CasaClassMapping> parse_casa_mapping(const std::string &text, const std::string &where,
+                                                 const CasaVegetationTable &table,
+                                                 std::vector<std::string> &errors) {
+    std::vector<CasaClassMapping> out;
+    CsvTable csv;
+    try {
+        csv = parse_csv(text, where);
+    } catch (const ModelError &e) {
+        errors.emplace_back(e.what());
+        return out;
+    }
+    const int c_code = csv.column("lucode");
+    const int c_type = csv.column("casa_type");
+    for (const auto &[col, name] : {std::pair{c_code, "lucode"}, std::pair{c_type, "casa_type"}}) {
+        if (col < 0) {
+            errors.push_back(where + ", line " + std::to_string(csv.header_line) +
+                             ": required column \"" + name +
+                             "\" is missing (the header must have lucode, casa_type)");
+        }
+    }
+    if (c_code < 0 || c_type < 0) {
+        return out;
+    }
+    if (csv.rows.empty()) {
+        errors.push_back(where + ": the table has no rows");
+        return out;
+    }
+    std::map<int32_t, int> seen;
+    for (const auto &row : csv.rows) {
+        const std::string at = where + ", line " + std::to_string(row.line);
+        const std::string code_text = row.cell(c_code);
+        double code = 0.0;
+        if (!parse_number(code_text, code) || code != std::floor(code) ||
+            std::fabs(code) > 2147483647.0) {
+            errors.push_back(at + ": lucode \"" + code_text +
+                             "\" is not an integer land-cover code");
+            continue;
+        }
+        CasaClassMapping m;
+        m.lucode = static_cast<int32_t>(code);
+        m.line = row.line;
+        if (auto [it, fresh] = seen.emplace(m.lucode, row.line); !fresh) {
+            errors.push_back(at + ": lucode " + std::to_string(m.lucode) +
+                             " is listed twice (also line " + std::to_string(it->second) + ")");
+            continue;
+        }
+        std::string type = row.cell(c_type);
+        const auto b = type.find_first_not_of(" \t");
+        const auto e = type.find_last_not_of(" \t");
+        type = b == std::string::npos ? std::string() : type.substr(b, e - b + 1);
+        m.casa_index = table.find(type);
+        if (m.casa_index < 0) {
+            errors.push_back(at + ": lucode " + std::to_string(m.lucode) + ": casa_type \"" + type +
+                             "\" is not a CASA vegetation type of casa_vegetation.csv; valid "
+                             "types: " +
+                             table.keys());
+            continue;
+        }
+        out.push_back(m);
+    }
+    std::sort(out.begin(), out.end(), [](const CasaClassMapping &a, const CasaClassMapping &b) {
+        return a.lucode < b.lucode;
+    });
+    return out;
+}
+
+void casa_nep_row(const NepRowInputs &in, NepRowOutputs &out) {
+    const std::size_t w = in.width;
+    for (std::size_t x = 0; x < w; ++x) {
+        for (std::size_t m0 = 0; m0 < in.months;) {
+            // The months of one calendar year: [m0, m1).
+            std::size_t m1 = m0 + 1;
+            while (m1 < in.months && in.year_of_month[m1] == in.year_of_month[m0]) {
+                ++m1;
+            }
+            // T_opt: mean temperature of the month with the highest NDVI (science.md §5.1),
+            // among the months of this year with usable NDVI and temperature; earliest on a tie.
+            double best_ndvi = -std::numeric_limits<double>::infinity();
+            double t_opt = NaN;
+            for (std::size_t m = m0; m < m1; ++m) {
+                const std::size_t i = m * w + x;
+                if (!is_data(in.ndvi, i) || !is_data(in.temperature_c, i)) {
+                    continue;
+                }
+                const double ndvi = in.ndvi.value[i];
+                const double t = in.temperature_c.value[i];
+                if (ndvi_in_range(ndvi) && std::isfinite(t) && ndvi > best_ndvi) {
+                    best_ndvi = ndvi;
+                    t_opt = t;
+                }
+            }
+            for (std::size_t m = m0; m < m1; ++m) {
+                const std::size_t i = m * w + x;
+                const int16_t v = in.vegetation[i];
+                if (v == NEP_LAND_COVER_NODATA || !is_data(in.ndvi, i) ||
+                    !is_data(in.temperature_c, i) || !is_data(in.precipitation_mm, i) ||
+                    !is_data(in.solar_mj_per_m2, i) || !is_data(in.et_mm, i) ||
+                    !is_data(in.pet_mm, i)) {
+                    set_no_value(out, i, NepStatus::nodata);
+                    continue;
+                }
+                if (v < 0) {
+                    set_no_value(out, i, NepStatus::no_vegetation_type);
+                    continue;
+                }
+                const double ndvi = in.ndvi.value[i];
+                if (!ndvi_in_range(ndvi)) {
+                    set_no_value(out, i, NepStatus::ndvi_out_of_range);
+                    continue;
+                }
+                const double t = in.temperature_c.value[i];
+                const double p = in.precipitation_mm.value[i];
+                const double sol = in.solar_mj_per_m2.value[i];
+                const double et = in.et_mm.value[i];
+                const double pet = in.pet_mm.value[i];
+                if (!std::isfinite(t) || !finite_non_negative(p) || !finite_non_negative(sol) ||
+                    !std::isfinite(et) || !finite_non_negative(pet)) {
+                    set_no_value(out, i, NepStatus::invalid_value);
+                    continue;
+                }
+                // This month has usable NDVI and T, so t_opt is set.
+                const CasaParameters &k = in.parameters[v];
+                const double fpar = casa_fpar(ndvi, k.ndvi_min, k.ndvi_max, k.sr_min, k.sr_max);
+                const double apar = casa_apar_mj_per_m2(sol, fpar);
+                const double eps =
+                    casa_epsilon_g_c_per_mj(casa_t_epsilon1(t, t_opt), casa_t_epsilon2(t, t_opt),
+                                            casa_w_epsilon(et, pet), k.epsilon_max_g_c_per_mj);
+                set_value(out, i, casa_npp_g_c_per_m2(apar, eps), pei_rh_g_c_per_m2(t, p),
+                          pet == 0.0 ? NepStatus::valid_no_pet : NepStatus::valid);
+                if (out.vegetation_used != nullptr) {
+                    ++out.vegetation_used[v];
+                }
+            }
+            m0 = m1;
+        }
+    }
+}
+
+void npp_raster_nep_row(const NepRowInputs &in, NepRowOutputs &out) {
+    const std::size_t n = in.width * in.months;
+    for (std::size_t i = 0; i < n; ++i) {
+        const int16_t v = in.vegetation != nullptr ? in.vegetation[i] : int16_t{0};
+        if (v == NEP_LAND_COVER_NODATA || !is_data(in.npp_g_c_per_m2, i) ||
+            !is_data(in.temperature_c, i) || !is_data(in.precipitation_mm, i)) {
+            set_no_value(out, i, NepStatus::nodata);
+            continue;
+        }
+        if (v < 0) {
+            set_no_value(out, i, NepStatus::no_vegetation_type);
+            continue;
+        }
+        const double npp = in.npp_g_c_per_m2.value[i];
+        const double t = in.temperature_c.value[i];
+        const double p = in.precipitation_mm.value[i];
+        if (!std::isfinite(npp) || !std::isfinite(t) || !finite_non_negative(p)) {
+            set_no_value(out, i, NepStatus::invalid_value);
+            continue;
+        }
+        set_value(out, i, npp, pei_rh_g_c_per_m2(t, p), NepStatus::valid);
+        if (out.vegetation_used != nullptr && in.vegetation != nullptr) {
+            ++out.vegetation_used[v];
+        }
+    }
+}
+
+} // namespace cs::models
