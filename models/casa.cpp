@@ -13,24 +13,54 @@ namespace {
 
 constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 
-bool is_data(const NepLayerRow &layer, std::size_t i) {
-    return layer.valid == nullptr || layer.valid[i] != 0;
+bool is_data(const NepLayerRow &layer, std::size_t x) {
+    return layer.valid == nullptr || layer.valid[x] != 0;
 }
 
 bool finite_non_negative(double v) { return v >= 0.0 && v <= std::numeric_limits<double>::max(); }
 
-void set_no_value(NepRowOutputs &out, std::size_t i, NepStatus s) {
-    out.npp_g_c_per_m2[i] = NaN;
-    out.rh_g_c_per_m2[i] = NaN;
-    out.nep_g_c_per_m2[i] = NaN;
-    out.status[i] = static_cast<uint8_t>(s);
+/// Writes one pixel-month's results and counts it.
+void write_no_value(const NepRowOutputs &out, std::size_t m, std::size_t x, NepStatus s) {
+    out.npp[m][x] = NaN;
+    out.rh[m][x] = NaN;
+    out.nep[m][x] = NaN;
+    if (out.no_value != nullptr) {
+        out.no_value[m][x] = 1.0;
+    }
+    if (out.status != nullptr) {
+        out.status[m][x] = static_cast<uint8_t>(s);
+    }
+    if (out.status_count != nullptr) {
+        ++out.status_count[m * NEP_STATUS_COUNT + static_cast<std::size_t>(s)];
+    }
 }
 
-void set_value(NepRowOutputs &out, std::size_t i, double npp, double rh, NepStatus s) {
-    out.npp_g_c_per_m2[i] = npp;
-    out.rh_g_c_per_m2[i] = rh;
-    out.nep_g_c_per_m2[i] = nep_g_c_per_m2(npp, rh);
-    out.status[i] = static_cast<uint8_t>(s);
+void write_value(const NepRowOutputs &out, std::size_t m, std::size_t x, double npp, double rh,
+                 NepStatus s, int vegetation) {
+    out.npp[m][x] = npp * out.scale;
+    out.rh[m][x] = rh * out.scale;
+    out.nep[m][x] = nep_g_c_per_m2(npp, rh) * out.scale;
+    if (out.no_value != nullptr) {
+        out.no_value[m][x] = NaN;
+    }
+    if (out.status != nullptr) {
+        out.status[m][x] = static_cast<uint8_t>(s);
+    }
+    if (out.status_count != nullptr) {
+        ++out.status_count[m * NEP_STATUS_COUNT + static_cast<std::size_t>(s)];
+    }
+    if (out.vegetation_used != nullptr && vegetation >= 0) {
+        ++out.vegetation_used[vegetation];
+    }
+}
+
+/// Vegetation index of pixel-month (m, x): >= 0 a CASA type, -1 a class without one (or every
+/// class when `types` is null: 0), -2 land cover nodata.
+int vegetation_of(const NepRowInputs &in, std::size_t m, std::size_t x) {
+    if (in.land_cover_valid != nullptr && in.land_cover_valid[m][x] == 0) {
+        return -2;
+    }
+    return in.types == nullptr ? 0 : in.types->find(in.land_cover[m][x]);
 }
 
 /// NDVI usable by CASA: finite and within [-1, 1].
@@ -122,13 +152,35 @@ std::vector<CasaClassMapping> parse_casa_mapping(const std::string &text, const 
     return out;
 }
 
-void casa_nep_row(const NepRowInputs &in, NepRowOutputs &out) {
-    const std::size_t w = in.width;
-    for (std::size_t x = 0; x < w; ++x) {
+void CasaTypeOfClass::build(const std::vector<CasaClassMapping> &mapping) {
+    m_dense.clear();
+    m_codes.clear();
+    m_types.clear();
+    if (mapping.empty()) {
+        return; // every find() is -1 through the empty sparse path
+    }
+    constexpr int64_t dense_limit = int64_t{1} << 20;
+    m_min = mapping.front().lucode;
+    const int64_t span = static_cast<int64_t>(mapping.back().lucode) - m_min + 1;
+    if (span <= dense_limit) {
+        m_dense.assign(static_cast<std::size_t>(span), -1);
+        for (const auto &m : mapping) {
+            m_dense[static_cast<std::size_t>(m.lucode - m_min)] = m.casa_index;
+        }
+        return;
+    }
+    for (const auto &m : mapping) {
+        m_codes.push_back(m.lucode);
+        m_types.push_back(m.casa_index);
+    }
+}
+
+void casa_nep_row(const NepRowInputs &in, const NepRowOutputs &out) {
+    for (std::size_t x = 0; x < in.width; ++x) {
         for (std::size_t m0 = 0; m0 < in.months;) {
             // The months of one calendar year: [m0, m1).
             std::size_t m1 = m0 + 1;
-            while (m1 < in.months && in.year_of_month[m1] == in.year_of_month[m0]) {
+            while (m1 < in.months && in.year[m1] == in.year[m0]) {
                 ++m1;
             }
             // T_opt: mean temperature of the month with the highest NDVI (science.md §5.1),
@@ -136,87 +188,80 @@ void casa_nep_row(const NepRowInputs &in, NepRowOutputs &out) {
             double best_ndvi = -std::numeric_limits<double>::infinity();
             double t_opt = NaN;
             for (std::size_t m = m0; m < m1; ++m) {
-                const std::size_t i = m * w + x;
-                if (!is_data(in.ndvi, i) || !is_data(in.temperature_c, i)) {
+                if (!is_data(in.ndvi[m], x) || !is_data(in.temperature_c[m], x)) {
                     continue;
                 }
-                const double ndvi = in.ndvi.value[i];
-                const double t = in.temperature_c.value[i];
+                const double ndvi = in.ndvi[m].value[x];
+                const double t = in.temperature_c[m].value[x];
                 if (ndvi_in_range(ndvi) && std::isfinite(t) && ndvi > best_ndvi) {
                     best_ndvi = ndvi;
                     t_opt = t;
                 }
             }
             for (std::size_t m = m0; m < m1; ++m) {
-                const std::size_t i = m * w + x;
-                const int16_t v = in.vegetation[i];
-                if (v == NEP_LAND_COVER_NODATA || !is_data(in.ndvi, i) ||
-                    !is_data(in.temperature_c, i) || !is_data(in.precipitation_mm, i) ||
-                    !is_data(in.solar_mj_per_m2, i) || !is_data(in.et_mm, i) ||
-                    !is_data(in.pet_mm, i)) {
-                    set_no_value(out, i, NepStatus::nodata);
+                const int v = vegetation_of(in, m, x);
+                if (v == -2 || !is_data(in.ndvi[m], x) || !is_data(in.temperature_c[m], x) ||
+                    !is_data(in.precipitation_mm[m], x) || !is_data(in.solar_mj_per_m2[m], x) ||
+                    !is_data(in.et_mm[m], x) || !is_data(in.pet_mm[m], x)) {
+                    write_no_value(out, m, x, NepStatus::nodata);
                     continue;
                 }
                 if (v < 0) {
-                    set_no_value(out, i, NepStatus::no_vegetation_type);
+                    write_no_value(out, m, x, NepStatus::no_vegetation_type);
                     continue;
                 }
-                const double ndvi = in.ndvi.value[i];
+                const double ndvi = in.ndvi[m].value[x];
                 if (!ndvi_in_range(ndvi)) {
-                    set_no_value(out, i, NepStatus::ndvi_out_of_range);
+                    write_no_value(out, m, x, NepStatus::ndvi_out_of_range);
                     continue;
                 }
-                const double t = in.temperature_c.value[i];
-                const double p = in.precipitation_mm.value[i];
-                const double sol = in.solar_mj_per_m2.value[i];
-                const double et = in.et_mm.value[i];
-                const double pet = in.pet_mm.value[i];
+                const double t = in.temperature_c[m].value[x];
+                const double p = in.precipitation_mm[m].value[x];
+                const double sol = in.solar_mj_per_m2[m].value[x];
+                const double et = in.et_mm[m].value[x];
+                const double pet = in.pet_mm[m].value[x];
                 if (!std::isfinite(t) || !finite_non_negative(p) || !finite_non_negative(sol) ||
                     !std::isfinite(et) || !finite_non_negative(pet)) {
-                    set_no_value(out, i, NepStatus::invalid_value);
+                    write_no_value(out, m, x, NepStatus::invalid_value);
                     continue;
                 }
                 // This month has usable NDVI and T, so t_opt is set.
                 const CasaParameters &k = in.parameters[v];
                 const double fpar = casa_fpar(ndvi, k.ndvi_min, k.ndvi_max, k.sr_min, k.sr_max);
-                const double apar = casa_apar_mj_per_m2(sol, fpar);
                 const double eps =
                     casa_epsilon_g_c_per_mj(casa_t_epsilon1(t, t_opt), casa_t_epsilon2(t, t_opt),
                                             casa_w_epsilon(et, pet), k.epsilon_max_g_c_per_mj);
-                set_value(out, i, casa_npp_g_c_per_m2(apar, eps), pei_rh_g_c_per_m2(t, p),
-                          pet == 0.0 ? NepStatus::valid_no_pet : NepStatus::valid);
-                if (out.vegetation_used != nullptr) {
-                    ++out.vegetation_used[v];
-                }
+                write_value(out, m, x, casa_npp_g_c_per_m2(casa_apar_mj_per_m2(sol, fpar), eps),
+                            pei_rh_g_c_per_m2(t, p),
+                            pet == 0.0 ? NepStatus::valid_no_pet : NepStatus::valid, v);
             }
             m0 = m1;
         }
     }
 }
 
-void npp_raster_nep_row(const NepRowInputs &in, NepRowOutputs &out) {
-    const std::size_t n = in.width * in.months;
-    for (std::size_t i = 0; i < n; ++i) {
-        const int16_t v = in.vegetation != nullptr ? in.vegetation[i] : int16_t{0};
-        if (v == NEP_LAND_COVER_NODATA || !is_data(in.npp_g_c_per_m2, i) ||
-            !is_data(in.temperature_c, i) || !is_data(in.precipitation_mm, i)) {
-            set_no_value(out, i, NepStatus::nodata);
-            continue;
-        }
-        if (v < 0) {
-            set_no_value(out, i, NepStatus::no_vegetation_type);
-            continue;
-        }
-        const double npp = in.npp_g_c_per_m2.value[i];
-        const double t = in.temperature_c.value[i];
-        const double p = in.precipitation_mm.value[i];
-        if (!std::isfinite(npp) || !std::isfinite(t) || !finite_non_negative(p)) {
-            set_no_value(out, i, NepStatus::invalid_value);
-            continue;
-        }
-        set_value(out, i, npp, pei_rh_g_c_per_m2(t, p), NepStatus::valid);
-        if (out.vegetation_used != nullptr && in.vegetation != nullptr) {
-            ++out.vegetation_used[v];
+void npp_raster_nep_row(const NepRowInputs &in, const NepRowOutputs &out) {
+    for (std::size_t m = 0; m < in.months; ++m) {
+        for (std::size_t x = 0; x < in.width; ++x) {
+            const int v = vegetation_of(in, m, x);
+            if (v == -2 || !is_data(in.npp_g_c_per_m2[m], x) || !is_data(in.temperature_c[m], x) ||
+                !is_data(in.precipitation_mm[m], x)) {
+                write_no_value(out, m, x, NepStatus::nodata);
+                continue;
+            }
+            if (v < 0) {
+                write_no_value(out, m, x, NepStatus::no_vegetation_type);
+                continue;
+            }
+            const double npp = in.npp_g_c_per_m2[m].value[x];
+            const double t = in.temperature_c[m].value[x];
+            const double p = in.precipitation_mm[m].value[x];
+            if (!std::isfinite(npp) || !std::isfinite(t) || !finite_non_negative(p)) {
+                write_no_value(out, m, x, NepStatus::invalid_value);
+                continue;
+            }
+            write_value(out, m, x, npp, pei_rh_g_c_per_m2(t, p), NepStatus::valid,
+                        in.types == nullptr ? -1 : v);
         }
     }
 }

@@ -194,44 +194,85 @@ inline bool nep_status_has_value(uint8_t s) {
     return s <= static_cast<uint8_t>(NepStatus::valid_no_pet);
 }
 
-/// Vegetation index of a pixel-month (NepRowInputs::vegetation) with no CASA type: the class
-/// has no row in the mapping.
-inline constexpr int16_t NEP_NO_VEGETATION_TYPE = -1;
-/// Vegetation index of a pixel-month whose land cover is nodata.
-inline constexpr int16_t NEP_LAND_COVER_NODATA = -2;
+/// g C m-2 to Mg C ha-1: 1 g m-2 = 10 kg ha-1 = 0.01 Mg ha-1 (science.md §5.3). The row kernels
+/// write NPP, R_H and NEP times NepRowOutputs::scale (1: g C m-2 per month; this: Mg C ha-1).
+inline constexpr double MG_C_PER_HA_PER_G_C_PER_M2 = 0.01;
 
-/// One monthly layer of one row: value[m * width + x] for month m of the run and pixel x;
-/// valid[...] is 1 where the value is data (nullptr: every value is data).
+/// Land-cover code -> CASA vegetation index (a row of the vegetation table), built once from
+/// the user's mapping. A dense table when the codes span at most 2^20 values (one bounds check
+/// and one load per pixel), else a binary search; never allocates.
+class CasaTypeOfClass {
+public:
+    /// `mapping` as parse_casa_mapping returns it (sorted by lucode, unique).
+    void build(const std::vector<CasaClassMapping> &mapping);
+    /// The vegetation index of `code`, or -1 when the class has no CASA type.
+    int find(int32_t code) const {
+        if (!m_dense.empty()) {
+            const int64_t k = static_cast<int64_t>(code) - m_min;
+            return k >= 0 && k < static_cast<int64_t>(m_dense.size())
+                       ? m_dense[static_cast<std::size_t>(k)]
+                       : -1;
+        }
+        const auto it = std::lower_bound(m_codes.begin(), m_codes.end(), code);
+        return it != m_codes.end() && *it == code
+                   ? m_types[static_cast<std::size_t>(it - m_codes.begin())]
+                   : -1;
+    }
+
+private:
+    int64_t m_min = 0;
+    std::vector<int> m_dense;     ///< type of code m_min + k, -1 for none
+    std::vector<int32_t> m_codes; ///< sparse: ascending codes
+    std::vector<int> m_types;     ///< sparse: type of m_codes[i]
+};
+
+/// One month of one layer for a row of pixels: `width` values, and valid[x] = 1 where the value
+/// is data (valid == nullptr: every value is data). The shape of models/chain.hpp LayerRow.
 struct NepLayerRow {
     const double *value = nullptr;
     const uint8_t *valid = nullptr;
 };
 
-/// Inputs of one row of pixels for every month of the run.
+/// Inputs of one row of pixels for every month of the run. Every `const X *const *` and every
+/// layer is an array over the months of the run, each entry a row of `width` pixels.
 struct NepRowInputs {
     std::size_t width = 0;  ///< pixels in the row
-    std::size_t months = 0; ///< months of the run, consecutive
-    /// Calendar year of each month [months] (T_opt is chosen per pixel and calendar year).
-    const int32_t *year_of_month = nullptr;
-    /// [month][x]: index of the pixel-month's CASA type in the vegetation table (from the land
-    /// cover of the month's epoch through the mapping), NEP_NO_VEGETATION_TYPE or
-    /// NEP_LAND_COVER_NODATA. npp_raster: may be nullptr (every class has NEP).
-    const int16_t *vegetation = nullptr;
+    std::size_t months = 0; ///< months of the run, consecutive and ascending
+    /// Calendar year of each month (T_opt is chosen per pixel and calendar year).
+    const int *year = nullptr;
+    /// Land-cover code of each pixel-month (the land cover of the month's epoch) and its
+    /// validity (nullptr: every code is data).
+    const int32_t *const *land_cover = nullptr;
+    const uint8_t *const *land_cover_valid = nullptr;
+    /// Land-cover class -> CASA vegetation type. Required for casa; for npp_raster nullptr means
+    /// every class has NEP.
+    const CasaTypeOfClass *types = nullptr;
     /// CASA parameters per vegetation index (casa only).
     const CasaParameters *parameters = nullptr;
-    NepLayerRow ndvi, temperature_c, precipitation_mm, solar_mj_per_m2, et_mm, pet_mm;
-    NepLayerRow npp_g_c_per_m2; ///< npp_raster only
+    const NepLayerRow *ndvi = nullptr;
+    const NepLayerRow *temperature_c = nullptr;
+    const NepLayerRow *precipitation_mm = nullptr;
+    const NepLayerRow *solar_mj_per_m2 = nullptr;
+    const NepLayerRow *et_mm = nullptr;
+    const NepLayerRow *pet_mm = nullptr;
+    const NepLayerRow *npp_g_c_per_m2 = nullptr; ///< npp_raster only
 };
 
-/// Outputs, each [month][x] (months x width values). NPP, R_H and NEP are NaN where the status
-/// has no value. `vegetation_used` (optional, one counter per vegetation-table row) is
-/// incremented for each pixel-month with a value, so the stage can warn about [U] rows used.
+/// Outputs, each an array over the months of rows of `width` values. NPP, R_H and NEP (times
+/// `scale`) are NaN where the pixel-month has no value. Optional (nullptr: not written):
+/// `no_value` rows (1 where the pixel-month has no value, NaN where it has one: summed as area,
+/// the invalid area), `status` rows, `status_count` (months x NEP_STATUS_COUNT counters,
+/// [month][status], incremented) and `vegetation_used` (one counter per vegetation-table row,
+/// incremented for each pixel-month with a value, so the stage can warn about [U] rows used).
 struct NepRowOutputs {
-    double *npp_g_c_per_m2 = nullptr;
-    double *rh_g_c_per_m2 = nullptr;
-    double *nep_g_c_per_m2 = nullptr;
-    uint8_t *status = nullptr;
-    uint64_t *vegetation_used = nullptr;
+    double *const *npp = nullptr;
+    double *const *rh = nullptr;
+    double *const *nep = nullptr;
+    double scale = 1.0;
+    double *const *no_value = nullptr;
+    uint8_t *const *status = nullptr;
+    int64_t *status_count = nullptr;
+    int64_t *vegetation_used = nullptr;
 };
 
 /// CASA (science.md §5.1) and Pei R_H (§5.2) for every month of one row. Per pixel and calendar
@@ -241,11 +282,11 @@ struct NepRowOutputs {
 /// the first that applies of: nodata (land cover, NDVI, T, P, SOL, E or Ep), no_vegetation_type,
 /// ndvi_out_of_range, invalid_value (P, SOL or Ep negative; T, E not finite), valid_no_pet
 /// (Ep = 0), valid.
-void casa_nep_row(const NepRowInputs &in, NepRowOutputs &out);
+void casa_nep_row(const NepRowInputs &in, const NepRowOutputs &out);
 
 /// Method npp_raster: NPP from the user's monthly NPP maps (g C m-2 per month), R_H from T and P
 /// (§5.2), NEP = NPP - R_H. Statuses as casa_nep_row (nodata in land cover, NPP, T or P; a
-/// class without a CASA type when `vegetation` is given; P negative or a value not finite).
-void npp_raster_nep_row(const NepRowInputs &in, NepRowOutputs &out);
+/// class without a CASA type when `types` is given; P negative or a value not finite).
+void npp_raster_nep_row(const NepRowInputs &in, const NepRowOutputs &out);
 
 } // namespace cs::models

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -56,25 +57,39 @@ double expected_rh(double t, double p) {
     return 0.22 * (std::exp(0.0912 * t) + std::log(0.3145 * p + 1)) * 30 * 0.465;
 }
 
-/// A row of `width` pixels over `months` months, every layer [month][x], all data by default.
+/// Land-cover codes of the fixtures: 4 grassland (vegetation index 0), 2 conifer forest (1),
+/// 1 cropland (no CASA type).
+constexpr int32_t LC_GRASS = 4;
+constexpr int32_t LC_CONIFER = 2;
+constexpr int32_t LC_CROP = 1;
+
+/// A row of `width` pixels over `months` months, every layer [month][x] in one vector, all data
+/// by default, handed to the kernels as rows per month.
 struct RowFixture {
     std::size_t width;
     std::size_t months;
-    std::vector<int32_t> year;
-    std::vector<int16_t> veg;
+    std::vector<int> year;
+    std::vector<int32_t> lc;
+    std::vector<uint8_t> lc_ok;
     std::vector<double> ndvi, t, p, sol, et, pet, npp_in;
     std::vector<uint8_t> ndvi_ok, t_ok, p_ok, sol_ok, et_ok, pet_ok, npp_ok;
     std::vector<CasaParameters> params;
-    std::vector<double> npp, rh, nep;
+    CasaTypeOfClass types;
+    std::vector<double> npp, rh, nep, no_value;
     std::vector<uint8_t> status;
-    std::vector<uint64_t> used;
+    std::vector<int64_t> counts;
+    std::vector<int64_t> used;
+    double scale = 1.0;
+    bool with_types = true;
+    bool null_masks = false;
 
     RowFixture(std::size_t w, std::size_t m, int first_year, int first_month)
-        : width(w), months(m), veg(w * m, 0), ndvi(w * m, 0.5), t(w * m, 15.0), p(w * m, 50.0),
-          sol(w * m, 400.0), et(w * m, 60.0), pet(w * m, 100.0), npp_in(w * m, 40.0),
-          ndvi_ok(w * m, 1), t_ok(w * m, 1), p_ok(w * m, 1), sol_ok(w * m, 1), et_ok(w * m, 1),
-          pet_ok(w * m, 1), npp_ok(w * m, 1), npp(w * m, -1), rh(w * m, -1), nep(w * m, -1),
-          status(w * m, 255), used(2, 0) {
+        : width(w), months(m), lc(w * m, LC_GRASS), lc_ok(w * m, 1), ndvi(w * m, 0.5),
+          t(w * m, 15.0), p(w * m, 50.0), sol(w * m, 400.0), et(w * m, 60.0), pet(w * m, 100.0),
+          npp_in(w * m, 40.0), ndvi_ok(w * m, 1), t_ok(w * m, 1), p_ok(w * m, 1), sol_ok(w * m, 1),
+          et_ok(w * m, 1), pet_ok(w * m, 1), npp_ok(w * m, 1), npp(w * m, -1), rh(w * m, -1),
+          nep(w * m, -1), no_value(w * m, -1), status(w * m, 255), counts(m * NEP_STATUS_COUNT, 0),
+          used(2, 0) {
         for (std::size_t k = 0; k < m; ++k) {
             const int s = first_year * 12 + first_month - 1 + static_cast<int>(k);
             year.push_back(s / 12);
@@ -83,34 +98,70 @@ struct RowFixture {
             return CasaParameters{v.ndvi_min, v.ndvi_max, v.sr_min, v.sr_max, v.eps_max};
         };
         params = {par(GRASS), par(CONIFER)};
+        types.build({{LC_CONIFER, 1, 2}, {LC_GRASS, 0, 3}});
     }
     std::size_t at(std::size_t month, std::size_t x) const { return month * width + x; }
-    NepRowInputs inputs() const {
+    NepStatus status_at(std::size_t month, std::size_t x) const {
+        return static_cast<NepStatus>(status[at(month, x)]);
+    }
+
+    void run(bool casa) {
+        auto rows = [&](auto &v) {
+            std::vector<decltype(v.data())> r;
+            for (std::size_t m = 0; m < months; ++m) {
+                r.push_back(v.data() + m * width);
+            }
+            return r;
+        };
+        auto layer = [&](const std::vector<double> &v, const std::vector<uint8_t> &ok) {
+            std::vector<NepLayerRow> r;
+            for (std::size_t m = 0; m < months; ++m) {
+                r.push_back({v.data() + m * width, null_masks ? nullptr : ok.data() + m * width});
+            }
+            return r;
+        };
+        const auto lc_rows = rows(lc);
+        const auto lc_ok_rows = rows(lc_ok);
+        const auto l_ndvi = layer(ndvi, ndvi_ok), l_t = layer(t, t_ok), l_p = layer(p, p_ok);
+        const auto l_sol = layer(sol, sol_ok), l_et = layer(et, et_ok), l_pet = layer(pet, pet_ok);
+        const auto l_npp = layer(npp_in, npp_ok);
+        const auto o_npp = rows(npp), o_rh = rows(rh), o_nep = rows(nep), o_nv = rows(no_value);
+        const auto o_status = rows(status);
         NepRowInputs in;
         in.width = width;
         in.months = months;
-        in.year_of_month = year.data();
-        in.vegetation = veg.data();
+        in.year = year.data();
+        in.land_cover = lc_rows.data();
+        in.land_cover_valid = null_masks ? nullptr : lc_ok_rows.data();
+        in.types = with_types ? &types : nullptr;
         in.parameters = params.data();
-        in.ndvi = {ndvi.data(), ndvi_ok.data()};
-        in.temperature_c = {t.data(), t_ok.data()};
-        in.precipitation_mm = {p.data(), p_ok.data()};
-        in.solar_mj_per_m2 = {sol.data(), sol_ok.data()};
-        in.et_mm = {et.data(), et_ok.data()};
-        in.pet_mm = {pet.data(), pet_ok.data()};
-        in.npp_g_c_per_m2 = {npp_in.data(), npp_ok.data()};
-        return in;
+        in.ndvi = l_ndvi.data();
+        in.temperature_c = l_t.data();
+        in.precipitation_mm = l_p.data();
+        in.solar_mj_per_m2 = l_sol.data();
+        in.et_mm = l_et.data();
+        in.pet_mm = l_pet.data();
+        in.npp_g_c_per_m2 = l_npp.data();
+        NepRowOutputs out;
+        out.npp = o_npp.data();
+        out.rh = o_rh.data();
+        out.nep = o_nep.data();
+        out.scale = scale;
+        out.no_value = o_nv.data();
+        out.status = o_status.data();
+        out.status_count = counts.data();
+        out.vegetation_used = used.data();
+        if (casa) {
+            casa_nep_row(in, out);
+        } else {
+            npp_raster_nep_row(in, out);
+        }
     }
-    void run_casa() {
-        NepRowOutputs out{npp.data(), rh.data(), nep.data(), status.data(), used.data()};
-        casa_nep_row(inputs(), out);
-    }
-    void run_npp_raster() {
-        NepRowOutputs out{npp.data(), rh.data(), nep.data(), status.data(), used.data()};
-        npp_raster_nep_row(inputs(), out);
-    }
-    NepStatus status_at(std::size_t month, std::size_t x) const {
-        return static_cast<NepStatus>(status[at(month, x)]);
+    void run_casa() { run(true); }
+    void run_npp_raster() { run(false); }
+    /// Pixel-months counted with status `s` in month `m`.
+    int64_t count(std::size_t m, NepStatus s) const {
+        return counts[m * NEP_STATUS_COUNT + static_cast<std::size_t>(s)];
     }
 };
 
@@ -129,13 +180,13 @@ TEST(CasaRow, ToptIsTheTemperatureOfTheMonthWithTheHighestNdviOfEachPixel) {
     f.t[f.at(6, 0)] = 24.0;
     f.ndvi[f.at(4, 1)] = 0.55;
     f.t[f.at(4, 1)] = 18.0;
-    f.veg[f.at(3, 1)] = 1; // pixel 1 is conifer in April (a class change within the year)
+    f.lc[f.at(3, 1)] = LC_CONIFER; // pixel 1 is conifer in April (a class change in the year)
     f.run_casa();
     for (std::size_t m = 0; m < 12; ++m) {
         for (std::size_t x = 0; x < 2; ++x) {
             const std::size_t i = f.at(m, x);
             const double t_opt = x == 0 ? 24.0 : 18.0;
-            const Veg &v = f.veg[i] == 1 ? CONIFER : GRASS;
+            const Veg &v = f.lc[i] == LC_CONIFER ? CONIFER : GRASS;
             const double npp = expected_npp(v, f.ndvi[i], f.t[i], t_opt, 400, 60, 100);
             const double rh = expected_rh(f.t[i], 50);
             SCOPED_TRACE("month " + std::to_string(m) + ", pixel " + std::to_string(x));
@@ -147,8 +198,12 @@ TEST(CasaRow, ToptIsTheTemperatureOfTheMonthWithTheHighestNdviOfEachPixel) {
     }
     // January at -5 deg C with T_opt 24: Te1 0.992, Te2 = half value (more than 13 below).
     EXPECT_GT(f.npp[f.at(0, 0)], 0.0);
-    EXPECT_EQ(f.used[0], 23u); // grassland pixel-months
-    EXPECT_EQ(f.used[1], 1u);  // the conifer April
+    EXPECT_EQ(f.used[0], 23); // grassland pixel-months
+    EXPECT_EQ(f.used[1], 1);  // the conifer April
+    for (std::size_t m = 0; m < 12; ++m) {
+        EXPECT_EQ(f.count(m, NepStatus::valid), 2) << m;
+        EXPECT_TRUE(std::isnan(f.no_value[f.at(m, 0)]));
+    }
 }
 
 TEST(CasaRow, ToptTieTakesTheEarliestMonthAndOutOfRangeNdviNeverPeaks) {
@@ -183,20 +238,20 @@ TEST(CasaRow, ToptIsChosenPerCalendarYear) {
         EXPECT_NEAR(f.npp[m], expected_npp(GRASS, f.ndvi[m], f.t[m], t_opt, 400, 60, 100), 1e-9)
             << m;
     }
-    EXPECT_EQ(f.used[0], 14u);
+    EXPECT_EQ(f.used[0], 14);
 }
 
 TEST(CasaRow, StatusOfEveryBadPixelMonthAndNaNValues) {
     RowFixture f(9, 1, 2020, 6);
-    f.veg[0] = NEP_LAND_COVER_NODATA;  // land cover nodata
-    f.veg[1] = NEP_NO_VEGETATION_TYPE; // class without a CASA type
-    f.sol_ok[2] = 0;                   // solar radiation nodata
-    f.ndvi[3] = -1.2;                  // NDVI below -1, not flagged nodata
-    f.p[4] = -3.0;                     // negative precipitation
-    f.sol[5] = -1.0;                   // negative radiation
-    f.pet[6] = 0.0;                    // Ep = 0: We = 1, counted
-    f.t[7] = NaN;                      // temperature NaN but marked data
-    f.veg[8] = NEP_NO_VEGETATION_TYPE; // no type and nodata NDVI: nodata first
+    f.lc_ok[0] = 0;    // land cover nodata
+    f.lc[1] = LC_CROP; // class without a CASA type
+    f.sol_ok[2] = 0;   // solar radiation nodata
+    f.ndvi[3] = -1.2;  // NDVI below -1, not flagged nodata
+    f.p[4] = -3.0;     // negative precipitation
+    f.sol[5] = -1.0;   // negative radiation
+    f.pet[6] = 0.0;    // Ep = 0: We = 1, counted
+    f.t[7] = NaN;      // temperature NaN but marked data
+    f.lc[8] = LC_CROP; // no type and nodata NDVI: nodata first
     f.ndvi_ok[8] = 0;
     f.run_casa();
     const NepStatus want[] = {NepStatus::nodata,        NepStatus::no_vegetation_type,
@@ -210,12 +265,21 @@ TEST(CasaRow, StatusOfEveryBadPixelMonthAndNaNValues) {
         EXPECT_EQ(has, x == 6) << x;
         if (!has) {
             EXPECT_TRUE(std::isnan(f.npp[x]) && std::isnan(f.rh[x]) && std::isnan(f.nep[x])) << x;
+            EXPECT_EQ(f.no_value[x], 1.0) << x;
+        } else {
+            EXPECT_TRUE(std::isnan(f.no_value[x])) << x;
         }
     }
     // Ep = 0: We = 1; T_opt = 15 (the only month).
     EXPECT_NEAR(f.npp[6], expected_npp(GRASS, 0.5, 15, 15, 400, 60, 0), 1e-9);
     EXPECT_NEAR(f.nep[6], f.npp[6] - expected_rh(15, 50), 1e-9);
-    EXPECT_EQ(f.used[0], 1u);
+    EXPECT_EQ(f.used[0], 1);
+    EXPECT_EQ(f.count(0, NepStatus::nodata), 3);
+    EXPECT_EQ(f.count(0, NepStatus::no_vegetation_type), 1);
+    EXPECT_EQ(f.count(0, NepStatus::ndvi_out_of_range), 1);
+    EXPECT_EQ(f.count(0, NepStatus::invalid_value), 3);
+    EXPECT_EQ(f.count(0, NepStatus::valid_no_pet), 1);
+    EXPECT_EQ(f.count(0, NepStatus::valid), 0);
     EXPECT_STREQ(nep_status_name(NepStatus::valid_no_pet), "valid_no_pet");
     EXPECT_STREQ(nep_status_name(NepStatus::no_vegetation_type), "no_vegetation_type");
 }
@@ -224,14 +288,46 @@ TEST(CasaRow, FrozenMonthHasNoNppButRespiresAndNullMasksMeanAllData) {
     RowFixture f(1, 2, 2021, 1);
     f.t = {-10.0, 12.0}; // Te1 = 0 at -10 deg C
     f.ndvi = {0.1, 0.4};
-    NepRowInputs in = f.inputs();
-    in.ndvi.valid = in.temperature_c.valid = in.precipitation_mm.valid = nullptr;
-    in.solar_mj_per_m2.valid = in.et_mm.valid = in.pet_mm.valid = nullptr;
-    NepRowOutputs out{f.npp.data(), f.rh.data(), f.nep.data(), f.status.data(), nullptr};
-    casa_nep_row(in, out);
+    f.ndvi_ok = f.t_ok = f.lc_ok = {0, 0}; // ignored: null masks
+    f.null_masks = true;
+    f.run_casa();
     EXPECT_EQ(f.npp[0], 0.0);
     EXPECT_NEAR(f.nep[0], -expected_rh(-10, 50), 1e-12); // a source
     EXPECT_NEAR(f.npp[1], expected_npp(GRASS, 0.4, 12, 12, 400, 60, 100), 1e-9);
+}
+
+TEST(CasaRow, ScaleGivesMegagramsPerHectare) {
+    RowFixture g(1, 1, 2020, 7);
+    g.run_casa();
+    RowFixture f(1, 1, 2020, 7);
+    f.scale = MG_C_PER_HA_PER_G_C_PER_M2;
+    f.run_casa();
+    // 1 g C m-2 = 10^4 g C ha-1 = 0.01 Mg C ha-1
+    EXPECT_NEAR(f.npp[0], g.npp[0] * 0.01, 1e-15);
+    EXPECT_NEAR(f.rh[0], expected_rh(15, 50) / 100, 1e-14);
+    EXPECT_NEAR(f.nep[0], (g.npp[0] - expected_rh(15, 50)) / 100, 1e-14);
+}
+
+TEST(CasaRow, TypeOfClassDenseAndSparse) {
+    CasaTypeOfClass dense;
+    dense.build({{-3, 2, 2}, {7, 0, 3}, {250, 1, 4}});
+    EXPECT_EQ(dense.find(-3), 2);
+    EXPECT_EQ(dense.find(7), 0);
+    EXPECT_EQ(dense.find(250), 1);
+    for (int32_t c : {-4, 0, 6, 8, 249, 251, INT32_MIN, INT32_MAX}) {
+        EXPECT_EQ(dense.find(c), -1) << c;
+    }
+    CasaTypeOfClass sparse; // codes spanning more than 2^20 values
+    sparse.build({{INT32_MIN, 1, 2}, {5, 0, 3}, {INT32_MAX, 2, 4}});
+    EXPECT_EQ(sparse.find(INT32_MIN), 1);
+    EXPECT_EQ(sparse.find(5), 0);
+    EXPECT_EQ(sparse.find(INT32_MAX), 2);
+    for (int32_t c : {INT32_MIN + 1, 4, 6, INT32_MAX - 1}) {
+        EXPECT_EQ(sparse.find(c), -1) << c;
+    }
+    CasaTypeOfClass none;
+    none.build({});
+    EXPECT_EQ(none.find(0), -1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,10 +336,10 @@ TEST(CasaRow, FrozenMonthHasNoNppButRespiresAndNullMasksMeanAllData) {
 TEST(NppRasterRow, NepIsTheUsersNppMinusPeiRespiration) {
     RowFixture f(5, 2, 2020, 12);
     f.npp_in = {40, -2, 10, 30, 20, 55, 60, 0, 5, 7};
-    f.veg[1] = NEP_NO_VEGETATION_TYPE;
+    f.lc[1] = LC_CROP;
     f.npp_ok[2] = 0;
     f.p[3] = -1;
-    f.veg[4] = NEP_LAND_COVER_NODATA;
+    f.lc_ok[4] = 0;
     f.ndvi_ok[5] = 0; // NDVI is not read by npp_raster
     f.run_npp_raster();
     const NepStatus want[] = {NepStatus::valid,  NepStatus::no_vegetation_type,
@@ -261,15 +357,19 @@ TEST(NppRasterRow, NepIsTheUsersNppMinusPeiRespiration) {
             EXPECT_TRUE(std::isnan(f.nep[i])) << i;
         }
     }
-    EXPECT_EQ(f.used[0], 6u);
-    // Without a vegetation mapping every class has NEP.
-    RowFixture g(1, 1, 2020, 1);
-    NepRowInputs in = g.inputs();
-    in.vegetation = nullptr;
-    NepRowOutputs out{g.npp.data(), g.rh.data(), g.nep.data(), g.status.data(), g.used.data()};
-    npp_raster_nep_row(in, out);
-    EXPECT_EQ(static_cast<NepStatus>(g.status[0]), NepStatus::valid);
-    EXPECT_NEAR(g.nep[0], 40 - expected_rh(15, 50), 1e-12);
+    EXPECT_EQ(f.used[0], 6);
+    EXPECT_EQ(f.count(0, NepStatus::valid), 1);
+    EXPECT_EQ(f.count(1, NepStatus::valid), 5);
+    // Without a vegetation mapping every class has NEP, and no type is counted as used.
+    RowFixture g(2, 1, 2020, 1);
+    g.lc[1] = LC_CROP;
+    g.with_types = false;
+    g.run_npp_raster();
+    for (std::size_t x = 0; x < 2; ++x) {
+        EXPECT_EQ(g.status_at(0, x), NepStatus::valid);
+        EXPECT_NEAR(g.nep[x], 40 - expected_rh(15, 50), 1e-12);
+    }
+    EXPECT_EQ(g.used, (std::vector<int64_t>{0, 0}));
 }
 
 // ---------------------------------------------------------------------------------------------
