@@ -6,6 +6,8 @@
 
 #include <limits>
 #include <map>
+#include <sstream>
+#include <utility>
 
 namespace cs::models {
 
@@ -149,6 +151,31 @@ std::vector<CasaClassMapping> parse_casa_mapping(const std::string &text, const 
     std::sort(out.begin(), out.end(), [](const CasaClassMapping &a, const CasaClassMapping &b) {
         return a.lucode < b.lucode;
     });
+    return out;
+}
+
+std::vector<std::string> casa_unverified_parameters(const CasaVegetationTable &table,
+                                                    const std::string &where,
+                                                    const std::vector<int64_t> &used) {
+    std::vector<std::pair<int, std::string>> lines;
+    for (std::size_t r = 0; r < std::min(table.rows.size(), used.size()); ++r) {
+        const CasaVegetationRow &row = table.rows[r];
+        if (used[r] <= 0 || !is_unverified(row.status)) {
+            continue;
+        }
+        std::ostringstream eps;
+        eps << row.parameters.epsilon_max_g_c_per_mj;
+        lines.emplace_back(row.line, where + " line " + std::to_string(row.line) + ": CASA type " +
+                                         row.casa_type + " (" + row.vegetation_type_en +
+                                         "): epsilon_max " + eps.str() + " g C/MJ, status " +
+                                         row.status + " (used by " + std::to_string(used[r]) +
+                                         " pixel-months)");
+    }
+    std::sort(lines.begin(), lines.end());
+    std::vector<std::string> out;
+    for (auto &l : lines) {
+        out.push_back(std::move(l.second));
+    }
     return out;
 }
 

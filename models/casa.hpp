@@ -174,6 +174,15 @@ std::vector<CasaClassMapping> parse_casa_mapping(const std::string &text, const 
                                                  const CasaVegetationTable &table,
                                                  std::vector<std::string> &errors);
 
+/// The unverified rows of the vegetation table a run used, one line each in table order, in the
+/// form of the other unverified parameters: "casa_vegetation.csv line 4: CASA type
+/// evergreen_broadleaf_forest (evergreen broadleaf forest): epsilon_max 0.692 g C/MJ, status U
+/// (used by 120 pixel-months)". `used` holds one counter per table row (the row kernels'
+/// vegetation_used, summed over threads); rows that are verified or unused are left out.
+std::vector<std::string> casa_unverified_parameters(const CasaVegetationTable &table,
+                                                    const std::string &where,
+                                                    const std::vector<int64_t> &used);
+
 // ---------------------------------------------------------------------------------------------
 // Row kernels: every month of the run for one row of pixels
 

@@ -418,6 +418,27 @@ TEST(CasaTable, LoadsSortedWithStatusAndReportsBadRows) {
     EXPECT_EQ(errs, want) << join(errs);
 }
 
+TEST(CasaTable, UnverifiedRowsUsedAreListedInTableOrderWithTheirCounts) {
+    std::vector<std::string> errs;
+    const std::string header = "casa_type,vegetation_type_zh,vegetation_type_en,ndvi_max,ndvi_min,"
+                               "sr_max,sr_min,epsilon_max_g_c_per_mj,source,status\n";
+    // Sorted by key: a_shrub (line 4), b_grass (line 2), c_broad (line 3).
+    const CasaVegetationTable t =
+        parse_casa_table(header + "b_grass,,grass,0.634,0.023,4.46,1.05,0.542,s,V2-single\n"
+                                  "c_broad,,broadleaf,0.676,0.023,5.17,1.05,0.692,s,U\n"
+                                  "a_shrub,,shrub,0.636,0.023,4.49,1.05,0.768,s,PLACEHOLDER\n",
+                         "casa.csv", errs);
+    ASSERT_TRUE(errs.empty()) << join(errs);
+    EXPECT_EQ(casa_unverified_parameters(t, "casa_vegetation.csv", {5, 7, 3}),
+              (std::vector<std::string>{
+                  "casa_vegetation.csv line 3: CASA type c_broad (broadleaf): epsilon_max 0.692 "
+                  "g C/MJ, status U (used by 3 pixel-months)",
+                  "casa_vegetation.csv line 4: CASA type a_shrub (shrub): epsilon_max 0.768 "
+                  "g C/MJ, status PLACEHOLDER (used by 5 pixel-months)"}));
+    // Unused unverified rows and used verified rows are not listed.
+    EXPECT_TRUE(casa_unverified_parameters(t, "casa_vegetation.csv", {0, 9, 0}).empty());
+}
+
 TEST(CasaMapping, ValidMappingIsSortedByLucode) {
     std::vector<std::string> errs;
     const auto table = parse_casa_table(TABLE, "casa.csv", errs);
