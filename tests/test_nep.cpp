@@ -539,6 +539,36 @@ TEST(Months, SeasonsWithDecemberInTheNextYearsWinter) {
     EXPECT_STREQ(season_name(Season::son), "SON");
 }
 
+TEST(Months, SeasonAndYearSumsOfTwoDistrictsOverFourteenMonths) {
+    // 2019-12 .. 2021-01: seasons DJF 2020 (Dec, Jan, Feb), MAM, JJA, SON 2020, DJF 2021 (Dec
+    // 2020, Jan 2021); years 2019 (Dec), 2020 (12 months), 2021 (Jan).
+    std::vector<YearMonth> m;
+    ASSERT_EQ(month_range("2019-12", "2021-01", m), "");
+    ASSERT_EQ(m.size(), 14u);
+    std::vector<double> monthly(2 * 14);
+    for (std::size_t k = 0; k < 14; ++k) {
+        monthly[k] = static_cast<double>(k + 1); // district 0: 1, 2, ..., 14
+        monthly[14 + k] = -10.0;                 // district 1: -10 every month
+    }
+    std::vector<SeasonOfYear> seasons;
+    std::vector<int> season_of_month;
+    seasons_of(m, seasons, season_of_month);
+    ASSERT_EQ(seasons.size(), 5u);
+    std::vector<double> sums;
+    std::vector<int> n;
+    sum_months_by_group(monthly, 2, season_of_month, seasons.size(), sums, n);
+    EXPECT_EQ(n, (std::vector<int>{3, 3, 3, 3, 2}));
+    // DJF 2020 = 1+2+3, MAM = 4+5+6, JJA = 7+8+9, SON = 10+11+12, DJF 2021 = 13+14
+    EXPECT_EQ(sums, (std::vector<double>{6, 15, 24, 33, 27, -30, -30, -30, -30, -20}));
+    std::vector<int> years;
+    std::vector<int> year_of_month;
+    years_of(m, years, year_of_month);
+    EXPECT_EQ(years, (std::vector<int>{2019, 2020, 2021}));
+    sum_months_by_group(monthly, 2, year_of_month, years.size(), sums, n);
+    EXPECT_EQ(n, (std::vector<int>{1, 12, 1}));
+    EXPECT_EQ(sums, (std::vector<double>{1, 90, 14, -10, -120, -10})); // 2+...+13 = 90
+}
+
 TEST(Months, EpochOfAMonthIsTheLatestAtOrBeforeItsYearElseTheFirst) {
     const std::vector<int> epochs = {2015, 2020};
     EXPECT_EQ(epoch_of_month(epochs, {2010, 6}), 0); // before the first epoch: the first
