@@ -133,6 +133,23 @@ void years_of(const std::vector<YearMonth> &months, std::vector<int> &years,
     }
 }
 
+void sum_months_by_group(const std::vector<double> &monthly, std::size_t districts,
+                         const std::vector<int> &group_of_month, std::size_t groups,
+                         std::vector<double> &out, std::vector<int> &months_in_group) {
+    const std::size_t months = group_of_month.size();
+    out.assign(districts * groups, 0.0);
+    months_in_group.assign(groups, 0);
+    for (std::size_t m = 0; m < months; ++m) {
+        ++months_in_group[static_cast<std::size_t>(group_of_month[m])];
+    }
+    for (std::size_t d = 0; d < districts; ++d) {
+        for (std::size_t m = 0; m < months; ++m) {
+            out[d * groups + static_cast<std::size_t>(group_of_month[m])] +=
+                monthly[d * months + m];
+        }
+    }
+}
+
 int epoch_of_month(const std::vector<int> &epoch_years, const YearMonth &m) {
     const auto it = std::upper_bound(epoch_years.begin(), epoch_years.end(), m.year);
     return it == epoch_years.begin() ? 0 : static_cast<int>(it - epoch_years.begin()) - 1;

@@ -2,6 +2,7 @@
 // meteorological seasons and the land-cover epoch of a month (interface.md "Seasonal flux").
 // Standard library only; the config parser (pipeline) adds the key and line to the messages.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -63,6 +64,14 @@ void seasons_of(const std::vector<YearMonth> &months, std::vector<SeasonOfYear> 
 /// The calendar years the months touch, ascending, and for each month the index of its year.
 void years_of(const std::vector<YearMonth> &months, std::vector<int> &years,
               std::vector<int> &year_of_month);
+
+/// Sum monthly district figures into groups of months (seasons_of or years_of): `monthly` is
+/// [district][month] (districts x months values), `out` becomes [district][group] (districts x
+/// groups), each the sum of the group's months in month order (a group the run covers in part is
+/// the sum of the months it has), and `months_in_group` the number of months of each group.
+void sum_months_by_group(const std::vector<double> &monthly, std::size_t districts,
+                         const std::vector<int> &group_of_month, std::size_t groups,
+                         std::vector<double> &out, std::vector<int> &months_in_group);
 
 /// Index of the land-cover epoch a month uses: the latest epoch year at or before the month's
 /// year; a month before the first epoch uses the first epoch (index 0). `epoch_years`
