@@ -27,7 +27,11 @@ struct LayerSpec {
         std::string path_as_written;
         int line = 0;
     };
-    std::map<int, File> paths; ///< by epoch year (per-epoch layers), or key 0
+    std::map<int, File> paths; ///< by epoch year (per-epoch layers), first epoch year of the
+                               ///< period (per-period layers), or key 0
+    /// Per-month layers: the path with {yyyy} and {mm} standing for each month's year and
+    /// two-digit month, as resolved against the config's folder and as written.
+    File month_pattern;
     int line = 0;
 };
 
@@ -113,10 +117,20 @@ struct Config {
     std::string pools_table_as_written;
     int pools_table_line = 0;
     std::string sink_method = "stock_difference";
-    bool agb_is_carbon = false;          ///< stocks.agb_raster: map in Mg C/ha (else Mg dm/ha)
-    double carbon_fraction = 0.0;        ///< stocks.agb_raster
-    double root_shoot_ratio = -1.0;      ///< stocks.agb_raster
-    std::vector<LayerSpec> layers;       ///< model layers besides land cover
+    bool agb_is_carbon = false;     ///< stocks.agb_raster: map in Mg C/ha (else Mg dm/ha)
+    double carbon_fraction = 0.0;   ///< stocks.agb_raster
+    double root_shoot_ratio = -1.0; ///< stocks.agb_raster
+    std::vector<LayerSpec> layers;  ///< model layers besides land cover
+    /// The months of a run with monthly models, ascending (empty without them).
+    struct YearMonth {
+        int year = 0;
+        int month = 0; ///< 1..12
+    };
+    std::vector<YearMonth> months;
+    int months_line = 0;
+    /// models.<section>.method of sections whose stage is built by a builder added with
+    /// register_stage() (prepare.hpp) rather than one of the built-in models.
+    std::map<std::string, std::string> registered_methods;
     std::vector<int32_t> forest_classes; ///< stocks.inventory: land-cover codes that are forest
     std::string crosswalk;               ///< stocks.inventory: scheme or CSV path for forest
     int crosswalk_line = 0;

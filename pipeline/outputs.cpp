@@ -42,6 +42,7 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
         r.class_codes = class_codes;
     }
     const auto valid = static_cast<std::size_t>(models::PixelStatus::valid);
+    const int gain_loss = d.find_series("gain_loss_mg_c_per_yr");
     for (std::size_t i = 0; i < d.districts; ++i) {
         r.area_ha.push_back(t.value(i, d.area()));
         for (std::size_t e = 0; e < d.epochs; ++e) {
@@ -66,8 +67,9 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
             r.stock_change_mg_c_per_yr.push_back(change);
             r.net_emissions_mg_co2_per_yr.push_back(models::net_emissions_co2(change));
             r.flux_invalid_area_ha.push_back(t.value(i, d.flux_invalid_area(k)));
-            if (d.gain_loss) {
-                r.gain_loss_mg_c_per_yr.push_back(t.value(i, d.flux_gain_loss(k)));
+            if (gain_loss >= 0) {
+                r.gain_loss_mg_c_per_yr.push_back(
+                    t.value(i, d.series(static_cast<std::size_t>(gain_loss), k)));
             }
         }
         for (std::size_t k = 0; k < d.periods(); ++k) {
