@@ -9,6 +9,7 @@
 // kernels (casa_nep_row, npp_raster_nep_row) take every month of the run for one row of pixels
 // at once, write into caller buffers and never allocate, throw or lock.
 #pragma once
+#include "models/chain.hpp"
 #include "models/parameter_tables.hpp"
 
 #include <algorithm>
@@ -235,12 +236,9 @@ private:
     std::vector<int> m_types;     ///< sparse: type of m_codes[i]
 };
 
-/// One month of one layer for a row of pixels: `width` values, and valid[x] = 1 where the value
-/// is data (valid == nullptr: every value is data). The shape of models/chain.hpp LayerRow.
-struct NepLayerRow {
-    const double *value = nullptr;
-    const uint8_t *valid = nullptr;
-};
+/// One month of one layer for a row of pixels: values, and valid[x] = 1 where the value is data
+/// (valid == nullptr: every value is data); the driver's row of a monthly layer.
+using NepLayerRow = LayerRow;
 
 /// Inputs of one row of pixels for every month of the run. Every `const X *const *` and every
 /// layer is an array over the months of the run, each entry a row of `width` pixels.

@@ -153,6 +153,14 @@ public:
         return {};
     }
 
+    /// Warnings about the pixels the run met (e.g. pixel-months without a parameter), from the
+    /// same summed counters as unverified_parameters(); reported after the run and stored in
+    /// the provenance.
+    virtual std::vector<std::string> warnings(const std::vector<int64_t> &usage) const {
+        (void)usage;
+        return {};
+    }
+
     virtual void epoch_row(const EpochRow &row) const { (void)row; }
     virtual void across_epochs_row(const AcrossEpochsRow &row) const { (void)row; }
     virtual void period_row(const PeriodRow &row) const { (void)row; }

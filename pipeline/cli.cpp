@@ -206,6 +206,7 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
         result = run_blocks(*run, folder->staging(), progress, checkpoint.get());
         // Every input must still be the file prepare opened, before anything is committed.
         result.input_sha256 = hashes.finish();
+        print_warnings(result.warnings);
         for (const auto &u : result.unverified_used) {
             std::fprintf(stderr,
                          "warning: unverified parameter used (confirm before reporting): %s\n",

@@ -881,8 +881,19 @@ public:
                 continue;
             }
             layer.pattern = resolve(layer.pattern_as_written);
+            // The driver opens a month layer per month from its pattern (LayerSpec).
+            LayerSpec spec;
+            spec.name = name;
+            spec.per_epoch = false;
+            spec.month_pattern = {layer.pattern, layer.pattern_as_written, layer.line};
+            spec.line = layer.line;
+            m_cfg.layers.push_back(std::move(spec));
             c.layers.push_back(std::move(layer));
         }
+        for (const auto &m : c.months) {
+            m_cfg.months.push_back({m.year, m.month});
+        }
+        m_cfg.months_line = c.months_line;
     }
 
     /// models.flux: gain-loss for some pools (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7).

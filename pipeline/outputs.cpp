@@ -2,9 +2,11 @@
 #include "pipeline/outputs.hpp"
 
 #include "models/flux.hpp"
+#include "models/nep_stage.hpp"
 #include "models/stock_model.hpp"
 #include "pipeline/hdf5_writer.hpp"
 #include "pipeline/interrupt.hpp"
+#include "pipeline/nep_outputs.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/sha256.hpp"
 #include "pipeline/version.hpp"
@@ -70,6 +72,12 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
             if (gain_loss >= 0) {
                 r.gain_loss_mg_c_per_yr.push_back(
                     t.value(i, d.series(static_cast<std::size_t>(gain_loss), k)));
+            }
+        }
+        for (std::size_t s = 0; s < d.series_names.size(); ++s) {
+            auto &values = r.series[d.series_names[s]];
+            for (std::size_t j = 0; j < d.series_lengths[s]; ++j) {
+                values.push_back(t.value(i, d.series(s, j)));
             }
         }
         for (std::size_t k = 0; k < d.periods(); ++k) {
@@ -344,6 +352,32 @@ static std::string sink_model_description(const PreparedRun &run, const RunResul
            (sd.empty() ? "" : " + flux." + run.config.sink_method + " (pools " + sd + ")");
 }
 
+namespace {
+
+/// The NEP series of one level (models/nep_stage.hpp names them).
+NepSeries nep_series(const PreparedRun &run, const DistrictResults &r) {
+    NepSeries s;
+    s.level = r.level;
+    s.ids = r.ids;
+    s.names = r.names;
+    s.months = run.config.nep.months;
+    auto take = [&](const char *name, std::vector<double> &out) {
+        const auto it = r.series.find(name);
+        if (it == r.series.end() || it->second.size() != s.ids.size() * s.months.size()) {
+            throw OutputError("cannot write output: the district series " + std::string(name) +
+                              " is missing (internal error)");
+        }
+        out = it->second;
+    };
+    take(models::NEP_SERIES_NPP, s.npp_mg_c);
+    take(models::NEP_SERIES_RH, s.rh_mg_c);
+    take(models::NEP_SERIES_NEP, s.nep_mg_c);
+    take(models::NEP_SERIES_INVALID, s.invalid_area_ha);
+    return s;
+}
+
+} // namespace
+
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
                       const std::vector<DistrictResults> &levels) {
     const DistrictResults &r = levels.front();
@@ -449,6 +483,9 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                                      "class_code[j] at end_year, per district and period "
                                      "(coverage-weighted, pixels valid in both epochs)"));
         }
+        if (run.config.nep.present) {
+            write_nep_group(h5, "/nep", nep_series(run, r));
+        }
         if (levels.size() > 1) {
             const auto L = static_cast<uint64_t>(levels.size() - 1);
             std::vector<std::string> level_names;
@@ -490,6 +527,9 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                     anc.insert(anc.end(), a.begin(), a.end());
                 }
                 h5.dataset(g + "/parent_id", {U, L}, anc, "1");
+                if (run.config.nep.present) {
+                    write_nep_group(h5, g + "/nep", nep_series(run, u));
+                }
             }
         }
 
@@ -501,7 +541,9 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         }
         h5.dataset("/provenance/pixel_status_name", status_names, "1");
         // Lists that may be empty are datasets: GDAL 3.6 crashes on an empty string attribute.
-        h5.dataset("/provenance/warnings", run.warnings, "1");
+        std::vector<std::string> warnings = run.warnings;
+        warnings.insert(warnings.end(), result.warnings.begin(), result.warnings.end());
+        h5.dataset("/provenance/warnings", warnings, "1");
         h5.dataset("/provenance/unverified_parameters", result.unverified_used, "1");
         std::vector<int64_t> counts;
         for (uint64_t e = 0; e < E; ++e) {
@@ -519,6 +561,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
     commit_file(temp, path);
 }
 
+
 void write_outputs(const PreparedRun &run, RunResult &result, const std::string &staging_dir) {
     for (auto &r : result.rasters) {
         try {
@@ -531,6 +574,13 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
     write_districts_csv((fs::path(staging_dir) / "districts.csv").string(), levels);
     if (!levels.front().class_codes.empty()) {
         write_transitions_csv((fs::path(staging_dir) / "transitions.csv").string(), levels.front());
+    }
+    if (run.config.nep.present) {
+        std::vector<NepSeries> nep;
+        for (const auto &l : levels) {
+            nep.push_back(nep_series(run, l));
+        }
+        write_nep_monthly_csv((fs::path(staging_dir) / "nep_monthly.csv").string(), nep);
     }
     if (failpoint("kill_before_results") >= 0) {
         std::raise(SIGKILL); // crash-test failpoint (interrupt.hpp)

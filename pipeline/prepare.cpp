@@ -7,6 +7,7 @@
 #include "models/crosswalk.hpp"
 #include "models/inventory_stock.hpp"
 #include "models/model_error.hpp"
+#include "models/nep_stage.hpp"
 #include "models/soil_tier1.hpp"
 #include "models/stages.hpp"
 #include "pipeline/runner.hpp"
@@ -105,6 +106,9 @@ std::string input_where(const PreparedRun &run, const raster::RasterInfo &info) 
 
 std::vector<std::string> output_file_names(const Config &config) {
     std::vector<std::string> names = {"results.h5", "districts.csv"};
+    if (config.nep.present) {
+        names.push_back("nep_monthly.csv");
+    }
     if (config.write_transitions && config.epochs.size() > 1) {
         names.push_back("transitions.csv");
     }
@@ -994,6 +998,51 @@ std::vector<models::LayerDecl> gain_loss_layers(const PreparedRun &run, Problems
     return out;
 }
 
+/// models.nep: the shipped CASA vegetation table, the user's class -> CASA type mapping (casa;
+/// optional for npp_raster) and the monthly layers, as a month stage.
+std::unique_ptr<models::Stage> make_nep_stage(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    const NepConfig &nep = cfg.nep;
+    std::vector<std::string> errs;
+    std::string file;
+    const char *text = models::builtin_parameter_table("casa_vegetation", file);
+    models::CasaVegetationTable table = models::parse_casa_table(text, file, errs);
+    for (auto &e : errs) {
+        problems.error("invalid built-in parameter table: " + e);
+    }
+    errs.clear();
+    std::vector<models::CasaClassMapping> mapping;
+    const std::string where = "models.nep.vegetation (" + nep.vegetation_as_written + ")";
+    if (!nep.vegetation.empty()) {
+        if (!fs::is_regular_file(nep.vegetation)) {
+            problems.error("cannot read vegetation mapping: " + where + ", " +
+                           cfg.at(nep.vegetation_line) + ": file not found");
+            return nullptr;
+        }
+        mapping = models::parse_casa_mapping(read_input_table(run, "models.nep.vegetation",
+                                                              nep.vegetation, "vegetation mapping",
+                                                              where, problems),
+                                             where, table, errs);
+        for (auto &e : errs) {
+            problems.error("invalid vegetation mapping: " + e);
+        }
+        if (!errs.empty()) {
+            return nullptr;
+        }
+    }
+    std::vector<std::string> layer_names, month_labels;
+    for (const auto &l : nep.layers) {
+        layer_names.push_back(l.name);
+    }
+    for (const auto &m : nep.months) {
+        month_labels.push_back(m.text());
+    }
+    return std::make_unique<models::NepStage>(
+        nep.method == "casa" ? models::NepStage::Method::casa
+                             : models::NepStage::Method::npp_raster,
+        std::move(layer_names), std::move(table), file, mapping, where, std::move(month_labels));
+}
+
 /// The model chain of the run, through the one table of stage builders: the stock model's
 /// stage, then each configured model (built-in ones, then registered ones), each with its
 /// declarations checked against the stages before it.
@@ -1019,6 +1068,8 @@ void build_chain(PreparedRun &run, Problems &problems) {
              return std::make_unique<models::DomStage>(
                  *c.run.dom_model, std::vector<std::string>{"dead_wood", "litter"});
          }},
+        {"nep", "casa", [](StageContext &c) { return make_nep_stage(c.run, c.problems); }},
+        {"nep", "npp_raster", [](StageContext &c) { return make_nep_stage(c.run, c.problems); }},
         {"flux", "gain_loss",
          [](StageContext &c) -> std::unique_ptr<models::Stage> {
              if (!c.run.flux_model) {
@@ -1044,6 +1095,9 @@ void build_chain(PreparedRun &run, Problems &problems) {
         }
         if (section == "flux") {
             return cfg.flux_method;
+        }
+        if (section == "nep") {
+            return cfg.nep.method;
         }
         const auto it = cfg.registered_methods.find(section);
         return it == cfg.registered_methods.end() ? std::string() : it->second;

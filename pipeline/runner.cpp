@@ -1281,6 +1281,9 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             for (auto &desc : sp.stage->unverified_parameters(usage)) {
                 result.unverified_used.push_back(std::move(desc));
             }
+            for (auto &w : sp.stage->warnings(usage)) {
+                result.warnings.push_back(std::move(w));
+            }
         }
     }
     progress.finish(std::to_string(run.grid.cells()) + " px per epoch");

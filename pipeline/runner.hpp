@@ -19,6 +19,8 @@ struct RunResult {
     std::vector<std::string> pool_names;
     std::vector<int32_t> class_codes;         ///< classes of the transition matrices
     std::vector<std::string> unverified_used; ///< unverified parameters the run used
+    /// Warnings about the pixels the run met (Stage::warnings), after prepare's.
+    std::vector<std::string> warnings;
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> rasters; ///< commit after success
     /// SHA-256 of each of run.inputs as read (InputHashes::finish), for the provenance.
     std::vector<std::string> input_sha256;
