@@ -907,8 +907,15 @@ TEST_F(Faults, SigtermWhilePreparingOrComputingAHugeGridStopsAtOnceAndChangesNot
         const std::string err = dir->file("err_prepare.txt");
         const pid_t pid = spawn({"run", dir->file("huge.yaml"), "--quiet"}, err);
         ASSERT_GT(pid, 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        EXPECT_EQ(terminate_within(pid, 10), 128 + SIGTERM) << read_text(err);
+        // The run holds the folder's lock once its config is read (its signal handlers are
+        // installed before that); prepare then scans the inputs for minutes. A fixed sleep
+        // was not enough on a loaded machine: the signal came before the handlers.
+        for (int i = 0; i < 600 && !fs::exists(out() + "/.carbonsink.lock"); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        ASSERT_TRUE(fs::exists(out() + "/.carbonsink.lock")) << read_text(err);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        EXPECT_EQ(terminate_within(pid, 20), 128 + SIGTERM) << read_text(err);
         EXPECT_NE(read_text(err).find(
                       "error: interrupted: stopped by signal 15 while looking for data in "
                       "land_cover/2015 (" +
@@ -929,7 +936,7 @@ TEST_F(Faults, SigtermWhilePreparingOrComputingAHugeGridStopsAtOnceAndChangesNot
         }
         ASSERT_TRUE(fs::exists(out() + "/.carbonsink-checkpoint")) << read_text(err);
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        EXPECT_EQ(terminate_within(pid, 10), 128 + SIGTERM) << read_text(err);
+        EXPECT_EQ(terminate_within(pid, 20), 128 + SIGTERM) << read_text(err);
         EXPECT_NE(read_text(err).find("error: interrupted: stopped by signal 15 after "),
                   std::string::npos)
             << read_text(err);
