@@ -92,6 +92,33 @@ public:
     }
 };
 
+/// A month stage reading two layer names: per pixel-month, 1 in "shared_rows" when both names
+/// hand it the same row (the same raster, read once), else 0.
+class TwoNamesStage final : public Stage {
+public:
+    const std::string &name() const override {
+        static const std::string NAME = "test.two_names";
+        return NAME;
+    }
+    StageKind kind() const override { return StageKind::month; }
+    std::vector<LayerDecl> layers() const override {
+        return {LayerDecl{"tmon", "K", TimeAxis::month},
+                LayerDecl{"tmon_again", "K", TimeAxis::month}};
+    }
+    std::vector<SeriesDecl> series() const override {
+        return {{"shared_rows", "ha", TimeAxis::month}};
+    }
+    void month_row(const MonthRow &row) const override {
+        for (std::size_t m = 0; m < row.months; ++m) {
+            const bool same = row.layers[0][m].value == row.layers[1][m].value &&
+                              row.layers[0][m].valid == row.layers[1][m].valid;
+            for (std::size_t i = 0; i < row.n; ++i) {
+                row.series[0][m][i] = same ? 1.0 : 0.0;
+            }
+        }
+    }
+};
+
 /// A stage that consumes a variable no stage produces.
 class HungryStage final : public Stage {
 public:
@@ -109,6 +136,9 @@ bool registered = [] {
     });
     register_stage("test_period", "period_value", [](StageContext &) {
         return std::unique_ptr<Stage>(std::make_unique<PeriodValueStage>());
+    });
+    register_stage("test_two_names", "on", [](StageContext &) {
+        return std::unique_ptr<Stage>(std::make_unique<TwoNamesStage>());
     });
     register_stage("test_hungry", "on", [](StageContext &) {
         return std::unique_ptr<Stage>(std::make_unique<HungryStage>());
@@ -409,6 +439,34 @@ TEST(Chain, MonthSeriesAreBitIdenticalForOneAndManyThreads) {
             const double b = three.totals->value(d, j);
             EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << "district " << d << " offset " << j;
         }
+    }
+}
+
+TEST(Chain, TheSameFilesUnderTwoNamesAreOpenedAndReadOnce) {
+    Fixture f;
+    Config cfg = f.config("test_two_names", "on");
+    LayerSpec again = cfg.layers.front(); // tmon: the same pattern under another name
+    ASSERT_EQ(again.name, "tmon");
+    again.name = "tmon_again";
+    cfg.layers.push_back(again);
+    std::unique_ptr<PreparedRun> run;
+    const RunResult result = run_with(f, cfg, 2, run);
+    ASSERT_TRUE(run);
+    EXPECT_EQ(run->layers.size(), 1u);
+    EXPECT_EQ(run->layer_index("tmon_again"), run->layer_index("tmon"));
+    // Both names stay in the inputs of the provenance.
+    int named = 0;
+    for (const auto &in : run->inputs) {
+        named += in.role == "tmon/2020-06" || in.role == "tmon_again/2020-06";
+    }
+    EXPECT_EQ(named, 2);
+    // Every pixel-month got the same row for both names: the sum is the whole grid's area.
+    const int ss = result.dims.find_series("shared_rows");
+    ASSERT_GE(ss, 0);
+    for (std::size_t m = 0; m < MONTHS.size(); ++m) {
+        EXPECT_NEAR(result.totals->value(0, result.dims.series(ss, m)) +
+                        result.totals->value(1, result.dims.series(ss, m)),
+                    W * H * PX_HA, 1e-9);
     }
 }
 
