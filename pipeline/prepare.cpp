@@ -62,6 +62,11 @@ int PreparedRun::layer_index(const std::string &name) const {
             return static_cast<int>(l);
         }
     }
+    for (const auto &[alias, l] : layer_aliases) {
+        if (alias == name) {
+            return l;
+        }
+    }
     return -1;
 }
 
@@ -1173,12 +1178,15 @@ void build_chain(PreparedRun &run, Problems &problems) {
 }
 
 /// Open, check and align every raster the chain's stages declare (models/chain.hpp), each
-/// name once.
+/// name once, and each set of files once: a name whose files, axis and resampling kind are
+/// those of a layer opened before shares its rasters (recorded as an input under both names).
 void prepare_model_layers(PreparedRun &run, Problems &problems) {
     const Config &cfg = run.config;
     using models::TimeAxis;
     run.layers.clear();
     run.layer_decls.clear();
+    run.layer_aliases.clear();
+    std::vector<std::vector<std::string>> layer_files; // parallel to run.layers
     run.stage_layers.assign(run.chain.size(), {});
     for (std::size_t s = 0; s < run.chain.size(); ++s) {
         for (const models::LayerDecl &req : run.chain[s]->layers()) {
@@ -1202,6 +1210,7 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
                 decl.axis = spec != nullptr && spec->per_epoch ? TimeAxis::epoch : TimeAxis::once;
             }
             run.layer_decls.push_back(decl);
+            layer_files.emplace_back();
             std::vector<raster::RasterInfo> rasters;
             if (spec == nullptr) {
                 problems.error("missing input layer \"" + req.name + "\": models.stocks, " +
@@ -1276,6 +1285,31 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
             } else {
                 items.push_back({0, spec->paths.at(0), req.name});
             }
+            std::vector<std::string> files;
+            for (const auto &item : items) {
+                files.push_back(item.file.path);
+            }
+            int same = -1;
+            for (std::size_t j = 0; j + 1 < run.layer_decls.size() && same < 0; ++j) {
+                const auto &other = run.layer_decls[j];
+                if (layer_files[j] == files && other.axis == decl.axis &&
+                    other.categorical == decl.categorical && run.layers[j].size() == files.size()) {
+                    same = static_cast<int>(j);
+                }
+            }
+            if (same >= 0) {
+                // Read once: this name uses the rasters already open, and the inputs list
+                // records the files under this name too.
+                for (const auto &item : items) {
+                    add_input(run, item.label, item.file.path, file_identity(item.file.path), true);
+                }
+                run.layer_decls.pop_back();
+                layer_files.pop_back();
+                run.stage_layers[s].back() = same;
+                run.layer_aliases.emplace_back(req.name, same);
+                continue;
+            }
+            layer_files.back() = files;
             for (const auto &item : items) {
                 const auto &file = item.file;
                 const std::string &label = item.label;

@@ -92,6 +92,9 @@ struct PreparedRun {
     /// Parallel to `layers`: the declaration that opened each, with its resolved axis (once or
     /// epoch for an either_form layer, as the config gives it).
     std::vector<models::LayerDecl> layer_decls;
+    /// Declared names whose rasters are those of a layer declared before under another name
+    /// (the same files, axis and resampling kind): read once per block, shared by both.
+    std::vector<std::pair<std::string, int>> layer_aliases;
     /// Per stage of `chain`: index into `layers` of each of its layers() (-1 for an optional
     /// layer the config does not give).
     std::vector<std::vector<int>> stage_layers;
@@ -103,7 +106,7 @@ struct PreparedRun {
         std::size_t epoch = 0;
     };
     std::vector<Month> months;
-    /// Index into `layers` of the layer named `name`, or -1.
+    /// Index into `layers` of the layer named `name` (or aliased to it), or -1.
     int layer_index(const std::string &name) const;
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;

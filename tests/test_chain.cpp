@@ -67,6 +67,58 @@ public:
     }
 };
 
+/// A period stage for the test: claims the soil pool and gives, as its annual change, the value
+/// of a per-period layer where both epochs are valid ("period_value").
+class PeriodValueStage final : public Stage {
+public:
+    const std::string &name() const override {
+        static const std::string NAME = "test.period_value";
+        return NAME;
+    }
+    StageKind kind() const override { return StageKind::period; }
+    std::vector<LayerDecl> layers() const override {
+        return {LayerDecl{"pl", "Mg C/ha/yr", TimeAxis::period}};
+    }
+    std::vector<std::string> pools_written() const override { return {"soil"}; }
+    std::vector<SeriesDecl> series() const override {
+        return {{"period_value", "Mg C/yr", TimeAxis::period}};
+    }
+    void period_row(const cs::models::PeriodRow &row) const override {
+        for (std::size_t i = 0; i < row.n; ++i) {
+            row.change[i] = row.class_from[i] >= 0 && row.class_to[i] >= 0 && row.layers[0].valid[i]
+                                ? row.layers[0].value[i]
+                                : std::numeric_limits<double>::quiet_NaN();
+        }
+    }
+};
+
+/// A month stage reading two layer names: per pixel-month, 1 in "shared_rows" when both names
+/// hand it the same row (the same raster, read once), else 0.
+class TwoNamesStage final : public Stage {
+public:
+    const std::string &name() const override {
+        static const std::string NAME = "test.two_names";
+        return NAME;
+    }
+    StageKind kind() const override { return StageKind::month; }
+    std::vector<LayerDecl> layers() const override {
+        return {LayerDecl{"tmon", "K", TimeAxis::month},
+                LayerDecl{"tmon_again", "K", TimeAxis::month}};
+    }
+    std::vector<SeriesDecl> series() const override {
+        return {{"shared_rows", "ha", TimeAxis::month}};
+    }
+    void month_row(const MonthRow &row) const override {
+        for (std::size_t m = 0; m < row.months; ++m) {
+            const bool same = row.layers[0][m].value == row.layers[1][m].value &&
+                              row.layers[0][m].valid == row.layers[1][m].valid;
+            for (std::size_t i = 0; i < row.n; ++i) {
+                row.series[0][m][i] = same ? 1.0 : 0.0;
+            }
+        }
+    }
+};
+
 /// A stage that consumes a variable no stage produces.
 class HungryStage final : public Stage {
 public:
@@ -82,6 +134,12 @@ bool registered = [] {
     register_stage("test_month", "forest_value", [](StageContext &) {
         return std::unique_ptr<Stage>(std::make_unique<ForestValueStage>());
     });
+    register_stage("test_period", "period_value", [](StageContext &) {
+        return std::unique_ptr<Stage>(std::make_unique<PeriodValueStage>());
+    });
+    register_stage("test_two_names", "on", [](StageContext &) {
+        return std::unique_ptr<Stage>(std::make_unique<TwoNamesStage>());
+    });
     register_stage("test_hungry", "on", [](StageContext &) {
         return std::unique_ptr<Stage>(std::make_unique<HungryStage>());
     });
@@ -91,13 +149,18 @@ bool registered = [] {
 /// Months of the test: one before the first epoch, two in it, one in the second.
 const std::vector<Config::YearMonth> MONTHS = {{2019, 12}, {2020, 1}, {2020, 6}, {2021, 3}};
 
-/// Land cover: 2020 columns 0-19 class 1, 20-39 class 2; 2021 every pixel class 2 except
-/// pixel (row 3, column 25), nodata.
+/// Land cover: 2020 columns 0-19 class 1, 20-39 class 2; 2021 and 2022 every pixel class 2
+/// except pixel (row 3, column 25), nodata.
 int land_cover(int epoch, int r, int c) {
     if (epoch == 0) {
         return c < 20 ? 1 : 2;
     }
     return r == 3 && c == 25 ? 255 : 2;
+}
+
+/// Per-period layer value of period k at (r, c), Mg C/ha/yr.
+double period_value(std::size_t k, int r, int c) {
+    return k == 0 ? 1.0 + c / 10.0 : 2.0 + r / 10.0;
 }
 
 /// Monthly layer value of month index m at (r, c): 10 (m + 1) + c / 4; nodata (-1) at
@@ -116,18 +179,27 @@ struct Fixture {
         spec.width = W;
         spec.height = H;
         spec.epsg = 6933;
-        for (int e = 0; e < 2; ++e) {
+        for (int e = 0; e < 3; ++e) {
             std::vector<double> lc(W * H);
             for (int r = 0; r < H; ++r) {
                 for (int c = 0; c < W; ++c) {
                     lc[r * W + c] = land_cover(e, r, c);
                 }
             }
-            write_raster(dir.file(e == 0 ? "lc2020.tif" : "lc2021.tif"), spec, lc);
+            write_raster(dir.file("lc" + std::to_string(2020 + e) + ".tif"), spec, lc);
         }
         RasterSpec fspec = spec;
         fspec.type = "Float32";
         fspec.nodata = -1;
+        for (std::size_t k = 0; k < 2; ++k) {
+            std::vector<double> v(W * H);
+            for (int r = 0; r < H; ++r) {
+                for (int c = 0; c < W; ++c) {
+                    v[r * W + c] = period_value(k, r, c);
+                }
+            }
+            write_raster(dir.file("pl" + std::to_string(2020 + k) + ".tif"), fspec, v);
+        }
         for (std::size_t m = 0; m < MONTHS.size(); ++m) {
             std::vector<double> v(W * H);
             for (int r = 0; r < H; ++r) {
@@ -167,6 +239,7 @@ struct Fixture {
                                  "  epochs:\n"
                                  "    2020: lc2020.tif\n"
                                  "    2021: lc2021.tif\n"
+                                 "    2022: lc2022.tif\n"
                                  "districts:\n"
                                  "  path: districts.gpkg\n"
                                  "  id_field: code\n"
@@ -191,6 +264,14 @@ struct Fixture {
         layer.month_pattern.path = dir.file("t_{yyyy}-{mm}.tif");
         layer.month_pattern.path_as_written = "t_{yyyy}-{mm}.tif";
         cfg.layers.push_back(layer);
+        LayerSpec pl;
+        pl.name = "pl";
+        pl.per_epoch = false;
+        for (int year : {2020, 2021}) {
+            pl.paths[year] = {dir.file("pl" + std::to_string(year) + ".tif"),
+                              "pl" + std::to_string(year) + ".tif", 0};
+        }
+        cfg.layers.push_back(pl);
         return cfg;
     }
 };
@@ -280,6 +361,70 @@ TEST(Chain, MonthStageGetsEveryMonthWithItsLandCoverAndAddsDistrictSeries) {
                 1e-9);
 }
 
+TEST(Chain, PeriodStageReadsItsPerPeriodLayerAndClaimsItsPool) {
+    Fixture f;
+    std::unique_ptr<PreparedRun> run;
+    const RunResult result = run_with(f, f.config("test_period", "period_value"), 2, run);
+    ASSERT_TRUE(run);
+    const int sp = result.dims.find_series("period_value");
+    ASSERT_GE(sp, 0);
+    ASSERT_EQ(result.dims.periods(), 2u);
+    // Pools (above, below, soil, dead): class 1 = 10 + 2 + 50 + 1 = 63 Mg C/ha, class 2 = 100 +
+    // 20 + 80 + 5 = 205; without soil 13 and 125. Pixels valid at both ends of a period: all
+    // but (row 3, column 25), nodata in 2021 and 2022. Each period is one year.
+    const double rest[3] = {0.0, 13.0, 125.0};
+    for (std::size_t k = 0; k < 2; ++k) {
+        double want_series[2] = {};
+        double want_flux[2] = {};
+        for (int r = 0; r < H; ++r) {
+            for (int c = 0; c < W; ++c) {
+                if (r == 3 && c == 25) {
+                    continue;
+                }
+                // As stored: the layer is Float32 (2.3 is not exact in it).
+                const double v = static_cast<float>(period_value(k, r, c));
+                const double soil_free_change = rest[land_cover(static_cast<int>(k) + 1, r, c)] -
+                                                rest[land_cover(static_cast<int>(k), r, c)];
+                for (int d = 0; d < 2; ++d) {
+                    const double frac = c == 20 ? 0.5 : ((c < 20) == (d == 0) ? 1.0 : 0.0);
+                    want_series[d] += v * PX_HA * frac;
+                    want_flux[d] += (soil_free_change + v) * PX_HA * frac;
+                }
+            }
+        }
+        for (std::size_t d = 0; d < 2; ++d) {
+            EXPECT_NEAR(result.totals->value(d, result.dims.series(sp, k)), want_series[d], 1e-9)
+                << "district " << d << " period " << k;
+            EXPECT_NEAR(result.totals->value(d, result.dims.flux(k)), want_flux[d], 1e-9)
+                << "district " << d << " period " << k;
+        }
+    }
+    // By hand: the east district (columns 20.5-40) in period 1 (value 2 + r/10): 19.5 columns
+    // x sum over the 30 rows of (2 + r/10) = 19.5 x (60 + 43.5), minus the nodata pixel at
+    // row 3 (2.3), x 0.09 ha = 181.4355 (to the Float32 rounding of the layer's tenths).
+    EXPECT_NEAR(result.totals->value(1, result.dims.series(sp, 1)),
+                (19.5 * (60.0 + 43.5) - 2.3) * PX_HA, 1e-6);
+}
+
+TEST(Chain, MissingPerPeriodLayerIsAnError) {
+    Fixture f;
+    Config cfg = f.config("test_period", "period_value");
+    for (auto &l : cfg.layers) {
+        if (l.name == "pl") {
+            l.paths.erase(2021);
+        }
+    }
+    Problems problems;
+    EXPECT_FALSE(prepare_run(cfg, 1, problems));
+    ASSERT_FALSE(problems.errors.empty());
+    EXPECT_NE(problems.errors.front().find("missing input layer \"pl\": "), std::string::npos)
+        << problems.errors.front();
+    EXPECT_NE(problems.errors.front().find(": no raster for the period starting 2021 (one per "
+                                           "period between land-cover epochs)"),
+              std::string::npos)
+        << problems.errors.front();
+}
+
 TEST(Chain, MonthSeriesAreBitIdenticalForOneAndManyThreads) {
     Fixture f;
     std::unique_ptr<PreparedRun> run1, run3;
@@ -294,6 +439,34 @@ TEST(Chain, MonthSeriesAreBitIdenticalForOneAndManyThreads) {
             const double b = three.totals->value(d, j);
             EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << "district " << d << " offset " << j;
         }
+    }
+}
+
+TEST(Chain, TheSameFilesUnderTwoNamesAreOpenedAndReadOnce) {
+    Fixture f;
+    Config cfg = f.config("test_two_names", "on");
+    LayerSpec again = cfg.layers.front(); // tmon: the same pattern under another name
+    ASSERT_EQ(again.name, "tmon");
+    again.name = "tmon_again";
+    cfg.layers.push_back(again);
+    std::unique_ptr<PreparedRun> run;
+    const RunResult result = run_with(f, cfg, 2, run);
+    ASSERT_TRUE(run);
+    EXPECT_EQ(run->layers.size(), 1u);
+    EXPECT_EQ(run->layer_index("tmon_again"), run->layer_index("tmon"));
+    // Both names stay in the inputs of the provenance.
+    int named = 0;
+    for (const auto &in : run->inputs) {
+        named += in.role == "tmon/2020-06" || in.role == "tmon_again/2020-06";
+    }
+    EXPECT_EQ(named, 2);
+    // Every pixel-month got the same row for both names: the sum is the whole grid's area.
+    const int ss = result.dims.find_series("shared_rows");
+    ASSERT_GE(ss, 0);
+    for (std::size_t m = 0; m < MONTHS.size(); ++m) {
+        EXPECT_NEAR(result.totals->value(0, result.dims.series(ss, m)) +
+                        result.totals->value(1, result.dims.series(ss, m)),
+                    W * H * PX_HA, 1e-9);
     }
 }
 
