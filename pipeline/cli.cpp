@@ -213,6 +213,8 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
                          u.c_str());
         }
         progress.phase("write", "results.h5, districts.csv" +
+                                    std::string(run->config.nep.present ? ", nep_monthly.csv"
+                                                                        : "") +
                                     std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
                                     " in " + out_dir);
         g_phase = "writing the outputs in " + out_dir;
@@ -254,7 +256,13 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     }
     const DistrictResults r = district_results(*run, result);
     std::string text = format_district_table(r);
+    if (run->config.nep.present) {
+        text += format_nep_table(*run, r);
+    }
     text += "outputs: " + out_dir + " (results.h5, districts.csv";
+    if (run->config.nep.present) {
+        text += ", nep_monthly.csv";
+    }
     if (!result.class_codes.empty() && run->config.write_transitions &&
         run->config.epochs.size() > 1) {
         text += ", transitions.csv";

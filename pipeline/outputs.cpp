@@ -716,4 +716,53 @@ std::string format_district_table(const DistrictResults &r) {
     return out.str();
 }
 
+std::string format_nep_table(const PreparedRun &run, const DistrictResults &r) {
+    const NepSeries series = nep_series(run, r);
+    const NepSeasonal sea = nep_seasonal(series);
+    const std::size_t S = sea.seasons.size();
+    const std::size_t Y = sea.years.size();
+    std::ostringstream out;
+    constexpr int NAME_COLUMNS = 22;
+    char buf[256];
+    out << "NEP, Mg C (> 0 = sink; seasons of the last year, then each calendar year; a season or "
+           "year the months cover in part is marked *)\n";
+    std::snprintf(buf, sizeof buf, "%-10s ", "id");
+    out << buf << fit_columns("name", NAME_COLUMNS);
+    // The seasons whose year is the last year the run touches, then every year.
+    std::vector<std::size_t> shown;
+    for (std::size_t k = 0; k < S; ++k) {
+        if (sea.seasons[k].year == sea.years.back()) {
+            shown.push_back(k);
+        }
+    }
+    for (std::size_t k : shown) {
+        const std::string label = std::string(models::season_name(sea.seasons[k].season)) + "_" +
+                                  std::to_string(sea.seasons[k].year) +
+                                  (sea.season_months[k] < 3 ? "*" : "");
+        std::snprintf(buf, sizeof buf, " %12s", label.c_str());
+        out << buf;
+    }
+    for (std::size_t y = 0; y < Y; ++y) {
+        const std::string label =
+            "year_" + std::to_string(sea.years[y]) + (sea.year_months[y] < 12 ? "*" : "");
+        std::snprintf(buf, sizeof buf, " %12s", label.c_str());
+        out << buf;
+    }
+    out << "\n";
+    for (std::size_t i = 0; i < r.ids.size(); ++i) {
+        std::snprintf(buf, sizeof buf, "%-10lld ", static_cast<long long>(r.ids[i]));
+        out << buf << fit_columns(r.names[i], NAME_COLUMNS);
+        for (std::size_t k : shown) {
+            std::snprintf(buf, sizeof buf, " %12.1f", sea.season_nep_mg_c[i * S + k]);
+            out << buf;
+        }
+        for (std::size_t y = 0; y < Y; ++y) {
+            std::snprintf(buf, sizeof buf, " %12.1f", sea.annual_nep_mg_c[i * Y + y]);
+            out << buf;
+        }
+        out << "\n";
+    }
+    return out.str();
+}
+
 } // namespace cs::pipeline

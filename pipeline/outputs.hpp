@@ -76,4 +76,8 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
 /// The district table printed by `carbonsink run` (fixed-width text).
 std::string format_district_table(const DistrictResults &r);
 
+/// The seasonal table printed after the district table when models.nep ran: per district the
+/// NEP of each season of the last year the months touch and of each calendar year, Mg C.
+std::string format_nep_table(const PreparedRun &run, const DistrictResults &r);
+
 } // namespace cs::pipeline

@@ -26,7 +26,7 @@ export SOURCE_DATE_EPOCH=1700000000
 export GDAL_NUM_THREADS=1
 
 # ---- Inputs: the sample city, and rasters derived from it -----------------------------------
-cp "$root"/data-samples/* "$stage/"
+cp -r "$root"/data-samples/* "$stage/"
 cp "$root"/tests/golden/scenarios/* "$stage/"
 cd "$stage"
 q() { "$@" >/dev/null 2>&1 || { echo "golden: failed: $*" >&2; exit 1; }; }
