@@ -212,11 +212,11 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
                          "warning: unverified parameter used (confirm before reporting): %s\n",
                          u.c_str());
         }
-        progress.phase("write", "results.h5, districts.csv" +
-                                    std::string(run->config.nep.present ? ", nep_monthly.csv"
-                                                                        : "") +
-                                    std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
-                                    " in " + out_dir);
+        progress.phase("write",
+                       "results.h5, districts.csv" +
+                           std::string(run->config.nep.present ? ", nep_monthly.csv" : "") +
+                           std::string(run->config.write_rasters ? " and GeoTIFFs" : "") + " in " +
+                           out_dir);
         g_phase = "writing the outputs in " + out_dir;
         write_outputs(*run, result, folder->staging());
         if (interrupted()) {

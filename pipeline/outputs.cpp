@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -561,7 +562,6 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
     commit_file(temp, path);
 }
 
-
 void write_outputs(const PreparedRun &run, RunResult &result, const std::string &staging_dir) {
     for (auto &r : result.rasters) {
         try {
@@ -716,6 +716,11 @@ std::string format_district_table(const DistrictResults &r) {
     return out.str();
 }
 
+namespace {
+/// A value that prints as "-0.0" with one decimal prints as "0.0".
+double no_negative_zero(double v) { return std::fabs(v) < 0.05 ? 0.0 : v; }
+} // namespace
+
 std::string format_nep_table(const PreparedRun &run, const DistrictResults &r) {
     const NepSeries series = nep_series(run, r);
     const NepSeasonal sea = nep_seasonal(series);
@@ -753,11 +758,13 @@ std::string format_nep_table(const PreparedRun &run, const DistrictResults &r) {
         std::snprintf(buf, sizeof buf, "%-10lld ", static_cast<long long>(r.ids[i]));
         out << buf << fit_columns(r.names[i], NAME_COLUMNS);
         for (std::size_t k : shown) {
-            std::snprintf(buf, sizeof buf, " %12.1f", sea.season_nep_mg_c[i * S + k]);
+            std::snprintf(buf, sizeof buf, " %12.1f",
+                          no_negative_zero(sea.season_nep_mg_c[i * S + k]));
             out << buf;
         }
         for (std::size_t y = 0; y < Y; ++y) {
-            std::snprintf(buf, sizeof buf, " %12.1f", sea.annual_nep_mg_c[i * Y + y]);
+            std::snprintf(buf, sizeof buf, " %12.1f",
+                          no_negative_zero(sea.annual_nep_mg_c[i * Y + y]));
             out << buf;
         }
         out << "\n";
