@@ -904,4 +904,74 @@ Tier1GrowthTable parse_tier1_growth_table(const std::string &text, const std::st
     return table;
 }
 
+// ---------------------------------------------------------------------------------------------
+// CASA vegetation types
+
+int CasaVegetationTable::find(const std::string &casa_type) const noexcept {
+    const auto it = std::lower_bound(
+        rows.begin(), rows.end(), casa_type,
+        [](const CasaVegetationRow &r, const std::string &k) { return r.casa_type < k; });
+    return it != rows.end() && it->casa_type == casa_type ? static_cast<int>(it - rows.begin())
+                                                          : -1;
+}
+
+std::string CasaVegetationTable::keys() const {
+    std::string s;
+    for (const auto &r : rows) {
+        s += (s.empty() ? "" : ", ") + r.casa_type;
+    }
+    return s;
+}
+
+CasaVegetationTable parse_casa_table(const std::string &text, const std::string &where,
+                                     std::vector<std::string> &errors) {
+    CasaVegetationTable table;
+    CsvTable csv;
+    if (!parse(text, where, errors, csv)) {
+        return table;
+    }
+    RowReader rd(csv, where, errors,
+                 {"casa_type", "vegetation_type_zh", "vegetation_type_en", "ndvi_min", "ndvi_max",
+                  "sr_min", "sr_max", "epsilon_max_g_c_per_mj", "source", "status"});
+    if (!rd.header_ok()) {
+        return table;
+    }
+    for (const auto &row : csv.rows) {
+        rd.begin(row);
+        CasaVegetationRow r;
+        static_cast<RowProvenance &>(r) = rd.provenance();
+        r.casa_type = rd.key("casa_type");
+        r.vegetation_type_zh = rd.text("vegetation_type_zh");
+        r.vegetation_type_en = rd.text("vegetation_type_en");
+        CasaParameters &p = r.parameters;
+        p.ndvi_min = rd.number("ndvi_min", Check::Any);
+        p.ndvi_max = rd.number("ndvi_max", Check::Any);
+        p.sr_min = rd.number("sr_min", Check::Positive);
+        p.sr_max = rd.number("sr_max", Check::Positive);
+        p.epsilon_max_g_c_per_mj = rd.number("epsilon_max_g_c_per_mj", Check::Positive);
+        if (!rd.ok()) {
+            continue;
+        }
+        // FPAR_NDVI and FPAR_SR divide by max - min (science.md §5.1); NDVI lies in [-1, 1] and
+        // NDVI = 1 has no finite SR.
+        if (!(p.ndvi_min >= -1.0 && p.ndvi_min < p.ndvi_max && p.ndvi_max < 1.0)) {
+            rd.error("ndvi_min " + rd.text("ndvi_min") + " and ndvi_max " + rd.text("ndvi_max") +
+                     " must satisfy -1 <= ndvi_min < ndvi_max < 1");
+        } else if (!(p.sr_min < p.sr_max)) {
+            rd.error("sr_max " + rd.text("sr_max") + " is not above sr_min " + rd.text("sr_min"));
+        }
+        if (rd.ok()) {
+            table.rows.push_back(std::move(r));
+        }
+    }
+    drop_duplicates(
+        table.rows, where, errors, [](const CasaVegetationRow &r) { return r.casa_type; },
+        [](const CasaVegetationRow &r) { return "casa_type \"" + r.casa_type + "\""; });
+    std::sort(table.rows.begin(), table.rows.end(),
+              [](const CasaVegetationRow &a, const CasaVegetationRow &b) {
+                  return a.casa_type < b.casa_type;
+              });
+    return table;
+}
+
 } // namespace cs::models

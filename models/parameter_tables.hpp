@@ -265,4 +265,40 @@ struct Tier1GrowthTable {
 Tier1GrowthTable parse_tier1_growth_table(const std::string &text, const std::string &where,
                                           std::vector<std::string> &errors);
 
+// ---------------------------------------------------------------------------------------------
+// CASA vegetation types (science.md §5.1; configs/parameters/casa_vegetation.csv)
+
+/// The CASA parameters of one vegetation type, as the kernels read them.
+struct CasaParameters {
+    double ndvi_min = 0.0;
+    double ndvi_max = 0.0;
+    double sr_min = 0.0;
+    double sr_max = 0.0;
+    double epsilon_max_g_c_per_mj = 0.0;
+};
+
+/// One vegetation type of casa_vegetation.csv with its provenance (status U rows load; a stage
+/// that uses one warns: is_unverified(row.status)).
+struct CasaVegetationRow : RowProvenance {
+    std::string casa_type; ///< snake_case key, e.g. evergreen_needleleaf_forest
+    std::string vegetation_type_zh;
+    std::string vegetation_type_en;
+    CasaParameters parameters;
+};
+
+struct CasaVegetationTable {
+    std::vector<CasaVegetationRow> rows; ///< sorted by casa_type
+    /// Index of `casa_type` in rows, or -1.
+    int find(const std::string &casa_type) const noexcept;
+    /// The keys, ascending, separated by ", " (for messages).
+    std::string keys() const;
+};
+
+/// Columns: casa_type (unique key), vegetation_type_zh, vegetation_type_en, ndvi_min, ndvi_max
+/// (-1 <= min < max < 1), sr_min, sr_max (0 < min < max), epsilon_max_g_c_per_mj (> 0), source
+/// (non-empty), status (a tag of configs/parameters/README.md); other columns are ignored.
+/// Problems are appended to `errors` as "<where>, line N: <why>".
+CasaVegetationTable parse_casa_table(const std::string &text, const std::string &where,
+                                     std::vector<std::string> &errors);
+
 } // namespace cs::models

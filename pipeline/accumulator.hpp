@@ -16,25 +16,26 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace cs::pipeline {
 
-/// Shape of the accumulated quantities.
+/// Shape of the accumulated quantities: pools x epochs, pixel statuses, the stock change of
+/// each period, transition matrices, then the series the chain's stages declare
+/// (models::SeriesDecl), in chain order.
 struct AccumDims {
     std::size_t districts = 1;
     std::size_t epochs = 1;
     std::size_t pools = 1;
     std::size_t statuses = 1;
-    std::size_t classes = 0; ///< classes of the transition matrices (0 = no matrices)
-    bool gain_loss = false;  ///< flux.gain_loss: also sum the gain-loss part of each period
+    std::size_t classes = 0;               ///< classes of the transition matrices (0 = no matrices)
+    std::vector<std::string> series_names; ///< declared district series
+    std::vector<std::size_t> series_lengths; ///< values of each (epochs, periods or months)
 
     std::size_t periods() const { return epochs > 0 ? epochs - 1 : 0; }
     /// Doubles per district record.
-    std::size_t stride() const {
-        return 1 + epochs * pools + epochs * statuses + 2 * periods() +
-               periods() * classes * classes + (gain_loss ? periods() : 0);
-    }
+    std::size_t stride() const { return series_base() + series_offset(series_lengths.size()); }
     // Offsets inside a record. Areas in ha, stocks in Mg C, flux in Mg C/yr.
     std::size_t area() const { return 0; }
     std::size_t stock(std::size_t e, std::size_t p) const { return 1 + e * pools + p; }
@@ -50,10 +51,31 @@ struct AccumDims {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
                (k * classes + i) * classes + j;
     }
-    /// Mg C/yr of period k from the gain-loss pools (part of flux(k); gain_loss only).
-    std::size_t flux_gain_loss(std::size_t k) const {
+    /// Value j (epoch, period or month) of declared series s.
+    std::size_t series(std::size_t s, std::size_t j) const {
+        return series_base() + series_offset(s) + j;
+    }
+    /// Index of the series named `name`, or -1.
+    int find_series(const std::string &name) const {
+        for (std::size_t s = 0; s < series_names.size(); ++s) {
+            if (series_names[s] == name) {
+                return static_cast<int>(s);
+            }
+        }
+        return -1;
+    }
+
+private:
+    std::size_t series_base() const {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
-               periods() * classes * classes + k;
+               periods() * classes * classes;
+    }
+    std::size_t series_offset(std::size_t s) const {
+        std::size_t o = 0;
+        for (std::size_t i = 0; i < s; ++i) {
+            o += series_lengths[i];
+        }
+        return o;
     }
 };
 

@@ -206,14 +206,17 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
         result = run_blocks(*run, folder->staging(), progress, checkpoint.get());
         // Every input must still be the file prepare opened, before anything is committed.
         result.input_sha256 = hashes.finish();
+        print_warnings(result.warnings);
         for (const auto &u : result.unverified_used) {
             std::fprintf(stderr,
                          "warning: unverified parameter used (confirm before reporting): %s\n",
                          u.c_str());
         }
-        progress.phase("write", "results.h5, districts.csv" +
-                                    std::string(run->config.write_rasters ? " and GeoTIFFs" : "") +
-                                    " in " + out_dir);
+        progress.phase("write",
+                       "results.h5, districts.csv" +
+                           std::string(run->config.nep.present ? ", nep_monthly.csv" : "") +
+                           std::string(run->config.write_rasters ? " and GeoTIFFs" : "") + " in " +
+                           out_dir);
         g_phase = "writing the outputs in " + out_dir;
         write_outputs(*run, result, folder->staging());
         if (interrupted()) {
@@ -253,7 +256,13 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     }
     const DistrictResults r = district_results(*run, result);
     std::string text = format_district_table(r);
+    if (run->config.nep.present) {
+        text += format_nep_table(*run, r);
+    }
     text += "outputs: " + out_dir + " (results.h5, districts.csv";
+    if (run->config.nep.present) {
+        text += ", nep_monthly.csv";
+    }
     if (!result.class_codes.empty() && run->config.write_transitions &&
         run->config.epochs.size() > 1) {
         text += ", transitions.csv";

@@ -194,6 +194,11 @@ public:
         if (top.count("outputs")) {
             outputs(top["outputs"]);
         }
+        if (m_cfg.write_monthly_rasters && !m_cfg.nep.present) {
+            m_p.error("invalid config value outputs.monthly_rasters: " +
+                      m_cfg.at(m_monthly_rasters_line) +
+                      ": monthly rasters are NEP maps; they need models.nep");
+        }
     }
 
     void land_cover(const YAML::Node &n) {
@@ -339,7 +344,10 @@ public:
         if (!require_map(n, "models")) {
             return;
         }
-        auto k = keys(n, "models", {"stocks", "sink", "soil", "dom", "flux"});
+        auto k = keys(n, "models", {"stocks", "sink", "soil", "dom", "flux", "nep"});
+        if (k.count("nep") && require_map(k["nep"], "models.nep")) {
+            nep(k["nep"]);
+        }
         if (k.count("soil") && require_map(k["soil"], "models.soil")) {
             soil(k["soil"]);
         }
@@ -779,6 +787,115 @@ public:
         }
     }
 
+    /// models.nep: monthly NPP (CASA or the user's maps), R_H and NEP (science.md §5).
+    void nep(const YAML::Node &node) {
+        NepConfig &c = m_cfg.nep;
+        c.present = true;
+        c.line = line_of(node);
+        auto k = keys(node, "models.nep", {"method", "months", "vegetation", "layers"});
+        const std::vector<std::string> methods = {"casa", "npp_raster"};
+        if (!k.count("method")) {
+            missing("models.nep.method", node);
+        } else if (scalar(k["method"], "models.nep.method", c.method)) {
+            c.method_line = line_of(k["method"]);
+            if (std::find(methods.begin(), methods.end(), c.method) == methods.end()) {
+                const std::string hint = closest_match(c.method, methods);
+                m_p.error("invalid config value models.nep.method: " + m_cfg.at(c.method_line) +
+                          ": unknown method \"" + c.method +
+                          "\"; available: casa (NPP from NDVI and climate, science.md 5.1), "
+                          "npp_raster (NPP from your monthly maps)" +
+                          (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+                c.method.clear();
+            }
+        }
+        if (!k.count("months")) {
+            missing("models.nep.months", node);
+        } else {
+            const YAML::Node &m = k["months"];
+            c.months_line = line_of(m);
+            if (!m.IsSequence() || m.size() != 2 || !m[0].IsScalar() || !m[1].IsScalar()) {
+                m_p.error("invalid config value models.nep.months: " + m_cfg.at(c.months_line) +
+                          ": expected the first and last month written yyyy-mm, e.g. [2020-01, "
+                          "2020-12], got " +
+                          kind(m));
+            } else {
+                const std::string why = models::month_range(m[0].Scalar(), m[1].Scalar(), c.months);
+                if (!why.empty()) {
+                    m_p.error("invalid config value models.nep.months: " + m_cfg.at(c.months_line) +
+                              ": " + why);
+                    c.months.clear();
+                } else if (c.months.size() > NepConfig::MAX_MONTHS) {
+                    m_p.error("invalid config value models.nep.months: " + m_cfg.at(c.months_line) +
+                              ": " + std::to_string(c.months.size()) +
+                              " months, more than the maximum of " +
+                              std::to_string(NepConfig::MAX_MONTHS) +
+                              " (every month of a row is held in memory at once); split the run");
+                    c.months.clear();
+                }
+            }
+        }
+        if (k.count("vegetation")) {
+            if (scalar(k["vegetation"], "models.nep.vegetation", c.vegetation_as_written)) {
+                c.vegetation = resolve(c.vegetation_as_written);
+                c.vegetation_line = line_of(k["vegetation"]);
+            }
+        } else if (c.method == "casa") {
+            m_p.error("missing config key \"models.nep.vegetation\": " + m_cfg.at(c.line) +
+                      ": method casa needs the land-cover class -> CASA vegetation type mapping "
+                      "(lucode,casa_type)");
+        }
+        if (!k.count("layers")) {
+            missing("models.nep.layers", node);
+            return;
+        }
+        if (!require_map(k["layers"], "models.nep.layers") || c.method.empty()) {
+            return;
+        }
+        const std::vector<std::string> all = {
+            "ndvi",  "temperature_c", "precipitation_mm", "solar_mj_per_m2",
+            "et_mm", "pet_mm",        "npp_g_c_per_m2"};
+        auto l = keys(k["layers"], "models.nep.layers", all);
+        const std::vector<std::string> needed = nep_layer_names(c.method);
+        for (const auto &kv : l) {
+            if (std::find(needed.begin(), needed.end(), kv.first) == needed.end()) {
+                m_p.error("invalid config key \"models.nep.layers." + kv.first +
+                          "\": " + m_cfg.at(line_of(kv.second)) + ": method " + c.method +
+                          " does not read it (it reads " + join(needed) + ")");
+            }
+        }
+        for (const auto &name : needed) {
+            if (!l.count(name)) {
+                missing("models.nep.layers." + name, k["layers"]);
+                continue;
+            }
+            NepConfig::Layer layer;
+            layer.name = name;
+            if (!scalar(l[name], "models.nep.layers." + name, layer.pattern_as_written)) {
+                continue;
+            }
+            layer.line = line_of(l[name]);
+            const std::string why = models::check_month_pattern(layer.pattern_as_written);
+            if (!why.empty()) {
+                m_p.error("invalid config value models.nep.layers." + name + ": " +
+                          m_cfg.at(layer.line) + ": " + why);
+                continue;
+            }
+            layer.pattern = resolve(layer.pattern_as_written);
+            // The driver opens a month layer per month from its pattern (LayerSpec).
+            LayerSpec spec;
+            spec.name = name;
+            spec.per_epoch = false;
+            spec.month_pattern = {layer.pattern, layer.pattern_as_written, layer.line};
+            spec.line = layer.line;
+            m_cfg.layers.push_back(std::move(spec));
+            c.layers.push_back(std::move(layer));
+        }
+        for (const auto &m : c.months) {
+            m_cfg.months.push_back({m.year, m.month});
+        }
+        m_cfg.months_line = c.months_line;
+    }
+
     /// models.flux: gain-loss for some pools (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7).
     void flux(const YAML::Node &node) {
         auto f = keys(node, "models.flux",
@@ -1006,7 +1123,12 @@ public:
         if (!require_map(n, "outputs")) {
             return;
         }
-        auto k = keys(n, "outputs", {"rasters", "compression", "transitions", "method_codes"});
+        auto k = keys(n, "outputs",
+                      {"rasters", "compression", "transitions", "method_codes", "monthly_rasters"});
+        if (k.count("monthly_rasters")) {
+            boolean(k["monthly_rasters"], "outputs.monthly_rasters", m_cfg.write_monthly_rasters);
+            m_monthly_rasters_line = line_of(k["monthly_rasters"]);
+        }
         if (k.count("rasters")) {
             boolean(k["rasters"], "outputs.rasters", m_cfg.write_rasters);
         }
@@ -1046,6 +1168,7 @@ public:
 private:
     Config &m_cfg;
     Problems &m_p;
+    int m_monthly_rasters_line = 0;
 };
 
 /// A config beyond one of the limits of config.hpp, at `mark`.
@@ -1174,6 +1297,16 @@ std::string describe_non_utf8_config(const std::string &text) {
                (p.offset <= 1 ? " (UTF-16 text without a byte-order mark?)" : "");
     }
     return "invalid " + p.where();
+}
+
+std::vector<std::string> nep_layer_names(const std::string &method) {
+    if (method == "casa") {
+        return {"ndvi", "temperature_c", "precipitation_mm", "solar_mj_per_m2", "et_mm", "pet_mm"};
+    }
+    if (method == "npp_raster") {
+        return {"npp_g_c_per_m2", "temperature_c", "precipitation_mm"};
+    }
+    return {};
 }
 
 Config parse_config(const std::string &text, const std::string &path, Problems &problems) {

@@ -1,5 +1,6 @@
 // The run configuration (YAML): schema, parsing and checks that need no input file.
 #pragma once
+#include "models/months.hpp"
 #include "pipeline/problems.hpp"
 
 #include <cstddef>
@@ -26,7 +27,11 @@ struct LayerSpec {
         std::string path_as_written;
         int line = 0;
     };
-    std::map<int, File> paths; ///< by epoch year (per-epoch layers), or key 0
+    std::map<int, File> paths; ///< by epoch year (per-epoch layers), first epoch year of the
+                               ///< period (per-period layers), or key 0
+    /// Per-month layers: the path with {yyyy} and {mm} standing for each month's year and
+    /// two-digit month, as resolved against the config's folder and as written.
+    File month_pattern;
     int line = 0;
 };
 
@@ -51,6 +56,36 @@ struct DistrictSpec {
 };
 
 /// A checked configuration. Paths are absolute or relative to the working directory.
+/// models.nep: monthly NPP, heterotrophic respiration and NEP (interface.md "Seasonal flux").
+struct NepConfig {
+    /// Longest run: 1200 months (100 years). Every month of a row is held at once (T_opt is the
+    /// temperature of the year's greenest month), so memory per thread grows with the months.
+    static constexpr std::size_t MAX_MONTHS = 1200;
+    bool present = false;
+    int line = 0;       ///< line of models.nep
+    std::string method; ///< casa or npp_raster
+    int method_line = 0;
+    std::vector<models::YearMonth> months; ///< every month of the run, ascending
+    int months_line = 0;
+    std::string vegetation; ///< the land-cover class -> CASA type mapping ("" = none)
+    std::string vegetation_as_written;
+    int vegetation_line = 0;
+    /// One monthly layer: its name (ndvi, temperature_c, ...) and path pattern holding {yyyy}
+    /// and {mm}, resolved against the config's folder.
+    struct Layer {
+        std::string name;
+        std::string pattern;
+        std::string pattern_as_written;
+        int line = 0;
+    };
+    std::vector<Layer> layers; ///< in the order of nep_layer_names(method)
+};
+
+/// The monthly layers method `method` reads: casa: ndvi, temperature_c, precipitation_mm,
+/// solar_mj_per_m2, et_mm, pet_mm; npp_raster: npp_g_c_per_m2, temperature_c, precipitation_mm
+/// (R_H needs temperature and precipitation with either).
+std::vector<std::string> nep_layer_names(const std::string &method);
+
 struct Config {
     std::string config_path;
     std::string config_text; ///< the file's bytes, exactly (checked to be UTF-8 text)
@@ -82,10 +117,20 @@ struct Config {
     std::string pools_table_as_written;
     int pools_table_line = 0;
     std::string sink_method = "stock_difference";
-    bool agb_is_carbon = false;          ///< stocks.agb_raster: map in Mg C/ha (else Mg dm/ha)
-    double carbon_fraction = 0.0;        ///< stocks.agb_raster
-    double root_shoot_ratio = -1.0;      ///< stocks.agb_raster
-    std::vector<LayerSpec> layers;       ///< model layers besides land cover
+    bool agb_is_carbon = false;     ///< stocks.agb_raster: map in Mg C/ha (else Mg dm/ha)
+    double carbon_fraction = 0.0;   ///< stocks.agb_raster
+    double root_shoot_ratio = -1.0; ///< stocks.agb_raster
+    std::vector<LayerSpec> layers;  ///< model layers besides land cover
+    /// The months of a run with monthly models, ascending (empty without them).
+    struct YearMonth {
+        int year = 0;
+        int month = 0; ///< 1..12
+    };
+    std::vector<YearMonth> months;
+    int months_line = 0;
+    /// models.<section>.method of sections whose stage is built by a builder added with
+    /// register_stage() (prepare.hpp) rather than one of the built-in models.
+    std::map<std::string, std::string> registered_methods;
     std::vector<int32_t> forest_classes; ///< stocks.inventory: land-cover codes that are forest
     std::string crosswalk;               ///< stocks.inventory: scheme or CSV path for forest
     int crosswalk_line = 0;
@@ -126,6 +171,8 @@ struct Config {
     std::string growth_table_as_written;
     int growth_table_line = 0;
 
+    NepConfig nep; ///< models.nep
+
     /// Largest processing.block_cells: a block of 2^26 cells already holds about 2 GiB of
     /// buffers per thread for two epochs and three outputs (resources.hpp), and blocks beyond
     /// 2^22 cells make no run faster.
@@ -137,7 +184,8 @@ struct Config {
 
     bool write_rasters = true;
     bool write_transitions = true;
-    bool write_method_codes = false; ///< method_<year>.tif: which model branch per pixel
+    bool write_method_codes = false;    ///< method_<year>.tif: which model branch per pixel
+    bool write_monthly_rasters = false; ///< nep_<yyyy><mm>.tif besides the annual nep_<yyyy>.tif
     std::string compression = "DEFLATE";
 
     /// "demo.yaml, line 7" for messages.

@@ -2,9 +2,11 @@
 #include "pipeline/outputs.hpp"
 
 #include "models/flux.hpp"
+#include "models/nep_stage.hpp"
 #include "models/stock_model.hpp"
 #include "pipeline/hdf5_writer.hpp"
 #include "pipeline/interrupt.hpp"
+#include "pipeline/nep_outputs.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/sha256.hpp"
 #include "pipeline/version.hpp"
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +45,7 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
         r.class_codes = class_codes;
     }
     const auto valid = static_cast<std::size_t>(models::PixelStatus::valid);
+    const int gain_loss = d.find_series("gain_loss_mg_c_per_yr");
     for (std::size_t i = 0; i < d.districts; ++i) {
         r.area_ha.push_back(t.value(i, d.area()));
         for (std::size_t e = 0; e < d.epochs; ++e) {
@@ -66,8 +70,15 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
             r.stock_change_mg_c_per_yr.push_back(change);
             r.net_emissions_mg_co2_per_yr.push_back(models::net_emissions_co2(change));
             r.flux_invalid_area_ha.push_back(t.value(i, d.flux_invalid_area(k)));
-            if (d.gain_loss) {
-                r.gain_loss_mg_c_per_yr.push_back(t.value(i, d.flux_gain_loss(k)));
+            if (gain_loss >= 0) {
+                r.gain_loss_mg_c_per_yr.push_back(
+                    t.value(i, d.series(static_cast<std::size_t>(gain_loss), k)));
+            }
+        }
+        for (std::size_t s = 0; s < d.series_names.size(); ++s) {
+            auto &values = r.series[d.series_names[s]];
+            for (std::size_t j = 0; j < d.series_lengths[s]; ++j) {
+                values.push_back(t.value(i, d.series(s, j)));
             }
         }
         for (std::size_t k = 0; k < d.periods(); ++k) {
@@ -342,6 +353,32 @@ static std::string sink_model_description(const PreparedRun &run, const RunResul
            (sd.empty() ? "" : " + flux." + run.config.sink_method + " (pools " + sd + ")");
 }
 
+namespace {
+
+/// The NEP series of one level (models/nep_stage.hpp names them).
+NepSeries nep_series(const PreparedRun &run, const DistrictResults &r) {
+    NepSeries s;
+    s.level = r.level;
+    s.ids = r.ids;
+    s.names = r.names;
+    s.months = run.config.nep.months;
+    auto take = [&](const char *name, std::vector<double> &out) {
+        const auto it = r.series.find(name);
+        if (it == r.series.end() || it->second.size() != s.ids.size() * s.months.size()) {
+            throw OutputError("cannot write output: the district series " + std::string(name) +
+                              " is missing (internal error)");
+        }
+        out = it->second;
+    };
+    take(models::NEP_SERIES_NPP, s.npp_mg_c);
+    take(models::NEP_SERIES_RH, s.rh_mg_c);
+    take(models::NEP_SERIES_NEP, s.nep_mg_c);
+    take(models::NEP_SERIES_INVALID, s.invalid_area_ha);
+    return s;
+}
+
+} // namespace
+
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
                       const std::vector<DistrictResults> &levels) {
     const DistrictResults &r = levels.front();
@@ -447,6 +484,9 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                                      "class_code[j] at end_year, per district and period "
                                      "(coverage-weighted, pixels valid in both epochs)"));
         }
+        if (run.config.nep.present) {
+            write_nep_group(h5, "/nep", nep_series(run, r));
+        }
         if (levels.size() > 1) {
             const auto L = static_cast<uint64_t>(levels.size() - 1);
             std::vector<std::string> level_names;
@@ -488,6 +528,9 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                     anc.insert(anc.end(), a.begin(), a.end());
                 }
                 h5.dataset(g + "/parent_id", {U, L}, anc, "1");
+                if (run.config.nep.present) {
+                    write_nep_group(h5, g + "/nep", nep_series(run, u));
+                }
             }
         }
 
@@ -499,7 +542,9 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         }
         h5.dataset("/provenance/pixel_status_name", status_names, "1");
         // Lists that may be empty are datasets: GDAL 3.6 crashes on an empty string attribute.
-        h5.dataset("/provenance/warnings", run.warnings, "1");
+        std::vector<std::string> warnings = run.warnings;
+        warnings.insert(warnings.end(), result.warnings.begin(), result.warnings.end());
+        h5.dataset("/provenance/warnings", warnings, "1");
         h5.dataset("/provenance/unverified_parameters", result.unverified_used, "1");
         std::vector<int64_t> counts;
         for (uint64_t e = 0; e < E; ++e) {
@@ -529,6 +574,13 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
     write_districts_csv((fs::path(staging_dir) / "districts.csv").string(), levels);
     if (!levels.front().class_codes.empty()) {
         write_transitions_csv((fs::path(staging_dir) / "transitions.csv").string(), levels.front());
+    }
+    if (run.config.nep.present) {
+        std::vector<NepSeries> nep;
+        for (const auto &l : levels) {
+            nep.push_back(nep_series(run, l));
+        }
+        write_nep_monthly_csv((fs::path(staging_dir) / "nep_monthly.csv").string(), nep);
     }
     if (failpoint("kill_before_results") >= 0) {
         std::raise(SIGKILL); // crash-test failpoint (interrupt.hpp)
@@ -657,6 +709,62 @@ std::string format_district_table(const DistrictResults &r) {
         }
         for (std::size_t k = 0; k < K; ++k) {
             std::snprintf(buf, sizeof buf, " %24.1f", r.stock_change_mg_c_per_yr[i * K + k]);
+            out << buf;
+        }
+        out << "\n";
+    }
+    return out.str();
+}
+
+namespace {
+/// A value that prints as "-0.0" with one decimal prints as "0.0".
+double no_negative_zero(double v) { return std::fabs(v) < 0.05 ? 0.0 : v; }
+} // namespace
+
+std::string format_nep_table(const PreparedRun &run, const DistrictResults &r) {
+    const NepSeries series = nep_series(run, r);
+    const NepSeasonal sea = nep_seasonal(series);
+    const std::size_t S = sea.seasons.size();
+    const std::size_t Y = sea.years.size();
+    std::ostringstream out;
+    constexpr int NAME_COLUMNS = 22;
+    char buf[256];
+    out << "NEP, Mg C (> 0 = sink; seasons of the last year, then each calendar year; a season or "
+           "year the months cover in part is marked *)\n";
+    std::snprintf(buf, sizeof buf, "%-10s ", "id");
+    out << buf << fit_columns("name", NAME_COLUMNS);
+    // The seasons whose year is the last year the run touches, then every year.
+    std::vector<std::size_t> shown;
+    for (std::size_t k = 0; k < S; ++k) {
+        if (sea.seasons[k].year == sea.years.back()) {
+            shown.push_back(k);
+        }
+    }
+    for (std::size_t k : shown) {
+        const std::string label = std::string(models::season_name(sea.seasons[k].season)) + "_" +
+                                  std::to_string(sea.seasons[k].year) +
+                                  (sea.season_months[k] < 3 ? "*" : "");
+        std::snprintf(buf, sizeof buf, " %12s", label.c_str());
+        out << buf;
+    }
+    for (std::size_t y = 0; y < Y; ++y) {
+        const std::string label =
+            "year_" + std::to_string(sea.years[y]) + (sea.year_months[y] < 12 ? "*" : "");
+        std::snprintf(buf, sizeof buf, " %12s", label.c_str());
+        out << buf;
+    }
+    out << "\n";
+    for (std::size_t i = 0; i < r.ids.size(); ++i) {
+        std::snprintf(buf, sizeof buf, "%-10lld ", static_cast<long long>(r.ids[i]));
+        out << buf << fit_columns(r.names[i], NAME_COLUMNS);
+        for (std::size_t k : shown) {
+            std::snprintf(buf, sizeof buf, " %12.1f",
+                          no_negative_zero(sea.season_nep_mg_c[i * S + k]));
+            out << buf;
+        }
+        for (std::size_t y = 0; y < Y; ++y) {
+            std::snprintf(buf, sizeof buf, " %12.1f",
+                          no_negative_zero(sea.annual_nep_mg_c[i * Y + y]));
             out << buf;
         }
         out << "\n";

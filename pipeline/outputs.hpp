@@ -3,6 +3,7 @@
 #include "pipeline/prepare.hpp"
 #include "pipeline/runner.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,10 @@ struct DistrictResults {
     std::vector<double> gain_loss_mg_c_per_yr;
     std::vector<int32_t> class_codes;        ///< [C], empty without transitions
     std::vector<double> transitions_area_ha; ///< [D, E-1, C, C]: from class i to j
-    std::string level;                       ///< e.g. "district", "city"
+    /// Every district series the chain's stages declared, by name: [D, length] (length =
+    /// epochs, periods or months of the series).
+    std::map<std::string, std::vector<double>> series;
+    std::string level; ///< e.g. "district", "city"
     /// Id of each unit's ancestor at every parent level ([D][L]); INT64_MIN where the level is
     /// the unit's own level or below it.
     std::vector<std::vector<int64_t>> ancestor_ids;
@@ -71,5 +75,9 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
 
 /// The district table printed by `carbonsink run` (fixed-width text).
 std::string format_district_table(const DistrictResults &r);
+
+/// The seasonal table printed after the district table when models.nep ran: per district the
+/// NEP of each season of the last year the months touch and of each calendar year, Mg C.
+std::string format_nep_table(const PreparedRun &run, const DistrictResults &r);
 
 } // namespace cs::pipeline

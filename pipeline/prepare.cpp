@@ -7,7 +7,9 @@
 #include "models/crosswalk.hpp"
 #include "models/inventory_stock.hpp"
 #include "models/model_error.hpp"
+#include "models/nep_stage.hpp"
 #include "models/soil_tier1.hpp"
+#include "models/stages.hpp"
 #include "pipeline/runner.hpp"
 #include "raster/raster_error.hpp"
 #include "raster/text_encoding.hpp"
@@ -54,6 +56,50 @@ std::string ScratchDir::file(const std::string &name) {
     return (fs::path(m_path) / name).string();
 }
 
+int PreparedRun::layer_index(const std::string &name) const {
+    for (std::size_t l = 0; l < layer_decls.size(); ++l) {
+        if (layer_decls[l].name == name) {
+            return static_cast<int>(l);
+        }
+    }
+    for (const auto &[alias, l] : layer_aliases) {
+        if (alias == name) {
+            return l;
+        }
+    }
+    return -1;
+}
+
+std::size_t epoch_of_month(const std::vector<int> &epoch_years, int year) {
+    std::size_t e = 0;
+    for (std::size_t k = 0; k < epoch_years.size(); ++k) {
+        if (epoch_years[k] <= year) {
+            e = k;
+        }
+    }
+    return e;
+}
+
+std::string month_path(const std::string &pattern, int year, int month) {
+    char yyyy[16];
+    char mm[8];
+    std::snprintf(yyyy, sizeof yyyy, "%04d", year);
+    std::snprintf(mm, sizeof mm, "%02d", month);
+    std::string out;
+    for (std::size_t i = 0; i < pattern.size();) {
+        if (pattern.compare(i, 6, "{yyyy}") == 0) {
+            out += yyyy;
+            i += 6;
+        } else if (pattern.compare(i, 4, "{mm}") == 0) {
+            out += mm;
+            i += 4;
+        } else {
+            out += pattern[i++];
+        }
+    }
+    return out;
+}
+
 std::string input_where(const PreparedRun &run, const raster::RasterInfo &info) {
     for (const auto &in : run.inputs) {
         if (in.role == info.label) {
@@ -65,6 +111,9 @@ std::string input_where(const PreparedRun &run, const raster::RasterInfo &info) 
 
 std::vector<std::string> output_file_names(const Config &config) {
     std::vector<std::string> names = {"results.h5", "districts.csv"};
+    if (config.nep.present) {
+        names.push_back("nep_monthly.csv");
+    }
     if (config.write_transitions && config.epochs.size() > 1) {
         names.push_back("transitions.csv");
     }
@@ -540,8 +589,9 @@ void check_forest_type_codes(PreparedRun &run, Problems &problems) {
     for (const auto &t : model->forest_types()) {
         known.push_back(t.code);
     }
-    check_type_codes(run, run.layers[1][0], known,
-                     "forest-types table (" + run.config.forest_types_as_written + ")", problems);
+    check_type_codes(run, run.layers[static_cast<std::size_t>(run.layer_index("forest_type"))][0],
+                     known, "forest-types table (" + run.config.forest_types_as_written + ")",
+                     problems);
 }
 
 /// soil.ipcc_tier1: embedded SOC tables, the user's soil-management rules and soil types.
@@ -656,13 +706,12 @@ void check_management_codes(PreparedRun &run, Problems &problems) {
     if (!run.soil_model || !run.soil_model->uses_management_raster()) {
         return;
     }
-    // The soil model's layers follow the stock model's: climate_zone, soil_type, management.
-    const std::size_t layer = run.stock_layer_count + 2;
-    if (run.layers.size() <= layer) {
+    const int layer = run.layer_index("management");
+    if (layer < 0) {
         return;
     }
     const auto &known = run.soil_model->management_codes();
-    for (const auto &info : run.layers[layer]) {
+    for (const auto &info : run.layers[static_cast<std::size_t>(layer)]) {
         std::vector<int32_t> missing;
         for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
             if (!std::binary_search(known.begin(), known.end(), code)) {
@@ -743,7 +792,7 @@ void make_dom_model(PreparedRun &run, const models::PoolsTable &pools_table, Pro
 /// models.dom with a climate-zone raster and no elevation/precipitation: no zone in the raster
 /// may need them (the tropical zones do).
 void check_dom_zone_codes(PreparedRun &run, Problems &problems) {
-    const auto &info = run.layers[run.dom_layer_first][0];
+    const auto &info = run.layers[static_cast<std::size_t>(run.layer_index("dom_climate_zone"))][0];
     std::string list;
     for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
         if (run.dom_model->zone_needs_strata(code)) {
@@ -912,135 +961,396 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
     }
 }
 
-/// Open, check and align every raster the stock model declares (models/stock_model.hpp).
+/// One registered stage builder (register_stage).
+struct RegisteredStage {
+    std::string section;
+    std::string method;
+    StageBuilder build;
+};
+
+std::vector<RegisteredStage> &stage_registry() {
+    static std::vector<RegisteredStage> registry;
+    return registry;
+}
+
+/// The declarations of flux.gain_loss: its driver (stand age or volume increment), its forest
+/// types, and for volume increment the growing stock.
+std::vector<models::LayerDecl> gain_loss_layers(const PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    using models::LayerDecl;
+    using models::TimeAxis;
+    auto given = [&](const std::string &name) {
+        return std::any_of(cfg.layers.begin(), cfg.layers.end(),
+                           [&](const LayerSpec &l) { return l.name == name; });
+    };
+    if (run.flux_model->growth() == models::GainLossModel::Growth::volume_increment) {
+        return {LayerDecl{"volume_increment", "m3/ha/yr", TimeAxis::once},
+                LayerDecl{"forest_type", "class", TimeAxis::once, false, true},
+                LayerDecl{"volume", "m3/ha", TimeAxis::epoch}};
+    }
+    std::vector<LayerDecl> out = {LayerDecl{"stand_age", "yr", TimeAxis::once}};
+    if (given("flux_forest_type")) {
+        out.push_back(LayerDecl{"flux_forest_type", "class", TimeAxis::once, false, true});
+    } else {
+        if (!given("forest_type")) {
+            problems.error(
+                "missing config key \"models.flux.forest_type\": " + cfg.at(cfg.flux_line) +
+                ": tier1 growth needs a forest-type raster (codes of the "
+                "growth table); with stocks.inventory its forest_type is used");
+        }
+        out.push_back(LayerDecl{"forest_type", "class", TimeAxis::once, false, true, {}, true});
+    }
+    return out;
+}
+
+/// models.nep: the shipped CASA vegetation table, the user's class -> CASA type mapping (casa;
+/// optional for npp_raster) and the monthly layers, as a month stage.
+std::unique_ptr<models::Stage> make_nep_stage(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    const NepConfig &nep = cfg.nep;
+    std::vector<std::string> errs;
+    std::string file;
+    const char *text = models::builtin_parameter_table("casa_vegetation", file);
+    models::CasaVegetationTable table = models::parse_casa_table(text, file, errs);
+    for (auto &e : errs) {
+        problems.error("invalid built-in parameter table: " + e);
+    }
+    errs.clear();
+    std::vector<models::CasaClassMapping> mapping;
+    const std::string where = "models.nep.vegetation (" + nep.vegetation_as_written + ")";
+    if (!nep.vegetation.empty()) {
+        if (!fs::is_regular_file(nep.vegetation)) {
+            problems.error("cannot read vegetation mapping: " + where + ", " +
+                           cfg.at(nep.vegetation_line) + ": file not found");
+            return nullptr;
+        }
+        mapping = models::parse_casa_mapping(read_input_table(run, "models.nep.vegetation",
+                                                              nep.vegetation, "vegetation mapping",
+                                                              where, problems),
+                                             where, table, errs);
+        for (auto &e : errs) {
+            problems.error("invalid vegetation mapping: " + e);
+        }
+        if (!errs.empty()) {
+            return nullptr;
+        }
+    }
+    std::vector<std::string> layer_names, month_labels;
+    for (const auto &l : nep.layers) {
+        layer_names.push_back(l.name);
+    }
+    for (const auto &m : nep.months) {
+        month_labels.push_back(m.text());
+    }
+    return std::make_unique<models::NepStage>(
+        nep.method == "casa" ? models::NepStage::Method::casa
+                             : models::NepStage::Method::npp_raster,
+        std::move(layer_names), std::move(table), file, mapping, where, std::move(month_labels));
+}
+
+/// The model chain of the run, through the one table of stage builders: the stock model's
+/// stage, then each configured model (built-in ones, then registered ones), each with its
+/// declarations checked against the stages before it.
+void build_chain(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    // models.<section>.method -> stage. The built-in models were built from the config by
+    // make_*_model() above; their entries only wrap them.
+    const std::vector<RegisteredStage> builtin = {
+        {"soil", "ipcc_tier1",
+         [](StageContext &c) -> std::unique_ptr<models::Stage> {
+             if (!c.run.soil_model) {
+                 return nullptr;
+             }
+             return std::make_unique<models::SoilStage>(
+                 *c.run.soil_model, c.run.soil_pool,
+                 c.run.stock_model->pool_names()[c.run.soil_pool]);
+         }},
+        {"dom", "agb_fraction",
+         [](StageContext &c) -> std::unique_ptr<models::Stage> {
+             if (!c.run.dom_model) {
+                 return nullptr;
+             }
+             return std::make_unique<models::DomStage>(
+                 *c.run.dom_model, std::vector<std::string>{"dead_wood", "litter"});
+         }},
+        {"nep", "casa", [](StageContext &c) { return make_nep_stage(c.run, c.problems); }},
+        {"nep", "npp_raster", [](StageContext &c) { return make_nep_stage(c.run, c.problems); }},
+        {"flux", "gain_loss",
+         [](StageContext &c) -> std::unique_ptr<models::Stage> {
+             if (!c.run.flux_model) {
+                 return nullptr;
+             }
+             std::vector<std::string> pools;
+             const auto &names = c.run.stock_model->pool_names();
+             for (std::size_t p = 0; p < names.size(); ++p) {
+                 if (c.run.gain_loss_pool[p]) {
+                     pools.push_back(names[p]);
+                 }
+             }
+             return std::make_unique<models::GainLossStage>(*c.run.flux_model, std::move(pools),
+                                                            gain_loss_layers(c.run, c.problems));
+         }},
+    };
+    auto method_of = [&](const std::string &section) -> std::string {
+        if (section == "soil") {
+            return cfg.soil_method;
+        }
+        if (section == "dom") {
+            return cfg.dom_method;
+        }
+        if (section == "flux") {
+            return cfg.flux_method;
+        }
+        if (section == "nep") {
+            return cfg.nep.method;
+        }
+        const auto it = cfg.registered_methods.find(section);
+        return it == cfg.registered_methods.end() ? std::string() : it->second;
+    };
+    run.chain.clear();
+    run.chain.push_back(std::make_unique<models::StockStage>(*run.stock_model));
+    StageContext ctx{run, problems};
+    const std::vector<RegisteredStage> *tables[] = {&builtin, &stage_registry()};
+    for (const auto *entries : tables) {
+        for (const auto &entry : *entries) {
+            if (method_of(entry.section) != entry.method) {
+                continue;
+            }
+            if (auto stage = entry.build(ctx)) {
+                run.chain.push_back(std::move(stage));
+            }
+        }
+    }
+    // Declarations: pools exist, no pool refined by two stages of one kind, every variable
+    // produced by a stage that runs before its consumer.
+    const auto &pools = run.stock_model->pool_names();
+    std::map<std::pair<int, std::string>, std::string> writer; // (kind, pool) -> stage
+    std::vector<std::pair<int, std::size_t>> order;            // (kind, chain index)
+    for (std::size_t s = 0; s < run.chain.size(); ++s) {
+        order.emplace_back(static_cast<int>(run.chain[s]->kind()), s);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
+    std::set<std::string> produced;
+    for (const auto &[kind, s] : order) {
+        const models::Stage &stage = *run.chain[s];
+        for (const auto &v : stage.variables_consumed()) {
+            if (produced.count(v) == 0) {
+                problems.error("invalid model chain: " + stage.name() + " consumes \"" + v +
+                               "\", which no stage before it produces");
+            }
+        }
+        for (const auto &v : stage.variables_produced()) {
+            produced.insert(v);
+        }
+        // The driver sums a period stage's change into its one period series, and a month
+        // stage's rows into its month series; other stages add no series.
+        const auto series = stage.series();
+        const bool series_ok =
+            (stage.kind() == models::StageKind::period && series.size() <= 1 &&
+             std::all_of(series.begin(), series.end(),
+                         [](const auto &d) { return d.axis == models::TimeAxis::period; })) ||
+            (stage.kind() == models::StageKind::month &&
+             std::all_of(series.begin(), series.end(),
+                         [](const auto &d) { return d.axis == models::TimeAxis::month; })) ||
+            series.empty();
+        if (!series_ok) {
+            problems.error("invalid model chain: " + stage.name() +
+                           " declares district series its kind of stage cannot add (a period "
+                           "stage adds at most one period series, a month stage month series)");
+        }
+        if (s == 0) {
+            continue; // the stock model writes every pool
+        }
+        for (const auto &p : stage.pools_written()) {
+            if (std::find(pools.begin(), pools.end(), p) == pools.end()) {
+                problems.error("invalid model chain: " + stage.name() + " writes pool \"" + p +
+                               "\", which " + run.stock_model->name() + " does not have");
+                continue;
+            }
+            auto [it, inserted] = writer.emplace(std::make_pair(kind, p), stage.name());
+            if (!inserted) {
+                problems.error("invalid model chain: pool \"" + p + "\" is written by both " +
+                               it->second + " and " + stage.name());
+            }
+        }
+    }
+}
+
+/// Open, check and align every raster the chain's stages declare (models/chain.hpp), each
+/// name once, and each set of files once: a name whose files, axis and resampling kind are
+/// those of a layer opened before shares its rasters (recorded as an input under both names).
 void prepare_model_layers(PreparedRun &run, Problems &problems) {
     const Config &cfg = run.config;
-    std::vector<models::LayerRequest> requests = run.stock_model->layers();
-    run.stock_layer_count = requests.size();
-    if (run.soil_model) {
-        for (const auto &r : run.soil_model->layers()) {
-            requests.push_back(r);
-        }
-    }
-    run.dom_layer_first = requests.size();
-    if (run.dom_model) {
-        for (const auto &r : run.dom_model->layers()) {
-            requests.push_back(r);
-        }
-    }
-    if (run.flux_model) {
-        auto index_of = [&](const std::string &name) {
-            for (std::size_t i = 0; i < requests.size(); ++i) {
-                if (requests[i].name == name) {
-                    return static_cast<int>(i);
+    using models::TimeAxis;
+    run.layers.clear();
+    run.layer_decls.clear();
+    run.layer_aliases.clear();
+    std::vector<std::vector<std::string>> layer_files; // parallel to run.layers
+    run.stage_layers.assign(run.chain.size(), {});
+    for (std::size_t s = 0; s < run.chain.size(); ++s) {
+        for (const models::LayerDecl &req : run.chain[s]->layers()) {
+            if (const int known = run.layer_index(req.name); known >= 0) {
+                run.stage_layers[s].push_back(known);
+                continue;
+            }
+            const LayerSpec *spec = nullptr;
+            for (const auto &l : cfg.layers) {
+                if (l.name == req.name) {
+                    spec = &l;
                 }
             }
-            return -1;
-        };
-        auto &fl = run.flux_layers;
-        if (run.flux_model->growth() == models::GainLossModel::Growth::volume_increment) {
-            fl.forest_type = index_of("forest_type");
-            fl.volume = index_of("volume");
-            fl.driver = static_cast<int>(requests.size());
-            requests.push_back({"volume_increment", "m3/ha/yr", false, false});
-        } else {
-            fl.driver = static_cast<int>(requests.size());
-            requests.push_back({"stand_age", "yr", false, false});
-            const bool own =
-                std::any_of(cfg.layers.begin(), cfg.layers.end(),
-                            [](const LayerSpec &l) { return l.name == "flux_forest_type"; });
-            if (own) {
-                fl.forest_type = static_cast<int>(requests.size());
-                requests.push_back({"flux_forest_type", "class", false, true});
-            } else {
-                fl.forest_type = index_of("forest_type");
-                if (fl.forest_type < 0) {
-                    problems.error(
-                        "missing config key \"models.flux.forest_type\": " + cfg.at(cfg.flux_line) +
-                        ": tier1 growth needs a forest-type raster (codes of the "
-                        "growth table); with stocks.inventory its forest_type is used");
-                }
+            if (spec == nullptr && req.optional) {
+                run.stage_layers[s].push_back(-1);
+                continue;
             }
-        }
-    }
-    for (const models::LayerRequest &req : requests) {
-        const LayerSpec *spec = nullptr;
-        for (const auto &l : cfg.layers) {
-            if (l.name == req.name) {
-                spec = &l;
+            run.stage_layers[s].push_back(static_cast<int>(run.layers.size()));
+            models::LayerDecl decl = req;
+            if (decl.either_form) {
+                decl.axis = spec != nullptr && spec->per_epoch ? TimeAxis::epoch : TimeAxis::once;
             }
-        }
-        std::vector<raster::RasterInfo> rasters;
-        if (spec == nullptr) {
-            problems.error("missing input layer \"" + req.name + "\": models.stocks, " +
-                           cfg.at(cfg.pools_table_line) + ": " + run.stock_model->name() +
-                           " needs it");
-            run.layers.push_back(rasters);
-            continue;
-        }
-        std::vector<int> keys;
-        if (req.either_form ? spec->per_epoch : req.per_epoch) {
-            std::string missing;
-            for (const auto &ep : cfg.epochs) {
-                keys.push_back(ep.year);
-                if (spec->paths.count(ep.year) == 0) {
-                    missing += (missing.empty() ? "" : ", ") + std::to_string(ep.year);
-                }
-            }
-            for (const auto &[year, file] : spec->paths) {
-                // An init-capture: clang before 16 cannot capture a structured binding.
-                if (std::none_of(cfg.epochs.begin(), cfg.epochs.end(),
-                                 [y = year](const EpochSpec &e) { return e.year == y; })) {
-                    problems.error("invalid input layer \"" + req.name + "\": year " +
-                                   std::to_string(year) + ", " + cfg.at(file.line) +
-                                   ": not a land-cover epoch");
-                }
-            }
-            if (!missing.empty()) {
-                problems.error("missing input layer \"" + req.name + "\": " + cfg.at(spec->line) +
-                               ": no raster for epoch " + missing + " (one per land-cover epoch)");
+            run.layer_decls.push_back(decl);
+            layer_files.emplace_back();
+            std::vector<raster::RasterInfo> rasters;
+            if (spec == nullptr) {
+                problems.error("missing input layer \"" + req.name + "\": models.stocks, " +
+                               cfg.at(cfg.pools_table_line) + ": " + run.stock_model->name() +
+                               " needs it");
                 run.layers.push_back(rasters);
                 continue;
             }
-        } else {
-            keys.push_back(0);
-        }
-        for (int key : keys) {
-            const auto &file = spec->paths.at(key);
-            std::string label = req.name;
-            if (key != 0) {
-                label += '/';
-                label += std::to_string(key);
-            }
-            try {
-                const FileIdentity id = file_identity(file.path);
-                auto info = raster::inspect_raster(label, file.path, 1);
-                add_input(run, label, file.path, id, true);
-                const auto r = raster::default_resampling(info, run.grid, req.categorical);
-                const std::string diff = raster::describe_misalignment(run.grid, info.grid);
-                if (!diff.empty() && cfg.grid.strict) {
-                    problems.error("grids do not match: " + info.where() +
-                                   " vs the reference grid: " + diff +
-                                   "; grid.strict is true, so inputs are not warped");
-                } else if (!diff.empty()) {
-                    const std::string where = info.where();
-                    info =
-                        raster::warp_to_grid(info, run.grid, r,
-                                             run.scratch.file(label.substr(0, label.find('/')) +
-                                                              "_" + std::to_string(key) + ".vrt"));
-                    info.label = label;
-                    problems.warn(where + ": not on the reference grid (" + diff +
-                                  "); warped on the fly with " + raster::resampling_name(r) +
-                                  " resampling");
+            // (key, path, line, label) of each raster of the layer.
+            struct Item {
+                int key;
+                LayerSpec::File file;
+                std::string label;
+            };
+            std::vector<Item> items;
+            if (decl.axis == TimeAxis::epoch || decl.axis == TimeAxis::period) {
+                const bool per_period = decl.axis == TimeAxis::period;
+                const std::size_t n =
+                    per_period && !cfg.epochs.empty() ? cfg.epochs.size() - 1 : cfg.epochs.size();
+                std::string missing;
+                for (std::size_t k = 0; k < n; ++k) {
+                    const int year = cfg.epochs[k].year;
+                    const auto it = spec->paths.find(year);
+                    if (it == spec->paths.end()) {
+                        missing += (missing.empty() ? "" : ", ") + std::to_string(year);
+                    } else {
+                        std::string label = req.name + "/" + std::to_string(year);
+                        if (per_period) {
+                            label += "_" + std::to_string(cfg.epochs[k + 1].year);
+                        }
+                        items.push_back({year, it->second, label});
+                    }
                 }
-                rasters.push_back(info);
-            } catch (const raster::RasterError &e) {
-                problems.error(std::string(e.what()) + " (" + cfg.at(file.line) + ")");
+                for (const auto &[year, file] : spec->paths) {
+                    // An init-capture: clang before 16 cannot capture a structured binding.
+                    if (std::none_of(cfg.epochs.begin(),
+                                     cfg.epochs.begin() + static_cast<std::ptrdiff_t>(n),
+                                     [y = year](const EpochSpec &e) { return e.year == y; })) {
+                        problems.error("invalid input layer \"" + req.name + "\": year " +
+                                       std::to_string(year) + ", " + cfg.at(file.line) +
+                                       (per_period ? ": not the first year of a period between "
+                                                     "land-cover epochs"
+                                                   : ": not a land-cover epoch"));
+                    }
+                }
+                if (!missing.empty()) {
+                    problems.error(
+                        "missing input layer \"" + req.name + "\": " + cfg.at(spec->line) +
+                        (per_period
+                             ? ": no raster for the period starting " + missing +
+                                   " (one per period between land-cover epochs)"
+                             : ": no raster for epoch " + missing + " (one per land-cover epoch)"));
+                    run.layers.push_back(rasters);
+                    continue;
+                }
+            } else if (decl.axis == TimeAxis::month) {
+                if (spec->month_pattern.path.empty()) {
+                    problems.error("missing input layer \"" + req.name +
+                                   "\": " + cfg.at(spec->line) +
+                                   ": a monthly layer needs a path pattern with {yyyy} and {mm}");
+                    run.layers.push_back(rasters);
+                    continue;
+                }
+                for (const auto &m : cfg.months) {
+                    char ym[16];
+                    std::snprintf(ym, sizeof ym, "%04d-%02d", m.year, m.month);
+                    LayerSpec::File file = spec->month_pattern;
+                    file.path = month_path(file.path, m.year, m.month);
+                    file.path_as_written = month_path(file.path_as_written, m.year, m.month);
+                    items.push_back({m.year * 100 + m.month, file, req.name + "/" + ym});
+                }
+            } else {
+                items.push_back({0, spec->paths.at(0), req.name});
             }
+            std::vector<std::string> files;
+            for (const auto &item : items) {
+                files.push_back(item.file.path);
+            }
+            int same = -1;
+            for (std::size_t j = 0; j + 1 < run.layer_decls.size() && same < 0; ++j) {
+                const auto &other = run.layer_decls[j];
+                if (layer_files[j] == files && other.axis == decl.axis &&
+                    other.categorical == decl.categorical && run.layers[j].size() == files.size()) {
+                    same = static_cast<int>(j);
+                }
+            }
+            if (same >= 0) {
+                // Read once: this name uses the rasters already open, and the inputs list
+                // records the files under this name too.
+                for (const auto &item : items) {
+                    add_input(run, item.label, item.file.path, file_identity(item.file.path), true);
+                }
+                run.layer_decls.pop_back();
+                layer_files.pop_back();
+                run.stage_layers[s].back() = same;
+                run.layer_aliases.emplace_back(req.name, same);
+                continue;
+            }
+            layer_files.back() = files;
+            for (const auto &item : items) {
+                const auto &file = item.file;
+                const std::string &label = item.label;
+                try {
+                    const FileIdentity id = file_identity(file.path);
+                    auto info = raster::inspect_raster(label, file.path, 1);
+                    add_input(run, label, file.path, id, true);
+                    const auto r = raster::default_resampling(info, run.grid, req.categorical);
+                    const std::string diff = raster::describe_misalignment(run.grid, info.grid);
+                    if (!diff.empty() && cfg.grid.strict) {
+                        problems.error("grids do not match: " + info.where() +
+                                       " vs the reference grid: " + diff +
+                                       "; grid.strict is true, so inputs are not warped");
+                    } else if (!diff.empty()) {
+                        const std::string where = info.where();
+                        info = raster::warp_to_grid(
+                            info, run.grid, r,
+                            run.scratch.file(label.substr(0, label.find('/')) + "_" +
+                                             std::to_string(item.key) + ".vrt"));
+                        info.label = label;
+                        problems.warn(where + ": not on the reference grid (" + diff +
+                                      "); warped on the fly with " + raster::resampling_name(r) +
+                                      " resampling");
+                    }
+                    rasters.push_back(info);
+                } catch (const raster::RasterError &e) {
+                    problems.error(std::string(e.what()) + " (" + cfg.at(file.line) + ")");
+                }
+            }
+            run.layers.push_back(rasters);
         }
-        run.layers.push_back(rasters);
     }
 }
+
+} // namespace
+
+void register_stage(const std::string &section, const std::string &method, StageBuilder builder) {
+    stage_registry().push_back({section, method, std::move(builder)});
+}
+
+namespace {
 
 /// True when `info` has at least one valid pixel on the grid. Reads blocks in plan order and
 /// stops at the first valid pixel, so a raster with data costs about one block read; only a
@@ -1354,27 +1664,46 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         }
     }
     const std::size_t layers_before = problems.errors.size();
+    if (run->stock_model) {
+        try {
+            build_chain(*run, problems);
+        } catch (const models::ModelError &e) {
+            problems.error(std::string("invalid model chain: ") + e.what());
+        }
+    }
+    if (!cfg.epochs.empty()) {
+        std::vector<int> years;
+        for (const auto &ep : cfg.epochs) {
+            years.push_back(ep.year);
+        }
+        for (const auto &m : cfg.months) {
+            run->months.push_back({m.year, m.month, epoch_of_month(years, m.year)});
+        }
+    }
     if (run->stock_model && run->grid.width > 0) {
         prepare_model_layers(*run, problems);
     }
     // Class-code checks read pixels: they need the grid and the model layers, nothing else.
     const bool layers_ok = run->land_cover_ok && errors_since(layers_before) == 0;
-    // The inventory's own layers come first (volume, forest_type), before soil and DOM layers.
+    auto single = [&](const std::string &name) {
+        const int l = run->layer_index(name);
+        return l >= 0 && run->layers[static_cast<std::size_t>(l)].size() == 1;
+    };
     if (layers_ok && run->stock_model && cfg.stocks_method == "inventory" &&
-        run->stock_layer_count == 2 && run->layers.size() >= 2 && run->layers[1].size() == 1) {
+        single("forest_type")) {
         check_forest_type_codes(*run, problems);
     }
     if (layers_ok && run->dom_model && cfg.dom_climate_zone && !cfg.dom_strata &&
-        run->layers.size() > run->dom_layer_first &&
-        run->layers[run->dom_layer_first].size() == 1) {
+        single("dom_climate_zone")) {
         check_dom_zone_codes(*run, problems);
     }
-    if (layers_ok && run->flux_model && run->flux_layers.forest_type >= 0 &&
-        run->flux_model->growth() == models::GainLossModel::Growth::tier1 &&
-        run->layers[static_cast<std::size_t>(run->flux_layers.forest_type)].size() == 1) {
+    const std::string flux_types =
+        run->layer_index("flux_forest_type") >= 0 ? "flux_forest_type" : "forest_type";
+    if (layers_ok && run->flux_model &&
+        run->flux_model->growth() == models::GainLossModel::Growth::tier1 && single(flux_types)) {
         const auto codes = run->flux_model->type_codes();
         check_type_codes(*run,
-                         run->layers[static_cast<std::size_t>(run->flux_layers.forest_type)][0],
+                         run->layers[static_cast<std::size_t>(run->layer_index(flux_types))][0],
                          codes, "growth table (" + cfg.growth_table_as_written + ")", problems);
     }
     if (layers_ok) {

@@ -1,5 +1,6 @@
 // Prepare: open and check every input once, before any pixel is computed.
 #pragma once
+#include "models/chain.hpp"
 #include "models/dom_fraction.hpp"
 #include "models/gain_loss.hpp"
 #include "models/lookup_stock.hpp"
@@ -13,6 +14,7 @@
 #include "raster/raster_io.hpp"
 #include "raster/vector_districts.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,26 +71,43 @@ struct PreparedRun {
     std::vector<Level> levels;
 
     std::unique_ptr<models::StockModel> stock_model;
-    /// Rasters of each of the model's layers(), in order: one per epoch, or one for all epochs.
-    std::vector<std::vector<raster::RasterInfo>> layers;
-    std::size_t stock_layer_count = 0; ///< the first layers are the stock model's
     /// soil.ipcc_tier1, replacing the stock model's soil pool (null without models.soil).
     std::unique_ptr<models::SoilTier1Model> soil_model;
     std::size_t soil_pool = 0; ///< index of "soil" in the stock model's pools
     /// dom.agb_fraction, replacing dead wood and litter of the pixels with AGB (null without
     /// models.dom).
     std::unique_ptr<models::DomFractionModel> dom_model;
-    std::size_t dom_layer_first = 0; ///< index in `layers` of the DOM model's first layer
     /// flux.gain_loss (null: every pool's change is its stock difference).
     std::unique_ptr<models::GainLossModel> flux_model;
     std::shared_ptr<const models::Tier1GrowthTable> flux_growth_table; ///< rows flux_model uses
     std::vector<uint8_t> gain_loss_pool; ///< per pool: 1 when its change is gain-loss
-    /// Indices into `layers` of the gain-loss model's inputs (-1 when not used).
-    struct FluxLayers {
-        int forest_type = -1;
-        int driver = -1; ///< stand age (tier1) or volume increment
-        int volume = -1; ///< growing stock (volume_increment)
-    } flux_layers;
+
+    /// The model chain (models/chain.hpp) built by build_chain(): the stock model's stage
+    /// first, then one stage per configured model in the order of the stage registry. The
+    /// runner reads, calls and sums by these declarations alone.
+    std::vector<std::unique_ptr<models::Stage>> chain;
+    /// Rasters of every declared layer, deduplicated by name (the first declaration opens it):
+    /// one for the run, or one per epoch, period or month (LayerDecl::axis).
+    std::vector<std::vector<raster::RasterInfo>> layers;
+    /// Parallel to `layers`: the declaration that opened each, with its resolved axis (once or
+    /// epoch for an either_form layer, as the config gives it).
+    std::vector<models::LayerDecl> layer_decls;
+    /// Declared names whose rasters are those of a layer declared before under another name
+    /// (the same files, axis and resampling kind): read once per block, shared by both.
+    std::vector<std::pair<std::string, int>> layer_aliases;
+    /// Per stage of `chain`: index into `layers` of each of its layers() (-1 for an optional
+    /// layer the config does not give).
+    std::vector<std::vector<int>> stage_layers;
+    /// The months of the run (config.months), each with the epoch whose land cover it uses:
+    /// the latest epoch at or before its year, or the first epoch for a month before it.
+    struct Month {
+        int year = 0;
+        int month = 0;
+        std::size_t epoch = 0;
+    };
+    std::vector<Month> months;
+    /// Index into `layers` of the layer named `name` (or aliased to it), or -1.
+    int layer_index(const std::string &name) const;
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;
     /// Every file the run reads, with its identity when prepare opened it: each input, then
@@ -108,6 +127,28 @@ struct PreparedRun {
     MemoryEstimate memory;
     MemoryLimit memory_limit;
 };
+
+/// What a stage builder gets: the run as prepared so far (grid, land cover, the stock model and
+/// the stages before it) and the problem list for its errors.
+struct StageContext {
+    PreparedRun &run;
+    Problems &problems;
+};
+/// Builds the stage of one `models.<section>` block; returns null (with an error added) when
+/// it cannot.
+using StageBuilder = std::function<std::unique_ptr<models::Stage>(StageContext &)>;
+/// Add a builder for `models.<section>.method: <method>` (config.registered_methods), run after
+/// the built-in models in registration order. For models wired outside prepare.cpp and tests;
+/// call before prepare_run.
+void register_stage(const std::string &section, const std::string &method, StageBuilder builder);
+
+/// The land-cover epoch of a month: the latest epoch at or before `year`, or the first epoch
+/// when every epoch is later (`epoch_years` ascending, not empty).
+std::size_t epoch_of_month(const std::vector<int> &epoch_years, int year);
+
+/// A per-month layer's path: `pattern` with every {yyyy} replaced by the year and every {mm}
+/// by the two-digit month.
+std::string month_path(const std::string &pattern, int year, int month);
 
 /// Build a PreparedRun from a checked config: open every raster, compare grids, read tables and
 /// districts, check the output directory. Every problem is added to `problems`, in one pass:

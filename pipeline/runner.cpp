@@ -37,12 +37,33 @@ int resolve_threads(int requested) {
 }
 
 AccumDims run_dims(const PreparedRun &run) {
-    return AccumDims{run.district_ids.size(),
-                     run.land_cover.size(),
-                     run.stock_model->pool_names().size(),
-                     static_cast<std::size_t>(models::PIXEL_STATUS_COUNT),
-                     run.config.write_transitions ? run.stock_model->class_codes().size() : 0,
-                     run.flux_model != nullptr};
+    AccumDims d{run.district_ids.size(),
+                run.land_cover.size(),
+                run.stock_model->pool_names().size(),
+                static_cast<std::size_t>(models::PIXEL_STATUS_COUNT),
+                run.config.write_transitions ? run.stock_model->class_codes().size() : 0,
+                {},
+                {}};
+    for (const auto &stage : run.chain) {
+        for (const auto &series : stage->series()) {
+            d.series_names.push_back(series.name);
+            switch (series.axis) {
+            case models::TimeAxis::epoch:
+                d.series_lengths.push_back(d.epochs);
+                break;
+            case models::TimeAxis::period:
+                d.series_lengths.push_back(d.periods());
+                break;
+            case models::TimeAxis::month:
+                d.series_lengths.push_back(run.months.size());
+                break;
+            case models::TimeAxis::once:
+                d.series_lengths.push_back(1);
+                break;
+            }
+        }
+    }
+    return d;
 }
 
 std::size_t output_raster_count(const Config &config) {
@@ -296,9 +317,9 @@ BadValueScan scan_bad_values(const raster::RasterInfo &info, const raster::Block
     });
 }
 
-/// Bad values in a layer the stock model needs (PixelStatus::invalid_value: a negative, NaN
-/// or infinite volume or AGB) are bad input, not data gaps: one message per raster holding
-/// them, naming it, the count and the first pixel. Empty when no pixel of the run was
+/// Bad values in a declared layer that must hold a quantity >= 0 (PixelStatus::invalid_value: a
+/// negative, NaN or infinite volume or AGB) are bad input, not data gaps: one message per raster
+/// holding them, naming it, the count and the first pixel. Empty when no pixel of the run was
 /// invalid_value. Reads only the rasters of the epochs that had such pixels.
 std::vector<std::string> bad_value_messages(const PreparedRun &run, const DistrictTotals &totals,
                                             std::size_t n_epochs) {
@@ -314,9 +335,8 @@ std::vector<std::string> bad_value_messages(const PreparedRun &run, const Distri
         return {};
     }
     std::vector<std::string> messages;
-    const auto requests = run.stock_model->layers();
-    const std::size_t n_layers =
-        std::min({run.stock_layer_count, requests.size(), run.layers.size()});
+    const auto &requests = run.layer_decls;
+    const std::size_t n_layers = std::min(requests.size(), run.layers.size());
     for (std::size_t l = 0; l < n_layers; ++l) {
         const std::string &quantity = requests[l].non_negative_quantity;
         if (quantity.empty()) {
@@ -424,6 +444,106 @@ std::vector<std::string> empty_epoch_messages(const PreparedRun &run, const Dist
     return messages;
 }
 
+/// What the driver knows of one stage of the chain, worked out once per run.
+struct StagePlan {
+    const models::Stage *stage = nullptr;
+    models::StageKind kind = models::StageKind::epoch_pools;
+    std::vector<int> layers;      ///< index into run.layers per stage layer, -1 when absent
+    std::vector<int> variables;   ///< per declared variable (produced, then consumed): slot
+    std::vector<uint8_t> claimed; ///< period stages: per pool, 1 when the stage claims it
+    std::size_t first_series = 0; ///< index of its first series in AccumDims
+    std::size_t series_count = 0;
+    bool runs = true; ///< false for a period stage without periods, etc.
+};
+
+/// The chain as the driver runs it: stages by kind, variables by slot.
+struct ChainPlan {
+    std::vector<StagePlan> stages; ///< in chain order
+    std::vector<std::size_t> epoch_stages, across_stages, period_stages, month_stages;
+    std::size_t variables = 0; ///< per-epoch variable rows (produced and consumed)
+};
+
+ChainPlan plan_chain(const PreparedRun &run, std::size_t n_epochs, std::size_t n_periods) {
+    ChainPlan plan;
+    std::map<std::string, int> slot;
+    std::set<std::string> consumed;
+    for (const auto &stage : run.chain) {
+        for (const auto &v : stage->variables_consumed()) {
+            consumed.insert(v);
+        }
+    }
+    const auto &pools = run.stock_model->pool_names();
+    std::size_t series = 0;
+    for (std::size_t s = 0; s < run.chain.size(); ++s) {
+        const models::Stage &stage = *run.chain[s];
+        StagePlan sp;
+        sp.stage = &stage;
+        sp.kind = stage.kind();
+        sp.layers = s < run.stage_layers.size() ? run.stage_layers[s] : std::vector<int>{};
+        for (const auto &v : stage.variables_produced()) {
+            if (consumed.count(v) == 0) {
+                sp.variables.push_back(-1); // nobody reads it: not computed
+                continue;
+            }
+            const auto [it, added] = slot.emplace(v, static_cast<int>(slot.size()));
+            sp.variables.push_back(it->second);
+        }
+        for (const auto &v : stage.variables_consumed()) {
+            const auto it = slot.find(v);
+            sp.variables.push_back(it == slot.end() ? -1 : it->second);
+        }
+        if (sp.kind == models::StageKind::period) {
+            const auto written = stage.pools_written();
+            for (const auto &p : pools) {
+                sp.claimed.push_back(std::find(written.begin(), written.end(), p) != written.end());
+            }
+        }
+        sp.first_series = series;
+        sp.series_count = stage.series().size();
+        series += sp.series_count;
+        switch (sp.kind) {
+        case models::StageKind::epoch_pools:
+            sp.runs = n_epochs > 0;
+            plan.epoch_stages.push_back(s);
+            break;
+        case models::StageKind::across_epochs:
+            sp.runs = n_epochs > 0;
+            plan.across_stages.push_back(s);
+            break;
+        case models::StageKind::period:
+            sp.runs = n_periods > 0;
+            plan.period_stages.push_back(s);
+            break;
+        case models::StageKind::month:
+            sp.runs = !run.months.empty();
+            plan.month_stages.push_back(s);
+            break;
+        }
+        plan.stages.push_back(std::move(sp));
+    }
+    plan.variables = slot.size();
+    return plan;
+}
+
+/// Per-thread rows of one stage, pointed at the thread's buffers once per row.
+struct StageRows {
+    std::vector<std::vector<models::LayerRow>> epoch_layers; ///< [epoch][layer]
+    std::vector<std::vector<double *>> variables;            ///< [epoch][variable]
+    std::vector<std::vector<const double *>> across_value;   ///< [layer][epoch]
+    std::vector<std::vector<const uint8_t *>> across_valid;
+    std::vector<const double *const *> across_value_ptrs; ///< [layer]
+    std::vector<const uint8_t *const *> across_valid_ptrs;
+    std::vector<models::LayerRow> period_layers; ///< [layer], of the current period
+    std::vector<std::vector<double>> stock;      ///< period stages: [epoch] claimed pools
+    std::vector<std::vector<double>> change;     ///< period stages: [period]
+    std::vector<std::vector<models::LayerRow>> month_layers; ///< [layer][month]
+    std::vector<const models::LayerRow *> month_layer_ptrs;
+    std::vector<std::vector<double>> series;       ///< month stages: [series x month] rows
+    std::vector<std::vector<double *>> series_ptr; ///< [series][month]
+    std::vector<double *const *> series_ptrs;      ///< [series]
+    std::vector<int64_t> usage;                    ///< usage_cells() counters
+};
+
 /// Everything one thread needs, allocated once.
 struct ThreadState {
     std::vector<std::unique_ptr<raster::RasterReader>> land_cover;
@@ -434,29 +554,30 @@ struct ThreadState {
     std::vector<std::vector<uint8_t>> method;        // per epoch, one row
     std::vector<std::vector<double>> density;        // per epoch x pool, one row
     std::vector<std::vector<double *>> density_ptrs; // per epoch
+    std::vector<std::vector<double *>> pool_epochs;  // per pool: one row pointer per epoch
+    std::vector<double *const *> pool_epoch_ptrs;    // per pool
     std::vector<std::vector<double>> change;         // per period, one row; NaN = invalid
     std::vector<std::vector<double>> total;          // per epoch, one row: sum of pools
-    std::vector<std::vector<double>> agb;            // per epoch, one row (models.dom only)
-    std::vector<std::vector<double>> gl_stock;       // per epoch, one row: sum of gain-loss pools
-    std::vector<std::vector<double>> gl_change;      // per period, one row: gain-loss change
+    std::vector<std::vector<double>> variables;      // per variable x epoch, one row
     std::vector<double> area_ha;                     // one row
-    std::vector<const int32_t *> soil_class; // per epoch: row pointers handed to the soil model
-    std::vector<uint8_t *> soil_status;
-    std::vector<double *> soil_out;
-    std::vector<const double *> soil_mg; // per epoch: management-code row pointers
-    std::vector<const uint8_t *> soil_mg_ok;
-    std::vector<int64_t> soil_usage; // pixel-epochs per soil cell using an unverified row
-    // Model layers: readers and block buffers per layer and raster (one per epoch, or one).
+    std::vector<const int32_t *> class_rows;         // per epoch
+    std::vector<uint8_t *> status_rows;              // per epoch
+    // Months: the land cover of each month's epoch (pointers into the epoch rows).
+    std::vector<const int32_t *> month_codes, month_class;
+    std::vector<const uint8_t *> month_valid, month_status;
+    // Declared layers: readers and block buffers per layer and raster.
     std::vector<std::vector<std::unique_ptr<raster::RasterReader>>> layer_readers;
     std::vector<std::vector<std::vector<double>>> layer_values;
     std::vector<std::vector<std::vector<uint8_t>>> layer_valid;
-    std::vector<std::vector<const double *>> layer_row; // per epoch: one pointer per layer
-    std::vector<std::vector<const uint8_t *>> layer_row_valid;
+    std::vector<StageRows> stages; // parallel to ChainPlan::stages
     BlockScratch scratch;
 
-    ThreadState(const PreparedRun &run, const AccumDims &dims, std::size_t row_len)
+    ThreadState(const PreparedRun &run, const ChainPlan &chain, const AccumDims &dims,
+                std::size_t row_len)
         : area_ha(row_len), scratch(dims) {
         const auto cells = static_cast<std::size_t>(run.block_plan->max_block_cells());
+        const std::size_t n_epochs = dims.epochs;
+        const std::size_t n_months = run.months.size();
         for (const auto &lc : run.land_cover) {
             land_cover.push_back(std::make_unique<raster::RasterReader>(lc));
             codes.emplace_back(cells);
@@ -464,26 +585,35 @@ struct ThreadState {
             status.emplace_back(row_len);
             class_index.emplace_back(row_len);
             total.emplace_back(row_len);
-            if (run.flux_model) {
-                gl_stock.emplace_back(row_len);
-            }
             method.emplace_back(row_len);
-            agb.emplace_back(run.dom_model ? row_len : 0);
             density_ptrs.emplace_back();
             for (std::size_t p = 0; p < dims.pools; ++p) {
                 density.emplace_back(row_len);
             }
         }
-        for (std::size_t e = 0; e < dims.epochs; ++e) {
+        pool_epochs.assign(dims.pools, std::vector<double *>(n_epochs));
+        for (std::size_t e = 0; e < n_epochs; ++e) {
             for (std::size_t p = 0; p < dims.pools; ++p) {
                 density_ptrs[e].push_back(density[e * dims.pools + p].data());
+                pool_epochs[p][e] = density[e * dims.pools + p].data();
             }
+            class_rows.push_back(class_index[e].data());
+            status_rows.push_back(status[e].data());
+        }
+        for (const auto &row : pool_epochs) {
+            pool_epoch_ptrs.push_back(row.data());
         }
         for (std::size_t k = 0; k < dims.periods(); ++k) {
             change.emplace_back(row_len);
-            if (run.flux_model) {
-                gl_change.emplace_back(row_len);
-            }
+        }
+        for (std::size_t v = 0; v < chain.variables * n_epochs; ++v) {
+            variables.emplace_back(row_len);
+        }
+        for (const auto &m : run.months) {
+            month_codes.push_back(codes[m.epoch].data());
+            month_valid.push_back(valid[m.epoch].data());
+            month_class.push_back(class_index[m.epoch].data());
+            month_status.push_back(status[m.epoch].data());
         }
         for (const auto &rasters : run.layers) {
             layer_readers.emplace_back();
@@ -495,18 +625,83 @@ struct ThreadState {
                 layer_valid.back().emplace_back(cells);
             }
         }
-        layer_row.assign(dims.epochs, std::vector<const double *>(run.layers.size()));
-        soil_class.resize(dims.epochs);
-        soil_status.resize(dims.epochs);
-        soil_out.resize(dims.epochs);
-        soil_mg.resize(dims.epochs);
-        soil_mg_ok.resize(dims.epochs);
-        if (run.soil_model) {
-            soil_usage.assign(run.soil_model->usage_cells(), 0);
+        for (const StagePlan &sp : chain.stages) {
+            StageRows r;
+            const std::size_t n_layers = sp.layers.size();
+            switch (sp.kind) {
+            case models::StageKind::epoch_pools:
+                r.epoch_layers.assign(n_epochs, std::vector<models::LayerRow>(n_layers));
+                r.variables.assign(n_epochs, std::vector<double *>(sp.variables.size()));
+                for (std::size_t e = 0; e < n_epochs; ++e) {
+                    for (std::size_t j = 0; j < sp.variables.size(); ++j) {
+                        const int v = sp.variables[j];
+                        r.variables[e][j] =
+                            v < 0 ? nullptr
+                                  : variables[static_cast<std::size_t>(v) * n_epochs + e].data();
+                    }
+                }
+                break;
+            case models::StageKind::across_epochs:
+                r.across_value.assign(n_layers, std::vector<const double *>(n_epochs));
+                r.across_valid.assign(n_layers, std::vector<const uint8_t *>(n_epochs));
+                for (std::size_t l = 0; l < n_layers; ++l) {
+                    r.across_value_ptrs.push_back(r.across_value[l].data());
+                    r.across_valid_ptrs.push_back(r.across_valid[l].data());
+                }
+                break;
+            case models::StageKind::period:
+                r.period_layers.resize(n_layers);
+                for (std::size_t e = 0; e < n_epochs; ++e) {
+                    r.stock.emplace_back(row_len);
+                }
+                for (std::size_t k = 0; k < dims.periods(); ++k) {
+                    r.change.emplace_back(row_len);
+                }
+                break;
+            case models::StageKind::month:
+                r.month_layers.assign(n_layers, std::vector<models::LayerRow>(n_months));
+                for (std::size_t l = 0; l < n_layers; ++l) {
+                    r.month_layer_ptrs.push_back(r.month_layers[l].data());
+                }
+                for (std::size_t s = 0; s < sp.series_count * n_months; ++s) {
+                    r.series.emplace_back(row_len);
+                }
+                r.series_ptr.assign(sp.series_count, std::vector<double *>(n_months));
+                for (std::size_t s = 0; s < sp.series_count; ++s) {
+                    for (std::size_t m = 0; m < n_months; ++m) {
+                        r.series_ptr[s][m] = r.series[s * n_months + m].data();
+                    }
+                    r.series_ptrs.push_back(r.series_ptr[s].data());
+                }
+                break;
+            }
+            r.usage.assign(sp.stage->usage_cells(), 0);
+            stages.push_back(std::move(r));
         }
-        layer_row_valid.assign(dims.epochs, std::vector<const uint8_t *>(run.layers.size()));
+    }
+
+    /// Row `off` of raster `index` of layer `l` (the only raster when the layer has one).
+    models::LayerRow layer_row(int l, std::size_t index, std::size_t off) const {
+        if (l < 0) {
+            return {};
+        }
+        const auto li = static_cast<std::size_t>(l);
+        const std::size_t k = layer_values[li].size() == 1 ? 0 : index;
+        return {layer_values[li][k].data() + off, layer_valid[li][k].data() + off};
     }
 };
+
+/// Sum of value x area over pixels [i0, i1), NaN values skipped.
+double nan_skipping_sum(const double *value, const double *area_row, std::size_t i0,
+                        std::size_t i1) {
+    double sum = 0.0;
+    for (std::size_t i = i0; i < i1; ++i) {
+        if (!std::isnan(value[i])) {
+            sum += value[i] * area_row[i];
+        }
+    }
+    return sum;
+}
 
 } // namespace
 
@@ -601,8 +796,17 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         years_between[k] =
             static_cast<double>(run.config.epochs[k + 1].year - run.config.epochs[k].year);
     }
-    const models::GainLossModel *gain_loss = run.flux_model.get();
-    const auto &flux_layers = run.flux_layers;
+    const ChainPlan chain = plan_chain(run, n_epochs, n_periods);
+    const std::size_t n_months = run.months.size();
+    std::vector<int> month_year, month_number;
+    for (const auto &m : run.months) {
+        month_year.push_back(m.year);
+        month_number.push_back(m.month);
+    }
+    std::vector<std::size_t> series_offset; // record offset of each declared series
+    for (std::size_t j = 0; j < dims.series_names.size(); ++j) {
+        series_offset.push_back(dims.series(j, 0));
+    }
 
     std::error_code ec;
     fs::create_directories(output_dir, ec);
@@ -659,49 +863,53 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             const std::size_t off = static_cast<std::size_t>(r) * xs;
             area.row_areas_ha(y, w.x_off, w.x_size, st.area_ha.data());
             // 1. Every epoch's pools, status and class for the row (all pixels, so the
-            //    rasters and the pixel counts cover the whole grid).
+            //    rasters and the pixel counts cover the whole grid): the epoch stages in
+            //    chain order (the stock model first).
             for (std::size_t e = 0; e < n_epochs; ++e) {
-                for (std::size_t l = 0; l < st.layer_readers.size(); ++l) {
-                    const std::size_t k = st.layer_readers[l].size() == 1 ? 0 : e;
-                    st.layer_row[e][l] = st.layer_values[l][k].data() + off;
-                    st.layer_row_valid[e][l] = st.layer_valid[l][k].data() + off;
-                }
-                models::StockInputs in{st.codes[e].data() + off, st.valid[e].data() + off, xs,
-                                       st.layer_row[e].data(), st.layer_row_valid[e].data()};
                 models::StockOutputs o{
                     st.density_ptrs[e].data(), st.status[e].data(), st.class_index[e].data(),
-                    run.config.write_method_codes ? st.method[e].data() : nullptr,
-                    run.dom_model ? st.agb[e].data() : nullptr};
-                model.compute(in, o);
-                // 1a. Dead wood and litter from the AGB the stock model gave (models.dom).
-                if (run.dom_model) {
-                    const std::size_t dl = run.dom_layer_first;
-                    const models::DomInputs din{xs, st.agb[e].data(), st.layer_row[e].data() + dl,
-                                                st.layer_row_valid[e].data() + dl};
-                    run.dom_model->apply(din, o);
+                    run.config.write_method_codes ? st.method[e].data() : nullptr, nullptr};
+                for (const std::size_t s : chain.epoch_stages) {
+                    const StagePlan &sp = chain.stages[s];
+                    StageRows &sr = st.stages[s];
+                    for (std::size_t l = 0; l < sp.layers.size(); ++l) {
+                        sr.epoch_layers[e][l] = st.layer_row(sp.layers[l], e, off);
+                    }
+                    const models::EpochRow row{xs,
+                                               e,
+                                               st.codes[e].data() + off,
+                                               st.valid[e].data() + off,
+                                               sr.epoch_layers[e].data(),
+                                               sr.variables[e].data(),
+                                               &o};
+                    sp.stage->epoch_row(row);
                 }
             }
-            // 1b. Soil across epochs (its transitions link the epochs of a pixel).
-            if (run.soil_model) {
-                // The soil layers follow the stock model's: zone, soil, [management].
-                const std::size_t zl = run.stock_layer_count;
-                const bool mg = run.soil_model->uses_management_raster();
-                for (std::size_t e = 0; e < n_epochs; ++e) {
-                    st.soil_class[e] = st.class_index[e].data();
-                    st.soil_status[e] = st.status[e].data();
-                    st.soil_out[e] = st.density_ptrs[e][run.soil_pool];
-                    if (mg) {
-                        st.soil_mg[e] = st.layer_row[e][zl + 2];
-                        st.soil_mg_ok[e] = st.layer_row_valid[e][zl + 2];
+            // 1b. Stages across epochs (transitions link the epochs of a pixel).
+            for (const std::size_t s : chain.across_stages) {
+                const StagePlan &sp = chain.stages[s];
+                StageRows &sr = st.stages[s];
+                for (std::size_t l = 0; l < sp.layers.size(); ++l) {
+                    for (std::size_t e = 0; e < n_epochs; ++e) {
+                        const models::LayerRow lr = st.layer_row(sp.layers[l], e, off);
+                        sr.across_value[l][e] = lr.value;
+                        sr.across_valid[l][e] = lr.valid;
                     }
                 }
-                run.soil_model->apply(xs, epoch_years, st.soil_class.data(), st.soil_status.data(),
-                                      st.layer_row[0][zl], st.layer_row_valid[0][zl],
-                                      st.layer_row[0][zl + 1], st.layer_row_valid[0][zl + 1],
-                                      st.soil_out.data(), mg ? st.soil_mg.data() : nullptr,
-                                      mg ? st.soil_mg_ok.data() : nullptr, st.soil_usage.data());
-                // A pixel the soil model made invalid (nodata stratum or management code,
-                // missing SOC value) keeps no pool at all, like any invalid pixel.
+                const models::AcrossEpochsRow row{xs,
+                                                  n_epochs,
+                                                  &epoch_years,
+                                                  sr.across_value_ptrs.data(),
+                                                  sr.across_valid_ptrs.data(),
+                                                  st.class_rows.data(),
+                                                  st.status_rows.data(),
+                                                  st.pool_epoch_ptrs.data(),
+                                                  sr.usage.data()};
+                sp.stage->across_epochs_row(row);
+            }
+            if (!chain.across_stages.empty()) {
+                // A pixel an across-epoch stage made invalid (e.g. a nodata stratum) keeps no
+                // pool at all, like any invalid pixel.
                 for (std::size_t e = 0; e < n_epochs; ++e) {
                     const uint8_t *status = st.status[e].data();
                     for (std::size_t i = 0; i < xs; ++i) {
@@ -714,7 +922,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     }
                 }
             }
-            // 1c. Pixel counts and the stock rasters.
+            // 1c. Pixel counts and the stock rasters; the pools each period stage claims.
             for (std::size_t e = 0; e < n_epochs; ++e) {
                 const uint8_t *status = st.status[e].data();
                 int64_t *counts = &partial.status_pixels[e * dims.statuses];
@@ -734,14 +942,15 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         sum += st.density_ptrs[e][p][i];
                     }
                     st.total[e][i] = sum;
-                    if (gain_loss != nullptr) {
-                        double gl = 0.0;
+                    for (const std::size_t s : chain.period_stages) {
+                        const uint8_t *claimed = chain.stages[s].claimed.data();
+                        double part = 0.0;
                         for (std::size_t p = 0; p < dims.pools; ++p) {
-                            if (run.gain_loss_pool[p]) {
-                                gl += st.density_ptrs[e][p][i];
+                            if (claimed[p]) {
+                                part += st.density_ptrs[e][p][i];
                             }
                         }
-                        st.gl_stock[e][i] = gl;
+                        st.stages[s].stock[e][i] = part;
                     }
                     if (o_stock != nullptr) {
                         o_stock[i] = status[i] == s_valid ? static_cast<float>(sum) : nan;
@@ -757,12 +966,12 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                 }
             }
             // 2. Per-pixel annual stock change of each period (NaN where either epoch is
-            //    invalid). With flux.gain_loss, the gain-loss pools take the gain-loss
-            //    change and the others their stock difference.
+            //    invalid): the change each period stage gives for the pools it claims, plus
+            //    the stock difference of the other pools.
             for (std::size_t k = 0; k < n_periods; ++k) {
                 double *change = st.change[k].data();
                 float *o_change = n_outputs > 0 ? out[n_epochs + k].data() + off : nullptr;
-                if (gain_loss == nullptr) {
+                if (chain.period_stages.empty()) {
                     for (std::size_t i = 0; i < xs; ++i) {
                         double c = std::numeric_limits<double>::quiet_NaN();
                         if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
@@ -772,41 +981,47 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         change[i] = c;
                     }
                 } else {
-                    auto layer = [&](int l, std::size_t e) {
-                        return l < 0 ? nullptr : st.layer_row[e][static_cast<std::size_t>(l)];
-                    };
-                    auto layer_ok = [&](int l, std::size_t e) {
-                        return l < 0 ? nullptr : st.layer_row_valid[e][static_cast<std::size_t>(l)];
-                    };
-                    models::GainLossPeriod in;
-                    in.n = xs;
-                    in.class_from = st.class_index[k].data();
-                    in.class_to = st.class_index[k + 1].data();
-                    in.stock_from = st.gl_stock[k].data();
-                    in.stock_to = st.gl_stock[k + 1].data();
-                    in.forest_type = layer(flux_layers.forest_type, k);
-                    in.forest_type_ok = layer_ok(flux_layers.forest_type, k);
-                    in.driver = layer(flux_layers.driver, k);
-                    in.driver_ok = layer_ok(flux_layers.driver, k);
-                    in.volume_from = layer(flux_layers.volume, k);
-                    in.volume_from_ok = layer_ok(flux_layers.volume, k);
-                    in.years_since_first_epoch =
-                        static_cast<double>(epoch_years[k] - epoch_years[0]);
-                    in.years = years_between[k];
-                    double *gl_change = st.gl_change[k].data();
-                    gain_loss->period(in, gl_change);
+                    for (const std::size_t s : chain.period_stages) {
+                        const StagePlan &sp = chain.stages[s];
+                        StageRows &sr = st.stages[s];
+                        for (std::size_t l = 0; l < sp.layers.size(); ++l) {
+                            sr.period_layers[l] = st.layer_row(sp.layers[l], k, off);
+                        }
+                        const models::PeriodRow row{
+                            xs,
+                            k,
+                            years_between[k],
+                            static_cast<double>(epoch_years[k] - epoch_years[0]),
+                            st.class_index[k].data(),
+                            st.class_index[k + 1].data(),
+                            sr.stock[k].data(),
+                            sr.stock[k + 1].data(),
+                            sr.period_layers.data(),
+                            sr.change[k].data(),
+                            sr.usage.data()};
+                        sp.stage->period_row(row);
+                    }
                     for (std::size_t i = 0; i < xs; ++i) {
                         double c = std::numeric_limits<double>::quiet_NaN();
                         if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
-                            // Stock difference of the other pools + gain-loss of these.
-                            c = models::stock_change_per_yr(
-                                    st.total[k][i] - st.gl_stock[k][i],
-                                    st.total[k + 1][i] - st.gl_stock[k + 1][i], years_between[k]) +
-                                gl_change[i];
+                            // Stock difference of the unclaimed pools + each stage's change.
+                            double rest_from = st.total[k][i];
+                            double rest_to = st.total[k + 1][i];
+                            for (const std::size_t s : chain.period_stages) {
+                                rest_from -= st.stages[s].stock[k][i];
+                                rest_to -= st.stages[s].stock[k + 1][i];
+                            }
+                            c = models::stock_change_per_yr(rest_from, rest_to, years_between[k]);
+                            for (const std::size_t s : chain.period_stages) {
+                                c += st.stages[s].change[k][i];
+                            }
                         }
                         change[i] = c;
-                        // Keep the gain-loss part for the district sums (NaN with c).
-                        gl_change[i] = std::isnan(c) ? c : gl_change[i];
+                        // Keep each stage's part for its district series (NaN with c).
+                        for (const std::size_t s : chain.period_stages) {
+                            double &part = st.stages[s].change[k][i];
+                            part = std::isnan(c) ? c : part;
+                        }
                     }
                 }
                 if (o_change != nullptr) {
@@ -814,6 +1029,42 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         o_change[i] = static_cast<float>(change[i]);
                     }
                 }
+            }
+            // 2b. Month stages: every month of the run for the row, with the land cover of
+            //     each month's epoch.
+            for (const std::size_t s : chain.month_stages) {
+                const StagePlan &sp = chain.stages[s];
+                StageRows &sr = st.stages[s];
+                for (std::size_t l = 0; l < sp.layers.size(); ++l) {
+                    const int li = sp.layers[l];
+                    const models::TimeAxis axis =
+                        li < 0 ? models::TimeAxis::once
+                               : run.layer_decls[static_cast<std::size_t>(li)].axis;
+                    for (std::size_t m = 0; m < n_months; ++m) {
+                        const std::size_t index = axis == models::TimeAxis::month ? m
+                                                  : axis == models::TimeAxis::epoch
+                                                      ? run.months[m].epoch
+                                                      : 0;
+                        sr.month_layers[l][m] = st.layer_row(li, index, off);
+                    }
+                }
+                for (std::size_t m = 0; m < n_months; ++m) {
+                    const std::size_t e = run.months[m].epoch;
+                    st.month_codes[m] = st.codes[e].data() + off;
+                    st.month_valid[m] = st.valid[e].data() + off;
+                }
+                const models::MonthRow row{xs,
+                                           n_months,
+                                           month_year.data(),
+                                           month_number.data(),
+                                           sr.month_layer_ptrs.data(),
+                                           st.month_codes.data(),
+                                           st.month_valid.data(),
+                                           st.month_class.data(),
+                                           st.month_status.data(),
+                                           sr.series_ptrs.data(),
+                                           sr.usage.data()};
+                sp.stage->month_row(row);
             }
             // 3. District sums: every coverage entry of the row that meets the block,
             //    weighted by its fraction and the true pixel area.
@@ -868,15 +1119,13 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     }
                     rec[dims.flux(k)] += f * flux;
                     rec[dims.flux_invalid_area(k)] += f * invalid;
-                    if (gain_loss != nullptr) {
-                        const double *gl = st.gl_change[k].data();
-                        double gl_sum = 0.0;
-                        for (std::size_t i = i0; i < i1; ++i) {
-                            if (!std::isnan(gl[i])) {
-                                gl_sum += gl[i] * area_row[i];
-                            }
+                    for (const std::size_t s : chain.period_stages) {
+                        const StagePlan &sp = chain.stages[s];
+                        if (sp.series_count == 0) {
+                            continue;
                         }
-                        rec[dims.flux_gain_loss(k)] += f * gl_sum;
+                        rec[series_offset[sp.first_series] + k] +=
+                            f * nan_skipping_sum(st.stages[s].change[k].data(), area_row, i0, i1);
                     }
                     if (!transitions) {
                         continue;
@@ -906,6 +1155,17 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         rec[cell] += f * cell_sum;
                     }
                 }
+                for (const std::size_t s : chain.month_stages) {
+                    const StagePlan &sp = chain.stages[s];
+                    const StageRows &sr = st.stages[s];
+                    for (std::size_t j = 0; j < sp.series_count; ++j) {
+                        const std::size_t base = series_offset[sp.first_series + j];
+                        for (std::size_t m = 0; m < n_months; ++m) {
+                            rec[base + m] +=
+                                f * nan_skipping_sum(sr.series_ptr[j][m], area_row, i0, i1);
+                        }
+                    }
+                }
             }
         }
         st.scratch.extract(partial);
@@ -913,7 +1173,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
 
     parallel_blocks(
         plan.size(), run.threads, states,
-        [&] { return std::make_unique<ThreadState>(run, dims, row_len); },
+        [&] { return std::make_unique<ThreadState>(run, chain, dims, row_len); },
         [&](ThreadState &st, std::size_t b) {
             if (interrupted()) {
                 stop = true;
@@ -1000,23 +1260,30 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             }
         }
     }
-    if (gain_loss != nullptr && n_periods > 0) {
-        for (auto &desc : gain_loss->unverified_parameters()) {
-            result.unverified_used.push_back(desc);
-        }
-    }
-    // Unverified SOC parameter rows: the per-thread counts of the soil cells that use them.
-    if (run.soil_model) {
-        std::vector<int64_t> usage(run.soil_model->usage_cells(), 0);
-        for (const auto &st : states) {
-            if (st) {
-                for (std::size_t k = 0; k < usage.size(); ++k) {
-                    usage[k] += st->soil_usage[k];
+    // Then each stage that ran: first those whose unverified parameters do not depend on the
+    // pixels (listed whenever the stage runs), then those that count the pixels using them
+    // (their per-thread counters summed), each group in chain order.
+    for (const bool counted : {false, true}) {
+        for (std::size_t s = 0; s < chain.stages.size(); ++s) {
+            const StagePlan &sp = chain.stages[s];
+            const std::size_t cells = sp.stage->usage_cells();
+            if (!sp.runs || (cells > 0) != counted) {
+                continue;
+            }
+            std::vector<int64_t> usage(cells, 0);
+            for (const auto &st : states) {
+                if (st) {
+                    for (std::size_t k = 0; k < cells; ++k) {
+                        usage[k] += st->stages[s].usage[k];
+                    }
                 }
             }
-        }
-        for (auto &desc : run.soil_model->unverified_parameters(usage)) {
-            result.unverified_used.push_back(std::move(desc));
+            for (auto &desc : sp.stage->unverified_parameters(usage)) {
+                result.unverified_used.push_back(std::move(desc));
+            }
+            for (auto &w : sp.stage->warnings(usage)) {
+                result.warnings.push_back(std::move(w));
+            }
         }
     }
     progress.finish(std::to_string(run.grid.cells()) + " px per epoch");

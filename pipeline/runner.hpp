@@ -19,6 +19,8 @@ struct RunResult {
     std::vector<std::string> pool_names;
     std::vector<int32_t> class_codes;         ///< classes of the transition matrices
     std::vector<std::string> unverified_used; ///< unverified parameters the run used
+    /// Warnings about the pixels the run met (Stage::warnings), after prepare's.
+    std::vector<std::string> warnings;
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> rasters; ///< commit after success
     /// SHA-256 of each of run.inputs as read (InputHashes::finish), for the provenance.
     std::vector<std::string> input_sha256;
@@ -28,8 +30,9 @@ struct RunResult {
 /// names in `output_dir` (created if missing) and left uncommitted. With a `checkpoint` log,
 /// blocks it holds are replayed instead of computed and every computed block is appended to it.
 /// Throws InputError (exit 2) when land-cover codes are missing from the table, listing all of
-/// them; when a layer the stock model needs holds negative, NaN or infinite values
-/// (LayerRequest::non_negative_quantity), naming each raster, the count and the first pixel; and
+/// them; when a declared layer that must hold a quantity >= 0 holds negative, NaN or infinite
+/// values (LayerDecl::non_negative_quantity), naming each raster, the count and the first pixel;
+/// and
 /// when an epoch has no valid pixel at all. Throws RasterError or OutputError (exit 1) on I/O
 /// failure; Interrupted after SIGINT/SIGTERM.
 RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress,

@@ -205,6 +205,12 @@ RasterInfo inspect_raster(const std::string &label, const std::string &path, int
     const double nd = GDALGetRasterNoDataValue(b, &has);
     info.has_nodata = has != 0;
     info.nodata = nd;
+    int has_scale = 0;
+    int has_offset = 0;
+    const double scale = GDALGetRasterScale(b, &has_scale);
+    const double offset = GDALGetRasterOffset(b, &has_offset);
+    info.scale = has_scale != 0 ? scale : 1.0;
+    info.offset = has_offset != 0 ? offset : 0.0;
     const int flags = GDALGetMaskFlags(b);
     info.has_mask_band = (flags & GMF_ALL_VALID) == 0 && (flags & GMF_NODATA) == 0;
     GDALClose(ds);
@@ -311,11 +317,15 @@ void RasterReader::read_double(const Window &w, double *values, uint8_t *valid) 
     const double nd = m_info.nodata;
     const bool nd_is_nan = m_info.has_nodata && std::isnan(nd);
     const bool use_nd = m_info.has_nodata && !std::isnan(nd);
+    // The band's scale and offset apply to data, never to the nodata value (GDAL's rule).
+    const bool scaled = m_info.scale != 1.0 || m_info.offset != 0.0;
+    const double scale = m_info.scale;
+    const double offset = m_info.offset;
     for (std::size_t i = 0; i < n; ++i) {
         const double v = values[i];
         const bool is_nodata = (use_nd && v == nd) || (nd_is_nan && std::isnan(v));
         valid[i] = !is_nodata && std::isfinite(v) ? 1 : 0;
-        values[i] = is_nodata ? 0.0 : v;
+        values[i] = is_nodata ? 0.0 : (scaled ? v * scale + offset : v);
     }
     if (m_info.has_mask_band) {
         read_mask(w, valid);

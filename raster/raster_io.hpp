@@ -25,6 +25,10 @@ struct RasterInfo {
     bool has_nodata = false;
     double nodata = 0.0;
     bool has_mask_band = false; ///< a per-dataset or alpha mask marks valid pixels
+    /// The band's scale and offset (GDAL metadata, e.g. MODIS NDVI stored as Int16 x 0.0001):
+    /// read_double gives stored x scale + offset; read_int32 gives the stored codes.
+    double scale = 1.0;
+    double offset = 0.0;
 
     /// "land_cover/2015 (data/lc2015.tif, band 1)": the place part of error messages.
     std::string where() const;
@@ -55,7 +59,8 @@ public:
     /// failure, naming the input and window.
     void read_int32(const Window &w, int32_t *values, uint8_t *valid);
 
-    /// Read `w` as double values (continuous layers: volume, biomass, elevation, ...) and set
+    /// Read `w` as double values (continuous layers: volume, biomass, elevation, ...), with the
+    /// band's scale and offset applied to data pixels (nodata is the stored value), and set
     /// `valid[i]` to 1 where the pixel is data: not nodata, not masked, finite. Nodata pixels
     /// (the band's nodata value, NaN only when that value is NaN, or masked) read as 0; a NaN or
     /// infinite value that is not nodata is a bad value: `valid[i]` is 0 but `values[i]` keeps

@@ -48,14 +48,14 @@ run_asan() {
 # The tests of the parallel runner (OpenMP block loop, ordered district merge and writes) and of
 # OrderedQueue: every multi-threaded run of test_integration (--threads 2 and 3, byte-identical
 # against --threads 1; the default thread count is the number of cores) and the pipeline tests.
-TSAN_TESTS='^(OrderedQueue|DistrictTotals|Integration|Errors|Faults)\.'
+TSAN_TESTS='^(OrderedQueue|DistrictTotals|Integration|Errors|Faults|Chain|NepPipeline)\.'
 
 run_tsan() {
     echo "sanitize: ThreadSanitizer build (build-tsan, clang++ and libomp)"
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DCS_BUILD_TESTS=ON -DCS_WERROR=ON \
         -DCS_SANITIZE=thread -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
     cmake --build build-tsan -j"$jobs" --target carbonsink carbonsink-sample \
-        test_pipeline test_integration test_faults
+        test_pipeline test_integration test_faults test_chain test_nep_pipeline
     echo "sanitize: ThreadSanitizer ctest -R '$TSAN_TESTS'"
     (
         cd build-tsan

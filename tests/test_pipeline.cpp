@@ -320,7 +320,7 @@ TEST(OrderedQueue, ConsumesInIndexOrderWhateverTheDepositOrder) {
 }
 
 TEST(DistrictTotals, MergeOfExactValuesIsOrderIndependentAndSparseRecordsLandRight) {
-    AccumDims dims{5, 2, 3, 2};
+    AccumDims dims{5, 2, 3, 2, 0, {}, {}};
     // Partials with values that are exact in binary floating point (multiples of 1/4), so any
     // merge order gives exactly the same totals: addition of such values is associative.
     std::vector<BlockPartial> parts;
@@ -359,7 +359,9 @@ TEST(DistrictTotals, MergeOfExactValuesIsOrderIndependentAndSparseRecordsLandRig
 }
 
 TEST(DistrictTotals, RecordLayoutOffsetsAreDistinct) {
-    AccumDims dims{1, 3, 4, 3};
+    // Three epochs, two classes, and declared series of a period stage and of a month stage
+    // (14 months).
+    AccumDims dims{1, 3, 4, 3, 2, {"gain_loss_mg_c_per_yr", "npp"}, {2, 14}};
     std::vector<std::size_t> offs = {dims.area()};
     for (std::size_t e = 0; e < 3; ++e) {
         for (std::size_t p = 0; p < 4; ++p) {
@@ -372,7 +374,18 @@ TEST(DistrictTotals, RecordLayoutOffsetsAreDistinct) {
     for (std::size_t k = 0; k < 2; ++k) {
         offs.push_back(dims.flux(k));
         offs.push_back(dims.flux_invalid_area(k));
+        for (std::size_t i = 0; i < 2; ++i) {
+            for (std::size_t j = 0; j < 2; ++j) {
+                offs.push_back(dims.transition(k, i, j));
+            }
+        }
+        offs.push_back(dims.series(0, k));
     }
+    for (std::size_t m = 0; m < 14; ++m) {
+        offs.push_back(dims.series(1, m));
+    }
+    EXPECT_EQ(dims.find_series("npp"), 1);
+    EXPECT_EQ(dims.find_series("nep"), -1);
     std::sort(offs.begin(), offs.end());
     EXPECT_EQ(std::adjacent_find(offs.begin(), offs.end()), offs.end());
     EXPECT_EQ(offs.back(), dims.stride() - 1);

@@ -1351,3 +1351,38 @@ TEST(VectorDistricts, EmptyGeometryIsAWarning) {
 }
 
 } // namespace
+
+TEST(RasterReaderScale, BandScaleAndOffsetApplyToDataNotToNodataNorToCodes) {
+    // A MODIS-style NDVI: Int16 x 0.0001, nodata -3000 (stored value); 5000 stored is 0.5.
+    TempDir dir;
+    RasterSpec spec;
+    spec.width = 4;
+    spec.height = 1;
+    spec.type = "Int16";
+    spec.nodata = -3000;
+    const std::string path = dir.file("ndvi.tif");
+    write_raster(path, spec, {5000, -3000, -2000, 10000});
+    GDALDatasetH ds = GDALOpen(path.c_str(), GA_Update);
+    ASSERT_NE(ds, nullptr);
+    GDALSetRasterScale(GDALGetRasterBand(ds, 1), 0.0001);
+    GDALSetRasterOffset(GDALGetRasterBand(ds, 1), 0.25);
+    GDALClose(ds);
+    const auto info = cs::raster::inspect_raster("ndvi/2020-01", path, 1);
+    EXPECT_EQ(info.scale, 0.0001);
+    EXPECT_EQ(info.offset, 0.25);
+    cs::raster::RasterReader reader(info);
+    const cs::raster::Window w{0, 0, 4, 1};
+    std::vector<double> v(4);
+    std::vector<uint8_t> ok(4);
+    reader.read_double(w, v.data(), ok.data());
+    EXPECT_EQ(ok, (std::vector<uint8_t>{1, 0, 1, 1}));
+    EXPECT_NEAR(v[0], 5000 * 0.0001 + 0.25, 1e-12);
+    EXPECT_EQ(v[1], 0.0); // nodata is the stored -3000, not -3000 x scale + offset
+    EXPECT_NEAR(v[2], -2000 * 0.0001 + 0.25, 1e-12);
+    EXPECT_NEAR(v[3], 1.0 + 0.25, 1e-12);
+    // Codes are what is stored.
+    std::vector<int32_t> codes(4);
+    reader.read_int32(w, codes.data(), ok.data());
+    EXPECT_EQ(codes[0], 5000);
+    EXPECT_EQ(codes[3], 10000);
+}

@@ -1,6 +1,8 @@
 // Tests of the science kernels and parameter tables: case files, shipped tables, error texts.
 #include "models/carbon.hpp"
+#include "models/casa.hpp"
 #include "models/csv.hpp"
+#include "models/months.hpp"
 #include "models/parameter_tables.hpp"
 #include "models/units.hpp"
 
@@ -56,6 +58,7 @@ struct Shipped {
     SocFactorTable soc_factors;
     ClimateZoneCodeTable zone_codes;
     Tier1GrowthTable growth;
+    CasaVegetationTable casa;
     std::map<std::string, std::vector<std::string>> errors; ///< per file
 };
 
@@ -75,6 +78,7 @@ const Shipped &shipped() {
         load("ipcc2019_soc_factors.csv", parse_soc_factor_table, t.soc_factors);
         load("ipcc_climate_zone_codes.csv", parse_climate_zone_code_table, t.zone_codes);
         load("ipcc_tier1_growth.csv", parse_tier1_growth_table, t.growth);
+        load("casa_vegetation.csv", parse_casa_table, t.casa);
         return t;
     }();
     return s;
@@ -180,6 +184,84 @@ const std::map<std::string, Operation> &operations() {
             2, [](const Args &a) {
                 return number(growth_from_volume_increment_t_dm_per_ha_yr(a.n(0), a.n(1)));
             }};
+
+        // Seasonal flux kernels of models/casa.hpp and models/months.hpp.
+        m["casa_simple_ratio"] = {1,
+                                  [](const Args &a) { return number(casa_simple_ratio(a.n(0))); }};
+        m["casa_fpar_ndvi"] = {
+            3, [](const Args &a) { return number(casa_fpar_ndvi(a.n(0), a.n(1), a.n(2))); }};
+        m["casa_fpar_sr"] = {
+            3, [](const Args &a) { return number(casa_fpar_sr(a.n(0), a.n(1), a.n(2))); }};
+        m["casa_fpar"] = {5, [](const Args &a) {
+                              return number(casa_fpar(a.n(0), a.n(1), a.n(2), a.n(3), a.n(4)));
+                          }};
+        m["casa_fpar_of"] = {2, [](const Args &a) {
+                                 const int k = shipped().casa.find(a.s(0));
+                                 if (k < 0) {
+                                     return failure();
+                                 }
+                                 const CasaParameters &p =
+                                     shipped().casa.rows[static_cast<std::size_t>(k)].parameters;
+                                 return number(
+                                     casa_fpar(a.n(1), p.ndvi_min, p.ndvi_max, p.sr_min, p.sr_max));
+                             }};
+        m["casa_apar"] = {
+            2, [](const Args &a) { return number(casa_apar_mj_per_m2(a.n(0), a.n(1))); }};
+        m["casa_t_epsilon1"] = {
+            2, [](const Args &a) { return number(casa_t_epsilon1(a.n(0), a.n(1))); }};
+        m["casa_t_epsilon2_formula"] = {
+            2, [](const Args &a) { return number(casa_t_epsilon2_formula(a.n(0), a.n(1))); }};
+        m["casa_t_epsilon2"] = {
+            2, [](const Args &a) { return number(casa_t_epsilon2(a.n(0), a.n(1))); }};
+        m["casa_w_epsilon"] = {
+            2, [](const Args &a) { return number(casa_w_epsilon(a.n(0), a.n(1))); }};
+        m["casa_npp_month"] = {
+            7, [](const Args &a) {
+                const int k = shipped().casa.find(a.s(0));
+                if (k < 0) {
+                    return failure();
+                }
+                const CasaParameters &p =
+                    shipped().casa.rows[static_cast<std::size_t>(k)].parameters;
+                const double t = a.n(2);
+                const double t_opt = a.n(3);
+                const double apar = casa_apar_mj_per_m2(
+                    a.n(4), casa_fpar(a.n(1), p.ndvi_min, p.ndvi_max, p.sr_min, p.sr_max));
+                return number(casa_npp_g_c_per_m2(
+                    apar, casa_epsilon_g_c_per_mj(
+                              casa_t_epsilon1(t, t_opt), casa_t_epsilon2(t, t_opt),
+                              casa_w_epsilon(a.n(5), a.n(6)), p.epsilon_max_g_c_per_mj)));
+            }};
+        m["casa_epsilon_max"] = {1, [](const Args &a) {
+                                     const int k = shipped().casa.find(a.s(0));
+                                     return k < 0
+                                                ? failure()
+                                                : number(shipped()
+                                                             .casa.rows[static_cast<std::size_t>(k)]
+                                                             .parameters.epsilon_max_g_c_per_mj);
+                                 }};
+        m["casa_status"] = {
+            1, [](const Args &a) {
+                const int k = shipped().casa.find(a.s(0));
+                return k < 0 ? failure()
+                             : word(shipped().casa.rows[static_cast<std::size_t>(k)].status);
+            }};
+        m["pei_rh"] = {2, [](const Args &a) { return number(pei_rh_g_c_per_m2(a.n(0), a.n(1))); }};
+        m["nep"] = {2, [](const Args &a) { return number(nep_g_c_per_m2(a.n(0), a.n(1))); }};
+        m["season_of"] = {1, [](const Args &a) {
+                              YearMonth ym;
+                              if (!parse_year_month(a.s(0), ym)) {
+                                  return failure();
+                              }
+                              const SeasonOfYear so = season_of(ym);
+                              return word(std::to_string(so.year) + "-" + season_name(so.season));
+                          }};
+        m["month_path"] = {2, [](const Args &a) {
+                               YearMonth ym;
+                               return parse_year_month(a.s(1), ym)
+                                          ? word(expand_month_pattern(a.s(0), ym))
+                                          : failure();
+                           }};
 
         // Lookups in the shipped tables.
         m["china_total_biomass"] = {2, [](const Args &a) {
@@ -437,6 +519,7 @@ TEST(ShippedTables, EveryTableLoadsWithoutErrors) {
     EXPECT_EQ(t.soc_factors.rows.size(), 135u);
     EXPECT_EQ(t.zone_codes.rows.size(), 12u);
     EXPECT_EQ(t.growth.rows.size(), 295u);
+    EXPECT_EQ(t.casa.rows.size(), 7u);
 }
 
 TEST(ShippedTables, EveryCsvFileIsKnownAndEveryRowHasSourceAndStatus) {
@@ -447,7 +530,8 @@ TEST(ShippedTables, EveryCsvFileIsKnownAndEveryRowHasSourceAndStatus) {
                                          "ipcc2019_soc_ref.csv",
                                          "ipcc2019_soc_factors.csv",
                                          "ipcc_climate_zone_codes.csv",
-                                         "ipcc_tier1_growth.csv"};
+                                         "ipcc_tier1_growth.csv",
+                                         "casa_vegetation.csv"};
     std::set<std::string> seen;
     for (const auto &e : fs::directory_iterator(parameters_dir())) {
         if (e.path().extension() != ".csv") {
@@ -521,6 +605,18 @@ TEST(ShippedTables, UnverifiedRowsAreExactlyTheOnesScienceMdFlags) {
     for (const auto &r : t.soc_ref.rows) {
         EXPECT_EQ(r.status, "V2");
     }
+    // CASA: the broadleaf epsilon_max assignment and the shrub value are [U] until checked
+    // against Zhu et al. 2006 (science.md §5.1); the other rows are one copy (V2-single).
+    std::set<std::string> casa_u;
+    for (const auto &r : t.casa.rows) {
+        if (is_unverified(r.status)) {
+            casa_u.insert(r.casa_type);
+        } else {
+            EXPECT_EQ(r.status, "V2-single") << r.casa_type;
+        }
+    }
+    EXPECT_EQ(casa_u, (std::set<std::string>{"deciduous_broadleaf_forest",
+                                             "evergreen_broadleaf_forest", "shrubland"}));
 }
 
 TEST(ShippedTables, ClassesAreContiguousAndEveryUpperBoundIsInItsOwnClass) {
@@ -692,6 +788,29 @@ TEST(ShippedTables, ValuesMatchTheSharedSourceTables) {
             if (!is_unverified(r->status)) {
                 EXPECT_EQ(r->status, cell(csv, row, "status")) << "line " << row.line;
             }
+        }
+    }
+    { // CASA vegetation types: every source row shipped with the same six numbers.
+        const auto csv = rows_of("china_casa_vegetation_parameters.csv");
+        ASSERT_EQ(csv.rows.size(), t.casa.rows.size());
+        for (const auto &row : csv.rows) {
+            int matches = 0;
+            for (const auto &r : t.casa.rows) {
+                const CasaParameters &p = r.parameters;
+                if (r.vegetation_type_zh == cell(csv, row, "vegetation_type_zh") &&
+                    p.ndvi_max == num(cell(csv, row, "NDVI_max")) &&
+                    p.ndvi_min == num(cell(csv, row, "NDVI_min")) &&
+                    p.sr_max == num(cell(csv, row, "SR_max")) &&
+                    p.sr_min == num(cell(csv, row, "SR_min")) &&
+                    p.epsilon_max_g_c_per_mj == num(cell(csv, row, "epsilon_max_gC_per_MJ"))) {
+                    ++matches;
+                    // A row the source marks CHECK is shipped unverified.
+                    EXPECT_EQ(is_unverified(r.status),
+                              cell(csv, row, "note").rfind("CHECK", 0) == 0)
+                        << r.casa_type;
+                }
+            }
+            EXPECT_EQ(matches, 1) << "line " << row.line;
         }
     }
     { // Tier 1 growth: every source row (exact duplicates dropped) with the same values.

@@ -424,6 +424,50 @@ constexpr const char *k_management_codes_csv =
     "cool_temperate_moist 0.70 (line 9), F_MG no_tillage cool_temperate_moist 1.09 (line 59), "
     "F_I medium 1.0 (line 3); which fields are tilled how is a sample choice\",V2\n";
 
+/// The vegetation mapping of `models.nep` (lucode -> CASA type of
+/// configs/parameters/casa_vegetation.csv). Cropland, water and impervious have no row: the
+/// shipped table has no cropland type (science.md §5.1: cropland values are unverified) and no
+/// type fits open water or sealed surfaces, so those pixels have no NEP (counted and warned).
+constexpr const char *k_casa_types_csv =
+    "lucode,casa_type,lulc_name,note\n"
+    "2,evergreen_needleleaf_forest,forest,\"the sample's forest is Chinese fir plantations and "
+    "temperate pines (forest_types.csv): evergreen needleleaf\"\n"
+    "4,grassland,grassland,\"pasture and forest-margin grassland: the (desert) grassland row of "
+    "casa_vegetation.csv, the only grassland type there\"\n";
+
+constexpr const char *k_demo_seasonal_yaml =
+    "# carbonsink sample run, seasonal version: monthly NPP (CASA), soil heterotrophic "
+    "respiration\n"
+    "# (Pei et al.) and NEP = NPP - R_H for the 12 months of 2020 (science.md 5), from the monthly "
+    "NDVI\n"
+    "# and climate rasters in met/. NEP > 0 is a sink. Stocks as in demo.yaml.\n"
+    "name: demo-city-seasonal\n"
+    "output_dir: ../out/demo-city-seasonal\n"
+    "land_cover:\n"
+    "  epochs:\n"
+    "    2015: land_cover_2015.tif\n"
+    "    2020: land_cover_2020.tif\n"
+    "districts:\n"
+    "  path: districts.geojson\n"
+    "  id_field: code\n"
+    "  name_field: name\n"
+    "models:\n"
+    "  stocks:\n"
+    "    method: lookup\n"
+    "    table: pools.csv\n"
+    "  nep:\n"
+    "    method: casa\n"
+    "    months: [2020-01, 2020-12]\n"
+    "    vegetation: casa_types.csv\n"
+    "    layers:\n"
+    "      ndvi: met/ndvi_{yyyy}{mm}.tif                # Int16 x 0.0001 (scale in the band "
+    "metadata)\n"
+    "      temperature_c: met/tmean_{yyyy}{mm}.tif\n"
+    "      precipitation_mm: met/prec_{yyyy}{mm}.tif\n"
+    "      solar_mj_per_m2: met/sol_{yyyy}{mm}.tif\n"
+    "      et_mm: met/et_{yyyy}{mm}.tif\n"
+    "      pet_mm: met/pet_{yyyy}{mm}.tif\n";
+
 /// The benchmark run config for an N x N grid with K districts (as demo.yaml, with the
 /// districts in a GeoPackage layer and outputs next to the config).
 std::string bench_yaml(int64_t size, int64_t districts) {
@@ -639,6 +683,9 @@ enum DemoSeed : uint64_t {
     seed_soil_sand,
     // Cropland management (appended, so nothing above changes).
     seed_management,
+    // Monthly NDVI and climate of the seasonal demo (appended, so nothing above changes).
+    seed_ndvi,
+    seed_climate,
 };
 
 /// The seed of one demo noise field.
@@ -926,11 +973,11 @@ DemoInventory generate_demo_inventory(const std::vector<uint8_t> &lc15,
     return inv;
 }
 
-/// Create a single-band GeoTIFF on the demo grid: tiled 256 x 256, DEFLATE level 9 with
-/// horizontal predictor (smaller than the floating-point predictor for whole-number volumes),
-/// `nodata`, band description and unit. Throws Failure.
+/// Create a single-band GeoTIFF on the demo grid: tiled 256 x 256, DEFLATE level 9 (or, with
+/// `zstd`, ZSTD level 9) with horizontal predictor (smaller than the floating-point predictor
+/// for whole-number volumes), `nodata`, band description and unit. Throws Failure.
 DatasetPtr create_demo_layer(const fs::path &path, GDALDataType type, double nodata,
-                             const char *description, const char *unit) {
+                             const char *description, const char *unit, bool zstd = false) {
     remove_previous(path);
     GDALDriver *driver = GetGDALDriverManager()->GetDriverByName("GTiff");
     if (driver == nullptr) {
@@ -940,9 +987,9 @@ DatasetPtr create_demo_layer(const fs::path &path, GDALDataType type, double nod
     options.SetNameValue("TILED", "YES");
     options.SetNameValue("BLOCKXSIZE", std::to_string(k_tile).c_str());
     options.SetNameValue("BLOCKYSIZE", std::to_string(k_tile).c_str());
-    options.SetNameValue("COMPRESS", "DEFLATE");
+    options.SetNameValue("COMPRESS", zstd ? "ZSTD" : "DEFLATE");
     options.SetNameValue("PREDICTOR", "2");
-    options.SetNameValue("ZLEVEL", "9");
+    options.SetNameValue(zstd ? "ZSTD_LEVEL" : "ZLEVEL", "9");
     CPLErrorReset();
     DatasetPtr ds(driver->Create(path.string().c_str(), k_demo_width, k_demo_height, 1, type,
                                  options.List()));
@@ -1296,6 +1343,208 @@ void print_management(const std::vector<uint8_t> &mg, const std::vector<uint8_t>
     }
 }
 
+// ------------------------------------------------------------------------------------------------
+// Sample mode: 12 months of NDVI and climate for models.nep (demo-seasonal.yaml)
+// ------------------------------------------------------------------------------------------------
+
+// Made-up monthly values for 2020, shaped like a cool temperate monsoon climate at the sample's
+// latitude (about 42 deg N): cold dry winters, a warm wet summer. They describe no station and
+// no real year; they only have to look plausible. Index 0 is January.
+constexpr std::array<double, 12> k_tmean_c = {-11.0, -6.5, 1.0,  10.0, 17.0, 22.0,
+                                              24.6,  23.6, 17.5, 9.5,  0.5,  -7.5};
+constexpr std::array<double, 12> k_prec_mm = {7.0,   10.0,  20.0, 40.0, 60.0, 95.0,
+                                              170.0, 160.0, 70.0, 40.0, 20.0, 10.0};
+constexpr std::array<double, 12> k_sol_mj_per_m2 = {220.0, 290.0, 430.0, 520.0, 600.0, 590.0,
+                                                    540.0, 510.0, 450.0, 350.0, 240.0, 190.0};
+constexpr std::array<double, 12> k_pet_mm = {10.0,  18.0,  45.0, 90.0, 130.0, 140.0,
+                                             135.0, 120.0, 85.0, 50.0, 20.0,  10.0};
+constexpr std::array<double, 12> k_et_mm = {5.0,   8.0,   18.0, 40.0, 70.0, 100.0,
+                                            120.0, 110.0, 65.0, 35.0, 12.0, 6.0};
+
+/// Made-up NDVI per CLCD class and month (index 0 is January): crops green up in June and peak
+/// in August, the evergreen needleleaf forest keeps a winter floor, water is below 0.
+struct ClassNdvi {
+    uint8_t code;
+    std::array<double, 12> ndvi;
+};
+constexpr std::array<ClassNdvi, 5> k_class_ndvi = {{
+    {k_cropland, {0.12, 0.12, 0.14, 0.20, 0.32, 0.55, 0.74, 0.78, 0.62, 0.32, 0.18, 0.13}},
+    {k_forest, {0.36, 0.36, 0.40, 0.50, 0.68, 0.80, 0.84, 0.83, 0.74, 0.58, 0.42, 0.37}},
+    {k_grassland, {0.16, 0.16, 0.18, 0.26, 0.42, 0.56, 0.64, 0.63, 0.52, 0.34, 0.22, 0.17}},
+    {k_water, {0.00, 0.00, -0.03, -0.08, -0.10, -0.10, -0.10, -0.10, -0.10, -0.08, -0.04, 0.00}},
+    {k_impervious, {0.10, 0.10, 0.11, 0.13, 0.16, 0.18, 0.19, 0.19, 0.17, 0.14, 0.11, 0.10}},
+}};
+
+/// NDVI cells are 16 x 16 pixels (480 m, like 500 m MODIS NDVI resampled to the 30 m grid);
+/// climate cells 32 x 32 pixels (960 m, like a 1 km climate grid resampled to it).
+constexpr int k_ndvi_cell = 16;
+constexpr int k_climate_cell = 32;
+/// NDVI is stored as Int16 x 0.0001 (the MODIS MOD13 convention), NoData -32768.
+constexpr double k_ndvi_scale = 0.0001;
+constexpr int16_t k_ndvi_nodata = -32768;
+constexpr float k_climate_nodata = -9999.0f;
+
+/// The NDVI of one month: per 16 x 16 cell, the mean class NDVI of the cell's 2020 land-cover
+/// pixels plus up to +-0.02 of cell noise, rounded to 0.001 and stored as Int16 x 0.0001;
+/// NoData where the cell has no land-cover data.
+std::vector<int16_t> generate_demo_ndvi(const std::vector<uint8_t> &lc20, int month) {
+    std::vector<int16_t> out(lc20.size(), k_ndvi_nodata);
+    for (int cy = 0; cy * k_ndvi_cell < k_demo_height; ++cy) {
+        for (int cx = 0; cx * k_ndvi_cell < k_demo_width; ++cx) {
+            const int y0 = cy * k_ndvi_cell;
+            const int x0 = cx * k_ndvi_cell;
+            const int y1 = std::min(y0 + k_ndvi_cell, k_demo_height);
+            const int x1 = std::min(x0 + k_ndvi_cell, k_demo_width);
+            double sum = 0.0;
+            int n = 0;
+            for (int y = y0; y < y1; ++y) {
+                for (int x = x0; x < x1; ++x) {
+                    const uint8_t c = lc20[static_cast<size_t>(y) * k_demo_width + x];
+                    for (const ClassNdvi &k : k_class_ndvi) {
+                        if (k.code == c) {
+                            sum += k.ndvi[static_cast<size_t>(month)];
+                            ++n;
+                        }
+                    }
+                }
+            }
+            if (n == 0) {
+                continue;
+            }
+            const double noise =
+                0.04 *
+                (unit(hash3(demo_seed(seed_ndvi) + static_cast<uint64_t>(month), cx, cy)) - 0.5);
+            const double ndvi = std::clamp(sum / n + noise, -1.0, 1.0);
+            const auto v = static_cast<int16_t>(10 * std::lround(ndvi * 1000.0)); // 0.001 steps
+            for (int y = y0; y < y1; ++y) {
+                std::fill(out.begin() + static_cast<std::ptrdiff_t>(y) * k_demo_width + x0,
+                          out.begin() + static_cast<std::ptrdiff_t>(y) * k_demo_width + x1, v);
+            }
+        }
+    }
+    return out;
+}
+
+/// The climate layers of one month.
+struct DemoClimate {
+    std::vector<float> tmean, prec, sol, et, pet;
+};
+
+/// One month of climate: per 32 x 32 cell, the month's value adjusted for the hill height of the
+/// cell centre (cooler, wetter and a little cloudier uphill) with up to +-1 % of cell noise.
+/// Actual evapotranspiration never exceeds the potential.
+DemoClimate generate_demo_climate(int month) {
+    DemoClimate c;
+    const size_t n = static_cast<size_t>(k_demo_width) * k_demo_height;
+    for (auto *v : {&c.tmean, &c.prec, &c.sol, &c.et, &c.pet}) {
+        v->assign(n, k_climate_nodata);
+    }
+    const auto m = static_cast<size_t>(month);
+    for (int cy = 0; cy * k_climate_cell < k_demo_height; ++cy) {
+        for (int cx = 0; cx * k_climate_cell < k_demo_width; ++cx) {
+            const int y0 = cy * k_climate_cell;
+            const int x0 = cx * k_climate_cell;
+            const int y1 = std::min(y0 + k_climate_cell, k_demo_height);
+            const int x1 = std::min(x0 + k_climate_cell, k_demo_width);
+            const double h = demo_hills(0.5 * (x0 + x1), 0.5 * (y0 + y1)) - 0.5;
+            const double noise =
+                0.02 * (unit(hash3(demo_seed(seed_climate) + m, cx, cy)) - 0.5); // +-1 %
+            const double round1 = 10.0;                                          // values to 0.1
+            auto r = [&](double v) { return static_cast<float>(std::round(v * round1) / round1); };
+            const float t = r(k_tmean_c[m] - 3.0 * h + noise * 10.0);
+            const float p = r(k_prec_mm[m] * (1.0 + 0.15 * h + noise));
+            const float s = r(k_sol_mj_per_m2[m] * (1.0 - 0.04 * h + noise));
+            const float pet = r(k_pet_mm[m] * (1.0 - 0.10 * h + noise));
+            const float et = std::min(pet, r(k_et_mm[m] * (1.0 + 0.10 * h - noise)));
+            for (int y = y0; y < y1; ++y) {
+                const size_t a = static_cast<size_t>(y) * k_demo_width + static_cast<size_t>(x0);
+                const size_t b = a + static_cast<size_t>(x1 - x0);
+                std::fill(c.tmean.begin() + static_cast<std::ptrdiff_t>(a),
+                          c.tmean.begin() + static_cast<std::ptrdiff_t>(b), t);
+                std::fill(c.prec.begin() + static_cast<std::ptrdiff_t>(a),
+                          c.prec.begin() + static_cast<std::ptrdiff_t>(b), p);
+                std::fill(c.sol.begin() + static_cast<std::ptrdiff_t>(a),
+                          c.sol.begin() + static_cast<std::ptrdiff_t>(b), s);
+                std::fill(c.et.begin() + static_cast<std::ptrdiff_t>(a),
+                          c.et.begin() + static_cast<std::ptrdiff_t>(b), et);
+                std::fill(c.pet.begin() + static_cast<std::ptrdiff_t>(a),
+                          c.pet.begin() + static_cast<std::ptrdiff_t>(b), pet);
+            }
+        }
+    }
+    return c;
+}
+
+/// Write one monthly layer (Int16 NDVI with its scale, or Float32 climate). Returns its size.
+template <class T>
+uintmax_t write_monthly_layer(const fs::path &path, const std::vector<T> &values, GDALDataType type,
+                              double nodata, double scale, const std::string &description,
+                              const char *unit) {
+    // ZSTD: the layers are constant over cells of 16 or 32 rows and columns, and DEFLATE (whose
+    // matches are at most 258 bytes long) stores them about five times larger.
+    DatasetPtr ds = create_demo_layer(path, type, nodata, description.c_str(), unit, true);
+    GDALRasterBand *band = ds->GetRasterBand(1);
+    if ((scale != 1.0 && (band->SetScale(scale) != CE_None || band->SetOffset(0.0) != CE_None)) ||
+        band->RasterIO(GF_Write, 0, 0, k_demo_width, k_demo_height, const_cast<T *>(values.data()),
+                       k_demo_width, k_demo_height, type, 0, 0, nullptr) != CE_None) {
+        io_error("cannot write monthly raster", path.string(), cs::raster::last_gdal_error());
+    }
+    close_dataset(ds, path);
+    return bytes_of(path);
+}
+
+/// Write met/ndvi_2020MM.tif, tmean_, prec_, sol_, et_ and pet_ for the 12 months of 2020, and
+/// print the monthly means over the land pixels.
+void write_demo_seasonal(const fs::path &dir, const std::vector<uint8_t> &lc20) {
+    const fs::path met = dir / "met";
+    make_output_dir(met);
+    uintmax_t bytes = 0;
+    std::printf("month   NDVI mean  T mean  P mean  SOL mean  ET mean  PET mean (land pixels)\n");
+    for (int month = 0; month < 12; ++month) {
+        char ym[8];
+        std::snprintf(ym, sizeof ym, "2020%02d", month + 1);
+        const std::string when = std::string(" 2020-") + (ym + 4);
+        const std::vector<int16_t> ndvi = generate_demo_ndvi(lc20, month);
+        const DemoClimate c = generate_demo_climate(month);
+        bytes += write_monthly_layer(met / ("ndvi_" + std::string(ym) + ".tif"), ndvi, GDT_Int16,
+                                     k_ndvi_nodata, k_ndvi_scale, "NDVI" + when, "NDVI");
+        bytes += write_monthly_layer(met / ("tmean_" + std::string(ym) + ".tif"), c.tmean,
+                                     GDT_Float32, k_climate_nodata, 1.0,
+                                     "monthly mean air temperature" + when, "deg C");
+        bytes +=
+            write_monthly_layer(met / ("prec_" + std::string(ym) + ".tif"), c.prec, GDT_Float32,
+                                k_climate_nodata, 1.0, "monthly precipitation" + when, "mm");
+        bytes += write_monthly_layer(met / ("sol_" + std::string(ym) + ".tif"), c.sol, GDT_Float32,
+                                     k_climate_nodata, 1.0, "monthly total solar radiation" + when,
+                                     "MJ m-2");
+        bytes += write_monthly_layer(met / ("et_" + std::string(ym) + ".tif"), c.et, GDT_Float32,
+                                     k_climate_nodata, 1.0,
+                                     "monthly actual evapotranspiration" + when, "mm");
+        bytes += write_monthly_layer(met / ("pet_" + std::string(ym) + ".tif"), c.pet, GDT_Float32,
+                                     k_climate_nodata, 1.0,
+                                     "monthly potential evapotranspiration" + when, "mm");
+        double sums[6] = {0, 0, 0, 0, 0, 0};
+        int64_t n = 0;
+        for (size_t i = 0; i < lc20.size(); ++i) {
+            if (ndvi[i] == k_ndvi_nodata) {
+                continue;
+            }
+            sums[0] += ndvi[i] * k_ndvi_scale;
+            sums[1] += c.tmean[i];
+            sums[2] += c.prec[i];
+            sums[3] += c.sol[i];
+            sums[4] += c.et[i];
+            sums[5] += c.pet[i];
+            ++n;
+        }
+        const double d = n > 0 ? static_cast<double>(n) : 1.0;
+        std::printf("%s  %9.3f  %6.1f  %6.1f  %8.1f  %7.1f  %8.1f\n", when.c_str() + 1, sums[0] / d,
+                    sums[1] / d, sums[2] / d, sums[3] / d, sums[4] / d, sums[5] / d);
+    }
+    std::printf("wrote %s: 72 monthly rasters (12 months x 6 layers), %ju bytes\n",
+                met.string().c_str(), bytes);
+}
+
 /// A point list in pixel coordinates (x right, y down).
 using PixelLine = std::vector<std::array<double, 2>>;
 
@@ -1553,6 +1802,9 @@ void run_sample(const fs::path &dir) {
     write_text(dir / "management_codes.csv", k_management_codes_csv, "management-code table");
     write_text(dir / "demo-inventory.yaml", k_demo_inventory_yaml,
                "run config (stocks.inventory, soil.ipcc_tier1, dom.agb_fraction)");
+    write_demo_seasonal(dir, lc20);
+    write_text(dir / "casa_types.csv", k_casa_types_csv, "CASA vegetation mapping");
+    write_text(dir / "demo-seasonal.yaml", k_demo_seasonal_yaml, "run config (models.nep casa)");
     Histogram h15{};
     Histogram h20{};
     int64_t changed = 0;

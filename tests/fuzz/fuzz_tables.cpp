@@ -1,17 +1,20 @@
 // libFuzzer target: the CSV and table parsers of models/. The first input byte picks the parser
-// ('a' parse_csv, 'b' pools table, ... 'o' growth types; other bytes wrap around, see run()), the
-// rest is the CSV text, so the seeds in corpus/tables are readable text files. The table parsers
+// ('a' parse_csv, 'b' pools table, ... 'o' growth types, 'p' CASA table, 'q' vegetation mapping,
+// 'r' months; other bytes wrap around, see run()), the rest is the CSV text, so the seeds in
+// corpus/tables are readable text files. The table parsers
 // document that they report every problem in their error list, so nothing may escape them;
 // parse_csv and the LookupStockModel constructor document models::ModelError, which is caught here
 // as the pipeline catches it. Any other exception escaping is a bug, and libFuzzer reports it as a
 // crash (uncaught exception).
 #include "models/builtin_tables.hpp"
+#include "models/casa.hpp"
 #include "models/crosswalk.hpp"
 #include "models/csv.hpp"
 #include "models/gain_loss.hpp"
 #include "models/inventory_stock.hpp"
 #include "models/lookup_stock.hpp"
 #include "models/model_error.hpp"
+#include "models/months.hpp"
 #include "models/parameter_tables.hpp"
 #include "models/pools_table.hpp"
 #include "models/soil_tier1.hpp"
@@ -30,6 +33,7 @@ struct Builtins {
     InventoryTables inventory;
     SocFactorTable factors;
     Tier1GrowthTable growth;
+    CasaVegetationTable casa;
     Builtins() {
         std::vector<std::string> errs;
         std::string file;
@@ -41,6 +45,7 @@ struct Builtins {
                                          file, errs);
         growth = parse_tier1_growth_table(builtin_parameter_table("ipcc_tier1_growth", file), file,
                                           errs);
+        casa = parse_casa_table(builtin_parameter_table("casa_vegetation", file), file, errs);
         if (!errs.empty()) {
             __builtin_trap(); // a shipped table does not parse: a build defect
         }
@@ -132,13 +137,46 @@ std::size_t run(unsigned which, const std::string &text) {
     case 14: // 'o'
         sink += parse_growth_types(text, where, builtins().growth, errs).size();
         break;
+    case 15: // 'p'
+        sink += parse_casa_table(text, where, errs).rows.size();
+        break;
+    case 16: { // 'q'
+        const auto mapping = parse_casa_mapping(text, where, builtins().casa, errs);
+        CasaTypeOfClass types;
+        types.build(mapping);
+        for (const int32_t c : {INT32_MIN, -1, 0, 1, 2, 255, INT32_MAX}) {
+            sink += static_cast<std::size_t>(types.find(c) + 1);
+        }
+        break;
+    }
+    case 17: { // 'r': months "first\nlast\npattern"
+        const auto nl = text.find('\n');
+        const std::string first = text.substr(0, nl);
+        const std::string rest = nl == std::string::npos ? std::string() : text.substr(nl + 1);
+        const auto nl2 = rest.find('\n');
+        const std::string last = rest.substr(0, nl2);
+        const std::string pattern = nl2 == std::string::npos ? std::string() : rest.substr(nl2 + 1);
+        std::vector<YearMonth> months;
+        sink += month_range(first, last, months).size() + check_month_pattern(pattern).size();
+        if (months.size() <= 1200) { // bound the work per input (100 years)
+            std::vector<SeasonOfYear> seasons;
+            std::vector<int> of;
+            seasons_of(months, seasons, of);
+            sink += seasons.size();
+            for (const auto &m : months) {
+                sink += expand_month_pattern(pattern, m).size() +
+                        static_cast<std::size_t>(epoch_of_month({2000, 2010}, m));
+            }
+        }
+        break;
+    }
     default:
         break;
     }
     return sink + errs.size();
 }
 
-constexpr unsigned PARSERS = 15;
+constexpr unsigned PARSERS = 18;
 
 } // namespace
 

@@ -1,0 +1,151 @@
+// models.nep on the chain (see nep_stage.hpp).
+#include "models/nep_stage.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace cs::models {
+
+NepStage::NepStage(Method method, std::vector<std::string> layer_names, CasaVegetationTable table,
+                   std::string table_where, const std::vector<CasaClassMapping> &mapping,
+                   std::string mapping_where, std::vector<std::string> month_labels)
+    : m_method(method), m_name(method == Method::casa ? "nep.casa" : "nep.npp_raster"),
+      m_layer_names(std::move(layer_names)), m_table(std::move(table)),
+      m_table_where(std::move(table_where)), m_mapping_where(std::move(mapping_where)),
+      m_has_types(!mapping.empty() || method == Method::casa), m_months(month_labels.size()),
+      m_month_labels(std::move(month_labels)) {
+    m_types.build(mapping);
+    for (const auto &row : m_table.rows) {
+        m_parameters.push_back(row.parameters);
+    }
+    auto index = [&](const char *name) {
+        const auto it = std::find(m_layer_names.begin(), m_layer_names.end(), name);
+        return it == m_layer_names.end() ? -1 : static_cast<int>(it - m_layer_names.begin());
+    };
+    m_ndvi = index("ndvi");
+    m_t = index("temperature_c");
+    m_p = index("precipitation_mm");
+    m_sol = index("solar_mj_per_m2");
+    m_et = index("et_mm");
+    m_pet = index("pet_mm");
+    m_npp = index("npp_g_c_per_m2");
+}
+
+std::vector<LayerDecl> NepStage::layers() const {
+    std::vector<LayerDecl> out;
+    for (const auto &name : m_layer_names) {
+        LayerDecl d;
+        d.name = name;
+        d.axis = TimeAxis::month;
+        // Units as interface.md "Seasonal flux" gives them. Out-of-range values (NDVI beyond
+        // -1..1, negative precipitation, radiation or Ep) are counted pixel statuses, not
+        // refusals, so no layer is declared a non-negative quantity.
+        d.unit = name == "ndvi"              ? "1"
+                 : name == "temperature_c"   ? "degC"
+                 : name == "solar_mj_per_m2" ? "MJ m-2 month-1"
+                 : name == "npp_g_c_per_m2"  ? "g C m-2 month-1"
+                                             : "mm month-1";
+        out.push_back(d);
+    }
+    return out;
+}
+
+std::vector<SeriesDecl> NepStage::series() const {
+    return {{NEP_SERIES_NPP, "Mg C", TimeAxis::month, "net primary production of the month"},
+            {NEP_SERIES_RH, "Mg C", TimeAxis::month,
+             "heterotrophic (soil microbial) respiration of the month"},
+            {NEP_SERIES_NEP, "Mg C", TimeAxis::month,
+             "net ecosystem production of the month (> 0 = sink)"},
+            {NEP_SERIES_INVALID, "ha", TimeAxis::month, "area without NEP that month"}};
+}
+
+void NepStage::month_row(const MonthRow &row) const {
+    NepRowInputs in;
+    in.width = row.n;
+    in.months = row.months;
+    in.year = row.year;
+    in.land_cover = row.land_cover;
+    in.land_cover_valid = row.land_cover_valid;
+    in.types = m_has_types ? &m_types : nullptr;
+    in.parameters = m_parameters.empty() ? nullptr : m_parameters.data();
+    auto layer = [&](int i) { return i < 0 ? nullptr : row.layers[i]; };
+    in.ndvi = layer(m_ndvi);
+    in.temperature_c = layer(m_t);
+    in.precipitation_mm = layer(m_p);
+    in.solar_mj_per_m2 = layer(m_sol);
+    in.et_mm = layer(m_et);
+    in.pet_mm = layer(m_pet);
+    in.npp_g_c_per_m2 = layer(m_npp);
+    NepRowOutputs out;
+    out.npp = row.series[0];
+    out.rh = row.series[1];
+    out.nep = row.series[2];
+    out.no_value = row.series[3];
+    // The driver sums value x pixel area in ha: g C m-2 -> Mg C ha-1 (casa.hpp).
+    out.scale = MG_C_PER_HA_PER_G_C_PER_M2;
+    out.status_count = row.usage;
+    out.vegetation_used = row.usage + m_months * static_cast<std::size_t>(NEP_STATUS_COUNT);
+    if (m_method == Method::casa) {
+        casa_nep_row(in, out);
+    } else {
+        npp_raster_nep_row(in, out);
+    }
+}
+
+std::vector<std::string> NepStage::unverified_parameters(const std::vector<int64_t> &usage) const {
+    if (usage.size() != usage_cells()) {
+        return {};
+    }
+    const auto first = usage.begin() + static_cast<std::ptrdiff_t>(
+                                           m_months * static_cast<std::size_t>(NEP_STATUS_COUNT));
+    return casa_unverified_parameters(m_table, m_table_where,
+                                      std::vector<int64_t>(first, usage.end()));
+}
+
+std::vector<std::string> NepStage::warnings(const std::vector<int64_t> &usage) const {
+    std::vector<std::string> out;
+    if (usage.size() != usage_cells()) {
+        return out;
+    }
+    const auto S = static_cast<std::size_t>(NEP_STATUS_COUNT);
+    // One warning per status that needs the user's attention, with its total and the months
+    // it occurs in (at most the first five named).
+    auto report = [&](NepStatus status, const std::string &what) {
+        int64_t total = 0;
+        std::string months;
+        int named = 0;
+        std::size_t with = 0;
+        for (std::size_t m = 0; m < m_months; ++m) {
+            const int64_t n = usage[m * S + static_cast<std::size_t>(status)];
+            if (n == 0) {
+                continue;
+            }
+            total += n;
+            ++with;
+            if (named < 5) {
+                months += (named ? ", " : "") + m_month_labels[m] + ": " + std::to_string(n);
+                ++named;
+            }
+        }
+        if (total == 0) {
+            return;
+        }
+        out.push_back("models." + m_name + ": " + std::to_string(total) + " pixel-month" +
+                      (total == 1 ? " " : "s ") + what + " (" + months +
+                      (with > static_cast<std::size_t>(named) ? ", ..." : "") + ")");
+    };
+    report(NepStatus::no_vegetation_type,
+           "have a land-cover class without a CASA vegetation type in " + m_mapping_where +
+               "; they have no NEP and count as invalid area");
+    report(NepStatus::ndvi_out_of_range,
+           "have an NDVI outside -1..1 that is not flagged as nodata; they have no NEP and count "
+           "as invalid area");
+    report(NepStatus::invalid_value,
+           "have a negative precipitation, solar radiation or potential evapotranspiration, or "
+           "a value that is not finite; they have no NEP and count as invalid area");
+    report(NepStatus::valid_no_pet,
+           "have a potential evapotranspiration of 0: the water stress factor is taken as 1");
+    return out;
+}
+
+} // namespace cs::models

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Golden outputs: run the demos and a set of scenarios covering every model path, and compare
+# every output file with the checksums in tests/golden/checksums.txt.
+#
+# usage: scripts/golden.sh CARBONSINK [--update]
+#
+# The scenarios run on a copy of data-samples/ (plus a few rasters derived from it with GDAL)
+# in a temporary folder, with SOURCE_DATE_EPOCH fixed, 2 threads and small blocks. GeoTIFFs
+# and CSVs are compared byte for byte. results.h5 records the absolute paths of the config and
+# of every input, which differ from run to run (the temporary folder), so it is compared as a
+# canonical dump: `h5dump -w 0` with that folder's path replaced by @STAGE@ (nothing else is
+# dropped or changed). The warnings a run prints are compared as well (same replacement); the
+# output folder's .carbonsink-manifest (file modification times) is not.
+#
+# --update rewrites tests/golden/checksums.txt. Regenerate ONLY for an intended change of the
+# outputs, and say in the commit message which outputs change and why. A refactor must leave
+# the checksums unchanged.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+exe="$(realpath "${1:?usage: scripts/golden.sh CARBONSINK [--update]}")"
+update="${2:-}"
+golden="$root/tests/golden/checksums.txt"
+stage="$(mktemp -d "${TMPDIR:-/tmp}/carbonsink-golden.XXXXXX")"
+trap 'rm -rf "$stage"' EXIT
+export SOURCE_DATE_EPOCH=1700000000
+export GDAL_NUM_THREADS=1
+
+# ---- Inputs: the sample city, and rasters derived from it -----------------------------------
+cp -r "$root"/data-samples/* "$stage/"
+cp "$root"/tests/golden/scenarios/* "$stage/"
+cd "$stage"
+q() { "$@" >/dev/null 2>&1 || { echo "golden: failed: $*" >&2; exit 1; }; }
+# AGB (t dm/ha) from growing-stock volume, a stand age (yr) and a volume increment (m3/ha/yr).
+for y in 2015 2020; do
+    q gdal_calc.py --quiet -A "volume_$y.tif" --outfile="agb_$y.tif" --calc="A*0.6" \
+        --type=Float32 --NoDataValue=-1 --co=COMPRESS=DEFLATE
+done
+q gdal_calc.py --quiet -A volume_2015.tif --outfile=age.tif --calc="A/4" --type=Float32 \
+    --NoDataValue=-1 --co=COMPRESS=DEFLATE
+q gdal_calc.py --quiet -A volume_2015.tif --outfile=increment.tif --calc="A/40" \
+    --type=Float32 --NoDataValue=-1 --co=COMPRESS=DEFLATE
+# A district raster: ids 1..3 from the 2015 land cover (its nodata stays nodata).
+q gdal_calc.py --quiet -A land_cover_2015.tif --outfile=district_ids.tif --calc="A%3+1" \
+    --type=Int16 --NoDataValue=0 --co=COMPRESS=DEFLATE
+# Districts with a parent level (city = code / 100 ... + 0, 1, 2 by code parity).
+q ogr2ogr -f GeoJSON districts_hier.geojson districts.geojson -dialect sqlite \
+    -sql "SELECT geometry, code, name, (code % 2) + 1 AS city, 'city ' || ((code % 2) + 1) AS city_name FROM districts"
+
+# ---- Runs ------------------------------------------------------------------------------------
+scenarios=(demo demo-inventory)
+for f in "$root"/tests/golden/scenarios/*.yaml; do
+    scenarios+=("$(basename "$f" .yaml)")
+done
+sums="$stage/checksums.txt"
+: >"$sums"
+for s in "${scenarios[@]}"; do
+    out="$stage/out/$s"
+    if ! "$exe" run "$stage/$s.yaml" --quiet --threads 2 --output-dir "$out" >"$stage/$s.log" \
+        2>"$stage/$s.err"; then
+        echo "golden: run of scenario $s failed:" >&2
+        cat "$stage/$s.err" >&2
+        exit 1
+    fi
+    # The warnings (unverified parameters used, warped inputs) are compared too.
+    sum="$({ grep '^warning:' "$stage/$s.err" || true; } | sed "s|$stage|@STAGE@|g" | sha256sum | cut -d' ' -f1)"
+    echo "$s/(stderr warnings) $sum" >>"$sums"
+    # .carbonsink-manifest holds modification times: bookkeeping, not compared.
+    (cd "$out" && find . -type f ! -name .carbonsink-manifest | LC_ALL=C sort) | while read -r f; do
+        f="${f#./}"
+        if [[ "$f" == *.h5 ]]; then
+            sum="$(h5dump -w 0 "$out/$f" | sed "s|$stage|@STAGE@|g" | sha256sum | cut -d' ' -f1)"
+        else
+            sum="$(sha256sum "$out/$f" | cut -d' ' -f1)"
+        fi
+        echo "$s/$f $sum" >>"$sums"
+    done
+done
+
+if [[ "$update" == "--update" ]]; then
+    cp "$sums" "$golden"
+    echo "golden: wrote $(wc -l <"$golden") checksums to $golden"
+    exit 0
+fi
+if ! diff -u "$golden" "$sums" >"$stage/diff"; then
+    echo "golden: outputs differ from tests/golden/checksums.txt (- golden, + this build):" >&2
+    grep '^[-+][^-+]' "$stage/diff" >&2 || true
+    exit 1
+fi
+echo "golden: $(wc -l <"$golden") output files identical"
