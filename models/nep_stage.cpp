@@ -130,21 +130,21 @@ std::vector<std::string> NepStage::warnings(const std::vector<int64_t> &usage) c
         if (total == 0) {
             return;
         }
-        out.push_back("models." + m_name + ": " + std::to_string(total) + " pixel-month" +
-                      (total == 1 ? " " : "s ") + what + " (" + months +
-                      (with > static_cast<std::size_t>(named) ? ", ..." : "") + ")");
+        out.push_back("models." + m_name + ": " + std::to_string(total) +
+                      (total == 1 ? " pixel-month has " : " pixel-months have ") + what + " (" +
+                      months + (with > static_cast<std::size_t>(named) ? ", ..." : "") + ")");
     };
-    report(NepStatus::no_vegetation_type,
-           "have a land-cover class without a CASA vegetation type in " + m_mapping_where +
-               "; they have no NEP and count as invalid area");
+    report(NepStatus::no_vegetation_type, "a land-cover class without a CASA vegetation type in " +
+                                              m_mapping_where +
+                                              "; they have no NEP and count as invalid area");
     report(NepStatus::ndvi_out_of_range,
-           "have an NDVI outside -1..1 that is not flagged as nodata; they have no NEP and count "
+           "an NDVI outside -1..1 that is not flagged as nodata; they have no NEP and count "
            "as invalid area");
     report(NepStatus::invalid_value,
-           "have a negative precipitation, solar radiation or potential evapotranspiration, or "
+           "a negative precipitation, solar radiation or potential evapotranspiration, or "
            "a value that is not finite; they have no NEP and count as invalid area");
     report(NepStatus::valid_no_pet,
-           "have a potential evapotranspiration of 0: the water stress factor is taken as 1");
+           "a potential evapotranspiration of 0: the water stress factor is taken as 1");
     return out;
 }
 

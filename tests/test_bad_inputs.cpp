@@ -213,6 +213,29 @@ struct Base {
     std::string run(const std::string &text = BASE_CONFIG) const {
         return "run " + config(text) + " --quiet --threads 2";
     }
+    /// models.nep with method npp_raster over 2020-01 .. 2020-03 (lines 17-24): monthly NPP,
+    /// temperature and precipitation rasters (Float32, nodata -9999) and a vegetation mapping;
+    /// the config text.
+    std::string nep() const {
+        RasterSpec f = spec;
+        f.type = "Float32";
+        f.nodata = -9999;
+        for (const char *ym : {"202001", "202002", "202003"}) {
+            write_raster(file(std::string("npp_") + ym + ".tif"), f,
+                         std::vector<double>(CELLS, 30));
+            write_raster(file(std::string("t_") + ym + ".tif"), f, std::vector<double>(CELLS, 5));
+            write_raster(file(std::string("p_") + ym + ".tif"), f, std::vector<double>(CELLS, 20));
+        }
+        write_text(file("casa_types.csv"), "lucode,casa_type\n2,grassland\n");
+        return std::string(BASE_CONFIG) + "  nep:\n"                                    // 17
+                                          "    method: npp_raster\n"                    // 18
+                                          "    months: [2020-01, 2020-03]\n"            // 19
+                                          "    vegetation: casa_types.csv\n"            // 20
+                                          "    layers:\n"                               // 21
+                                          "      npp_g_c_per_m2: npp_{yyyy}{mm}.tif\n"  // 22
+                                          "      temperature_c: t_{yyyy}{mm}.tif\n"     // 23
+                                          "      precipitation_mm: p_{yyyy}{mm}.tif\n"; // 24
+    }
     /// Float32 rasters (nodata -1): volume 100 m3/ha in both epochs unless given.
     std::string inventory(const std::vector<double> &vol2020 = {}) const {
         RasterSpec f = spec;
@@ -373,6 +396,40 @@ const std::map<std::string, Setup> &setups() {
          [](Base &b) -> Invocation {
              const std::string cfg = b.inventory();
              fs::remove(b.file("forest_types.csv"));
+             return {b.validate(cfg)};
+         }},
+        {"nep_unknown_casa_type",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.nep();
+             write_text(b.file("casa_types.csv"), "lucode,casa_type\n2,rainforest\n");
+             return {b.validate(cfg)};
+         }},
+        {"nep_months_out_of_order",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(b.nep(), "[2020-01, 2020-03]", "[2020-03, 2020-01]"))};
+         }},
+        {"nep_month_not_yyyy_mm",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(b.nep(), "[2020-01, 2020-03]", "[2020-1, 2020-03]"))};
+         }},
+        {"nep_missing_month",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.nep();
+             fs::remove(b.file("p_202002.tif"));
+             return {b.validate(cfg)};
+         }},
+        {"nep_layer_without_month_in_its_name",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(b.nep(), "npp_{yyyy}{mm}.tif", "npp.tif"))};
+         }},
+        {"nep_month_on_another_grid_with_strict",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.nep() + "grid:\n  strict: true\n";
+             RasterSpec f = b.spec;
+             f.type = "Float32";
+             f.nodata = -9999;
+             f.origin_x += 15.0; // half a pixel east
+             write_raster(b.file("t_202002.tif"), f, std::vector<double>(CELLS, 5));
              return {b.validate(cfg)};
          }},
         {"missing_config_file",

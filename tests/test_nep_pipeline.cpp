@@ -236,3 +236,49 @@ TEST_F(NepPipeline, MonthlyOutputsAreByteIdenticalForAnyThreadCount) {
             << f;
     }
 }
+
+TEST_F(NepPipeline, NegativePrecipitationIsCountedWarnedAndNeverSummed) {
+    // The same run with precipitation from pbad_*: in 2021-08 (m = 9) pixel (row 2, column 30),
+    // in the east, holds -5 mm, which is no nodata value: a counted, warned pixel-month status.
+    RasterSpec f;
+    f.width = W;
+    f.height = H;
+    f.epsg = 6933;
+    f.type = "Float32";
+    f.nodata = -9999;
+    for (int m = 0; m < MONTHS; ++m) {
+        char ym[16];
+        std::snprintf(ym, sizeof ym, "%04d%02d", year_of(m), month_of(m));
+        std::vector<double> p(W * H, p_of(m));
+        if (m == 9) {
+            p[2 * W + 30] = -5.0;
+        }
+        write_raster(dir->file(std::string("pbad_") + ym + ".tif"), f, p);
+    }
+    std::string cfg = read_text(dir->file("run.yaml"));
+    const std::string from = "precipitation_mm: p_{yyyy}{mm}.tif";
+    cfg.replace(cfg.find(from), from.size(), "precipitation_mm: pbad_{yyyy}{mm}.tif");
+    write_text(dir->file("run-bad.yaml"), cfg);
+    const auto r = run_carbonsink("run " + dir->file("run-bad.yaml") + " --quiet --output-dir " +
+                                      dir->file("bad"),
+                                  "SOURCE_DATE_EPOCH=1");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: models.nep.npp_raster: 1 pixel-month has a negative "
+                         "precipitation, solar radiation or potential evapotranspiration, or a "
+                         "value that is not finite; they have no NEP and count as invalid area "
+                         "(2021-08: 1)"),
+              std::string::npos)
+        << r.err;
+    const std::string h5 = dir->file("bad/results.h5");
+    const auto nep = h5_read(h5, "/nep/nep_mg_c");
+    const auto invalid = h5_read(h5, "/nep/invalid_area_ha");
+    ASSERT_EQ(nep.values.size(), static_cast<std::size_t>(2 * MONTHS));
+    // East, 2021-08: one pixel fewer with NEP, one more of invalid area.
+    const std::size_t i = MONTHS + 9;
+    EXPECT_NEAR(nep.values[i], (npp_of(9) - rh_of(9)) * 0.01 * (valid_pixels(1, 9) - 1) * PIXEL_HA,
+                1e-9);
+    EXPECT_NEAR(invalid.values[i], (invalid_pixels(1, 9) + 1) * PIXEL_HA, 1e-9);
+    // Other months are untouched.
+    EXPECT_NEAR(nep.values[MONTHS + 8],
+                (npp_of(8) - rh_of(8)) * 0.01 * valid_pixels(1, 8) * PIXEL_HA, 1e-9);
+}
