@@ -55,6 +55,15 @@ struct SeriesDecl {
     std::string unit; ///< unit of the district sum, e.g. "Mg C/yr"
     TimeAxis axis = TimeAxis::period;
     std::string description = {};
+    /// Month series only: per-pixel GeoTIFF outputs (empty: none). With outputs.rasters,
+    /// `<raster_prefix>_<yyyy>.tif` holds the sum of the run's months of each calendar year
+    /// (NaN where any of those months has no value), and with outputs.monthly_rasters
+    /// `<raster_prefix>_<yyyy><mm>.tif` each month; values are the per-ha row values times
+    /// `raster_scale`, in `raster_unit`.
+    std::string raster_prefix = {};
+    std::string raster_unit = {};
+    double raster_scale = 1.0;
+    std::string raster_note = {}; ///< appended to each band description (e.g. the sign rule)
 };
 
 /// The phase of the driver a stage runs in (see the file comment).

@@ -54,8 +54,10 @@ std::vector<SeriesDecl> NepStage::series() const {
     return {{NEP_SERIES_NPP, "Mg C", TimeAxis::month, "net primary production of the month"},
             {NEP_SERIES_RH, "Mg C", TimeAxis::month,
              "heterotrophic (soil microbial) respiration of the month"},
+            // The NEP maps: g C m-2 = Mg C ha-1 x 100 (casa.hpp MG_C_PER_HA_PER_G_C_PER_M2).
             {NEP_SERIES_NEP, "Mg C", TimeAxis::month,
-             "net ecosystem production of the month (> 0 = sink)"},
+             "net ecosystem production (NPP - R_H)", "nep", "g C m-2",
+             1.0 / MG_C_PER_HA_PER_G_C_PER_M2, "> 0 = sink; CO2 = -44/12 x NEP"},
             {NEP_SERIES_INVALID, "ha", TimeAxis::month, "area without NEP that month"}};
 }
 

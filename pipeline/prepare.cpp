@@ -113,6 +113,23 @@ std::vector<std::string> output_file_names(const Config &config) {
     std::vector<std::string> names = {"results.h5", "districts.csv"};
     if (config.nep.present) {
         names.push_back("nep_monthly.csv");
+        if (config.write_rasters) {
+            // The NEP stage's rasters (models/nep_stage.cpp declares the prefix "nep").
+            int last_year = 0;
+            for (const auto &m : config.nep.months) {
+                if (m.year != last_year) {
+                    names.push_back("nep_" + std::to_string(m.year) + ".tif");
+                    last_year = m.year;
+                }
+            }
+            if (config.write_monthly_rasters) {
+                for (const auto &m : config.nep.months) {
+                    char ym[16];
+                    std::snprintf(ym, sizeof ym, "%04d%02d", m.year, m.month);
+                    names.push_back(std::string("nep_") + ym + ".tif");
+                }
+            }
+        }
     }
     if (config.write_transitions && config.epochs.size() > 1) {
         names.push_back("transitions.csv");

@@ -71,7 +71,63 @@ std::size_t output_raster_count(const Config &config) {
         return 0;
     }
     const std::size_t e = config.epochs.size();
-    return e + (e > 0 ? e - 1 : 0) + (config.write_method_codes ? e : 0);
+    std::set<int> years;
+    for (const auto &m : config.months) {
+        years.insert(m.year);
+    }
+    const std::size_t month_rasters =
+        years.size() + (config.write_monthly_rasters ? config.months.size() : 0);
+    return e + (e > 0 ? e - 1 : 0) + (config.write_method_codes ? e : 0) + month_rasters;
+}
+
+std::vector<MonthRaster> month_rasters(const PreparedRun &run) {
+    std::vector<MonthRaster> out;
+    if (!run.config.write_rasters || run.months.empty()) {
+        return out;
+    }
+    for (std::size_t s = 0; s < run.chain.size(); ++s) {
+        const models::Stage &stage = *run.chain[s];
+        if (stage.kind() != models::StageKind::month) {
+            continue;
+        }
+        const auto decls = stage.series();
+        for (std::size_t j = 0; j < decls.size(); ++j) {
+            const models::SeriesDecl &d = decls[j];
+            if (d.raster_prefix.empty()) {
+                continue;
+            }
+            const std::string note = d.raster_note.empty() ? "" : "; " + d.raster_note;
+            std::vector<int> years;
+            for (const auto &m : run.months) {
+                if (years.empty() || years.back() != m.year) {
+                    years.push_back(m.year);
+                }
+            }
+            for (int y : years) {
+                int n = 0;
+                for (const auto &m : run.months) {
+                    n += m.year == y ? 1 : 0;
+                }
+                out.push_back({s, j, y, 0, d.raster_prefix + "_" + std::to_string(y) + ".tif",
+                               d.description + ", sum of the " + std::to_string(n) +
+                                   (n == 1 ? " month" : " months") + " of " + std::to_string(y) +
+                                   " in the run (" + stage.name() + note + ")",
+                               d.raster_unit, d.raster_scale});
+            }
+            if (run.config.write_monthly_rasters) {
+                for (const auto &m : run.months) {
+                    char ym[16];
+                    std::snprintf(ym, sizeof ym, "%04d%02d", m.year, m.month);
+                    char label[16];
+                    std::snprintf(label, sizeof label, "%04d-%02d", m.year, m.month);
+                    out.push_back({s, j, m.year, m.month, d.raster_prefix + "_" + ym + ".tif",
+                                   d.description + ", " + label + " (" + stage.name() + note + ")",
+                                   d.raster_unit, d.raster_scale});
+                }
+            }
+        }
+    }
+    return out;
 }
 
 namespace {
@@ -748,6 +804,11 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
                 "class", md, byte));
         }
     }
+    for (const MonthRaster &mr : month_rasters(run)) {
+        writers.push_back(
+            std::make_unique<raster::GeoTiffWriter>((fs::path(output_dir) / mr.file).string(),
+                                                    run.grid, mr.description, mr.unit, md, opts));
+    }
     return writers;
 }
 
@@ -815,6 +876,18 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     }
     result.rasters = make_output_writers(run, output_dir);
     const std::size_t n_outputs = result.rasters.size();
+    // Month-series rasters come last among the outputs; each sums its months (a year's, or one).
+    const std::vector<MonthRaster> month_outs = month_rasters(run);
+    const std::size_t month_out_base = n_outputs - month_outs.size();
+    std::vector<std::vector<std::size_t>> month_out_months(month_outs.size());
+    for (std::size_t k = 0; k < month_outs.size(); ++k) {
+        for (std::size_t m = 0; m < run.months.size(); ++m) {
+            if (run.months[m].year == month_outs[k].year &&
+                (month_outs[k].month == 0 || run.months[m].month == month_outs[k].month)) {
+                month_out_months[k].push_back(m);
+            }
+        }
+    }
     OrderedRasterOutputs raster_outputs(result.rasters, plan);
     OrderedQueue<BlockPartial> partial_queue;
 
@@ -1065,6 +1138,20 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                            sr.series_ptrs.data(),
                                            sr.usage.data()};
                 sp.stage->month_row(row);
+            }
+            // 2c. Rasters of month series: per pixel, the sum of the raster's months (NaN when
+            //     any of them has no value), scaled to the raster's unit.
+            for (std::size_t k = 0; k < month_outs.size(); ++k) {
+                const MonthRaster &mr = month_outs[k];
+                double *const *rows = st.stages[mr.stage].series_ptr[mr.series].data();
+                float *o = out[month_out_base + k].data() + off;
+                for (std::size_t i = 0; i < xs; ++i) {
+                    double sum = 0.0;
+                    for (const std::size_t m : month_out_months[k]) {
+                        sum += rows[m][i];
+                    }
+                    o[i] = static_cast<float>(sum * mr.scale);
+                }
             }
             // 3. District sums: every coverage entry of the row that meets the block,
             //    weighted by its fraction and the true pixel area.

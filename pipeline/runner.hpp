@@ -91,6 +91,24 @@ int resolve_threads(int requested);
 AccumDims run_dims(const PreparedRun &run);
 
 /// Number of GeoTIFF outputs `run` writes (make_output_writers), 0 without outputs.rasters.
+/// With months, counts one month series with rasters (one per year, and one per month with
+/// outputs.monthly_rasters), as the built-in month stage declares.
 std::size_t output_raster_count(const Config &config);
+
+/// A GeoTIFF output of a month series a stage declares with a raster (SeriesDecl::raster_prefix):
+/// the sum of one calendar year's months (month 0) or one month.
+struct MonthRaster {
+    std::size_t stage = 0;  ///< index in run.chain
+    std::size_t series = 0; ///< index in the stage's series()
+    int year = 0;
+    int month = 0; ///< 1..12, 0 = the months of `year`
+    std::string file;
+    std::string description;
+    std::string unit;
+    double scale = 1.0;
+};
+/// The month-series rasters of `run`, in the order make_output_writers creates them (after the
+/// stock, change and method rasters); empty without outputs.rasters.
+std::vector<MonthRaster> month_rasters(const PreparedRun &run);
 
 } // namespace cs::pipeline

@@ -4,10 +4,12 @@
 #include "h5_read.hpp"
 #include "test_support.hpp"
 
+#include <gdal.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,31 @@ double invalid_pixels(int d, int m) {
         return d == 0 ? 20.0 * H : 0.0; // cropland: no CASA type
     }
     return d == 0 ? 0.0 : 1.0;
+}
+
+/// Band 1 of a GeoTIFF as floats, with its description and unit.
+struct Band {
+    std::vector<float> values;
+    std::string description;
+    std::string unit;
+};
+Band read_band(const std::string &path) {
+    Band b;
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+    if (ds == nullptr) {
+        return b;
+    }
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    b.values.resize(static_cast<std::size_t>(W * H));
+    if (GDALRasterIO(band, GF_Read, 0, 0, W, H, b.values.data(), W, H, GDT_Float32, 0, 0) !=
+        CE_None) {
+        b.values.clear();
+    }
+    b.description = GDALGetDescription(band);
+    b.unit = GDALGetRasterUnitType(band);
+    GDALClose(ds);
+    return b;
 }
 
 class NepPipeline : public ::testing::Test {
@@ -225,12 +252,54 @@ TEST_F(NepPipeline, MonthlyDistrictSumsAreTheHandWorkedValues) {
     EXPECT_NE(csv.find(row), std::string::npos) << row << csv;
 }
 
+TEST_F(NepPipeline, AnnualAndMonthlyNepMapsInGramsPerSquareMetre) {
+    std::string cfg = read_text(dir->file("run.yaml"));
+    cfg += "outputs:\n  monthly_rasters: true\n";
+    write_text(dir->file("run-maps.yaml"), cfg);
+    const auto r = run_carbonsink("run " + dir->file("run-maps.yaml") + " --quiet --output-dir " +
+                                      dir->file("maps"),
+                                  "SOURCE_DATE_EPOCH=1");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // nep_2021.tif: per pixel the sum of NPP - R_H over 2021's twelve months, g C m-2.
+    double y2021 = 0.0;
+    for (int m = 2; m < MONTHS; ++m) {
+        y2021 += npp_of(m) - rh_of(m);
+    }
+    const Band annual = read_band(dir->file("maps/nep_2021.tif"));
+    ASSERT_EQ(annual.values.size(), static_cast<std::size_t>(W * H));
+    EXPECT_NEAR(annual.values[0], y2021, 1e-3 * std::abs(y2021));
+    EXPECT_NEAR(annual.values[9 * W + 39], y2021, 1e-3 * std::abs(y2021));
+    EXPECT_TRUE(std::isnan(annual.values[3 * W + 25])) << "nodata land cover in 2021";
+    EXPECT_EQ(annual.unit, "g C m-2");
+    EXPECT_NE(annual.description.find("sum of the 12 months of 2021"), std::string::npos)
+        << annual.description;
+    EXPECT_NE(annual.description.find("> 0 = sink; CO2 = -44/12 x NEP"), std::string::npos);
+    // nep_2020.tif: November and December; cropland (west of column 20) has no CASA type.
+    const Band y2020 = read_band(dir->file("maps/nep_2020.tif"));
+    ASSERT_EQ(y2020.values.size(), static_cast<std::size_t>(W * H));
+    EXPECT_TRUE(std::isnan(y2020.values[5 * W + 3]));
+    EXPECT_NEAR(y2020.values[5 * W + 30], npp_of(0) - rh_of(0) + npp_of(1) - rh_of(1), 1e-3);
+    // One map per month with outputs.monthly_rasters: 2021-08 is m = 9.
+    const Band aug = read_band(dir->file("maps/nep_202108.tif"));
+    ASSERT_EQ(aug.values.size(), static_cast<std::size_t>(W * H));
+    EXPECT_NEAR(aug.values[0], npp_of(9) - rh_of(9), 1e-4);
+    EXPECT_NE(aug.description.find("2021-08"), std::string::npos) << aug.description;
+    int monthly = 0;
+    for (const auto &e : std::filesystem::directory_iterator(dir->file("maps"))) {
+        const std::string n = e.path().filename().string();
+        monthly += n.size() == 14 && n.rfind("nep_", 0) == 0 ? 1 : 0; // nep_yyyymm.tif
+    }
+    EXPECT_EQ(monthly, MONTHS);
+    EXPECT_NE(r.out.find("nep_<yyyy>.tif, nep_<yyyy><mm>.tif"), std::string::npos) << r.out;
+}
+
 TEST_F(NepPipeline, MonthlyOutputsAreByteIdenticalForAnyThreadCount) {
     const auto a = run(1, "t1");
     ASSERT_EQ(a.exit_code, 0) << a.err;
     const auto b = run(3, "t3");
     ASSERT_EQ(b.exit_code, 0) << b.err;
-    for (const char *f : {"results.h5", "nep_monthly.csv", "districts.csv"}) {
+    for (const char *f :
+         {"results.h5", "nep_monthly.csv", "districts.csv", "nep_2020.tif", "nep_2021.tif"}) {
         EXPECT_TRUE(read_text(dir->file(std::string("t1/") + f)) ==
                     read_text(dir->file(std::string("t3/") + f)))
             << f;
