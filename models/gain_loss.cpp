@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace cs::models {
 
@@ -172,6 +173,11 @@ std::vector<std::string> GainLossModel::unverified_parameters() const {
             out.push_back("flux.gain_loss " + t.description);
         }
     }
+    for (const auto &d : m_losses.disturbance_types) {
+        if (is_unverified(d.status) || d.status.empty()) {
+            out.push_back("flux.gain_loss " + d.description);
+        }
+    }
     return out;
 }
 
@@ -209,32 +215,147 @@ double GainLossModel::volume_gain(std::size_t t, double volume_from, double incr
     return carbon_from_dry_matter(total_growth_t_dm_per_ha_yr(gw, rs->ratio), ft.carbon_fraction);
 }
 
-void GainLossModel::period(const GainLossPeriod &in, double *out) const {
+void GainLossModel::set_losses(LossParameters losses) {
+    m_losses = std::move(losses);
+    std::vector<int32_t> codes;
+    for (const auto &d : m_losses.disturbance_types) {
+        codes.push_back(d.code);
+    }
+    m_disturbance_index.build(codes, "flux.gain_loss disturbance table");
+}
+
+bool GainLossModel::removal_factors(std::size_t t, double volume_from, double &bcef_r,
+                                    double &root_shoot, double &cf) const {
+    if (m_growth != Growth::volume_increment) {
+        return false; // Tier 1 growth rows have no BCEF_R
+    }
+    const ForestType &ft = m_inventory[t];
+    if (ft.method == ForestType::Method::china_cbef) {
+        // B = aV + b (Fang et al. 2001) includes roots: a removed m3 takes a t d.m. of live
+        // biomass, never multiplied by (1 + R) again
+        bcef_r = ft.cbef->a_t_per_m3;
+        root_shoot = 0.0;
+        cf = ft.cbef->carbon_fraction;
+        return true;
+    }
+    if (!(volume_from >= 0.0)) {
+        return false;
+    }
+    // BCEF_R of IPCC 2006 Vol. 4 Ch. 4 Table 4.5 by the growing-stock class of V; R of Table 4.4
+    // by the class of AGB = V x BCEF_S, as for the growth
+    const BcefRow *row = m_tables->bcef.find(ft.bcef_group, volume_from);
+    if (row == nullptr) {
+        return false;
+    }
+    const RootShootRow *rs = m_tables->root_shoot.find(
+        ft.root_shoot_group, agb_from_volume_t_dm_per_ha(volume_from, row->bcef_s));
+    if (rs == nullptr) {
+        return false;
+    }
+    bcef_r = row->bcef_r;
+    root_shoot = rs->ratio;
+    cf = ft.carbon_fraction;
+    return true;
+}
+
+void GainLossModel::pixel_losses(const GainLossPeriod &in, std::size_t i, std::size_t t,
+                                 double &removals, double &fuelwood, double &disturbance) const {
+    removals = 0.0;
+    fuelwood = 0.0;
+    disturbance = 0.0;
+    // A loss input that is nodata, negative or not finite leaves the pixel's change unknown.
+    auto value = [&](const double *v, const uint8_t *ok, double &x) {
+        if (v == nullptr) {
+            x = 0.0;
+            return true;
+        }
+        x = v[i];
+        return ok[i] != 0 && x >= 0.0 && std::isfinite(x);
+    };
+    double h = 0.0;
+    double fg_trees = 0.0;
+    double fg_part = 0.0;
+    double share = 0.0;
+    if (!value(in.removals, in.removals_ok, h) || !value(in.fuelwood, in.fuelwood_ok, fg_trees) ||
+        !value(in.fuelwood_parts, in.fuelwood_parts_ok, fg_part) ||
+        !value(in.disturbed, in.disturbed_ok, share) || share > 1.0) {
+        removals = NaN;
+        return;
+    }
+    if (h > 0.0 || fg_trees > 0.0 || fg_part > 0.0) {
+        double bcef_r = 0.0;
+        double r = 0.0;
+        double cf = 0.0;
+        if (!removal_factors(
+                t, in.volume_from != nullptr && in.volume_from_ok[i] ? in.volume_from[i] : NaN,
+                bcef_r, r, cf)) {
+            removals = NaN;
+            return;
+        }
+        removals = wood_removals_loss_t_c(h, bcef_r, r, cf); // Eq. 2.12
+        fuelwood = fuelwood_loss_t_c(fg_trees, fg_part, bcef_r, r, m_losses.wood_density,
+                                     cf); // Eq. 2.13
+    }
+    if (share > 0.0) {
+        const int32_t d = in.disturbance_type_ok != nullptr && in.disturbance_type_ok[i]
+                              ? m_disturbance_index.find(in.disturbance_type[i])
+                              : -1;
+        if (d < 0) {
+            removals = NaN;
+            return;
+        }
+        // Eq. 2.14: the gain-loss pools at the start of the period are B_W x (1 + R) x CF
+        disturbance = disturbance_loss_from_carbon_t_c(
+            share / in.years, in.stock_from[i],
+            m_losses.disturbance_types[static_cast<std::size_t>(d)].fd);
+    }
+}
+
+void GainLossModel::period(const GainLossPeriod &in, double *out,
+                           const GainLossParts *parts) const {
     const bool tier1 = m_growth == Growth::tier1;
     for (std::size_t i = 0; i < in.n; ++i) {
+        double growth = 0.0;
+        double removals = 0.0;
+        double fuelwood = 0.0;
+        double disturbance = 0.0;
+        double conversion = 0.0;
         const int32_t c0 = in.class_from[i];
         const int32_t c1 = in.class_to[i];
-        if (c0 < 0 || c1 < 0) {
-            out[i] = NaN;
-            continue;
-        }
-        if (!m_is_forest[static_cast<std::size_t>(c0)] ||
-            !m_is_forest[static_cast<std::size_t>(c1)]) {
-            // Land converted to or from forest, or non-forest: IPCC 2006 Eqs. 2.15/2.16
-            out[i] = (in.stock_to[i] - in.stock_from[i]) / in.years;
-            continue;
-        }
         double v = NaN;
-        const int32_t t = in.forest_type_ok[i] ? m_type_index.find(in.forest_type[i]) : -1;
-        if (t >= 0 && in.driver_ok[i] && in.driver[i] >= 0.0) {
-            if (tier1) {
-                v = tier1_gain(static_cast<std::size_t>(t),
-                               in.driver[i] + in.years_since_first_epoch, in.years);
-            } else if (in.volume_from_ok[i] && in.volume_from[i] >= 0.0) {
-                v = volume_gain(static_cast<std::size_t>(t), in.volume_from[i], in.driver[i]);
+        if (c0 < 0 || c1 < 0) {
+            v = NaN;
+        } else if (!m_is_forest[static_cast<std::size_t>(c0)] ||
+                   !m_is_forest[static_cast<std::size_t>(c1)]) {
+            // Land converted to or from forest, or non-forest: IPCC 2006 Eqs. 2.15/2.16
+            conversion = (in.stock_to[i] - in.stock_from[i]) / in.years;
+            v = conversion;
+        } else {
+            const int32_t t = in.forest_type_ok[i] ? m_type_index.find(in.forest_type[i]) : -1;
+            if (t >= 0 && in.driver_ok[i] && in.driver[i] >= 0.0) {
+                if (tier1) {
+                    growth = tier1_gain(static_cast<std::size_t>(t),
+                                        in.driver[i] + in.years_since_first_epoch, in.years);
+                } else if (in.volume_from_ok[i] && in.volume_from[i] >= 0.0) {
+                    growth =
+                        volume_gain(static_cast<std::size_t>(t), in.volume_from[i], in.driver[i]);
+                } else {
+                    growth = NaN;
+                }
+                pixel_losses(in, i, static_cast<std::size_t>(t), removals, fuelwood, disturbance);
+                // IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7: ΔC_B = ΔC_G - ΔC_L (Eq. 2.11)
+                v = growth - total_loss_t_c(removals, fuelwood, disturbance);
             }
         }
         out[i] = v;
+        if (parts != nullptr) {
+            const bool ok = !std::isnan(v);
+            parts->growth[i] = ok ? growth : 0.0;
+            parts->removals[i] = ok ? removals : 0.0;
+            parts->fuelwood[i] = ok ? fuelwood : 0.0;
+            parts->disturbance[i] = ok ? disturbance : 0.0;
+            parts->conversion[i] = ok ? conversion : 0.0;
+        }
     }
 }
 
