@@ -161,6 +161,14 @@ std::vector<int32_t> GainLossModel::type_codes() const {
     return codes;
 }
 
+std::vector<int32_t> GainLossModel::disturbance_codes() const {
+    std::vector<int32_t> codes;
+    for (const auto &d : m_losses.disturbance_types) {
+        codes.push_back(d.code);
+    }
+    return codes;
+}
+
 std::vector<std::string> GainLossModel::unverified_parameters() const {
     std::vector<std::string> out;
     for (const auto &t : m_tier1) {

@@ -133,6 +133,8 @@ public:
     void period(const GainLossPeriod &in, double *out, const GainLossParts *parts = nullptr) const;
     /// Codes of the forest types the model knows, ascending.
     std::vector<int32_t> type_codes() const;
+    /// Codes of the disturbance table (set_losses), ascending.
+    std::vector<int32_t> disturbance_codes() const;
     /// Descriptions of unverified parameter rows (status U or PLACEHOLDER) the model can use.
     std::vector<std::string> unverified_parameters() const;
 

@@ -28,12 +28,17 @@ struct AccumDims {
     std::size_t statuses = 1;
     std::size_t classes = 0; ///< classes of the transition matrices (0 = no matrices)
     bool gain_loss = false;  ///< flux.gain_loss: also sum the gain-loss part of each period
+    /// flux.gain_loss with losses: also sum the parts of the gain-loss change of each period
+    /// (GAIN_LOSS_PARTS: growth, wood removals, fuelwood, disturbance, conversion).
+    bool losses = false;
+    static constexpr std::size_t GAIN_LOSS_PARTS = 5;
 
     std::size_t periods() const { return epochs > 0 ? epochs - 1 : 0; }
     /// Doubles per district record.
     std::size_t stride() const {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
-               periods() * classes * classes + (gain_loss ? periods() : 0);
+               periods() * classes * classes + (gain_loss ? periods() : 0) +
+               (losses ? GAIN_LOSS_PARTS * periods() : 0);
     }
     // Offsets inside a record. Areas in ha, stocks in Mg C, flux in Mg C/yr.
     std::size_t area() const { return 0; }
@@ -54,6 +59,11 @@ struct AccumDims {
     std::size_t flux_gain_loss(std::size_t k) const {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
                periods() * classes * classes + k;
+    }
+    /// Mg C/yr of part j (< GAIN_LOSS_PARTS) of the gain-loss change of period k (losses only).
+    std::size_t gain_loss_part(std::size_t k, std::size_t j) const {
+        return 1 + epochs * pools + epochs * statuses + 2 * periods() +
+               periods() * classes * classes + periods() + k * GAIN_LOSS_PARTS + j;
     }
 };
 

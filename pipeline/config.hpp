@@ -21,10 +21,14 @@ struct EpochSpec {
 struct LayerSpec {
     std::string name; ///< the model's layer name, e.g. "agb"
     bool per_epoch = true;
+    /// One raster per period (epochs k, k+1), keyed by the period's first year (per_epoch is
+    /// then false). Per-period layers are model inputs of the flux step only.
+    bool per_period = false;
     struct File {
         std::string path;
         std::string path_as_written;
         int line = 0;
+        int end_year = 0; ///< per-period layers: the period's last year
     };
     std::map<int, File> paths; ///< by epoch year (per-epoch layers), or key 0
     int line = 0;
@@ -125,6 +129,14 @@ struct Config {
     std::string growth_table;                 ///< tier1: the growth CSV
     std::string growth_table_as_written;
     int growth_table_line = 0;
+    /// Losses of forest remaining forest (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14): per-period
+    /// layers "harvest_volume", "fuelwood_volume", "fuelwood_parts_volume", "disturbed_fraction",
+    /// "disturbance_type" in `layers`; the user's fd table; the wood density D.
+    std::string disturbance_table;
+    std::string disturbance_table_as_written;
+    int disturbance_table_line = 0;
+    double wood_density = 0.0; ///< t d.m./m3, models.flux.wood_density (0 = not given)
+    int wood_density_line = 0;
 
     /// Largest processing.block_cells: a block of 2^26 cells already holds about 2 GiB of
     /// buffers per thread for two epochs and three outputs (resources.hpp), and blocks beyond

@@ -69,6 +69,12 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
             if (d.gain_loss) {
                 r.gain_loss_mg_c_per_yr.push_back(t.value(i, d.flux_gain_loss(k)));
             }
+            if (d.losses) {
+                r.gain_loss_parts_mg_c_per_yr.resize(AccumDims::GAIN_LOSS_PARTS);
+                for (std::size_t j = 0; j < AccumDims::GAIN_LOSS_PARTS; ++j) {
+                    r.gain_loss_parts_mg_c_per_yr[j].push_back(t.value(i, d.gain_loss_part(k, j)));
+                }
+            }
         }
         for (std::size_t k = 0; k < d.periods(); ++k) {
             for (std::size_t a = 0; a < d.classes; ++a) {
@@ -211,6 +217,9 @@ std::vector<std::string> districts_csv_columns(const std::vector<DistrictResults
         if (!base.gain_loss_mg_c_per_yr.empty()) {
             cols.push_back("gain_loss_mg_c_per_yr_" + p);
         }
+        for (std::size_t j = 0; j < base.gain_loss_parts_mg_c_per_yr.size(); ++j) {
+            cols.push_back(std::string(GAIN_LOSS_PART_NAMES[j]) + "_mg_c_per_yr_" + p);
+        }
     }
     for (int y : base.years) {
         cols.push_back("invalid_area_ha_" + std::to_string(y));
@@ -263,6 +272,9 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
                         << num(r.net_emissions_mg_co2_per_yr[i * K + k]);
                     if (!r.gain_loss_mg_c_per_yr.empty()) {
                         out << "," << num(r.gain_loss_mg_c_per_yr[i * K + k]);
+                    }
+                    for (const auto &part : r.gain_loss_parts_mg_c_per_yr) {
+                        out << "," << num(part[i * K + k]);
                     }
                 }
                 for (std::size_t e = 0; e < E; ++e) {
@@ -340,6 +352,31 @@ static std::string sink_model_description(const PreparedRun &run, const RunResul
     }
     return "flux.gain_loss (" + run.config.flux_growth + " growth; pools " + gl + ")" +
            (sd.empty() ? "" : " + flux." + run.config.sink_method + " (pools " + sd + ")");
+}
+
+/// `<parent>/gain_loss/<part>_mg_c_per_yr` [units, K] with flux.gain_loss losses.
+static void write_gain_loss_parts(Hdf5Writer &h5, const std::string &parent,
+                                  const DistrictResults &r, uint64_t units, uint64_t periods) {
+    if (r.gain_loss_parts_mg_c_per_yr.empty()) {
+        return;
+    }
+    static constexpr const char *DESCRIPTIONS[] = {
+        "growth of forest remaining forest, G_TOTAL x CF (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.9, 2.10)",
+        "carbon of the wood removals, moved out of the live-biomass pools (Eq. 2.12)",
+        "carbon of the fuelwood removals, moved out of the live-biomass pools (Eq. 2.13)",
+        "carbon of the live biomass lost to disturbance, moved out of the live-biomass pools "
+        "(Eq. 2.14)",
+        "change of the gain-loss pools on land converted to or from forest (Eqs. 2.15, 2.16)"};
+    const std::string g = parent + "/gain_loss";
+    h5.group(g);
+    h5.attribute(g, "mass_balance",
+                 std::string("gain_loss_mg_c_per_yr = growth + conversion - wood_removals - "
+                             "fuelwood - disturbance"));
+    for (std::size_t j = 0; j < r.gain_loss_parts_mg_c_per_yr.size(); ++j) {
+        const std::string d = g + "/" + GAIN_LOSS_PART_NAMES[j] + "_mg_c_per_yr";
+        h5.dataset(d, {units, periods}, r.gain_loss_parts_mg_c_per_yr[j], "Mg C/yr");
+        h5.attribute(d, "description", std::string(DESCRIPTIONS[j]));
+    }
 }
 
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
@@ -436,6 +473,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                                      "(IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7) for its pools; the rest is "
                                      "the stock difference of the other pools"));
         }
+        write_gain_loss_parts(h5, "/flux", r, D, K);
 
         const uint64_t C = r.class_codes.size();
         if (C > 0) {
@@ -479,6 +517,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                     h5.dataset(g + "/gain_loss_mg_c_per_yr", {U, K}, u.gain_loss_mg_c_per_yr,
                                "Mg C/yr");
                 }
+                write_gain_loss_parts(h5, g, u, U, K);
                 if (C > 0) {
                     h5.dataset(g + "/transitions_area_ha", {U, K, C, C}, u.transitions_area_ha,
                                "ha");

@@ -28,6 +28,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace cs::pipeline {
 
@@ -512,7 +513,7 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
 /// Every forest-type code of `info` must be in `known` (ascending).
 void check_type_codes(const PreparedRun &run, const raster::RasterInfo &info,
                       const std::vector<int32_t> &known, const std::string &table,
-                      Problems &problems) {
+                      Problems &problems, const std::string &what = "forest type code") {
     std::vector<int32_t> missing;
     for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
         if (!std::binary_search(known.begin(), known.end(), code)) {
@@ -524,7 +525,7 @@ void check_type_codes(const PreparedRun &run, const raster::RasterInfo &info,
         for (std::size_t i = 0; i < missing.size(); ++i) {
             list += (i ? ", " : "") + std::to_string(missing[i]);
         }
-        problems.error(info.where() + ": " + std::to_string(missing.size()) + " forest type code" +
+        problems.error(info.where() + ": " + std::to_string(missing.size()) + " " + what +
                        (missing.size() == 1 ? " is" : "s are") + " not in the " + table + ": " +
                        list);
     }
@@ -760,6 +761,34 @@ void check_dom_zone_codes(PreparedRun &run, Problems &problems) {
     }
 }
 
+/// flux.gain_loss losses: the user's disturbance (fd) table and the wood density.
+void set_flux_losses(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    models::LossParameters losses;
+    losses.wood_density = cfg.wood_density;
+    if (!cfg.disturbance_table.empty()) {
+        const std::string where =
+            "models.flux.disturbance_table (" + cfg.disturbance_table_as_written + ")";
+        if (!fs::is_regular_file(cfg.disturbance_table)) {
+            problems.error("cannot read disturbance table: " + where + ", " +
+                           cfg.at(cfg.disturbance_table_line) + ": file not found");
+            return;
+        }
+        std::vector<std::string> errs;
+        losses.disturbance_types = models::parse_disturbance_types(
+            read_input_table(run, "models.flux.disturbance_table", cfg.disturbance_table,
+                             "disturbance table", where, problems),
+            where, errs);
+        for (auto &e : errs) {
+            problems.error("invalid disturbance table: " + e);
+        }
+        if (!errs.empty()) {
+            return;
+        }
+    }
+    run.flux_model->set_losses(std::move(losses));
+}
+
 /// flux.gain_loss: which pools it estimates, which classes are forest, growth parameters.
 void make_flux_model(PreparedRun &run, Problems &problems) {
     const Config &cfg = run.config;
@@ -878,6 +907,7 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
             }
             run.flux_model = std::make_unique<models::GainLossModel>(
                 inventory->tables(), inventory->forest_types(), forest);
+            set_flux_losses(run, problems);
             return;
         }
         std::vector<std::string> errs;
@@ -905,6 +935,7 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
         if (errs.empty()) {
             run.flux_growth_table = table; // the types point into it
             run.flux_model = std::make_unique<models::GainLossModel>(std::move(types), forest);
+            set_flux_losses(run, problems);
         }
     } catch (const models::ModelError &e) {
         problems.error("invalid model parameters: models.flux (" + cfg.at(cfg.flux_line) +
@@ -963,6 +994,23 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
             }
         }
     }
+    if (run.flux_model) {
+        // Losses (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14): per-period layers, when given.
+        auto &fl = run.flux_layers;
+        for (const auto &[index, name, unit, categorical] :
+             {std::tuple{&fl.harvest, "harvest_volume", "m3/ha/yr", false},
+              std::tuple{&fl.fuelwood, "fuelwood_volume", "m3/ha/yr", false},
+              std::tuple{&fl.fuelwood_parts, "fuelwood_parts_volume", "m3/ha/yr", false},
+              std::tuple{&fl.disturbed, "disturbed_fraction", "fraction", false},
+              std::tuple{&fl.disturbance_type, "disturbance_type", "class", true}}) {
+            const std::string n = name; // an init-capture: clang before 16 and bindings
+            if (std::any_of(cfg.layers.begin(), cfg.layers.end(),
+                            [&n](const LayerSpec &l) { return l.name == n; })) {
+                *index = static_cast<int>(requests.size());
+                requests.push_back({n, unit, false, categorical, true});
+            }
+        }
+    }
     for (const models::LayerRequest &req : requests) {
         const LayerSpec *spec = nullptr;
         for (const auto &l : cfg.layers) {
@@ -979,7 +1027,38 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
             continue;
         }
         std::vector<int> keys;
-        if (req.either_form ? spec->per_epoch : req.per_epoch) {
+        if (spec->per_period) {
+            // One raster per period: keys are the periods' first years, each period named once.
+            std::string missing;
+            for (std::size_t k = 0; k + 1 < cfg.epochs.size(); ++k) {
+                keys.push_back(cfg.epochs[k].year);
+                const auto it = spec->paths.find(cfg.epochs[k].year);
+                if (it == spec->paths.end() || it->second.end_year != cfg.epochs[k + 1].year) {
+                    missing += (missing.empty() ? "" : ", ") + std::to_string(cfg.epochs[k].year) +
+                               "-" + std::to_string(cfg.epochs[k + 1].year);
+                }
+            }
+            for (const auto &[year, file] : spec->paths) {
+                const bool is_period =
+                    std::any_of(cfg.epochs.begin(), cfg.epochs.end() - (cfg.epochs.empty() ? 0 : 1),
+                                [y = year](const EpochSpec &e) { return e.year == y; });
+                const auto next =
+                    std::find_if(cfg.epochs.begin(), cfg.epochs.end(),
+                                 [y = year](const EpochSpec &e) { return e.year > y; });
+                if (!is_period || next == cfg.epochs.end() || next->year != file.end_year) {
+                    problems.error("invalid input layer \"" + req.name + "\": period " +
+                                   std::to_string(year) + "-" + std::to_string(file.end_year) +
+                                   ", " + cfg.at(file.line) +
+                                   ": not a period of two consecutive land-cover epochs");
+                }
+            }
+            if (!missing.empty()) {
+                problems.error("missing input layer \"" + req.name + "\": " + cfg.at(spec->line) +
+                               ": no raster for period " + missing + " (one per period)");
+                run.layers.push_back(rasters);
+                continue;
+            }
+        } else if (req.either_form ? spec->per_epoch : req.per_epoch) {
             std::string missing;
             for (const auto &ep : cfg.epochs) {
                 keys.push_back(ep.year);
@@ -1011,6 +1090,10 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
             if (key != 0) {
                 label += '/';
                 label += std::to_string(key);
+                if (spec->per_period) {
+                    label += '-';
+                    label += std::to_string(file.end_year);
+                }
             }
             try {
                 const FileIdentity id = file_identity(file.path);
@@ -1376,6 +1459,16 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         check_type_codes(*run,
                          run->layers[static_cast<std::size_t>(run->flux_layers.forest_type)][0],
                          codes, "growth table (" + cfg.growth_table_as_written + ")", problems);
+    }
+    // Every code of the disturbance-type rasters needs its fd (undisturbed codes too: fd 0).
+    if (layers_ok && run->flux_model && run->flux_layers.disturbance_type >= 0) {
+        const auto codes = run->flux_model->disturbance_codes();
+        for (const auto &info :
+             run->layers[static_cast<std::size_t>(run->flux_layers.disturbance_type)]) {
+            check_type_codes(*run, info, codes,
+                             "disturbance table (" + cfg.disturbance_table_as_written + ")",
+                             problems, "disturbance type code");
+        }
     }
     if (layers_ok) {
         check_management_codes(*run, problems);

@@ -88,6 +88,15 @@ struct PreparedRun {
         int forest_type = -1;
         int driver = -1; ///< stand age (tier1) or volume increment
         int volume = -1; ///< growing stock (volume_increment)
+        // Losses (per period, or one raster for every period); -1 when not given.
+        int harvest = -1;
+        int fuelwood = -1;
+        int fuelwood_parts = -1;
+        int disturbed = -1;
+        int disturbance_type = -1;
+        bool losses() const {
+            return harvest >= 0 || fuelwood >= 0 || fuelwood_parts >= 0 || disturbed >= 0;
+        }
     } flux_layers;
     std::unique_ptr<raster::PixelArea> pixel_area;
     std::unique_ptr<raster::BlockPlan> block_plan;

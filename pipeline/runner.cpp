@@ -42,7 +42,8 @@ AccumDims run_dims(const PreparedRun &run) {
                      run.stock_model->pool_names().size(),
                      static_cast<std::size_t>(models::PIXEL_STATUS_COUNT),
                      run.config.write_transitions ? run.stock_model->class_codes().size() : 0,
-                     run.flux_model != nullptr};
+                     run.flux_model != nullptr,
+                     run.flux_model != nullptr && run.flux_layers.losses()};
 }
 
 std::size_t output_raster_count(const Config &config) {
@@ -440,6 +441,11 @@ struct ThreadState {
     std::vector<std::vector<double>> gl_stock;       // per epoch, one row: sum of gain-loss pools
     std::vector<std::vector<double>> gl_change;      // per period, one row: gain-loss change
     std::vector<double> area_ha;                     // one row
+
+    // flux.gain_loss with losses: the parts of the change, per period x part, one row.
+    std::vector<std::vector<double>> gl_parts;
+    std::vector<models::GainLossParts> gl_parts_ptrs; // per period
+
     std::vector<const int32_t *> soil_class; // per epoch: row pointers handed to the soil model
     std::vector<uint8_t *> soil_status;
     std::vector<double *> soil_out;
@@ -483,6 +489,17 @@ struct ThreadState {
             change.emplace_back(row_len);
             if (run.flux_model) {
                 gl_change.emplace_back(row_len);
+            }
+        }
+        if (dims.losses) {
+            for (std::size_t j = 0; j < dims.periods() * AccumDims::GAIN_LOSS_PARTS; ++j) {
+                gl_parts.emplace_back(row_len);
+            }
+            for (std::size_t k = 0; k < dims.periods(); ++k) {
+                const std::size_t j = k * AccumDims::GAIN_LOSS_PARTS;
+                gl_parts_ptrs.push_back({gl_parts[j].data(), gl_parts[j + 1].data(),
+                                         gl_parts[j + 2].data(), gl_parts[j + 3].data(),
+                                         gl_parts[j + 4].data()});
             }
         }
         for (const auto &rasters : run.layers) {
@@ -662,7 +679,12 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             //    rasters and the pixel counts cover the whole grid).
             for (std::size_t e = 0; e < n_epochs; ++e) {
                 for (std::size_t l = 0; l < st.layer_readers.size(); ++l) {
-                    const std::size_t k = st.layer_readers[l].size() == 1 ? 0 : e;
+                    // One raster for every epoch, one per epoch, or one per period (flux losses:
+                    // epoch e sees period e, the last epoch the last period; only the flux step
+                    // reads them, as period k = epoch k).
+                    const std::size_t k = st.layer_readers[l].size() == 1
+                                              ? 0
+                                              : std::min(e, st.layer_readers[l].size() - 1);
                     st.layer_row[e][l] = st.layer_values[l][k].data() + off;
                     st.layer_row_valid[e][l] = st.layer_valid[l][k].data() + off;
                 }
@@ -793,8 +815,18 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     in.years_since_first_epoch =
                         static_cast<double>(epoch_years[k] - epoch_years[0]);
                     in.years = years_between[k];
+                    in.removals = layer(flux_layers.harvest, k);
+                    in.removals_ok = layer_ok(flux_layers.harvest, k);
+                    in.fuelwood = layer(flux_layers.fuelwood, k);
+                    in.fuelwood_ok = layer_ok(flux_layers.fuelwood, k);
+                    in.fuelwood_parts = layer(flux_layers.fuelwood_parts, k);
+                    in.fuelwood_parts_ok = layer_ok(flux_layers.fuelwood_parts, k);
+                    in.disturbed = layer(flux_layers.disturbed, k);
+                    in.disturbed_ok = layer_ok(flux_layers.disturbed, k);
+                    in.disturbance_type = layer(flux_layers.disturbance_type, k);
+                    in.disturbance_type_ok = layer_ok(flux_layers.disturbance_type, k);
                     double *gl_change = st.gl_change[k].data();
-                    gain_loss->period(in, gl_change);
+                    gain_loss->period(in, gl_change, dims.losses ? &st.gl_parts_ptrs[k] : nullptr);
                     for (std::size_t i = 0; i < xs; ++i) {
                         double c = std::numeric_limits<double>::quiet_NaN();
                         if (st.status[k][i] == s_valid && st.status[k + 1][i] == s_valid) {
@@ -877,6 +909,21 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                             }
                         }
                         rec[dims.flux_gain_loss(k)] += f * gl_sum;
+                        // The parts of the change, on the pixels the change counts (parts are 0
+                        // where the kernel found it NaN, but not where an epoch's pools were
+                        // invalid).
+                        for (std::size_t j = 0; dims.losses && j < AccumDims::GAIN_LOSS_PARTS;
+                             ++j) {
+                            const double *part =
+                                st.gl_parts[k * AccumDims::GAIN_LOSS_PARTS + j].data();
+                            double part_sum = 0.0;
+                            for (std::size_t i = i0; i < i1; ++i) {
+                                if (!std::isnan(gl[i])) {
+                                    part_sum += part[i] * area_row[i];
+                                }
+                            }
+                            rec[dims.gain_loss_part(k, j)] += f * part_sum;
+                        }
                     }
                     if (!transitions) {
                         continue;
