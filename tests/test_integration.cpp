@@ -98,6 +98,13 @@ struct Scenario {
 const char *VECTOR_DISTRICTS = "districts:\n  path: districts.gpkg\n  id_field: code\n"
                                "  name_field: name\n";
 
+/// `text` with the first `from` replaced by `to` (`from` must be there).
+std::string replace_once(std::string text, const std::string &from, const std::string &to) {
+    const auto pos = text.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    return pos == std::string::npos ? text : text.replace(pos, from.size(), to);
+}
+
 double cell(const std::vector<std::vector<std::string>> &rows, std::size_t row,
             const std::string &column) {
     const auto &header = rows.at(0);
@@ -2207,6 +2214,56 @@ TEST(Integration, GainLossLossesByHandAndMassBalancePerDistrict) {
         EXPECT_NEAR(gl.values[d], balance, 1e-13 * scale) << d;
     }
     EXPECT_EQ(h5_attr(h5, "/flux/gain_loss/wood_removals_mg_c_per_yr", "units"), "Mg C/yr");
+}
+
+// Loss rasters per period with three epochs: each period reads its own raster (the per-period
+// layers of the runner), and 1 vs 3 threads give byte-identical outputs.
+TEST(Integration, GainLossLossRastersPerPeriodAndThreadIdentity) {
+    Scenario s;
+    std::string cfg = read_text(inventory_config(s, FOREST_TYPES));
+    RasterSpec spec = s.spec;
+    spec.type = "Float32";
+    spec.nodata = -1;
+    write_raster(s.dir.file("vol2030.tif"), spec, std::vector<double>(40 * 30, 150));
+    write_raster(s.dir.file("iv.tif"), spec, std::vector<double>(40 * 30, 5));
+    write_raster(s.dir.file("h1.tif"), spec, std::vector<double>(40 * 30, 1));
+    write_raster(s.dir.file("h2.tif"), spec, std::vector<double>(40 * 30, 2));
+    std::filesystem::copy_file(s.dir.file("lc2020.tif"), s.dir.file("lc2030.tif"));
+    cfg =
+        replace_once(cfg, "    2020: lc2020.tif\n", "    2020: lc2020.tif\n    2030: lc2030.tif\n");
+    cfg = replace_once(cfg, "      2020: vol2020.tif\n",
+                       "      2020: vol2020.tif\n      2030: vol2030.tif\n");
+    cfg += "  flux:\n    method: gain_loss\n    growth: volume_increment\n"
+           "    volume_increment: iv.tif\n"
+           "    harvest_volume:\n      2020-2030: h2.tif\n      2010-2020: h1.tif\n"
+           "processing:\n  block_cells: 256\n  tile_size: 16\n";
+    write_text(s.dir.file("periods.yaml"), cfg);
+    const std::string env = "SOURCE_DATE_EPOCH=1700000000";
+    const auto r = run_carbonsink("run " + s.dir.file("periods.yaml") +
+                                      " --quiet --threads 1 --output-dir " + s.dir.file("t1"),
+                                  env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Removals, Mg C/ha/yr: fir (China CBEF, a 0.4652, CF 0.5) H x 0.4652 x 0.5; pines at
+    // V(2010) 100: H x 0.83 x 1.29 x 0.47, at V(2020) 150 (Table 4.5 class 100-200: BCEF_R
+    // 0.77, AGB 150 x 0.70 = 105 -> R 0.29): H x 0.77 x 1.29 x 0.47.
+    // 2010-2020, H 1: 300 px fir remaining fir, 200 px pines remaining pines.
+    // 2020-2030, H 2: the 200 afforested px are fir remaining fir too: 500 px fir, 200 px pines.
+    const double p1 = PX_HA * (300 * 1 * 0.4652 * 0.5 + 200 * 1 * 0.83 * 1.29 * 0.47);
+    const double p2 = PX_HA * (500 * 2 * 0.4652 * 0.5 + 200 * 2 * 0.77 * 1.29 * 0.47);
+    const auto removals =
+        h5_read(s.dir.file("t1/results.h5"), "/flux/gain_loss/wood_removals_mg_c_per_yr");
+    ASSERT_EQ(removals.values.size(), 2u);
+    EXPECT_NEAR(removals.values[0], p1, 1e-9);
+    EXPECT_NEAR(removals.values[1], p2, 1e-9);
+    const auto r3 = run_carbonsink("run " + s.dir.file("periods.yaml") +
+                                       " --quiet --threads 3 --output-dir " + s.dir.file("t3"),
+                                   env);
+    ASSERT_EQ(r3.exit_code, 0) << r3.err;
+    for (const char *f : {"results.h5", "districts.csv", "stock_change_2020_2030.tif"}) {
+        EXPECT_TRUE(
+            files_identical(s.dir.file(std::string("t1/") + f), s.dir.file(std::string("t3/") + f)))
+            << f << " differs between 1 and 3 threads";
+    }
 }
 
 TEST(Errors, GainLossAndStockDifferenceNeverShareAPool) {
