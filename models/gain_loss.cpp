@@ -267,26 +267,34 @@ bool GainLossModel::removal_factors(std::size_t t, double volume_from, double &b
 }
 
 void GainLossModel::pixel_losses(const GainLossPeriod &in, std::size_t i, std::size_t t,
-                                 double &removals, double &fuelwood, double &disturbance) const {
+                                 double &removals, double &fuelwood, double &disturbance,
+                                 uint8_t &bad) const {
     removals = 0.0;
     fuelwood = 0.0;
     disturbance = 0.0;
-    // A loss input that is nodata, negative or not finite leaves the pixel's change unknown.
-    auto value = [&](const double *v, const uint8_t *ok, double &x) {
+    bad = 0;
+    // A loss input that is nodata leaves the pixel's change unknown (a data gap); one that is
+    // negative or not finite (or a fraction above 1) is an impossible value, flagged as well.
+    bool gap = false;
+    auto value = [&](const double *v, const uint8_t *ok, double limit, uint8_t flag) {
         if (v == nullptr) {
-            x = 0.0;
-            return true;
+            return 0.0;
         }
-        x = v[i];
-        return ok[i] != 0 && x >= 0.0 && std::isfinite(x);
+        const double x = v[i];
+        if (!ok[i]) {
+            gap = true;
+        } else if (!(x >= 0.0 && x <= limit)) { // also NaN and infinities
+            bad |= flag;
+        }
+        return x;
     };
-    double h = 0.0;
-    double fg_trees = 0.0;
-    double fg_part = 0.0;
-    double share = 0.0;
-    if (!value(in.removals, in.removals_ok, h) || !value(in.fuelwood, in.fuelwood_ok, fg_trees) ||
-        !value(in.fuelwood_parts, in.fuelwood_parts_ok, fg_part) ||
-        !value(in.disturbed, in.disturbed_ok, share) || share > 1.0) {
+    constexpr double ANY = std::numeric_limits<double>::max();
+    const double h = value(in.removals, in.removals_ok, ANY, LOSS_BAD_REMOVALS);
+    const double fg_trees = value(in.fuelwood, in.fuelwood_ok, ANY, LOSS_BAD_FUELWOOD);
+    const double fg_part =
+        value(in.fuelwood_parts, in.fuelwood_parts_ok, ANY, LOSS_BAD_FUELWOOD_PARTS);
+    const double share = value(in.disturbed, in.disturbed_ok, 1.0, LOSS_BAD_DISTURBED);
+    if (gap || bad != 0) {
         removals = NaN;
         return;
     }
@@ -328,6 +336,7 @@ void GainLossModel::period(const GainLossPeriod &in, double *out,
         double fuelwood = 0.0;
         double disturbance = 0.0;
         double conversion = 0.0;
+        uint8_t bad = 0;
         const int32_t c0 = in.class_from[i];
         const int32_t c1 = in.class_to[i];
         double v = NaN;
@@ -350,7 +359,8 @@ void GainLossModel::period(const GainLossPeriod &in, double *out,
                 } else {
                     growth = NaN;
                 }
-                pixel_losses(in, i, static_cast<std::size_t>(t), removals, fuelwood, disturbance);
+                pixel_losses(in, i, static_cast<std::size_t>(t), removals, fuelwood, disturbance,
+                             bad);
                 // IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7: ΔC_B = ΔC_G - ΔC_L (Eq. 2.11)
                 v = growth - total_loss_t_c(removals, fuelwood, disturbance);
             }
@@ -363,6 +373,9 @@ void GainLossModel::period(const GainLossPeriod &in, double *out,
             parts->fuelwood[i] = ok ? fuelwood : 0.0;
             parts->disturbance[i] = ok ? disturbance : 0.0;
             parts->conversion[i] = ok ? conversion : 0.0;
+            if (parts->bad_input != nullptr) {
+                parts->bad_input[i] = bad;
+            }
         }
     }
 }

@@ -78,7 +78,17 @@ struct GainLossParts {
     double *fuelwood = nullptr;
     double *disturbance = nullptr;
     double *conversion = nullptr;
+    /// Per pixel, the loss inputs a forest-remaining-forest pixel needed whose value is not
+    /// nodata but impossible (negative, NaN or infinite; a disturbed fraction above 1): bits
+    /// LOSS_BAD_REMOVALS... (0 = none). Such a pixel's change is NaN; the pipeline refuses the
+    /// run (bad input, not a data gap).
+    uint8_t *bad_input = nullptr;
 };
+
+inline constexpr uint8_t LOSS_BAD_REMOVALS = 1;       ///< harvest volume H
+inline constexpr uint8_t LOSS_BAD_FUELWOOD = 2;       ///< FG_trees
+inline constexpr uint8_t LOSS_BAD_FUELWOOD_PARTS = 4; ///< FG_part
+inline constexpr uint8_t LOSS_BAD_DISTURBED = 8;      ///< disturbed fraction
 
 /// Loss parameters of models.flux (Eqs. 2.13, 2.14).
 struct LossParameters {
@@ -146,7 +156,7 @@ private:
                          double &cf) const;
     /// Losses of one forest-remaining-forest pixel (NaN when not computable).
     void pixel_losses(const GainLossPeriod &in, std::size_t i, std::size_t t, double &removals,
-                      double &fuelwood, double &disturbance) const;
+                      double &fuelwood, double &disturbance, uint8_t &bad) const;
 
     Growth m_growth;
     std::vector<GrowthType> m_tier1;

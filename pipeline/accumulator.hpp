@@ -30,15 +30,18 @@ struct AccumDims {
     bool gain_loss = false;  ///< flux.gain_loss: also sum the gain-loss part of each period
     /// flux.gain_loss with losses: also sum the parts of the gain-loss change of each period
     /// (GAIN_LOSS_PARTS: growth, wood removals, fuelwood, disturbance, conversion).
+    /// Also the area of forest-remaining-forest pixels whose loss input LOSS_INPUTS j
+    /// (removals, fuelwood, fuelwood parts, disturbed fraction) held an impossible value.
     bool losses = false;
     static constexpr std::size_t GAIN_LOSS_PARTS = 5;
+    static constexpr std::size_t LOSS_INPUTS = 4;
 
     std::size_t periods() const { return epochs > 0 ? epochs - 1 : 0; }
     /// Doubles per district record.
     std::size_t stride() const {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
                periods() * classes * classes + (gain_loss ? periods() : 0) +
-               (losses ? GAIN_LOSS_PARTS * periods() : 0);
+               (losses ? (GAIN_LOSS_PARTS + LOSS_INPUTS) * periods() : 0);
     }
     // Offsets inside a record. Areas in ha, stocks in Mg C, flux in Mg C/yr.
     std::size_t area() const { return 0; }
@@ -64,6 +67,12 @@ struct AccumDims {
     std::size_t gain_loss_part(std::size_t k, std::size_t j) const {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
                periods() * classes * classes + periods() + k * GAIN_LOSS_PARTS + j;
+    }
+    /// Area (ha) of period k whose loss input j (< LOSS_INPUTS) was impossible (losses only).
+    std::size_t loss_bad_area(std::size_t k, std::size_t j) const {
+        return 1 + epochs * pools + epochs * statuses + 2 * periods() +
+               periods() * classes * classes + periods() + periods() * GAIN_LOSS_PARTS +
+               k * LOSS_INPUTS + j;
     }
 };
 

@@ -992,6 +992,13 @@ public:
             if (!scalar(kv.second, path + "." + key, file)) {
                 continue;
             }
+            if (const auto it = layer.paths.find(y1); it != layer.paths.end()) {
+                m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(kv.first)) +
+                          ": period \"" + key +
+                          "\" starts in the same year as the period of line " +
+                          std::to_string(it->second.line) + "; give one raster per period");
+                continue;
+            }
             layer.paths[y1] = {resolve(file), file, line_of(kv.first), y2};
         }
         m_cfg.layers.push_back(layer);

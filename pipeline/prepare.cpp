@@ -1618,15 +1618,21 @@ void check_config_files(const Config &cfg, Problems &problems) {
     check("soil management codes", cfg.soil_management_codes, cfg.soil_management_codes_as_written,
           cfg.soil_management_codes_line);
     check("growth table", cfg.growth_table, cfg.growth_table_as_written, cfg.growth_table_line);
+    check("disturbance table", cfg.disturbance_table, cfg.disturbance_table_as_written,
+          cfg.disturbance_table_line);
     if (cfg.crosswalk.find('/') != std::string::npos) {
         check("models.stocks.crosswalk", cfg.crosswalk, "", cfg.crosswalk_line);
     }
     for (const auto &layer : cfg.layers) {
         for (const auto &[year, f] : layer.paths) {
             std::string role = layer.name;
-            if (layer.per_epoch) {
+            if (layer.per_epoch || layer.per_period) {
                 role += '/';
                 role += std::to_string(year);
+            }
+            if (layer.per_period) {
+                role += '-';
+                role += std::to_string(f.end_year);
             }
             check(role, f.path, f.path_as_written, f.line);
         }

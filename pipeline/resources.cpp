@@ -282,7 +282,8 @@ MemoryEstimate run_memory(const PreparedRun &run) {
         // window's compression buffer.
         thread_parts.emplace_back("checkpoint record", add(windows, cells * 4));
     }
-    const uint64_t per_row = epochs * (1 + 4 + 1 + 8 + 8 * dims.pools + 8 + 8) + periods * 16 + 8;
+    const uint64_t per_row = epochs * (1 + 4 + 1 + 8 + 8 * dims.pools + 8 + 8) + periods * 16 + 8 +
+                             (dims.losses ? periods * (8 * AccumDims::GAIN_LOSS_PARTS + 1) : 0);
     thread_parts.emplace_back("row buffers", mul(row, per_row));
     const uint64_t record_bytes = mul(dims.districts, dims.stride() * sizeof(double));
     thread_parts.emplace_back("district records (" + std::to_string(dims.districts) +

@@ -354,6 +354,63 @@ std::vector<std::string> bad_value_messages(const PreparedRun &run, const Distri
     return messages;
 }
 
+/// Impossible values of the gain-loss loss inputs on the forest-remaining-forest pixels of
+/// the districts (negative, NaN or infinite volumes; a disturbed fraction outside 0..1): bad
+/// input, one message per raster and period naming the districts where they were found.
+std::vector<std::string> loss_value_messages(const PreparedRun &run, const DistrictTotals &totals) {
+    const AccumDims &d = totals.dims();
+    if (!d.losses) {
+        return {};
+    }
+    const auto &fl = run.flux_layers;
+    const int layer_of[AccumDims::LOSS_INPUTS] = {fl.harvest, fl.fuelwood, fl.fuelwood_parts,
+                                                  fl.disturbed};
+    const char *rule[AccumDims::LOSS_INPUTS] = {
+        "a removal volume must be a finite number >= 0 m3/ha/yr",
+        "a fuelwood volume must be a finite number >= 0 m3/ha/yr",
+        "a fuelwood volume must be a finite number >= 0 m3/ha/yr",
+        "a disturbed fraction must be a number from 0 to 1 (a share of the pixel, not a "
+        "percentage)"};
+    std::vector<std::string> messages;
+    for (std::size_t k = 0; k < d.periods(); ++k) {
+        for (std::size_t j = 0; j < AccumDims::LOSS_INPUTS; ++j) {
+            if (layer_of[j] < 0) {
+                continue;
+            }
+            double area = 0.0;
+            std::string where;
+            std::size_t n = 0;
+            for (std::size_t u = 0; u < d.districts; ++u) {
+                const double a = totals.value(u, d.loss_bad_area(k, j));
+                if (a > 0.0) {
+                    area += a;
+                    if (++n <= 5) {
+                        where +=
+                            (where.empty() ? "" : ", ") + std::to_string(run.district_ids[u]) +
+                            (run.district_names[u].empty() ? std::string()
+                                                           : " (" + run.district_names[u] + ")");
+                    }
+                }
+            }
+            if (n == 0) {
+                continue;
+            }
+            const auto &rasters = run.layers[static_cast<std::size_t>(layer_of[j])];
+            const auto &info = rasters[rasters.size() == 1 ? 0 : k];
+            char ha[32];
+            std::snprintf(ha, sizeof ha, "%.4g", area);
+            messages.push_back(
+                "bad input values: " + input_where(run, info) + ": " + ha +
+                " ha of forest remaining forest in period " +
+                std::to_string(run.config.epochs[k].year) + "-" +
+                std::to_string(run.config.epochs[k + 1].year) + " hold an impossible value (" +
+                (n == 1 ? "district " : "districts ") + where + (n > 5 ? ", ..." : "") + "); " +
+                rule[j] + " (use the band's nodata value for pixels without data)");
+        }
+    }
+    return messages;
+}
+
 } // namespace
 
 std::vector<std::string> land_cover_value_messages(const PreparedRun &run) {
@@ -444,6 +501,7 @@ struct ThreadState {
 
     // flux.gain_loss with losses: the parts of the change, per period x part, one row.
     std::vector<std::vector<double>> gl_parts;
+    std::vector<std::vector<uint8_t>> gl_bad;         // per period: impossible loss inputs
     std::vector<models::GainLossParts> gl_parts_ptrs; // per period
 
     std::vector<const int32_t *> soil_class; // per epoch: row pointers handed to the soil model
@@ -496,10 +554,13 @@ struct ThreadState {
                 gl_parts.emplace_back(row_len);
             }
             for (std::size_t k = 0; k < dims.periods(); ++k) {
+                gl_bad.emplace_back(row_len);
+            }
+            for (std::size_t k = 0; k < dims.periods(); ++k) {
                 const std::size_t j = k * AccumDims::GAIN_LOSS_PARTS;
                 gl_parts_ptrs.push_back({gl_parts[j].data(), gl_parts[j + 1].data(),
                                          gl_parts[j + 2].data(), gl_parts[j + 3].data(),
-                                         gl_parts[j + 4].data()});
+                                         gl_parts[j + 4].data(), gl_bad[k].data()});
             }
         }
         for (const auto &rasters : run.layers) {
@@ -924,6 +985,17 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                             }
                             rec[dims.gain_loss_part(k, j)] += f * part_sum;
                         }
+                        // Impossible loss inputs, by input (refused after the run).
+                        for (std::size_t j = 0; dims.losses && j < AccumDims::LOSS_INPUTS; ++j) {
+                            const uint8_t *bad = st.gl_bad[k].data();
+                            double bad_sum = 0.0;
+                            for (std::size_t i = i0; i < i1; ++i) {
+                                if ((bad[i] >> j) & 1U) {
+                                    bad_sum += area_row[i];
+                                }
+                            }
+                            rec[dims.loss_bad_area(k, j)] += f * bad_sum;
+                        }
                     }
                     if (!transitions) {
                         continue;
@@ -1021,6 +1093,9 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     // Bad values in the model's layers, and epochs without any result: bad input (exit 2).
     // Nothing has been committed yet, so no output is left behind.
     if (auto messages = bad_value_messages(run, *result.totals, n_epochs); !messages.empty()) {
+        throw InputError(std::move(messages));
+    }
+    if (auto messages = loss_value_messages(run, *result.totals); !messages.empty()) {
         throw InputError(std::move(messages));
     }
     if (auto messages = empty_epoch_messages(run, *result.totals, n_epochs); !messages.empty()) {

@@ -794,6 +794,35 @@ const std::map<std::string, Setup> &setups() {
          [](Base &b) -> Invocation {
              return {b.validate(b.losses("    harvest_volume:\n      2010to2020: harvest.tif\n"))};
          }},
+        {"harvest_volume_negative",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses("    harvest_volume: harvest.tif\n");
+             RasterSpec f = b.spec;
+             f.type = "Float32";
+             f.nodata = -1;
+             std::vector<double> h(CELLS, 1);
+             h[3 * W + 25] = -2; // fir remaining fir, district B
+             h[3 * W + 5] = -2;  // cropland: not needed, not checked
+             write_raster(b.file("harvest.tif"), f, h);
+             return {b.run(cfg)};
+         }},
+        {"disturbed_fraction_above_one",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses(DISTURBANCE_KEYS);
+             RasterSpec f = b.spec;
+             f.type = "Float32";
+             f.nodata = -1;
+             std::vector<double> d(CELLS, 0.1);
+             d[3 * W + 35] = 15; // pines remaining pines, district B: a percentage
+             d[19 * W + 35] = 15; // in district C
+             write_raster(b.file("disturbed.tif"), f, d);
+             return {b.run(cfg)};
+         }},
+        {"loss_period_given_twice",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.losses("    harvest_volume:\n      2010-2020: harvest.tif\n"
+                                         "      2010-2030: harvest.tif\n"))};
+         }},
         {"harvest_volume_with_tier1_growth",
          [](Base &b) -> Invocation {
              return {b.validate(replaced(b.losses("    harvest_volume: harvest.tif\n"),

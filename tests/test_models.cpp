@@ -1000,8 +1000,12 @@ TEST(GainLoss, Tier1GrowthMinusDisturbance) {
     in.disturbance_type_ok = dtype_ok;
     double out[8];
     std::array<std::array<double, 8>, 5> p{};
-    const GainLossParts parts{p[0].data(), p[1].data(), p[2].data(), p[3].data(), p[4].data()};
+    std::array<uint8_t, 8> bad{};
+    const GainLossParts parts{p[0].data(), p[1].data(), p[2].data(),
+                              p[3].data(), p[4].data(), bad.data()};
     model.period(in, out, &parts);
+    // Only the share above 1 is an impossible value; nodata and unknown types are gaps.
+    EXPECT_EQ(bad, (std::array<uint8_t, 8>{0, 0, 0, 0, LOSS_BAD_DISTURBED, 0, 0, 0}));
     EXPECT_NEAR(out[0], 1.5375 - 1.2, 1e-12);
     EXPECT_NEAR(p[0][0], 1.5375, 1e-12);
     EXPECT_NEAR(p[3][0], 1.2, 1e-12);
@@ -1103,8 +1107,11 @@ TEST(GainLoss, VolumeIncrementGrowthMinusEveryLoss) {
     in.disturbance_type_ok = ok;
     double out[4];
     std::array<std::array<double, 4>, 5> p{};
-    const GainLossParts parts{p[0].data(), p[1].data(), p[2].data(), p[3].data(), p[4].data()};
+    std::array<uint8_t, 4> bad{};
+    const GainLossParts parts{p[0].data(), p[1].data(), p[2].data(),
+                              p[3].data(), p[4].data(), bad.data()};
     model.period(in, out, &parts);
+    EXPECT_EQ(bad, (std::array<uint8_t, 4>{0, 0, 0, LOSS_BAD_FUELWOOD}));
     EXPECT_NEAR(p[0][0], 1.8189, 1e-12);
     EXPECT_NEAR(p[1][0], 1.006458, 1e-12);
     EXPECT_NEAR(p[2][0], 0.608979, 1e-12);
