@@ -350,7 +350,17 @@ static std::string sink_model_description(const PreparedRun &run, const RunResul
         std::string &l = run.gain_loss_pool[p] ? gl : sd;
         l += (l.empty() ? "" : ", ") + result.pool_names[p];
     }
-    return "flux.gain_loss (" + run.config.flux_growth + " growth; pools " + gl + ")" +
+    // The losses of forest remaining forest (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14), if any.
+    std::string losses;
+    const auto &fl = run.flux_layers;
+    for (const auto &[index, name] :
+         {std::pair{fl.harvest, "wood removals"}, std::pair{fl.fuelwood, "fuelwood"},
+          std::pair{fl.fuelwood_parts, "fuelwood parts"}, std::pair{fl.disturbed, "disturbance"}}) {
+        if (index >= 0) {
+            losses += (losses.empty() ? "; losses: " : ", ") + std::string(name);
+        }
+    }
+    return "flux.gain_loss (" + run.config.flux_growth + " growth; pools " + gl + losses + ")" +
            (sd.empty() ? "" : " + flux." + run.config.sink_method + " (pools " + sd + ")");
 }
 

@@ -2214,6 +2214,10 @@ TEST(Integration, GainLossLossesByHandAndMassBalancePerDistrict) {
         EXPECT_NEAR(gl.values[d], balance, 1e-13 * scale) << d;
     }
     EXPECT_EQ(h5_attr(h5, "/flux/gain_loss/wood_removals_mg_c_per_yr", "units"), "Mg C/yr");
+    EXPECT_EQ(h5_attr(h5, "/", "sink_model"),
+              "flux.gain_loss (volume_increment growth; pools above_ground, below_ground, "
+              "live_biomass_cbef; losses: wood removals, fuelwood, disturbance) + "
+              "flux.stock_difference (pools soil, dead_organic_matter)");
 }
 
 // Loss rasters per period with three epochs: each period reads its own raster (the per-period
