@@ -1003,7 +1003,7 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
               std::tuple{&fl.fuelwood_parts, "fuelwood_parts_volume", "m3/ha/yr", false},
               std::tuple{&fl.disturbed, "disturbed_fraction", "fraction", false},
               std::tuple{&fl.disturbance_type, "disturbance_type", "class", true}}) {
-            const std::string n = name; // an init-capture: clang before 16 and bindings
+            const std::string n = name; // a copy: clang before 16 cannot capture a binding
             if (std::any_of(cfg.layers.begin(), cfg.layers.end(),
                             [&n](const LayerSpec &l) { return l.name == n; })) {
                 *index = static_cast<int>(requests.size());

@@ -2152,7 +2152,27 @@ TEST(Integration, GainLossLossesByHandAndMassBalancePerDistrict) {
            "    disturbed_fraction: disturbed.tif\n"
            "    disturbance_type: dtype.tif\n"
            "    disturbance_table: fd.csv\n";
-    cfg += VECTOR_DISTRICTS;
+    // Districts A (11) and B (22) in city 210, C (33) in city 220.
+    std::string features;
+    for (const auto &[id, city, c0, r0, c1, r1] :
+         std::vector<std::tuple<int, int, int, int, int, int>>{
+             {11, 210, 0, 0, 20, 30}, {22, 210, 20, 0, 40, 15}, {33, 220, 20, 15, 40, 30}}) {
+        const double x0 = s.spec.origin_x + c0 * 30.0, x1 = s.spec.origin_x + c1 * 30.0;
+        const double y0 = s.spec.origin_y - r0 * 30.0, y1 = s.spec.origin_y - r1 * 30.0;
+        char buf[600];
+        std::snprintf(buf, sizeof buf,
+                      R"({"type": "Feature", "properties": {"code": %d, "name": "d%d", "city": %d},
+ "geometry": {"type": "Polygon", "coordinates": [[[%f, %f], [%f, %f], [%f, %f], [%f, %f], [%f, %f]]]}})",
+                      id, id, city, x0, y0, x1, y0, x1, y1, x0, y1, x0, y0);
+        features += (features.empty() ? "" : ",\n") + std::string(buf);
+    }
+    write_text(s.dir.file("levels.geojson"),
+               R"({"type": "FeatureCollection",
+"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6933"}},
+"features": [
+)" + features + "]}\n");
+    cfg += "districts:\n  path: levels.geojson\n  id_field: code\n  name_field: name\n"
+           "  parents:\n    - level: city\n      id_field: city\n";
     write_text(s.dir.file("losses.yaml"), cfg);
     const auto r = run_carbonsink("run " + s.dir.file("losses.yaml") + " --quiet");
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -2213,6 +2233,16 @@ TEST(Integration, GainLossLossesByHandAndMassBalancePerDistrict) {
         const double balance = parts[0][d] + parts[4][d] - parts[1][d] - parts[2][d] - parts[3][d];
         EXPECT_NEAR(gl.values[d], balance, 1e-13 * scale) << d;
     }
+    // The parent level sums its districts: city 210 = A + B, 220 = C.
+    for (std::size_t j = 0; j < 5; ++j) {
+        const char *names[] = {"growth", "wood_removals", "fuelwood", "disturbance", "conversion"};
+        const auto city =
+            h5_read(h5, std::string("/levels/city/gain_loss/") + names[j] + "_mg_c_per_yr").values;
+        ASSERT_EQ(city.size(), 2u);
+        EXPECT_NEAR(city[0], parts[j][0] + parts[j][1], 1e-9) << names[j];
+        EXPECT_NEAR(city[1], parts[j][2], 1e-9) << names[j];
+    }
+    EXPECT_EQ(gdal_read_problems(h5), "");
     EXPECT_EQ(h5_attr(h5, "/flux/gain_loss/wood_removals_mg_c_per_yr", "units"), "Mg C/yr");
     EXPECT_EQ(h5_attr(h5, "/", "sink_model"),
               "flux.gain_loss (volume_increment growth; pools above_ground, below_ground, "
