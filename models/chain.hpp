@@ -32,13 +32,20 @@ struct LayerDecl {
     std::string name; ///< config name, e.g. "volume", "stand_age", "ndvi"
     std::string unit; ///< e.g. "m3/ha"; "class" for categorical layers
     TimeAxis axis = TimeAxis::once;
-    bool either_form = false; ///< the config picks once or epoch (axis is then ignored)
+    /// The config picks one raster for the whole run, or one per epoch (axis once or epoch)
+    /// or per period (axis period).
+    bool either_form = false;
     bool categorical = false; ///< resampled with nearest/mode when warped
     /// What the layer measures, for messages; when set, values must be finite and >= 0
     /// (LayerRequest::non_negative_quantity).
     std::string non_negative_quantity = {};
     /// The stage runs without it (its rows are then null).
     bool optional = false;
+    /// When set (period stages), the stage flags the pixels where it needs this layer and its
+    /// value is impossible (PeriodRow::refused); the driver sums their area per district and
+    /// refuses the run after it (bad input), citing this rule, e.g. "a removal volume must be
+    /// a finite number >= 0 m3/ha/yr". At most 8 layers of a stage.
+    std::string refused_values = {};
 };
 
 /// The LayerDecl of a stock model's LayerRequest.
@@ -116,6 +123,13 @@ struct PeriodRow {
     const LayerRow *layers = nullptr; ///< the stage's layers() at epoch k (or of period k)
     double *change = nullptr;         ///< out: Mg C/ha/yr, NaN when not computable
     int64_t *usage = nullptr;
+    /// out: rows of the stage's period series after the first (the first is the district sum
+    /// of `change`): per pixel, the value per ha; NaN = not counted. The driver counts them
+    /// only where the stage's change counts.
+    double *const *series = nullptr;
+    /// out: per pixel, bit j set when the value of the stage's j-th layer with refused_values
+    /// is impossible where the stage needs it (0 elsewhere); null when no layer has a rule.
+    uint8_t *refused = nullptr;
 };
 
 /// month: one row of every month of the run.

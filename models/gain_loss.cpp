@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace cs::models {
 
@@ -160,6 +161,14 @@ std::vector<int32_t> GainLossModel::type_codes() const {
     return codes;
 }
 
+std::vector<int32_t> GainLossModel::disturbance_codes() const {
+    std::vector<int32_t> codes;
+    for (const auto &d : m_losses.disturbance_types) {
+        codes.push_back(d.code);
+    }
+    return codes;
+}
+
 std::vector<std::string> GainLossModel::unverified_parameters() const {
     std::vector<std::string> out;
     for (const auto &t : m_tier1) {
@@ -170,6 +179,11 @@ std::vector<std::string> GainLossModel::unverified_parameters() const {
     for (const auto &t : m_inventory) {
         if (is_unverified(t.status)) {
             out.push_back("flux.gain_loss " + t.description);
+        }
+    }
+    for (const auto &d : m_losses.disturbance_types) {
+        if (is_unverified(d.status) || d.status.empty()) {
+            out.push_back("flux.gain_loss " + d.description);
         }
     }
     return out;
@@ -209,32 +223,160 @@ double GainLossModel::volume_gain(std::size_t t, double volume_from, double incr
     return carbon_from_dry_matter(total_growth_t_dm_per_ha_yr(gw, rs->ratio), ft.carbon_fraction);
 }
 
-void GainLossModel::period(const GainLossPeriod &in, double *out) const {
+void GainLossModel::set_losses(LossParameters losses) {
+    m_losses = std::move(losses);
+    std::vector<int32_t> codes;
+    for (const auto &d : m_losses.disturbance_types) {
+        codes.push_back(d.code);
+    }
+    m_disturbance_index.build(codes, "flux.gain_loss disturbance table");
+}
+
+bool GainLossModel::removal_factors(std::size_t t, double volume_from, double &bcef_r,
+                                    double &root_shoot, double &cf) const {
+    if (m_growth != Growth::volume_increment) {
+        return false; // Tier 1 growth rows have no BCEF_R
+    }
+    const ForestType &ft = m_inventory[t];
+    if (ft.method == ForestType::Method::china_cbef) {
+        // B = aV + b (Fang et al. 2001) includes roots: a removed m3 takes a t d.m. of live
+        // biomass, never multiplied by (1 + R) again
+        bcef_r = ft.cbef->a_t_per_m3;
+        root_shoot = 0.0;
+        cf = ft.cbef->carbon_fraction;
+        return true;
+    }
+    if (!(volume_from >= 0.0)) {
+        return false;
+    }
+    // BCEF_R of IPCC 2006 Vol. 4 Ch. 4 Table 4.5 by the growing-stock class of V; R of Table 4.4
+    // by the class of AGB = V x BCEF_S, as for the growth
+    const BcefRow *row = m_tables->bcef.find(ft.bcef_group, volume_from);
+    if (row == nullptr) {
+        return false;
+    }
+    const RootShootRow *rs = m_tables->root_shoot.find(
+        ft.root_shoot_group, agb_from_volume_t_dm_per_ha(volume_from, row->bcef_s));
+    if (rs == nullptr) {
+        return false;
+    }
+    bcef_r = row->bcef_r;
+    root_shoot = rs->ratio;
+    cf = ft.carbon_fraction;
+    return true;
+}
+
+void GainLossModel::pixel_losses(const GainLossPeriod &in, std::size_t i, std::size_t t,
+                                 double &removals, double &fuelwood, double &disturbance,
+                                 uint8_t &bad) const {
+    removals = 0.0;
+    fuelwood = 0.0;
+    disturbance = 0.0;
+    bad = 0;
+    // A loss input that is nodata leaves the pixel's change unknown (a data gap); one that is
+    // negative or not finite (or a fraction above 1) is an impossible value, flagged as well.
+    bool gap = false;
+    auto value = [&](const double *v, const uint8_t *ok, double limit, uint8_t flag) {
+        if (v == nullptr) {
+            return 0.0;
+        }
+        const double x = v[i];
+        if (!ok[i]) {
+            gap = true;
+        } else if (!(x >= 0.0 && x <= limit)) { // also NaN and infinities
+            bad |= flag;
+        }
+        return x;
+    };
+    constexpr double ANY = std::numeric_limits<double>::max();
+    const double h = value(in.removals, in.removals_ok, ANY, LOSS_BAD_REMOVALS);
+    const double fg_trees = value(in.fuelwood, in.fuelwood_ok, ANY, LOSS_BAD_FUELWOOD);
+    const double fg_part =
+        value(in.fuelwood_parts, in.fuelwood_parts_ok, ANY, LOSS_BAD_FUELWOOD_PARTS);
+    const double share = value(in.disturbed, in.disturbed_ok, 1.0, LOSS_BAD_DISTURBED);
+    if (gap || bad != 0) {
+        removals = NaN;
+        return;
+    }
+    if (h > 0.0 || fg_trees > 0.0 || fg_part > 0.0) {
+        double bcef_r = 0.0;
+        double r = 0.0;
+        double cf = 0.0;
+        if (!removal_factors(
+                t, in.volume_from != nullptr && in.volume_from_ok[i] ? in.volume_from[i] : NaN,
+                bcef_r, r, cf)) {
+            removals = NaN;
+            return;
+        }
+        removals = wood_removals_loss_t_c(h, bcef_r, r, cf); // Eq. 2.12
+        fuelwood = fuelwood_loss_t_c(fg_trees, fg_part, bcef_r, r, m_losses.wood_density,
+                                     cf); // Eq. 2.13
+    }
+    if (share > 0.0) {
+        const int32_t d = in.disturbance_type_ok != nullptr && in.disturbance_type_ok[i]
+                              ? m_disturbance_index.find(in.disturbance_type[i])
+                              : -1;
+        if (d < 0) {
+            removals = NaN;
+            return;
+        }
+        // Eq. 2.14: the gain-loss pools at the start of the period are B_W x (1 + R) x CF
+        disturbance = disturbance_loss_from_carbon_t_c(
+            share / in.years, in.stock_from[i],
+            m_losses.disturbance_types[static_cast<std::size_t>(d)].fd);
+    }
+}
+
+void GainLossModel::period(const GainLossPeriod &in, double *out,
+                           const GainLossParts *parts) const {
     const bool tier1 = m_growth == Growth::tier1;
     for (std::size_t i = 0; i < in.n; ++i) {
+        double growth = 0.0;
+        double removals = 0.0;
+        double fuelwood = 0.0;
+        double disturbance = 0.0;
+        double conversion = 0.0;
+        uint8_t bad = 0;
         const int32_t c0 = in.class_from[i];
         const int32_t c1 = in.class_to[i];
-        if (c0 < 0 || c1 < 0) {
-            out[i] = NaN;
-            continue;
-        }
-        if (!m_is_forest[static_cast<std::size_t>(c0)] ||
-            !m_is_forest[static_cast<std::size_t>(c1)]) {
-            // Land converted to or from forest, or non-forest: IPCC 2006 Eqs. 2.15/2.16
-            out[i] = (in.stock_to[i] - in.stock_from[i]) / in.years;
-            continue;
-        }
         double v = NaN;
-        const int32_t t = in.forest_type_ok[i] ? m_type_index.find(in.forest_type[i]) : -1;
-        if (t >= 0 && in.driver_ok[i] && in.driver[i] >= 0.0) {
-            if (tier1) {
-                v = tier1_gain(static_cast<std::size_t>(t),
-                               in.driver[i] + in.years_since_first_epoch, in.years);
-            } else if (in.volume_from_ok[i] && in.volume_from[i] >= 0.0) {
-                v = volume_gain(static_cast<std::size_t>(t), in.volume_from[i], in.driver[i]);
+        if (c0 < 0 || c1 < 0) {
+            v = NaN;
+        } else if (!m_is_forest[static_cast<std::size_t>(c0)] ||
+                   !m_is_forest[static_cast<std::size_t>(c1)]) {
+            // Land converted to or from forest, or non-forest: IPCC 2006 Eqs. 2.15/2.16
+            conversion = (in.stock_to[i] - in.stock_from[i]) / in.years;
+            v = conversion;
+        } else {
+            const int32_t t = in.forest_type_ok[i] ? m_type_index.find(in.forest_type[i]) : -1;
+            if (t >= 0 && in.driver_ok[i] && in.driver[i] >= 0.0) {
+                if (tier1) {
+                    growth = tier1_gain(static_cast<std::size_t>(t),
+                                        in.driver[i] + in.years_since_first_epoch, in.years);
+                } else if (in.volume_from_ok[i] && in.volume_from[i] >= 0.0) {
+                    growth =
+                        volume_gain(static_cast<std::size_t>(t), in.volume_from[i], in.driver[i]);
+                } else {
+                    growth = NaN;
+                }
+                pixel_losses(in, i, static_cast<std::size_t>(t), removals, fuelwood, disturbance,
+                             bad);
+                // IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7: ΔC_B = ΔC_G - ΔC_L (Eq. 2.11)
+                v = growth - total_loss_t_c(removals, fuelwood, disturbance);
             }
         }
         out[i] = v;
+        if (parts != nullptr) {
+            const bool ok = !std::isnan(v);
+            parts->growth[i] = ok ? growth : 0.0;
+            parts->removals[i] = ok ? removals : 0.0;
+            parts->fuelwood[i] = ok ? fuelwood : 0.0;
+            parts->disturbance[i] = ok ? disturbance : 0.0;
+            parts->conversion[i] = ok ? conversion : 0.0;
+            if (parts->bad_input != nullptr) {
+                parts->bad_input[i] = bad;
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include "models/code_index.hpp"
 #include "models/inventory_stock.hpp"
+#include "models/losses.hpp"
 #include "models/parameter_tables.hpp"
 
 #include <cstdint>
@@ -50,6 +51,49 @@ struct GainLossPeriod {
     const uint8_t *volume_from_ok = nullptr;
     double years_since_first_epoch = 0.0; ///< year of epoch k - year of the first epoch
     double years = 0.0;                   ///< length of the period, > 0
+    // Losses of the period (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14); null when not given.
+    const double *removals = nullptr; ///< H: roundwood removals, m3/ha/yr (Eq. 2.12)
+    const uint8_t *removals_ok = nullptr;
+    const double *fuelwood = nullptr; ///< FG_trees: fuelwood removed as whole trees, m3/ha/yr
+    const uint8_t *fuelwood_ok = nullptr;
+    const double *fuelwood_parts = nullptr; ///< FG_part: fuelwood removed as parts, m3/ha/yr
+    const uint8_t *fuelwood_parts_ok = nullptr;
+    /// Share of the pixel's area disturbed during the period, [0, 1] (A_disturbance of Eq. 2.14
+    /// is this share / years).
+    const double *disturbed = nullptr;
+    const uint8_t *disturbed_ok = nullptr;
+    const double *disturbance_type = nullptr; ///< codes of the disturbance table
+    const uint8_t *disturbance_type_ok = nullptr;
+};
+
+/// The parts of a period's gain-loss change, per pixel, Mg C/ha/yr, each >= 0 except
+/// conversion: change = growth + conversion - (removals + fuelwood + disturbance). Forest
+/// remaining forest has growth and losses and conversion 0; every other pixel has only its
+/// conversion change. Where the change is NaN the parts are 0. The losses are the carbon
+/// transferred out of the live-biomass pools (removals and fuelwood leave the land as wood;
+/// disturbance leaves the live pools for the atmosphere or dead matter).
+struct GainLossParts {
+    double *growth = nullptr;
+    double *removals = nullptr;
+    double *fuelwood = nullptr;
+    double *disturbance = nullptr;
+    double *conversion = nullptr;
+    /// Per pixel, the loss inputs a forest-remaining-forest pixel needed whose value is not
+    /// nodata but impossible (negative, NaN or infinite; a disturbed fraction above 1): bits
+    /// LOSS_BAD_REMOVALS... (0 = none). Such a pixel's change is NaN; the pipeline refuses the
+    /// run (bad input, not a data gap).
+    uint8_t *bad_input = nullptr;
+};
+
+inline constexpr uint8_t LOSS_BAD_REMOVALS = 1;       ///< harvest volume H
+inline constexpr uint8_t LOSS_BAD_FUELWOOD = 2;       ///< FG_trees
+inline constexpr uint8_t LOSS_BAD_FUELWOOD_PARTS = 4; ///< FG_part
+inline constexpr uint8_t LOSS_BAD_DISTURBED = 8;      ///< disturbed fraction
+
+/// Loss parameters of models.flux (Eqs. 2.13, 2.14).
+struct LossParameters {
+    std::vector<DisturbanceType> disturbance_types; ///< the user's fd table (sorted by code)
+    double wood_density = 0.0; ///< D of Eq. 2.13, t d.m./m3 (used with fuelwood_parts only)
 };
 
 /// Gain-loss change of the live-biomass pools, IPCC 2006 Vol. 4 Ch. 2:
@@ -67,10 +111,19 @@ struct GainLossPeriod {
 ///                       never multiplied by (1 + R).
 ///   every other pixel (land converted to or from forest, or non-forest): the conversion change
 ///     of the pools, (C_k+1 - C_k) / years (Eqs. 2.15, 2.16 annualised over the period).
-/// Losses from harvest and disturbance inside forest remaining forest (Eqs. 2.11-2.14) need
-/// removal and disturbance data that carbonsink does not read yet: they are not included.
+///   forest remaining forest, losses given (set_losses): growth minus the losses of Eq. 2.11,
+///     wood removals (Eq. 2.12), fuelwood (Eq. 2.13) and disturbance (Eq. 2.14):
+///     BCEF_R and R for the removed volumes: ipcc_bcef forest types: BCEF_R by the
+///       growing-stock class of V at epoch k, R by the class of AGB = V x BCEF_S, as the growth;
+///       china_cbef: a of B = aV + b per m3 (roots included, so R = 0); tier1 growth has no
+///       BCEF_R (removal volumes are refused by the config check; NaN here).
+///     disturbance: share of the pixel disturbed during the period / years x fd of its type x
+///       the carbon of the gain-loss pools at epoch k (= B_W x (1 + R) x CF of Eq. 2.14).
+///     Losses are not applied to other pixels: their stock difference already contains them.
 /// Results are Mg C/ha/yr, > 0 = gain; NaN where the change cannot be computed (an epoch not
-/// valid, forest type / age / increment nodata, a negative age or increment, no parameter row).
+/// valid, forest type / age / increment nodata, a negative age or increment, no parameter row,
+/// a loss input nodata, negative or (disturbed share) above 1, a disturbed pixel whose type is
+/// nodata or not in the table).
 class GainLossModel {
 public:
     enum class Growth { tier1, volume_increment };
@@ -82,16 +135,28 @@ public:
                   std::vector<uint8_t> is_forest_class);
 
     Growth growth() const { return m_growth; }
-    /// Change of one period; `out[i]` in Mg C/ha/yr (NaN when not computable).
-    void period(const GainLossPeriod &in, double *out) const;
+    /// Take losses into account (Eqs. 2.11-2.14). Throws ModelError when the disturbance codes
+    /// span too many values.
+    void set_losses(LossParameters losses);
+    /// Change of one period; `out[i]` in Mg C/ha/yr (NaN when not computable). `parts`, when
+    /// not null, receives the growth, losses and conversion change of every pixel.
+    void period(const GainLossPeriod &in, double *out, const GainLossParts *parts = nullptr) const;
     /// Codes of the forest types the model knows, ascending.
     std::vector<int32_t> type_codes() const;
+    /// Codes of the disturbance table (set_losses), ascending.
+    std::vector<int32_t> disturbance_codes() const;
     /// Descriptions of unverified parameter rows (status U or PLACEHOLDER) the model can use.
     std::vector<std::string> unverified_parameters() const;
 
 private:
     double tier1_gain(std::size_t t, double age_from, double years) const;
     double volume_gain(std::size_t t, double volume_from, double increment) const;
+    /// BCEF_R, R and CF for removed volumes of forest type t (false when unknown).
+    bool removal_factors(std::size_t t, double volume_from, double &bcef_r, double &root_shoot,
+                         double &cf) const;
+    /// Losses of one forest-remaining-forest pixel (NaN when not computable).
+    void pixel_losses(const GainLossPeriod &in, std::size_t i, std::size_t t, double &removals,
+                      double &fuelwood, double &disturbance, uint8_t &bad) const;
 
     Growth m_growth;
     std::vector<GrowthType> m_tier1;
@@ -99,6 +164,8 @@ private:
     std::vector<ForestType> m_inventory;
     std::vector<uint8_t> m_is_forest;
     DenseCodeIndex m_type_index; ///< forest-type code -> index in m_tier1 / m_inventory
+    LossParameters m_losses;
+    DenseCodeIndex m_disturbance_index; ///< disturbance code -> index in disturbance_types
 };
 
 } // namespace cs::models

@@ -55,9 +55,8 @@ std::vector<SeriesDecl> NepStage::series() const {
             {NEP_SERIES_RH, "Mg C", TimeAxis::month,
              "heterotrophic (soil microbial) respiration of the month"},
             // The NEP maps: g C m-2 = Mg C ha-1 x 100 (casa.hpp MG_C_PER_HA_PER_G_C_PER_M2).
-            {NEP_SERIES_NEP, "Mg C", TimeAxis::month,
-             "net ecosystem production (NPP - R_H)", "nep", "g C m-2",
-             1.0 / MG_C_PER_HA_PER_G_C_PER_M2, "> 0 = sink; CO2 = -44/12 x NEP"},
+            {NEP_SERIES_NEP, "Mg C", TimeAxis::month, "net ecosystem production (NPP - R_H)", "nep",
+             "g C m-2", 1.0 / MG_C_PER_HA_PER_G_C_PER_M2, "> 0 = sink; CO2 = -44/12 x NEP"},
             {NEP_SERIES_INVALID, "ha", TimeAxis::month, "area without NEP that month"}};
 }
 

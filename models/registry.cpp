@@ -168,14 +168,22 @@ const std::vector<ModelInfo> &model_registry() {
                        "volume_increment: I_V x BCEF_I, or a x I_V for China CBEF types); "
                        "land converted to or from forest changes by (C_t2 - C_t1)/(t2 - t1) "
                        "of those pools. Other pools keep the stock difference; validate refuses "
-                       "a pool given to both methods.",
+                       "a pool given to both methods. Optional losses of forest remaining "
+                       "forest per period: wood removals H x BCEF_R x (1 + R) x CF, fuelwood "
+                       "[FG_trees x BCEF_R x (1 + R) + FG_part x D] x CF, disturbance "
+                       "(disturbed fraction / years) x live carbon x fd.",
             .inputs = {"models.flux.age: stand age at the first epoch, yr (tier1)",
                        "models.flux.forest_type: forest-type codes (tier1; default the "
                        "inventory's)",
                        "models.flux.growth_table: CSV, code -> ecozone, continent, "
                        "growth_forest_type, carbon_fraction (tier1)",
                        "models.flux.volume_increment: net annual increment, m3/ha/yr "
-                       "(volume_increment; with stocks.inventory)"},
+                       "(volume_increment; with stocks.inventory)",
+                       "models.flux.harvest_volume, fuelwood_volume, fuelwood_parts_volume: "
+                       "removed volumes per period, m3/ha/yr (optional; volume_increment)",
+                       "models.flux.disturbed_fraction, disturbance_type, disturbance_table: "
+                       "share of the pixel disturbed during the period, type codes and the "
+                       "user's fd table (optional)"},
             .parameters =
                 {{"r0, r20", "t dm/ha/yr", "AGB growth up to / after 20 years",
                   "configs/parameters/ipcc_tier1_growth.csv (IPCC 2019 Tables 4.9/4.10 as "
@@ -186,11 +194,20 @@ const std::vector<ModelInfo> &model_registry() {
                   "ipcc_tier1_growth.csv (IPCC 2019 Table 4.4)"},
                  {"BCEF_I", "t dm/m3", "AGB growth per m3 increment by growing-stock class",
                   "configs/parameters/ipcc_bcef.csv (IPCC 2006 Vol. 4 Ch. 4 Table 4.5)"},
-                 {"carbon_fraction", "1", "per forest type", "user growth table / forest types"}},
+                 {"carbon_fraction", "1", "per forest type", "user growth table / forest types"},
+                 {"BCEF_R", "t dm/m3", "AGB per m3 removed by growing-stock class (losses)",
+                  "configs/parameters/ipcc_bcef.csv (IPCC 2006 Vol. 4 Ch. 4 Table 4.5)"},
+                 {"D", "t dm/m3", "basic wood density of fuelwood parts (losses)",
+                  "user: models.flux.wood_density"},
+                 {"fd", "1", "fraction of the live biomass a disturbance type removes",
+                  "user: models.flux.disturbance_table (no shipped value)"}},
             .outputs = {"stock_change_mg_c_per_yr includes the gain-loss part",
                         "/flux/gain_loss_mg_c_per_yr and districts.csv gain_loss_mg_c_per_yr_* "
+                        "(Mg C/yr)",
+                        "with losses: /flux/gain_loss/{growth,wood_removals,fuelwood,"
+                        "disturbance,conversion}_mg_c_per_yr and districts.csv columns "
                         "(Mg C/yr)"},
-            .reference = "IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.7, 2.9, 2.10, 2.15-2.16",
+            .reference = "IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.7, 2.9-2.16",
         },
     };
     return models;

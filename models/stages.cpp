@@ -87,9 +87,52 @@ const std::string &GainLossStage::name() const {
     return NAME;
 }
 
+std::vector<LayerDecl> gain_loss_loss_layers() {
+    auto period_layer = [](const char *name, const char *unit, bool categorical, const char *rule) {
+        LayerDecl d{name, unit, TimeAxis::period, true, categorical};
+        d.optional = true;
+        d.refused_values = rule;
+        return d;
+    };
+    return {period_layer("harvest_volume", "m3/ha/yr", false,
+                         "a removal volume must be a finite number >= 0 m3/ha/yr"),
+            period_layer("fuelwood_volume", "m3/ha/yr", false,
+                         "a fuelwood volume must be a finite number >= 0 m3/ha/yr"),
+            period_layer("fuelwood_parts_volume", "m3/ha/yr", false,
+                         "a fuelwood volume must be a finite number >= 0 m3/ha/yr"),
+            period_layer("disturbed_fraction", "fraction", false,
+                         "a disturbed fraction must be a number from 0 to 1 (a share of the "
+                         "pixel, not a percentage)"),
+            period_layer("disturbance_type", "class", true, "")};
+}
+
+GainLossStage::GainLossStage(const GainLossModel &model, std::vector<std::string> pools,
+                             std::vector<LayerDecl> layers)
+    : m_model(model), m_pools(std::move(pools)), m_layers(std::move(layers)) {
+    for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        if (m_layers[l].name == "harvest_volume") {
+            m_first_loss = l;
+            break;
+        }
+    }
+    const std::size_t n_loss = gain_loss_loss_layers().size();
+    if (m_first_loss > 0 && m_layers.size() != m_first_loss + n_loss) {
+        throw ModelError("flux.gain_loss: the loss layers must come last, all " +
+                         std::to_string(n_loss) + " of them");
+    }
+}
+
 std::vector<SeriesDecl> GainLossStage::series() const {
-    return {{"gain_loss_mg_c_per_yr", "Mg C/yr", TimeAxis::period,
-             "annual change of the gain-loss pools (part of the stock change)"}};
+    std::vector<SeriesDecl> out = {
+        {"gain_loss_mg_c_per_yr", "Mg C/yr", TimeAxis::period,
+         "annual change of the gain-loss pools (part of the stock change)"}};
+    if (m_first_loss > 0) {
+        for (const char *part : GAIN_LOSS_PART_NAMES) {
+            out.push_back({gain_loss_part_series(part), "Mg C/yr", TimeAxis::period,
+                           std::string("part ") + part + " of gain_loss_mg_c_per_yr"});
+        }
+    }
+    return out;
 }
 
 void GainLossStage::period_row(const PeriodRow &row) const {
@@ -109,7 +152,26 @@ void GainLossStage::period_row(const PeriodRow &row) const {
     }
     in.years_since_first_epoch = row.years_since_first_epoch;
     in.years = row.years;
-    m_model.period(in, row.change);
+    if (m_first_loss == 0) {
+        m_model.period(in, row.change);
+        return;
+    }
+    const LayerRow *loss = row.layers + m_first_loss;
+    in.removals = loss[0].value;
+    in.removals_ok = loss[0].valid;
+    in.fuelwood = loss[1].value;
+    in.fuelwood_ok = loss[1].valid;
+    in.fuelwood_parts = loss[2].value;
+    in.fuelwood_parts_ok = loss[2].valid;
+    in.disturbed = loss[3].value;
+    in.disturbed_ok = loss[3].valid;
+    in.disturbance_type = loss[4].value;
+    in.disturbance_type_ok = loss[4].valid;
+    // The parts are the series after the first; the LOSS_BAD_* bits are those of the loss
+    // layers with refused_values, in the same order.
+    const GainLossParts parts{row.series[0], row.series[1], row.series[2],
+                              row.series[3], row.series[4], row.refused};
+    m_model.period(in, row.change, &parts);
 }
 
 } // namespace cs::models

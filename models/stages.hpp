@@ -73,15 +73,31 @@ private:
     std::string m_pool_name;
 };
 
-/// flux.gain_loss: the change of the live-biomass pools from growth (the other pools keep
-/// their stock difference).
+/// Names of the parts of the gain-loss change, in the order of GainLossParts: change = growth +
+/// conversion - wood_removals - fuelwood - disturbance.
+inline constexpr const char *GAIN_LOSS_PART_NAMES[] = {"growth", "wood_removals", "fuelwood",
+                                                       "disturbance", "conversion"};
+inline constexpr std::size_t GAIN_LOSS_PART_COUNT = 5;
+
+/// The district series of gain-loss part `part` (a GAIN_LOSS_PART_NAMES entry).
+inline std::string gain_loss_part_series(const std::string &part) {
+    return "gain_loss_" + part + "_mg_c_per_yr";
+}
+
+/// The loss layers of flux.gain_loss (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14), in the order
+/// of their LOSS_BAD_* bits, then the disturbance types: one raster for every period or one per
+/// period, each optional.
+std::vector<LayerDecl> gain_loss_loss_layers();
+
+/// flux.gain_loss: the change of the live-biomass pools from growth minus losses (the other
+/// pools keep their stock difference).
 class GainLossStage final : public Stage {
 public:
-    /// `layers`: the driver (stand age or volume increment), the forest types, and for volume
-    /// increment the growing stock.
+    /// `layers`: the driver (stand age or volume increment), the forest types, for volume
+    /// increment the growing stock, then, with losses, gain_loss_loss_layers(). With losses the
+    /// stage also adds the parts of the change as district series.
     GainLossStage(const GainLossModel &model, std::vector<std::string> pools,
-                  std::vector<LayerDecl> layers)
-        : m_model(model), m_pools(std::move(pools)), m_layers(std::move(layers)) {}
+                  std::vector<LayerDecl> layers);
     const std::string &name() const override;
     StageKind kind() const override { return StageKind::period; }
     std::vector<LayerDecl> layers() const override { return m_layers; }
@@ -98,6 +114,7 @@ private:
     const GainLossModel &m_model;
     std::vector<std::string> m_pools;
     std::vector<LayerDecl> m_layers; ///< driver (age or increment), forest type, [volume]
+    std::size_t m_first_loss = 0;    ///< index of the first loss layer, 0 without losses
 };
 
 } // namespace cs::models

@@ -900,7 +900,9 @@ public:
     void flux(const YAML::Node &node) {
         auto f = keys(node, "models.flux",
                       {"method", "growth", "pools", "forest_classes", "forest_type", "growth_table",
-                       "age", "volume_increment"});
+                       "age", "volume_increment", "harvest_volume", "fuelwood_volume",
+                       "fuelwood_parts_volume", "wood_density", "disturbed_fraction",
+                       "disturbance_type", "disturbance_table"});
         m_cfg.flux_line = line_of(node);
         if (!f.count("method")) {
             missing("models.flux.method", node);
@@ -987,6 +989,136 @@ public:
                 single_layer(f["forest_type"], "models.flux.forest_type", "flux_forest_type");
             }
         }
+        flux_losses(f);
+    }
+
+    /// models.flux losses (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14): removal and fuelwood volumes,
+    /// disturbed fraction and type per period, the fd table and the wood density.
+    void flux_losses(std::map<std::string, YAML::Node> &f) {
+        // Each is a model layer named like its key.
+        for (const char *key : {"harvest_volume", "fuelwood_volume", "fuelwood_parts_volume",
+                                "disturbed_fraction", "disturbance_type"}) {
+            if (f.count(key)) {
+                period_layer(f[key], std::string("models.flux.") + key, key);
+            }
+        }
+        // BCEF_R (Eqs. 2.12, 2.13) comes with the inventory forest types; Tier 1 growth rows
+        // have none.
+        if (m_cfg.flux_growth == "tier1") {
+            for (const char *key : {"harvest_volume", "fuelwood_volume", "fuelwood_parts_volume"}) {
+                if (f.count(key)) {
+                    m_p.error("invalid config key \"models.flux." + std::string(key) +
+                              "\": " + m_cfg.at(line_of(f[key])) +
+                              ": removed volumes need BCEF_R (IPCC 2006 Vol. 4 Ch. 2 Eqs. "
+                              "2.12, 2.13), which the inventory forest types give: use growth "
+                              "volume_increment, not tier1");
+                }
+            }
+        }
+        const bool parts = f.count("fuelwood_parts_volume") != 0;
+        if (f.count("wood_density")) {
+            const YAML::Node &n = f["wood_density"];
+            m_cfg.wood_density_line = line_of(n);
+            double d = 0.0;
+            if (!parts) {
+                m_p.error(
+                    "invalid config key \"models.flux.wood_density\": " + m_cfg.at(line_of(n)) +
+                    ": it is the basic wood density D of the fuelwood_parts_volume "
+                    "(IPCC 2006 Vol. 4 Ch. 2 Eq. 2.13), which is not given");
+            } else if (number(n, "models.flux.wood_density", d)) {
+                if (!(d > 0.0 && d <= 1.5)) {
+                    m_p.error("invalid config value models.flux.wood_density: " +
+                              m_cfg.at(line_of(n)) + ": " + n.Scalar() +
+                              " is not a basic wood density in (0, 1.5] t dry matter per m3");
+                } else {
+                    m_cfg.wood_density = d;
+                }
+            }
+        } else if (parts) {
+            m_p.error("missing config key \"models.flux.wood_density\": " +
+                      m_cfg.at(line_of(f["fuelwood_parts_volume"])) +
+                      ": fuelwood_parts_volume needs the basic wood density D (t dry matter per "
+                      "m3, IPCC 2006 Vol. 4 Ch. 2 Eq. 2.13); there is no default");
+        }
+        // The disturbance inputs need each other.
+        const char *dist_keys[] = {"disturbed_fraction", "disturbance_type", "disturbance_table"};
+        const char *given = nullptr;
+        for (const char *key : dist_keys) {
+            if (f.count(key)) {
+                given = key;
+            }
+        }
+        if (given != nullptr) {
+            for (const char *key : dist_keys) {
+                if (!f.count(key)) {
+                    m_p.error("missing config key \"models.flux." + std::string(key) +
+                              "\": " + m_cfg.at(line_of(f[given])) +
+                              ": disturbance losses (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.14) need "
+                              "disturbed_fraction, disturbance_type and disturbance_table "
+                              "together");
+                }
+            }
+        }
+        if (f.count("disturbance_table") &&
+            scalar(f["disturbance_table"], "models.flux.disturbance_table",
+                   m_cfg.disturbance_table_as_written)) {
+            m_cfg.disturbance_table = resolve(m_cfg.disturbance_table_as_written);
+            m_cfg.disturbance_table_line = line_of(f["disturbance_table"]);
+        }
+    }
+
+    /// A layer given as one raster for every period, or as "<year>-<year>: path" for each
+    /// period (a pair of consecutive epochs, checked in prepare).
+    void period_layer(const YAML::Node &n, const std::string &path, const std::string &name) {
+        LayerSpec layer;
+        layer.name = name;
+        layer.per_epoch = false;
+        layer.line = line_of(n);
+        if (n.IsScalar() && !n.Scalar().empty()) {
+            layer.paths[0] = {resolve(n.Scalar()), n.Scalar(), layer.line, 0};
+            m_cfg.layers.push_back(layer);
+            return;
+        }
+        if (!n.IsMap() || n.size() == 0) {
+            m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(n)) +
+                      ": expected a raster path (one for every period) or a mapping of "
+                      "period: raster path, e.g. 2015-2020: harvest_2015_2020.tif, got " +
+                      kind(n));
+            return;
+        }
+        layer.per_epoch = true; // one per period, keyed by its first year
+        for (const auto &kv : n) {
+            std::string key;
+            std::string file;
+            if (!scalar(kv.first, path + " (period)", key)) {
+                continue;
+            }
+            int y1 = 0;
+            int y2 = 0;
+            char dash = 0;
+            char extra = 0;
+            std::istringstream in(key);
+            if (!(in >> y1 >> dash >> y2) || dash != '-' || (in >> extra) || y1 < 1 || y2 > 9999 ||
+                y2 <= y1) {
+                m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(kv.first)) +
+                          ": period \"" + key +
+                          "\" is not <first year>-<last year> of two consecutive land-cover "
+                          "epochs, e.g. 2015-2020");
+                continue;
+            }
+            if (!scalar(kv.second, path + "." + key, file)) {
+                continue;
+            }
+            if (const auto it = layer.paths.find(y1); it != layer.paths.end()) {
+                m_p.error("invalid config value " + path + ": " + m_cfg.at(line_of(kv.first)) +
+                          ": period \"" + key +
+                          "\" starts in the same year as the period of line " +
+                          std::to_string(it->second.line) + "; give one raster per period");
+                continue;
+            }
+            layer.paths[y1] = {resolve(file), file, line_of(kv.first), y2};
+        }
+        m_cfg.layers.push_back(layer);
     }
 
     /// A layer given as one raster per epoch: "year: path" for every epoch year.

@@ -21,11 +21,16 @@ struct EpochSpec {
 /// An extra input raster of a model (e.g. the AGB maps of stocks.agb_raster).
 struct LayerSpec {
     std::string name; ///< the model's layer name, e.g. "agb"
+    /// One raster per epoch, or per period for a layer its model declares per period (keys:
+    /// the period's first year); false: one raster for the whole run (key 0).
     bool per_epoch = true;
     struct File {
         std::string path;
         std::string path_as_written;
         int line = 0;
+        /// Per-period layers written as "<first year>-<last year>": the last year (checked
+        /// against the next epoch); 0 when not written.
+        int end_year = 0;
     };
     std::map<int, File> paths; ///< by epoch year (per-epoch layers), first epoch year of the
                                ///< period (per-period layers), or key 0
@@ -170,6 +175,14 @@ struct Config {
     std::string growth_table;                 ///< tier1: the growth CSV
     std::string growth_table_as_written;
     int growth_table_line = 0;
+    /// Losses of forest remaining forest (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14): per-period
+    /// layers "harvest_volume", "fuelwood_volume", "fuelwood_parts_volume", "disturbed_fraction",
+    /// "disturbance_type" in `layers`; the user's fd table; the wood density D.
+    std::string disturbance_table;
+    std::string disturbance_table_as_written;
+    int disturbance_table_line = 0;
+    double wood_density = 0.0; ///< t d.m./m3, models.flux.wood_density (0 = not given)
+    int wood_density_line = 0;
 
     NepConfig nep; ///< models.nep
 

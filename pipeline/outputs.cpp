@@ -3,6 +3,7 @@
 
 #include "models/flux.hpp"
 #include "models/nep_stage.hpp"
+#include "models/stages.hpp"
 #include "models/stock_model.hpp"
 #include "pipeline/hdf5_writer.hpp"
 #include "pipeline/interrupt.hpp"
@@ -46,6 +47,10 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
     }
     const auto valid = static_cast<std::size_t>(models::PixelStatus::valid);
     const int gain_loss = d.find_series("gain_loss_mg_c_per_yr");
+    std::vector<int> parts;
+    for (const char *part : models::GAIN_LOSS_PART_NAMES) {
+        parts.push_back(d.find_series(models::gain_loss_part_series(part)));
+    }
     for (std::size_t i = 0; i < d.districts; ++i) {
         r.area_ha.push_back(t.value(i, d.area()));
         for (std::size_t e = 0; e < d.epochs; ++e) {
@@ -79,6 +84,17 @@ DistrictResults results_from_totals(const DistrictTotals &t, const std::vector<i
             auto &values = r.series[d.series_names[s]];
             for (std::size_t j = 0; j < d.series_lengths[s]; ++j) {
                 values.push_back(t.value(i, d.series(s, j)));
+            }
+        }
+        // The parts of the gain-loss change (flux.gain_loss with losses), [D, K] each.
+        for (std::size_t j = 0; j < parts.size(); ++j) {
+            if (parts[j] < 0) {
+                continue;
+            }
+            r.gain_loss_parts_mg_c_per_yr.resize(parts.size());
+            for (std::size_t k = 0; k < d.periods(); ++k) {
+                r.gain_loss_parts_mg_c_per_yr[j].push_back(
+                    t.value(i, d.series(static_cast<std::size_t>(parts[j]), k)));
             }
         }
         for (std::size_t k = 0; k < d.periods(); ++k) {
@@ -222,6 +238,9 @@ std::vector<std::string> districts_csv_columns(const std::vector<DistrictResults
         if (!base.gain_loss_mg_c_per_yr.empty()) {
             cols.push_back("gain_loss_mg_c_per_yr_" + p);
         }
+        for (std::size_t j = 0; j < base.gain_loss_parts_mg_c_per_yr.size(); ++j) {
+            cols.push_back(std::string(models::GAIN_LOSS_PART_NAMES[j]) + "_mg_c_per_yr_" + p);
+        }
     }
     for (int y : base.years) {
         cols.push_back("invalid_area_ha_" + std::to_string(y));
@@ -274,6 +293,9 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
                         << num(r.net_emissions_mg_co2_per_yr[i * K + k]);
                     if (!r.gain_loss_mg_c_per_yr.empty()) {
                         out << "," << num(r.gain_loss_mg_c_per_yr[i * K + k]);
+                    }
+                    for (const auto &part : r.gain_loss_parts_mg_c_per_yr) {
+                        out << "," << num(part[i * K + k]);
                     }
                 }
                 for (std::size_t e = 0; e < E; ++e) {
@@ -349,7 +371,17 @@ static std::string sink_model_description(const PreparedRun &run, const RunResul
         std::string &l = run.gain_loss_pool[p] ? gl : sd;
         l += (l.empty() ? "" : ", ") + result.pool_names[p];
     }
-    return "flux.gain_loss (" + run.config.flux_growth + " growth; pools " + gl + ")" +
+    // The losses of forest remaining forest (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14), if any.
+    std::string losses;
+    for (const auto &[layer, name] :
+         {std::pair{"harvest_volume", "wood removals"}, std::pair{"fuelwood_volume", "fuelwood"},
+          std::pair{"fuelwood_parts_volume", "fuelwood parts"},
+          std::pair{"disturbed_fraction", "disturbance"}}) {
+        if (run.layer_index(layer) >= 0) {
+            losses += (losses.empty() ? "; losses: " : ", ") + std::string(name);
+        }
+    }
+    return "flux.gain_loss (" + run.config.flux_growth + " growth; pools " + gl + losses + ")" +
            (sd.empty() ? "" : " + flux." + run.config.sink_method + " (pools " + sd + ")");
 }
 
@@ -378,6 +410,31 @@ NepSeries nep_series(const PreparedRun &run, const DistrictResults &r) {
 }
 
 } // namespace
+
+/// `<parent>/gain_loss/<part>_mg_c_per_yr` [units, K] with flux.gain_loss losses.
+static void write_gain_loss_parts(Hdf5Writer &h5, const std::string &parent,
+                                  const DistrictResults &r, uint64_t units, uint64_t periods) {
+    if (r.gain_loss_parts_mg_c_per_yr.empty()) {
+        return;
+    }
+    static constexpr const char *DESCRIPTIONS[] = {
+        "growth of forest remaining forest, G_TOTAL x CF (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.9, 2.10)",
+        "carbon of the wood removals, moved out of the live-biomass pools (Eq. 2.12)",
+        "carbon of the fuelwood removals, moved out of the live-biomass pools (Eq. 2.13)",
+        "carbon of the live biomass lost to disturbance, moved out of the live-biomass pools "
+        "(Eq. 2.14)",
+        "change of the gain-loss pools on land converted to or from forest (Eqs. 2.15, 2.16)"};
+    const std::string g = parent + "/gain_loss";
+    h5.group(g);
+    h5.attribute(g, "mass_balance",
+                 std::string("gain_loss_mg_c_per_yr = growth + conversion - wood_removals - "
+                             "fuelwood - disturbance"));
+    for (std::size_t j = 0; j < r.gain_loss_parts_mg_c_per_yr.size(); ++j) {
+        const std::string d = g + "/" + models::GAIN_LOSS_PART_NAMES[j] + "_mg_c_per_yr";
+        h5.dataset(d, {units, periods}, r.gain_loss_parts_mg_c_per_yr[j], "Mg C/yr");
+        h5.attribute(d, "description", std::string(DESCRIPTIONS[j]));
+    }
+}
 
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
                       const std::vector<DistrictResults> &levels) {
@@ -473,6 +530,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                                      "(IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7) for its pools; the rest is "
                                      "the stock difference of the other pools"));
         }
+        write_gain_loss_parts(h5, "/flux", r, D, K);
 
         const uint64_t C = r.class_codes.size();
         if (C > 0) {
@@ -519,6 +577,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                     h5.dataset(g + "/gain_loss_mg_c_per_yr", {U, K}, u.gain_loss_mg_c_per_yr,
                                "Mg C/yr");
                 }
+                write_gain_loss_parts(h5, g, u, U, K);
                 if (C > 0) {
                     h5.dataset(g + "/transitions_area_ha", {U, K, C, C}, u.transitions_area_ha,
                                "ha");

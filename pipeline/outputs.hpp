@@ -10,6 +10,7 @@
 namespace cs::pipeline {
 
 /// District results derived from the run totals, in output order (ascending district id).
+
 struct DistrictResults {
     std::vector<int64_t> ids;
     std::vector<std::string> names;
@@ -26,6 +27,11 @@ struct DistrictResults {
     /// [D, E-1]: the part of stock_change_mg_c_per_yr from the flux.gain_loss pools (empty
     /// without flux.gain_loss).
     std::vector<double> gain_loss_mg_c_per_yr;
+    /// With flux.gain_loss losses: the parts of gain_loss_mg_c_per_yr, each [D, E-1], in the
+    /// order of models::GAIN_LOSS_PART_NAMES (empty without losses). gain_loss = growth +
+    /// conversion - wood_removals - fuelwood - disturbance; the losses are the carbon moved out of
+    /// the live-biomass pools.
+    std::vector<std::vector<double>> gain_loss_parts_mg_c_per_yr;
     std::vector<int32_t> class_codes;        ///< [C], empty without transitions
     std::vector<double> transitions_area_ha; ///< [D, E-1, C, C]: from class i to j
     /// Every district series the chain's stages declared, by name: [D, length] (length =

@@ -578,7 +578,7 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
 /// Every forest-type code of `info` must be in `known` (ascending).
 void check_type_codes(const PreparedRun &run, const raster::RasterInfo &info,
                       const std::vector<int32_t> &known, const std::string &table,
-                      Problems &problems) {
+                      Problems &problems, const std::string &what = "forest type code") {
     std::vector<int32_t> missing;
     for (int32_t code : scan_distinct_values(info, *run.block_plan, run.threads)) {
         if (!std::binary_search(known.begin(), known.end(), code)) {
@@ -590,7 +590,7 @@ void check_type_codes(const PreparedRun &run, const raster::RasterInfo &info,
         for (std::size_t i = 0; i < missing.size(); ++i) {
             list += (i ? ", " : "") + std::to_string(missing[i]);
         }
-        problems.error(info.where() + ": " + std::to_string(missing.size()) + " forest type code" +
+        problems.error(info.where() + ": " + std::to_string(missing.size()) + " " + what +
                        (missing.size() == 1 ? " is" : "s are") + " not in the " + table + ": " +
                        list);
     }
@@ -826,6 +826,34 @@ void check_dom_zone_codes(PreparedRun &run, Problems &problems) {
     }
 }
 
+/// flux.gain_loss losses: the user's disturbance (fd) table and the wood density.
+void set_flux_losses(PreparedRun &run, Problems &problems) {
+    const Config &cfg = run.config;
+    models::LossParameters losses;
+    losses.wood_density = cfg.wood_density;
+    if (!cfg.disturbance_table.empty()) {
+        const std::string where =
+            "models.flux.disturbance_table (" + cfg.disturbance_table_as_written + ")";
+        if (!fs::is_regular_file(cfg.disturbance_table)) {
+            problems.error("cannot read disturbance table: " + where + ", " +
+                           cfg.at(cfg.disturbance_table_line) + ": file not found");
+            return;
+        }
+        std::vector<std::string> errs;
+        losses.disturbance_types = models::parse_disturbance_types(
+            read_input_table(run, "models.flux.disturbance_table", cfg.disturbance_table,
+                             "disturbance table", where, problems),
+            where, errs);
+        for (auto &e : errs) {
+            problems.error("invalid disturbance table: " + e);
+        }
+        if (!errs.empty()) {
+            return;
+        }
+    }
+    run.flux_model->set_losses(std::move(losses));
+}
+
 /// flux.gain_loss: which pools it estimates, which classes are forest, growth parameters.
 void make_flux_model(PreparedRun &run, Problems &problems) {
     const Config &cfg = run.config;
@@ -944,6 +972,7 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
             }
             run.flux_model = std::make_unique<models::GainLossModel>(
                 inventory->tables(), inventory->forest_types(), forest);
+            set_flux_losses(run, problems);
             return;
         }
         std::vector<std::string> errs;
@@ -971,6 +1000,7 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
         if (errs.empty()) {
             run.flux_growth_table = table; // the types point into it
             run.flux_model = std::make_unique<models::GainLossModel>(std::move(types), forest);
+            set_flux_losses(run, problems);
         }
     } catch (const models::ModelError &e) {
         problems.error("invalid model parameters: models.flux (" + cfg.at(cfg.flux_line) +
@@ -990,6 +1020,18 @@ std::vector<RegisteredStage> &stage_registry() {
     return registry;
 }
 
+/// With losses (any loss layer in the config): the loss layers after the growth layers.
+void add_gain_loss_losses(const Config &cfg, std::vector<models::LayerDecl> &out) {
+    const auto loss = models::gain_loss_loss_layers();
+    const bool any = std::any_of(cfg.layers.begin(), cfg.layers.end(), [&](const LayerSpec &l) {
+        return std::any_of(loss.begin(), loss.end(),
+                           [&](const models::LayerDecl &d) { return d.name == l.name; });
+    });
+    if (any) {
+        out.insert(out.end(), loss.begin(), loss.end());
+    }
+}
+
 /// The declarations of flux.gain_loss: its driver (stand age or volume increment), its forest
 /// types, and for volume increment the growing stock.
 std::vector<models::LayerDecl> gain_loss_layers(const PreparedRun &run, Problems &problems) {
@@ -1001,9 +1043,12 @@ std::vector<models::LayerDecl> gain_loss_layers(const PreparedRun &run, Problems
                            [&](const LayerSpec &l) { return l.name == name; });
     };
     if (run.flux_model->growth() == models::GainLossModel::Growth::volume_increment) {
-        return {LayerDecl{"volume_increment", "m3/ha/yr", TimeAxis::once},
-                LayerDecl{"forest_type", "class", TimeAxis::once, false, true},
-                LayerDecl{"volume", "m3/ha", TimeAxis::epoch}};
+        std::vector<LayerDecl> out = {
+            LayerDecl{"volume_increment", "m3/ha/yr", TimeAxis::once},
+            LayerDecl{"forest_type", "class", TimeAxis::once, false, true},
+            LayerDecl{"volume", "m3/ha", TimeAxis::epoch}};
+        add_gain_loss_losses(cfg, out);
+        return out;
     }
     std::vector<LayerDecl> out = {LayerDecl{"stand_age", "yr", TimeAxis::once}};
     if (given("flux_forest_type")) {
@@ -1017,6 +1062,7 @@ std::vector<models::LayerDecl> gain_loss_layers(const PreparedRun &run, Problems
         }
         out.push_back(LayerDecl{"forest_type", "class", TimeAxis::once, false, true, {}, true});
     }
+    add_gain_loss_losses(cfg, out);
     return out;
 }
 
@@ -1160,11 +1206,22 @@ void build_chain(PreparedRun &run, Problems &problems) {
         for (const auto &v : stage.variables_produced()) {
             produced.insert(v);
         }
-        // The driver sums a period stage's change into its one period series, and a month
-        // stage's rows into its month series; other stages add no series.
+        // The driver sums a period stage's change into its first period series and the rows
+        // it fills into the others, and a month stage's rows into its month series; other
+        // stages add no series. Refused values are flagged by period stages only, at most 8
+        // layers each (one bit per pixel each).
         const auto series = stage.series();
+        const auto decls = stage.layers();
+        const auto refused =
+            std::count_if(decls.begin(), decls.end(),
+                          [](const models::LayerDecl &d) { return !d.refused_values.empty(); });
+        if (refused > 0 && (stage.kind() != models::StageKind::period || refused > 8)) {
+            problems.error("invalid model chain: " + stage.name() + " declares refused values of " +
+                           std::to_string(refused) +
+                           " layers (only a period stage may, for at most 8 layers)");
+        }
         const bool series_ok =
-            (stage.kind() == models::StageKind::period && series.size() <= 1 &&
+            (stage.kind() == models::StageKind::period &&
              std::all_of(series.begin(), series.end(),
                          [](const auto &d) { return d.axis == models::TimeAxis::period; })) ||
             (stage.kind() == models::StageKind::month &&
@@ -1174,7 +1231,7 @@ void build_chain(PreparedRun &run, Problems &problems) {
         if (!series_ok) {
             problems.error("invalid model chain: " + stage.name() +
                            " declares district series its kind of stage cannot add (a period "
-                           "stage adds at most one period series, a month stage month series)");
+                           "stage adds period series, a month stage month series)");
         }
         if (s == 0) {
             continue; // the stock model writes every pool
@@ -1224,7 +1281,9 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
             run.stage_layers[s].push_back(static_cast<int>(run.layers.size()));
             models::LayerDecl decl = req;
             if (decl.either_form) {
-                decl.axis = spec != nullptr && spec->per_epoch ? TimeAxis::epoch : TimeAxis::once;
+                const TimeAxis many =
+                    req.axis == TimeAxis::period ? TimeAxis::period : TimeAxis::epoch;
+                decl.axis = spec != nullptr && spec->per_epoch ? many : TimeAxis::once;
             }
             run.layer_decls.push_back(decl);
             layer_files.emplace_back();
@@ -1257,6 +1316,16 @@ void prepare_model_layers(PreparedRun &run, Problems &problems) {
                         std::string label = req.name + "/" + std::to_string(year);
                         if (per_period) {
                             label += "_" + std::to_string(cfg.epochs[k + 1].year);
+                        }
+                        const int end = it->second.end_year;
+                        if (per_period && end != 0 && end != cfg.epochs[k + 1].year) {
+                            problems.error("invalid input layer \"" + req.name + "\": period " +
+                                           std::to_string(year) + "-" + std::to_string(end) + ", " +
+                                           cfg.at(it->second.line) +
+                                           ": not a period of two consecutive land-cover "
+                                           "epochs (the next epoch after " +
+                                           std::to_string(year) + " is " +
+                                           std::to_string(cfg.epochs[k + 1].year) + ")");
                         }
                         items.push_back({year, it->second, label});
                     }
@@ -1723,6 +1792,16 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                          run->layers[static_cast<std::size_t>(run->layer_index(flux_types))][0],
                          codes, "growth table (" + cfg.growth_table_as_written + ")", problems);
     }
+    // Every code of the disturbance-type rasters needs its fd (undisturbed codes too: fd 0).
+    if (const int dt = run->layer_index("disturbance_type");
+        layers_ok && run->flux_model && dt >= 0) {
+        const auto codes = run->flux_model->disturbance_codes();
+        for (const auto &info : run->layers[static_cast<std::size_t>(dt)]) {
+            check_type_codes(*run, info, codes,
+                             "disturbance table (" + cfg.disturbance_table_as_written + ")",
+                             problems, "disturbance type code");
+        }
+    }
     if (layers_ok) {
         check_management_codes(*run, problems);
         const std::size_t data_before = problems.errors.size();
@@ -1871,6 +1950,8 @@ void check_config_files(const Config &cfg, Problems &problems) {
     check("soil management codes", cfg.soil_management_codes, cfg.soil_management_codes_as_written,
           cfg.soil_management_codes_line);
     check("growth table", cfg.growth_table, cfg.growth_table_as_written, cfg.growth_table_line);
+    check("disturbance table", cfg.disturbance_table, cfg.disturbance_table_as_written,
+          cfg.disturbance_table_line);
     if (cfg.crosswalk.find('/') != std::string::npos) {
         check("models.stocks.crosswalk", cfg.crosswalk, "", cfg.crosswalk_line);
     }
@@ -1880,6 +1961,10 @@ void check_config_files(const Config &cfg, Problems &problems) {
             if (layer.per_epoch) {
                 role += '/';
                 role += std::to_string(year);
+            }
+            if (f.end_year != 0) {
+                role += '-';
+                role += std::to_string(f.end_year);
             }
             check(role, f.path, f.path_as_written, f.line);
         }

@@ -282,7 +282,18 @@ MemoryEstimate run_memory(const PreparedRun &run) {
         // window's compression buffer.
         thread_parts.emplace_back("checkpoint record", add(windows, cells * 4));
     }
-    const uint64_t per_row = epochs * (1 + 4 + 1 + 8 + 8 * dims.pools + 8 + 8) + periods * 16 + 8;
+    uint64_t per_row = epochs * (1 + 4 + 1 + 8 + 8 * dims.pools + 8 + 8) + periods * 16 + 8;
+    for (const auto &stage : run.chain) {
+        // A period stage's further series and refused-value flags, per period.
+        if (stage->kind() == models::StageKind::period) {
+            const auto series = stage->series().size();
+            const auto decls = stage->layers();
+            const bool refused =
+                std::any_of(decls.begin(), decls.end(),
+                            [](const models::LayerDecl &d) { return !d.refused_values.empty(); });
+            per_row += periods * (8 * (series > 1 ? series - 1 : 0) + (refused ? 1 : 0));
+        }
+    }
     thread_parts.emplace_back("row buffers", mul(row, per_row));
     const uint64_t record_bytes = mul(dims.districts, dims.stride() * sizeof(double));
     thread_parts.emplace_back("district records (" + std::to_string(dims.districts) +

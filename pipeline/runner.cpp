@@ -36,6 +36,13 @@ int resolve_threads(int requested) {
     return requested > 0 ? requested : std::max(1, omp_get_num_procs());
 }
 
+namespace {
+/// The internal district sum of the area where `stage` refused the values of layer `decl`.
+std::string refused_series_name(const models::Stage &stage, const models::LayerDecl &decl) {
+    return "#refused " + stage.name() + " " + decl.name;
+}
+} // namespace
+
 AccumDims run_dims(const PreparedRun &run) {
     AccumDims d{run.district_ids.size(),
                 run.land_cover.size(),
@@ -60,6 +67,19 @@ AccumDims run_dims(const PreparedRun &run) {
             case models::TimeAxis::once:
                 d.series_lengths.push_back(1);
                 break;
+            }
+        }
+    }
+    // Then, per period stage and layer with refused values, the area (ha) of the pixels the
+    // stage flagged in each period (not an output; the run is refused when any is > 0).
+    for (const auto &stage : run.chain) {
+        if (stage->kind() != models::StageKind::period) {
+            continue;
+        }
+        for (const auto &decl : stage->layers()) {
+            if (!decl.refused_values.empty()) {
+                d.series_names.push_back(refused_series_name(*stage, decl));
+                d.series_lengths.push_back(d.periods());
             }
         }
     }
@@ -509,6 +529,10 @@ struct StagePlan {
     std::vector<uint8_t> claimed; ///< period stages: per pool, 1 when the stage claims it
     std::size_t first_series = 0; ///< index of its first series in AccumDims
     std::size_t series_count = 0;
+    /// Period stages: the stage layers with refused values (bit j of PeriodRow::refused is
+    /// refused_layers[j]) and the AccumDims series of their refused areas (first_refused + j).
+    std::vector<std::size_t> refused_layers;
+    std::size_t first_refused = 0;
     bool runs = true; ///< false for a period stage without periods, etc.
 };
 
@@ -577,8 +601,77 @@ ChainPlan plan_chain(const PreparedRun &run, std::size_t n_epochs, std::size_t n
         }
         plan.stages.push_back(std::move(sp));
     }
+    // The refused-area series follow the declared ones (run_dims).
+    for (StagePlan &sp : plan.stages) {
+        if (sp.kind != models::StageKind::period) {
+            continue;
+        }
+        const auto decls = sp.stage->layers();
+        for (std::size_t l = 0; l < decls.size(); ++l) {
+            if (!decls[l].refused_values.empty()) {
+                sp.refused_layers.push_back(l);
+            }
+        }
+        sp.first_refused = series;
+        series += sp.refused_layers.size();
+    }
     plan.variables = slot.size();
     return plan;
+}
+
+/// Values a period stage refused (LayerDecl::refused_values) on some pixels of the districts:
+/// bad input, one message per layer raster and period naming the area and the districts.
+std::vector<std::string> refused_value_messages(const PreparedRun &run, const ChainPlan &chain,
+                                                const DistrictTotals &totals) {
+    const AccumDims &d = totals.dims();
+    std::vector<std::string> messages;
+    for (const StagePlan &sp : chain.stages) {
+        if (sp.refused_layers.empty() || !sp.runs) {
+            continue;
+        }
+        const auto decls = sp.stage->layers();
+        for (std::size_t j = 0; j < sp.refused_layers.size(); ++j) {
+            const std::size_t l = sp.refused_layers[j];
+            const int li = sp.layers[l];
+            if (li < 0) {
+                continue;
+            }
+            for (std::size_t k = 0; k < d.periods(); ++k) {
+                double area = 0.0;
+                std::string where;
+                std::size_t n = 0;
+                for (std::size_t u = 0; u < d.districts; ++u) {
+                    const double a = totals.value(u, d.series(sp.first_refused + j, k));
+                    if (a > 0.0) {
+                        area += a;
+                        if (++n <= 5) {
+                            where += (where.empty() ? "" : ", ") +
+                                     std::to_string(run.district_ids[u]) +
+                                     (run.district_names[u].empty()
+                                          ? std::string()
+                                          : " (" + run.district_names[u] + ")");
+                        }
+                    }
+                }
+                if (n == 0) {
+                    continue;
+                }
+                const auto &rasters = run.layers[static_cast<std::size_t>(li)];
+                const auto &info = rasters[rasters.size() == 1 ? 0 : k];
+                char ha[32];
+                std::snprintf(ha, sizeof ha, "%.4g", area);
+                messages.push_back("bad input values: " + input_where(run, info) + ": " + ha +
+                                   " ha where " + sp.stage->name() + " needs it in period " +
+                                   std::to_string(run.config.epochs[k].year) + "-" +
+                                   std::to_string(run.config.epochs[k + 1].year) +
+                                   " hold an impossible value (" +
+                                   (n == 1 ? "district " : "districts ") + where +
+                                   (n > 5 ? ", ..." : "") + "); " + decls[l].refused_values +
+                                   " (use the band's nodata value for pixels without data)");
+            }
+        }
+    }
+    return messages;
 }
 
 /// Per-thread rows of one stage, pointed at the thread's buffers once per row.
@@ -592,6 +685,11 @@ struct StageRows {
     std::vector<models::LayerRow> period_layers; ///< [layer], of the current period
     std::vector<std::vector<double>> stock;      ///< period stages: [epoch] claimed pools
     std::vector<std::vector<double>> change;     ///< period stages: [period]
+    /// Period stages: rows of the series after the first, [period x (series - 1)], their
+    /// pointers per period, and the refused-value flags per period.
+    std::vector<std::vector<double>> period_series;
+    std::vector<std::vector<double *>> period_series_ptrs;
+    std::vector<std::vector<uint8_t>> refused;
     std::vector<std::vector<models::LayerRow>> month_layers; ///< [layer][month]
     std::vector<const models::LayerRow *> month_layer_ptrs;
     std::vector<std::vector<double>> series;       ///< month stages: [series x month] rows
@@ -712,6 +810,23 @@ struct ThreadState {
                 }
                 for (std::size_t k = 0; k < dims.periods(); ++k) {
                     r.change.emplace_back(row_len);
+                }
+                if (sp.series_count > 1) {
+                    const std::size_t more = sp.series_count - 1;
+                    for (std::size_t j = 0; j < dims.periods() * more; ++j) {
+                        r.period_series.emplace_back(row_len);
+                    }
+                    r.period_series_ptrs.assign(dims.periods(), std::vector<double *>(more));
+                    for (std::size_t k = 0; k < dims.periods(); ++k) {
+                        for (std::size_t j = 0; j < more; ++j) {
+                            r.period_series_ptrs[k][j] = r.period_series[k * more + j].data();
+                        }
+                    }
+                }
+                if (!sp.refused_layers.empty()) {
+                    for (std::size_t k = 0; k < dims.periods(); ++k) {
+                        r.refused.emplace_back(row_len);
+                    }
                 }
                 break;
             case models::StageKind::month:
@@ -1071,7 +1186,10 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                             sr.stock[k + 1].data(),
                             sr.period_layers.data(),
                             sr.change[k].data(),
-                            sr.usage.data()};
+                            sr.usage.data(),
+                            sr.period_series_ptrs.empty() ? nullptr
+                                                          : sr.period_series_ptrs[k].data(),
+                            sr.refused.empty() ? nullptr : sr.refused[k].data()};
                         sp.stage->period_row(row);
                     }
                     for (std::size_t i = 0; i < xs; ++i) {
@@ -1090,10 +1208,17 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                             }
                         }
                         change[i] = c;
-                        // Keep each stage's part for its district series (NaN with c).
+                        // Keep each stage's part for its district series (NaN with c), and
+                        // its further series where its part counts.
                         for (const std::size_t s : chain.period_stages) {
-                            double &part = st.stages[s].change[k][i];
+                            StageRows &sr = st.stages[s];
+                            double &part = sr.change[k][i];
                             part = std::isnan(c) ? c : part;
+                            if (std::isnan(part) && !sr.period_series_ptrs.empty()) {
+                                for (double *row : sr.period_series_ptrs[k]) {
+                                    row[i] = part;
+                                }
+                            }
                         }
                     }
                 }
@@ -1208,11 +1333,27 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     rec[dims.flux_invalid_area(k)] += f * invalid;
                     for (const std::size_t s : chain.period_stages) {
                         const StagePlan &sp = chain.stages[s];
-                        if (sp.series_count == 0) {
-                            continue;
+                        const StageRows &sr = st.stages[s];
+                        if (sp.series_count > 0) {
+                            rec[series_offset[sp.first_series] + k] +=
+                                f * nan_skipping_sum(sr.change[k].data(), area_row, i0, i1);
                         }
-                        rec[series_offset[sp.first_series] + k] +=
-                            f * nan_skipping_sum(st.stages[s].change[k].data(), area_row, i0, i1);
+                        for (std::size_t j = 1; j < sp.series_count; ++j) {
+                            rec[series_offset[sp.first_series + j] + k] +=
+                                f *
+                                nan_skipping_sum(sr.period_series_ptrs[k][j - 1], area_row, i0, i1);
+                        }
+                        // Area of the pixels whose layer values the stage refused, per layer.
+                        for (std::size_t j = 0; j < sp.refused_layers.size(); ++j) {
+                            const uint8_t *flags = sr.refused[k].data();
+                            double bad = 0.0;
+                            for (std::size_t i = i0; i < i1; ++i) {
+                                if ((flags[i] >> j) & 1U) {
+                                    bad += area_row[i];
+                                }
+                            }
+                            rec[series_offset[sp.first_refused + j] + k] += f * bad;
+                        }
                     }
                     if (!transitions) {
                         continue;
@@ -1321,6 +1462,9 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     // Bad values in the model's layers, and epochs without any result: bad input (exit 2).
     // Nothing has been committed yet, so no output is left behind.
     if (auto messages = bad_value_messages(run, *result.totals, n_epochs); !messages.empty()) {
+        throw InputError(std::move(messages));
+    }
+    if (auto messages = refused_value_messages(run, chain, *result.totals); !messages.empty()) {
         throw InputError(std::move(messages));
     }
     if (auto messages = empty_epoch_messages(run, *result.totals, n_epochs); !messages.empty()) {

@@ -93,6 +93,16 @@ const char *FOREST_TYPES =
     "1,Chinese fir,china_cbef,cunninghamia_lanceolata,,,,,\n"
     "2,Pines,ipcc_bcef,,temperate,pines,temperate,conifer,0.47\n";
 
+// The disturbance (fd) table of the loss cases.
+const char *FD_TABLE = "code,name,fd,source,status\n"
+                       "1,none,0,no disturbance,V\n"
+                       "2,storm,0.5,user field survey,U\n";
+
+// The disturbance keys of the loss cases (lines 27-29).
+const char *DISTURBANCE_KEYS = "    disturbed_fraction: disturbed.tif\n" // 27
+                               "    disturbance_type: dtype.tif\n"       // 28
+                               "    disturbance_table: fd.csv\n";        // 29
+
 const char *SOIL_MANAGEMENT = "lucode,mode,land_use,lu_level,mg_level,i_level\n"
                               "1,factors,cropland,long_term_cultivated,full_tillage,medium\n"
                               "2,reference,,,,\n"
@@ -275,6 +285,34 @@ struct Base {
         write_raster(file("soil.tif"), spec, std::vector<double>(CELLS, 1));
         write_text(file("soil_management.csv"), management);
         return std::string(BASE_CONFIG) + SOIL_MODEL;
+    }
+    /// stocks.inventory with flux.gain_loss (volume_increment) and losses: the flux block
+    /// starts on line 23, `keys` follow it from line 27. Writes iv.tif (5 m3/ha/yr),
+    /// harvest.tif (1 m3/ha/yr), disturbed.tif (0.1), dtype.tif (code 1 on columns 0-29, 2 on
+    /// 30-39) and fd.csv (codes 1 and 2).
+    std::string losses(const std::string &keys) const {
+        const std::string cfg = inventory();
+        RasterSpec f = spec;
+        f.type = "Float32";
+        f.nodata = -1;
+        write_raster(file("iv.tif"), f, std::vector<double>(CELLS, 5));
+        write_raster(file("harvest.tif"), f, std::vector<double>(CELLS, 1));
+        write_raster(file("disturbed.tif"), f, std::vector<double>(CELLS, 0.1));
+        RasterSpec t = spec;
+        t.type = "Byte";
+        t.nodata = 0;
+        std::vector<double> d(CELLS);
+        for (std::size_t i = 0; i < CELLS; ++i) {
+            d[i] = static_cast<int>(i % W) < 30 ? 1 : 2;
+        }
+        write_raster(file("dtype.tif"), t, d);
+        write_text(file("fd.csv"), FD_TABLE);
+        return cfg +
+               "  flux:\n"                        // 23
+               "    method: gain_loss\n"          // 24
+               "    growth: volume_increment\n"   // 25
+               "    volume_increment: iv.tif\n" + // 26
+               keys;
     }
     std::vector<double> vol_with(std::size_t row, std::size_t col, double v) const {
         std::vector<double> vol(CELLS, 100);
@@ -769,6 +807,92 @@ const std::map<std::string, Setup> &setups() {
                         std::string(FOREST_TYPES) +
                             "1,Chinese fir again,china_cbef,cunninghamia_lanceolata,,,,,\n");
              return {b.validate(cfg)};
+         }},
+        {"disturbance_table_missing",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses(DISTURBANCE_KEYS);
+             fs::remove(b.file("fd.csv"));
+             return {b.validate(cfg)};
+         }},
+        {"disturbance_table_missing_column",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses(DISTURBANCE_KEYS);
+             write_text(b.file("fd.csv"), "code,name,fd,status\n1,none,0,V\n2,storm,0.5,U\n");
+             return {b.validate(cfg)};
+         }},
+        {"disturbance_table_fd_out_of_range",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses(DISTURBANCE_KEYS);
+             write_text(b.file("fd.csv"), replaced(FD_TABLE, "storm,0.5", "storm,50"));
+             return {b.validate(cfg)};
+         }},
+        {"disturbance_table_duplicate_code",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses(DISTURBANCE_KEYS);
+             write_text(b.file("fd.csv"), std::string(FD_TABLE) + "2,fire,0.9,survey,V\n");
+             return {b.validate(cfg)};
+         }},
+        {"disturbance_code_missing_from_table",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses(DISTURBANCE_KEYS);
+             write_text(b.file("fd.csv"), "code,name,fd,source,status\n1,none,0,none,V\n");
+             return {b.validate(cfg)};
+         }},
+        {"disturbance_without_table",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.losses("    disturbed_fraction: disturbed.tif\n"
+                                         "    disturbance_type: dtype.tif\n"))};
+         }},
+        {"loss_period_not_two_consecutive_epochs",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.losses("    harvest_volume:\n      2010-2015: harvest.tif\n"))};
+         }},
+        {"loss_period_not_first_year_dash_last_year",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.losses("    harvest_volume:\n      2010to2020: harvest.tif\n"))};
+         }},
+        {"harvest_volume_negative",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses("    harvest_volume: harvest.tif\n");
+             RasterSpec f = b.spec;
+             f.type = "Float32";
+             f.nodata = -1;
+             std::vector<double> h(CELLS, 1);
+             h[3 * W + 25] = -2; // fir remaining fir, district B
+             h[3 * W + 5] = -2;  // cropland: not needed, not checked
+             write_raster(b.file("harvest.tif"), f, h);
+             return {b.run(cfg)};
+         }},
+        {"disturbed_fraction_above_one",
+         [](Base &b) -> Invocation {
+             const std::string cfg = b.losses(DISTURBANCE_KEYS);
+             RasterSpec f = b.spec;
+             f.type = "Float32";
+             f.nodata = -1;
+             std::vector<double> d(CELLS, 0.1);
+             d[3 * W + 35] = 15; // pines remaining pines, district B: a percentage
+             d[19 * W + 35] = 15; // in district C
+             write_raster(b.file("disturbed.tif"), f, d);
+             return {b.run(cfg)};
+         }},
+        {"loss_period_given_twice",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.losses("    harvest_volume:\n      2010-2020: harvest.tif\n"
+                                         "      2010-2030: harvest.tif\n"))};
+         }},
+        {"harvest_volume_with_tier1_growth",
+         [](Base &b) -> Invocation {
+             return {b.validate(replaced(b.losses("    harvest_volume: harvest.tif\n"),
+                                         "growth: volume_increment", "growth: tier1"))};
+         }},
+        {"fuelwood_parts_without_wood_density",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.losses("    fuelwood_parts_volume: harvest.tif\n"))};
+         }},
+        {"wood_density_out_of_range",
+         [](Base &b) -> Invocation {
+             return {b.validate(b.losses("    fuelwood_parts_volume: harvest.tif\n"
+                                         "    wood_density: 450\n"))};
          }},
         {"soil_management_table_missing_column",
          [](Base &b) -> Invocation {

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <string>
@@ -92,6 +93,45 @@ public:
     }
 };
 
+/// A period stage with several series and a rule for its layer's values: claims the dead
+/// pool; its change is the per-period layer "pl" where both epochs are valid; its second series
+/// is twice the layer on every pixel (the driver counts it only where the change counts). With
+/// `refuse`, a value of "pl" above 4.5 where both epochs are valid breaks the layer's rule.
+class PeriodPartsStage final : public Stage {
+public:
+    explicit PeriodPartsStage(bool refuse) : m_refuse(refuse) {}
+    const std::string &name() const override {
+        static const std::string NAME = "test.period_parts";
+        return NAME;
+    }
+    StageKind kind() const override { return StageKind::period; }
+    std::vector<LayerDecl> layers() const override {
+        LayerDecl d{"pl", "Mg C/ha/yr", TimeAxis::period};
+        d.refused_values = m_refuse ? "pl must be at most 4.5" : "";
+        return {d};
+    }
+    std::vector<std::string> pools_written() const override { return {"dead_organic_matter"}; }
+    std::vector<SeriesDecl> series() const override {
+        return {{"parts_change", "Mg C/yr", TimeAxis::period},
+                {"parts_double", "Mg C/yr", TimeAxis::period}};
+    }
+    void period_row(const cs::models::PeriodRow &row) const override {
+        for (std::size_t i = 0; i < row.n; ++i) {
+            const bool both = row.class_from[i] >= 0 && row.class_to[i] >= 0;
+            const double v = row.layers[0].value[i];
+            row.change[i] =
+                both && row.layers[0].valid[i] ? v : std::numeric_limits<double>::quiet_NaN();
+            row.series[0][i] = 2.0 * v;
+            if (row.refused != nullptr) {
+                row.refused[i] = both && v > 4.5 ? 1 : 0;
+            }
+        }
+    }
+
+private:
+    bool m_refuse;
+};
+
 /// A month stage reading two layer names: per pixel-month, 1 in "shared_rows" when both names
 /// hand it the same row (the same raster, read once), else 0.
 class TwoNamesStage final : public Stage {
@@ -136,6 +176,12 @@ bool registered = [] {
     });
     register_stage("test_period", "period_value", [](StageContext &) {
         return std::unique_ptr<Stage>(std::make_unique<PeriodValueStage>());
+    });
+    register_stage("test_period_parts", "double", [](StageContext &) {
+        return std::unique_ptr<Stage>(std::make_unique<PeriodPartsStage>(false));
+    });
+    register_stage("test_period_parts", "refuse", [](StageContext &) {
+        return std::unique_ptr<Stage>(std::make_unique<PeriodPartsStage>(true));
     });
     register_stage("test_two_names", "on", [](StageContext &) {
         return std::unique_ptr<Stage>(std::make_unique<TwoNamesStage>());
@@ -404,6 +450,70 @@ TEST(Chain, PeriodStageReadsItsPerPeriodLayerAndClaimsItsPool) {
     // row 3 (2.3), x 0.09 ha = 181.4355 (to the Float32 rounding of the layer's tenths).
     EXPECT_NEAR(result.totals->value(1, result.dims.series(sp, 1)),
                 (19.5 * (60.0 + 43.5) - 2.3) * PX_HA, 1e-6);
+}
+
+TEST(Chain, PeriodStageFillsSeveralSeriesCountedWhereItsChangeCounts) {
+    Fixture f;
+    std::unique_ptr<PreparedRun> run;
+    const RunResult result = run_with(f, f.config("test_period_parts", "double"), 2, run);
+    ASSERT_TRUE(run);
+    const int change = result.dims.find_series("parts_change");
+    const int twice = result.dims.find_series("parts_double");
+    ASSERT_GE(change, 0);
+    ASSERT_EQ(twice, change + 1);
+    for (std::size_t k = 0; k < 2; ++k) {
+        double want[2] = {};
+        for (int r = 0; r < H; ++r) {
+            for (int c = 0; c < W; ++c) {
+                if (r == 3 && c == 25) {
+                    continue; // nodata land cover in 2021 and 2022: the change does not count
+                }
+                const double v = static_cast<float>(period_value(k, r, c));
+                for (int d = 0; d < 2; ++d) {
+                    want[d] += v * PX_HA * (c == 20 ? 0.5 : ((c < 20) == (d == 0) ? 1.0 : 0.0));
+                }
+            }
+        }
+        for (std::size_t d = 0; d < 2; ++d) {
+            EXPECT_NEAR(result.totals->value(d, result.dims.series(change, k)), want[d], 1e-9);
+            EXPECT_NEAR(result.totals->value(d, result.dims.series(twice, k)), 2.0 * want[d], 1e-9)
+                << "district " << d << " period " << k;
+        }
+    }
+    // By hand, east district, period 1: twice 19.5 x (60 + 43.5) - 2.3 (as in the test above).
+    EXPECT_NEAR(result.totals->value(1, result.dims.series(twice, 1)),
+                2.0 * (19.5 * (60.0 + 43.5) - 2.3) * PX_HA, 1e-6);
+}
+
+TEST(Chain, RefusedLayerValuesRefuseTheRunNamingRasterPeriodAreaAndDistricts) {
+    Fixture f;
+    Problems problems;
+    auto run = prepare_run(f.config("test_period_parts", "refuse"), 2, problems);
+    ASSERT_TRUE(run) << problems.errors.front();
+    Progress progress(true);
+    try {
+        run_blocks(*run, f.dir.file("out-refused"), progress);
+        FAIL() << "the run was not refused";
+    } catch (const InputError &e) {
+        // pl above 4.5: period 2020-2021 (1 + c/10) columns 36-39, all 30 rows, east only:
+        // 120 px x 0.09 ha = 10.8 ha; period 2021-2022 (2 + r/10) rows 26-29, every column:
+        // west 20.5 x 4 px, east 19.5 x 4 px, 160 px = 14.4 ha.
+        ASSERT_EQ(e.messages().size(), 2u);
+        EXPECT_NE(e.messages()[0].find("bad input values: pl/2020_2021 (" +
+                                       f.dir.file("pl2020.tif") +
+                                       ", band 1): 10.8 ha where test.period_parts needs it in "
+                                       "period 2020-2021 hold an impossible value (district 2); "
+                                       "pl must be at most 4.5 (use the band's nodata value for "
+                                       "pixels without data)"),
+                  std::string::npos)
+            << e.messages()[0];
+        EXPECT_NE(e.messages()[1].find("pl2021.tif, band 1): 14.4 ha where test.period_parts "
+                                       "needs it in period 2021-2022 hold an impossible value "
+                                       "(districts 1, 2); "),
+                  std::string::npos)
+            << e.messages()[1];
+    }
+    EXPECT_FALSE(std::filesystem::exists(f.dir.file("out-refused/results.h5")));
 }
 
 TEST(Chain, MissingPerPeriodLayerIsAnError) {

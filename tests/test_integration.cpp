@@ -98,6 +98,13 @@ struct Scenario {
 const char *VECTOR_DISTRICTS = "districts:\n  path: districts.gpkg\n  id_field: code\n"
                                "  name_field: name\n";
 
+/// `text` with the first `from` replaced by `to` (`from` must be there).
+std::string replace_once(std::string text, const std::string &from, const std::string &to) {
+    const auto pos = text.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    return pos == std::string::npos ? text : text.replace(pos, from.size(), to);
+}
+
 double cell(const std::vector<std::vector<std::string>> &rows, std::size_t row,
             const std::string &column) {
     const auto &header = rows.at(0);
@@ -2099,6 +2106,198 @@ TEST(Integration, GainLossWithVolumeIncrementByHand) {
     const auto rows = read_csv(s.dir.file("out/districts.csv"));
     EXPECT_NEAR(cell(rows, 1, "gain_loss_mg_c_per_yr_2010_2020"), gl, 1e-9);
     EXPECT_NEAR(cell(rows, 1, "stock_change_mg_c_per_yr_2010_2020"), total, 1e-9);
+}
+
+// Losses (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14) on the inventory scenario with three vector
+// districts, worked by hand per district, and the mass balance of every district:
+// gain_loss = growth + conversion - wood removals - fuelwood - disturbance.
+TEST(Integration, GainLossLossesByHandAndMassBalancePerDistrict) {
+    Scenario s;
+    std::string cfg = read_text(inventory_config(s, FOREST_TYPES));
+    RasterSpec spec = s.spec;
+    spec.type = "Float32";
+    spec.nodata = -1;
+    std::vector<double> harvest(40 * 30, 0), fuelwood(40 * 30, 0), disturbed(40 * 30, 0);
+    std::vector<double> dtype(40 * 30, 1);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 0; c < 40; ++c) {
+            const int i = r * 40 + c;
+            if (c >= 20 && c < 25) {
+                harvest[i] = 2; // fir
+            } else if (c >= 25 && c < 30) {
+                fuelwood[i] = 0.5; // fir
+            } else if (c >= 30 && c < 35) {
+                harvest[i] = r < 20 ? 1 : 3; // pines; rows 20-29 are deforested: ignored
+            } else if (c >= 35) {
+                disturbed[i] = 0.125; // pines and deforested (ignored); exact in Float32
+                dtype[i] = 2;
+            }
+        }
+    }
+    write_raster(s.dir.file("harvest.tif"), spec, harvest);
+    write_raster(s.dir.file("fuelwood.tif"), spec, fuelwood);
+    write_raster(s.dir.file("disturbed.tif"), spec, disturbed);
+    RasterSpec tspec = s.spec;
+    tspec.type = "Byte";
+    tspec.nodata = 0;
+    write_raster(s.dir.file("dtype.tif"), tspec, dtype);
+    write_text(s.dir.file("fd.csv"), "code,name,fd,source,status\n"
+                                     "1,none,0,no disturbance,V\n"
+                                     "2,storm,0.5,test value,U\n");
+    write_raster(s.dir.file("iv.tif"), spec, std::vector<double>(40 * 30, 5));
+    cfg += "  flux:\n    method: gain_loss\n    growth: volume_increment\n"
+           "    volume_increment: iv.tif\n"
+           "    harvest_volume:\n      2010-2020: harvest.tif\n"
+           "    fuelwood_volume: fuelwood.tif\n"
+           "    disturbed_fraction: disturbed.tif\n"
+           "    disturbance_type: dtype.tif\n"
+           "    disturbance_table: fd.csv\n";
+    // Districts A (11) and B (22) in city 210, C (33) in city 220.
+    std::string features;
+    for (const auto &[id, city, c0, r0, c1, r1] :
+         std::vector<std::tuple<int, int, int, int, int, int>>{
+             {11, 210, 0, 0, 20, 30}, {22, 210, 20, 0, 40, 15}, {33, 220, 20, 15, 40, 30}}) {
+        const double x0 = s.spec.origin_x + c0 * 30.0, x1 = s.spec.origin_x + c1 * 30.0;
+        const double y0 = s.spec.origin_y - r0 * 30.0, y1 = s.spec.origin_y - r1 * 30.0;
+        char buf[600];
+        std::snprintf(buf, sizeof buf,
+                      R"({"type": "Feature", "properties": {"code": %d, "name": "d%d", "city": %d},
+ "geometry": {"type": "Polygon", "coordinates": [[[%f, %f], [%f, %f], [%f, %f], [%f, %f], [%f, %f]]]}})",
+                      id, id, city, x0, y0, x1, y0, x1, y1, x0, y1, x0, y0);
+        features += (features.empty() ? "" : ",\n") + std::string(buf);
+    }
+    write_text(s.dir.file("levels.geojson"),
+               R"({"type": "FeatureCollection",
+"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6933"}},
+"features": [
+)" + features + "]}\n");
+    cfg += "districts:\n  path: levels.geojson\n  id_field: code\n  name_field: name\n"
+           "  parents:\n    - level: city\n      id_field: city\n";
+    write_text(s.dir.file("losses.yaml"), cfg);
+    const auto r = run_carbonsink("run " + s.dir.file("losses.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The fd row with status U is warned.
+    EXPECT_NE(r.err.find("disturbance type 2 (storm): fd 0.5"), std::string::npos) << r.err;
+    // Per pixel, Mg C/ha/yr, over 2010-2020 (10 yr), V(2010) = 100, I_V = 5:
+    //   fir (a 0.4652, CF 0.5, roots included): growth 0.4652 x 5 x 0.5 = 1.163;
+    //     H 2: 2 x 0.4652 x 0.5 = 0.4652; FG_trees 0.5: 0.5 x 0.4652 x 0.5 = 0.1163
+    //   pines (BCEF_R 0.83 for 40 < V <= 100, R 0.29, CF 0.47): growth 1.8189;
+    //     H 1: 1 x 0.83 x 1.29 x 0.47 = 0.503229;
+    //     disturbed 12.5 % by storm (fd 0.5) of 75 x 1.29 x 0.47 = 45.4725 Mg C/ha:
+    //     0.125 / 10 x 45.4725 x 0.5 = 0.284203125
+    //   deforested pines (columns 30-39, rows 20-29): (0 - 45.4725) / 10, losses ignored
+    //   afforested cropland (columns 0-19, rows 0-9): (21.2005 - 12) / 10 = 0.92005
+    const double fir_g = 1.163, fir_h = 0.4652, fir_f = 0.1163;
+    const double pin_g = 1.8189, pin_h = 0.503229, pin_d = 0.284203125;
+    struct Expected {
+        double growth, removals, fuelwood, disturbance, conversion;
+    };
+    // District rows of districts.csv are ordered by id: 11 (A), 22 (B), 33 (C).
+    // A: columns 0-19: 200 px afforested, the rest cropland (0) or invalid.
+    // B: columns 20-39, rows 0-14: fir 150 px (75 harvest, 75 fuelwood), pines 150 px (75
+    //    harvest, 75 disturbed).
+    // C: rows 15-29: fir 150 px (75 + 75), pines rows 15-19 50 px (25 harvest, 25 disturbed),
+    //    deforested 100 px.
+    const Expected expected[] = {
+        {0, 0, 0, 0, 200 * 0.92005},
+        {150 * fir_g + 150 * pin_g, 75 * fir_h + 75 * pin_h, 75 * fir_f, 75 * pin_d, 0},
+        {150 * fir_g + 50 * pin_g, 75 * fir_h + 25 * pin_h, 75 * fir_f, 25 * pin_d,
+         -100 * 4.54725}};
+    // results.h5 by hand, then the mass balance of every district: the change of the live pools
+    // is growth and conversion minus what moved out of them (relative to the largest term).
+    const std::string h5 = s.dir.file("out/results.h5");
+    const auto gl = h5_read(h5, "/flux/gain_loss_mg_c_per_yr");
+    std::vector<std::vector<double>> parts;
+    for (const char *name : {"growth", "wood_removals", "fuelwood", "disturbance", "conversion"}) {
+        parts.push_back(
+            h5_read(h5, std::string("/flux/gain_loss/") + name + "_mg_c_per_yr").values);
+        ASSERT_EQ(parts.back().size(), 3u);
+    }
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    const std::string p = "_mg_c_per_yr_2010_2020";
+    for (std::size_t d = 0; d < 3; ++d) {
+        const Expected &e = expected[d];
+        const double want[] = {e.growth, e.removals, e.fuelwood, e.disturbance, e.conversion};
+        const char *names[] = {"growth", "wood_removals", "fuelwood", "disturbance", "conversion"};
+        double scale = 0.0;
+        for (std::size_t j = 0; j < 5; ++j) {
+            EXPECT_NEAR(parts[j][d], PX_HA * want[j], 1e-9) << d << " " << names[j];
+            // districts.csv has the same figures with 6 decimals
+            EXPECT_NEAR(cell(rows, d + 1, names[j] + p), PX_HA * want[j], 5.000001e-7) << d;
+            scale = std::max(scale, std::fabs(parts[j][d]));
+        }
+        EXPECT_NEAR(gl.values[d],
+                    PX_HA * (e.growth + e.conversion - e.removals - e.fuelwood - e.disturbance),
+                    1e-9)
+            << d;
+        const double balance = parts[0][d] + parts[4][d] - parts[1][d] - parts[2][d] - parts[3][d];
+        EXPECT_NEAR(gl.values[d], balance, 1e-13 * scale) << d;
+    }
+    // The parent level sums its districts: city 210 = A + B, 220 = C.
+    for (std::size_t j = 0; j < 5; ++j) {
+        const char *names[] = {"growth", "wood_removals", "fuelwood", "disturbance", "conversion"};
+        const auto city =
+            h5_read(h5, std::string("/levels/city/gain_loss/") + names[j] + "_mg_c_per_yr").values;
+        ASSERT_EQ(city.size(), 2u);
+        EXPECT_NEAR(city[0], parts[j][0] + parts[j][1], 1e-9) << names[j];
+        EXPECT_NEAR(city[1], parts[j][2], 1e-9) << names[j];
+    }
+    EXPECT_EQ(gdal_read_problems(h5), "");
+    EXPECT_EQ(h5_attr(h5, "/flux/gain_loss/wood_removals_mg_c_per_yr", "units"), "Mg C/yr");
+    EXPECT_EQ(h5_attr(h5, "/", "sink_model"),
+              "flux.gain_loss (volume_increment growth; pools above_ground, below_ground, "
+              "live_biomass_cbef; losses: wood removals, fuelwood, disturbance) + "
+              "flux.stock_difference (pools soil, dead_organic_matter)");
+}
+
+// Loss rasters per period with three epochs: each period reads its own raster (the per-period
+// layers of the runner), and 1 vs 3 threads give byte-identical outputs.
+TEST(Integration, GainLossLossRastersPerPeriodAndThreadIdentity) {
+    Scenario s;
+    std::string cfg = read_text(inventory_config(s, FOREST_TYPES));
+    RasterSpec spec = s.spec;
+    spec.type = "Float32";
+    spec.nodata = -1;
+    write_raster(s.dir.file("vol2030.tif"), spec, std::vector<double>(40 * 30, 150));
+    write_raster(s.dir.file("iv.tif"), spec, std::vector<double>(40 * 30, 5));
+    write_raster(s.dir.file("h1.tif"), spec, std::vector<double>(40 * 30, 1));
+    write_raster(s.dir.file("h2.tif"), spec, std::vector<double>(40 * 30, 2));
+    std::filesystem::copy_file(s.dir.file("lc2020.tif"), s.dir.file("lc2030.tif"));
+    cfg =
+        replace_once(cfg, "    2020: lc2020.tif\n", "    2020: lc2020.tif\n    2030: lc2030.tif\n");
+    cfg = replace_once(cfg, "      2020: vol2020.tif\n",
+                       "      2020: vol2020.tif\n      2030: vol2030.tif\n");
+    cfg += "  flux:\n    method: gain_loss\n    growth: volume_increment\n"
+           "    volume_increment: iv.tif\n"
+           "    harvest_volume:\n      2020-2030: h2.tif\n      2010-2020: h1.tif\n"
+           "processing:\n  block_cells: 256\n  tile_size: 16\n";
+    write_text(s.dir.file("periods.yaml"), cfg);
+    const std::string env = "SOURCE_DATE_EPOCH=1700000000";
+    const auto r = run_carbonsink("run " + s.dir.file("periods.yaml") +
+                                      " --quiet --threads 1 --output-dir " + s.dir.file("t1"),
+                                  env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Removals, Mg C/ha/yr: fir (China CBEF, a 0.4652, CF 0.5) H x 0.4652 x 0.5; pines at
+    // V(2010) 100: H x 0.83 x 1.29 x 0.47, at V(2020) 150 (Table 4.5 class 100-200: BCEF_R
+    // 0.77, AGB 150 x 0.70 = 105 -> R 0.29): H x 0.77 x 1.29 x 0.47.
+    // 2010-2020, H 1: 300 px fir remaining fir, 200 px pines remaining pines.
+    // 2020-2030, H 2: the 200 afforested px are fir remaining fir too: 500 px fir, 200 px pines.
+    const double p1 = PX_HA * (300 * 1 * 0.4652 * 0.5 + 200 * 1 * 0.83 * 1.29 * 0.47);
+    const double p2 = PX_HA * (500 * 2 * 0.4652 * 0.5 + 200 * 2 * 0.77 * 1.29 * 0.47);
+    const auto removals =
+        h5_read(s.dir.file("t1/results.h5"), "/flux/gain_loss/wood_removals_mg_c_per_yr");
+    ASSERT_EQ(removals.values.size(), 2u);
+    EXPECT_NEAR(removals.values[0], p1, 1e-9);
+    EXPECT_NEAR(removals.values[1], p2, 1e-9);
+    const auto r3 = run_carbonsink("run " + s.dir.file("periods.yaml") +
+                                       " --quiet --threads 3 --output-dir " + s.dir.file("t3"),
+                                   env);
+    ASSERT_EQ(r3.exit_code, 0) << r3.err;
+    for (const char *f : {"results.h5", "districts.csv", "stock_change_2020_2030.tif"}) {
+        EXPECT_TRUE(
+            files_identical(s.dir.file(std::string("t1/") + f), s.dir.file(std::string("t3/") + f)))
+            << f << " differs between 1 and 3 threads";
+    }
 }
 
 TEST(Errors, GainLossAndStockDifferenceNeverShareAPool) {

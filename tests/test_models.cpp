@@ -7,6 +7,7 @@
 #include "models/gain_loss.hpp"
 #include "models/inventory_stock.hpp"
 #include "models/lookup_stock.hpp"
+#include "models/losses.hpp"
 #include "models/model_error.hpp"
 #include "models/parameter_tables.hpp"
 #include "models/pools_table.hpp"
@@ -888,6 +889,238 @@ TEST(GainLoss, GrowthTableErrors) {
                        "(0, 1] (IPCC 2006 Vol. 4 Table 4.3)");
     EXPECT_EQ(errs[1], "g.csv, line 3: forest type code 1 is listed twice (also line 2)");
     EXPECT_EQ(errs[2], "g.csv, line 4: code \"x\" is not an integer");
+}
+
+// Losses, IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.11-2.14, worked by hand. BCEF_R 0.77 and R 0.29 are the
+// Table 4.5 / 4.4 values of temperate pines at 100-200 m3/ha and temperate conifers at
+// 50-150 t/ha; CF 0.47 (Table 4.3).
+TEST(Losses, KernelsByHand) {
+    // Eq. 2.12: 10 m3 x 0.77 x 1.29 x 0.47 = 4.66851 t C
+    EXPECT_NEAR(wood_removals_loss_t_c(10.0, 0.77, 0.29, 0.47), 4.66851, 1e-12);
+    // Eq. 2.13: (2 m3 x 0.77 x 1.29 + 1 m3 x 0.5 t/m3) x 0.47 = (1.9866 + 0.5) x 0.47 = 1.168702
+    EXPECT_NEAR(fuelwood_loss_t_c(2.0, 1.0, 0.77, 0.29, 0.5, 0.47), 1.168702, 1e-12);
+    // Eq. 2.14: 0.1/yr x 100 t x 1.29 x 0.47 x fd 0.5 = 3.0315 t C
+    EXPECT_NEAR(disturbance_loss_t_c(0.1, 100.0, 0.29, 0.47, 0.5), 3.0315, 1e-12);
+    // the same with the live carbon 100 x 1.29 x 0.47 = 60.63 t C/ha given directly
+    EXPECT_NEAR(disturbance_loss_from_carbon_t_c(0.1, 60.63, 0.5), 3.0315, 1e-12);
+    // Eq. 2.11
+    EXPECT_DOUBLE_EQ(total_loss_t_c(1.0, 2.0, 4.0), 7.0);
+    EXPECT_TRUE(std::isnan(wood_removals_loss_t_c(std::nan(""), 0.77, 0.29, 0.47)));
+}
+
+TEST(Losses, DisturbanceTable) {
+    std::vector<std::string> errs;
+    const auto rows = parse_disturbance_types("code,name,fd,source,status\n"
+                                              "7,fire,0.6,national fire survey 2019,V\n"
+                                              "3,windthrow,0.25,user field estimate,U\n",
+                                              "fd.csv", errs);
+    ASSERT_TRUE(errs.empty()) << errs.front();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].code, 3); // sorted by code
+    EXPECT_EQ(rows[0].fd, 0.25);
+    EXPECT_EQ(rows[1].name, "fire");
+    EXPECT_EQ(rows[0].description,
+              "disturbance type 3 (windthrow): fd 0.25 (fd.csv line 3, status U)");
+    parse_disturbance_types("code,fd,source\n1,0.5,x\n", "fd.csv", errs);
+    ASSERT_EQ(errs.size(), 1u);
+    EXPECT_EQ(errs[0], "fd.csv, line 1: required column \"status\" is missing (the header must "
+                       "have code, fd, source, status)");
+    errs.clear();
+    parse_disturbance_types("code,fd,source,status\n"
+                            "1,1.5,x,V\n"
+                            "2,0.5,x,V\n"
+                            "2,0.5,x,V\n"
+                            "2.5,0.5,x,V\n"
+                            "4,-0.1,x,V\n"
+                            "5,0.3,,V\n",
+                            "fd.csv", errs);
+    ASSERT_EQ(errs.size(), 5u);
+    EXPECT_EQ(errs[0], "fd.csv, line 2: disturbance type 1: fd \"1.5\" is not a number in [0, 1] "
+                       "(the fraction of the live biomass the disturbance removes, IPCC 2006 "
+                       "Vol. 4 Ch. 2 Eq. 2.14)");
+    EXPECT_EQ(errs[1], "fd.csv, line 4: disturbance type code 2 is listed twice (also line 3)");
+    EXPECT_EQ(errs[2], "fd.csv, line 5: code \"2.5\" is not an integer");
+    EXPECT_EQ(errs[3], "fd.csv, line 6: disturbance type 4: fd \"-0.1\" is not a number in [0, 1] "
+                       "(the fraction of the live biomass the disturbance removes, IPCC 2006 "
+                       "Vol. 4 Ch. 2 Eq. 2.14)");
+    EXPECT_EQ(errs[4],
+              "fd.csv, line 7: disturbance type 5: source is empty (say where fd comes from; no "
+              "default exists)");
+    errs.clear();
+    parse_disturbance_types("code,fd,source,status\n", "fd.csv", errs);
+    ASSERT_EQ(errs.size(), 1u);
+    EXPECT_EQ(errs[0], "fd.csv: the table has no rows");
+}
+
+// Tier 1 growth with disturbance (the growth row of EachBranchOfThePixelRule: pixel age 0 grows
+// 2.5 x 1.23 x 0.5 = 1.5375 Mg C/ha/yr over 0 -> 5 yr).
+TEST(GainLoss, Tier1GrowthMinusDisturbance) {
+    std::vector<std::string> errs;
+    std::string file;
+    const auto table =
+        parse_tier1_growth_table(builtin_parameter_table("ipcc_tier1_growth", file), file, errs);
+    auto types = parse_growth_types("code,ecozone,continent,growth_forest_type,carbon_fraction\n"
+                                    "4,subtropical_humid_forest,asia,natural,0.5\n",
+                                    "growth.csv", table, errs);
+    GainLossModel model(std::move(types), {0, 1});
+    model.set_losses(
+        {parse_disturbance_types("code,fd,source,status\n3,0.6,s,V\n", "fd.csv", errs), 0.0});
+    ASSERT_TRUE(errs.empty()) << errs.front();
+    // Pixels, all forest -> forest at age 0 with 40 Mg C/ha in the gain-loss pools at epoch k,
+    // except 6 (cropland -> forest, 10 -> 30):
+    // 0: 25 % disturbed by type 3 over 5 yr: 0.25 / 5 x 40 x 0.6 = 1.2; change 0.3375
+    // 1: not disturbed, type nodata: growth only; 2: disturbed, type 9 not in the table: NaN
+    // 3: disturbed share nodata: NaN; 4: share 1.5: NaN; 5: disturbed, type nodata: NaN
+    // 6: conversion: losses ignored, (30 - 10) / 5 = 4; 7: share 1 -> whole stock: 1.5375 - 4.8
+    const int32_t from[] = {1, 1, 1, 1, 1, 1, 0, 1};
+    const int32_t to[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const double s0[] = {40, 40, 40, 40, 40, 40, 10, 40};
+    const double s1[] = {0, 0, 0, 0, 0, 0, 30, 0};
+    const double ft[] = {4, 4, 4, 4, 4, 4, 4, 4};
+    const uint8_t ok[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const double age[] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const double share[] = {0.25, 0, 0.5, 0.5, 1.5, 0.5, 0.5, 1.0};
+    const uint8_t share_ok[] = {1, 1, 1, 0, 1, 1, 1, 1};
+    const double dtype[] = {3, 0, 9, 3, 3, 3, 3, 3};
+    const uint8_t dtype_ok[] = {1, 0, 1, 1, 1, 0, 1, 1};
+    GainLossPeriod in;
+    in.n = 8;
+    in.class_from = from;
+    in.class_to = to;
+    in.stock_from = s0;
+    in.stock_to = s1;
+    in.forest_type = ft;
+    in.forest_type_ok = ok;
+    in.driver = age;
+    in.driver_ok = ok;
+    in.years = 5;
+    in.disturbed = share;
+    in.disturbed_ok = share_ok;
+    in.disturbance_type = dtype;
+    in.disturbance_type_ok = dtype_ok;
+    double out[8];
+    std::array<std::array<double, 8>, 5> p{};
+    std::array<uint8_t, 8> bad{};
+    const GainLossParts parts{p[0].data(), p[1].data(), p[2].data(),
+                              p[3].data(), p[4].data(), bad.data()};
+    model.period(in, out, &parts);
+    // Only the share above 1 is an impossible value; nodata and unknown types are gaps.
+    EXPECT_EQ(bad, (std::array<uint8_t, 8>{0, 0, 0, 0, LOSS_BAD_DISTURBED, 0, 0, 0}));
+    EXPECT_NEAR(out[0], 1.5375 - 1.2, 1e-12);
+    EXPECT_NEAR(p[0][0], 1.5375, 1e-12);
+    EXPECT_NEAR(p[3][0], 1.2, 1e-12);
+    EXPECT_EQ(p[1][0], 0.0);
+    EXPECT_EQ(p[2][0], 0.0);
+    EXPECT_NEAR(out[1], 1.5375, 1e-12);
+    for (int i : {2, 3, 4, 5}) {
+        EXPECT_TRUE(std::isnan(out[i])) << i;
+        for (std::size_t k = 0; k < 5; ++k) {
+            EXPECT_EQ(p[k][static_cast<std::size_t>(i)], 0.0) << i;
+        }
+    }
+    EXPECT_DOUBLE_EQ(out[6], 4.0);
+    EXPECT_DOUBLE_EQ(p[4][6], 4.0);
+    EXPECT_EQ(p[3][6], 0.0);
+    EXPECT_NEAR(out[7], 1.5375 - 40.0 / 5 * 0.6, 1e-12);
+    // Tier 1 rows have no BCEF_R: a removal volume leaves the change unknown.
+    const double h[] = {1, 0, 0, 0, 0, 0, 0, 0};
+    in.removals = h;
+    in.removals_ok = ok;
+    model.period(in, out, &parts);
+    EXPECT_TRUE(std::isnan(out[0]));
+    EXPECT_NEAR(out[1], 1.5375, 1e-12);
+    // The fd table's unverified rows are reported.
+    GainLossModel model2(parse_growth_types("code,ecozone,continent,growth_forest_type,"
+                                            "carbon_fraction\n"
+                                            "4,subtropical_humid_forest,asia,natural,0.5\n",
+                                            "growth.csv", table, errs),
+                         {0, 1});
+    model2.set_losses(
+        {parse_disturbance_types("code,fd,source,status\n3,0.6,s,U\n", "fd.csv", errs), 0.0});
+    const auto unverified = model2.unverified_parameters();
+    ASSERT_EQ(unverified.size(), 1u);
+    EXPECT_EQ(unverified[0], "flux.gain_loss disturbance type 3: fd 0.6 (fd.csv line 2, status U)");
+}
+
+// Volume-increment growth minus removals, fuelwood and disturbance, per forest type method.
+TEST(GainLoss, VolumeIncrementGrowthMinusEveryLoss) {
+    auto tables = std::make_shared<InventoryTables>();
+    std::vector<std::string> errs;
+    std::string file;
+    tables->cbef = parse_cbef_table(builtin_parameter_table("china_cbef", file), file, errs);
+    tables->bcef = parse_bcef_table(builtin_parameter_table("ipcc_bcef", file), file, errs);
+    tables->root_shoot =
+        parse_root_shoot_table(builtin_parameter_table("ipcc_root_shoot", file), file, errs);
+    auto types = parse_forest_types(
+        "code,name,method,cbef_forest_type,climate_domain,bcef_forest_type,root_shoot_zone,"
+        "root_shoot_type,carbon_fraction\n"
+        "1,fir,china_cbef,cunninghamia_lanceolata,,,,,\n"
+        "2,pines,ipcc_bcef,,temperate,pines,temperate,conifer,0.47\n",
+        "forest_types.csv", *tables, errs);
+    GainLossModel model(tables, std::move(types), {0, 1});
+    model.set_losses(
+        {parse_disturbance_types("code,fd,source,status\n1,0.5,s,V\n", "fd.csv", errs), 0.45});
+    ASSERT_TRUE(errs.empty()) << errs.front();
+    // Pixel 0, pines at V 100 (Table 4.5 class 40-100: BCEF_I 0.6, BCEF_R 0.83, BCEF_S 0.75,
+    // AGB 75 -> R 0.29), I_V 5, H 2, FG_trees 1, FG_part 0.5, 20 % disturbed (fd 0.5) over 5 yr,
+    // live carbon 45.4725 Mg C/ha at epoch k:
+    //   growth 5 x 0.6 x 1.29 x 0.47 = 1.8189; removals 2 x 0.83 x 1.29 x 0.47 = 1.006458;
+    //   fuelwood (1 x 0.83 x 1.29 + 0.5 x 0.45) x 0.47 = 0.608979;
+    //   disturbance 0.2 / 5 x 45.4725 x 0.5 = 0.90945.
+    // Pixel 1, fir (B = 0.4652 V + 19.141, CF 0.5; roots included): growth 0.4652 x 5 x 0.5 =
+    //   1.163, removals 2 x 0.4652 x 0.5 = 0.4652, no fuelwood, no disturbance.
+    // Pixel 2, removal volume nodata: NaN. Pixel 3, negative fuelwood: NaN.
+    const int32_t cls[] = {1, 1, 1, 1};
+    const double s0[] = {45.4725, 50, 50, 50};
+    const double ft[] = {2, 1, 2, 2};
+    const uint8_t ok[] = {1, 1, 1, 1};
+    const double vol[] = {100, 100, 100, 100};
+    const double inc[] = {5, 5, 5, 5};
+    const double h[] = {2, 2, 2, 0};
+    const uint8_t h_ok[] = {1, 1, 0, 1};
+    const double fg[] = {1, 0, 0, -1};
+    const double fgp[] = {0.5, 0, 0, 0};
+    const double share[] = {0.2, 0, 0, 0};
+    const double dtype[] = {1, 0, 0, 0};
+    GainLossPeriod in;
+    in.n = 4;
+    in.class_from = cls;
+    in.class_to = cls;
+    in.stock_from = s0;
+    in.stock_to = s0;
+    in.forest_type = ft;
+    in.forest_type_ok = ok;
+    in.driver = inc;
+    in.driver_ok = ok;
+    in.volume_from = vol;
+    in.volume_from_ok = ok;
+    in.years = 5;
+    in.removals = h;
+    in.removals_ok = h_ok;
+    in.fuelwood = fg;
+    in.fuelwood_ok = ok;
+    in.fuelwood_parts = fgp;
+    in.fuelwood_parts_ok = ok;
+    in.disturbed = share;
+    in.disturbed_ok = ok;
+    in.disturbance_type = dtype;
+    in.disturbance_type_ok = ok;
+    double out[4];
+    std::array<std::array<double, 4>, 5> p{};
+    std::array<uint8_t, 4> bad{};
+    const GainLossParts parts{p[0].data(), p[1].data(), p[2].data(),
+                              p[3].data(), p[4].data(), bad.data()};
+    model.period(in, out, &parts);
+    EXPECT_EQ(bad, (std::array<uint8_t, 4>{0, 0, 0, LOSS_BAD_FUELWOOD}));
+    EXPECT_NEAR(p[0][0], 1.8189, 1e-12);
+    EXPECT_NEAR(p[1][0], 1.006458, 1e-12);
+    EXPECT_NEAR(p[2][0], 0.608979, 1e-12);
+    EXPECT_NEAR(p[3][0], 0.90945, 1e-12);
+    EXPECT_NEAR(out[0], 1.8189 - 1.006458 - 0.608979 - 0.90945, 1e-12);
+    EXPECT_NEAR(out[1], 1.163 - 0.4652, 1e-12);
+    EXPECT_NEAR(p[1][1], 0.4652, 1e-12);
+    EXPECT_TRUE(std::isnan(out[2]));
+    EXPECT_TRUE(std::isnan(out[3]));
 }
 
 // ---------------------------------------------------------------------------------------------
