@@ -1501,7 +1501,7 @@ void write_demo_seasonal(const fs::path &dir, const std::vector<uint8_t> &lc20) 
     uintmax_t bytes = 0;
     std::printf("month   NDVI mean  T mean  P mean  SOL mean  ET mean  PET mean (land pixels)\n");
     for (int month = 0; month < 12; ++month) {
-        char ym[8];
+        char ym[16];
         std::snprintf(ym, sizeof ym, "2020%02d", month + 1);
         const std::string when = std::string(" 2020-") + (ym + 4);
         const std::vector<int16_t> ndvi = generate_demo_ndvi(lc20, month);
