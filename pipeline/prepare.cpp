@@ -82,7 +82,7 @@ std::size_t epoch_of_month(const std::vector<int> &epoch_years, int year) {
 
 std::string month_path(const std::string &pattern, int year, int month) {
     char yyyy[16];
-    char mm[8];
+    char mm[16];
     std::snprintf(yyyy, sizeof yyyy, "%04d", year);
     std::snprintf(mm, sizeof mm, "%02d", month);
     std::string out;
