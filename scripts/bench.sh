@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark: time `carbonsink run` against the I/O floor on synthetic N x N two-epoch inputs.
 #
-# usage: scripts/bench.sh [SIZE] [DISTRICTS] [THREADS]     (defaults 20000 100 2)
+# usage: scripts/bench.sh [--seasonal] [SIZE] [DISTRICTS] [THREADS]   (defaults 20000 100 2)
 # Inputs are generated once into ${BENCH_DIR:-/tmp/carbonsink-bench}/SIZE and reused.
+# --seasonal: the plain stock run against the same run with models.nep (CASA over 12 months of
+# 2020, six monthly layers: NDVI from the 2020 land cover through a per-class, per-month table,
+# and uniform monthly climate, each a VRT over the land cover, so nothing large is generated);
+# reports Mpix-months/s and the peak RSS (target < 1 GiB).
 # Exits 0 whatever the PASS/FAIL verdicts (it is a measurement); non-zero when a step fails.
 set -euo pipefail
 
@@ -21,6 +25,11 @@ usage_error() {
     exit 2
 }
 
+SEASONAL=0
+if [[ ${1:-} == --seasonal ]]; then
+    SEASONAL=1
+    shift
+fi
 if [[ $# -gt 3 ]]; then
     usage_error "$4" "expected at most 3 arguments"
 fi
@@ -84,6 +93,100 @@ run_timed() {
         "$LOGS/$name.time")
     [[ -n $WALL_S && -n $RSS_MIB ]] || die "cannot read timings: $LOGS/$name.time: no output"
 }
+
+if [[ $SEASONAL -eq 1 ]]; then
+    MET="$DIR/met"
+    mkdir -p "$MET"
+    # A monthly layer as a VRT over the 2020 land cover (Byte, nodata 0): a LUT from class code
+    # to value (exact at integer codes), or a uniform value (ScaleRatio 0).
+    # write_vrt FILE TYPE NODATA SCALE SOURCE_XML
+    write_vrt() {
+        cat >"$1" <<VRT
+<VRTDataset rasterXSize="$SIZE" rasterYSize="$SIZE">
+  <SRS>$(gdalsrsinfo -o wkt1 "$DIR/land_cover_2020.tif" | tr -d '\n' | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g')</SRS>
+  <GeoTransform>$(gdalinfo -json "$DIR/land_cover_2020.tif" | python3 -c 'import json,sys; print(", ".join(repr(v) for v in json.load(sys.stdin)["geoTransform"]))')</GeoTransform>
+  <VRTRasterBand dataType="$2" band="1">
+    <NoDataValue>$3</NoDataValue>
+    <Scale>$4</Scale>
+    <ComplexSource>
+      <SourceFilename relativeToVRT="0">$DIR/land_cover_2020.tif</SourceFilename>
+      <SourceBand>1</SourceBand>
+      <NODATA>0</NODATA>
+      $5
+    </ComplexSource>
+  </VRTRasterBand>
+</VRTDataset>
+VRT
+    }
+    # NDVI x 10000 per month: cropland, forest, grassland, water, impervious (made-up curves
+    # of a cool temperate monsoon climate; only forest and grassland get a CASA type).
+    NDVI_CROP=(1200 1300 1800 3000 5000 7000 7800 7500 5500 3000 1500 1200)
+    NDVI_FOREST=(2500 2600 3200 4800 6800 8200 8600 8400 7200 5000 3200 2600)
+    NDVI_GRASS=(1800 1900 2300 3500 5200 6500 7000 6800 5600 3600 2300 1900)
+    TEMP=(-12 -8 1 10 17 22 25 24 18 10 0 -8)
+    PREC=(5 8 15 35 60 90 160 150 70 35 15 8)
+    SOL=(250 320 450 520 600 610 580 540 450 350 250 210)
+    ET=(3 5 15 35 65 95 120 110 70 35 10 4)
+    PET=(10 15 35 70 110 135 145 130 90 55 25 12)
+    for m in $(seq 1 12); do
+        mm=$(printf "%02d" "$m")
+        i=$((m - 1))
+        write_vrt "$MET/ndvi_2020$mm.vrt" Int16 -32768 0.0001 \
+            "<LUT>1:${NDVI_CROP[$i]},2:${NDVI_FOREST[$i]},3:${NDVI_FOREST[$i]},4:${NDVI_GRASS[$i]},5:-1000,6:-1000,7:500,8:500,9:500</LUT>"
+        for layer in tmean:TEMP prec:PREC sol:SOL et:ET pet:PET; do
+            name=${layer%%:*}
+            arr=${layer#*:}
+            value=$(eval "echo \${$arr[$i]}")
+            write_vrt "$MET/${name}_2020$mm.vrt" Float32 -9999 1 \
+                "<ScaleOffset>$value</ScaleOffset><ScaleRatio>0</ScaleRatio>"
+        done
+    done
+    printf 'lucode,casa_type\n2,evergreen_needleleaf_forest\n4,grassland\n' >"$DIR/casa_types.csv"
+    SEASONAL_CONFIG="$DIR/bench-seasonal.yaml"
+    # Twelve months of six layers are held per block: smaller blocks keep a thread's buffers
+    # near 160 MiB (configs/README.md, processing.block_cells).
+    sed -e 's/^name: \(.*\)$/name: \1-seasonal/' "$CONFIG" | sed '/^models:$/,$d' >"$SEASONAL_CONFIG"
+    cat >>"$SEASONAL_CONFIG" <<YAML
+models:
+  stocks:
+    method: lookup
+    table: pools.csv
+  sink:
+    method: stock_difference
+  nep:
+    method: casa
+    months: [2020-01, 2020-12]
+    vegetation: casa_types.csv
+    layers:
+      ndvi: met/ndvi_{yyyy}{mm}.vrt
+      temperature_c: met/tmean_{yyyy}{mm}.vrt
+      precipitation_mm: met/prec_{yyyy}{mm}.vrt
+      solar_mj_per_m2: met/sol_{yyyy}{mm}.vrt
+      et_mm: met/et_{yyyy}{mm}.vrt
+      pet_mm: met/pet_{yyyy}{mm}.vrt
+processing:
+  block_cells: 262144
+YAML
+    echo "== pipeline (stocks only)"
+    run_timed pipeline "$DIR/run" build-bench/carbonsink run "$CONFIG" --threads "$THREADS" \
+        --quiet --output-dir "$DIR/run"
+    PLAIN_S=$WALL_S
+    PLAIN_RSS=$RSS_MIB
+    echo "== pipeline with models.nep (12 months x 6 layers)"
+    run_timed seasonal "$DIR/run-seasonal" build-bench/carbonsink run "$SEASONAL_CONFIG" \
+        --threads "$THREADS" --quiet --output-dir "$DIR/run-seasonal"
+    awk -v n="$SIZE" -v t="$THREADS" -v k="$DISTRICTS" -v ps="$PLAIN_S" -v pr="$PLAIN_RSS" \
+        -v ss="$WALL_S" -v sr="$RSS_MIB" -v tm="$TARGET_RSS_MIB" 'BEGIN {
+        printf "\nseasonal benchmark: %d x %d pixels, 2 epochs + 12 months x 6 layers, %d districts, %d threads\n", n, n, k, t
+        printf "%-10s %9s %18s %14s\n", "step", "wall s", "Mpix-months/s", "peak RSS MiB"
+        printf "%-10s %9.2f %18s %14.1f\n", "stocks", ps, "-", pr
+        printf "%-10s %9.2f %18.1f %14.1f\n", "seasonal", ss, (ss > 0 ? n * n * 12 / 1e6 / ss : 0), sr
+        printf "seasonal / stocks wall time: %.2f\n", (ps > 0 ? ss / ps : 0)
+        printf "seasonal peak RSS: %.1f MiB (target < %d MiB): %s\n", sr, tm, (sr < tm ? "PASS" : "FAIL")
+    }'
+    echo "logs: $LOGS"
+    exit 0
+fi
 
 FLOOR=(build-bench/carbonsink-iofloor "$CONFIG" --threads "$THREADS")
 RUN=(build-bench/carbonsink run "$CONFIG" --threads "$THREADS" --quiet)
