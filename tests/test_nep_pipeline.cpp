@@ -351,3 +351,49 @@ TEST_F(NepPipeline, NegativePrecipitationIsCountedWarnedAndNeverSummed) {
     EXPECT_NEAR(nep.values[MONTHS + 8],
                 (npp_of(8) - rh_of(8)) * 0.01 * valid_pixels(1, 8) * PIXEL_HA, 1e-9);
 }
+
+TEST_F(NepPipeline, ParentLevelsGetTheirOwnMonthlyFiguresSummedFromTheirDistricts) {
+    // Both districts in one city (an added field `city` = 210100, via ogr2ogr's SQLite SQL).
+    const std::string gpkg = dir->file("districts-city.gpkg");
+    std::filesystem::remove(gpkg);
+    const std::string cmd = "ogr2ogr -f GPKG " + gpkg + " " + dir->file("districts.gpkg") +
+                            " -dialect SQLite -sql \"SELECT *, 210100 AS city FROM districts\" " +
+                            "-nln districts >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::string cfg = read_text(dir->file("run.yaml"));
+    const std::string from = "  path: districts.gpkg\n";
+    cfg.replace(cfg.find(from), from.size(),
+                "  path: districts-city.gpkg\n  layer: districts\n  parents:\n"
+                "    - level: city\n      id_field: city\n");
+    write_text(dir->file("run-city.yaml"), cfg);
+    const auto r = run_carbonsink("run " + dir->file("run-city.yaml") + " --quiet --output-dir " +
+                                      dir->file("city"),
+                                  "SOURCE_DATE_EPOCH=1");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string h5 = dir->file("city/results.h5");
+    const auto nep = h5_read(h5, "/nep/nep_mg_c");
+    const auto city = h5_read(h5, "/levels/city/nep/nep_mg_c");
+    ASSERT_EQ(city.shape, (std::vector<uint64_t>{1, MONTHS}));
+    for (int m = 0; m < MONTHS; ++m) {
+        // By hand: both districts' valid pixels of the month.
+        const double ha = (valid_pixels(0, m) + valid_pixels(1, m)) * PIXEL_HA;
+        EXPECT_NEAR(city.values[static_cast<std::size_t>(m)], (npp_of(m) - rh_of(m)) * 0.01 * ha,
+                    1e-9)
+            << m;
+        EXPECT_NEAR(city.values[static_cast<std::size_t>(m)],
+                    nep.values[static_cast<std::size_t>(m)] +
+                        nep.values[static_cast<std::size_t>(MONTHS + m)],
+                    1e-9)
+            << m;
+    }
+    const auto annual = h5_read(h5, "/levels/city/nep/annual_nep_mg_c");
+    ASSERT_EQ(annual.shape, (std::vector<uint64_t>{1, 2}));
+    const std::string csv = read_text(dir->file("city/nep_monthly.csv"));
+    EXPECT_EQ(csv.substr(0, csv.find('\n')),
+              "district_id,district_name,month,npp_mg_c,rh_mg_c,nep_mg_c,net_emissions_mg_co2,"
+              "invalid_area_ha,level");
+    // The city's row of 2021-12 (m = 13; no name_field for the level: an empty name): NPP 140 g
+    // C m-2 x 0.01 x (205 + 194 pixels) x 0.09 ha = 50.274 Mg C.
+    EXPECT_NE(csv.find("\n210100,,2021-12,50.274000,"), std::string::npos)
+        << csv.substr(csv.size() - 300);
+}
