@@ -421,8 +421,9 @@ static void write_gain_loss_parts(Hdf5Writer &h5, const std::string &parent,
         "growth of forest remaining forest, G_TOTAL x CF (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.9, 2.10)",
         "carbon of the wood removals, moved out of the live-biomass pools (Eq. 2.12)",
         "carbon of the fuelwood removals, moved out of the live-biomass pools (Eq. 2.13)",
-        "carbon of the live biomass lost to disturbance, moved out of the live-biomass pools "
-        "(Eq. 2.14)",
+        // Parenthesised: one element written on two lines (clang's -Wstring-concatenation).
+        ("carbon of the live biomass lost to disturbance, moved out of the live-biomass pools "
+         "(Eq. 2.14)"),
         "change of the gain-loss pools on land converted to or from forest (Eqs. 2.15, 2.16)"};
     const std::string g = parent + "/gain_loss";
     h5.group(g);
