@@ -2,6 +2,7 @@
 #include "pipeline/nep_outputs.hpp"
 
 #include "pipeline/hdf5_writer.hpp"
+#include "pipeline/output_text.hpp"
 #include "pipeline/problems.hpp"
 #include "raster/raster_io.hpp"
 
@@ -19,63 +20,21 @@ const char *const SIGN_CONVENTION =
     "NEP = NPP - R_H; NEP > 0 = net uptake by the ecosystem (sink); net emissions = -44/12 x "
     "NEP, < 0 = net removal (science.md 1.2, 5.3)";
 
-std::string csv_quote(const std::string &s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) {
-        return s;
-    }
-    std::string out = "\"";
-    for (char c : s) {
-        out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    }
-    return out + "\"";
-}
-
-/// Fixed 6 decimals as districts.csv, never "-0.000000".
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6f", v);
-    if (std::string(buf).find_first_not_of("-0.") == std::string::npos) {
-        return "0.000000";
-    }
-    return buf;
-}
-
-std::string io_cause(int err) {
-    if (err == 0) {
-        return "unknown cause";
-    }
-    return std::string(std::strerror(err)) +
-           (err == ENOSPC || err == EFBIG ? " (the disk or the file-size limit is full)" : "");
-}
-
 } // namespace
 
 NepSeasonal nep_seasonal(const NepSeries &s) {
     NepSeasonal out;
     const std::size_t D = s.ids.size();
-    const std::size_t M = s.months.size();
-    std::vector<int> season_of_month, year_of_month;
+    std::vector<int> season_of_month, year_of_month, years, counts;
     models::seasons_of(s.months, out.seasons, season_of_month);
-    std::vector<int> years;
     models::years_of(s.months, years, year_of_month);
     out.years.assign(years.begin(), years.end());
-    const std::size_t S = out.seasons.size();
-    const std::size_t Y = out.years.size();
-    out.season_months.assign(S, 0);
-    out.year_months.assign(Y, 0);
-    for (std::size_t m = 0; m < M; ++m) {
-        ++out.season_months[static_cast<std::size_t>(season_of_month[m])];
-        ++out.year_months[static_cast<std::size_t>(year_of_month[m])];
-    }
-    out.season_nep_mg_c.assign(D * S, 0.0);
-    out.annual_nep_mg_c.assign(D * Y, 0.0);
-    for (std::size_t d = 0; d < D; ++d) {
-        for (std::size_t m = 0; m < M; ++m) {
-            const double v = s.nep_mg_c[d * M + m];
-            out.season_nep_mg_c[d * S + static_cast<std::size_t>(season_of_month[m])] += v;
-            out.annual_nep_mg_c[d * Y + static_cast<std::size_t>(year_of_month[m])] += v;
-        }
-    }
+    models::sum_months_by_group(s.nep_mg_c, D, season_of_month, out.seasons.size(),
+                                out.season_nep_mg_c, counts);
+    out.season_months.assign(counts.begin(), counts.end());
+    models::sum_months_by_group(s.nep_mg_c, D, year_of_month, out.years.size(), out.annual_nep_mg_c,
+                                counts);
+    out.year_months.assign(counts.begin(), counts.end());
     return out;
 }
 
@@ -148,7 +107,6 @@ std::vector<std::string> nep_monthly_csv_columns(bool with_levels) {
 }
 
 void write_nep_monthly_csv(const std::string &path, const std::vector<NepSeries> &levels) {
-    namespace fs = std::filesystem;
     const std::string temp = raster::partial_path(path);
     const bool with_levels = levels.size() > 1;
     {
@@ -187,12 +145,7 @@ void write_nep_monthly_csv(const std::string &path, const std::vector<NepSeries>
             throw OutputError("cannot write output: " + path + ": write failed: " + io_cause(err));
         }
     }
-    std::error_code ec;
-    fs::rename(temp, path, ec);
-    if (ec) {
-        std::remove(temp.c_str());
-        throw OutputError("cannot finish output: " + path + ": rename failed: " + ec.message());
-    }
+    commit_file(temp, path);
 }
 
 } // namespace cs::pipeline

@@ -8,6 +8,7 @@
 #include "pipeline/hdf5_writer.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/nep_outputs.hpp"
+#include "pipeline/output_text.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/sha256.hpp"
 #include "pipeline/version.hpp"
@@ -167,8 +168,6 @@ std::vector<DistrictResults> all_level_results(const PreparedRun &run, const Run
     return out;
 }
 
-namespace {
-
 std::string csv_quote(const std::string &s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) {
         return s;
@@ -208,6 +207,8 @@ void commit_file(const std::string &temp, const std::string &final_path) {
                           ": rename failed: " + ec.message());
     }
 }
+
+namespace {
 
 std::string utc_now() {
     std::time_t t = std::time(nullptr);

@@ -1,0 +1,17 @@
+// Small helpers shared by the writers of text outputs (districts.csv, transitions.csv,
+// nep_monthly.csv): CSV quoting, the fixed number format, I/O causes and the final rename.
+#pragma once
+#include <string>
+
+namespace cs::pipeline {
+
+/// `s` quoted for CSV when it holds a comma, quote or line break.
+std::string csv_quote(const std::string &s);
+/// A number with 6 decimals, never "-0.000000".
+std::string num(double v);
+/// The cause of a failed file operation from its errno (with a hint when the disk is full).
+std::string io_cause(int err);
+/// Rename the finished `temp` to `final_path`; throws OutputError (and removes `temp`).
+void commit_file(const std::string &temp, const std::string &final_path);
+
+} // namespace cs::pipeline
