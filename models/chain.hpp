@@ -13,6 +13,8 @@
 // status or NaN instead).
 #pragma once
 #include "models/stock_model.hpp"
+#include "models/time_axis.hpp"
+#include "models/uncertainty.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -20,10 +22,6 @@
 #include <vector>
 
 namespace cs::models {
-
-/// How many rasters of a layer a run has: one for the whole run, one per land-cover epoch, one
-/// per period between consecutive epochs, or one per month of the run.
-enum class TimeAxis : uint8_t { once, epoch, period, month };
 
 /// An input raster a stage reads, opened and aligned to the reference grid by prepare and read
 /// block by block by the driver. Two stages declaring the same name share one raster (read
@@ -93,6 +91,9 @@ struct EpochRow {
     /// null for a produced variable no later stage consumes.
     double *const *variables = nullptr;
     StockOutputs *out = nullptr; ///< pools (all of the chain's), status, class, method code
+    /// Rows of the stage's statistics() of axis epoch for this epoch; null when the run has no
+    /// uncertainty (the stage then writes none).
+    const StatisticRows *stats = nullptr;
 };
 
 /// across_epochs: one row of every epoch.
@@ -107,6 +108,8 @@ struct AcrossEpochsRow {
     uint8_t *const *status = nullptr;            ///< per epoch, updated in place
     double *const *const *pools = nullptr;       ///< [pool][epoch]
     int64_t *usage = nullptr;                    ///< usage_cells() counters of this thread
+    /// Per epoch: rows of the stage's statistics() of axis epoch; null without uncertainty.
+    const StatisticRows *stats = nullptr;
 };
 
 /// period: one row of period k (epochs k and k+1). The stage gives the annual change of the
@@ -130,6 +133,9 @@ struct PeriodRow {
     /// out: per pixel, bit j set when the value of the stage's j-th layer with refused_values
     /// is impossible where the stage needs it (0 elsewhere); null when no layer has a rule.
     uint8_t *refused = nullptr;
+    /// Rows of the stage's statistics() of axis period for this period; null without
+    /// uncertainty.
+    const StatisticRows *stats = nullptr;
 };
 
 /// month: one row of every month of the run.
@@ -148,6 +154,8 @@ struct MonthRow {
     /// ha (value x pixel area in ha is in the series' unit); NaN = not counted.
     double *const *const *series = nullptr;
     int64_t *usage = nullptr;
+    /// Per month: rows of the stage's statistics() of axis month; null without uncertainty.
+    const StatisticRows *stats = nullptr;
 };
 
 /// A stage of the chain. Immutable after construction: one instance serves every thread.
@@ -183,6 +191,18 @@ public:
         (void)usage;
         return {};
     }
+
+    /// Uncertainty (models/uncertainty.hpp). True when the stage describes every value it
+    /// writes (pools_written() and series()) by statistics(); a run with `uncertainty` refuses
+    /// a chain with a stage that writes values and does not, naming the stage.
+    virtual bool describes_uncertainty() const { return false; }
+    /// Every parameter the stage's statistics() terms refer to (Monomial indices index this).
+    virtual std::vector<UncertainParameter> uncertain_parameters() const { return {}; }
+    /// The sufficient statistics the stage fills through the rows' `stats` (when not null). For
+    /// axis epoch, the terms of the last stage in chain order that writes a pool give that
+    /// pool's whole value: a pixel a stage leaves as it found it gets a term holding the
+    /// upstream value (held at the central value: say so in the stage's documentation).
+    virtual std::vector<StatisticDecl> statistics() const { return {}; }
 
     virtual void epoch_row(const EpochRow &row) const { (void)row; }
     virtual void across_epochs_row(const AcrossEpochsRow &row) const { (void)row; }

@@ -1,5 +1,7 @@
 // The per-chunk interface every stock model implements, and pixel status codes.
 #pragma once
+#include "models/uncertainty.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -74,6 +76,9 @@ struct StockOutputs {
     /// in dry matter, V x BCEF_S); NaN where it does not (pools-table classes, China CBEF
     /// pixels whose B = aV + b has no AGB/BGB split, invalid pixels). Read by models.dom.
     double *agb_t_dm_per_ha = nullptr;
+    /// Optional: rows of the model's statistics() for this epoch (models/uncertainty.hpp);
+    /// null when the run has no uncertainty. Terms target pools by pool_names() index.
+    const StatisticRows *stats = nullptr;
 };
 
 /// A stock model: carbon density per pool from the inputs of one epoch. Implementations are
@@ -102,6 +107,12 @@ public:
         (void)class_index;
         return {};
     }
+    /// Uncertainty (models/uncertainty.hpp; see Stage in chain.hpp): true when statistics()
+    /// describe every pool the model writes.
+    virtual bool describes_uncertainty() const { return false; }
+    virtual std::vector<UncertainParameter> uncertain_parameters() const { return {}; }
+    /// Statistics of axis epoch, filled by compute() through StockOutputs::stats.
+    virtual std::vector<StatisticDecl> statistics() const { return {}; }
     /// Compute one chunk. One virtual call per chunk; the per-pixel work is inline.
     virtual void compute(const StockInputs &in, StockOutputs &out) const = 0;
 };
