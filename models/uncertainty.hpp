@@ -122,6 +122,14 @@ double pdf_sd(const UncertainParameter &p);
 /// Standard normal quantile (inverse CDF), e.g. normal_quantile(0.975) = 1.959964...
 double normal_quantile(double p);
 
+/// Standard normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2.
+double normal_cdf(double x);
+
+/// Sample quantile of type 7 (R's default; Hyndman and Fan 1996): h = (n - 1) p, linear
+/// interpolation between the order statistics floor(h) and floor(h) + 1 (0-based). Reorders
+/// `values` (partial sort). Throws std::invalid_argument for n == 0 or p outside [0, 1].
+double quantile_type7(double *values, std::size_t n, double p);
+
 /// One figure of one reporting unit as a linear form over the monomials of a Propagation:
 /// F = sum_i coef[i] * value of monomial[i].
 struct LinearFigure {
@@ -176,6 +184,10 @@ private:
     std::vector<double> m_central;  ///< per monomial
     std::vector<double> m_values;   ///< Monte Carlo: [monomial][draw]
     std::vector<double> m_gradient; ///< Approach 1: per monomial, d(monomial)/d(theta_q) sd_q
+    /// Approach 1: monomial i's gradient entries are [m_gradient_offset[i],
+    /// m_gradient_offset[i + 1]) of m_gradient, for the parameters m_gradient_param (sparse).
+    std::vector<std::size_t> m_gradient_offset;
+    std::vector<uint32_t> m_gradient_param;
 };
 
 } // namespace cs::models
