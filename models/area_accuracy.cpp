@@ -112,6 +112,13 @@ ErrorMatrix parse_error_matrix(const std::string &text, const std::string &where
             errors.push_back(at + "map class \"" + row.cell(0) + "\" is not an integer code");
             continue;
         }
+        // Recorded before the counts are checked: a row with a bad count is not also reported
+        // as missing.
+        if (auto [pos, fresh] = line_of.emplace(code, row.line); !fresh) {
+            errors.push_back(at + "map class " + std::to_string(code) +
+                             " is listed twice (also line " + std::to_string(pos->second) + ")");
+            continue;
+        }
         if (row.cells.size() != ncol + 1) {
             errors.push_back(at + "map class " + std::to_string(code) + " has " +
                              std::to_string(row.cells.size() - 1) + " counts, the header has " +
@@ -144,11 +151,6 @@ ErrorMatrix parse_error_matrix(const std::string &text, const std::string &where
             }
         }
         if (!ok) {
-            continue;
-        }
-        if (auto [pos, fresh] = line_of.emplace(code, row.line); !fresh) {
-            errors.push_back(at + "map class " + std::to_string(code) +
-                             " is listed twice (also line " + std::to_string(pos->second) + ")");
             continue;
         }
         if (total == 0) {
@@ -296,9 +298,13 @@ std::vector<UncertainParameter> land_cover_area_parameters(const AreaEstimate &e
     std::vector<UncertainParameter> out;
     for (std::size_t i = 0; i < estimate.codes.size(); ++i) {
         UncertainParameter p;
-        p.name = "land_cover_area[" + std::to_string(year) + "," +
-                 std::to_string(estimate.codes[i]) + "]";
-        p.unit = "1";
+        // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wrestrict) on "literal" + string.
+        p.name = "land_cover_area[";
+        p.name += std::to_string(year);
+        p.name += ',';
+        p.name += std::to_string(estimate.codes[i]);
+        p.name += ']';
+        p.unit = std::string(1, '1');
         p.central = 1.0;
         p.non_negative = true;
         p.source = "Olofsson et al. 2014 stratified estimator from " + where;

@@ -246,12 +246,21 @@ double degenerate_normal(const UncertainParameter &p) {
     }
     const bool bounded = d.kind == Distribution::truncated_normal;
     if ((bounded && !(d.mean >= d.low && d.mean <= d.high)) || (p.non_negative && d.mean < 0.0)) {
-        refuse(p,
-               "sd is 0 and the mean " + num(d.mean) + " is outside " +
-                   (p.non_negative && d.mean < 0.0 ? std::string("[0, inf) (the parameter is "
-                                                                 "non-negative)")
-                                                   : "[" + num(d.low) + ", " + num(d.high) + "]") +
-                   ": give a mean inside the bounds");
+        // Built with += (GCC 12 -O3 gives a false -Wrestrict on "literal" + std::string).
+        std::string why = "sd is 0 and the mean ";
+        why += num(d.mean);
+        why += " is outside ";
+        if (p.non_negative && d.mean < 0.0) {
+            why += "[0, inf) (the parameter is non-negative)";
+        } else {
+            why += '[';
+            why += num(d.low);
+            why += ", ";
+            why += num(d.high);
+            why += ']';
+        }
+        why += ": give a mean inside the bounds";
+        refuse(p, why);
     }
     return d.mean;
 }
