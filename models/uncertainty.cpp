@@ -501,19 +501,24 @@ Propagation::Propagation(std::vector<UncertainParameter> parameters,
         }
     }
     if (method == UncertaintyMethod::monte_carlo) {
-        // Each used parameter drawn once per draw index, shared by every monomial using it.
-        std::vector<char> used(n_par, 0);
+        // Each used parameter drawn once per draw index, shared by every monomial using it;
+        // rows only for the parameters some monomial uses.
+        constexpr std::size_t UNUSED = std::numeric_limits<std::size_t>::max();
+        std::vector<std::size_t> row_of(n_par, UNUSED);
+        std::size_t n_used = 0;
         for (const auto &m : m_monomials) {
             for (uint32_t q : m) {
-                used[q] = 1;
+                if (row_of[q] == UNUSED) {
+                    row_of[q] = n_used++;
+                }
             }
         }
-        std::vector<double> values(n_par * draws, 0.0); // [parameter][draw]
+        std::vector<double> values(n_used * draws, 0.0); // [used parameter][draw]
         for (std::size_t q = 0; q < n_par; ++q) {
-            if (!used[q]) {
+            if (row_of[q] == UNUSED) {
                 continue;
             }
-            double *row = values.data() + q * draws;
+            double *row = values.data() + row_of[q] * draws;
             for (std::size_t d = 0; d < draws; ++d) {
                 row[d] = draw_parameter(m_parameters[q], seed, d);
             }
@@ -522,7 +527,7 @@ Propagation::Propagation(std::vector<UncertainParameter> parameters,
         for (std::size_t i = 0; i < n_mono; ++i) {
             double *out = m_values.data() + i * draws;
             for (uint32_t q : m_monomials[i]) {
-                const double *row = values.data() + std::size_t{q} * draws;
+                const double *row = values.data() + row_of[q] * draws;
                 for (std::size_t d = 0; d < draws; ++d) {
                     out[d] *= row[d];
                 }
