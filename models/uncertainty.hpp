@@ -111,12 +111,19 @@ struct StatisticRows {
 /// from (seed, parameter name, draw) alone: the same for any thread or rank count, and a
 /// parameter's draws do not change when other parameters are added. Non-negative parameters
 /// never fall below zero (truncated at 0; for a normal with that flag this is a truncated
-/// normal). Distribution::exact and ::none give the central value.
+/// normal). Distribution::exact and ::none give the central value. Normal, lognormal and
+/// truncated_normal draws are centred on pdf.mean, not on `central`. Throws
+/// std::invalid_argument naming the parameter for an invalid pdf (sd < 0, low > high, mode
+/// outside [low, high], lognormal mean <= 0) or a non-negative parameter whose whole
+/// distribution lies below 0.
 double draw_parameter(const UncertainParameter &p, uint64_t seed, std::size_t draw);
 
 /// Standard deviation of a parameter's distribution (Approach 1): sd for normal and lognormal,
 /// that of the truncated distribution for truncated_normal, (high - low) / sqrt(12) for uniform,
-/// sqrt((a^2 + b^2 + c^2 - ab - ac - bc) / 18) for triangular; 0 for exact and none.
+/// sqrt((a^2 + b^2 + c^2 - ab - ac - bc) / 18) for triangular; 0 for exact and none. The
+/// truncation at 0 of a non-negative parameter is included (normal, truncated_normal, uniform
+/// and triangular with mass below 0): the sd of the distribution draw_parameter samples. Throws
+/// as draw_parameter does.
 double pdf_sd(const UncertainParameter &p);
 
 /// Standard normal quantile (inverse CDF), e.g. normal_quantile(0.975) = 1.959964...
@@ -165,7 +172,9 @@ enum class UncertaintyMethod : uint8_t {
 class Propagation {
 public:
     /// `monomials` index into `parameters`. Throws std::invalid_argument on an index out of
-    /// range, draws == 0 (Monte Carlo) or confidence outside (0, 1).
+    /// range, draws < 2 (Monte Carlo; Approach 1 ignores draws) or confidence outside (0, 1),
+    /// and as draw_parameter / pdf_sd on an invalid pdf of a parameter some monomial uses.
+    /// Monte Carlo keeps monomials x draws doubles.
     Propagation(std::vector<UncertainParameter> parameters, std::vector<Monomial> monomials,
                 UncertaintyMethod method, std::size_t draws, uint64_t seed, double confidence);
     const std::vector<UncertainParameter> &parameters() const { return m_parameters; }
