@@ -261,11 +261,12 @@ AreaEstimate estimate_areas(const ErrorMatrix &matrix, const std::vector<double>
     e.ci_high_ha.assign(k, 0.0);
     e.users_accuracy.assign(k, 0.0);
     e.producers_accuracy.assign(k, 0.0);
-    // Olofsson et al. (2014) §4.3-4.4 and their Section 5 example: W_i = A_m,i / A_tot,
+    // Olofsson et al. (2014), as the brief of this estimator gives it: W_i = A_m,i / A_tot,
     // p_ij = W_i n_ij / n_i. (estimated area proportions); p_.j = sum_i p_ij; A_j = A_tot p_.j;
     // SE(p_.j) = sqrt(sum_i W_i^2 (n_ij / n_i.)(1 - n_ij / n_i.) / (n_i. - 1)); SE(A_j) = A_tot
     // SE(p_.j); CI = A_j -/+ z SE(A_j). U_i = p_ii / p_i., P_j = p_jj / p_.j, O = sum_j p_jj.
-    // (Equation numbers not given here: the paper's text was not read, only its example data.)
+    // (Equation and section numbers not given: the paper's text was not read here, only its
+    // example data, through the R package mapaccuracy; see tests/test_uncertainty.cpp.)
     std::vector<double> w(k);
     for (std::size_t i = 0; i < k; ++i) {
         w[i] = mapped_ha[i] / total_ha;

@@ -159,8 +159,9 @@ double quantile_type7(double *values, std::size_t n, double p) {
 
 namespace {
 
-/// SplitMix64's output function (Steele, Lea and Flood 2014, "Fast splittable pseudorandom
-/// number generators", OOPSLA): a bijective 64-bit mix with good avalanche.
+/// The SplitMix64 step and output mix (generator: Steele, Lea and Flood 2014, "Fast splittable
+/// pseudorandom number generators", OOPSLA; these shift/multiply constants are the variant of
+/// Vigna's public-domain splitmix64.c): a bijective 64-bit mix with good avalanche.
 uint64_t splitmix64(uint64_t z) {
     z += 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -344,9 +345,10 @@ double value_at(const UncertainParameter &p, double u) {
         return v;
     }
     case Distribution::lognormal: {
-        // Quantity mean m and sd s: sigma^2 = ln(1 + s^2/m^2), mu = ln m - sigma^2/2 (moments of
-        // the lognormal, e.g. Johnson, Kotz and Balakrishnan 1994, Continuous Univariate
-        // Distributions vol. 1, ch. 14). Support (0, inf): non_negative changes nothing.
+        // Quantity mean m and sd s: sigma^2 = ln(1 + s^2/m^2), mu = ln m - sigma^2/2, from the
+        // lognormal's moments E = exp(mu + sigma^2/2), Var = (exp(sigma^2) - 1) E^2 (standard
+        // results, e.g. Johnson, Kotz and Balakrishnan, vol. 1, lognormal chapter; checked by
+        // sampling in tests/test_uncertainty.cpp). Support (0, inf): non_negative changes nothing.
         if (!(d.mean > 0.0) || !std::isfinite(d.mean) || !(d.sd >= 0.0) || !std::isfinite(d.sd)) {
             refuse(p, "mean " + num(d.mean) + " and sd " + num(d.sd) +
                           " must be finite with mean > 0 and sd >= 0");
@@ -434,9 +436,11 @@ double pdf_sd(const UncertainParameter &p) {
         if (d.kind == Distribution::normal && !p.non_negative) {
             return d.sd;
         }
-        // Truncated normal on [a, b] (standard units), Z = Phi(b) - Phi(a) (Johnson, Kotz and
-        // Balakrishnan 1994, vol. 1, §10.1): var = sd^2 [1 + (a phi(a) - b phi(b)) / Z -
-        // ((phi(a) - phi(b)) / Z)^2]. Mirroring [a, b] to [-b, -a] leaves the variance as is.
+        // Truncated normal on [a, b] (standard units), Z = Phi(b) - Phi(a):
+        //   var = sd^2 [1 + (a phi(a) - b phi(b)) / Z - ((phi(a) - phi(b)) / Z)^2]
+        // (standard result, e.g. Johnson, Kotz and Balakrishnan, Continuous Univariate
+        // Distributions vol. 1, normal chapter; checked by numerical integration in
+        // tests/test_uncertainty.cpp). Mirroring [a, b] to [-b, -a] leaves the variance as is.
         const double lo = w.mirrored ? -w.b : w.a;
         const double hi = w.mirrored ? -w.a : w.b;
         const double z = w.fb - w.fa;

@@ -239,7 +239,8 @@ TEST(Draws, NormalMoments) { expect_moments(normal("n", 10.0, 2.0), {10.0, 2.0})
 
 TEST(Draws, NonNegativeNormalIsTheNormalTruncatedAtZero) {
     // N(1, 1) truncated to [0, inf): a = -1, Z = 1 - Phi(-1); mean = 1 + phi(-1) / Z;
-    // var = 1 + (-1) phi(-1) / Z - (phi(-1) / Z)^2 (Johnson, Kotz and Balakrishnan, §10.1).
+    // var = 1 + (-1) phi(-1) / Z - (phi(-1) / Z)^2 (truncated-normal moments; cross-checked
+    // by numerical integration below).
     const double z = 1.0 - 0.5 * std::erfc(1.0 / std::sqrt(2.0));
     const double r = phi(-1.0) / z;
     const Moments want{1.0 + r, std::sqrt(1.0 - phi(-1.0) / z - r * r)};
