@@ -773,6 +773,23 @@ TEST(AreaAccuracy, EstimateRefusesBadMappedAreas) {
               std::string::npos);
 }
 
+TEST(AreaAccuracy, AReferenceClassNeverObserved) {
+    // Counts {3, 0 | 2, 0}: no sample has reference class 2, so p_.2 = 0: adjusted area 0 with
+    // SE 0, producer's accuracy undefined (NaN), user's accuracy of class 2 = 0/2 = 0; class 1
+    // takes the whole 100 ha (W = 0.5, 0.5: p_.1 = 0.5 x 1 + 0.5 x 1 = 1).
+    std::vector<std::string> errors;
+    const ErrorMatrix m = parse_error_matrix("map_class,1,2\n1,3,0\n2,2,0\n", "acc.csv", errors);
+    ASSERT_TRUE(errors.empty()) << join(errors);
+    const AreaEstimate e = estimate_areas(m, {50.0, 50.0}, 0.95);
+    EXPECT_DOUBLE_EQ(e.adjusted_ha[0], 100.0);
+    EXPECT_EQ(e.adjusted_ha[1], 0.0);
+    EXPECT_EQ(e.se_ha[1], 0.0);
+    EXPECT_TRUE(std::isnan(e.producers_accuracy[1]));
+    EXPECT_EQ(e.users_accuracy[1], 0.0);
+    EXPECT_DOUBLE_EQ(e.producers_accuracy[0], 0.5); // p_11 = 0.5 of p_.1 = 1
+    EXPECT_DOUBLE_EQ(e.overall_accuracy, 0.5);
+}
+
 TEST(AreaAccuracy, ParametersPerClass) {
     // Two classes: 1 mapped on 60 ha, 2 on 40 ha; counts {8, 2 | 1, 9}: W = 0.6, 0.4.
     // p_.1 = 0.6 x 0.8 + 0.4 x 0.1 = 0.52 -> 52 ha: factor 52/60;
