@@ -32,10 +32,13 @@ struct AccumDims {
     std::size_t classes = 0;               ///< classes of the transition matrices (0 = no matrices)
     std::vector<std::string> series_names; ///< declared district series
     std::vector<std::size_t> series_lengths; ///< values of each (epochs, periods or months)
+    /// Cells of the uncertainty statistics (pipeline/uncertainty_run.hpp), after the series; 0
+    /// without `uncertainty`.
+    std::size_t stat_cells = 0;
 
     std::size_t periods() const { return epochs > 0 ? epochs - 1 : 0; }
     /// Doubles per district record.
-    std::size_t stride() const { return series_base() + series_offset(series_lengths.size()); }
+    std::size_t stride() const { return stat_base() + stat_cells; }
     // Offsets inside a record. Areas in ha, stocks in Mg C, flux in Mg C/yr.
     std::size_t area() const { return 0; }
     std::size_t stock(std::size_t e, std::size_t p) const { return 1 + e * pools + p; }
@@ -55,6 +58,8 @@ struct AccumDims {
     std::size_t series(std::size_t s, std::size_t j) const {
         return series_base() + series_offset(s) + j;
     }
+    /// Cell c of the uncertainty statistics.
+    std::size_t stat(std::size_t c) const { return stat_base() + c; }
     /// Index of the series named `name`, or -1.
     int find_series(const std::string &name) const {
         for (std::size_t s = 0; s < series_names.size(); ++s) {
@@ -66,6 +71,7 @@ struct AccumDims {
     }
 
 private:
+    std::size_t stat_base() const { return series_base() + series_offset(series_lengths.size()); }
     std::size_t series_base() const {
         return 1 + epochs * pools + epochs * statuses + 2 * periods() +
                periods() * classes * classes;
@@ -101,6 +107,9 @@ public:
         return m_values[district * m_dims.stride() + offset];
     }
     double *record(std::size_t district) { return &m_values[district * m_dims.stride()]; }
+    const double *record(std::size_t district) const {
+        return &m_values[district * m_dims.stride()];
+    }
     int64_t status_pixels(std::size_t e, std::size_t s) const {
         return m_status_pixels[e * m_dims.statuses + s];
     }

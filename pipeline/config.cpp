@@ -157,7 +157,7 @@ public:
         }
         auto top = keys(root, "",
                         {"name", "output_dir", "land_cover", "districts", "models", "processing",
-                         "outputs", "grid"});
+                         "outputs", "grid", "uncertainty"});
         if (top.count("grid")) {
             grid(top["grid"]);
         }
@@ -193,6 +193,9 @@ public:
         }
         if (top.count("outputs")) {
             outputs(top["outputs"]);
+        }
+        if (top.count("uncertainty")) {
+            uncertainty(top["uncertainty"]);
         }
         if (m_cfg.write_monthly_rasters && !m_cfg.nep.present) {
             m_p.error("invalid config value outputs.monthly_rasters: " +
@@ -1293,6 +1296,277 @@ public:
                 } else {
                     m_cfg.compression = up;
                 }
+            }
+        }
+    }
+
+    void uncertainty(const YAML::Node &n) {
+        if (!require_map(n, "uncertainty")) {
+            return;
+        }
+        auto &u = m_cfg.uncertainty;
+        u.present = true;
+        u.line = line_of(n);
+        auto k = keys(n, "uncertainty",
+                      {"method", "draws", "seed", "confidence", "parameters", "assume_exact",
+                       "land_cover_accuracy"});
+        if (k.count("method")) {
+            std::string m;
+            if (scalar(k["method"], "uncertainty.method", m)) {
+                u.method_line = line_of(k["method"]);
+                if (m == "monte_carlo") {
+                    u.method = models::UncertaintyMethod::monte_carlo;
+                } else if (m == "error_propagation") {
+                    u.method = models::UncertaintyMethod::error_propagation;
+                } else {
+                    const std::string hint = closest_match(m, {"monte_carlo", "error_propagation"});
+                    m_p.error("invalid config value uncertainty.method: " +
+                              m_cfg.at(u.method_line) + ": \"" + m +
+                              "\" is not one of monte_carlo (IPCC Approach 2), error_propagation "
+                              "(IPCC Approach 1)" +
+                              (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+                }
+            }
+        }
+        if (k.count("draws")) {
+            int64_t v = 0;
+            if (integer(k["draws"], "uncertainty.draws", 2, UncertaintyConfig::MAX_DRAWS, v)) {
+                u.draws = static_cast<std::size_t>(v);
+                u.draws_line = line_of(k["draws"]);
+            }
+            if (u.method == models::UncertaintyMethod::error_propagation) {
+                m_p.error(
+                    "invalid config value uncertainty.draws: " + m_cfg.at(line_of(k["draws"])) +
+                    ": error_propagation (IPCC Approach 1) draws nothing; remove draws or "
+                    "use method monte_carlo");
+            }
+        }
+        if (k.count("seed")) {
+            const YAML::Node &s = k["seed"];
+            u.seed_line = line_of(s);
+            bool ok = false;
+            if (s.IsScalar() && !s.Scalar().empty() &&
+                s.Scalar().find_first_not_of("0123456789") == std::string::npos &&
+                s.Scalar().size() <= 20) {
+                errno = 0;
+                char *end = nullptr;
+                const unsigned long long v = std::strtoull(s.Scalar().c_str(), &end, 10);
+                if (errno == 0 && end == s.Scalar().c_str() + s.Scalar().size()) {
+                    u.seed = v;
+                    ok = true;
+                }
+            }
+            if (!ok) {
+                m_p.error("invalid config value uncertainty.seed: " + m_cfg.at(u.seed_line) +
+                          ": expected a whole number from 0 to 18446744073709551615, got " +
+                          kind(s));
+            }
+        }
+        if (k.count("confidence")) {
+            double c = 0.0;
+            if (number(k["confidence"], "uncertainty.confidence", c)) {
+                u.confidence_line = line_of(k["confidence"]);
+                if (!(c > 0.0 && c < 1.0)) {
+                    m_p.error("invalid config value uncertainty.confidence: " +
+                              m_cfg.at(u.confidence_line) + ": " + k["confidence"].Scalar() +
+                              " is not a probability between 0 and 1 (0.95 for a 95 % interval)");
+                } else {
+                    u.confidence = c;
+                }
+            }
+        }
+        if (k.count("parameters")) {
+            uncertainty_parameters(k["parameters"]);
+        }
+        if (k.count("assume_exact")) {
+            const YAML::Node &a = k["assume_exact"];
+            if (!a.IsSequence()) {
+                m_p.error("invalid config value uncertainty.assume_exact: " + m_cfg.at(line_of(a)) +
+                          ": expected a list of parameter names, got " + kind(a));
+            } else {
+                for (const auto &item : a) {
+                    std::string name;
+                    if (scalar(item, "uncertainty.assume_exact", name)) {
+                        u.assume_exact.push_back({name, line_of(item)});
+                    }
+                }
+            }
+        }
+        if (k.count("land_cover_accuracy")) {
+            const YAML::Node &a = k["land_cover_accuracy"];
+            if (require_map(a, "uncertainty.land_cover_accuracy")) {
+                for (const auto &kv : a) {
+                    const std::string year_text = kv.first.Scalar();
+                    const int line = line_of(kv.first);
+                    int year = 0;
+                    bool known = false;
+                    for (const auto &e : m_cfg.epochs) {
+                        if (std::to_string(e.year) == year_text) {
+                            year = e.year;
+                            known = true;
+                        }
+                    }
+                    if (!known) {
+                        std::string years;
+                        for (const auto &e : m_cfg.epochs) {
+                            years += (years.empty() ? "" : ", ") + std::to_string(e.year);
+                        }
+                        m_p.error("invalid config value uncertainty.land_cover_accuracy: " +
+                                  m_cfg.at(line) + ": \"" + year_text +
+                                  "\" is not an epoch of land_cover.epochs (" + years + ")");
+                        continue;
+                    }
+                    bool dup = false;
+                    for (const auto &prev : u.land_cover_accuracy) {
+                        dup = dup || prev.year == year;
+                    }
+                    if (dup) {
+                        m_p.error("duplicate config key \"uncertainty.land_cover_accuracy." +
+                                  year_text + "\": " + m_cfg.at(line) + ": the key is given twice");
+                        continue;
+                    }
+                    std::string path;
+                    if (scalar(kv.second, "uncertainty.land_cover_accuracy." + year_text, path)) {
+                        u.land_cover_accuracy.push_back({year, resolve(path), path, line});
+                    }
+                }
+                std::sort(u.land_cover_accuracy.begin(), u.land_cover_accuracy.end(),
+                          [](const auto &a1, const auto &a2) { return a1.year < a2.year; });
+            }
+        }
+        // A name both given a distribution and declared exact is a contradiction.
+        for (const auto &e : u.assume_exact) {
+            for (const auto &p : u.parameters) {
+                if (p.name == e.name) {
+                    m_p.error("invalid config value uncertainty.assume_exact: " + m_cfg.at(e.line) +
+                              ": \"" + e.name +
+                              "\" also has a distribution under uncertainty.parameters (" +
+                              m_cfg.at(p.line) + "); keep one");
+                }
+            }
+        }
+    }
+
+    /// uncertainty.parameters: name -> {distribution, sd | u_pct, low, high, mode, source}.
+    void uncertainty_parameters(const YAML::Node &n) {
+        if (!require_map(n, "uncertainty.parameters")) {
+            return;
+        }
+        auto &u = m_cfg.uncertainty;
+        std::set<std::string> seen;
+        for (const auto &kv : n) {
+            const std::string name = kv.first.Scalar();
+            const std::string path = "uncertainty.parameters.\"" + name + "\"";
+            const int line = line_of(kv.first);
+            if (!seen.insert(name).second) {
+                m_p.error("duplicate config key uncertainty.parameters \"" + name +
+                          "\": " + m_cfg.at(line) + ": the key is given twice");
+                continue;
+            }
+            if (!require_map(kv.second, path)) {
+                continue;
+            }
+            auto k = keys(kv.second, path,
+                          {"distribution", "sd", "u_pct", "low", "high", "mode", "source"});
+            UncertaintyConfig::Parameter p;
+            p.name = name;
+            p.line = line;
+            bool ok = true;
+            std::string dist;
+            if (!k.count("distribution")) {
+                missing(path + ".distribution", kv.second);
+                ok = false;
+            } else if (scalar(k["distribution"], path + ".distribution", dist)) {
+                const std::vector<std::string> names = {"normal", "lognormal", "truncated_normal",
+                                                        "uniform", "triangular"};
+                const models::Distribution kinds[] = {
+                    models::Distribution::normal, models::Distribution::lognormal,
+                    models::Distribution::truncated_normal, models::Distribution::uniform,
+                    models::Distribution::triangular};
+                const auto it = std::find(names.begin(), names.end(), dist);
+                if (it == names.end()) {
+                    const std::string hint = closest_match(dist, names);
+                    m_p.error("invalid config value " + path +
+                              ".distribution: " + m_cfg.at(line_of(k["distribution"])) + ": \"" +
+                              dist + "\" is not one of " + join(names) +
+                              (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+                    ok = false;
+                } else {
+                    p.pdf.kind = kinds[it - names.begin()];
+                }
+            } else {
+                ok = false;
+            }
+            if (!k.count("source")) {
+                m_p.error("missing config key \"" + path + ".source\": " + m_cfg.at(line) +
+                          ": say where the distribution comes from (a publication, table or "
+                          "expert judgement); it is stored in the provenance");
+                ok = false;
+            } else if (!scalar(k["source"], path + ".source", p.source)) {
+                ok = false;
+            }
+            auto num = [&](const char *key, double &out) {
+                if (!k.count(key)) {
+                    return false;
+                }
+                if (!number(k[key], path + "." + key, out)) {
+                    ok = false;
+                    return false;
+                }
+                return true;
+            };
+            const bool has_sd = num("sd", p.pdf.sd);
+            const bool has_u = num("u_pct", p.u_pct);
+            p.low_given = num("low", p.pdf.low);
+            p.high_given = num("high", p.pdf.high);
+            p.mode_given = num("mode", p.pdf.mode);
+            if (!ok) {
+                continue;
+            }
+            const auto bad = [&](const std::string &why) {
+                m_p.error("invalid config value " + path + ": " + m_cfg.at(line) + ": " + why);
+                ok = false;
+            };
+            using D = models::Distribution;
+            const D d = p.pdf.kind;
+            const bool spread = d == D::normal || d == D::lognormal || d == D::truncated_normal;
+            if (spread) {
+                if (has_sd == has_u) {
+                    bad(dist + " needs its spread: give sd (in the parameter's unit) or u_pct (the "
+                               "95 % half-width as % of the value), one of them");
+                } else if (has_sd && p.pdf.sd < 0.0) {
+                    bad("sd " + k["sd"].Scalar() + " is negative (a standard deviation is >= 0)");
+                } else if (has_u && p.u_pct < 0.0) {
+                    bad("u_pct " + k["u_pct"].Scalar() + " is negative (a half-width is >= 0)");
+                }
+                if (d != D::truncated_normal && (p.low_given || p.high_given)) {
+                    bad(dist + " takes no low or high (use truncated_normal to bound it)");
+                }
+                if (p.mode_given) {
+                    bad("mode belongs to a triangular distribution, not " + dist);
+                }
+                if (d == D::truncated_normal && p.low_given && p.high_given &&
+                    !(p.pdf.low < p.pdf.high)) {
+                    bad("low " + k["low"].Scalar() + " is not below high " + k["high"].Scalar());
+                }
+            } else {
+                if (has_sd || has_u) {
+                    bad(dist + " is given by low and high" +
+                        (d == D::triangular ? std::string(" (and mode)") : std::string()) +
+                        ", not by sd or u_pct");
+                } else if (!p.low_given || !p.high_given) {
+                    bad(dist + " needs low and high");
+                } else if (!(p.pdf.low < p.pdf.high)) {
+                    bad("low " + k["low"].Scalar() + " is not below high " + k["high"].Scalar());
+                } else if (d == D::uniform && p.mode_given) {
+                    bad("mode belongs to a triangular distribution, not uniform");
+                } else if (d == D::triangular && p.mode_given &&
+                           !(p.pdf.mode >= p.pdf.low && p.pdf.mode <= p.pdf.high)) {
+                    bad("mode " + k["mode"].Scalar() + " is outside [low, high]");
+                }
+            }
+            if (ok) {
+                u.parameters.push_back(std::move(p));
             }
         }
     }

@@ -1,6 +1,7 @@
 // The run configuration (YAML): schema, parsing and checks that need no input file.
 #pragma once
 #include "models/months.hpp"
+#include "models/uncertainty.hpp"
 #include "pipeline/problems.hpp"
 
 #include <cstddef>
@@ -90,6 +91,52 @@ struct NepConfig {
 /// solar_mj_per_m2, et_mm, pet_mm; npp_raster: npp_g_c_per_m2, temperature_c, precipitation_mm
 /// (R_H needs temperature and precipitation with either).
 std::vector<std::string> nep_layer_names(const std::string &method);
+
+/// uncertainty (interface.md "Uncertainty"; configs/README.md): IPCC Approach 1 or 2 over the
+/// parameters the chain's models declare (models/uncertainty.hpp).
+struct UncertaintyConfig {
+    /// Most realisations of a Monte Carlo: the draws of every parameter and monomial are held at
+    /// once (8 bytes each), so 100000 draws of 1000 parameters already take 800 MB.
+    static constexpr int64_t MAX_DRAWS = 100000;
+    bool present = false;
+    int line = 0; ///< line of `uncertainty`
+    models::UncertaintyMethod method = models::UncertaintyMethod::monte_carlo;
+    int method_line = 0;
+    std::size_t draws = 1000;
+    int draws_line = 0;
+    uint64_t seed = 1; ///< the default when not given (documented)
+    int seed_line = 0;
+    double confidence = 0.95;
+    int confidence_line = 0;
+    /// uncertainty.parameters: a distribution the user gives a model parameter (by its name,
+    /// e.g. "pools.csv:c_above[2]"); its mean (normal, lognormal, truncated normal) is always the
+    /// value the model uses.
+    struct Parameter {
+        std::string name;
+        models::Pdf pdf;         ///< kind and the given fields; pdf.mean is set by prepare
+        bool low_given = false;  ///< truncated_normal: low given (else 0 or -inf)
+        bool high_given = false; ///< truncated_normal: high given (else +inf)
+        bool mode_given = false; ///< triangular: mode given (else the model's value)
+        double u_pct = -1.0;     ///< given instead of sd: 95 % half-width, % of the value
+        std::string source;
+        int line = 0;
+    };
+    std::vector<Parameter> parameters;
+    /// uncertainty.assume_exact: parameters the user declares exact (no uncertainty).
+    struct Exact {
+        std::string name;
+        int line = 0;
+    };
+    std::vector<Exact> assume_exact;
+    /// uncertainty.land_cover_accuracy: per epoch, the sample error matrix CSV.
+    struct Accuracy {
+        int year = 0;
+        std::string path;
+        std::string path_as_written;
+        int line = 0;
+    };
+    std::vector<Accuracy> land_cover_accuracy; ///< ascending years
+};
 
 struct Config {
     std::string config_path;
@@ -185,6 +232,8 @@ struct Config {
     int wood_density_line = 0;
 
     NepConfig nep; ///< models.nep
+
+    UncertaintyConfig uncertainty; ///< uncertainty (present = false: none)
 
     /// Largest processing.block_cells: a block of 2^26 cells already holds about 2 GiB of
     /// buffers per thread for two epochs and three outputs (resources.hpp), and blocks beyond

@@ -123,6 +123,10 @@ DistrictResults district_results(const PreparedRun &run, const RunResult &result
     DistrictResults r = results_from_totals(*result.totals, run.district_ids, run.district_names,
                                             years_of(run), result.pool_names, result.class_codes);
     r.level = run.base_level;
+    if (result.uncertainty) {
+        r.uncertainty = std::make_shared<const UncertaintyResults>(
+            result.uncertainty->summarise(*result.totals, run.threads));
+    }
     return r;
 }
 
@@ -160,6 +164,12 @@ std::vector<DistrictResults> all_level_results(const PreparedRun &run, const Run
             results_from_totals(t, run.levels[l].ids, run.levels[l].names, years_of(run),
                                 result.pool_names, result.class_codes);
         r.level = run.levels[l].name;
+        if (result.uncertainty) {
+            // The same draws as the districts', applied to the level's summed statistics:
+            // the level's own interval, not one combined from its districts' intervals.
+            r.uncertainty = std::make_shared<const UncertaintyResults>(
+                result.uncertainty->summarise(t, run.threads));
+        }
         for (std::size_t u = 0; u < run.levels[l].ids.size(); ++u) {
             r.ancestor_ids.push_back(ancestors(l + 1, u));
         }
@@ -228,14 +238,22 @@ std::vector<std::string> districts_csv_columns(const std::vector<DistrictResults
     const DistrictResults &base = levels.front();
     std::vector<std::string> cols = {"district_id", "district_name", "area_ha"};
     const std::size_t E = base.years.size();
+    const bool ci = base.uncertainty != nullptr;
+    const auto add = [&](const std::string &name) {
+        cols.push_back(name);
+        if (ci) {
+            cols.push_back(name + "_ci_low");
+            cols.push_back(name + "_ci_high");
+        }
+    };
     for (int y : base.years) {
-        cols.push_back("stock_mg_c_" + std::to_string(y));
+        add("stock_mg_c_" + std::to_string(y));
     }
     for (std::size_t k = 0; k + 1 < E; ++k) {
         const std::string p =
             std::to_string(base.years[k]) + "_" + std::to_string(base.years[k + 1]);
-        cols.push_back("stock_change_mg_c_per_yr_" + p);
-        cols.push_back("net_emissions_mg_co2_per_yr_" + p);
+        add("stock_change_mg_c_per_yr_" + p);
+        add("net_emissions_mg_co2_per_yr_" + p);
         if (!base.gain_loss_mg_c_per_yr.empty()) {
             cols.push_back("gain_loss_mg_c_per_yr_" + p);
         }
@@ -286,12 +304,21 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
         for (const DistrictResults &r : levels) {
             for (std::size_t i = 0; i < r.ids.size(); ++i) {
                 out << r.ids[i] << "," << csv_quote(r.names[i]) << "," << num(r.area_ha[i]);
+                const UncertaintyResults *u = r.uncertainty.get();
+                const auto interval = [&](const FigureIntervals *fi, std::size_t j) {
+                    if (fi != nullptr) {
+                        out << "," << num(fi->ci_low[j]) << "," << num(fi->ci_high[j]);
+                    }
+                };
                 for (std::size_t e = 0; e < E; ++e) {
                     out << "," << num(r.total_mg_c[i * E + e]);
+                    interval(u ? &u->total_mg_c : nullptr, i * E + e);
                 }
                 for (std::size_t k = 0; k < K; ++k) {
-                    out << "," << num(r.stock_change_mg_c_per_yr[i * K + k]) << ","
-                        << num(r.net_emissions_mg_co2_per_yr[i * K + k]);
+                    out << "," << num(r.stock_change_mg_c_per_yr[i * K + k]);
+                    interval(u ? &u->stock_change_mg_c_per_yr : nullptr, i * K + k);
+                    out << "," << num(r.net_emissions_mg_co2_per_yr[i * K + k]);
+                    interval(u ? &u->net_emissions_mg_co2_per_yr : nullptr, i * K + k);
                     if (!r.gain_loss_mg_c_per_yr.empty()) {
                         out << "," << num(r.gain_loss_mg_c_per_yr[i * K + k]);
                     }
@@ -437,6 +464,97 @@ static void write_gain_loss_parts(Hdf5Writer &h5, const std::string &parent,
         h5.attribute(d, "description", std::string(DESCRIPTIONS[j]));
     }
 }
+
+namespace {
+
+/// mean, sd, ci_low, ci_high (and central) of one figure under `group` (e.g.
+/// "/uncertainty/stocks/total_mg_c"), each with its units and the method.
+void write_intervals(Hdf5Writer &h5, const std::string &group, const std::vector<uint64_t> &shape,
+                     const FigureIntervals &fi, const std::string &units,
+                     const std::string &method) {
+    h5.group(group);
+    const std::pair<const char *, const std::vector<double> *> parts[] = {{"central", &fi.central},
+                                                                          {"mean", &fi.mean},
+                                                                          {"sd", &fi.sd},
+                                                                          {"ci_low", &fi.ci_low},
+                                                                          {"ci_high", &fi.ci_high}};
+    for (const auto &[name, values] : parts) {
+        const std::string path = group + "/" + name;
+        h5.dataset(path, shape, *values, units);
+        h5.attribute(path, "method", method);
+    }
+}
+
+/// The /uncertainty part of a level: stocks per epoch and pool, totals, stock change and net
+/// emissions per period (interface.md "Uncertainty").
+void write_uncertainty_figures(Hdf5Writer &h5, const std::string &root, const UncertaintyResults &u,
+                               uint64_t D, uint64_t E, uint64_t P, uint64_t K,
+                               const std::string &method) {
+    h5.group(root + "/stocks");
+    write_intervals(h5, root + "/stocks/mg_c", {D, E, P}, u.stock_mg_c, "Mg C", method);
+    write_intervals(h5, root + "/stocks/total_mg_c", {D, E}, u.total_mg_c, "Mg C", method);
+    h5.group(root + "/flux");
+    write_intervals(h5, root + "/flux/stock_change_mg_c_per_yr", {D, K}, u.stock_change_mg_c_per_yr,
+                    "Mg C/yr", method);
+    write_intervals(h5, root + "/flux/net_emissions_mg_co2_per_yr", {D, K},
+                    u.net_emissions_mg_co2_per_yr, "Mg CO2/yr", method);
+}
+
+std::string uncertainty_method_text(const UncertaintySetup &u) {
+    char conf[32];
+    std::snprintf(conf, sizeof conf, "%g", u.confidence * 100.0);
+    if (u.method == models::UncertaintyMethod::monte_carlo) {
+        return "Monte Carlo (IPCC 2006 Vol. 1 Ch. 3 Approach 2): " + std::to_string(u.draws) +
+               " draws, seed " + std::to_string(u.seed) +
+               ", one draw per parameter shared by every pixel and district; mean and sample "
+               "sd of the draws, " +
+               conf + " % interval from their quantiles";
+    }
+    return std::string("error propagation (IPCC 2006 Vol. 1 Ch. 3 Approach 1): first order at "
+                       "the central values, parameters independent; mean = the result, ") +
+           conf + " % interval = result -/+ z sd";
+}
+
+void write_uncertainty_parameters(Hdf5Writer &h5, const UncertaintySetup &u,
+                                  const std::vector<uint32_t> &used) {
+    const auto N = static_cast<uint64_t>(used.size());
+    std::vector<std::string> name, unit, dist, source, status;
+    std::vector<double> central, mean, sd, low, high, mode;
+    for (const uint32_t q : used) {
+        const models::UncertainParameter &p = u.parameters[q];
+        name.push_back(p.name);
+        unit.push_back(p.unit);
+        dist.emplace_back(models::distribution_name(p.pdf.kind));
+        source.push_back(p.source);
+        status.push_back(p.status);
+        central.push_back(p.central);
+        mean.push_back(p.pdf.mean);
+        sd.push_back(models::pdf_sd(p));
+        low.push_back(p.pdf.low);
+        high.push_back(p.pdf.high);
+        mode.push_back(p.pdf.mode);
+    }
+    const std::string g = "/uncertainty/parameters";
+    h5.group(g);
+    h5.attribute(g, "description",
+                 std::string("the uncertain parameters the districts' figures use: value the "
+                             "run uses (central), distribution and its fields (mean, sd; low, "
+                             "high, mode where the distribution has them; sd is that of the "
+                             "distribution, truncation included), and the source of each"));
+    h5.dataset(g + "/name", name, "1");
+    h5.dataset(g + "/unit", unit, "1");
+    h5.dataset(g + "/central", {N}, central, "the parameter's unit");
+    h5.dataset(g + "/distribution", dist, "1");
+    h5.dataset(g + "/mean", {N}, mean, "the parameter's unit");
+    h5.dataset(g + "/sd", {N}, sd, "the parameter's unit");
+    h5.dataset(g + "/low", {N}, low, "the parameter's unit");
+    h5.dataset(g + "/high", {N}, high, "the parameter's unit");
+    h5.dataset(g + "/mode", {N}, mode, "the parameter's unit");
+    h5.dataset(g + "/source", source, "1");
+    h5.dataset(g + "/status", status, "1");
+}
+
+} // namespace
 
 void write_results_h5(const std::string &path, const PreparedRun &run, const RunResult &result,
                       const std::vector<DistrictResults> &levels) {
@@ -595,6 +713,29 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
             }
         }
 
+        if (r.uncertainty && run.uncertainty) {
+            const UncertaintySetup &u = *run.uncertainty;
+            const std::string method = uncertainty_method_text(u);
+            h5.group("/uncertainty");
+            h5.attribute("/uncertainty", "method", method);
+            h5.attribute("/uncertainty", "draws",
+                         std::vector<int64_t>{static_cast<int64_t>(u.draws)});
+            h5.attribute("/uncertainty", "seed", std::to_string(u.seed));
+            h5.attribute("/uncertainty", "confidence", std::vector<double>{u.confidence});
+            write_uncertainty_figures(h5, "/uncertainty", *r.uncertainty, D, E, P, K, method);
+            if (levels.size() > 1) {
+                h5.group("/uncertainty/levels");
+                for (std::size_t l = 1; l < levels.size(); ++l) {
+                    const DistrictResults &lv = levels[l];
+                    const std::string g = "/uncertainty/levels/" + lv.level;
+                    h5.group(g);
+                    write_uncertainty_figures(h5, g, *lv.uncertainty,
+                                              static_cast<uint64_t>(lv.ids.size()), E, P, K,
+                                              method);
+                }
+            }
+            write_uncertainty_parameters(h5, u, result.uncertain_parameters_used);
+        }
         h5.group("/provenance");
         std::vector<std::string> status_names;
         for (int s = 0; s < models::PIXEL_STATUS_COUNT; ++s) {

@@ -4,6 +4,7 @@
 #include "pipeline/runner.hpp"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct DistrictResults {
     /// Id of each unit's ancestor at every parent level ([D][L]); INT64_MIN where the level is
     /// the unit's own level or below it.
     std::vector<std::vector<int64_t>> ancestor_ids;
+    /// With `uncertainty`: the intervals of the figures, from the same draws at every level.
+    std::shared_ptr<const UncertaintyResults> uncertainty;
 };
 
 /// Results of the units of one level from their totals.

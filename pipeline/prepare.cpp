@@ -1756,6 +1756,27 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         } catch (const models::ModelError &e) {
             problems.error(std::string("invalid model chain: ") + e.what());
         }
+        if (errors_since(layers_before) == 0 && cfg.uncertainty.present) {
+            PreparedRun &r = *run;
+            run->uncertainty = plan_uncertainty(
+                cfg, run->chain, run->stock_model->pool_names(), run->stock_model->class_codes(),
+                problems, [&](const std::string &role, const std::string &path) {
+                    std::error_code ec;
+                    if (!fs::is_regular_file(path, ec)) {
+                        problems.error("cannot read " + role + ": " + path +
+                                       ": no such file (paths are relative to the config's "
+                                       "folder)");
+                        throw std::runtime_error("");
+                    }
+                    const std::size_t before = problems.errors.size();
+                    std::string text =
+                        read_input_table(r, role, path, "land-cover error matrix", role, problems);
+                    if (problems.errors.size() > before) {
+                        throw std::runtime_error("");
+                    }
+                    return text;
+                });
+        }
     }
     if (!cfg.epochs.empty()) {
         std::vector<int> years;

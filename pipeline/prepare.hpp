@@ -9,6 +9,7 @@
 #include "pipeline/problems.hpp"
 #include "pipeline/provenance.hpp"
 #include "pipeline/resources.hpp"
+#include "pipeline/uncertainty_run.hpp"
 #include "raster/block_plan.hpp"
 #include "raster/pixel_area.hpp"
 #include "raster/raster_io.hpp"
@@ -86,6 +87,8 @@ struct PreparedRun {
     /// first, then one stage per configured model in the order of the stage registry. The
     /// runner reads, calls and sums by these declarations alone.
     std::vector<std::unique_ptr<models::Stage>> chain;
+    /// `uncertainty` (pipeline/uncertainty_run.hpp): null without it.
+    std::unique_ptr<UncertaintySetup> uncertainty;
     /// Rasters of every declared layer, deduplicated by name (the first declaration opens it):
     /// one for the run, or one per epoch, period or month (LayerDecl::axis).
     std::vector<std::vector<raster::RasterInfo>> layers;

@@ -83,6 +83,7 @@ AccumDims run_dims(const PreparedRun &run) {
             }
         }
     }
+    d.stat_cells = run.uncertainty ? run.uncertainty->cells : 0;
     return d;
 }
 
@@ -725,6 +726,8 @@ struct ThreadState {
     std::vector<std::vector<std::vector<uint8_t>>> layer_valid;
     std::vector<StageRows> stages; // parallel to ChainPlan::stages
     BlockScratch scratch;
+    std::unique_ptr<UncertaintyRows> uncertainty; // statistics rows, with `uncertainty`
+    std::vector<const double *> change_rows;      // per period
 
     ThreadState(const PreparedRun &run, const ChainPlan &chain, const AccumDims &dims,
                 std::size_t row_len)
@@ -759,6 +762,10 @@ struct ThreadState {
         }
         for (std::size_t k = 0; k < dims.periods(); ++k) {
             change.emplace_back(row_len);
+            change_rows.push_back(change.back().data());
+        }
+        if (run.uncertainty) {
+            uncertainty = std::make_unique<UncertaintyRows>(*run.uncertainty, row_len);
         }
         for (std::size_t v = 0; v < chain.variables * n_epochs; ++v) {
             variables.emplace_back(row_len);
@@ -1069,7 +1076,9 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                                st.valid[e].data() + off,
                                                sr.epoch_layers[e].data(),
                                                sr.variables[e].data(),
-                                               &o};
+                                               &o,
+                                               st.uncertainty ? st.uncertainty->rows(s, e)
+                                                              : nullptr};
                     sp.stage->epoch_row(row);
                 }
             }
@@ -1092,7 +1101,9 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                                   st.class_rows.data(),
                                                   st.status_rows.data(),
                                                   st.pool_epoch_ptrs.data(),
-                                                  sr.usage.data()};
+                                                  sr.usage.data(),
+                                                  st.uncertainty ? st.uncertainty->epoch_rows(s)
+                                                                 : nullptr};
                 sp.stage->across_epochs_row(row);
             }
             if (!chain.across_stages.empty()) {
@@ -1383,6 +1394,12 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                         rec[cell] += f * cell_sum;
                     }
                 }
+                if (st.uncertainty) {
+                    // Sufficient statistics of the figures' intervals (uncertainty_run.hpp).
+                    st.uncertainty->add(*run.uncertainty, rec + dims.stat(0), i0, i1, f, area_row,
+                                        st.status_rows.data(), st.change_rows.data(),
+                                        st.class_rows.data());
+                }
                 for (const std::size_t s : chain.month_stages) {
                     const StagePlan &sp = chain.stages[s];
                     const StageRows &sr = st.stages[s];
@@ -1469,6 +1486,16 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     }
     if (auto messages = empty_epoch_messages(run, *result.totals, n_epochs); !messages.empty()) {
         throw InputError(std::move(messages));
+    }
+    // Parameters a pixel used that have no uncertainty: no interval can be defended.
+    if (run.uncertainty) {
+        if (auto messages = missing_uncertainty(*run.uncertainty, *result.totals);
+            !messages.empty()) {
+            throw InputError(std::move(messages));
+        }
+        auto engine = std::make_shared<UncertaintyEngine>(*run.uncertainty);
+        result.uncertain_parameters_used = engine->used_parameters(*result.totals);
+        result.uncertainty = std::move(engine);
     }
     // Unverified parameter values that valid pixels actually used (science.md status [U]).
     for (std::size_t c = 0; c < result.class_codes.size(); ++c) {

@@ -24,6 +24,10 @@ struct RunResult {
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> rasters; ///< commit after success
     /// SHA-256 of each of run.inputs as read (InputHashes::finish), for the provenance.
     std::vector<std::string> input_sha256;
+    /// With `uncertainty`: the propagation (draws computed once), and the parameters the
+    /// districts use (indices into run.uncertainty->parameters), for the provenance.
+    std::shared_ptr<const UncertaintyEngine> uncertainty;
+    std::vector<uint32_t> uncertain_parameters_used;
 };
 
 /// Compute every block with `run.threads` OpenMP threads. Rasters are written under temporary

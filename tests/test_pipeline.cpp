@@ -654,3 +654,136 @@ TEST(Resources, CgroupMemoryLimitIsTheSmallestAlongThePath) {
     EXPECT_FALSE(cs::pipeline::cgroup_memory("0::/other\n", root).limited);
     EXPECT_FALSE(cs::pipeline::cgroup_memory("4:memory:/elsewhere\n", d.path() + "/none").limited);
 }
+
+// ---- uncertainty (issue 11) ---------------------------------------------------------------
+
+TEST(Config, UncertaintyDefaultsAndParameters) {
+    Problems p;
+    const std::string text = std::string(MINIMAL) + R"(uncertainty:
+  parameters:
+    "pools.csv:c_above[2]": {distribution: normal, sd: 4.5, source: "plot survey 2019"}
+    "pools.csv:c_soil[2]": {distribution: triangular, low: 10, high: 30, mode: 20, source: x}
+    "pools.csv:c_below[2]": {distribution: truncated_normal, u_pct: 30, low: 0, source: y}
+  assume_exact: ["pools.csv:c_dead[2]"]
+  land_cover_accuracy:
+    2020: acc2020.csv
+    2015: acc2015.csv
+)";
+    Config c = parse_config(text, "/srv/city/run.yaml", p);
+    ASSERT_TRUE(p.ok()) << all_errors(p);
+    const auto &u = c.uncertainty;
+    EXPECT_TRUE(u.present);
+    EXPECT_EQ(u.method, cs::models::UncertaintyMethod::monte_carlo);
+    EXPECT_EQ(u.draws, 1000u);
+    EXPECT_EQ(u.seed, 1u);
+    EXPECT_DOUBLE_EQ(u.confidence, 0.95);
+    ASSERT_EQ(u.parameters.size(), 3u);
+    EXPECT_EQ(u.parameters[0].name, "pools.csv:c_above[2]");
+    EXPECT_EQ(u.parameters[0].pdf.kind, cs::models::Distribution::normal);
+    EXPECT_DOUBLE_EQ(u.parameters[0].pdf.sd, 4.5);
+    EXPECT_EQ(u.parameters[0].source, "plot survey 2019");
+    EXPECT_EQ(u.parameters[0].line, 15);
+    EXPECT_EQ(u.parameters[1].pdf.kind, cs::models::Distribution::triangular);
+    EXPECT_TRUE(u.parameters[1].mode_given);
+    EXPECT_DOUBLE_EQ(u.parameters[1].pdf.mode, 20.0);
+    EXPECT_DOUBLE_EQ(u.parameters[2].u_pct, 30.0);
+    EXPECT_TRUE(u.parameters[2].low_given);
+    EXPECT_FALSE(u.parameters[2].high_given);
+    ASSERT_EQ(u.assume_exact.size(), 1u);
+    EXPECT_EQ(u.assume_exact[0].name, "pools.csv:c_dead[2]");
+    ASSERT_EQ(u.land_cover_accuracy.size(), 2u);
+    EXPECT_EQ(u.land_cover_accuracy[0].year, 2015); // sorted by year
+    EXPECT_EQ(u.land_cover_accuracy[0].path, "/srv/city/acc2015.csv");
+    EXPECT_EQ(u.land_cover_accuracy[1].year, 2020);
+
+    Problems p2;
+    Config none = parse_config(MINIMAL, "/srv/city/run.yaml", p2);
+    EXPECT_FALSE(none.uncertainty.present);
+}
+
+TEST(Config, UncertaintyMethodDrawsSeedConfidence) {
+    Problems p;
+    Config c = parse_config(std::string(MINIMAL) + "uncertainty:\n  method: error_propagation\n"
+                                                   "  seed: 18446744073709551615\n"
+                                                   "  confidence: 0.9\n",
+                            "/srv/city/run.yaml", p);
+    ASSERT_TRUE(p.ok()) << all_errors(p);
+    EXPECT_EQ(c.uncertainty.method, cs::models::UncertaintyMethod::error_propagation);
+    EXPECT_EQ(c.uncertainty.seed, 18446744073709551615ull);
+    EXPECT_DOUBLE_EQ(c.uncertainty.confidence, 0.9);
+
+    const auto errors_of = [](const std::string &tail) {
+        Problems q;
+        parse_config(std::string(MINIMAL) + "uncertainty:\n" + tail, "/srv/city/run.yaml", q);
+        return q;
+    };
+    EXPECT_TRUE(has_error(errors_of("  method: monte_carl\n"),
+                          "invalid config value uncertainty.method: run.yaml, line 14: "
+                          "\"monte_carl\" is not one of monte_carlo (IPCC Approach 2), "
+                          "error_propagation (IPCC Approach 1) (did you mean \"monte_carlo\"?)"));
+    EXPECT_TRUE(has_error(errors_of("  method: error_propagation\n  draws: 500\n"),
+                          "invalid config value uncertainty.draws: run.yaml, line 15: "
+                          "error_propagation (IPCC Approach 1) draws nothing; remove draws or use "
+                          "method monte_carlo"));
+    EXPECT_FALSE(errors_of("  draws: 1\n").ok());
+    EXPECT_FALSE(errors_of("  draws: 100001\n").ok());
+    EXPECT_TRUE(errors_of("  draws: 100000\n").ok());
+    EXPECT_TRUE(has_error(errors_of("  seed: -3\n"),
+                          "invalid config value uncertainty.seed: run.yaml, line 14: expected a "
+                          "whole number from 0 to 18446744073709551615, got \"-3\""));
+    EXPECT_FALSE(errors_of("  seed: 18446744073709551616\n").ok());
+    EXPECT_TRUE(has_error(errors_of("  confidence: 95\n"),
+                          "invalid config value uncertainty.confidence: run.yaml, line 14: 95 is "
+                          "not a probability between 0 and 1 (0.95 for a 95 % interval)"));
+    EXPECT_TRUE(has_error(errors_of("  land_cover_accuracy:\n    2016: a.csv\n"),
+                          "invalid config value uncertainty.land_cover_accuracy: run.yaml, line "
+                          "15: \"2016\" is not an epoch of land_cover.epochs (2015, 2020)"));
+    EXPECT_FALSE(errors_of("  drawz: 3\n").ok());
+}
+
+TEST(Config, UncertaintyParameterErrors) {
+    const auto errors_of = [](const std::string &spec) {
+        Problems q;
+        parse_config(std::string(MINIMAL) + "uncertainty:\n  parameters:\n    \"a[1]\": " + spec +
+                         "\n",
+                     "/srv/city/run.yaml", q);
+        return q;
+    };
+    const std::string at = "invalid config value uncertainty.parameters.\"a[1]\": run.yaml, line "
+                           "15: ";
+    EXPECT_TRUE(has_error(errors_of("{distribution: normal, sd: -1, source: s}"),
+                          at + "sd -1 is negative (a standard deviation is >= 0)"));
+    EXPECT_TRUE(has_error(errors_of("{distribution: normal, source: s}"),
+                          at + "normal needs its spread: give sd (in the parameter's unit) or "
+                               "u_pct (the 95 % half-width as % of the value), one of them"));
+    EXPECT_TRUE(has_error(errors_of("{distribution: normal, sd: 1, u_pct: 3, source: s}"),
+                          at + "normal needs its spread: give sd (in the parameter's unit) or "
+                               "u_pct (the 95 % half-width as % of the value), one of them"));
+    EXPECT_TRUE(has_error(errors_of("{distribution: uniform, low: 3, high: 1, source: s}"),
+                          at + "low 3 is not below high 1"));
+    EXPECT_TRUE(has_error(errors_of("{distribution: triangular, low: 1, high: 3, mode: 5, "
+                                    "source: s}"),
+                          at + "mode 5 is outside [low, high]"));
+    EXPECT_TRUE(has_error(errors_of("{distribution: uniform, sd: 1, source: s}"),
+                          at + "uniform is given by low and high, not by sd or u_pct"));
+    EXPECT_TRUE(has_error(errors_of("{distribution: gamma, sd: 1, source: s}"),
+                          "invalid config value uncertainty.parameters.\"a[1]\".distribution: "
+                          "run.yaml, line 15: \"gamma\" is not one of normal, lognormal, "
+                          "truncated_normal, uniform, triangular"));
+    const Problems no_source = errors_of("{distribution: normal, sd: 1}");
+    ASSERT_FALSE(no_source.ok());
+    EXPECT_NE(no_source.errors[0].find("missing config key \"uncertainty.parameters.\"a[1]\"."
+                                       "source\": run.yaml, line 15: say where the distribution "
+                                       "comes from"),
+              std::string::npos)
+        << all_errors(no_source);
+
+    Problems both;
+    parse_config(std::string(MINIMAL) +
+                     "uncertainty:\n  parameters:\n    \"a[1]\": {distribution: normal, sd: 1, "
+                     "source: s}\n  assume_exact: [\"a[1]\"]\n",
+                 "/srv/city/run.yaml", both);
+    EXPECT_TRUE(has_error(both, "invalid config value uncertainty.assume_exact: run.yaml, line 16: "
+                                "\"a[1]\" also has a distribution under uncertainty.parameters "
+                                "(run.yaml, line 15); keep one"));
+}

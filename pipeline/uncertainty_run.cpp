@@ -1,0 +1,616 @@
+// Uncertainty of district figures: parameters, statistics layout, accumulation and intervals.
+#include "pipeline/uncertainty_run.hpp"
+
+#include "models/flux.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <omp.h>
+#include <set>
+
+namespace cs::pipeline {
+
+namespace {
+
+std::string number_text(double v) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+/// Apply one `uncertainty.parameters` entry to a model's parameter, or say why it cannot.
+std::string apply_user_pdf(const Config &config, const UncertaintyConfig::Parameter &given,
+                           models::UncertainParameter &p) {
+    using D = models::Distribution;
+    models::Pdf pdf = given.pdf;
+    const double inf = std::numeric_limits<double>::infinity();
+    pdf.mean = p.central;
+    if (given.u_pct >= 0.0) {
+        // "±U %" is the half-width of the 95 % interval as % of the value (science.md §7).
+        pdf.sd = std::fabs(p.central) * given.u_pct / 100.0 / 1.959963984540054;
+    }
+    if (pdf.kind == D::truncated_normal) {
+        if (!given.low_given) {
+            pdf.low = p.non_negative ? 0.0 : -inf;
+        }
+        if (!given.high_given) {
+            pdf.high = inf;
+        }
+    }
+    if (pdf.kind == D::triangular && !given.mode_given) {
+        pdf.mode = p.central;
+    }
+    const bool bounded =
+        pdf.kind == D::uniform || pdf.kind == D::triangular || pdf.kind == D::truncated_normal;
+    if (bounded && p.non_negative && pdf.low < 0.0) {
+        return "low " + number_text(pdf.low) + " is below 0, but " + p.name + " cannot be negative";
+    }
+    if (bounded && (p.central < pdf.low || p.central > pdf.high)) {
+        return "the value the model uses, " + number_text(p.central) + " " + p.unit +
+               ", is outside [low, high] = [" + number_text(pdf.low) + ", " +
+               number_text(pdf.high) + "]";
+    }
+    if (pdf.kind == D::lognormal && !(p.central > 0.0)) {
+        return "a lognormal needs a value > 0, and the model uses " + number_text(p.central);
+    }
+    p.pdf = pdf;
+    p.source = given.source + " (" + config.at(given.line) + ")";
+    p.status = "user";
+    return {};
+}
+
+std::string stage_values(const models::Stage &s) {
+    std::string what;
+    for (const auto &p : s.pools_written()) {
+        what += (what.empty() ? "" : ", ") + p;
+    }
+    for (const auto &d : s.series()) {
+        what += (what.empty() ? "" : ", ") + d.name;
+    }
+    return what;
+}
+
+} // namespace
+
+std::string describe_pdf(const models::UncertainParameter &p) {
+    using D = models::Distribution;
+    const models::Pdf &d = p.pdf;
+    switch (d.kind) {
+    case D::none:
+        return "none (no documented uncertainty)";
+    case D::exact:
+        return "exact";
+    case D::normal:
+    case D::lognormal:
+        return std::string(models::distribution_name(d.kind)) + "(mean " + number_text(d.mean) +
+               ", sd " + number_text(d.sd) + ")";
+    case D::truncated_normal:
+        return "truncated_normal(mean " + number_text(d.mean) + ", sd " + number_text(d.sd) +
+               ", low " + number_text(d.low) + ", high " + number_text(d.high) + ")";
+    case D::uniform:
+        return "uniform(low " + number_text(d.low) + ", high " + number_text(d.high) + ")";
+    case D::triangular:
+        return "triangular(low " + number_text(d.low) + ", mode " + number_text(d.mode) +
+               ", high " + number_text(d.high) + ")";
+    }
+    return "?";
+}
+
+std::unique_ptr<UncertaintySetup>
+plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models::Stage>> &chain,
+                 const std::vector<std::string> &pool_names,
+                 const std::vector<int32_t> &class_codes, Problems &problems,
+                 const std::function<std::string(const std::string &, const std::string &)> &read) {
+    const UncertaintyConfig &uc = config.uncertainty;
+    if (!uc.present) {
+        return nullptr;
+    }
+    const std::size_t errors_before = problems.errors.size();
+    auto u = std::make_unique<UncertaintySetup>();
+    u->method = uc.method;
+    u->draws = uc.method == models::UncertaintyMethod::monte_carlo ? uc.draws : 0;
+    u->seed = uc.seed;
+    u->confidence = uc.confidence;
+    u->epochs = config.epochs.size();
+    u->periods = u->epochs > 0 ? u->epochs - 1 : 0;
+    u->classes = class_codes.size();
+    u->pools = pool_names.size();
+    u->pool_names = pool_names;
+    u->class_codes = class_codes;
+    for (std::size_t k = 0; k < u->periods; ++k) {
+        u->years.push_back(static_cast<double>(config.epochs[k + 1].year - config.epochs[k].year));
+    }
+
+    // 1. Every stage that computes values must describe their uncertainty.
+    for (const auto &stage : chain) {
+        const bool writes = !stage->pools_written().empty() || !stage->series().empty();
+        if (writes && !stage->describes_uncertainty()) {
+            problems.error("uncertainty: " + config.at(uc.line) + ": " + stage->name() +
+                           " does not describe the uncertainty of what it computes (" +
+                           stage_values(*stage) +
+                           ") yet, so no interval would include it; remove `uncertainty` from "
+                           "the config or the model from the run");
+        }
+    }
+    if (problems.errors.size() > errors_before) {
+        return nullptr;
+    }
+
+    // 2. The parameters, by name across stages (one draw per name), then the config.
+    std::map<std::string, uint32_t> index;
+    std::vector<std::vector<uint32_t>> local_to_global(chain.size());
+    std::vector<std::vector<models::StatisticDecl>> decls(chain.size());
+    for (std::size_t s = 0; s < chain.size(); ++s) {
+        for (auto &p : chain[s]->uncertain_parameters()) {
+            const auto it = index.find(p.name);
+            if (it == index.end()) {
+                const auto g = static_cast<uint32_t>(u->parameters.size());
+                index.emplace(p.name, g);
+                local_to_global[s].push_back(g);
+                u->parameters.push_back(std::move(p));
+                continue;
+            }
+            const auto &first = u->parameters[it->second];
+            if (first.central != p.central || first.unit != p.unit) {
+                problems.error("uncertainty: parameter " + p.name + " has two values in the run: " +
+                               number_text(first.central) + " " + first.unit + " (" + first.source +
+                               ") and " + number_text(p.central) + " " + p.unit + " in " +
+                               chain[s]->name() + " (" + p.source +
+                               "); one parameter is one draw, so both must agree");
+            }
+            local_to_global[s].push_back(it->second);
+        }
+        decls[s] = chain[s]->statistics();
+    }
+    std::vector<std::string> all_names;
+    all_names.reserve(index.size());
+    for (const auto &kv : index) {
+        all_names.push_back(kv.first);
+    }
+    const auto unknown = [&](const std::string &name, int line, const char *key) {
+        const std::string hint = closest_match(name, all_names);
+        problems.error("invalid config value uncertainty." + std::string(key) + ": " +
+                       config.at(line) + ": \"" + name +
+                       "\" is not a parameter of this run's models" +
+                       (hint.empty() ? std::string(" (names look like \"pools.csv:c_above[2]\")")
+                                     : " (did you mean \"" + hint + "\"?)"));
+    };
+    for (const auto &given : uc.parameters) {
+        const auto it = index.find(given.name);
+        if (it == index.end()) {
+            unknown(given.name, given.line, "parameters");
+            continue;
+        }
+        const std::string why = apply_user_pdf(config, given, u->parameters[it->second]);
+        if (!why.empty()) {
+            problems.error("invalid config value uncertainty.parameters.\"" + given.name +
+                           "\": " + config.at(given.line) + ": " + why);
+        }
+    }
+    for (const auto &e : uc.assume_exact) {
+        const auto it = index.find(e.name);
+        if (it == index.end()) {
+            unknown(e.name, e.line, "assume_exact");
+            continue;
+        }
+        auto &p = u->parameters[it->second];
+        p.pdf = models::Pdf{};
+        p.pdf.kind = models::Distribution::exact;
+        p.pdf.mean = p.central;
+        p.source = "declared exact by the user (" + config.at(e.line) + ")";
+        p.status = "user";
+    }
+
+    // 3. Land-cover accuracy: one area factor per epoch and class (placeholders until the pass
+    //    gives the mapped areas; UncertaintyEngine replaces them).
+    u->accuracy.resize(u->epochs);
+    for (const auto &a : uc.land_cover_accuracy) {
+        std::size_t e = 0;
+        while (e < u->epochs && config.epochs[e].year != a.year) {
+            ++e;
+        }
+        if (e == u->epochs) {
+            continue; // refused by the config parser
+        }
+        EpochAccuracy &acc = u->accuracy[e];
+        const std::string role = "uncertainty.land_cover_accuracy." + std::to_string(a.year);
+        acc.where = role + " (" + a.path_as_written + ")";
+        std::string text;
+        try {
+            text = read(role, a.path);
+        } catch (const std::exception &ex) {
+            if (*ex.what() != '\0') { // else `read` reported it
+                problems.error(ex.what());
+            }
+            continue;
+        }
+        std::vector<std::string> errors;
+        acc.matrix = models::parse_error_matrix(text, acc.where, errors);
+        for (auto &m : errors) {
+            problems.error(std::move(m));
+        }
+        if (!errors.empty()) {
+            continue;
+        }
+        acc.present = true;
+        std::vector<int32_t> missing;
+        for (const int32_t code : class_codes) {
+            const auto it = std::find(acc.matrix.codes.begin(), acc.matrix.codes.end(), code);
+            acc.matrix_index.push_back(it == acc.matrix.codes.end()
+                                           ? -1
+                                           : static_cast<int>(it - acc.matrix.codes.begin()));
+            models::UncertainParameter p;
+            p.name = "land_cover_area[" + std::to_string(a.year) + "," + std::to_string(code) + "]";
+            p.unit = "1";
+            p.central = 1.0;
+            p.pdf.kind = models::Distribution::exact;
+            p.pdf.mean = 1.0;
+            p.source = acc.where;
+            p.status = "user";
+            acc.area_parameter.push_back(static_cast<uint32_t>(u->parameters.size()));
+            u->parameters.push_back(std::move(p));
+        }
+    }
+    if (problems.errors.size() > errors_before) {
+        return nullptr;
+    }
+
+    // 4. Which stage gives each pool its value: the last one (chain order) of the epoch and
+    //    across-epoch stages that writes it.
+    std::vector<int> pool_stage(u->pools, -1);
+    for (std::size_t s = 0; s < chain.size(); ++s) {
+        const auto kind = chain[s]->kind();
+        if (kind != models::StageKind::epoch_pools && kind != models::StageKind::across_epochs) {
+            continue;
+        }
+        for (const auto &name : chain[s]->pools_written()) {
+            const auto it = std::find(pool_names.begin(), pool_names.end(), name);
+            if (it != pool_names.end()) {
+                pool_stage[static_cast<std::size_t>(it - pool_names.begin())] = static_cast<int>(s);
+            }
+        }
+    }
+
+    // 5. Blocks, their kept terms and the global monomials.
+    std::map<models::Monomial, uint32_t> monomial_index;
+    const auto monomial_of = [&](models::Monomial m) {
+        std::sort(m.begin(), m.end());
+        const auto [it, added] =
+            monomial_index.emplace(m, static_cast<uint32_t>(u->monomials.size()));
+        if (added) {
+            u->monomials.push_back(std::move(m));
+        }
+        return it->second;
+    };
+    u->stage_pairs_max.assign(chain.size(), 0);
+    u->stage_stats.assign(chain.size(), 0);
+    for (std::size_t s = 0; s < chain.size(); ++s) {
+        std::size_t pairs_max = 0;
+        for (const auto &d : decls[s]) {
+            if (d.axis == models::TimeAxis::epoch) {
+                pairs_max = std::max(pairs_max, d.pairs);
+            }
+        }
+        if (pairs_max == 0) {
+            continue;
+        }
+        u->stage_pairs_max[s] = pairs_max;
+        u->stage_stats[s] = decls[s].size();
+        for (std::size_t t = 0; t < decls[s].size(); ++t) {
+            const auto &d = decls[s][t];
+            if (d.axis != models::TimeAxis::epoch) {
+                problems.error("uncertainty: " + chain[s]->name() + " declares statistic " +
+                               d.name +
+                               " on a period or month axis, which this version does not "
+                               "propagate yet (internal limitation)");
+                continue;
+            }
+            StatBlock b;
+            b.stage = s;
+            b.stat = t;
+            b.keys = d.keys.size();
+            b.pairs = d.pairs;
+            b.slot = t * pairs_max;
+            b.terms.resize(b.keys);
+            for (std::size_t k = 0; k < b.keys; ++k) {
+                for (const models::Term &term : d.keys[k]) {
+                    if (term.target >= u->pools || pool_stage[term.target] != static_cast<int>(s)) {
+                        continue; // a later stage gives this pool's value
+                    }
+                    models::Monomial m;
+                    for (const uint32_t q : term.monomial) {
+                        m.push_back(local_to_global[s].at(q));
+                    }
+                    KeptTerm kt;
+                    kt.pool = term.target;
+                    kt.monomial = monomial_of(m);
+                    for (std::size_t e = 0; e < u->epochs; ++e) {
+                        kt.by_epoch_class.emplace_back();
+                        if (!u->accuracy[e].present) {
+                            continue;
+                        }
+                        for (std::size_t c = 0; c < u->classes; ++c) {
+                            models::Monomial mc = m;
+                            mc.push_back(u->accuracy[e].area_parameter[c]);
+                            kt.by_epoch_class[e].push_back(monomial_of(mc));
+                        }
+                    }
+                    b.terms[k].push_back(std::move(kt));
+                }
+            }
+            u->blocks.push_back(std::move(b));
+        }
+    }
+    for (std::size_t p = 0; p < u->pools; ++p) {
+        const int s = pool_stage[p];
+        if (s < 0 || u->stage_pairs_max[static_cast<std::size_t>(s)] == 0) {
+            problems.error("uncertainty: pool " + pool_names[p] + " has no statistics (" +
+                           (s < 0
+                                ? std::string("no stage writes it")
+                                : chain[static_cast<std::size_t>(s)]->name() + " declares none)") +
+                           "; internal error");
+        }
+    }
+    if (problems.errors.size() > errors_before) {
+        return nullptr;
+    }
+
+    // 6. Cell layout.
+    u->base.assign(u->copies(), std::vector<std::size_t>(u->blocks.size()));
+    std::size_t cells = 0;
+    for (std::size_t c = 0; c < u->copies(); ++c) {
+        const std::size_t m = u->mult(u->copy_epoch(c));
+        for (std::size_t b = 0; b < u->blocks.size(); ++b) {
+            u->base[c][b] = cells;
+            cells += u->blocks[b].keys * m;
+        }
+    }
+    u->cells = cells;
+    return u;
+}
+
+UncertaintyRows::UncertaintyRows(const UncertaintySetup &u, std::size_t row_len) {
+    const std::size_t S = u.stage_pairs_max.size();
+    m_keys.resize(S);
+    m_weights.resize(S);
+    m_key_ptrs.resize(S);
+    m_weight_ptrs.resize(S);
+    m_stage_rows.resize(S);
+    for (std::size_t s = 0; s < S; ++s) {
+        const std::size_t slots = u.stage_pairs_max[s] * u.stage_stats[s];
+        if (slots == 0) {
+            continue;
+        }
+        m_key_ptrs[s].resize(u.epochs);
+        m_weight_ptrs[s].resize(u.epochs);
+        for (std::size_t e = 0; e < u.epochs; ++e) {
+            for (std::size_t j = 0; j < slots; ++j) {
+                m_keys[s].emplace_back(row_len, -1);
+                m_weights[s].emplace_back(row_len, 0.0);
+                m_key_ptrs[s][e].push_back(m_keys[s].back().data());
+                m_weight_ptrs[s][e].push_back(m_weights[s].back().data());
+            }
+        }
+        for (std::size_t e = 0; e < u.epochs; ++e) {
+            m_stage_rows[s].push_back(models::StatisticRows{
+                m_key_ptrs[s][e].data(), m_weight_ptrs[s][e].data(), u.stage_pairs_max[s]});
+        }
+    }
+}
+
+void UncertaintyRows::add(const UncertaintySetup &u, double *stats, std::size_t i0, std::size_t i1,
+                          double f, const double *area_row, const uint8_t *const *status,
+                          const double *const *change, const int32_t *const *cls) const {
+    constexpr auto s_valid = static_cast<uint8_t>(models::PixelStatus::valid);
+    const std::size_t copies = u.copies();
+    for (std::size_t c = 0; c < copies; ++c) {
+        const std::size_t e = u.copy_epoch(c);
+        const std::size_t m = u.mult(e);
+        // Which pixels the copy counts: valid at its epoch, or a counted change of its period.
+        const uint8_t *st = c < u.epochs ? status[e] : nullptr;
+        const double *ch = c < u.epochs ? nullptr : change[(c - u.epochs) / 2];
+        const int32_t *cl = cls[e];
+        for (std::size_t b = 0; b < u.blocks.size(); ++b) {
+            const StatBlock &blk = u.blocks[b];
+            const models::StatisticRows &rows = m_stage_rows[blk.stage][e];
+            double *cell = stats + u.base[c][b];
+            const auto keys = static_cast<uint32_t>(blk.keys);
+            for (std::size_t j = 0; j < blk.pairs; ++j) {
+                const int32_t *key = rows.key[blk.slot + j];
+                const double *weight = rows.weight[blk.slot + j];
+                for (std::size_t i = i0; i < i1; ++i) {
+                    const bool counts = st != nullptr ? st[i] == s_valid : !std::isnan(ch[i]);
+                    const auto k = static_cast<uint32_t>(key[i]); // -1 -> out of range
+                    if (!counts || k >= keys) {
+                        continue;
+                    }
+                    const std::size_t at =
+                        m == 1 ? k : static_cast<std::size_t>(k) * m + static_cast<uint32_t>(cl[i]);
+                    cell[at] += f * (area_row[i] * weight[i]);
+                }
+            }
+        }
+    }
+}
+
+namespace {
+
+/// Coefficients of every monomial in each (copy, pool) figure of one unit, dense.
+void unit_coefficients(const UncertaintySetup &u, const double *stats, std::vector<double> &coef) {
+    const std::size_t M = u.monomials.size();
+    coef.assign(u.copies() * u.pools * M, 0.0);
+    for (std::size_t c = 0; c < u.copies(); ++c) {
+        const std::size_t e = u.copy_epoch(c);
+        const std::size_t m = u.mult(e);
+        for (std::size_t b = 0; b < u.blocks.size(); ++b) {
+            const StatBlock &blk = u.blocks[b];
+            const double *cell = stats + u.base[c][b];
+            for (std::size_t k = 0; k < blk.keys; ++k) {
+                for (std::size_t cl = 0; cl < m; ++cl) {
+                    const double S = cell[k * m + cl];
+                    if (S == 0.0) {
+                        continue;
+                    }
+                    for (const KeptTerm &t : blk.terms[k]) {
+                        const uint32_t mono = m == 1 ? t.monomial : t.by_epoch_class[e][cl];
+                        coef[(c * u.pools + t.pool) * M + mono] += S;
+                    }
+                }
+            }
+        }
+    }
+}
+
+void to_figure(const double *dense, std::size_t M, double scale, models::LinearFigure &f) {
+    f.monomial.clear();
+    f.coef.clear();
+    for (std::size_t i = 0; i < M; ++i) {
+        if (dense[i] != 0.0) {
+            f.monomial.push_back(static_cast<uint32_t>(i));
+            f.coef.push_back(dense[i] * scale);
+        }
+    }
+}
+
+std::vector<models::UncertainParameter> final_parameters(const UncertaintySetup &u) {
+    return u.parameters;
+}
+
+} // namespace
+
+UncertaintyEngine::UncertaintyEngine(const UncertaintySetup &u)
+    : m_u(u), m_propagation(final_parameters(u), u.monomials, u.method,
+                            u.method == models::UncertaintyMethod::monte_carlo ? u.draws : 1,
+                            u.seed, u.confidence) {}
+
+std::vector<uint32_t> UncertaintyEngine::used_parameters(const DistrictTotals &totals) const {
+    const AccumDims &d = totals.dims();
+    std::vector<uint8_t> used_mono(m_u.monomials.size(), 0);
+    std::vector<double> coef;
+    for (std::size_t i = 0; i < d.districts; ++i) {
+        unit_coefficients(m_u, totals.record(i) + d.stat(0), coef);
+        for (std::size_t j = 0; j < coef.size(); ++j) {
+            if (coef[j] != 0.0) {
+                used_mono[j % m_u.monomials.size()] = 1;
+            }
+        }
+    }
+    std::set<uint32_t> used;
+    for (std::size_t m = 0; m < used_mono.size(); ++m) {
+        if (used_mono[m]) {
+            used.insert(m_u.monomials[m].begin(), m_u.monomials[m].end());
+        }
+    }
+    return {used.begin(), used.end()};
+}
+
+UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, int threads) const {
+    const AccumDims &d = totals.dims();
+    const std::size_t U = d.districts, E = m_u.epochs, K = m_u.periods, P = m_u.pools;
+    const std::size_t M = m_u.monomials.size();
+    const std::size_t per_unit = E * P + E + 2 * K;
+    std::vector<models::FigureSummary> all(U * per_unit);
+#pragma omp parallel num_threads(std::max(1, threads))
+    {
+        std::vector<double> coef, sum(M);
+        std::vector<models::LinearFigure> figs(per_unit);
+#pragma omp for schedule(dynamic, 1)
+        for (std::size_t i = 0; i < U; ++i) {
+            unit_coefficients(m_u, totals.record(i) + d.stat(0), coef);
+            std::size_t f = 0;
+            for (std::size_t e = 0; e < E; ++e) {
+                std::fill(sum.begin(), sum.end(), 0.0);
+                for (std::size_t p = 0; p < P; ++p) {
+                    const double *c = &coef[(e * P + p) * M];
+                    to_figure(c, M, 1.0, figs[f++]);
+                    for (std::size_t j = 0; j < M; ++j) {
+                        sum[j] += c[j];
+                    }
+                }
+                to_figure(sum.data(), M, 1.0, figs[E * P + e]);
+            }
+            for (std::size_t k = 0; k < K; ++k) {
+                // (stock at the end - stock at the start) / years, over the pixels whose
+                // change counts (copies E + 2k and E + 2k + 1).
+                std::fill(sum.begin(), sum.end(), 0.0);
+                for (std::size_t p = 0; p < P; ++p) {
+                    const double *from = &coef[((E + 2 * k) * P + p) * M];
+                    const double *to = &coef[((E + 2 * k + 1) * P + p) * M];
+                    for (std::size_t j = 0; j < M; ++j) {
+                        sum[j] += to[j] - from[j];
+                    }
+                }
+                to_figure(sum.data(), M, 1.0 / m_u.years[k], figs[E * P + E + k]);
+                to_figure(sum.data(), M, -models::CO2_PER_C / m_u.years[k],
+                          figs[E * P + E + K + k]);
+            }
+            m_propagation.summarise(figs.data(), per_unit, &all[i * per_unit]);
+        }
+    }
+    UncertaintyResults r;
+    const auto put = [&](FigureIntervals &fi, std::size_t first, std::size_t n) {
+        for (std::size_t i = 0; i < U; ++i) {
+            for (std::size_t j = 0; j < n; ++j) {
+                const models::FigureSummary &s = all[i * per_unit + first + j];
+                fi.central.push_back(s.central);
+                fi.mean.push_back(s.mean);
+                fi.sd.push_back(s.sd);
+                fi.ci_low.push_back(s.ci_low);
+                fi.ci_high.push_back(s.ci_high);
+            }
+        }
+    };
+    put(r.stock_mg_c, 0, E * P);
+    put(r.total_mg_c, E * P, E);
+    put(r.stock_change_mg_c_per_yr, E * P + E, K);
+    put(r.net_emissions_mg_co2_per_yr, E * P + E + K, K);
+    return r;
+}
+
+std::vector<std::string> missing_uncertainty(const UncertaintySetup &u,
+                                             const DistrictTotals &totals) {
+    // Which parameters some district uses, without building the draws.
+    const AccumDims &d = totals.dims();
+    std::vector<uint8_t> used_mono(u.monomials.size(), 0);
+    std::vector<double> coef;
+    for (std::size_t i = 0; i < d.districts; ++i) {
+        unit_coefficients(u, totals.record(i) + d.stat(0), coef);
+        for (std::size_t j = 0; j < coef.size(); ++j) {
+            if (coef[j] != 0.0) {
+                used_mono[j % u.monomials.size()] = 1;
+            }
+        }
+    }
+    std::set<uint32_t> missing;
+    for (std::size_t m = 0; m < used_mono.size(); ++m) {
+        if (!used_mono[m]) {
+            continue;
+        }
+        for (const uint32_t q : u.monomials[m]) {
+            if (u.parameters[q].pdf.kind == models::Distribution::none) {
+                missing.insert(q);
+            }
+        }
+    }
+    if (missing.empty()) {
+        return {};
+    }
+    std::string list;
+    for (const uint32_t q : missing) {
+        const auto &p = u.parameters[q];
+        list += (list.empty() ? "" : "; ") + p.name + " = " + number_text(p.central) + " " +
+                p.unit + " (" + p.source + ")";
+    }
+    return {
+        "uncertainty: " + std::to_string(missing.size()) +
+        (missing.size() == 1 ? " parameter the run uses has" : " parameters the run uses have") +
+        " no documented uncertainty, and none is invented: " + list +
+        ". Give each one a distribution with its source under uncertainty.parameters, a "
+        "<column>_sd or <column>_u_pct column in its table, or list it under "
+        "uncertainty.assume_exact"};
+}
+
+} // namespace cs::pipeline
