@@ -4,6 +4,7 @@
 #include "models/model_error.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace cs::models {
@@ -97,8 +98,68 @@ const std::vector<std::string> &LookupStockModel::pool_names() const {
     return m_table.pool_names();
 }
 
+std::vector<UncertainParameter> LookupStockModel::uncertain_parameters() const {
+    std::vector<UncertainParameter> out;
+    const auto &columns = m_table.density_columns();
+    std::vector<double> sds;
+    for (const PoolsRow &row : m_table.rows) {
+        sds.clear();
+        m_table.append_sds(row, sds);
+        const double *dens = row_densities(static_cast<int32_t>(&row - m_table.rows.data()));
+        for (std::size_t p = 0; p < m_pools; ++p) {
+            UncertainParameter q;
+            q.name = pools_parameter_name(m_table.file_name, columns[p], row.lucode);
+            q.unit = "Mg C/ha";
+            q.central = dens[p];
+            q.non_negative = true; // a carbon density (science.md §7: truncated for >= 0)
+            q.pdf.mean = dens[p];
+            if (std::isnan(sds[p])) {
+                q.pdf.kind = Distribution::none; // the table gives none: never invented
+            } else if (sds[p] == 0.0) {
+                q.pdf.kind = Distribution::exact;
+            } else {
+                q.pdf.kind = Distribution::normal;
+                q.pdf.sd = sds[p];
+            }
+            q.source = !row.uncertainty_source.empty()
+                           ? row.uncertainty_source
+                           : m_table.file_name + ", line " + std::to_string(row.line);
+            q.status = row.status;
+            out.push_back(std::move(q));
+        }
+    }
+    return out;
+}
+
+std::vector<StatisticDecl> LookupStockModel::statistics() const {
+    StatisticDecl decl;
+    decl.name = "area_by_class";
+    decl.axis = TimeAxis::epoch;
+    decl.pairs = 1;
+    decl.keys.resize(m_table.rows.size());
+    for (std::size_t r = 0; r < m_table.rows.size(); ++r) {
+        for (std::size_t p = 0; p < m_pools; ++p) {
+            decl.keys[r].push_back(
+                Term{static_cast<uint32_t>(p), Monomial{static_cast<uint32_t>(r * m_pools + p)}});
+        }
+    }
+    return {decl};
+}
+
 void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
+    if (out.stats != nullptr) {
+        compute_rows<true>(in, out);
+    } else {
+        compute_rows<false>(in, out);
+    }
+}
+
+template <bool Stats>
+void LookupStockModel::compute_rows(const StockInputs &in, StockOutputs &out) const {
     double *const *d = out.pool_density_mg_c_per_ha;
+    // Statistic 0, pair 0 (the only one): key = the pixel's row, weight 1 (see statistics()).
+    int32_t *stat_key = Stats ? out.stats->key[0] : nullptr;
+    double *stat_weight = Stats ? out.stats->weight[0] : nullptr;
     const std::size_t pools = m_pools;
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t i = 0; i < in.n; ++i) {
@@ -126,6 +187,11 @@ void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
         const double *dens = &m_density[r * pools];
         for (std::size_t p = 0; p < pools; ++p) {
             d[p][i] = dens[p];
+        }
+        if constexpr (Stats) {
+            const bool ok = status == static_cast<uint8_t>(PixelStatus::valid);
+            stat_key[i] = ok ? row : -1;
+            stat_weight[i] = ok ? 1.0 : 0.0;
         }
     }
 }

@@ -36,6 +36,7 @@ void StockStage::epoch_row(const EpochRow &row) const {
     const StockInputs in{row.land_cover, row.land_cover_valid, row.n, values, valid};
     StockOutputs out = *row.out;
     out.agb_t_dm_per_ha = row.variables[0]; // null when no stage consumes it
+    out.stats = row.stats;                  // null when the run has no uncertainty
     m_model.compute(in, out);
 }
 
