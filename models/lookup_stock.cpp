@@ -4,7 +4,6 @@
 #include "models/model_error.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 namespace cs::models {
@@ -100,32 +99,9 @@ const std::vector<std::string> &LookupStockModel::pool_names() const {
 
 std::vector<UncertainParameter> LookupStockModel::uncertain_parameters() const {
     std::vector<UncertainParameter> out;
-    const auto &columns = m_table.density_columns();
-    std::vector<double> sds;
     for (const PoolsRow &row : m_table.rows) {
-        sds.clear();
-        m_table.append_sds(row, sds);
-        const double *dens = row_densities(static_cast<int32_t>(&row - m_table.rows.data()));
         for (std::size_t p = 0; p < m_pools; ++p) {
-            UncertainParameter q;
-            q.name = pools_parameter_name(m_table.file_name, columns[p], row.lucode);
-            q.unit = "Mg C/ha";
-            q.central = dens[p];
-            q.non_negative = true; // a carbon density (science.md §7: truncated for >= 0)
-            q.pdf.mean = dens[p];
-            if (std::isnan(sds[p])) {
-                q.pdf.kind = Distribution::none; // the table gives none: never invented
-            } else if (sds[p] == 0.0) {
-                q.pdf.kind = Distribution::exact;
-            } else {
-                q.pdf.kind = Distribution::normal;
-                q.pdf.sd = sds[p];
-            }
-            q.source = !row.uncertainty_source.empty()
-                           ? row.uncertainty_source
-                           : m_table.file_name + ", line " + std::to_string(row.line);
-            q.status = row.status;
-            out.push_back(std::move(q));
+            out.push_back(pools_uncertain_parameter(m_table, row, p));
         }
     }
     return out;

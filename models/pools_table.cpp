@@ -67,6 +67,33 @@ std::string pools_parameter_name(const std::string &table_file, const std::strin
     return table_file + ":" + column + "[" + std::to_string(lucode) + "]";
 }
 
+UncertainParameter pools_uncertain_parameter(const PoolsTable &table, const PoolsRow &row,
+                                             std::size_t pool) {
+    std::vector<double> density;
+    std::vector<double> sd;
+    table.append_densities(row, density);
+    table.append_sds(row, sd);
+    UncertainParameter q;
+    q.name = pools_parameter_name(table.file_name, table.density_columns()[pool], row.lucode);
+    q.unit = "Mg C/ha";
+    q.central = density[pool];
+    q.non_negative = true; // a carbon density (science.md §7: truncated or lognormal for >= 0)
+    q.pdf.mean = density[pool];
+    if (std::isnan(sd[pool])) {
+        q.pdf.kind = Distribution::none; // the table gives none: never invented
+    } else if (sd[pool] == 0.0) {
+        q.pdf.kind = Distribution::exact;
+    } else {
+        q.pdf.kind = Distribution::normal;
+        q.pdf.sd = sd[pool];
+    }
+    q.source = !row.uncertainty_source.empty()
+                   ? row.uncertainty_source
+                   : table.file_name + ", line " + std::to_string(row.line);
+    q.status = row.status;
+    return q;
+}
+
 const std::vector<std::string> &PoolsTable::density_columns() const {
     return split_dead_matter ? COLUMNS_SPLIT : COLUMNS_COMBINED;
 }

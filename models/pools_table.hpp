@@ -1,5 +1,7 @@
 // The InVEST-compatible carbon pools table: carbon density per land-cover class and pool.
 #pragma once
+#include "models/uncertainty.hpp"
+
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -69,6 +71,15 @@ struct PoolsTable {
 /// `uncertainty.parameters` and `assume_exact` in configs.
 std::string pools_parameter_name(const std::string &table_file, const std::string &column,
                                  int32_t lucode);
+
+/// The uncertain parameter "density of pool `pool` (PoolsTable::pool_names() index) of `row`":
+/// name pools_parameter_name(table.file_name, column, lucode), unit Mg C/ha, central the
+/// density, non-negative, normal(density, sd) with the row's sd (Distribution::exact for sd 0,
+/// ::none where the table gives none: never invented), source the row's uncertainty_source or
+/// "<file>, line N", status the row's status. Every stage that uses a pools-table density
+/// declares it through this function, so the same density is the same parameter.
+UncertainParameter pools_uncertain_parameter(const PoolsTable &table, const PoolsRow &row,
+                                             std::size_t pool);
 
 /// Parse a pools table (CSV text). Columns, case-insensitive: lucode, c_above, c_below, c_soil
 /// and either c_dead or both c_dead_wood and c_litter (Mg C/ha); others are ignored. Every

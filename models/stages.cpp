@@ -80,7 +80,7 @@ void SoilStage::across_epochs_row(const AcrossEpochsRow &row) const {
     m_model.apply(row.n, *row.years, row.class_index, row.status, row.layer_value[0][0],
                   row.layer_valid[0][0], row.layer_value[1][0], row.layer_valid[1][0],
                   row.pools[m_pool], management ? row.layer_value[2] : nullptr,
-                  management ? row.layer_valid[2] : nullptr, row.usage);
+                  management ? row.layer_valid[2] : nullptr, row.usage, row.stats);
 }
 
 const std::string &GainLossStage::name() const {
