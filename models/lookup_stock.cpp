@@ -97,8 +97,45 @@ const std::vector<std::string> &LookupStockModel::pool_names() const {
     return m_table.pool_names();
 }
 
+std::vector<UncertainParameter> LookupStockModel::uncertain_parameters() const {
+    std::vector<UncertainParameter> out;
+    for (const PoolsRow &row : m_table.rows) {
+        for (std::size_t p = 0; p < m_pools; ++p) {
+            out.push_back(pools_uncertain_parameter(m_table, row, p));
+        }
+    }
+    return out;
+}
+
+std::vector<StatisticDecl> LookupStockModel::statistics() const {
+    StatisticDecl decl;
+    decl.name = "area_by_class";
+    decl.axis = TimeAxis::epoch;
+    decl.pairs = 1;
+    decl.keys.resize(m_table.rows.size());
+    for (std::size_t r = 0; r < m_table.rows.size(); ++r) {
+        for (std::size_t p = 0; p < m_pools; ++p) {
+            decl.keys[r].push_back(
+                Term{static_cast<uint32_t>(p), Monomial{static_cast<uint32_t>(r * m_pools + p)}});
+        }
+    }
+    return {decl};
+}
+
 void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
+    if (out.stats != nullptr) {
+        compute_rows<true>(in, out);
+    } else {
+        compute_rows<false>(in, out);
+    }
+}
+
+template <bool Stats>
+void LookupStockModel::compute_rows(const StockInputs &in, StockOutputs &out) const {
     double *const *d = out.pool_density_mg_c_per_ha;
+    // Statistic 0, pair 0 (the only one): key = the pixel's row, weight 1 (see statistics()).
+    int32_t *stat_key = Stats ? out.stats->key[0] : nullptr;
+    double *stat_weight = Stats ? out.stats->weight[0] : nullptr;
     const std::size_t pools = m_pools;
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t i = 0; i < in.n; ++i) {
@@ -126,6 +163,11 @@ void LookupStockModel::compute(const StockInputs &in, StockOutputs &out) const {
         const double *dens = &m_density[r * pools];
         for (std::size_t p = 0; p < pools; ++p) {
             d[p][i] = dens[p];
+        }
+        if constexpr (Stats) {
+            const bool ok = status == static_cast<uint8_t>(PixelStatus::valid);
+            stat_key[i] = ok ? row : -1;
+            stat_weight[i] = ok ? 1.0 : 0.0;
         }
     }
 }

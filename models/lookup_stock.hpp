@@ -16,6 +16,14 @@ namespace cs::models {
 /// Pools (PoolsTable::pool_names): above_ground (c_above), below_ground (c_below), soil (c_soil),
 /// dead_organic_matter (c_dead); or, for a table with c_dead_wood and c_litter, above_ground,
 /// below_ground, dead_wood, litter, soil.
+///
+/// Uncertainty (models/uncertainty.hpp): every density is a parameter, named
+/// pools_parameter_name(table file, column, lucode), normal(density, sd) with the sd of the
+/// table's `<column>_sd` / `<column>_u_pct` (Distribution::none where the table gives none,
+/// ::exact where it gives 0), non-negative. One statistic, "area_by_class" (axis epoch, one
+/// pair): key = the pixel's table row (-1 where the pixel is not valid), weight 1; key r has
+/// one term per pool p with monomial {density(r, p)}. The decomposition is exact: nothing is
+/// held at the central value.
 class LookupStockModel final : public StockModel {
 public:
     /// Throws ModelError when the table is empty.
@@ -26,6 +34,10 @@ public:
     const std::vector<int32_t> &class_codes() const override { return m_codes; }
     void compute(const StockInputs &in, StockOutputs &out) const override;
     std::vector<std::string> unverified_parameters(int32_t class_index) const override;
+    bool describes_uncertainty() const override { return true; }
+    /// One per (row, pool), index row x pool_count() + pool.
+    std::vector<UncertainParameter> uncertain_parameters() const override;
+    std::vector<StatisticDecl> statistics() const override;
 
     /// True when `code` has a row in the table.
     bool has_code(int32_t code) const { return find_row(code) >= 0; }
@@ -50,6 +62,8 @@ private:
         return find_row_sparse(code);
     }
     int32_t find_row_sparse(int32_t code) const;
+    /// The pixel loop of compute(); `Stats`: also fill out.stats (decided once per chunk).
+    template <bool Stats> void compute_rows(const StockInputs &in, StockOutputs &out) const;
 
     PoolsTable m_table;
     bool m_dense = true;

@@ -737,6 +737,7 @@ SocFactorTable parse_soc_factor_table(const std::string &text, const std::string
         r.climate_zone = rd.key("climate_zone");
         r.value = rd.number("value", Check::Positive);
         r.error_pct = rd.optional_number("error_pct", Check::NonNegative);
+        r.notes = rd.text("notes");
         if (rd.ok()) {
             table.rows.push_back(std::move(r));
         }

@@ -198,6 +198,12 @@ struct SocFactorRow : RowProvenance {
     std::string climate_zone; ///< a 2019 zone key, or "all" (applies to every zone)
     double value = 0.0;       ///< dimensionless, > 0
     double error_pct = 0.0;   ///< two standard deviations, % of the value; NaN if empty
+    std::string notes; ///< optional `notes` column (e.g. "reference level (=1 by definition)")
+    /// A reference level: its notes say "=1 by definition" (IPCC 2019 Tables 5.5 / 6.2 define
+    /// the factors of the reference condition as 1), so it has no uncertainty (exact).
+    bool reference_level() const {
+        return value == 1.0 && notes.find("=1 by definition") != std::string::npos;
+    }
 };
 
 struct SocFactorTable {

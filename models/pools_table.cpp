@@ -35,7 +35,81 @@ const std::vector<std::string> POOLS_COMBINED = {"above_ground", "below_ground",
                                                  "dead_organic_matter"};
 const std::vector<std::string> POOLS_SPLIT = {"above_ground", "below_ground", "dead_wood", "litter",
                                               "soil"};
+const std::vector<std::string> COLUMNS_COMBINED = {"c_above", "c_below", "c_soil", "c_dead"};
+const std::vector<std::string> COLUMNS_SPLIT = {"c_above", "c_below", "c_dead_wood", "c_litter",
+                                                "c_soil"};
+/// Every density column a table may have, in the order of PoolsRow's fields.
+const char *const ALL_DENSITY_COLUMNS[] = {"c_above", "c_below",     "c_soil",
+                                           "c_dead",  "c_dead_wood", "c_litter"};
+constexpr std::size_t DENSITY_COLUMN_COUNT = 6;
+
+/// Half-width of a 95 % interval in standard deviations of a normal (science.md §7:
+/// "sd = mean x U / 100 / 1.96", the constant FACTOR_U_DIST_95_PERCENT quoted there).
+constexpr double Z95 = 1.96;
+
+/// The basename of `where` ("data/pools.csv" -> "pools.csv"; "models.stocks.table
+/// (data/pools.csv)" -> "pools.csv": a config key with the path in parentheses).
+std::string file_name_of(const std::string &where) {
+    std::string s = where;
+    if (!s.empty() && s.back() == ')') {
+        const std::size_t open = s.rfind('(');
+        if (open != std::string::npos) {
+            s = s.substr(open + 1, s.size() - open - 2);
+        }
+    }
+    const std::size_t slash = s.find_last_of("/\\");
+    return slash == std::string::npos ? s : s.substr(slash + 1);
+}
 } // namespace
+
+std::string pools_parameter_name(const std::string &table_file, const std::string &column,
+                                 int32_t lucode) {
+    return table_file + ":" + column + "[" + std::to_string(lucode) + "]";
+}
+
+UncertainParameter pools_uncertain_parameter(const PoolsTable &table, const PoolsRow &row,
+                                             std::size_t pool) {
+    std::vector<double> density;
+    std::vector<double> sd;
+    table.append_densities(row, density);
+    table.append_sds(row, sd);
+    UncertainParameter q;
+    q.name = pools_parameter_name(table.file_name, table.density_columns()[pool], row.lucode);
+    q.unit = "Mg C/ha";
+    q.central = density[pool];
+    q.non_negative = true; // a carbon density (science.md §7: truncated or lognormal for >= 0)
+    q.pdf.mean = density[pool];
+    if (std::isnan(sd[pool])) {
+        q.pdf.kind = Distribution::none; // the table gives none: never invented
+    } else if (sd[pool] == 0.0) {
+        q.pdf.kind = Distribution::exact;
+    } else {
+        q.pdf.kind = Distribution::normal;
+        q.pdf.sd = sd[pool];
+    }
+    q.source = !row.uncertainty_source.empty()
+                   ? row.uncertainty_source
+                   : table.file_name + ", line " + std::to_string(row.line);
+    q.status = row.status;
+    return q;
+}
+
+const std::vector<std::string> &PoolsTable::density_columns() const {
+    return split_dead_matter ? COLUMNS_SPLIT : COLUMNS_COMBINED;
+}
+
+void PoolsTable::append_sds(const PoolsRow &row, std::vector<double> &out) const {
+    out.push_back(row.c_above_sd);
+    out.push_back(row.c_below_sd);
+    if (split_dead_matter) {
+        out.push_back(row.c_dead_wood_sd);
+        out.push_back(row.c_litter_sd);
+        out.push_back(row.c_soil_sd);
+    } else {
+        out.push_back(row.c_soil_sd);
+        out.push_back(row.c_dead_sd);
+    }
+}
 
 const std::vector<std::string> &PoolsTable::pool_names() const {
     return split_dead_matter ? POOLS_SPLIT : POOLS_COMBINED;
@@ -57,6 +131,7 @@ void PoolsTable::append_densities(const PoolsRow &row, std::vector<double> &out)
 PoolsTable parse_pools_table(const std::string &text, const std::string &where,
                              std::vector<std::string> &errors) {
     PoolsTable table;
+    table.file_name = file_name_of(where);
     CsvTable csv;
     try {
         csv = parse_csv(text, where);
@@ -108,6 +183,33 @@ PoolsTable parse_pools_table(const std::string &text, const std::string &where,
     if (missing) {
         return table;
     }
+    // Uncertainty columns: per density column, <c>_sd or <c>_u_pct (science.md §7), not both,
+    // and only for a density column the table has.
+    int sd_idx[DENSITY_COLUMN_COUNT];
+    int u_idx[DENSITY_COLUMN_COUNT];
+    for (std::size_t c = 0; c < DENSITY_COLUMN_COUNT; ++c) {
+        const std::string col = ALL_DENSITY_COLUMNS[c];
+        sd_idx[c] = csv.column(col + "_sd");
+        u_idx[c] = csv.column(col + "_u_pct");
+        if (sd_idx[c] >= 0 && u_idx[c] >= 0) {
+            errors.push_back(header_at + "columns \"" + col + "_sd\" and \"" + col +
+                             "_u_pct\" cannot both be given: give the uncertainty of " + col +
+                             " either as a standard deviation (Mg C/ha) or as the half-width of "
+                             "its 95 % interval in % of the value");
+            missing = true;
+        }
+        const bool used = std::find(required.begin(), required.end(), col) != required.end();
+        if (!used && (sd_idx[c] >= 0 || u_idx[c] >= 0)) {
+            errors.push_back(header_at + "column \"" + col + (sd_idx[c] >= 0 ? "_sd" : "_u_pct") +
+                             "\" is the uncertainty of \"" + col +
+                             "\", which the table does not have: remove it or add " + col);
+            missing = true;
+        }
+    }
+    if (missing) {
+        return table;
+    }
+    const int uncertainty_source_idx = csv.column("uncertainty_source");
     const int name_idx = csv.column("lulc_name");
     const int source_idx = csv.column("source");
     const int status_idx = csv.column("status");
@@ -150,6 +252,41 @@ PoolsTable parse_pools_table(const std::string &text, const std::string &where,
         }
         if (table.split_dead_matter) {
             r.c_dead_mg_c_per_ha = r.c_dead_wood_mg_c_per_ha + r.c_litter_mg_c_per_ha;
+        }
+        const double value[DENSITY_COLUMN_COUNT] = {
+            r.c_above_mg_c_per_ha, r.c_below_mg_c_per_ha,     r.c_soil_mg_c_per_ha,
+            r.c_dead_mg_c_per_ha,  r.c_dead_wood_mg_c_per_ha, r.c_litter_mg_c_per_ha};
+        double *const sd[DENSITY_COLUMN_COUNT] = {&r.c_above_sd, &r.c_below_sd,     &r.c_soil_sd,
+                                                  &r.c_dead_sd,  &r.c_dead_wood_sd, &r.c_litter_sd};
+        for (std::size_t c = 0; c < DENSITY_COLUMN_COUNT; ++c) {
+            const bool as_sd = sd_idx[c] >= 0;
+            const int column = as_sd ? sd_idx[c] : u_idx[c];
+            const std::string v = column >= 0 ? cell(column) : std::string();
+            if (v.find_first_not_of(" \t") == std::string::npos) {
+                continue; // no uncertainty for this row
+            }
+            const std::string name =
+                std::string(ALL_DENSITY_COLUMNS[c]) + (as_sd ? "_sd" : "_u_pct");
+            double d = 0.0;
+            if (!parse_number(v, d)) {
+                errors.push_back(at + ": " + name + " \"" + v +
+                                 "\" is not a finite number (leave the cell empty for no "
+                                 "uncertainty)");
+                ok = false;
+            } else if (d < 0.0) {
+                errors.push_back(
+                    at + ": " + name + " " + v +
+                    (as_sd ? " is a negative SD (a standard deviation is >= 0 Mg C/ha)"
+                           : " is a negative uncertainty (the half-width of a 95 % interval is "
+                             ">= 0 % of the value)"));
+                ok = false;
+            } else {
+                // sd = value x U / 100 / 1.96 (science.md §7, U the 95 % half-width in %).
+                *sd[c] = as_sd ? d : value[c] * d / 100.0 / Z95;
+            }
+        }
+        if (uncertainty_source_idx >= 0) {
+            r.uncertainty_source = cell(uncertainty_source_idx);
         }
         if (name_idx >= 0) {
             r.name = cell(name_idx);

@@ -235,13 +235,11 @@ SoilManagementCodes parse_soil_management_codes(const std::string &text, const s
     return out;
 }
 
-SoilTier1Model::SoilTier1Model(std::shared_ptr<const SoilTables> tables,
-                               const std::vector<int32_t> &class_codes,
-                               const std::vector<double> &table_soil_mg_c_per_ha,
-                               const std::vector<SoilClassRule> &rules,
-                               const SoilManagementCodes &management,
-                               const std::map<int32_t, std::string> &soil_types,
-                               double transition_years, std::vector<std::string> &errors)
+SoilTier1Model::SoilTier1Model(
+    std::shared_ptr<const SoilTables> tables, const std::vector<int32_t> &class_codes,
+    const std::vector<double> &table_soil_mg_c_per_ha, const std::vector<SoilClassRule> &rules,
+    const SoilManagementCodes &management, const std::map<int32_t, std::string> &soil_types,
+    double transition_years, std::vector<std::string> &errors, const PoolsTable *pools_table)
     : m_years(transition_years) {
     const SoilTables &t = *tables;
     if (!(transition_years > 0.0)) {
@@ -332,14 +330,72 @@ SoilTier1Model::SoilTier1Model(std::shared_ptr<const SoilTables> tables,
     std::vector<std::vector<RowKey>> cell_keys(m_zones * m_soils * m_columns);
     // SOC_eq of (zone, soil) with optional factors; NaN when a value is missing. Unverified
     // rows of a finite result are added to `keys`.
+    // Uncertain parameters by name (one per table row, whichever cells use it).
+    std::map<std::string, uint32_t> parameter_index;
+    auto parameter = [&](UncertainParameter q) {
+        const auto [pos, fresh] =
+            parameter_index.emplace(q.name, static_cast<uint32_t>(m_parameters.size()));
+        if (fresh) {
+            m_parameters.push_back(std::move(q));
+        }
+        return pos->second;
+    };
+    // SOC_REF: the printed "±U %" is the half-width of the 95 % interval, sd = value x U / 100 /
+    // 1.96 (science.md §7, [V2]). non_negative: the engine truncates the draws at 0 (a ±90 %
+    // cell puts about 1.5 % of normal draws below zero).
+    auto soc_ref_parameter = [&](const SocRefRow &ref) {
+        UncertainParameter q;
+        q.name =
+            std::string(SOC_REF_FILE) + ":soc_ref[" + ref.climate_zone + "," + ref.soil_type + "]";
+        q.unit = "Mg C/ha";
+        q.central = ref.soc_ref_t_c_per_ha;
+        q.non_negative = true;
+        q.pdf.mean = q.central;
+        if (std::isnan(ref.uncertainty_pct)) {
+            q.pdf.kind = Distribution::none; // no printed uncertainty: never invented
+        } else {
+            q.pdf.kind = Distribution::normal;
+            q.pdf.sd = q.central * ref.uncertainty_pct / 100.0 / 1.96;
+        }
+        q.source = ref.source;
+        q.status = ref.status;
+        return parameter(std::move(q));
+    };
+    // A stock-change factor: the printed "±E %" is two standard deviations, sd = value x E /
+    // 100 / 2 (science.md §7, [V2]); reference levels are 1 by definition (exact).
+    auto factor_parameter = [&](const SocFactorRow &row) {
+        UncertainParameter q;
+        q.name = std::string(FACTORS_FILE) + ":" + row.factor + "[" + row.land_use + "," +
+                 row.level + "," + row.climate_zone + "]";
+        q.unit = "1";
+        q.central = row.value;
+        q.non_negative = true;
+        q.pdf.mean = q.central;
+        if (row.reference_level()) {
+            q.pdf.kind = Distribution::exact;
+        } else if (std::isnan(row.error_pct)) {
+            q.pdf.kind = Distribution::none; // no printed error: never invented
+        } else {
+            q.pdf.kind = Distribution::normal;
+            q.pdf.sd = q.central * row.error_pct / 100.0 / 2.0;
+        }
+        q.source = row.source;
+        q.status = row.status;
+        return parameter(std::move(q));
+    };
+    // The monomial of each cell (empty where SOC_eq is missing).
+    std::vector<Monomial> cell_monomial(m_zones * m_soils * m_columns);
+
     auto equilibrium = [&](const ClimateZoneCodeRow &zone, const std::string &soil,
                            const std::string *land_use, const std::string *levels,
-                           std::vector<RowKey> &keys) {
+                           std::vector<RowKey> &keys, Monomial &mono) {
         const double nan = std::numeric_limits<double>::quiet_NaN();
         const SocRefRow *ref = t.soc_ref.find(zone.climate_zone, soil);
         if (ref == nullptr) {
             return nan;
         }
+        mono.clear();
+        mono.push_back(soc_ref_parameter(*ref));
         if (is_unverified_status(zone.status)) {
             keys.emplace_back(0, zone.line);
             unverified[keys.back()] = std::string(ZONES_FILE) + " line " +
@@ -365,6 +421,7 @@ SoilTier1Model::SoilTier1Model(std::shared_ptr<const SoilTables> tables,
                 return nan;
             }
             f[k] = row->value;
+            mono.push_back(factor_parameter(*row));
             if (is_unverified_status(row->status)) {
                 keys.emplace_back(2, row->line);
                 unverified[keys.back()] =
@@ -374,6 +431,32 @@ SoilTier1Model::SoilTier1Model(std::shared_ptr<const SoilTables> tables,
             }
         }
         return soc_equilibrium_mg_c_per_ha(ref->soc_ref_t_c_per_ha, f[0], f[1], f[2]);
+    };
+
+    // c_soil of a class with mode table: the pools table's parameter (the stock model's).
+    auto table_parameter = [&](std::size_t col) {
+        const int32_t lucode = class_codes[col];
+        const PoolsRow *row = nullptr;
+        if (pools_table != nullptr) {
+            for (const PoolsRow &pr : pools_table->rows) {
+                row = pr.lucode == lucode ? &pr : row;
+            }
+        }
+        if (row != nullptr) {
+            const auto &columns = pools_table->density_columns();
+            const auto soil_column = static_cast<std::size_t>(
+                std::find(columns.begin(), columns.end(), "c_soil") - columns.begin());
+            UncertainParameter q = pools_uncertain_parameter(*pools_table, *row, soil_column);
+            q.central = table_soil_mg_c_per_ha[col]; // the value apply() uses
+            return parameter(std::move(q));
+        }
+        UncertainParameter q;
+        q.name = pools_parameter_name("pools table", "c_soil", lucode);
+        q.unit = "Mg C/ha";
+        q.central = table_soil_mg_c_per_ha[col];
+        q.pdf.mean = q.central;
+        q.source = "pools table c_soil of class " + std::to_string(lucode);
+        return parameter(std::move(q));
     };
 
     m_eq.assign(m_zones * m_soils * m_columns, std::numeric_limits<double>::quiet_NaN());
@@ -401,19 +484,21 @@ SoilTier1Model::SoilTier1Model(std::shared_ptr<const SoilTables> tables,
                 const std::size_t k = cell(z, s, col);
                 double v = std::numeric_limits<double>::quiet_NaN();
                 std::vector<RowKey> keys;
+                Monomial mono;
                 if (r != nullptr && r->mode == SoilClassRule::Mode::table) {
                     v = table_soil_mg_c_per_ha[col];
+                    mono = {table_parameter(col)};
                 } else if (zone != nullptr) {
                     const std::string &soil = soil_types.at(m_soil_codes[s]);
                     if (r != nullptr && r->mode == SoilClassRule::Mode::reference) {
-                        v = equilibrium(*zone, soil, nullptr, nullptr, keys);
+                        v = equilibrium(*zone, soil, nullptr, nullptr, keys, mono);
                     } else if (r != nullptr) {
                         const std::string levels[3] = {r->lu_level, r->mg_level, r->i_level};
-                        v = equilibrium(*zone, soil, &r->land_use, levels, keys);
+                        v = equilibrium(*zone, soil, &r->land_use, levels, keys, mono);
                     } else {
                         const std::string levels[3] = {code->lu_level, code->mg_level,
                                                        code->i_level};
-                        v = equilibrium(*zone, soil, &code->land_use, levels, keys);
+                        v = equilibrium(*zone, soil, &code->land_use, levels, keys, mono);
                         if (!std::isnan(v) && is_unverified_status(code->status)) {
                             keys.emplace_back(3, code->line);
                             unverified[keys.back()] =
@@ -427,6 +512,7 @@ SoilTier1Model::SoilTier1Model(std::shared_ptr<const SoilTables> tables,
                 m_eq[k] = v;
                 if (!std::isnan(v)) {
                     cell_keys[k] = std::move(keys);
+                    cell_monomial[k] = std::move(mono);
                 }
             }
         }
@@ -446,6 +532,31 @@ SoilTier1Model::SoilTier1Model(std::shared_ptr<const SoilTables> tables,
         m_flag[k] = m_cell_rows[k].empty() ? 0 : 1;
         m_any_flag = m_any_flag || m_flag[k] != 0;
     }
+    // One key per distinct equilibrium state (monomial), in cell order.
+    std::map<Monomial, int32_t> key_of;
+    m_cell_key.assign(m_eq.size(), -1);
+    for (std::size_t k = 0; k < m_eq.size(); ++k) {
+        if (std::isnan(m_eq[k])) {
+            continue;
+        }
+        const auto [pos, fresh] =
+            key_of.emplace(cell_monomial[k], static_cast<int32_t>(m_key_monomials.size()));
+        if (fresh) {
+            m_key_monomials.push_back(cell_monomial[k]);
+        }
+        m_cell_key[k] = pos->second;
+    }
+}
+
+StatisticDecl SoilTier1Model::statistic(std::size_t epochs, uint32_t soil_pool) const {
+    StatisticDecl decl;
+    decl.name = "soc_by_state";
+    decl.axis = TimeAxis::epoch;
+    decl.pairs = std::max<std::size_t>(epochs, 1);
+    for (const Monomial &m : m_key_monomials) {
+        decl.keys.push_back({Term{soil_pool, m}});
+    }
+    return decl;
 }
 
 std::vector<LayerRequest> SoilTier1Model::layers() const {
@@ -462,12 +573,40 @@ void SoilTier1Model::apply(std::size_t n, const std::vector<int> &years,
                            const double *zone, const uint8_t *zone_ok, const double *soil_code,
                            const uint8_t *soil_ok, double *const *soil,
                            const double *const *management, const uint8_t *const *management_ok,
-                           int64_t *usage) const {
+                           int64_t *usage, const StatisticRows *stats) const {
+    if (stats != nullptr) {
+        apply_rows<true>(n, years, class_row, status, zone, zone_ok, soil_code, soil_ok, soil,
+                         management, management_ok, usage, stats);
+    } else {
+        apply_rows<false>(n, years, class_row, status, zone, zone_ok, soil_code, soil_ok, soil,
+                          management, management_ok, usage, stats);
+    }
+}
+
+template <bool Stats>
+void SoilTier1Model::apply_rows(std::size_t n, const std::vector<int> &years,
+                                const int32_t *const *class_row, uint8_t *const *status,
+                                const double *zone, const uint8_t *zone_ok, const double *soil_code,
+                                const uint8_t *soil_ok, double *const *soil,
+                                const double *const *management,
+                                const uint8_t *const *management_ok, int64_t *usage,
+                                const StatisticRows *stats) const {
     const auto valid = static_cast<uint8_t>(PixelStatus::valid);
     const auto nodata = static_cast<uint8_t>(PixelStatus::nodata);
     const std::size_t epochs = years.size();
     const std::size_t none = std::numeric_limits<std::size_t>::max();
     const bool count = usage != nullptr && m_any_flag;
+    // Statistic 0 (statistic()): `epochs` pairs per pixel; a pixel's composition at an epoch
+    // (key, weight pairs) is written to stats[e] and read back as the start of a later
+    // transition, so no scratch is needed.
+    const std::size_t pairs = epochs;
+    // Pairs of pixel i at epoch e: no key.
+    auto clear_pairs = [&](std::size_t e, std::size_t i) {
+        for (std::size_t j = 0; j < pairs; ++j) {
+            stats[e].key[j][i] = -1;
+            stats[e].weight[j][i] = 0.0;
+        }
+    };
     for (std::size_t i = 0; i < n; ++i) {
         // Strata indices (static over epochs).
         std::size_t zi = m_zones;
@@ -487,10 +626,19 @@ void SoilTier1Model::apply(std::size_t n, const std::vector<int> &years,
         bool have = false;
         double start = 0, target = 0, soc_prev = 0;
         double change_year = 0, prev_year = 0;
+        // Statistics: the key of the target state, the epoch whose composition is the start of
+        // the transition (none: the start is the target itself, the first known epoch) and the
+        // previous valid epoch.
+        int32_t target_key = -1;
+        std::size_t start_epoch = none;
+        std::size_t prev_epoch = none;
         for (std::size_t e = 0; e < epochs; ++e) {
             if (status[e][i] != valid) {
                 soil[e][i] = 0.0;
                 have = false; // land use unknown in this epoch: restart from equilibrium
+                if constexpr (Stats) {
+                    clear_pairs(e, i);
+                }
                 continue;
             }
             const auto c = static_cast<std::size_t>(class_row[e][i]);
@@ -499,6 +647,7 @@ void SoilTier1Model::apply(std::size_t n, const std::vector<int> &years,
             std::size_t k = none;
             if (kind == 0) {
                 q = m_eq[c]; // table mode: the same value for every stratum (cell 0, 0, c)
+                k = c;       // its cell (0, 0, c), for the key (never flagged: no table rows)
             } else if (!zone_ok[i] || !soil_ok[i]) {
                 status[e][i] = nodata;
             } else if (zi < m_zones && si < m_soils) {
@@ -526,6 +675,9 @@ void SoilTier1Model::apply(std::size_t n, const std::vector<int> &years,
                 }
                 soil[e][i] = 0.0;
                 have = false;
+                if constexpr (Stats) {
+                    clear_pairs(e, i);
+                }
                 continue;
             }
             if (count && k != none && m_flag[k] != 0) {
@@ -537,13 +689,60 @@ void SoilTier1Model::apply(std::size_t n, const std::vector<int> &years,
                 start = target = q; // first known epoch: equilibrium
                 change_year = year;
                 have = true;
+                if constexpr (Stats) {
+                    target_key = m_cell_key[k];
+                    start_epoch = none;
+                }
             } else {
                 if (q != target) { // land use or management changed since the earlier epoch
                     start = soc_prev;
                     target = q;
                     change_year = prev_year;
+                    if constexpr (Stats) {
+                        target_key = m_cell_key[k];
+                        start_epoch = prev_epoch;
+                    }
                 }
                 soc = soc_after_change_mg_c_per_ha(start, target, year - change_year, m_years);
+            }
+            if constexpr (Stats) {
+                // SOC = (1 - f) x (the composition at start_epoch) + f x SOC_eq(target), f the
+                // share of the transition done (soc_after_change_mg_c_per_ha, IPCC 2019
+                // Eq. 2.25 with the linear approach over D years).
+                const double t = year - change_year;
+                const double f = start_epoch == none || t >= m_years ? 1.0
+                                 : t <= 0.0                          ? 0.0
+                                                                     : t / m_years;
+                std::size_t used = 0;
+                bool merged = false;
+                if (f < 1.0) {
+                    for (std::size_t j = 0; j < pairs; ++j) {
+                        const int32_t key = stats[start_epoch].key[j][i];
+                        if (key < 0) {
+                            continue;
+                        }
+                        double w = (1.0 - f) * stats[start_epoch].weight[j][i];
+                        if (key == target_key) {
+                            w += f;
+                            merged = true;
+                        }
+                        stats[e].key[used][i] = key;
+                        stats[e].weight[used][i] = w;
+                        ++used;
+                    }
+                }
+                // At most one pair per valid epoch since the start of the run, so `used` <
+                // `pairs` here; the guard only keeps a wrong `pairs` from writing out of bounds.
+                if (!merged && f > 0.0 && used < pairs) {
+                    stats[e].key[used][i] = target_key;
+                    stats[e].weight[used][i] = f;
+                    ++used;
+                }
+                for (std::size_t j = used; j < pairs; ++j) {
+                    stats[e].key[j][i] = -1;
+                    stats[e].weight[j][i] = 0.0;
+                }
+                prev_epoch = e;
             }
             soil[e][i] = soc;
             soc_prev = soc;

@@ -2,7 +2,9 @@
 // (IPCC 2019 Eq. 2.25), moving linearly to a new equilibrium after a change (D = 20 years).
 #pragma once
 #include "models/parameter_tables.hpp"
+#include "models/pools_table.hpp"
 #include "models/stock_model.hpp"
+#include "models/uncertainty.hpp"
 
 #include <cstdint>
 #include <map>
@@ -93,6 +95,39 @@ SoilManagementCodes parse_soil_management_codes(const std::string &text, const s
 /// parameter row whose status is unverified (is_unverified_status) are flagged; apply() counts
 /// the valid pixel-epochs of flagged cells only, and unverified_parameters() turns the counts
 /// into one description per row.
+///
+/// Uncertainty (models/uncertainty.hpp; science.md §7). Parameters, identified by name:
+///   - SOC_REF of each (climate zone, soil type) row a cell uses:
+///     "ipcc2019_soc_ref.csv:soc_ref[<climate_zone>,<soil_type>]", normal with
+///     sd = value x U / 100 / 1.96 (U the printed half-width of the 95 % interval, [V2]);
+///   - each stock-change factor row a cell uses:
+///     "ipcc2019_soc_factors.csv:<F_LU|F_MG|F_I>[<land_use>,<level>,<climate_zone>]" (the row's
+///     own climate_zone, "all" for the rows that apply to every zone), normal with
+///     sd = value x E / 100 / 2 (E printed as two standard deviations, [V2]); reference levels
+///     ("=1 by definition") are Distribution::exact;
+///   - c_soil of each class with mode table: the pools table's parameter
+///     (pools_uncertain_parameter), so it is the stock model's parameter of the same name.
+/// A row without a printed uncertainty is Distribution::none (never invented). All are
+/// non_negative: the engine truncates their draws at 0 (a ±90 % SOC_REF cell has sd = 0.46 x
+/// mean, and a normal puts about 1.5 % of its draws below zero: science.md §7).
+///
+/// Keys: one per distinct equilibrium state, i.e. per distinct monomial: {SOC_REF, F_LU, F_MG,
+/// F_I} (mode factors, or a management code), {SOC_REF} (mode reference), {c_soil[lucode]}
+/// (mode table); cells of different classes or soil codes with the same rows share a key. The
+/// keys are enumerated at construction from the cells (climate zones x soil types x classes
+/// and management codes), at most zones x soil codes x (classes + codes), in practice a few
+/// hundred. Each key has one term: target = the soil pool, monomial = the state's.
+/// Statistic (axis epoch, `pairs` = the number of epochs): a pixel's SOC at an epoch is the
+/// linear transitions written out as a combination of equilibria: at a change from a
+/// composition A (the SOC at the earlier epoch) to the state b, t years later,
+/// (1 - f) x A + f x SOC_eq(b) with f = min(1, t / D) (IPCC 2019 Eq. 2.25 with the linear
+/// approach over D years), and recursively for later changes; the weights of one state are
+/// added, so a pixel gives at most one pair per valid epoch. The decomposition is exact for any
+/// parameter values: nothing is held at the central value. What stays fixed is when a
+/// transition happens: a change is where the central SOC_eq changes, as in the deterministic
+/// run, so a class change between two states with the same central SOC_eq (e.g. reference and
+/// a grassland whose factors are all reference levels) is no transition and keeps the earlier
+/// state's key.
 class SoilTier1Model {
 public:
     /// `class_codes` and `table_soil_mg_c_per_ha`: the stock model's classes (ascending) and
@@ -100,13 +135,15 @@ public:
     /// management raster (needed when a rule has mode raster, ignored otherwise); `soil_types`:
     /// soil raster code -> soil key of ipcc2019_soc_ref.csv (hac, lac, sandy, spodic, volcanic,
     /// wetland). Every problem (a class without a rule, unknown levels, land uses or soil keys,
-    /// mode raster without codes) is appended to `errors`.
+    /// mode raster without codes) is appended to `errors`. `pools_table`: the table the classes
+    /// and their c_soil come from, for the parameters of mode table (without it they are named
+    /// pools_parameter_name("pools table", "c_soil", lucode) and have no uncertainty).
     SoilTier1Model(std::shared_ptr<const SoilTables> tables,
                    const std::vector<int32_t> &class_codes,
                    const std::vector<double> &table_soil_mg_c_per_ha,
                    const std::vector<SoilClassRule> &rules, const SoilManagementCodes &management,
                    const std::map<int32_t, std::string> &soil_types, double transition_years,
-                   std::vector<std::string> &errors);
+                   std::vector<std::string> &errors, const PoolsTable *pools_table = nullptr);
 
     /// Layers: climate_zone and soil_type (categorical, one raster each for every epoch), and
     /// management (categorical, one raster for every epoch or one per epoch) when a class has
@@ -130,7 +167,17 @@ public:
                uint8_t *const *status, const double *zone, const uint8_t *zone_ok,
                const double *soil_code, const uint8_t *soil_ok, double *const *soil,
                const double *const *management = nullptr,
-               const uint8_t *const *management_ok = nullptr, int64_t *usage = nullptr) const;
+               const uint8_t *const *management_ok = nullptr, int64_t *usage = nullptr,
+               const StatisticRows *stats = nullptr) const;
+
+    /// Every parameter the keys' monomials refer to (Monomial indices index this).
+    const std::vector<UncertainParameter> &uncertain_parameters() const { return m_parameters; }
+    /// The statistic apply() fills through `stats`: "soc_by_state", axis epoch, `epochs` pairs,
+    /// one key per equilibrium state with one term (target `soil_pool`, the chain's index of
+    /// the soil pool).
+    StatisticDecl statistic(std::size_t epochs, uint32_t soil_pool) const;
+    /// Number of keys (equilibrium states).
+    std::size_t key_count() const { return m_key_monomials.size(); }
 
     double transition_years() const { return m_years; }
 
@@ -150,6 +197,14 @@ private:
         return (z * m_soils + s) * m_columns + col;
     }
 
+    /// The pixel loop of apply(); `Stats`: also fill `stats` (decided once per call).
+    template <bool Stats>
+    void apply_rows(std::size_t n, const std::vector<int> &years, const int32_t *const *class_row,
+                    uint8_t *const *status, const double *zone, const uint8_t *zone_ok,
+                    const double *soil_code, const uint8_t *soil_ok, double *const *soil,
+                    const double *const *management, const uint8_t *const *management_ok,
+                    int64_t *usage, const StatisticRows *stats) const;
+
     double m_years = 20.0;
     int m_zone_min = 0;
     std::size_t m_zones = 0;
@@ -165,6 +220,9 @@ private:
     bool m_any_flag = false;
     std::vector<std::string> m_unverified_rows;     ///< descriptions, in table and line order
     std::vector<std::vector<uint32_t>> m_cell_rows; ///< per cell: indices into m_unverified_rows
+    std::vector<UncertainParameter> m_parameters;
+    std::vector<Monomial> m_key_monomials; ///< per key (equilibrium state)
+    std::vector<int32_t> m_cell_key;       ///< per cell: its key, -1 where SOC_eq is missing
 };
 
 } // namespace cs::models

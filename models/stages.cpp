@@ -36,6 +36,7 @@ void StockStage::epoch_row(const EpochRow &row) const {
     const StockInputs in{row.land_cover, row.land_cover_valid, row.n, values, valid};
     StockOutputs out = *row.out;
     out.agb_t_dm_per_ha = row.variables[0]; // null when no stage consumes it
+    out.stats = row.stats;                  // null when the run has no uncertainty
     m_model.compute(in, out);
 }
 
@@ -79,7 +80,7 @@ void SoilStage::across_epochs_row(const AcrossEpochsRow &row) const {
     m_model.apply(row.n, *row.years, row.class_index, row.status, row.layer_value[0][0],
                   row.layer_valid[0][0], row.layer_value[1][0], row.layer_valid[1][0],
                   row.pools[m_pool], management ? row.layer_value[2] : nullptr,
-                  management ? row.layer_valid[2] : nullptr, row.usage);
+                  management ? row.layer_valid[2] : nullptr, row.usage, row.stats);
 }
 
 const std::string &GainLossStage::name() const {

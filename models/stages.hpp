@@ -26,6 +26,12 @@ public:
     std::vector<LayerDecl> layers() const override;
     std::vector<std::string> pools_written() const override { return m_model.pool_names(); }
     std::vector<std::string> variables_produced() const override { return {AGB_VARIABLE}; }
+    bool describes_uncertainty() const override { return m_model.describes_uncertainty(); }
+    std::vector<UncertainParameter> uncertain_parameters() const override {
+        return m_model.uncertain_parameters();
+    }
+    std::vector<StatisticDecl> statistics() const override { return m_model.statistics(); }
+    /// Passes row.stats to the model (StockOutputs::stats).
     void epoch_row(const EpochRow &row) const override;
 
 private:
@@ -54,8 +60,12 @@ private:
 /// soil.ipcc_tier1: the soil pool of every epoch (its transitions link a pixel's epochs).
 class SoilStage final : public Stage {
 public:
-    SoilStage(const SoilTier1Model &model, std::size_t soil_pool, std::string soil_pool_name)
-        : m_model(model), m_pool(soil_pool), m_pool_name(std::move(soil_pool_name)) {}
+    /// `epochs`: the number of epochs of the run (a pixel's soil at an epoch is a combination of
+    /// at most that many equilibrium states: the pairs of its statistic).
+    SoilStage(const SoilTier1Model &model, std::size_t soil_pool, std::string soil_pool_name,
+              std::size_t epochs)
+        : m_model(model), m_pool(soil_pool), m_pool_name(std::move(soil_pool_name)),
+          m_epochs(epochs) {}
     const std::string &name() const override;
     StageKind kind() const override { return StageKind::across_epochs; }
     std::vector<LayerDecl> layers() const override;
@@ -65,12 +75,22 @@ public:
     unverified_parameters(const std::vector<int64_t> &usage) const override {
         return m_model.unverified_parameters(usage);
     }
+    /// Uncertainty: the model's parameters and its statistic "soc_by_state" (SoilTier1Model).
+    bool describes_uncertainty() const override { return true; }
+    std::vector<UncertainParameter> uncertain_parameters() const override {
+        return m_model.uncertain_parameters();
+    }
+    std::vector<StatisticDecl> statistics() const override {
+        return {m_model.statistic(m_epochs, static_cast<uint32_t>(m_pool))};
+    }
+    /// Passes row.stats (one StatisticRows per epoch) to SoilTier1Model::apply.
     void across_epochs_row(const AcrossEpochsRow &row) const override;
 
 private:
     const SoilTier1Model &m_model;
     std::size_t m_pool;
     std::string m_pool_name;
+    std::size_t m_epochs;
 };
 
 /// Names of the parts of the gain-loss change, in the order of GainLossParts: change = growth +

@@ -696,9 +696,9 @@ void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Pr
         return;
     }
     std::vector<std::string> model_errs;
-    auto model = std::make_unique<models::SoilTier1Model>(tables, run.stock_model->class_codes(),
-                                                          table_soil, rules, codes, cfg.soil_types,
-                                                          cfg.soil_transition_years, model_errs);
+    auto model = std::make_unique<models::SoilTier1Model>(
+        tables, run.stock_model->class_codes(), table_soil, rules, codes, cfg.soil_types,
+        cfg.soil_transition_years, model_errs, &pools_table);
     for (auto &e : model_errs) {
         if (!reported || (e.rfind("soil rule of class", 0) != 0 &&
                           std::find(errs.begin(), errs.end(), e) == errs.end())) {
@@ -1126,7 +1126,7 @@ void build_chain(PreparedRun &run, Problems &problems) {
              }
              return std::make_unique<models::SoilStage>(
                  *c.run.soil_model, c.run.soil_pool,
-                 c.run.stock_model->pool_names()[c.run.soil_pool]);
+                 c.run.stock_model->pool_names()[c.run.soil_pool], c.run.config.epochs.size());
          }},
         {"dom", "agb_fraction",
          [](StageContext &c) -> std::unique_ptr<models::Stage> {
