@@ -87,9 +87,13 @@ UncertainParameter pools_uncertain_parameter(const PoolsTable &table, const Pool
         q.pdf.kind = Distribution::normal;
         q.pdf.sd = sd[pool];
     }
-    q.source = !row.uncertainty_source.empty()
-                   ? row.uncertainty_source
-                   : table.file_name + ", line " + std::to_string(row.line);
+    // The row's uncertainty_source speaks for the columns it gives an uncertainty; a column
+    // without one is named by where its value is.
+    const std::string at = table.file_name + ", line " + std::to_string(row.line);
+    const std::string &column = table.density_columns()[pool];
+    q.source = std::isnan(sd[pool]) ? at + " (no " + column + "_sd or " + column + "_u_pct given)"
+               : row.uncertainty_source.empty() ? at
+                                                : row.uncertainty_source + " (" + at + ")";
     q.status = row.status;
     return q;
 }

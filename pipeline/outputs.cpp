@@ -915,6 +915,41 @@ std::string format_district_table(const DistrictResults &r) {
         }
         out << "\n";
     }
+    if (r.uncertainty) {
+        // The same columns as intervals: low .. high of each figure.
+        const UncertaintyResults &u = *r.uncertainty;
+        out << "\n" << u.label << " (low .. high):\n";
+        std::snprintf(buf, sizeof buf, "%-10s ", "id");
+        out << buf << fit_columns("name", NAME_COLUMNS);
+        for (int y : r.years) {
+            std::snprintf(buf, sizeof buf, " %25s", ("stock_Mg_C_" + std::to_string(y)).c_str());
+            out << buf;
+        }
+        for (std::size_t k = 0; k < K; ++k) {
+            std::snprintf(buf, sizeof buf, " %25s",
+                          ("change_Mg_C/yr_" + std::to_string(r.years[k]) + "-" +
+                           std::to_string(r.years[k + 1]))
+                              .c_str());
+            out << buf;
+        }
+        out << "\n";
+        for (std::size_t i = 0; i < r.ids.size(); ++i) {
+            std::snprintf(buf, sizeof buf, "%-10lld ", static_cast<long long>(r.ids[i]));
+            out << buf << fit_columns(r.names[i], NAME_COLUMNS);
+            for (std::size_t e = 0; e < E; ++e) {
+                std::snprintf(buf, sizeof buf, " %11.1f .. %-10.1f", u.total_mg_c.ci_low[i * E + e],
+                              u.total_mg_c.ci_high[i * E + e]);
+                out << buf;
+            }
+            for (std::size_t k = 0; k < K; ++k) {
+                std::snprintf(buf, sizeof buf, " %11.1f .. %-10.1f",
+                              u.stock_change_mg_c_per_yr.ci_low[i * K + k],
+                              u.stock_change_mg_c_per_yr.ci_high[i * K + k]);
+                out << buf;
+            }
+            out << "\n";
+        }
+    }
     return out.str();
 }
 

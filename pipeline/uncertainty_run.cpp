@@ -567,6 +567,13 @@ UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, in
     put(r.total_mg_c, E * P, E);
     put(r.stock_change_mg_c_per_yr, E * P + E, K);
     put(r.net_emissions_mg_co2_per_yr, E * P + E + K, K);
+    char conf[32];
+    std::snprintf(conf, sizeof conf, "%g", m_u.confidence * 100.0);
+    r.label = std::string(conf) + " % interval, " +
+              (m_u.method == models::UncertaintyMethod::monte_carlo
+                   ? "Monte Carlo (IPCC Approach 2), " + std::to_string(m_u.draws) +
+                         " draws, seed " + std::to_string(m_u.seed)
+                   : std::string("error propagation (IPCC Approach 1)"));
     return r;
 }
 
@@ -598,19 +605,20 @@ std::vector<std::string> missing_uncertainty(const UncertaintySetup &u,
     if (missing.empty()) {
         return {};
     }
-    std::string list;
+    std::vector<std::string> messages;
     for (const uint32_t q : missing) {
         const auto &p = u.parameters[q];
-        list += (list.empty() ? "" : "; ") + p.name + " = " + number_text(p.central) + " " +
-                p.unit + " (" + p.source + ")";
+        messages.push_back("uncertainty: " + p.name + " = " + number_text(p.central) + " " +
+                           p.unit + " has no documented uncertainty (" + p.source + ")");
     }
-    return {
+    messages.push_back(
         "uncertainty: " + std::to_string(missing.size()) +
-        (missing.size() == 1 ? " parameter the run uses has" : " parameters the run uses have") +
-        " no documented uncertainty, and none is invented: " + list +
-        ". Give each one a distribution with its source under uncertainty.parameters, a "
-        "<column>_sd or <column>_u_pct column in its table, or list it under "
-        "uncertainty.assume_exact"};
+        (missing.size() == 1 ? " parameter the districts use has"
+                             : " parameters the districts use have") +
+        " no documented uncertainty, and carbonsink invents none: give each a distribution with "
+        "its source under uncertainty.parameters (or a <column>_sd or <column>_u_pct column in "
+        "its table), or declare it exact under uncertainty.assume_exact");
+    return messages;
 }
 
 } // namespace cs::pipeline

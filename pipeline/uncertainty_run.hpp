@@ -142,6 +142,7 @@ struct UncertaintyResults {
     FigureIntervals total_mg_c;                  ///< [U, E]
     FigureIntervals stock_change_mg_c_per_yr;    ///< [U, K]
     FigureIntervals net_emissions_mg_co2_per_yr; ///< [U, K]
+    std::string label; ///< e.g. "95 % interval, Monte Carlo (IPCC Approach 2), 1000 draws"
 };
 
 /// The propagation of a run: the draws (or Approach 1 gradients) of every monomial, computed

@@ -200,7 +200,7 @@ TEST(LookupUncertainty, DeclaresEveryDensity) {
     EXPECT_DOUBLE_EQ(params[2].pdf.sd, 3.7);
     EXPECT_DOUBLE_EQ(params[2].pdf.mean, 56.7);
     EXPECT_DOUBLE_EQ(params[2].central, 56.7);
-    EXPECT_EQ(params[2].source, "product rule");
+    EXPECT_EQ(params[2].source, "product rule (pools.csv, line 2)");
     EXPECT_EQ(params[2].unit, "Mg C/ha");
     EXPECT_TRUE(params[2].non_negative);
     EXPECT_EQ(params[0].pdf.kind, Distribution::none); // no sd in the table
@@ -212,6 +212,7 @@ TEST(LookupUncertainty, DeclaresEveryDensity) {
     EXPECT_EQ(params[5].status, "V2");
     EXPECT_EQ(params[7].name, "pools.csv:c_dead[2]");
     EXPECT_EQ(params[7].pdf.kind, Distribution::none);
+    EXPECT_EQ(params[7].source, "pools.csv, line 3 (no c_dead_sd or c_dead_u_pct given)");
     // sd 0: exact.
     EXPECT_EQ(params[8].name, "pools.csv:c_above[4]");
     EXPECT_EQ(params[8].pdf.kind, Distribution::exact);
