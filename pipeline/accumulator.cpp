@@ -30,6 +30,12 @@ void DistrictTotals::merge(const BlockPartial &partial) {
             m_class_pixels[i] += partial.class_pixels[i];
         }
     }
+    if (!partial.class_area.empty()) {
+        m_class_area.resize(partial.class_area.size(), 0.0);
+        for (std::size_t i = 0; i < partial.class_area.size(); ++i) {
+            m_class_area[i] += partial.class_area[i];
+        }
+    }
 }
 
 DistrictTotals DistrictTotals::rollup(const std::vector<uint32_t> &unit_of,
@@ -47,6 +53,7 @@ DistrictTotals DistrictTotals::rollup(const std::vector<uint32_t> &unit_of,
     }
     out.m_status_pixels = m_status_pixels;
     out.m_class_pixels = m_class_pixels;
+    out.m_class_area = m_class_area;
     out.m_classes = m_classes;
     return out;
 }

@@ -92,6 +92,9 @@ struct BlockPartial {
     std::vector<double> records;        ///< districts.size() x stride
     std::vector<int64_t> status_pixels; ///< epochs x statuses, all pixels of the block
     std::vector<int64_t> class_pixels;  ///< epochs x classes: valid pixels of each class
+    /// epochs x classes: true area (ha) of the valid pixels of each class, whole grid; empty
+    /// unless a land-cover accuracy needs the mapped areas (uncertainty_run.hpp).
+    std::vector<double> class_area;
 
     std::vector<std::set<int32_t>> unknown_codes; ///< per epoch
 };
@@ -117,6 +120,11 @@ public:
     int64_t class_pixels(std::size_t e, std::size_t c) const {
         return e * m_classes + c < m_class_pixels.size() ? m_class_pixels[e * m_classes + c] : 0;
     }
+    /// True area (ha) of the valid pixels of class index c in epoch e (whole grid); 0 unless
+    /// the blocks counted it (BlockPartial::class_area).
+    double class_area(std::size_t e, std::size_t c) const {
+        return e * m_classes + c < m_class_area.size() ? m_class_area[e * m_classes + c] : 0.0;
+    }
     /// Number of classes counted by class_pixels (set on the first merge).
     std::size_t counted_classes() const { return m_classes; }
     /// Totals of parent units: record of unit u = sum of the records of its children, added in
@@ -128,6 +136,7 @@ private:
     std::vector<double> m_values;
     std::vector<int64_t> m_status_pixels;
     std::vector<int64_t> m_class_pixels;
+    std::vector<double> m_class_area;
     std::size_t m_classes = 0;
 };
 

@@ -349,6 +349,7 @@ void CheckpointLog::append(std::size_t b, const BlockPartial &partial,
     w.put_vector(partial.records);
     w.put_vector(partial.status_pixels);
     w.put_vector(partial.class_pixels);
+    w.put_vector(partial.class_area);
     w.put<uint64_t>(partial.unknown_codes.size());
     for (const auto &codes : partial.unknown_codes) {
         w.put_vector(std::vector<int32_t>(codes.begin(), codes.end()));
@@ -419,6 +420,7 @@ void CheckpointLog::load(std::size_t b, BlockPartial &partial,
         r.get_vector(partial.records);
         r.get_vector(partial.status_pixels);
         r.get_vector(partial.class_pixels);
+        r.get_vector(partial.class_area);
         partial.unknown_codes.resize(r.get<uint64_t>());
         for (auto &codes : partial.unknown_codes) {
             std::vector<int32_t> v;

@@ -515,13 +515,40 @@ std::string uncertainty_method_text(const UncertaintySetup &u) {
            conf + " % interval = result -/+ z sd";
 }
 
-void write_uncertainty_parameters(Hdf5Writer &h5, const UncertaintySetup &u,
+/// /uncertainty/area_adjusted/<year>: the Olofsson et al. (2014) estimate of each epoch with a
+/// land-cover accuracy.
+void write_area_estimates(Hdf5Writer &h5, const std::vector<EpochAreaEstimate> &estimates) {
+    h5.group("/uncertainty/area_adjusted");
+    h5.attribute("/uncertainty/area_adjusted", "description",
+                 std::string("area-adjusted class areas of the whole grid from a sample error "
+                             "matrix: stratified estimator of Olofsson et al. 2014, Remote "
+                             "Sensing of Environment 148:42-57 (strata = map classes)"));
+    for (const auto &est : estimates) {
+        const models::AreaEstimate &a = est.estimate;
+        const std::string g = "/uncertainty/area_adjusted/" + std::to_string(est.year);
+        const auto C = static_cast<uint64_t>(a.codes.size());
+        h5.group(g);
+        h5.attribute(g, "error_matrix", est.where);
+        h5.dataset(g + "/class_code", {C}, a.codes, "1");
+        h5.dataset(g + "/mapped_ha", {C}, a.mapped_ha, "ha");
+        h5.dataset(g + "/adjusted_ha", {C}, a.adjusted_ha, "ha");
+        h5.dataset(g + "/se_ha", {C}, a.se_ha, "ha");
+        h5.dataset(g + "/ci_low_ha", {C}, a.ci_low_ha, "ha");
+        h5.dataset(g + "/ci_high_ha", {C}, a.ci_high_ha, "ha");
+        h5.dataset(g + "/users_accuracy", {C}, a.users_accuracy, "1");
+        h5.dataset(g + "/producers_accuracy", {C}, a.producers_accuracy, "1");
+        h5.attribute(g, "overall_accuracy", std::vector<double>{a.overall_accuracy});
+    }
+}
+
+void write_uncertainty_parameters(Hdf5Writer &h5,
+                                  const std::vector<models::UncertainParameter> &parameters,
                                   const std::vector<uint32_t> &used) {
     const auto N = static_cast<uint64_t>(used.size());
     std::vector<std::string> name, unit, dist, source, status;
     std::vector<double> central, mean, sd, low, high, mode;
     for (const uint32_t q : used) {
-        const models::UncertainParameter &p = u.parameters[q];
+        const models::UncertainParameter &p = parameters[q];
         name.push_back(p.name);
         unit.push_back(p.unit);
         dist.emplace_back(models::distribution_name(p.pdf.kind));
@@ -734,7 +761,11 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                                               method);
                 }
             }
-            write_uncertainty_parameters(h5, u, result.uncertain_parameters_used);
+            write_uncertainty_parameters(h5, result.uncertainty->parameters(),
+                                         result.uncertain_parameters_used);
+            if (!result.area_estimates.empty()) {
+                write_area_estimates(h5, result.area_estimates);
+            }
         }
         h5.group("/provenance");
         std::vector<std::string> status_names;

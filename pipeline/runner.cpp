@@ -1024,6 +1024,13 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     const auto s_valid = static_cast<uint8_t>(PixelStatus::valid);
     const auto s_unknown = static_cast<uint8_t>(PixelStatus::unknown_class);
     const bool transitions = dims.classes > 0;
+    // The mapped area of each class on the whole grid, for a land-cover accuracy (Olofsson).
+    bool count_class_area = false;
+    if (run.uncertainty) {
+        for (const auto &a : run.uncertainty->accuracy) {
+            count_class_area = count_class_area || a.present;
+        }
+    }
 
     const int64_t kill_after = failpoint("kill_after_blocks");
     const int64_t sigint_after = failpoint("sigint_after_blocks");
@@ -1049,6 +1056,9 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         partial.unknown_codes.resize(n_epochs);
         const std::size_t n_classes = result.class_codes.size();
         partial.class_pixels.assign(n_epochs * n_classes, 0);
+        if (count_class_area) {
+            partial.class_area.assign(n_epochs * n_classes, 0.0);
+        }
         out.assign(n_outputs, std::vector<float>(cells));
 
         const auto xs = static_cast<std::size_t>(w.x_size);
@@ -1128,6 +1138,14 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                 float *o_stock = n_outputs > 0 ? out[e].data() + off : nullptr;
                 int64_t *class_counts = partial.class_pixels.data() + e * n_classes;
                 const int32_t *cls = st.class_index[e].data();
+                if (count_class_area) {
+                    double *class_area = partial.class_area.data() + e * n_classes;
+                    for (std::size_t i = 0; i < xs; ++i) {
+                        if (status[i] == s_valid) {
+                            class_area[cls[i]] += st.area_ha[i];
+                        }
+                    }
+                }
                 for (std::size_t i = 0; i < xs; ++i) {
                     ++counts[status[i]];
                     if (status[i] == s_valid) {
@@ -1493,7 +1511,14 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             !messages.empty()) {
             throw InputError(std::move(messages));
         }
-        auto engine = std::make_shared<UncertaintyEngine>(*run.uncertainty);
+        AccuracyOutcome accuracy =
+            apply_land_cover_accuracy(*run.uncertainty, *result.totals, epoch_years);
+        for (auto &w : accuracy.warnings) {
+            result.warnings.push_back(std::move(w));
+        }
+        result.area_estimates = std::move(accuracy.estimates);
+        auto engine =
+            std::make_shared<UncertaintyEngine>(*run.uncertainty, std::move(accuracy.parameters));
         result.uncertain_parameters_used = engine->used_parameters(*result.totals);
         result.uncertainty = std::move(engine);
     }

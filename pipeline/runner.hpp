@@ -28,6 +28,8 @@ struct RunResult {
     /// districts use (indices into run.uncertainty->parameters), for the provenance.
     std::shared_ptr<const UncertaintyEngine> uncertainty;
     std::vector<uint32_t> uncertain_parameters_used;
+    /// Area-adjusted class areas of the epochs with a land-cover accuracy.
+    std::vector<EpochAreaEstimate> area_estimates;
 };
 
 /// Compute every block with `run.threads` OpenMP threads. Rasters are written under temporary

@@ -475,14 +475,64 @@ void to_figure(const double *dense, std::size_t M, double scale, models::LinearF
     }
 }
 
-std::vector<models::UncertainParameter> final_parameters(const UncertaintySetup &u) {
-    return u.parameters;
-}
-
 } // namespace
 
-UncertaintyEngine::UncertaintyEngine(const UncertaintySetup &u)
-    : m_u(u), m_propagation(final_parameters(u), u.monomials, u.method,
+AccuracyOutcome apply_land_cover_accuracy(const UncertaintySetup &u, const DistrictTotals &totals,
+                                          const std::vector<int> &years) {
+    AccuracyOutcome out;
+    out.parameters = u.parameters;
+    std::vector<std::string> errors;
+    for (std::size_t e = 0; e < u.epochs; ++e) {
+        const EpochAccuracy &acc = u.accuracy[e];
+        if (!acc.present) {
+            continue;
+        }
+        // Mapped area of each matrix class on the whole grid (0 for a class the run's table
+        // does not have); a class mapped on the grid must be a stratum of the sample.
+        std::vector<double> mapped(acc.matrix.codes.size(), 0.0);
+        for (std::size_t c = 0; c < u.classes; ++c) {
+            const double a = totals.class_area(e, c);
+            if (acc.matrix_index[c] >= 0) {
+                mapped[static_cast<std::size_t>(acc.matrix_index[c])] = a;
+            } else if (a > 0.0) {
+                errors.push_back("invalid land-cover error matrix: " + acc.where + ": class " +
+                                 std::to_string(u.class_codes[c]) + " covers " + number_text(a) +
+                                 " ha of the " + std::to_string(years[e]) +
+                                 " map but has no row in the matrix: its area cannot be "
+                                 "estimated (add the class's sample counts)");
+            }
+        }
+        if (!errors.empty()) {
+            continue;
+        }
+        EpochAreaEstimate est;
+        est.year = years[e];
+        est.where = acc.where;
+        try {
+            est.estimate = models::estimate_areas(acc.matrix, mapped, u.confidence);
+        } catch (const std::exception &ex) {
+            errors.push_back("invalid land-cover error matrix: " + acc.where + ": " + ex.what());
+            continue;
+        }
+        const auto params =
+            models::land_cover_area_parameters(est.estimate, years[e], acc.where, out.warnings);
+        for (std::size_t c = 0; c < u.classes; ++c) {
+            if (acc.matrix_index[c] >= 0) {
+                out.parameters[acc.area_parameter[c]] =
+                    params[static_cast<std::size_t>(acc.matrix_index[c])];
+            }
+        }
+        out.estimates.push_back(std::move(est));
+    }
+    if (!errors.empty()) {
+        throw InputError(std::move(errors));
+    }
+    return out;
+}
+
+UncertaintyEngine::UncertaintyEngine(const UncertaintySetup &u,
+                                     std::vector<models::UncertainParameter> parameters)
+    : m_u(u), m_propagation(std::move(parameters), u.monomials, u.method,
                             u.method == models::UncertaintyMethod::monte_carlo ? u.draws : 1,
                             u.seed, u.confidence) {}
 

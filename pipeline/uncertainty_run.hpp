@@ -145,11 +145,40 @@ struct UncertaintyResults {
     std::string label; ///< e.g. "95 % interval, Monte Carlo (IPCC Approach 2), 1000 draws"
 };
 
+/// The area-adjusted class areas of one epoch (Olofsson et al. 2014).
+struct EpochAreaEstimate {
+    int year = 0;
+    std::string where;
+    models::AreaEstimate estimate;
+};
+
+/// What a land-cover accuracy gives after the pass: the final parameters (each class's area
+/// factor filled in from the estimate), the estimates per epoch, and warnings.
+struct AccuracyOutcome {
+    std::vector<models::UncertainParameter> parameters;
+    std::vector<EpochAreaEstimate> estimates;
+    std::vector<std::string> warnings;
+};
+
+/// Estimate the areas of every epoch with a land-cover accuracy from the mapped areas of the
+/// whole grid (`totals.class_area`). Assumption (documented in configs/README.md): a class's
+/// grid-level adjustment applies to every district alike, i.e. district area of class c =
+/// mapped district area x (adjusted / mapped grid area of c); the maps of different epochs
+/// are assessed independently. Throws InputError when a class mapped on the grid has no row
+/// in the matrix (its stratum was not sampled) or the estimator refuses the matrix.
+AccuracyOutcome apply_land_cover_accuracy(const UncertaintySetup &u, const DistrictTotals &totals,
+                                          const std::vector<int> &years);
+
 /// The propagation of a run: the draws (or Approach 1 gradients) of every monomial, computed
 /// once, then the intervals of any level's units.
 class UncertaintyEngine {
 public:
-    explicit UncertaintyEngine(const UncertaintySetup &u);
+    /// `parameters`: the setup's, with the land-cover area factors filled in.
+    UncertaintyEngine(const UncertaintySetup &u,
+                      std::vector<models::UncertainParameter> parameters);
+    const std::vector<models::UncertainParameter> &parameters() const {
+        return m_propagation.parameters();
+    }
     /// Intervals of every unit of `totals` (a level's totals), with `threads` threads;
     /// deterministic for any thread count.
     UncertaintyResults summarise(const DistrictTotals &totals, int threads) const;

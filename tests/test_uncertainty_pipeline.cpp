@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -378,4 +379,89 @@ TEST(UncertaintyErrors, UnknownParameterNamesAndBadDistributions) {
     EXPECT_EQ(neg.exit_code, 2);
     EXPECT_NE(neg.err.find("line 2"), std::string::npos) << neg.err;
     EXPECT_NE(neg.err.find("negative SD"), std::string::npos) << neg.err;
+}
+
+// Land-cover map accuracy (Olofsson et al. 2014), worked by hand. The 2010 map: class 1 on
+// 54 ha and class 2 on 54 ha (A_tot = 108, W_1 = W_2 = 0.5). Sample: 50 pixels mapped 1 (40
+// reference 1, 10 reference 2), 50 mapped 2 (5 reference 1, 45 reference 2).
+// p_.1 = 0.5 x 40/50 + 0.5 x 5/50 = 0.45 -> adjusted area 48.6 ha; p_.2 = 0.55 -> 59.4 ha.
+// SE(p_.1) = sqrt(0.25 x 0.8 x 0.2 / 49 + 0.25 x 0.1 x 0.9 / 49) = 0.25 / 7, the same for
+// class 2: SE = 108 x 0.25 / 7 = 3.857142857 ha each. Area factors: class 1 mean 48.6 / 54 =
+// 0.9, class 2 mean 1.1, both sd (108 x 0.25 / 7) / 54 = 0.5 / 7.
+const char *MATRIX_2010 = "map_class,1,2\n1,40,10\n2,5,45\n";
+
+TEST(UncertaintyPipeline, LandCoverAccuracyAdjustsAreasAndWidensIntervals) {
+    City c;
+    write_text(c.dir.file("acc2010.csv"), MATRIX_2010);
+    const auto r = run_carbonsink(
+        "run " +
+        c.config("  method: error_propagation\n  land_cover_accuracy:\n    2010: acc2010.csv\n") +
+        " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string h5 = c.dir.file("out/results.h5");
+    const auto codes = h5_read(h5, "/uncertainty/area_adjusted/2010/class_code");
+    EXPECT_EQ(codes.values, (std::vector<double>{1, 2}));
+    const auto mapped = h5_read(h5, "/uncertainty/area_adjusted/2010/mapped_ha");
+    ASSERT_EQ(mapped.values.size(), 2u);
+    EXPECT_NEAR(mapped.values[0], 54.0, 1e-9);
+    EXPECT_NEAR(mapped.values[1], 54.0, 1e-9);
+    const auto adjusted = h5_read(h5, "/uncertainty/area_adjusted/2010/adjusted_ha");
+    EXPECT_NEAR(adjusted.values[0], 48.6, 1e-9);
+    EXPECT_NEAR(adjusted.values[1], 59.4, 1e-9);
+    const auto se = h5_read(h5, "/uncertainty/area_adjusted/2010/se_ha");
+    EXPECT_NEAR(se.values[0], 108 * 0.25 / 7, 1e-9);
+    EXPECT_NEAR(h5_read(h5, "/uncertainty/area_adjusted/2010/ci_high_ha").values[1],
+                59.4 + Z95 * 108 * 0.25 / 7, 1e-9);
+    // Approach 1: A's 2010 stock is 54 ha x f_1 x sum of densities: the density term and the
+    // area term add in quadrature; the 2020 stock has no accuracy, so its SD is unchanged.
+    const double sf = 0.5 / 7;
+    const auto sd = h5_read(h5, "/uncertainty/stocks/total_mg_c/sd");
+    EXPECT_NEAR(sd.values[0], std::hypot(54 * S1, 54 * 63.0 * sf), 1e-9 * sd.values[0]);
+    EXPECT_NEAR(sd.values[2], std::hypot(27 * S2, 27 * 205.0 * sf), 1e-9 * sd.values[2]);
+    EXPECT_NEAR(sd.values[1], STOCK_2020[0].sd, 1e-9 * STOCK_2020[0].sd);
+    // The central value stays the mapped one (the deterministic run's).
+    EXPECT_NEAR(h5_read(h5, "/uncertainty/stocks/total_mg_c/central").values[0], 54 * 63.0, 1e-6);
+    const auto names = h5_strings(h5, "/uncertainty/parameters/name");
+    EXPECT_NE(std::find(names.begin(), names.end(), "land_cover_area[2010,1]"), names.end());
+
+    // Monte Carlo: the mean moves to the area-adjusted stock, 48.6 ha x 63.
+    write_text(c.dir.file("acc2010.csv"), MATRIX_2010);
+    const auto mc = run_carbonsink(
+        "run " + c.config("  draws: 4000\n  land_cover_accuracy:\n    2010: acc2010.csv\n", "mc") +
+        " --quiet");
+    ASSERT_EQ(mc.exit_code, 0) << mc.err;
+    const auto mean = h5_read(c.dir.file("mc/results.h5"), "/uncertainty/stocks/total_mg_c/mean");
+    EXPECT_NEAR(mean.values[0], 48.6 * 63.0, 4 * sd.values[0] / std::sqrt(4000.0));
+}
+
+TEST(UncertaintyErrors, LandCoverAccuracyWithoutAMappedClassIsRefused) {
+    City c;
+    // 2020 maps class 3 on 9 ha, but the matrix has no class 3 row.
+    write_text(c.dir.file("acc2020.csv"), MATRIX_2010);
+    const auto r = run_carbonsink(
+        "run " +
+        c.config("  method: error_propagation\n  land_cover_accuracy:\n    2020: acc2020.csv\n") +
+        " --quiet");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("invalid land-cover error matrix: uncertainty.land_cover_accuracy.2020 "
+                         "(acc2020.csv): class 3 covers 9 ha of the 2020 map but has no row in "
+                         "the matrix: its area cannot be estimated (add the class's sample "
+                         "counts)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(c.dir.file("out/results.h5")));
+    // A malformed matrix is reported by validate, with its line.
+    write_text(c.dir.file("acc2020.csv"), "map_class,1,2\n1,40,-1\n2,5,45\n");
+    const auto v =
+        run_carbonsink("validate " + c.config("  land_cover_accuracy:\n    2020: acc2020.csv\n"));
+    EXPECT_EQ(v.exit_code, 2);
+    EXPECT_NE(v.err.find("uncertainty.land_cover_accuracy.2020 (acc2020.csv), line 2"),
+              std::string::npos)
+        << v.err;
+    const auto missing =
+        run_carbonsink("validate " + c.config("  land_cover_accuracy:\n    2020: nowhere.csv\n"));
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("cannot read uncertainty.land_cover_accuracy.2020: "),
+              std::string::npos)
+        << missing.err;
 }
