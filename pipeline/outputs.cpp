@@ -498,6 +498,23 @@ void write_uncertainty_figures(Hdf5Writer &h5, const std::string &root, const Un
                     "Mg C/yr", method);
     write_intervals(h5, root + "/flux/net_emissions_mg_co2_per_yr", {D, K},
                     u.net_emissions_mg_co2_per_yr, "Mg CO2/yr", method);
+    if (!u.month_series.empty()) {
+        // The monthly series of the seasonal model (mirroring /nep), and the annual NEP.
+        h5.group(root + "/nep");
+        for (std::size_t s = 0; s < u.month_series.size(); ++s) {
+            const auto M =
+                static_cast<uint64_t>(u.month_intervals[s].mean.size() / std::max<uint64_t>(D, 1));
+            write_intervals(h5, root + "/nep/" + u.month_series[s], {D, M}, u.month_intervals[s],
+                            "Mg C", method);
+        }
+        if (!u.nep_years.empty()) {
+            const auto Y = static_cast<uint64_t>(u.nep_years.size());
+            write_intervals(h5, root + "/nep/annual_nep_mg_c", {D, Y}, u.annual_nep_mg_c, "Mg C",
+                            method);
+            h5.dataset(root + "/nep/year", {Y},
+                       std::vector<int32_t>(u.nep_years.begin(), u.nep_years.end()), "year");
+        }
+    }
 }
 
 std::string uncertainty_method_text(const UncertaintySetup &u) {

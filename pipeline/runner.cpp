@@ -728,6 +728,10 @@ struct ThreadState {
     BlockScratch scratch;
     std::unique_ptr<UncertaintyRows> uncertainty; // statistics rows, with `uncertainty`
     std::vector<const double *> change_rows;      // per period
+    // Per chain stage: its change rows per period (period stages; else null), for the period
+    // statistics of the uncertainty.
+    std::vector<std::vector<const double *>> stage_change_rows;
+    std::vector<const double *const *> stage_change;
 
     ThreadState(const PreparedRun &run, const ChainPlan &chain, const AccumDims &dims,
                 std::size_t row_len)
@@ -855,6 +859,16 @@ struct ThreadState {
             }
             r.usage.assign(sp.stage->usage_cells(), 0);
             stages.push_back(std::move(r));
+        }
+        for (StageRows &r : stages) {
+            std::vector<const double *> rows(dims.periods(), nullptr);
+            for (std::size_t k = 0; k < r.change.size() && k < rows.size(); ++k) {
+                rows[k] = r.change[k].data();
+            }
+            stage_change_rows.push_back(std::move(rows));
+        }
+        for (const auto &rows : stage_change_rows) {
+            stage_change.push_back(rows.data());
         }
     }
 
@@ -1218,7 +1232,8 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                             sr.usage.data(),
                             sr.period_series_ptrs.empty() ? nullptr
                                                           : sr.period_series_ptrs[k].data(),
-                            sr.refused.empty() ? nullptr : sr.refused[k].data()};
+                            sr.refused.empty() ? nullptr : sr.refused[k].data(),
+                            st.uncertainty ? st.uncertainty->rows(s, k) : nullptr};
                         sp.stage->period_row(row);
                     }
                     for (std::size_t i = 0; i < xs; ++i) {
@@ -1290,7 +1305,9 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                                            st.month_class.data(),
                                            st.month_status.data(),
                                            sr.series_ptrs.data(),
-                                           sr.usage.data()};
+                                           sr.usage.data(),
+                                           st.uncertainty ? st.uncertainty->epoch_rows(s)
+                                                          : nullptr};
                 sp.stage->month_row(row);
             }
             // 2c. Rasters of month series: per pixel, the sum of the raster's months (NaN when
@@ -1417,6 +1434,10 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     st.uncertainty->add(*run.uncertainty, rec + dims.stat(0), i0, i1, f, area_row,
                                         st.status_rows.data(), st.change_rows.data(),
                                         st.class_rows.data());
+                    if (st.uncertainty->has_series(*run.uncertainty)) {
+                        st.uncertainty->add_series(*run.uncertainty, rec + dims.stat(0), i0, i1, f,
+                                                   area_row, st.stage_change.data());
+                    }
                 }
                 for (const std::size_t s : chain.month_stages) {
                     const StagePlan &sp = chain.stages[s];

@@ -287,25 +287,45 @@ plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models:
     };
     u->stage_pairs_max.assign(chain.size(), 0);
     u->stage_stats.assign(chain.size(), 0);
+    u->stage_axis.assign(chain.size(), models::TimeAxis::epoch);
+    u->months = config.months.size();
+    for (const auto &m : config.months) {
+        u->month_year.push_back(m.year);
+    }
+    u->claimed.assign(u->pools, 0);
+    for (std::size_t s = 0; s < chain.size(); ++s) {
+        if (chain[s]->kind() == models::StageKind::period) {
+            for (const auto &name : chain[s]->pools_written()) {
+                const auto it = std::find(pool_names.begin(), pool_names.end(), name);
+                if (it != pool_names.end()) {
+                    u->claimed[static_cast<std::size_t>(it - pool_names.begin())] = 1;
+                }
+            }
+        }
+    }
     for (std::size_t s = 0; s < chain.size(); ++s) {
         std::size_t pairs_max = 0;
         for (const auto &d : decls[s]) {
-            if (d.axis == models::TimeAxis::epoch) {
-                pairs_max = std::max(pairs_max, d.pairs);
-            }
+            pairs_max = std::max(pairs_max, d.pairs);
         }
-        if (pairs_max == 0) {
+        if (pairs_max == 0 || decls[s].empty()) {
             continue;
         }
+        // The axis a stage's statistics follow is that of its kind: epoch and across-epoch
+        // stages per epoch, period stages per period, month stages per month.
+        const models::StageKind kind = chain[s]->kind();
+        const models::TimeAxis axis = kind == models::StageKind::period  ? models::TimeAxis::period
+                                      : kind == models::StageKind::month ? models::TimeAxis::month
+                                                                         : models::TimeAxis::epoch;
         u->stage_pairs_max[s] = pairs_max;
         u->stage_stats[s] = decls[s].size();
+        u->stage_axis[s] = axis;
+        const std::size_t n_series = chain[s]->series().size();
         for (std::size_t t = 0; t < decls[s].size(); ++t) {
             const auto &d = decls[s][t];
-            if (d.axis != models::TimeAxis::epoch) {
+            if (d.axis != axis) {
                 problems.error("uncertainty: " + chain[s]->name() + " declares statistic " +
-                               d.name +
-                               " on a period or month axis, which this version does not "
-                               "propagate yet (internal limitation)");
+                               d.name + " on another time axis than its stage's (internal error)");
                 continue;
             }
             StatBlock b;
@@ -317,8 +337,13 @@ plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models:
             b.terms.resize(b.keys);
             for (std::size_t k = 0; k < b.keys; ++k) {
                 for (const models::Term &term : d.keys[k]) {
-                    if (term.target >= u->pools || pool_stage[term.target] != static_cast<int>(s)) {
+                    if (axis == models::TimeAxis::epoch &&
+                        (term.target >= u->pools ||
+                         pool_stage[term.target] != static_cast<int>(s))) {
                         continue; // a later stage gives this pool's value
+                    }
+                    if (axis != models::TimeAxis::epoch && term.target >= n_series) {
+                        continue; // not a series of the stage (internal error)
                     }
                     models::Monomial m;
                     for (const uint32_t q : term.monomial) {
@@ -327,7 +352,7 @@ plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models:
                     KeptTerm kt;
                     kt.pool = term.target;
                     kt.monomial = monomial_of(m);
-                    for (std::size_t e = 0; e < u->epochs; ++e) {
+                    for (std::size_t e = 0; axis == models::TimeAxis::epoch && e < u->epochs; ++e) {
                         kt.by_epoch_class.emplace_back();
                         if (!u->accuracy[e].present) {
                             continue;
@@ -341,7 +366,26 @@ plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models:
                     b.terms[k].push_back(std::move(kt));
                 }
             }
-            u->blocks.push_back(std::move(b));
+            if (axis == models::TimeAxis::epoch) {
+                u->blocks.push_back(std::move(b));
+            } else if (axis == models::TimeAxis::period) {
+                u->period_blocks.push_back(std::move(b));
+            } else {
+                // Month series, by name, in the order of the chain.
+                for (const auto &decl : chain[s]->series()) {
+                    if (std::find(u->month_series.begin(), u->month_series.end(), decl.name) ==
+                        u->month_series.end()) {
+                        u->month_series.push_back(decl.name);
+                    }
+                }
+                b.series_index.clear();
+                for (const auto &decl : chain[s]->series()) {
+                    b.series_index.push_back(static_cast<uint32_t>(
+                        std::find(u->month_series.begin(), u->month_series.end(), decl.name) -
+                        u->month_series.begin()));
+                }
+                u->month_blocks.push_back(std::move(b));
+            }
         }
     }
     for (std::size_t p = 0; p < u->pools; ++p) {
@@ -358,7 +402,7 @@ plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models:
         return nullptr;
     }
 
-    // 6. Cell layout.
+    // 6. Cell layout: the epoch copies, then each period's, then each month's statistics.
     u->base.assign(u->copies(), std::vector<std::size_t>(u->blocks.size()));
     std::size_t cells = 0;
     for (std::size_t c = 0; c < u->copies(); ++c) {
@@ -366,6 +410,20 @@ plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models:
         for (std::size_t b = 0; b < u->blocks.size(); ++b) {
             u->base[c][b] = cells;
             cells += u->blocks[b].keys * m;
+        }
+    }
+    u->period_base.assign(u->periods, std::vector<std::size_t>(u->period_blocks.size()));
+    for (std::size_t k = 0; k < u->periods; ++k) {
+        for (std::size_t b = 0; b < u->period_blocks.size(); ++b) {
+            u->period_base[k][b] = cells;
+            cells += u->period_blocks[b].keys;
+        }
+    }
+    u->month_base.assign(u->months, std::vector<std::size_t>(u->month_blocks.size()));
+    for (std::size_t m = 0; m < u->months; ++m) {
+        for (std::size_t b = 0; b < u->month_blocks.size(); ++b) {
+            u->month_base[m][b] = cells;
+            cells += u->month_blocks[b].keys;
         }
     }
     u->cells = cells;
@@ -384,9 +442,12 @@ UncertaintyRows::UncertaintyRows(const UncertaintySetup &u, std::size_t row_len)
         if (slots == 0) {
             continue;
         }
-        m_key_ptrs[s].resize(u.epochs);
-        m_weight_ptrs[s].resize(u.epochs);
-        for (std::size_t e = 0; e < u.epochs; ++e) {
+        const std::size_t n = u.stage_axis[s] == models::TimeAxis::period  ? u.periods
+                              : u.stage_axis[s] == models::TimeAxis::month ? u.months
+                                                                           : u.epochs;
+        m_key_ptrs[s].resize(n);
+        m_weight_ptrs[s].resize(n);
+        for (std::size_t e = 0; e < n; ++e) {
             for (std::size_t j = 0; j < slots; ++j) {
                 m_keys[s].emplace_back(row_len, -1);
                 m_weights[s].emplace_back(row_len, 0.0);
@@ -394,7 +455,7 @@ UncertaintyRows::UncertaintyRows(const UncertaintySetup &u, std::size_t row_len)
                 m_weight_ptrs[s][e].push_back(m_weights[s].back().data());
             }
         }
-        for (std::size_t e = 0; e < u.epochs; ++e) {
+        for (std::size_t e = 0; e < n; ++e) {
             m_stage_rows[s].push_back(models::StatisticRows{
                 m_key_ptrs[s][e].data(), m_weight_ptrs[s][e].data(), u.stage_pairs_max[s]});
         }
@@ -436,12 +497,58 @@ void UncertaintyRows::add(const UncertaintySetup &u, double *stats, std::size_t 
     }
 }
 
+void UncertaintyRows::add_series(const UncertaintySetup &u, double *stats, std::size_t i0,
+                                 std::size_t i1, double f, const double *area_row,
+                                 const double *const *const *stage_change) const {
+    // Period statistics: counted where the stage's change of the period counts.
+    for (std::size_t k = 0; k < u.periods; ++k) {
+        for (std::size_t b = 0; b < u.period_blocks.size(); ++b) {
+            const StatBlock &blk = u.period_blocks[b];
+            const models::StatisticRows &rows = m_stage_rows[blk.stage][k];
+            const double *ch = stage_change[blk.stage][k];
+            double *cell = stats + u.period_base[k][b];
+            const auto keys = static_cast<uint32_t>(blk.keys);
+            for (std::size_t j = 0; j < blk.pairs; ++j) {
+                const int32_t *key = rows.key[blk.slot + j];
+                const double *weight = rows.weight[blk.slot + j];
+                for (std::size_t i = i0; i < i1; ++i) {
+                    const auto kk = static_cast<uint32_t>(key[i]);
+                    if (kk < keys && !std::isnan(ch[i])) {
+                        cell[kk] += f * (area_row[i] * weight[i]);
+                    }
+                }
+            }
+        }
+    }
+    // Month statistics: the stage writes no key where its series has no value.
+    for (std::size_t m = 0; m < u.months; ++m) {
+        for (std::size_t b = 0; b < u.month_blocks.size(); ++b) {
+            const StatBlock &blk = u.month_blocks[b];
+            const models::StatisticRows &rows = m_stage_rows[blk.stage][m];
+            double *cell = stats + u.month_base[m][b];
+            const auto keys = static_cast<uint32_t>(blk.keys);
+            for (std::size_t j = 0; j < blk.pairs; ++j) {
+                const int32_t *key = rows.key[blk.slot + j];
+                const double *weight = rows.weight[blk.slot + j];
+                for (std::size_t i = i0; i < i1; ++i) {
+                    const auto kk = static_cast<uint32_t>(key[i]);
+                    if (kk < keys) {
+                        cell[kk] += f * (area_row[i] * weight[i]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 namespace {
 
-/// Coefficients of every monomial in each (copy, pool) figure of one unit, dense.
+/// Coefficients of every monomial in each figure part of one unit, dense: [copy][pool][M],
+/// then the period stages' change [period][M], then [month][month series][M].
 void unit_coefficients(const UncertaintySetup &u, const double *stats, std::vector<double> &coef) {
     const std::size_t M = u.monomials.size();
-    coef.assign(u.copies() * u.pools * M, 0.0);
+    const std::size_t S = u.month_series.size();
+    coef.assign((u.copies() * u.pools + u.periods + u.months * S) * M, 0.0);
     for (std::size_t c = 0; c < u.copies(); ++c) {
         const std::size_t e = u.copy_epoch(c);
         const std::size_t m = u.mult(e);
@@ -450,14 +557,46 @@ void unit_coefficients(const UncertaintySetup &u, const double *stats, std::vect
             const double *cell = stats + u.base[c][b];
             for (std::size_t k = 0; k < blk.keys; ++k) {
                 for (std::size_t cl = 0; cl < m; ++cl) {
-                    const double S = cell[k * m + cl];
-                    if (S == 0.0) {
+                    const double S_ = cell[k * m + cl];
+                    if (S_ == 0.0) {
                         continue;
                     }
                     for (const KeptTerm &t : blk.terms[k]) {
                         const uint32_t mono = m == 1 ? t.monomial : t.by_epoch_class[e][cl];
-                        coef[(c * u.pools + t.pool) * M + mono] += S;
+                        coef[(c * u.pools + t.pool) * M + mono] += S_;
                     }
+                }
+            }
+        }
+    }
+    double *period = coef.data() + u.copies() * u.pools * M;
+    for (std::size_t k = 0; k < u.periods; ++k) {
+        for (std::size_t b = 0; b < u.period_blocks.size(); ++b) {
+            const StatBlock &blk = u.period_blocks[b];
+            const double *cell = stats + u.period_base[k][b];
+            for (std::size_t key = 0; key < blk.keys; ++key) {
+                if (cell[key] == 0.0) {
+                    continue;
+                }
+                for (const KeptTerm &t : blk.terms[key]) {
+                    if (t.pool == 0) { // series 0: the change of the claimed pools
+                        period[k * M + t.monomial] += cell[key];
+                    }
+                }
+            }
+        }
+    }
+    double *month = period + u.periods * M;
+    for (std::size_t mo = 0; mo < u.months; ++mo) {
+        for (std::size_t b = 0; b < u.month_blocks.size(); ++b) {
+            const StatBlock &blk = u.month_blocks[b];
+            const double *cell = stats + u.month_base[mo][b];
+            for (std::size_t key = 0; key < blk.keys; ++key) {
+                if (cell[key] == 0.0) {
+                    continue;
+                }
+                for (const KeptTerm &t : blk.terms[key]) {
+                    month[(mo * S + blk.series_index[t.pool]) * M + t.monomial] += cell[key];
                 }
             }
         }
@@ -561,7 +700,21 @@ UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, in
     const AccumDims &d = totals.dims();
     const std::size_t U = d.districts, E = m_u.epochs, K = m_u.periods, P = m_u.pools;
     const std::size_t M = m_u.monomials.size();
-    const std::size_t per_unit = E * P + E + 2 * K;
+    const std::size_t MS = m_u.month_series.size(), MO = m_u.months;
+    // Calendar years of the months, for the annual NEP.
+    std::vector<int> years;
+    for (const int y : m_u.month_year) {
+        if (years.empty() || years.back() != y) {
+            years.push_back(y);
+        }
+    }
+    const auto nep_it = std::find(m_u.month_series.begin(), m_u.month_series.end(), "nep_mg_c");
+    const bool annual = nep_it != m_u.month_series.end();
+    const std::size_t nep = static_cast<std::size_t>(nep_it - m_u.month_series.begin());
+    const std::size_t Y = annual ? years.size() : 0;
+    const std::size_t f_total = E * P, f_change = f_total + E, f_net = f_change + K;
+    const std::size_t f_month = f_net + K, f_year = f_month + MS * MO;
+    const std::size_t per_unit = f_year + Y;
     std::vector<models::FigureSummary> all(U * per_unit);
 #pragma omp parallel num_threads(std::max(1, threads))
     {
@@ -570,32 +723,57 @@ UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, in
 #pragma omp for schedule(dynamic, 1)
         for (std::size_t i = 0; i < U; ++i) {
             unit_coefficients(m_u, totals.record(i) + d.stat(0), coef);
-            std::size_t f = 0;
             for (std::size_t e = 0; e < E; ++e) {
                 std::fill(sum.begin(), sum.end(), 0.0);
                 for (std::size_t p = 0; p < P; ++p) {
                     const double *c = &coef[(e * P + p) * M];
-                    to_figure(c, M, 1.0, figs[f++]);
+                    to_figure(c, M, 1.0, figs[e * P + p]);
                     for (std::size_t j = 0; j < M; ++j) {
                         sum[j] += c[j];
                     }
                 }
-                to_figure(sum.data(), M, 1.0, figs[E * P + e]);
+                to_figure(sum.data(), M, 1.0, figs[f_total + e]);
             }
+            const double *period = coef.data() + m_u.copies() * P * M;
             for (std::size_t k = 0; k < K; ++k) {
-                // (stock at the end - stock at the start) / years, over the pixels whose
-                // change counts (copies E + 2k and E + 2k + 1).
+                // (stock at the end - stock at the start) / years of the pools no period
+                // stage claims, over the pixels whose change counts (copies E + 2k and
+                // E + 2k + 1), plus the claimed pools' change from the period stages.
                 std::fill(sum.begin(), sum.end(), 0.0);
                 for (std::size_t p = 0; p < P; ++p) {
+                    if (m_u.claimed[p]) {
+                        continue;
+                    }
                     const double *from = &coef[((E + 2 * k) * P + p) * M];
                     const double *to = &coef[((E + 2 * k + 1) * P + p) * M];
                     for (std::size_t j = 0; j < M; ++j) {
-                        sum[j] += to[j] - from[j];
+                        sum[j] += (to[j] - from[j]) / m_u.years[k];
                     }
                 }
-                to_figure(sum.data(), M, 1.0 / m_u.years[k], figs[E * P + E + k]);
-                to_figure(sum.data(), M, -models::CO2_PER_C / m_u.years[k],
-                          figs[E * P + E + K + k]);
+                for (std::size_t j = 0; j < M; ++j) {
+                    sum[j] += period[k * M + j];
+                }
+                to_figure(sum.data(), M, 1.0, figs[f_change + k]);
+                to_figure(sum.data(), M, -models::CO2_PER_C, figs[f_net + k]);
+            }
+            const double *month = period + K * M;
+            for (std::size_t sr = 0; sr < MS; ++sr) {
+                for (std::size_t mo = 0; mo < MO; ++mo) {
+                    to_figure(&month[(mo * MS + sr) * M], M, 1.0, figs[f_month + sr * MO + mo]);
+                }
+            }
+            for (std::size_t y = 0; y < Y; ++y) {
+                std::fill(sum.begin(), sum.end(), 0.0);
+                for (std::size_t mo = 0; mo < MO; ++mo) {
+                    if (m_u.month_year[mo] != years[y]) {
+                        continue;
+                    }
+                    const double *c = &month[(mo * MS + nep) * M];
+                    for (std::size_t j = 0; j < M; ++j) {
+                        sum[j] += c[j];
+                    }
+                }
+                to_figure(sum.data(), M, 1.0, figs[f_year + y]);
             }
             m_propagation.summarise(figs.data(), per_unit, &all[i * per_unit]);
         }
@@ -614,9 +792,18 @@ UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, in
         }
     };
     put(r.stock_mg_c, 0, E * P);
-    put(r.total_mg_c, E * P, E);
-    put(r.stock_change_mg_c_per_yr, E * P + E, K);
-    put(r.net_emissions_mg_co2_per_yr, E * P + E + K, K);
+    put(r.total_mg_c, f_total, E);
+    put(r.stock_change_mg_c_per_yr, f_change, K);
+    put(r.net_emissions_mg_co2_per_yr, f_net, K);
+    r.month_series = m_u.month_series;
+    r.month_intervals.resize(MS);
+    for (std::size_t sr = 0; sr < MS; ++sr) {
+        put(r.month_intervals[sr], f_month + sr * MO, MO);
+    }
+    if (annual) {
+        r.nep_years = years;
+        put(r.annual_nep_mg_c, f_year, Y);
+    }
     char conf[32];
     std::snprintf(conf, sizeof conf, "%g", m_u.confidence * 100.0);
     r.label = std::string(conf) + " % interval, " +

@@ -45,7 +45,11 @@ struct StatBlock {
     std::size_t keys = 0;
     std::size_t pairs = 1;
     std::size_t slot = 0; ///< first row slot in the stage's StatisticRows (stat x pairs_max)
-    std::vector<std::vector<KeptTerm>> terms; ///< per key: the terms that give a pool's value
+    /// per key: the terms that give a pool's value (epoch statistics) or a series of the
+    /// stage (period and month statistics: KeptTerm::pool is the series index in the stage)
+    std::vector<std::vector<KeptTerm>> terms;
+    /// Month statistics: index in UncertaintySetup::month_series of each of the stage's series.
+    std::vector<uint32_t> series_index;
 };
 
 /// Land-cover map accuracy of one epoch (Olofsson et al. 2014).
@@ -66,11 +70,21 @@ struct UncertaintySetup {
     double confidence = 0.95;
     std::vector<models::UncertainParameter> parameters; ///< global, after the config
     std::vector<models::Monomial> monomials;            ///< global, sorted indices each
-    std::vector<StatBlock> blocks;
-    /// Per chain stage: pairs_max and number of statistics (0 = the stage has none).
+    std::vector<StatBlock> blocks;                      ///< epoch statistics
+    std::vector<StatBlock> period_blocks;               ///< period statistics (period stages)
+    std::vector<StatBlock> month_blocks;                ///< month statistics (month stages)
+    /// Names of the month series the month statistics give, e.g. "nep_mg_c".
+    std::vector<std::string> month_series;
+    /// Per chain stage: pairs_max, number of statistics (0 = the stage has none) and the axis.
     std::vector<std::size_t> stage_pairs_max, stage_stats;
-    std::size_t epochs = 0, periods = 0, classes = 0, pools = 0;
-    std::vector<EpochAccuracy> accuracy; ///< per epoch
+    std::vector<models::TimeAxis> stage_axis;
+    std::size_t epochs = 0, periods = 0, classes = 0, pools = 0, months = 0;
+    /// Per pool: 1 when a period stage claims its change (the copies then leave it out).
+    std::vector<uint8_t> claimed;
+    std::vector<int> month_year;                       ///< calendar year of each month of the run
+    std::vector<std::vector<std::size_t>> period_base; ///< [period][period block]
+    std::vector<std::vector<std::size_t>> month_base;  ///< [month][month block]
+    std::vector<EpochAccuracy> accuracy;               ///< per epoch
     /// Cell offsets (relative to AccumDims::stat(0)): [copy][block].
     std::vector<std::vector<std::size_t>> base;
     std::size_t cells = 0;
@@ -101,11 +115,13 @@ std::unique_ptr<UncertaintySetup> plan_uncertainty(
 class UncertaintyRows {
 public:
     UncertaintyRows(const UncertaintySetup &u, std::size_t row_len);
-    /// Rows of stage `s` (chain index) for epoch `e`; null when the stage has no statistics.
+    /// Rows of stage `s` (chain index) for epoch, period or month `e` (the stage's axis); null
+    /// when the stage has no statistics.
     const models::StatisticRows *rows(std::size_t s, std::size_t e) const {
         return m_stage_rows[s].empty() ? nullptr : &m_stage_rows[s][e];
     }
-    /// Per epoch, for AcrossEpochsRow::stats; null when the stage has no statistics.
+    /// Per epoch (or month), for AcrossEpochsRow::stats and MonthRow::stats; null when the
+    /// stage has no statistics.
     const models::StatisticRows *epoch_rows(std::size_t s) const {
         return m_stage_rows[s].empty() ? nullptr : m_stage_rows[s].data();
     }
@@ -116,6 +132,15 @@ public:
     void add(const UncertaintySetup &u, double *stats, std::size_t i0, std::size_t i1, double f,
              const double *area_row, const uint8_t *const *status, const double *const *change,
              const int32_t *const *cls) const;
+
+    /// The period and month statistics of the same pixels: `stage_change[s][k]` is the row of
+    /// chain stage s's change of period k (period stages only).
+    void add_series(const UncertaintySetup &u, double *stats, std::size_t i0, std::size_t i1,
+                    double f, const double *area_row,
+                    const double *const *const *stage_change) const;
+    bool has_series(const UncertaintySetup &u) const {
+        return !u.period_blocks.empty() || !u.month_blocks.empty();
+    }
 
 private:
     std::vector<std::vector<std::vector<int32_t>>> m_keys;   ///< [stage][epoch x slot][i]
@@ -142,6 +167,13 @@ struct UncertaintyResults {
     FigureIntervals total_mg_c;                  ///< [U, E]
     FigureIntervals stock_change_mg_c_per_yr;    ///< [U, K]
     FigureIntervals net_emissions_mg_co2_per_yr; ///< [U, K]
+    /// Month series (UncertaintySetup::month_series) and their intervals, [U, months] each.
+    std::vector<std::string> month_series;
+    std::vector<FigureIntervals> month_intervals;
+    /// With a month series "nep_mg_c": the calendar years of the months and the interval of
+    /// each year's NEP sum (the months of the run in that year), [U, years].
+    std::vector<int> nep_years;
+    FigureIntervals annual_nep_mg_c;
     std::string label; ///< e.g. "95 % interval, Monte Carlo (IPCC Approach 2), 1000 draws"
 };
 
