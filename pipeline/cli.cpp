@@ -298,6 +298,18 @@ int cmd_validate(const std::string &config_path, int threads) {
         print_errors(unknown);
         return 2;
     }
+    if (run->uncertainty) {
+        // Which parameters the districts use is known only from the pixels: one pass that
+        // sums the statistics and writes nothing finds those without an uncertainty.
+        g_phase = "summing the uncertainty statistics of " + config_path;
+        Progress quiet(true);
+        try {
+            run_blocks(*run, "", quiet, nullptr, true);
+        } catch (const InputError &e) {
+            print_errors(e.messages());
+            return 2;
+        }
+    }
     std::printf("valid: %s: %s\n", config_path.c_str(), grid_text(*run).c_str());
     return 0;
 }

@@ -969,7 +969,7 @@ void OrderedRasterOutputs::wait_for_room(std::size_t max_pending, const std::ato
 }
 
 RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress,
-                     CheckpointLog *checkpoint) {
+                     CheckpointLog *checkpoint, bool statistics_only) {
     const auto &plan = *run.block_plan;
     const auto &model = *run.stock_model;
     const auto &area = *run.pixel_area;
@@ -1005,12 +1005,15 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         series_offset.push_back(dims.series(j, 0));
     }
 
-    std::error_code ec;
-    fs::create_directories(output_dir, ec);
-    if (ec) {
-        throw OutputError("cannot create output directory: " + output_dir + ": " + ec.message());
+    if (!statistics_only) {
+        std::error_code ec;
+        fs::create_directories(output_dir, ec);
+        if (ec) {
+            throw OutputError("cannot create output directory: " + output_dir + ": " +
+                              ec.message());
+        }
+        result.rasters = make_output_writers(run, output_dir);
     }
-    result.rasters = make_output_writers(run, output_dir);
     const std::size_t n_outputs = result.rasters.size();
     // Month-series rasters come last among the outputs; each sums its months (a year's, or one).
     const std::vector<MonthRaster> month_outs = month_rasters(run);

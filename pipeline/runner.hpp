@@ -41,8 +41,10 @@ struct RunResult {
 /// and
 /// when an epoch has no valid pixel at all. Throws RasterError or OutputError (exit 1) on I/O
 /// failure; Interrupted after SIGINT/SIGTERM.
+/// With `statistics_only` (validate with `uncertainty`), nothing is written and no folder is
+/// created: the pass only sums the totals, so that the checks that need them run.
 RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress,
-                     CheckpointLog *checkpoint = nullptr);
+                     CheckpointLog *checkpoint = nullptr, bool statistics_only = false);
 
 /// The GeoTIFF outputs of a run, created under temporary names in `output_dir` (which must
 /// exist): stock_<year>.tif per epoch, then stock_change_<y1>_<y2>.tif per period. Empty when

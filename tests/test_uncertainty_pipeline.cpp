@@ -340,6 +340,21 @@ TEST(UncertaintyErrors, MissingUncertaintyIsRefusedNamingEveryParameter) {
         << r.err;
     EXPECT_FALSE(fs::exists(c.dir.file("out/results.h5")));
     EXPECT_FALSE(fs::exists(c.dir.file("out/districts.csv")));
+    // validate finds them too (one pass over the pixels that writes nothing).
+    fs::remove_all(c.dir.file("out"));
+    const auto v = run_carbonsink("validate " + c.config("  draws: 100\n"));
+    EXPECT_EQ(v.exit_code, 2) << v.err;
+    EXPECT_NE(v.err.find("uncertainty: pools.csv:c_soil[3] = 30 Mg C/ha has no documented "
+                         "uncertainty"),
+              std::string::npos)
+        << v.err;
+    EXPECT_FALSE(fs::exists(c.dir.file("out")));
+    // Declared exact, the same config is valid.
+    const auto ok = run_carbonsink(
+        "validate " + c.config("  draws: 100\n  assume_exact: [\"pools.csv:c_above[3]\", "
+                               "\"pools.csv:c_below[3]\", \"pools.csv:c_soil[3]\", "
+                               "\"pools.csv:c_dead[3]\"]\n"));
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
 TEST(UncertaintyErrors, UnknownParameterNamesAndBadDistributions) {
