@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark: time `carbonsink run` against the I/O floor on synthetic N x N two-epoch inputs.
 #
-# usage: scripts/bench.sh [--seasonal] [SIZE] [DISTRICTS] [THREADS]   (defaults 20000 100 2)
+# usage: scripts/bench.sh [--seasonal | --uncertainty DRAWS] [SIZE] [DISTRICTS] [THREADS]
+#        (defaults 20000 100 2)
 # Inputs are generated once into ${BENCH_DIR:-/tmp/carbonsink-bench}/SIZE and reused.
 # --seasonal: the plain stock run against the same run with models.nep (CASA over 12 months of
 # 2020, six monthly layers: NDVI from the 2020 land cover through a per-class, per-month table,
 # and uniform monthly climate, each a VRT over the land cover, so nothing large is generated);
 # reports Mpix-months/s and the peak RSS (target < 1 GiB).
+# --uncertainty DRAWS: the plain stock run against the same run with a Monte Carlo of DRAWS
+# draws (uncertainty: the pools table's documented uncertainties; its densities without one
+# declared exact), alternating, 3 runs each; reports the added wall time (target <= 10 %).
 # Exits 0 whatever the PASS/FAIL verdicts (it is a measurement); non-zero when a step fails.
 set -euo pipefail
 
@@ -26,9 +30,14 @@ usage_error() {
 }
 
 SEASONAL=0
+UNCERTAINTY_DRAWS=0
 if [[ ${1:-} == --seasonal ]]; then
     SEASONAL=1
     shift
+elif [[ ${1:-} == --uncertainty ]]; then
+    [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "--uncertainty '${2:-}'" "needs a number of draws"
+    UNCERTAINTY_DRAWS=$2
+    shift 2
 fi
 if [[ $# -gt 3 ]]; then
     usage_error "$4" "expected at most 3 arguments"
@@ -183,6 +192,56 @@ YAML
         printf "%-10s %9.2f %18.1f %14.1f\n", "seasonal", ss, (ss > 0 ? n * n * 12 / 1e6 / ss : 0), sr
         printf "seasonal / stocks wall time: %.2f\n", (ps > 0 ? ss / ps : 0)
         printf "seasonal peak RSS: %.1f MiB (target < %d MiB): %s\n", sr, tm, (sr < tm ? "PASS" : "FAIL")
+    }'
+    echo "logs: $LOGS"
+    exit 0
+fi
+
+if [[ $UNCERTAINTY_DRAWS -gt 0 ]]; then
+    U_CONFIG="$DIR/bench-uncertainty-$UNCERTAINTY_DRAWS.yaml"
+    # The densities the table gives no uncertainty are declared exact (their draws are the
+    # value): the propagation still evaluates every term of every district.
+    EXACT=$(python3 - "$DIR/pools.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+names = []
+for r in rows:
+    for col in ("c_above", "c_below", "c_soil", "c_dead"):
+        if col in r and not (r.get(col + "_sd") or r.get(col + "_u_pct")):
+            names.append('"pools.csv:%s[%s]"' % (col, r["lucode"]))
+print(", ".join(names))
+PY
+    ) || die "cannot read $DIR/pools.csv"
+    {
+        sed 's/^name: \(.*\)$/name: \1-uncertainty/' "$CONFIG"
+        printf 'uncertainty:\n  draws: %d\n  seed: 1\n  assume_exact: [%s]\n' \
+            "$UNCERTAINTY_DRAWS" "$EXACT"
+    } >"$U_CONFIG"
+    echo "== warm-up (untimed)"
+    run_timed warmup "$DIR/run" build-bench/carbonsink run "$CONFIG" --threads "$THREADS" \
+        --quiet --output-dir "$DIR/run"
+    PLAIN=()
+    WITH=()
+    for i in 1 2 3; do
+        echo "== pipeline, run $i"
+        run_timed "plain$i" "$DIR/run" build-bench/carbonsink run "$CONFIG" \
+            --threads "$THREADS" --quiet --output-dir "$DIR/run"
+        PLAIN+=("$WALL_S")
+        echo "== pipeline with uncertainty ($UNCERTAINTY_DRAWS draws), run $i"
+        run_timed "uncertainty$i" "$DIR/run-uncertainty" build-bench/carbonsink run \
+            "$U_CONFIG" --threads "$THREADS" --quiet --output-dir "$DIR/run-uncertainty"
+        WITH+=("$WALL_S")
+        U_RSS=$RSS_MIB
+    done
+    P_MED=$(printf '%s\n' "${PLAIN[@]}" | sort -g | sed -n 2p)
+    U_MED=$(printf '%s\n' "${WITH[@]}" | sort -g | sed -n 2p)
+    awk -v n="$SIZE" -v t="$THREADS" -v k="$DISTRICTS" -v d="$UNCERTAINTY_DRAWS" \
+        -v p="${PLAIN[*]}" -v u="${WITH[*]}" -v pm="$P_MED" -v um="$U_MED" -v r="$U_RSS" 'BEGIN {
+        printf "\nuncertainty benchmark: %d x %d pixels x 2 epochs, %d districts, %d threads, %d draws\n", n, n, k, t, d
+        printf "plain:       wall s %s (median %.2f)\n", p, pm
+        printf "uncertainty: wall s %s (median %.2f), peak RSS %.1f MiB\n", u, um, r
+        added = pm > 0 ? (um / pm - 1) * 100 : 0
+        printf "added wall time (medians): %.1f %% (target <= 10 %%): %s\n", added, (added <= 10 ? "PASS" : "FAIL")
     }'
     echo "logs: $LOGS"
     exit 0
