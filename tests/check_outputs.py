@@ -72,6 +72,32 @@ def main(out):
             check(math.isclose(n, -44.0 / 12.0 * c, rel_tol=1e-9, abs_tol=1e-5),
                   f"net emissions = -44/12 x change, district {ids[i]}")
 
+    if "uncertainty" in f:
+        # Intervals: the central value is the run's figure, sd >= 0, the mean lies inside the
+        # interval, and the CSV's _ci_low / _ci_high columns hold the same numbers.
+        u = f["/uncertainty"]
+        for path, figure in (("stocks/total_mg_c", total), ("stocks/mg_c", pools),
+                             ("flux/stock_change_mg_c_per_yr", change)):
+            g = u[path]
+            check(np.allclose(g["central"][:], figure, rtol=1e-9, atol=1e-6),
+                  f"/uncertainty/{path}/central = the figure")
+            check(bool((g["sd"][:] >= 0).all()), f"/uncertainty/{path}/sd >= 0")
+            check(bool((g["ci_low"][:] <= g["mean"][:] + 1e-9).all() and
+                       (g["mean"][:] <= g["ci_high"][:] + 1e-9).all()),
+                  f"/uncertainty/{path}: ci_low <= mean <= ci_high")
+            check("method" in g["sd"].attrs, f"/uncertainty/{path}/sd has its method")
+        lo = u["stocks/total_mg_c/ci_low"][:]
+        hi = u["stocks/total_mg_c/ci_high"][:]
+        for i, row in enumerate(rows):
+            for e, y in enumerate(years):
+                check(math.isclose(float(row[f"stock_mg_c_{y}_ci_low"]), lo[i, e], rel_tol=1e-9,
+                                   abs_tol=1e-5), f"CSV ci_low of stock {y}, district {ids[i]}")
+                check(math.isclose(float(row[f"stock_mg_c_{y}_ci_high"]), hi[i, e], rel_tol=1e-9,
+                                   abs_tol=1e-5), f"CSV ci_high of stock {y}, district {ids[i]}")
+        n = u["parameters/name"].shape[0]
+        for key in ("unit", "central", "distribution", "sd", "source", "status"):
+            check(u[f"parameters/{key}"].shape[0] == n, f"/uncertainty/parameters/{key} length")
+
     grid_area = None
     for e, y in enumerate(years):
         ds = gdal.Open(os.path.join(out, f"stock_{y}.tif"))
