@@ -432,6 +432,10 @@ std::string bound_text(double x) {
         return x > 0 ? "INF" : "-INF";
     }
     char buf[32];
+    if (x == std::floor(x) && std::fabs(x) < 1e15) {
+        std::snprintf(buf, sizeof buf, "%.0f", x); // the tables' class bounds: 20, not 2e+01
+        return buf;
+    }
     for (int prec = 1; prec <= 17; ++prec) {
         std::snprintf(buf, sizeof buf, "%.*g", prec, x);
         if (std::strtod(buf, nullptr) == x) {
