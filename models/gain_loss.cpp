@@ -643,9 +643,11 @@ void GainLossModel::build_uncertainty() {
                     param(none("china_cbef.csv:carbon_fraction[" + c.forest_type + "]", "1",
                                c.carbon_fraction, at + cbef_why, c.status));
                 key(PART_GROWTH, {{a, cf}});
-                key(PART_REMOVALS, {{a, cf}});
-                key(PART_FUELWOOD, {{a, cf}});
-                key(PART_FUELWOOD, {{density, cf}});
+                if (m_has_losses) {
+                    key(PART_REMOVALS, {{a, cf}});
+                    key(PART_FUELWOOD, {{a, cf}});
+                    key(PART_FUELWOOD, {{density, cf}});
+                }
                 continue;
             }
             const uint32_t cf = param(
@@ -666,8 +668,10 @@ void GainLossModel::build_uncertainty() {
                 const std::string at = "ipcc_bcef.csv line " + std::to_string(row.line);
                 bi.push_back(param(none("ipcc_bcef.csv:bcef_i" + rk, "t d.m./m3", row.bcef_i,
                                         at + bcef_why, row.status)));
-                br.push_back(param(none("ipcc_bcef.csv:bcef_r" + rk, "t d.m./m3", row.bcef_r,
-                                        at + bcef_why, row.status)));
+                if (m_has_losses) { // BCEF_R only converts removed volumes
+                    br.push_back(param(none("ipcc_bcef.csv:bcef_r" + rk, "t d.m./m3", row.bcef_r,
+                                            at + bcef_why, row.status)));
+                }
             }
             for (std::size_t q = rg.begin; q < rg.end; ++q) {
                 const RootShootRow &row = m_tables->root_shoot.rows[q];
@@ -683,6 +687,9 @@ void GainLossModel::build_uncertainty() {
                 for (uint32_t r : rr) {
                     key(PART_GROWTH, {{b, cf}, {b, r, cf}});
                 }
+            }
+            if (!m_has_losses) {
+                continue;
             }
             for (uint8_t part : {PART_REMOVALS, PART_FUELWOOD}) {
                 for (uint32_t b : br) {

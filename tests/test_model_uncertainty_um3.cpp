@@ -729,7 +729,21 @@ TEST(GainLossUncertainty, StageWithoutLossesForwardsOneStatistic) {
     EXPECT_EQ(decls[0].name, "gain_loss_change");
     EXPECT_EQ(decls[0].pairs, 4u);
     EXPECT_EQ(stage.uncertain_parameters().size(), model.uncertain_parameters().size());
+    // Without losses no loss parameter is declared, and every key is a growth key.
     EXPECT_EQ(find_param(stage.uncertain_parameters(), "models.flux.wood_density"), nullptr);
+    for (const auto &q : stage.uncertain_parameters()) {
+        EXPECT_EQ(q.name.find("bcef_r"), std::string::npos) << q.name;
+    }
+    for (const auto &key : decls[0].keys) {
+        for (const Term &t : key) {
+            EXPECT_EQ(t.target, 0u);
+            for (uint32_t q : t.monomial) {
+                EXPECT_LT(q, stage.uncertain_parameters().size());
+            }
+        }
+    }
+    // 5 BCEF classes x 3 R classes (pines, hardwoods), one china_cbef key, the conversion key
+    EXPECT_EQ(decls[0].keys.size(), 5u * 3 + 5 * 3 + 1 + 1);
     // A stage row fills the statistics through PeriodRow::stats.
     constexpr std::size_t N = 3;
     const int32_t cls[N] = {1, 1, -1};
