@@ -1068,3 +1068,56 @@ TEST(NepUncertainty, NppRasterIdentity) {
         }
     }
 }
+
+// One pixel's pairs by hand: boreal coniferous (r0 1, K20 5 < 20 r0, CF 0.47) from age 2 to 7:
+// AGB 2 x r0 -> K20, so G_W = (K20 - 2 r0) / 5: r0 with weight -0.4 and K20 with weight 0.2,
+// each with the terms {p, CF} and {p, rs_young, CF} (AGB 2 < 75: young); no r20 or Kmax pair.
+TEST(GainLossUncertainty, Tier1PairsOfOnePixelByHand) {
+    const Tier1GrowthTable table = tier1_table();
+    std::vector<std::string> errs;
+    GainLossModel model(parse_growth_types(GROWTH_CSV, "growth.csv", table, errs), {0, 1});
+    ASSERT_TRUE(errs.empty());
+    const Tier1Pixels px;
+    GainLossPeriod in = px.period();
+    in.n = 2; // pixels 0 and 1
+    RowsStore store(1, 4, 2);
+    in.stats = &store.rows;
+    double out[2];
+    model.period(in, out);
+    store.expect_written(1, 4);
+    const auto &params = model.uncertain_parameters();
+    const auto decls = model.statistics();
+    ASSERT_EQ(decls.size(), 1u);
+    auto names_of = [&](int32_t key) {
+        std::vector<std::string> terms;
+        for (const Term &t : decls[0].keys.at(static_cast<std::size_t>(key))) {
+            std::vector<std::string> n;
+            for (uint32_t q : t.monomial) {
+                n.push_back(params[q].name);
+            }
+            std::sort(n.begin(), n.end());
+            std::string s;
+            for (const auto &x : n) {
+                s += (s.empty() ? "" : " x ") + x;
+            }
+            terms.push_back(s);
+        }
+        return terms;
+    };
+    const std::string row = ROW_BOREAL;
+    const std::string cf = "growth.csv:carbon_fraction[7]";
+    EXPECT_EQ(names_of(store.keys[0][1]),
+              (std::vector<std::string>{cf + " x ipcc_tier1_growth.csv:r0_t_dm_per_ha_yr" + row,
+                                        cf + " x ipcc_tier1_growth.csv:r0_t_dm_per_ha_yr" + row +
+                                            " x ipcc_tier1_growth.csv:rs_young" + row}));
+    EXPECT_NEAR(store.weights[0][1], -0.4, 1e-15);
+    EXPECT_EQ(store.keys[1][1], -1); // r20: age stays below 20
+    EXPECT_EQ(names_of(store.keys[2][1]),
+              (std::vector<std::string>{cf + " x ipcc_tier1_growth.csv:k20_t_dm_per_ha" + row,
+                                        cf + " x ipcc_tier1_growth.csv:k20_t_dm_per_ha" + row +
+                                            " x ipcc_tier1_growth.csv:rs_young" + row}));
+    EXPECT_NEAR(store.weights[2][1], 0.2, 1e-15);
+    EXPECT_EQ(store.keys[3][1], -1); // Kmax not reached
+    // The model's change: (5 - 2) / 5 x 1.39 x 0.47
+    EXPECT_NEAR(out[1], 0.6 * 1.39 * 0.47, 1e-12);
+}
