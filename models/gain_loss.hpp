@@ -138,8 +138,9 @@ struct LossParameters {
 ///                   (rs_young or rs_old, chosen by the central AGB at the start of the period).
 ///                   Terms {p, CF} and {p, R, CF}, weight c_p.
 ///   volume growth:  ipcc_bcef: I_V x BCEF_I x (1 + R) x CF, weight I_V (data), terms
-///                   {BCEF_I, CF}, {BCEF_I, R, CF}; the growing-stock class of BCEF_I and the AGB
-///                   class of R are held at the central values (they depend on V x BCEF_S).
+///                   {BCEF_I, CF}, {BCEF_I, R, CF}; the growing-stock class of BCEF_I follows V
+///                   (data); the AGB class of R follows V x BCEF_S and is held at the central
+///                   BCEF_S (BCEF_S is the stock model's parameter, not declared here).
 ///                   china_cbef: I_V x a x CF, term {a, CF}.
 ///   removals:       H x BCEF_R x (1 + R) x CF (china_cbef: H x a x CF), weight H (data).
 ///   fuelwood:       FG_trees as the removals; FG_part x D x CF, weight FG_part.
