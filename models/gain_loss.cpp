@@ -825,7 +825,8 @@ void GainLossModel::fill_statistics(const GainLossPeriod &in, const double *out)
         const double fg_trees = loss_input(in.fuelwood);
         const double fg_part = loss_input(in.fuelwood_parts);
         const double share = loss_input(in.disturbed);
-        if (h > 0.0 || fg_trees > 0.0 || fg_part > 0.0) {
+        // Tier 1 rows have no BCEF_R: a removal volume left the change NaN (skipped above).
+        if (!tier1 && (h > 0.0 || fg_trees > 0.0 || fg_part > 0.0)) {
             uint32_t kr = 0, kf = 0, kp = 0;
             if (cbef) {
                 kr = k0 + 1;
