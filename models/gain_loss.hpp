@@ -5,6 +5,7 @@
 #include "models/inventory_stock.hpp"
 #include "models/losses.hpp"
 #include "models/parameter_tables.hpp"
+#include "models/uncertainty.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,7 @@ struct GrowthType {
     std::string status;           ///< worst status of the row and the user's source
     std::string description;      ///< for provenance and warnings
     int line = 0;
+    std::string table_file; ///< basename of the growth table, the first part of parameter names
 };
 
 /// Parse the growth table. Columns (case-insensitive): code (integer, unique), name (optional),
@@ -64,6 +66,8 @@ struct GainLossPeriod {
     const uint8_t *disturbed_ok = nullptr;
     const double *disturbance_type = nullptr; ///< codes of the disturbance table
     const uint8_t *disturbance_type_ok = nullptr;
+    /// Rows of GainLossModel::statistics() for this period; null without uncertainty.
+    const StatisticRows *stats = nullptr;
 };
 
 /// The parts of a period's gain-loss change, per pixel, Mg C/ha/yr, each >= 0 except
@@ -124,6 +128,40 @@ struct LossParameters {
 /// valid, forest type / age / increment nodata, a negative age or increment, no parameter row,
 /// a loss input nodata, negative or (disturbed share) above 1, a disturbed pixel whose type is
 /// nodata or not in the table).
+///
+/// Uncertainty (models/uncertainty.hpp; science.md §7). The change and its parts are written as
+/// sums of pixel weights times products of parameters, per ha and year:
+///   tier1 growth:   G_W x (1 + R) x CF with G_W = sum_p c_p x p over p = r0, r20, K20, Kmax
+///                   of the row; the coefficients c_p (per year) come from the Tier 1 curve at
+///                   the central values: which branch of each min() applies at the two ages
+///                   (the K20/Kmax caps) is held at the central values, and so is the R class
+///                   (rs_young or rs_old, chosen by the central AGB at the start of the period).
+///                   Terms {p, CF} and {p, R, CF}, weight c_p.
+///   volume growth:  ipcc_bcef: I_V x BCEF_I x (1 + R) x CF, weight I_V (data), terms
+///                   {BCEF_I, CF}, {BCEF_I, R, CF}; the growing-stock class of BCEF_I follows V
+///                   (data); the AGB class of R follows V x BCEF_S and is held at the central
+///                   BCEF_S (BCEF_S is the stock model's parameter, not declared here).
+///                   china_cbef: I_V x a x CF, term {a, CF}.
+///   removals:       H x BCEF_R x (1 + R) x CF (china_cbef: H x a x CF), weight H (data).
+///   fuelwood:       FG_trees as the removals; FG_part x D x CF, weight FG_part.
+///   disturbance:    share / years x C_k x fd, term {fd}, weight share / years x C_k: the
+///                   carbon C_k of the gain-loss pools at epoch k comes from the upstream stock
+///                   model and is held at its central value here.
+///   conversion:     (C_k+1 - C_k) / years of the other pixels is held at its central value
+///                   (an exact term with an empty monomial): its uncertainty is that of the
+///                   upstream stocks, which this stage does not see.
+/// Statistic 0 "gain_loss_change" (axis period) has one term per key with target 0 (the change;
+/// losses enter with negative weights); with losses, statistic 1 "gain_loss_parts" has the same
+/// keys with target 1 + part index (GainLossParts order: growth, removals, fuelwood,
+/// disturbance, conversion) and positive weights. Pairs: 0..3 growth (tier1: r0, r20, K20,
+/// Kmax; volume: pair 0), conversion in pair 0; with losses 4 removals, 5 fuelwood as trees, 6
+/// fuelwood as parts, 7 disturbance. Where the change is NaN every pair is -1.
+/// Parameters: ipcc_tier1_growth.csv r0/r20/K20/Kmax get a distribution only where the row's
+/// rate_uncertainty_type / cap_uncertainty_type says exactly "standard deviation", "95%
+/// confidence interval", "range" or "range of values" (tier1_bounds_pdf); every other
+/// parameter (rs_young, rs_old, BCEF, R of Table 4.4, china_cbef a, every CF, D, fd) has no
+/// documented uncertainty (science.md §7.1) and is Distribution::none, with a source naming its
+/// table and row.
 class GainLossModel {
 public:
     enum class Growth { tier1, volume_increment };
@@ -131,8 +169,10 @@ public:
     /// Tier 1 growth. `is_forest_class[c]`: 1 when class index c is forest.
     GainLossModel(std::vector<GrowthType> types, std::vector<uint8_t> is_forest_class);
     /// Volume-increment growth with the inventory model's forest types and tables.
+    /// `forest_types_where`: where the forest types were read (e.g. "models.stocks.forest_types
+    /// (ft.csv)"), whose basename names their carbon-fraction parameters.
     GainLossModel(std::shared_ptr<const InventoryTables> tables, std::vector<ForestType> types,
-                  std::vector<uint8_t> is_forest_class);
+                  std::vector<uint8_t> is_forest_class, const std::string &forest_types_where = "");
 
     Growth growth() const { return m_growth; }
     /// Take losses into account (Eqs. 2.11-2.14). Throws ModelError when the disturbance codes
@@ -147,6 +187,12 @@ public:
     std::vector<int32_t> disturbance_codes() const;
     /// Descriptions of unverified parameter rows (status U or PLACEHOLDER) the model can use.
     std::vector<std::string> unverified_parameters() const;
+    /// Has losses (set_losses was called): the parts statistic and series exist.
+    bool has_losses() const { return m_has_losses; }
+    /// The parameters the statistics' monomials index (see the class comment).
+    const std::vector<UncertainParameter> &uncertain_parameters() const { return m_params; }
+    /// The statistics the period fills through GainLossPeriod::stats (see the class comment).
+    std::vector<StatisticDecl> statistics() const;
 
 private:
     double tier1_gain(std::size_t t, double age_from, double years) const;
@@ -154,6 +200,11 @@ private:
     /// BCEF_R, R and CF for removed volumes of forest type t (false when unknown).
     bool removal_factors(std::size_t t, double volume_from, double &bcef_r, double &root_shoot,
                          double &cf) const;
+    /// Build m_params and the keys' monomials (constructors and set_losses).
+    void build_uncertainty();
+    /// Fill the statistics of pixels whose change `out` is computed (second pass, only when
+    /// in.stats is not null).
+    void fill_statistics(const GainLossPeriod &in, const double *out) const;
     /// Losses of one forest-remaining-forest pixel (NaN when not computable).
     void pixel_losses(const GainLossPeriod &in, std::size_t i, std::size_t t, double &removals,
                       double &fuelwood, double &disturbance, uint8_t &bad) const;
@@ -166,6 +217,25 @@ private:
     DenseCodeIndex m_type_index; ///< forest-type code -> index in m_tier1 / m_inventory
     LossParameters m_losses;
     DenseCodeIndex m_disturbance_index; ///< disturbance code -> index in disturbance_types
+    bool m_has_losses = false;
+    std::string m_forest_types_file; ///< volume_increment: basename of the forest-types table
+    // Uncertainty (build_uncertainty)
+    std::vector<UncertainParameter> m_params;
+    std::vector<std::vector<Monomial>> m_key_monomials; ///< per key
+    std::vector<uint8_t> m_key_part;                    ///< per key: GainLossParts index
+    std::vector<uint32_t> m_type_key;                   ///< per forest type: its first key
+    uint32_t m_disturbance_key = 0;                     ///< first disturbance key
+    uint32_t m_conversion_key = 0;
 };
+
+/// The distribution of a Tier 1 growth or cap value from its bounds and the compilation's label
+/// (science.md §2.4, §7.1): "standard deviation": the bounds are central -/+ SD (science.md
+/// §2.4 "low/high given as SD"), normal with sd = (high - low) / 2; "95% confidence interval":
+/// normal with sd = half-width / 1.96; "range" or "range of values": uniform [low, high].
+/// Anything else (a label with "default": the compiler's x/÷1.9 envelope, not a statistic; a
+/// label naming two kinds; an empty label), missing bounds, or bounds not symmetric about the
+/// value for a normal give Distribution::none, and `why` says why.
+Pdf tier1_bounds_pdf(const std::string &label, double central, double low, double high,
+                     std::string &why);
 
 } // namespace cs::models

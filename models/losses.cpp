@@ -11,6 +11,18 @@
 
 namespace cs::models {
 
+std::string table_file_name(const std::string &where) {
+    std::string s = where;
+    if (!s.empty() && s.back() == ')') {
+        const std::size_t open = s.rfind('(');
+        if (open != std::string::npos) {
+            s = s.substr(open + 1, s.size() - open - 2);
+        }
+    }
+    const std::size_t slash = s.find_last_of("/\\");
+    return slash == std::string::npos ? s : s.substr(slash + 1);
+}
+
 std::vector<DisturbanceType> parse_disturbance_types(const std::string &text,
                                                      const std::string &where,
                                                      std::vector<std::string> &errors) {
@@ -45,6 +57,7 @@ std::vector<DisturbanceType> parse_disturbance_types(const std::string &text,
         const std::string at = where + ", line " + std::to_string(row.line);
         DisturbanceType t;
         t.line = row.line;
+        t.table_file = table_file_name(where);
         double code = 0;
         if (!parse_number(row.cell(c_code), code) || code != std::floor(code) ||
             std::fabs(code) > 2147483647.0) {

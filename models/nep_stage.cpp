@@ -1,6 +1,8 @@
 // models.nep on the chain (see nep_stage.hpp).
 #include "models/nep_stage.hpp"
 
+#include "models/losses.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -90,6 +92,109 @@ void NepStage::month_row(const MonthRow &row) const {
         casa_nep_row(in, out);
     } else {
         npp_raster_nep_row(in, out);
+    }
+    if (row.stats != nullptr) {
+        fill_statistics(row);
+    }
+}
+
+// Keys: casa: one per vegetation-table row, then R_H, R_H in NEP, invalid area; npp_raster: the
+// NPP data key, then the same three.
+std::vector<UncertainParameter> NepStage::uncertain_parameters() const {
+    std::vector<UncertainParameter> out;
+    auto none = [](std::string name, std::string unit, double central, std::string source,
+                   std::string status) {
+        UncertainParameter p;
+        p.name = std::move(name);
+        p.unit = std::move(unit);
+        p.central = central;
+        p.pdf.kind = Distribution::none;
+        p.pdf.mean = central;
+        p.source = std::move(source);
+        p.status = std::move(status);
+        return p;
+    };
+    if (m_method == Method::casa) {
+        const std::string file = table_file_name(m_table_where);
+        for (const auto &r : m_table.rows) {
+            out.push_back(none(file + ":epsilon_max_g_c_per_mj[" + r.casa_type + "]", "g C/MJ",
+                               r.parameters.epsilon_max_g_c_per_mj,
+                               file + " line " + std::to_string(r.line) + " (" + r.source +
+                                   "); no documented uncertainty of ε_max (science.md §7.1 [U])",
+                               r.status));
+        }
+    }
+    const std::string pei = "Pei et al. 2009 as printed in ChinaXiv-202106.00081 §1.3.3 "
+                            "(science.md §5.2); the R_H model error is [U] (science.md §7.1)";
+    out.push_back(none(PEI_RH_A_PARAMETER, "1", PEI_RH_A, pei, "V"));
+    out.push_back(none(PEI_RH_SHARE_PARAMETER, "1", PEI_RH_MICROBIAL_SHARE, pei, "V"));
+    return out;
+}
+
+std::vector<StatisticDecl> NepStage::statistics() const {
+    StatisticDecl d;
+    d.name = "nep_month";
+    d.axis = TimeAxis::month;
+    d.pairs = 3;
+    const auto n_eps = m_method == Method::casa ? static_cast<uint32_t>(m_table.rows.size()) : 0;
+    const uint32_t a = n_eps;
+    const uint32_t share = n_eps + 1;
+    if (m_method == Method::casa) {
+        for (uint32_t v = 0; v < n_eps; ++v) {
+            d.keys.push_back({Term{0, {v}}, Term{2, {v}}});
+        }
+    } else {
+        d.keys.push_back({Term{0, {}}, Term{2, {}}}); // the user's NPP: data
+    }
+    d.keys.push_back({Term{1, {a, share}}});
+    d.keys.push_back({Term{2, {a, share}}});
+    d.keys.push_back({Term{3, {}}});
+    return {d};
+}
+
+void NepStage::fill_statistics(const MonthRow &row) const {
+    const bool casa = m_method == Method::casa;
+    const auto first = static_cast<int32_t>(casa ? m_table.rows.size() : 1);
+    const int32_t k_rh = first;
+    const int32_t k_rh_nep = first + 1;
+    const int32_t k_invalid = first + 2;
+    // The central R_H divided by its monomial a x s gives the weight (science.md §5.2).
+    const double rh_monomial = PEI_RH_A * PEI_RH_MICROBIAL_SHARE;
+    for (std::size_t m = 0; m < row.months; ++m) {
+        const StatisticRows &st = row.stats[m];
+        int32_t *key0 = st.key[0];
+        int32_t *key1 = st.key[1];
+        int32_t *key2 = st.key[2];
+        double *w0 = st.weight[0];
+        double *w1 = st.weight[1];
+        double *w2 = st.weight[2];
+        const double *npp = row.series[0][m];
+        const double *rh = row.series[1][m];
+        const int32_t *lc = row.land_cover[m];
+        for (std::size_t i = 0; i < row.n; ++i) {
+            if (std::isnan(npp[i])) {
+                key0[i] = k_invalid;
+                w0[i] = 1.0;
+                key1[i] = -1;
+                w1[i] = 0.0;
+                key2[i] = -1;
+                w2[i] = 0.0;
+                continue;
+            }
+            if (casa) {
+                // A pixel-month with a value has a vegetation type (casa_nep_row's statuses).
+                const int v = m_types.find(lc[i]);
+                key0[i] = v;
+                w0[i] = npp[i] / m_parameters[static_cast<std::size_t>(v)].epsilon_max_g_c_per_mj;
+            } else {
+                key0[i] = 0;
+                w0[i] = npp[i];
+            }
+            key1[i] = k_rh;
+            w1[i] = rh[i] / rh_monomial;
+            key2[i] = k_rh_nep;
+            w2[i] = -rh[i] / rh_monomial;
+        }
     }
 }
 

@@ -885,6 +885,12 @@ Tier1GrowthTable parse_tier1_growth_table(const std::string &text, const std::st
         } else {
             r.rs_status = r.status;
         }
+        if (rd.has_column("rate_uncertainty_type")) {
+            r.rate_uncertainty_type = rd.text("rate_uncertainty_type");
+        }
+        if (rd.has_column("cap_uncertainty_type")) {
+            r.cap_uncertainty_type = rd.text("cap_uncertainty_type");
+        }
         if (rd.ok()) {
             table.rows.push_back(std::move(r));
         }

@@ -255,6 +255,9 @@ struct Tier1GrowthRow : RowProvenance {
     double rs_young = 0.0;
     double rs_old = 0.0;
     std::string rs_status; ///< status of rs_young/rs_old (the row's status when no column)
+    /// What the bounds of r0/r20 (rate) and k20/kmax (cap) are, as the compilation labels them
+    /// ("default", "standard deviation", "range", ...; empty when the column is absent or empty).
+    std::string rate_uncertainty_type, cap_uncertainty_type;
 };
 
 struct Tier1GrowthTable {
@@ -266,8 +269,9 @@ struct Tier1GrowthTable {
 /// Columns: ecozone, continent, forest_type, r0_t_dm_per_ha_yr, k20_t_dm_per_ha,
 /// r20_t_dm_per_ha_yr, kmax_t_dm_per_ha, root_shoot_break_t_dm_per_ha, rs_young, rs_old (all
 /// >= 0), the bounds r0_low, r0_high, k20_low, ..., kmax_high (>= 0 or empty), source, status;
-/// optional rs_status. In a row that is not unverified, each central value must lie within its
-/// bounds (a row whose columns are shifted must be marked U).
+/// optional rs_status, rate_uncertainty_type and cap_uncertainty_type (free text). In a row that is
+/// not unverified, each central value must lie within its bounds (a row whose columns are shifted
+/// must be marked U).
 Tier1GrowthTable parse_tier1_growth_table(const std::string &text, const std::string &where,
                                           std::vector<std::string> &errors);
 

@@ -153,6 +153,7 @@ void GainLossStage::period_row(const PeriodRow &row) const {
     }
     in.years_since_first_epoch = row.years_since_first_epoch;
     in.years = row.years;
+    in.stats = row.stats;
     if (m_first_loss == 0) {
         m_model.period(in, row.change);
         return;

@@ -128,6 +128,12 @@ public:
         (void)usage;
         return m_model.unverified_parameters();
     }
+    /// Uncertainty: the model's parameters and statistics (GainLossModel class comment).
+    bool describes_uncertainty() const override { return true; }
+    std::vector<UncertainParameter> uncertain_parameters() const override {
+        return m_model.uncertain_parameters();
+    }
+    std::vector<StatisticDecl> statistics() const override { return m_model.statistics(); }
     void period_row(const PeriodRow &row) const override;
 
 private:

@@ -971,7 +971,8 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
                 return; // refused by the config check
             }
             run.flux_model = std::make_unique<models::GainLossModel>(
-                inventory->tables(), inventory->forest_types(), forest);
+                inventory->tables(), inventory->forest_types(), forest,
+                "models.stocks.forest_types (" + cfg.forest_types_as_written + ")");
             set_flux_losses(run, problems);
             return;
         }
