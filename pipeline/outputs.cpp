@@ -502,6 +502,10 @@ void write_uncertainty_figures(Hdf5Writer &h5, const std::string &root, const Un
         // The monthly series of the seasonal model (mirroring /nep), and the annual NEP.
         h5.group(root + "/nep");
         for (std::size_t s = 0; s < u.month_series.size(); ++s) {
+            const std::string &name = u.month_series[s];
+            if (name.size() > 3 && name.compare(name.size() - 3, 3, "_ha") == 0) {
+                continue; // an area (the pixel-months without a value), not a carbon figure
+            }
             const auto M =
                 static_cast<uint64_t>(u.month_intervals[s].mean.size() / std::max<uint64_t>(D, 1));
             write_intervals(h5, root + "/nep/" + u.month_series[s], {D, M}, u.month_intervals[s],
