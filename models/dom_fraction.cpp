@@ -43,8 +43,9 @@ DomFractionModel::DomFractionModel(const DomTables &tables, DomDomainSource sour
         const auto dead_wood = std::find(names.begin(), names.end(), "dead_wood");
         const auto litter = std::find(names.begin(), names.end(), "litter");
         if (dead_wood == names.end() || litter == names.end()) {
-            errors.emplace_back("the pools table has no c_dead_wood and c_litter columns (dead "
-                                "wood and litter of pixels without AGB come from there)");
+            errors.emplace_back(
+                "the pools table has no c_dead_wood and c_litter columns: give "
+                "both (dead wood and litter of pixels without AGB come from there)");
             return;
         }
         for (const PoolsRow &row : pools_table->rows) {

@@ -920,8 +920,8 @@ TEST(DomUncertainty, APoolsTableWithoutDeadWoodAndLitterIsRefused) {
     const DomFractionModel dom(dom_tables(), DomDomainSource::temperate_or_boreal, false, 5, 2, 3,
                                errors, &combined);
     ASSERT_EQ(errors.size(), 1u);
-    EXPECT_EQ(errors[0], "the pools table has no c_dead_wood and c_litter columns (dead wood and "
-                         "litter of pixels without AGB come from there)");
+    EXPECT_EQ(errors[0], "the pools table has no c_dead_wood and c_litter columns: give both (dead "
+                         "wood and litter of pixels without AGB come from there)");
     EXPECT_FALSE(dom.describes_uncertainty());
 }
 
