@@ -13,6 +13,22 @@ namespace {
 const std::string NAME = "stocks.agb_raster";
 } // namespace
 
+UncertainParameter pools_density_parameter(const PoolsTable &table, const PoolsRow &row,
+                                           std::size_t pool) {
+    return pools_uncertain_parameter(table, row, pool); // the one scheme (pools_table.hpp)
+}
+
+std::vector<UncertainParameter> pools_density_parameters(const PoolsTable &table) {
+    std::vector<UncertainParameter> out;
+    const std::size_t pools = table.pool_names().size();
+    for (const PoolsRow &row : table.rows) {
+        for (std::size_t p = 0; p < pools; ++p) {
+            out.push_back(pools_density_parameter(table, row, p));
+        }
+    }
+    return out;
+}
+
 AgbRasterStockModel::AgbRasterStockModel(PoolsTable table, AgbRasterOptions options)
     : m_lookup(std::move(table)), m_options(options) {
     if (!options.agb_is_carbon &&
@@ -44,8 +60,70 @@ std::vector<LayerRequest> AgbRasterStockModel::layers() const {
              "above-ground biomass"}};
 }
 
+std::vector<UncertainParameter> AgbRasterStockModel::uncertain_parameters() const {
+    std::vector<UncertainParameter> out = pools_density_parameters(m_lookup.table());
+    // Config values: no documented uncertainty for a user's CF or R (science.md §7.1), so none;
+    // the user gives one under uncertainty.parameters by these names.
+    auto config_parameter = [&](const std::string &key, double value, const std::string &what) {
+        Pdf pdf;
+        pdf.mean = value; // kind none
+        out.push_back(UncertainParameter{key, "1", value, true, pdf,
+                                         "config " + key + " (" + what + ")", "user"});
+    };
+    if (!m_options.agb_is_carbon) {
+        config_parameter("models.stocks.carbon_fraction", m_options.carbon_fraction,
+                         "carbon fraction of the AGB map's dry matter");
+    }
+    config_parameter("models.stocks.root_shoot_ratio", m_options.root_shoot_ratio,
+                     "root:shoot ratio R = BGB / AGB");
+    return out;
+}
+
+std::vector<StatisticDecl> AgbRasterStockModel::statistics() const {
+    const std::size_t pools = m_lookup.pool_count();
+    const std::size_t rows = m_lookup.table().rows.size();
+    StatisticDecl by_class;
+    by_class.name = "area_by_class";
+    by_class.pairs = 1;
+    by_class.keys.resize(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t p = 2; p < pools; ++p) { // soil and dead matter: the table's density
+            by_class.keys[r].push_back(
+                Term{static_cast<uint32_t>(p), Monomial{static_cast<uint32_t>(r * pools + p)}});
+        }
+    }
+    // above = AGB x CF (IPCC 2006 Vol. 4 Ch. 4 Table 4.3), below = above x R (Table 4.4).
+    const auto first = static_cast<uint32_t>(rows * pools);
+    Monomial above;
+    if (!m_options.agb_is_carbon) {
+        above.push_back(first); // CF
+    }
+    Monomial below = above;
+    below.push_back(m_options.agb_is_carbon ? first : first + 1); // R
+    StatisticDecl map;
+    map.name = "agb_map";
+    map.pairs = 1;
+    map.keys = {{Term{0, above}, Term{1, below}}};
+    return {by_class, map};
+}
+
 void AgbRasterStockModel::compute(const StockInputs &in, StockOutputs &out) const {
+    if (out.stats != nullptr) {
+        compute_rows<true>(in, out);
+    } else {
+        compute_rows<false>(in, out);
+    }
+}
+
+template <bool Stats>
+void AgbRasterStockModel::compute_rows(const StockInputs &in, StockOutputs &out) const {
     double *const *d = out.pool_density_mg_c_per_ha;
+    // Statistics 0 (area_by_class) and 1 (agb_map), pair 0 each (see statistics()).
+    const std::size_t slots = Stats ? out.stats->pairs_max : 0;
+    int32_t *class_key = Stats ? out.stats->key[0] : nullptr;
+    double *class_weight = Stats ? out.stats->weight[0] : nullptr;
+    int32_t *map_key = Stats ? out.stats->key[slots] : nullptr;
+    double *map_weight = Stats ? out.stats->weight[slots] : nullptr;
     const double *agb = in.layer[0];
     const uint8_t *agb_ok = in.layer_valid[0];
     const double r = m_options.root_shoot_ratio;
@@ -83,6 +161,13 @@ void AgbRasterStockModel::compute(const StockInputs &in, StockOutputs &out) cons
             for (std::size_t p = 0; p < pools; ++p) {
                 d[p][i] = 0.0;
             }
+        }
+        if constexpr (Stats) {
+            const bool ok = status == PixelStatus::valid;
+            class_key[i] = ok ? row : -1;
+            class_weight[i] = ok ? 1.0 : 0.0;
+            map_key[i] = ok ? 0 : -1;
+            map_weight[i] = ok ? agb[i] : 0.0;
         }
         if (out.agb_t_dm_per_ha != nullptr) {
             // Dry matter: the map value, or a carbon map back through its CF (unknown: NaN).

@@ -3,10 +3,21 @@
 #include "models/lookup_stock.hpp"
 #include "models/stock_model.hpp"
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace cs::models {
+
+/// The uncertain parameter "density of pool `pool` (PoolsTable::pool_names() index) of `row`":
+/// pools_uncertain_parameter (pools_table.hpp), the one scheme of every stage that uses a
+/// pools-table density (same name "<table file>:<column>[<lucode>]", one draw).
+UncertainParameter pools_density_parameter(const PoolsTable &table, const PoolsRow &row,
+                                           std::size_t pool);
+
+/// Every density of `table` as pools_density_parameter, index row x pool count + pool: the
+/// layout of stocks.lookup's uncertain_parameters().
+std::vector<UncertainParameter> pools_density_parameters(const PoolsTable &table);
 
 /// How to read the AGB rasters.
 struct AgbRasterOptions {
@@ -27,6 +38,19 @@ struct AgbRasterOptions {
 /// invalid (nodata); negative, NaN or infinite AGB is invalid_value. AGB output
 /// (StockOutputs::agb_t_dm_per_ha): the map value for a dry-matter map, value / CF for a carbon
 /// map with a carbon fraction, else NaN.
+///
+/// Uncertainty (models/uncertainty.hpp). Parameters: first every pools-table density
+/// (pools_density_parameters, index row x pool count + pool), then "models.stocks.carbon_fraction"
+/// (dry-matter map only: a carbon map's CF does not enter the pools) and
+/// "models.stocks.root_shoot_ratio", both config values with no documented uncertainty
+/// (Distribution::none: the user gives one under uncertainty.parameters; science.md §7.1 has
+/// no verified range for a user's CF or R). The map values are data, exact per pixel.
+/// Statistics (axis epoch, one pair each; key -1 where the pixel is not valid):
+///   0 "area_by_class": key = the pixel's table row, weight 1, terms soil and dead matter
+///     {density(row, pool)} (the pools above_ground and below_ground are not from the table);
+///   1 "agb_map": one key (0), weight = the map value, terms above_ground {CF} and below_ground
+///     {CF, R} ({} and {R} for a carbon map).
+/// Exact for any parameter values: nothing is held at the central value.
 class AgbRasterStockModel final : public StockModel {
 public:
     /// Throws ModelError when the table is empty, CF is not in (0, 1] for a dry-matter map (or
@@ -44,8 +68,14 @@ public:
     std::vector<std::string> unverified_parameters(int32_t class_index) const override {
         return m_lookup.unverified_parameters(class_index);
     }
+    bool describes_uncertainty() const override { return true; }
+    std::vector<UncertainParameter> uncertain_parameters() const override;
+    std::vector<StatisticDecl> statistics() const override;
 
 private:
+    /// The pixel loop of compute(); `Stats`: also fill out.stats (decided once per chunk).
+    template <bool Stats> void compute_rows(const StockInputs &in, StockOutputs &out) const;
+
     LookupStockModel m_lookup;
     AgbRasterOptions m_options;
     double m_agb_to_carbon = 1.0; ///< CF, or 1 for a carbon map

@@ -1,6 +1,7 @@
 // dom.agb_fraction implementation.
 #include "models/dom_fraction.hpp"
 
+#include "models/agb_raster_stock.hpp"
 #include "models/carbon.hpp"
 
 #include <algorithm>
@@ -12,6 +13,7 @@ namespace cs::models {
 
 namespace {
 const std::string NAME = "dom.agb_fraction";
+const std::string DOM_FILE = "dom_fractions.csv"; // the shipped table (configs/parameters)
 const char *const DOMAIN_KEYS[] = {"temperate", "boreal", "tropical"}; // dom_fractions.csv keys
 
 std::string number(double v) {
@@ -19,11 +21,14 @@ std::string number(double v) {
     s << v;
     return s.str();
 }
+
+/// A class bound as the parameter tables write it (INF, -INF, else as number()).
+std::string bound_text(double v) { return std::isinf(v) ? (v > 0 ? "INF" : "-INF") : number(v); }
 } // namespace
 
 DomFractionModel::DomFractionModel(const DomTables &tables, DomDomainSource source, bool has_strata,
                                    std::size_t pool_count, int dead_wood_pool, int litter_pool,
-                                   std::vector<std::string> &errors)
+                                   std::vector<std::string> &errors, const PoolsTable *pools_table)
     : m_table(tables.fractions), m_source(source), m_has_strata(has_strata), m_pools(pool_count),
       m_dead_wood(static_cast<std::size_t>(dead_wood_pool)),
       m_litter(static_cast<std::size_t>(litter_pool)) {
@@ -32,6 +37,24 @@ DomFractionModel::DomFractionModel(const DomTables &tables, DomDomainSource sour
         static_cast<std::size_t>(litter_pool) >= pool_count) {
         errors.emplace_back("the stock model has no dead_wood and litter pools");
         return;
+    }
+    if (pools_table != nullptr) {
+        const auto &names = pools_table->pool_names();
+        const auto dead_wood = std::find(names.begin(), names.end(), "dead_wood");
+        const auto litter = std::find(names.begin(), names.end(), "litter");
+        if (dead_wood == names.end() || litter == names.end()) {
+            errors.emplace_back(
+                "the pools table has no c_dead_wood and c_litter columns: give "
+                "both (dead wood and litter of pixels without AGB come from there)");
+            return;
+        }
+        for (const PoolsRow &row : pools_table->rows) {
+            m_pools_parameters.push_back(pools_density_parameter(
+                *pools_table, row, static_cast<std::size_t>(dead_wood - names.begin())));
+            m_pools_parameters.push_back(pools_density_parameter(
+                *pools_table, row, static_cast<std::size_t>(litter - names.begin())));
+        }
+        m_has_pools = true;
     }
     const double inf = std::numeric_limits<double>::infinity();
     for (int g = 0; g < DOMAINS; ++g) {
@@ -116,7 +139,68 @@ bool DomFractionModel::zone_needs_strata(double code) const {
     return g >= 0 && !m_groups[g].uniform;
 }
 
+std::vector<UncertainParameter> DomFractionModel::uncertain_parameters() const {
+    std::vector<UncertainParameter> out = m_pools_parameters;
+    const char *columns[] = {"deadwood_fraction_of_agb", "litter_fraction_of_agb",
+                             "deadwood_carbon_fraction", "litter_carbon_fraction"};
+    for (const Row &c : m_rows) {
+        const DomRow &t = m_table.rows[c.table_row];
+        const std::string key = "[" + t.climate_domain + "," + bound_text(c.elevation_lower_m) +
+                                "," + bound_text(c.elevation_upper_m) + "," +
+                                bound_text(c.precip_lower_mm_per_yr) + "," +
+                                bound_text(c.precip_upper_mm_per_yr) + "]";
+        const double value[] = {c.deadwood_fraction, c.litter_fraction, c.deadwood_cf, c.litter_cf};
+        for (int k = 0; k < 4; ++k) {
+            UncertainParameter q;
+            q.name = DOM_FILE + ":" + columns[k] + key;
+            q.unit = "1";
+            q.central = value[k];
+            q.non_negative = true;
+            // No documented uncertainty (science.md §7.1: dead-wood and litter ranges [U]).
+            q.pdf.kind = Distribution::none;
+            q.pdf.mean = value[k];
+            q.source = DOM_FILE + ", line " + std::to_string(t.line) + " (" + t.source + ")";
+            q.status = t.status;
+            out.push_back(std::move(q));
+        }
+    }
+    return out;
+}
+
+std::vector<StatisticDecl> DomFractionModel::statistics() const {
+    StatisticDecl decl;
+    decl.name = "dom_from_agb";
+    decl.pairs = 1;
+    const auto dead_wood = static_cast<uint32_t>(m_dead_wood);
+    const auto litter = static_cast<uint32_t>(m_litter);
+    const std::size_t classes = m_pools_parameters.size() / 2;
+    for (std::size_t r = 0; r < classes; ++r) { // pixels without AGB: the pools table's values
+        const auto q = static_cast<uint32_t>(2 * r);
+        decl.keys.push_back({Term{dead_wood, Monomial{q}}, Term{litter, Monomial{q + 1}}});
+    }
+    for (std::size_t r = 0; r < m_rows.size(); ++r) {
+        // DOM = AGB x fraction x CF (CDM AR-TOOL12 v3.0 pp. 17-18; science.md §2.5)
+        const auto q = static_cast<uint32_t>(m_pools_parameters.size() + 4 * r);
+        decl.keys.push_back(
+            {Term{dead_wood, Monomial{q, q + 2}}, Term{litter, Monomial{q + 1, q + 3}}});
+    }
+    return {decl};
+}
+
 void DomFractionModel::apply(const DomInputs &in, StockOutputs &out) const {
+    if (out.stats != nullptr) {
+        apply_rows<true>(in, out);
+    } else {
+        apply_rows<false>(in, out);
+    }
+}
+
+template <bool Stats>
+void DomFractionModel::apply_rows(const DomInputs &in, StockOutputs &out) const {
+    // Statistic 0, pair 0 (see statistics()).
+    int32_t *stat_key = Stats ? out.stats->key[0] : nullptr;
+    double *stat_weight = Stats ? out.stats->weight[0] : nullptr;
+    const auto classes = static_cast<int32_t>(m_pools_parameters.size() / 2);
     const auto valid = static_cast<uint8_t>(PixelStatus::valid);
     std::size_t l = 0;
     const double *zone = nullptr;
@@ -140,7 +224,19 @@ void DomFractionModel::apply(const DomInputs &in, StockOutputs &out) const {
     double *const *d = out.pool_density_mg_c_per_ha;
     for (std::size_t i = 0; i < in.n; ++i) {
         const double agb = in.agb_t_dm_per_ha[i];
+        if constexpr (Stats) {
+            stat_key[i] = -1;
+            stat_weight[i] = 0.0;
+        }
         if (out.status[i] != valid || !std::isfinite(agb)) {
+            if constexpr (Stats) {
+                // No AGB: the stock model's dead wood and litter stand (the class's densities).
+                const int32_t c = out.class_index != nullptr ? out.class_index[i] : -1;
+                if (out.status[i] == valid && c >= 0 && c < classes) {
+                    stat_key[i] = c;
+                    stat_weight[i] = 1.0;
+                }
+            }
             continue; // invalid, or no AGB: the stock model's pools stand
         }
         auto status = PixelStatus::valid;
@@ -181,6 +277,10 @@ void DomFractionModel::apply(const DomInputs &in, StockOutputs &out) const {
             d[m_dead_wood][i] =
                 deadwood_carbon_t_c_per_ha(agb, row->deadwood_fraction, row->deadwood_cf);
             d[m_litter][i] = litter_carbon_t_c_per_ha(agb, row->litter_fraction, row->litter_cf);
+            if constexpr (Stats) {
+                stat_key[i] = classes + static_cast<int32_t>(row - m_rows.data());
+                stat_weight[i] = agb; // held at its central value (see the class comment)
+            }
             continue;
         }
         out.status[i] = static_cast<uint8_t>(status);

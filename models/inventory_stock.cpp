@@ -1,6 +1,7 @@
 // stocks.inventory implementation and the forest-types table.
 #include "models/inventory_stock.hpp"
 
+#include "models/agb_raster_stock.hpp"
 #include "models/carbon.hpp"
 #include "models/csv.hpp"
 #include "models/model_error.hpp"
@@ -11,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <sstream>
 
 namespace cs::models {
 
@@ -23,6 +25,51 @@ std::string join_keys(const std::set<std::string> &keys) {
         s += (s.empty() ? "" : ", ") + k;
     }
     return s;
+}
+
+/// The basename of `where` ("data/forest_types.csv" -> "forest_types.csv";
+/// "models.stocks.forest_types (data/ft.csv)" -> "ft.csv": a config key with the path in
+/// parentheses), the file part of parameter names.
+std::string file_name_of(const std::string &where) {
+    std::string s = where;
+    if (!s.empty() && s.back() == ')') {
+        const std::size_t open = s.rfind('(');
+        if (open != std::string::npos) {
+            s = s.substr(open + 1, s.size() - open - 2);
+        }
+    }
+    const std::size_t slash = s.find_last_of("/\\");
+    return slash == std::string::npos ? s : s.substr(slash + 1);
+}
+
+/// A class bound as the parameter tables write it (INF, -INF, else the shortest decimal).
+std::string bound_text(double v) {
+    if (std::isinf(v)) {
+        return v > 0 ? "INF" : "-INF";
+    }
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+
+// The shipped tables' file names (configs/parameters), the first part of parameter names.
+const std::string CBEF_FILE = "china_cbef.csv";
+const std::string BCEF_FILE = "ipcc_bcef.csv";
+const std::string ROOT_SHOOT_FILE = "ipcc_root_shoot.csv";
+
+/// A parameter with no documented uncertainty (science.md §7.1): Distribution::none.
+UncertainParameter undocumented(std::string name, std::string unit, double central,
+                                bool non_negative, std::string source, std::string status) {
+    UncertainParameter q;
+    q.name = std::move(name);
+    q.unit = std::move(unit);
+    q.central = central;
+    q.non_negative = non_negative;
+    q.pdf.kind = Distribution::none; // never invented: the user gives one in the config
+    q.pdf.mean = central;
+    q.source = std::move(source);
+    q.status = std::move(status);
+    return q;
 }
 
 /// The less verified of two statuses (U/PLACEHOLDER beats anything; else keep the first).
@@ -76,6 +123,7 @@ std::vector<ForestType> parse_forest_types(const std::string &text, const std::s
         auto cell = [&](int c) { return row.cell(c); };
         ForestType t;
         t.line = row.line;
+        t.file = file_name_of(where);
         double code = 0;
         if (!parse_number(cell(c_code), code) || code != std::floor(code) ||
             std::fabs(code) > 2147483647.0) {
@@ -189,6 +237,98 @@ InventoryStockModel::InventoryStockModel(PoolsTable pools,
         codes.push_back(t.code);
     }
     m_type_index.build(codes, "stocks.inventory");
+    declare_uncertainty();
+}
+
+void InventoryStockModel::declare_uncertainty() {
+    const InventoryTables &tb = *m_tables;
+    const PoolsTable &table = m_lookup.table();
+    const std::size_t table_pools = m_lookup.pool_count();
+    m_parameters = pools_density_parameters(table); // index row x table_pools + pool
+    std::map<std::string, uint32_t> index;
+    for (std::size_t q = 0; q < m_parameters.size(); ++q) {
+        index.emplace(m_parameters[q].name, static_cast<uint32_t>(q));
+    }
+    // One parameter per name: forest types sharing a table row share its parameters.
+    auto parameter = [&](UncertainParameter q) {
+        const auto [it, fresh] = index.emplace(q.name, static_cast<uint32_t>(m_parameters.size()));
+        if (fresh) {
+            m_parameters.push_back(std::move(q));
+        }
+        return it->second;
+    };
+    auto at = [](const std::string &file, const RowProvenance &r) {
+        return file + ", line " + std::to_string(r.line) + " (" + r.source + ")";
+    };
+
+    // 0: the pools table's densities, per class row; a forest class's live biomass is not.
+    StatisticDecl by_class;
+    by_class.name = "area_by_class";
+    by_class.pairs = 1;
+    by_class.keys.resize(table.rows.size());
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+        for (std::size_t p = m_is_forest_row[r] ? 2 : 0; p < table_pools; ++p) {
+            const auto target = static_cast<uint32_t>(p < 2 ? p : p + 1); // skip live_biomass_cbef
+            by_class.keys[r].push_back(
+                Term{target, Monomial{static_cast<uint32_t>(r * table_pools + p)}});
+        }
+    }
+
+    // 1: live biomass of forest pixels, per forest type.
+    StatisticDecl biomass;
+    biomass.name = "forest_biomass";
+    biomass.pairs = 2;
+    m_key_base.assign(m_types.size(), -1);
+    m_rs_rows.assign(m_types.size(), 0);
+    for (std::size_t t = 0; t < m_types.size(); ++t) {
+        const ForestType &ft = m_types[t];
+        m_key_base[t] = static_cast<int32_t>(biomass.keys.size());
+        if (ft.method == ForestType::Method::china_cbef) {
+            const CbefRow &c = *ft.cbef;
+            const std::string key = "[" + c.forest_type + "]";
+            const uint32_t a =
+                parameter(undocumented(CBEF_FILE + ":a_t_per_m3" + key, "t d.m./m3", c.a_t_per_m3,
+                                       true, at(CBEF_FILE, c), c.status));
+            // b: regional fits may have a negative intercept (parameter_tables.hpp).
+            const uint32_t b =
+                parameter(undocumented(CBEF_FILE + ":b_t_per_ha" + key, "t d.m./ha", c.b_t_per_ha,
+                                       false, at(CBEF_FILE, c), c.status));
+            const uint32_t cf =
+                parameter(undocumented(CBEF_FILE + ":carbon_fraction" + key, "1", c.carbon_fraction,
+                                       true, at(CBEF_FILE, c), c.status));
+            // (aV + b) x CF = V x {a, CF} + 1 x {b, CF} (Fang et al. 2001; science.md §4).
+            biomass.keys.push_back({Term{2, Monomial{a, cf}}});
+            biomass.keys.push_back({Term{2, Monomial{b, cf}}});
+            continue;
+        }
+        const ClassGroup &bg = tb.bcef.groups[static_cast<std::size_t>(ft.bcef_group)];
+        const ClassGroup &rg = tb.root_shoot.groups[static_cast<std::size_t>(ft.root_shoot_group)];
+        m_rs_rows[t] = static_cast<int32_t>(rg.end - rg.begin);
+        const uint32_t cf = parameter(undocumented(
+            ft.file + ":carbon_fraction[" + std::to_string(ft.code) + "]", "1", ft.carbon_fraction,
+            true, ft.file + ", line " + std::to_string(ft.line) + " (the user's forest types)",
+            "user"));
+        for (std::size_t j = bg.begin; j < bg.end; ++j) {
+            const BcefRow &br = tb.bcef.rows[j];
+            const uint32_t bcef = parameter(
+                undocumented(BCEF_FILE + ":bcef_s[" + br.climate_domain + "," + br.forest_type +
+                                 "," + bound_text(br.gs_lower_m3_per_ha) + "," +
+                                 bound_text(br.gs_upper_m3_per_ha) + "]",
+                             "t d.m./m3", br.bcef_s, true, at(BCEF_FILE, br), br.status));
+            for (std::size_t m = rg.begin; m < rg.end; ++m) {
+                const RootShootRow &rr = tb.root_shoot.rows[m];
+                const uint32_t r = parameter(
+                    undocumented(ROOT_SHOOT_FILE + ":ratio[" + rr.climate_zone + "," +
+                                     rr.forest_type + "," + bound_text(rr.agb_lower_t_per_ha) +
+                                     "," + bound_text(rr.agb_upper_t_per_ha) + "]",
+                                 "1", rr.ratio, true, at(ROOT_SHOOT_FILE, rr), rr.status));
+                // AGB = V x BCEF_S, BGB = AGB x R (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8), x CF.
+                biomass.keys.push_back(
+                    {Term{0, Monomial{bcef, cf}}, Term{1, Monomial{bcef, r, cf}}});
+            }
+        }
+    }
+    m_statistics = {std::move(by_class), std::move(biomass)};
 }
 
 const std::string &InventoryStockModel::name() const { return NAME; }
@@ -200,7 +340,24 @@ std::vector<LayerRequest> InventoryStockModel::layers() const {
 }
 
 void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) const {
+    if (out.stats != nullptr) {
+        compute_rows<true>(in, out);
+    } else {
+        compute_rows<false>(in, out);
+    }
+}
+
+template <bool Stats>
+void InventoryStockModel::compute_rows(const StockInputs &in, StockOutputs &out) const {
     double *const *d = out.pool_density_mg_c_per_ha;
+    // Statistic 0 (area_by_class), pair 0; statistic 1 (forest_biomass), pairs 0 and 1.
+    const std::size_t slots = Stats ? out.stats->pairs_max : 0;
+    int32_t *class_key = Stats ? out.stats->key[0] : nullptr;
+    double *class_weight = Stats ? out.stats->weight[0] : nullptr;
+    int32_t *bio_key0 = Stats ? out.stats->key[slots] : nullptr;
+    double *bio_weight0 = Stats ? out.stats->weight[slots] : nullptr;
+    int32_t *bio_key1 = Stats ? out.stats->key[slots + 1] : nullptr;
+    double *bio_weight1 = Stats ? out.stats->weight[slots + 1] : nullptr;
     const double *volume = in.layer[0];
     const uint8_t *volume_ok = in.layer_valid[0];
     const double *ftype = in.layer[1];
@@ -217,6 +374,9 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
         int32_t row = -1;
         auto status = PixelStatus::nodata;
         auto method = MethodCode::pools_table;
+        int32_t key0 = -1; // forest_biomass keys and weights of the pixel
+        int32_t key1 = -1;
+        double weight0 = 0.0;
         if (in.valid[i]) {
             row = m_lookup.row_of(in.land_cover[i]);
             status = row < 0 ? PixelStatus::unknown_class : PixelStatus::valid;
@@ -242,6 +402,13 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
                 if (ft.method == ForestType::Method::china_cbef) {
                     method = MethodCode::china_cbef;
                     d[2][i] = china_live_biomass_carbon_t_c_per_ha(*ft.cbef, volume[i]);
+                    // No stand (V <= 0) or aV + b clamped at 0 (held): no biomass term.
+                    if (Stats && volume[i] > 0.0 &&
+                        ft.cbef->a_t_per_m3 * volume[i] + ft.cbef->b_t_per_ha >= 0.0) {
+                        key0 = m_key_base[static_cast<std::size_t>(t)];
+                        key1 = key0 + 1;
+                        weight0 = volume[i];
+                    }
                 } else {
                     method = MethodCode::ipcc_bcef;
                     const IpccLiveBiomass b = ipcc_live_biomass_from_volume(
@@ -252,6 +419,21 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
                         agb_t_dm = b.agb_t_dm_per_ha;
                         d[0][i] = carbon_from_dry_matter(b.agb_t_dm_per_ha, ft.carbon_fraction);
                         d[1][i] = carbon_from_dry_matter(b.bgb_t_dm_per_ha, ft.carbon_fraction);
+                        if constexpr (Stats) {
+                            // The R class of the central AGB (held); BCEF_S class: by V (data).
+                            const auto &bg =
+                                tb.bcef.groups[static_cast<std::size_t>(ft.bcef_group)];
+                            const auto &rg =
+                                tb.root_shoot.groups[static_cast<std::size_t>(ft.root_shoot_group)];
+                            const auto j = static_cast<int32_t>(b.bcef - tb.bcef.rows.data()) -
+                                           static_cast<int32_t>(bg.begin);
+                            const auto m =
+                                static_cast<int32_t>(b.root_shoot - tb.root_shoot.rows.data()) -
+                                static_cast<int32_t>(rg.begin);
+                            key0 = m_key_base[static_cast<std::size_t>(t)] +
+                                   j * m_rs_rows[static_cast<std::size_t>(t)] + m;
+                            weight0 = volume[i];
+                        }
                     }
                 }
             }
@@ -264,6 +446,15 @@ void InventoryStockModel::compute(const StockInputs &in, StockOutputs &out) cons
         }
         if (out.agb_t_dm_per_ha != nullptr) {
             out.agb_t_dm_per_ha[i] = agb_t_dm;
+        }
+        if constexpr (Stats) {
+            const bool ok = status == PixelStatus::valid;
+            class_key[i] = ok ? row : -1;
+            class_weight[i] = ok ? 1.0 : 0.0;
+            bio_key0[i] = ok ? key0 : -1;
+            bio_weight0[i] = ok && key0 >= 0 ? weight0 : 0.0;
+            bio_key1[i] = ok ? key1 : -1;
+            bio_weight1[i] = ok && key1 >= 0 ? 1.0 : 0.0;
         }
         out.status[i] = static_cast<uint8_t>(status);
         if (out.class_index != nullptr) {

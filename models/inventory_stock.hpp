@@ -32,6 +32,9 @@ struct ForestType {
     std::string status;            ///< worst status of the parameters used (for provenance)
     std::string description;       ///< "forest type 1 (Chinese fir): china_cbef cunninghamia..."
     int line = 0;
+    /// The forest-types file name (basename of the table's `where`, e.g. "forest_types.csv"):
+    /// the first part of the name of its carbon_fraction parameter.
+    std::string file;
 };
 
 /// Parse the user's forest-types CSV. Columns (case-insensitive): code (integer, unique), name,
@@ -60,6 +63,30 @@ std::vector<ForestType> parse_forest_types(const std::string &text, const std::s
 /// order: soil, dead_organic_matter (c_dead) or dead_wood, litter, soil (c_dead_wood, c_litter).
 /// AGB output (StockOutputs::agb_t_dm_per_ha): V x BCEF_S on ipcc_bcef pixels, NaN elsewhere
 /// (China CBEF's B = aV + b has no AGB/BGB split; pools-table classes have no AGB).
+///
+/// Uncertainty (models/uncertainty.hpp). Parameters: first every pools-table density
+/// (pools_density_parameters: the names and index layout of stocks.lookup, row x table pool
+/// count + pool), then, for the forest types the table uses, "china_cbef.csv:a_t_per_m3[<type>]",
+/// "china_cbef.csv:b_t_per_ha[<type>]" (may be negative) and "china_cbef.csv:carbon_fraction
+/// [<type>]", "ipcc_bcef.csv:bcef_s[<domain>,<type>,<gs lower>,<gs upper>]",
+/// "ipcc_root_shoot.csv:ratio[<zone>,<type>,<agb lower>,<agb upper>]" (bounds as in the file,
+/// INF for infinity) and "<forest-types file>:carbon_fraction[<code>]". None of these has a
+/// documented uncertainty we could verify (science.md §7.1: Fang-type fits give n and R only;
+/// BCEF and R ranges are [U]; the CF is the user's choice), so all are Distribution::none,
+/// with the table and line as source: the user gives one under uncertainty.parameters.
+/// Statistics (axis epoch; key -1 where the pixel is not valid or has no such term):
+///   0 "area_by_class" (one pair): key = the pixel's table row, weight 1; terms
+///     {density(row, pool)} for every pool the table gives that pixel: all of them for a
+///     non-forest class, soil and dead matter for a forest class;
+///   1 "forest_biomass" (two pairs): china_cbef: key (type, a) weight V, term live_biomass_cbef
+///     {a, CF}, and key (type, b) weight 1, term live_biomass_cbef {b, CF} (Fang et al. 2001:
+///     B = aV + b; science.md §4); ipcc_bcef: key (type, BCEF_S row, R row) weight V, terms
+///     above_ground {BCEF_S, CF} and below_ground {BCEF_S, R, CF} (IPCC 2006 Vol. 4 Ch. 2 Eq.
+///     2.8), second pair -1.
+/// Held at the central value (documented approximations of the decomposition): the root:shoot
+/// CLASS of an ipcc_bcef pixel (chosen by its central AGB; R itself is a parameter), and the
+/// clamp of B = aV + b at 0 (a pixel whose central aV + b < 0 has no biomass term). The BCEF_S
+/// class depends on the volume only (data), so it is exact.
 class InventoryStockModel final : public StockModel {
 public:
     /// `forest_classes`: land-cover codes that are forest. Throws ModelError when a forest class
@@ -74,6 +101,9 @@ public:
     std::vector<LayerRequest> layers() const override;
     void compute(const StockInputs &in, StockOutputs &out) const override;
     std::vector<std::string> unverified_parameters(int32_t class_index) const override;
+    bool describes_uncertainty() const override { return true; }
+    std::vector<UncertainParameter> uncertain_parameters() const override { return m_parameters; }
+    std::vector<StatisticDecl> statistics() const override { return m_statistics; }
 
     const std::vector<ForestType> &forest_types() const { return m_types; }
     const std::shared_ptr<const InventoryTables> &tables() const { return m_tables; }
@@ -81,12 +111,23 @@ public:
     const std::vector<uint8_t> &forest_classes() const { return m_is_forest_row; }
 
 private:
+    /// Build m_parameters, m_statistics and the key bases (constructor).
+    void declare_uncertainty();
+    /// The pixel loop of compute(); `Stats`: also fill out.stats (decided once per chunk).
+    template <bool Stats> void compute_rows(const StockInputs &in, StockOutputs &out) const;
+
     LookupStockModel m_lookup;
     std::vector<std::string> m_pool_names;
     std::shared_ptr<const InventoryTables> m_tables;
     std::vector<ForestType> m_types;
     std::vector<uint8_t> m_is_forest_row; ///< per pools-table row
     DenseCodeIndex m_type_index;          ///< forest-type code -> index in m_types
+    std::vector<UncertainParameter> m_parameters;
+    std::vector<StatisticDecl> m_statistics;
+    /// Per forest type: its first key of statistic 1 (china: keys base (a) and base + 1 (b);
+    /// ipcc: base + (BCEF_S row - group begin) x R rows of its group + (R row - group begin)).
+    std::vector<int32_t> m_key_base;
+    std::vector<int32_t> m_rs_rows; ///< per forest type: rows of its root:shoot group (ipcc)
 };
 
 } // namespace cs::models

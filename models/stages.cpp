@@ -57,7 +57,9 @@ void DomStage::epoch_row(const EpochRow &row) const {
         valid[l] = row.layers[l].valid;
     }
     const DomInputs in{row.n, row.variables[0], values, valid};
-    m_model.apply(in, *row.out);
+    StockOutputs out = *row.out;
+    out.stats = row.stats; // null when the run has no uncertainty
+    m_model.apply(in, out);
 }
 
 const std::string &SoilStage::name() const {

@@ -49,6 +49,13 @@ public:
     std::vector<LayerDecl> layers() const override;
     std::vector<std::string> pools_written() const override { return m_pools; }
     std::vector<std::string> variables_consumed() const override { return {AGB_VARIABLE}; }
+    /// Uncertainty: the model's parameters and its statistic "dom_from_agb" (DomFractionModel).
+    bool describes_uncertainty() const override { return m_model.describes_uncertainty(); }
+    std::vector<UncertainParameter> uncertain_parameters() const override {
+        return m_model.uncertain_parameters();
+    }
+    std::vector<StatisticDecl> statistics() const override { return m_model.statistics(); }
+    /// Passes row.stats to the model (StockOutputs::stats).
     void epoch_row(const EpochRow &row) const override;
 
 private:

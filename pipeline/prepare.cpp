@@ -797,7 +797,7 @@ void make_dom_model(PreparedRun &run, const models::PoolsTable &pools_table, Pro
     const auto &model = *run.stock_model;
     auto dom = std::make_unique<models::DomFractionModel>(
         tables, source, cfg.dom_strata, model.pool_names().size(), model.pool_index("dead_wood"),
-        model.pool_index("litter"), errs);
+        model.pool_index("litter"), errs, &pools_table);
     for (auto &e : errs) {
         problems.error("invalid DOM model: models.dom, " + at + ": " + e);
     }
