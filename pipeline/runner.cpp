@@ -1016,7 +1016,8 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     }
     const std::size_t n_outputs = result.rasters.size();
     // Month-series rasters come last among the outputs; each sums its months (a year's, or one).
-    const std::vector<MonthRaster> month_outs = month_rasters(run);
+    const std::vector<MonthRaster> month_outs =
+        statistics_only ? std::vector<MonthRaster>{} : month_rasters(run);
     const std::size_t month_out_base = n_outputs - month_outs.size();
     std::vector<std::vector<std::size_t>> month_out_months(month_outs.size());
     for (std::size_t k = 0; k < month_outs.size(); ++k) {
@@ -1191,7 +1192,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     }
                 }
             }
-            if (run.config.write_method_codes) {
+            if (run.config.write_method_codes && n_outputs > 0) {
                 for (std::size_t e = 0; e < n_epochs; ++e) {
                     float *o_method = out[n_epochs + n_periods + e].data() + off;
                     for (std::size_t i = 0; i < xs; ++i) {
