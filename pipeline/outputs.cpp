@@ -993,13 +993,15 @@ std::string format_district_table(const DistrictResults &r) {
                               u.total_mg_c.ci_high[i * E + e]);
                 out << buf;
             }
+            std::string line;
             for (std::size_t k = 0; k < K; ++k) {
                 std::snprintf(buf, sizeof buf, " %11.1f .. %-10.1f",
                               u.stock_change_mg_c_per_yr.ci_low[i * K + k],
                               u.stock_change_mg_c_per_yr.ci_high[i * K + k]);
-                out << buf;
+                line += buf;
             }
-            out << "\n";
+            line.erase(line.find_last_not_of(' ') + 1); // no trailing blanks
+            out << line << "\n";
         }
     }
     return out.str();

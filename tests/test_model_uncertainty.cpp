@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -815,6 +816,104 @@ TEST(SoilUncertainty, IdentityForArbitraryParameterValues) {
     // The case exercises what it should.
     EXPECT_GT(valid_pixel_epochs, n * E / 2);
     EXPECT_GT(transitions, n / 2);
+
+    // Monte Carlo against a brute force with the same shared draws (issue 11): draw every
+    // parameter once per realisation (draw_parameter: seed, name, draw), recompute every
+    // pixel's SOC per realisation with the transition rule above, sum; the Propagation of the
+    // statistics must give the same mean, SD and interval of each epoch's total (1e-9).
+    const auto brute_totals = [&](const std::vector<double> &value) {
+        std::vector<double> total(E, 0.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            bool have = false;
+            double start = 0, target = 0, target_central = 0, prev = 0, change_year = 0,
+                   prev_year = 0;
+            for (std::size_t e = 0; e < E; ++e) {
+                if (status[e][i] != static_cast<uint8_t>(PixelStatus::valid)) {
+                    have = false;
+                    continue;
+                }
+                const auto c = static_cast<std::size_t>(cls[e][i]);
+                const ClimateZoneCodeRow *z = s.tables->zones.find(static_cast<int>(zone[i]));
+                const std::string zname = z ? z->climate_zone : "";
+                const auto st = s.soil_types.find(static_cast<int32_t>(soil_code[i]));
+                const std::string sname = st == s.soil_types.end() ? "" : st->second;
+                const auto code = static_cast<int32_t>(mg[e][i]);
+                const double q = brute.eq(value, c, zname, sname, code);
+                const double qc = brute.eq(central, c, zname, sname, code);
+                double soc = q;
+                if (!have) {
+                    have = true;
+                    start = target = q;
+                    target_central = qc;
+                    change_year = years[e];
+                } else {
+                    if (qc != target_central) {
+                        start = prev;
+                        target = q;
+                        target_central = qc;
+                        change_year = prev_year;
+                    }
+                    const double t = years[e] - change_year;
+                    soc = t >= 20.0 ? target : start + (target - start) * t / 20.0;
+                }
+                prev = soc;
+                prev_year = years[e];
+                total[e] += area[i] * soc;
+            }
+        }
+        return total;
+    };
+    constexpr std::size_t N = 200;
+    constexpr uint64_t SEED = 424242;
+    std::vector<std::vector<double>> draws(E, std::vector<double>(N));
+    for (std::size_t d = 0; d < N; ++d) {
+        std::vector<double> value(params.size());
+        for (std::size_t q = 0; q < params.size(); ++q) {
+            value[q] = draw_parameter(params[q], SEED, d);
+        }
+        const auto total = brute_totals(value);
+        for (std::size_t e = 0; e < E; ++e) {
+            draws[e][d] = total[e];
+        }
+    }
+    std::vector<Monomial> monomials;
+    for (const auto &k : decl.keys) {
+        monomials.push_back(k[0].monomial);
+    }
+    const Propagation mc(params, monomials, UncertaintyMethod::monte_carlo, N, SEED, 0.9);
+    for (std::size_t e = 0; e < E; ++e) {
+        LinearFigure f;
+        for (std::size_t k = 0; k < decl.keys.size(); ++k) {
+            if (S[e][k] != 0.0) {
+                f.monomial.push_back(static_cast<uint32_t>(k));
+                f.coef.push_back(S[e][k]);
+            }
+        }
+        FigureSummary got;
+        mc.summarise(&f, 1, &got);
+        std::vector<double> x = draws[e];
+        double mean = 0.0;
+        for (double v : x) {
+            mean += v;
+        }
+        mean /= N;
+        double ss = 0.0;
+        for (double v : x) {
+            ss += (v - mean) * (v - mean);
+        }
+        const double sd = std::sqrt(ss / (N - 1));
+        std::sort(x.begin(), x.end());
+        const auto q7 = [&](double p) { // R's type 7, by hand
+            const double h = (N - 1) * p;
+            const auto lo = static_cast<std::size_t>(std::floor(h));
+            return lo + 1 < N ? x[lo] + (h - lo) * (x[lo + 1] - x[lo]) : x[lo];
+        };
+        EXPECT_NEAR(got.mean, mean, 1e-9 * mean) << "epoch " << e;
+        EXPECT_NEAR(got.sd, sd, 1e-9 * sd) << "epoch " << e;
+        EXPECT_GT(sd, 1e-3 * mean) << "epoch " << e; // the draws do vary
+        EXPECT_NEAR(got.ci_low, q7(0.05), 1e-9 * mean) << "epoch " << e;
+        EXPECT_NEAR(got.ci_high, q7(0.95), 1e-9 * mean) << "epoch " << e;
+    }
 }
 
 TEST(SoilUncertainty, SoilStageForwards) {

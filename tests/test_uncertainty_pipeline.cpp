@@ -480,3 +480,25 @@ TEST(UncertaintyErrors, LandCoverAccuracyWithoutAMappedClassIsRefused) {
               std::string::npos)
         << missing.err;
 }
+
+TEST(UncertaintyPipeline, KilledRunResumesToTheSameBytes) {
+    City c;
+    // 40 x 30 px in blocks of 256 cells: several blocks; the statistics are part of each
+    // block's record in the checkpoint, so a resumed run gives the same intervals.
+    const std::string u = "  draws: 300\n  seed: 3\n";
+    const std::string blocks = "processing:\n  block_cells: 256\n  tile_size: 16\n";
+    ASSERT_EQ(
+        run_carbonsink("run " + c.config(u, "whole", blocks) + " --quiet --threads 1").exit_code,
+        0);
+    const std::string cfg = c.config(u, "killed", blocks);
+    const auto killed = run_carbonsink("run " + cfg + " --quiet --threads 1",
+                                       "CARBONSINK_FAILPOINT=kill_after_blocks:2");
+    EXPECT_NE(killed.exit_code, 0);
+    EXPECT_FALSE(fs::exists(c.dir.file("killed/districts.csv")));
+    const auto resumed = run_carbonsink("run " + cfg + " --quiet --threads 2 --resume");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_EQ(read_text(c.dir.file("killed/districts.csv")),
+              read_text(c.dir.file("whole/districts.csv")));
+    EXPECT_EQ(h5_read(c.dir.file("killed/results.h5"), "/uncertainty/stocks/mg_c/ci_low").values,
+              h5_read(c.dir.file("whole/results.h5"), "/uncertainty/stocks/mg_c/ci_low").values);
+}
