@@ -48,7 +48,7 @@ run_asan() {
 # The tests of the parallel runner (OpenMP block loop, ordered district merge and writes) and of
 # OrderedQueue: every multi-threaded run of test_integration (--threads 2 and 3, byte-identical
 # against --threads 1; the default thread count is the number of cores) and the pipeline tests.
-TSAN_TESTS='^(OrderedQueue|DistrictTotals|Integration|Errors|Faults|Chain|NepPipeline)\.'
+TSAN_TESTS='^(OrderedQueue|DistrictTotals|Integration|Errors|Faults|Chain|NepPipeline|UncertaintyPipeline|UncertaintyErrors)\.'
 
 run_tsan() {
     echo "sanitize: ThreadSanitizer build (build-tsan, clang++ and libomp)"

@@ -1,11 +1,12 @@
 // libFuzzer target: the CSV and table parsers of models/. The first input byte picks the parser
 // ('a' parse_csv, 'b' pools table, ... 'o' growth types, 'p' CASA table, 'q' vegetation mapping,
-// 'r' months; other bytes wrap around, see run()), the rest is the CSV text, so the seeds in
+// 'r' months, 's' land-cover error matrix; other bytes wrap around, see run()), the rest is the CSV text, so the seeds in
 // corpus/tables are readable text files. The table parsers
 // document that they report every problem in their error list, so nothing may escape them;
 // parse_csv and the LookupStockModel constructor document models::ModelError, which is caught here
 // as the pipeline catches it. Any other exception escaping is a bug, and libFuzzer reports it as a
 // crash (uncaught exception).
+#include "models/area_accuracy.hpp"
 #include "models/builtin_tables.hpp"
 #include "models/casa.hpp"
 #include "models/crosswalk.hpp"
@@ -170,13 +171,31 @@ std::size_t run(unsigned which, const std::string &text) {
         }
         break;
     }
+    case 18: { // 's': a land-cover error matrix, and the area estimate of a clean one
+        const ErrorMatrix m = parse_error_matrix(text, where, errs);
+        if (errs.empty() && !m.codes.empty()) {
+            std::vector<double> mapped(m.codes.size());
+            for (std::size_t i = 0; i < mapped.size(); ++i) {
+                mapped[i] = static_cast<double>(i + 1) * 100.0;
+            }
+            try {
+                const AreaEstimate a = estimate_areas(m, mapped, 0.95);
+                sink += a.codes.size();
+                std::vector<std::string> warnings;
+                sink += land_cover_area_parameters(a, 2020, where, warnings).size();
+            } catch (const ModelError &) {
+                // documented: a row with fewer than 2 samples
+            }
+        }
+        break;
+    }
     default:
         break;
     }
     return sink + errs.size();
 }
 
-constexpr unsigned PARSERS = 18;
+constexpr unsigned PARSERS = 19;
 
 } // namespace
 
