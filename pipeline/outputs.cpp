@@ -517,6 +517,10 @@ void write_uncertainty_figures(Hdf5Writer &h5, const std::string &root, const Un
                             method);
             h5.dataset(root + "/nep/year", {Y},
                        std::vector<int32_t>(u.nep_years.begin(), u.nep_years.end()), "year");
+            // Seasons as /nep/season_name orders them (models::seasons_of).
+            write_intervals(h5, root + "/nep/season_nep_mg_c",
+                            {D, static_cast<uint64_t>(u.nep_seasons)}, u.season_nep_mg_c, "Mg C",
+                            method);
         }
     }
 }

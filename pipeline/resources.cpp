@@ -321,6 +321,15 @@ MemoryEstimate run_memory(const PreparedRun &run) {
              mul(output_tiles(run.grid.width, run.grid.height, cfg.tile_size, outputs),
                  TILE_INDEX_BYTES));
     add_part(m, "input checksum buffer", uint64_t{1} << 20);
+    if (run.uncertainty && run.uncertainty->draws > 0) {
+        // The Monte Carlo holds every product of parameters for every draw (and each parameter's
+        // draws while they are built), plus each summarising thread's figure draws.
+        const uint64_t draws = run.uncertainty->draws;
+        add_part(
+            m, "Monte Carlo draws (uncertainty.draws " + std::to_string(draws) + ")",
+            mul(mul(run.uncertainty->monomials.size() + run.uncertainty->parameters.size(), draws),
+                sizeof(double)));
+    }
     for (const auto &[what, bytes] : m.parts) {
         m.shared = add(m.shared, bytes);
     }

@@ -291,6 +291,7 @@ plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models:
     u->months = config.months.size();
     for (const auto &m : config.months) {
         u->month_year.push_back(m.year);
+        u->month_list.push_back(models::YearMonth{m.year, m.month});
     }
     u->claimed.assign(u->pools, 0);
     for (std::size_t s = 0; s < chain.size(); ++s) {
@@ -712,9 +713,15 @@ UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, in
     const bool annual = nep_it != m_u.month_series.end();
     const std::size_t nep = static_cast<std::size_t>(nep_it - m_u.month_series.begin());
     const std::size_t Y = annual ? years.size() : 0;
+    std::vector<models::SeasonOfYear> seasons;
+    std::vector<int> season_of;
+    if (annual) {
+        models::seasons_of(m_u.month_list, seasons, season_of);
+    }
+    const std::size_t SE = seasons.size();
     const std::size_t f_total = E * P, f_change = f_total + E, f_net = f_change + K;
-    const std::size_t f_month = f_net + K, f_year = f_month + MS * MO;
-    const std::size_t per_unit = f_year + Y;
+    const std::size_t f_month = f_net + K, f_year = f_month + MS * MO, f_season = f_year + Y;
+    const std::size_t per_unit = f_season + SE;
     std::vector<models::FigureSummary> all(U * per_unit);
 #pragma omp parallel num_threads(std::max(1, threads))
     {
@@ -775,6 +782,19 @@ UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, in
                 }
                 to_figure(sum.data(), M, 1.0, figs[f_year + y]);
             }
+            for (std::size_t se = 0; se < SE; ++se) {
+                std::fill(sum.begin(), sum.end(), 0.0);
+                for (std::size_t mo = 0; mo < MO; ++mo) {
+                    if (static_cast<std::size_t>(season_of[mo]) != se) {
+                        continue;
+                    }
+                    const double *c = &month[(mo * MS + nep) * M];
+                    for (std::size_t j = 0; j < M; ++j) {
+                        sum[j] += c[j];
+                    }
+                }
+                to_figure(sum.data(), M, 1.0, figs[f_season + se]);
+            }
             m_propagation.summarise(figs.data(), per_unit, &all[i * per_unit]);
         }
     }
@@ -803,6 +823,8 @@ UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, in
     if (annual) {
         r.nep_years = years;
         put(r.annual_nep_mg_c, f_year, Y);
+        r.nep_seasons = SE;
+        put(r.season_nep_mg_c, f_season, SE);
     }
     char conf[32];
     std::snprintf(conf, sizeof conf, "%g", m_u.confidence * 100.0);

@@ -16,6 +16,7 @@
 #pragma once
 #include "models/area_accuracy.hpp"
 #include "models/chain.hpp"
+#include "models/months.hpp"
 #include "models/uncertainty.hpp"
 #include "pipeline/accumulator.hpp"
 #include "pipeline/config.hpp"
@@ -82,6 +83,7 @@ struct UncertaintySetup {
     /// Per pool: 1 when a period stage claims its change (the copies then leave it out).
     std::vector<uint8_t> claimed;
     std::vector<int> month_year;                       ///< calendar year of each month of the run
+    std::vector<models::YearMonth> month_list;         ///< the months of the run
     std::vector<std::vector<std::size_t>> period_base; ///< [period][period block]
     std::vector<std::vector<std::size_t>> month_base;  ///< [month][month block]
     std::vector<EpochAccuracy> accuracy;               ///< per epoch
@@ -174,6 +176,10 @@ struct UncertaintyResults {
     /// each year's NEP sum (the months of the run in that year), [U, years].
     std::vector<int> nep_years;
     FigureIntervals annual_nep_mg_c;
+    /// With "nep_mg_c": each meteorological season's NEP sum (models::seasons_of, as /nep),
+    /// [U, seasons].
+    std::size_t nep_seasons = 0;
+    FigureIntervals season_nep_mg_c;
     std::string label; ///< e.g. "95 % interval, Monte Carlo (IPCC Approach 2), 1000 draws"
 };
 

@@ -104,7 +104,7 @@ def figures(f):
              ("flux/net_emissions_mg_co2_per_yr", f["flux/net_emissions_mg_co2_per_yr"][:])]
     out = [("/uncertainty/" + g, v) for g, v in pairs]
     if "nep" in f:
-        for s in ("npp_mg_c", "rh_mg_c", "nep_mg_c", "annual_nep_mg_c"):
+        for s in ("npp_mg_c", "rh_mg_c", "nep_mg_c", "annual_nep_mg_c", "season_nep_mg_c"):
             out.append((f"/uncertainty/nep/{s}", f[f"nep/{s}"][:]))
     if "levels" in f:
         for lv in f["levels"]:
