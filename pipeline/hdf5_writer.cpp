@@ -4,6 +4,7 @@
 #include "pipeline/problems.hpp"
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 
 #include <functional>
 #include <string>
@@ -252,6 +253,56 @@ void Hdf5Writer::attribute(const std::string &object, const std::string &name,
     if (err < 0) {
         fail("cannot write attribute " + object + "@" + name, cause);
     }
+}
+
+void Hdf5Writer::scale(const std::string &path) {
+    hid_t ds = H5Dopen2(m_file, path.c_str(), H5P_DEFAULT);
+    if (ds < 0) {
+        fail("cannot open dataset " + path + " to make it a dimension scale");
+    }
+    const std::string name = path.substr(path.rfind('/') + 1);
+    const herr_t err = H5DSset_scale(ds, name.c_str());
+    const std::string cause = err < 0 ? hdf5_cause() : std::string();
+    H5Dclose(ds);
+    if (err < 0) {
+        fail("cannot make dataset " + path + " a dimension scale", cause);
+    }
+}
+
+void Hdf5Writer::attach(const std::string &path, const std::vector<std::string> &dims) {
+    hid_t ds = H5Dopen2(m_file, path.c_str(), H5P_DEFAULT);
+    if (ds < 0) {
+        fail("cannot open dataset " + path + " to attach its dimensions");
+    }
+    hid_t space = H5Dget_space(ds);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    H5Sclose(space);
+    if (rank != static_cast<int>(dims.size())) {
+        H5Dclose(ds);
+        fail("cannot attach dimensions to dataset " + path,
+             "it has " + std::to_string(rank) + " dimensions but " + std::to_string(dims.size()) +
+                 " names were given (a bug: report it)");
+    }
+    const std::string group = path.substr(0, path.rfind('/'));
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+        const std::string scale_path = group + "/" + dims[i];
+        hid_t sc = H5Dopen2(m_file, scale_path.c_str(), H5P_DEFAULT);
+        if (sc < 0) {
+            const std::string cause = hdf5_cause();
+            H5Dclose(ds);
+            fail("cannot attach dimension " + dims[i] + " to dataset " + path + ": the scale " +
+                     scale_path + " cannot be opened",
+                 cause);
+        }
+        const herr_t err = H5DSattach_scale(ds, sc, static_cast<unsigned>(i));
+        const std::string cause = err < 0 ? hdf5_cause() : std::string();
+        H5Dclose(sc);
+        if (err < 0) {
+            H5Dclose(ds);
+            fail("cannot attach dimension " + dims[i] + " to dataset " + path, cause);
+        }
+    }
+    H5Dclose(ds);
 }
 
 void Hdf5Writer::close() {

@@ -37,6 +37,17 @@ public:
                    const std::vector<int64_t> &values);
     void attribute(const std::string &object, const std::string &name,
                    const std::vector<double> &values);
+    /// Make the existing dataset `path` an HDF5 dimension scale (H5DSset_scale). Readers that
+    /// follow the netCDF-4 data model (h5netcdf, xarray, netCDF-C) name a dimension after the
+    /// scale dataset's own name, not its NAME attribute, and find it only in the variable's
+    /// group or an ancestor; xarray opens one group at a time and takes coordinates from that
+    /// group only. So a scale is written in each group that uses it and named as the dimension
+    /// ("district", "epoch", ...); checked with h5netcdf 1.1 / xarray 2023.01 by
+    /// tests/check_dimensions.py.
+    void scale(const std::string &path);
+    /// Attach to axis i of the dataset `path` the scale `<group of path>/<dims[i]>`
+    /// (H5DSattach_scale); the number of names must equal the dataset's rank.
+    void attach(const std::string &path, const std::vector<std::string> &dims);
     /// Flush and close; throws OutputError when the file cannot be completed.
     void close();
 

@@ -38,7 +38,8 @@ NepSeasonal nep_seasonal(const NepSeries &s) {
     return out;
 }
 
-void write_nep_group(Hdf5Writer &h5, const std::string &group, const NepSeries &s) {
+void write_nep_group(Hdf5Writer &h5, const std::string &group, const NepSeries &s,
+                     const std::string &unit_dim) {
     const auto D = static_cast<uint64_t>(s.ids.size());
     const auto M = static_cast<uint64_t>(s.months.size());
     const NepSeasonal sea = nep_seasonal(s);
@@ -50,12 +51,36 @@ void write_nep_group(Hdf5Writer &h5, const std::string &group, const NepSeries &
     for (const auto &m : s.months) {
         month.push_back(m.yyyymm());
     }
+    // Dimension scales named as the dimensions (see Hdf5Writer::scale): the ids, the months,
+    // the seasons and the calendar years.
+    h5.dataset(group + "/" + unit_dim, {D}, s.ids, "1");
+    h5.attribute(group + "/" + unit_dim, "long_name",
+                 std::string(unit_dim == "district" ? "district id" : "id of the unit"));
+    h5.scale(group + "/" + unit_dim);
     h5.dataset(group + "/month", {M}, month, "yyyymm");
+    h5.attribute(group + "/month", "long_name", std::string("month of the run"));
+    h5.scale(group + "/month");
+    std::vector<std::string> season;
+    for (const auto &so : sea.seasons) {
+        season.push_back(std::string(models::season_name(so.season)) + " " +
+                         std::to_string(so.year));
+    }
+    h5.dataset(group + "/season", season, "1");
+    h5.attribute(group + "/season", "long_name",
+                 std::string("meteorological season and its year (DJF: the year of its January)"));
+    h5.scale(group + "/season");
+    h5.dataset(group + "/year", {Y}, sea.years, "year");
+    h5.attribute(group + "/year", "long_name", std::string("calendar year"));
+    h5.scale(group + "/year");
     auto flux = [&](const std::string &name, const std::vector<uint64_t> &shape,
                     const std::vector<double> &v, const std::string &units,
                     const std::string &long_name) {
         h5.dataset(group + "/" + name, shape, v, units);
         h5.attribute(group + "/" + name, "long_name", long_name);
+        const std::string time_dim = name.rfind("season_", 0) == 0   ? "season"
+                                     : name.rfind("annual_", 0) == 0 ? "year"
+                                                                     : "month";
+        h5.attach(group + "/" + name, {unit_dim, time_dim});
         h5.attribute(group + "/" + name, "sign_convention", std::string(SIGN_CONVENTION));
     };
     flux("npp_mg_c", {D, M}, s.npp_mg_c, "Mg C", "net primary production of the month");
@@ -72,6 +97,7 @@ void write_nep_group(Hdf5Writer &h5, const std::string &group, const NepSeries &
     h5.attribute(group + "/invalid_area_ha", "long_name",
                  std::string("area of the district without NEP that month (nodata in an input, "
                              "or a land-cover class without a CASA vegetation type)"));
+    h5.attach(group + "/invalid_area_ha", {unit_dim, "month"});
     std::vector<std::string> season_name;
     std::vector<int32_t> season_year;
     for (const auto &so : sea.seasons) {
@@ -79,6 +105,8 @@ void write_nep_group(Hdf5Writer &h5, const std::string &group, const NepSeries &
         season_year.push_back(so.year);
     }
     h5.dataset(group + "/season_name", season_name, "1");
+    h5.attribute(group + "/season_name", "long_name", std::string("meteorological season"));
+    h5.attach(group + "/season_name", {"season"});
     h5.dataset(group + "/season_year", {S}, season_year, "year");
     h5.attribute(group + "/season_year", "long_name",
                  std::string("year of the season (DJF: the year of its January; a December "
@@ -86,10 +114,12 @@ void write_nep_group(Hdf5Writer &h5, const std::string &group, const NepSeries &
     h5.dataset(group + "/season_months", {S}, sea.season_months, "1");
     h5.attribute(group + "/season_months", "long_name",
                  std::string("months of the run in the season (3 when whole)"));
+    h5.attach(group + "/season_year", {"season"});
+    h5.attach(group + "/season_months", {"season"});
     flux("season_nep_mg_c", {D, S}, sea.season_nep_mg_c, "Mg C",
          "net ecosystem production of the season (sum of its months in the run)");
-    h5.dataset(group + "/year", {Y}, sea.years, "year");
     h5.dataset(group + "/year_months", {Y}, sea.year_months, "1");
+    h5.attach(group + "/year_months", {"year"});
     h5.attribute(group + "/year_months", "long_name",
                  std::string("months of the run in the calendar year (12 when whole)"));
     flux("annual_nep_mg_c", {D, Y}, sea.annual_nep_mg_c, "Mg C",

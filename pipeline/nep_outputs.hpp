@@ -48,8 +48,11 @@ inline double nep_net_emissions_mg_co2(double nep_mg_c) { return -44.0 / 12.0 * 
 /// month [M] (int32 yyyymm), npp_mg_c, rh_mg_c, nep_mg_c, net_emissions_mg_co2, invalid_area_ha
 /// [D, M], season_name / season_year / season_months [S], season_nep_mg_c [D, S], year /
 /// year_months [Y], annual_nep_mg_c [D, Y]; units on every dataset and the sign convention on
-/// every NEP dataset and on the group.
-void write_nep_group(Hdf5Writer &h5, const std::string &group, const NepSeries &s);
+/// every NEP dataset and on the group. Every axis is named by an HDF5 dimension scale of the
+/// group: `unit_dim` ("district", or "unit" in a hierarchy level's group) of the ids, month,
+/// season ("DJF 2001") and year.
+void write_nep_group(Hdf5Writer &h5, const std::string &group, const NepSeries &s,
+                     const std::string &unit_dim = "district");
 
 /// The header of nep_monthly.csv: district_id, district_name, month, npp_mg_c, rh_mg_c,
 /// nep_mg_c, net_emissions_mg_co2, invalid_area_ha, and `level` when there are parent levels.

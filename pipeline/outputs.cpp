@@ -439,9 +439,98 @@ NepSeries nep_series(const PreparedRun &run, const DistrictResults &r) {
 
 } // namespace
 
+namespace {
+
+/// The coordinate values of the dimensions of one level's figures. results.h5 names every axis
+/// through HDF5 dimension scales (interface.md "Outputs people open"); netCDF-4 readers (xarray
+/// with h5netcdf) take a dimension's name from its scale dataset's name and xarray takes the
+/// coordinates of one group only, so each group gets its own copy of the scales it uses
+/// (Hdf5Writer::scale).
+struct Coords {
+    std::string unit_dim = "district"; ///< "district" for districts, "unit" for a level's units
+    std::vector<int64_t> unit_ids;
+    std::vector<int32_t> years;
+    std::vector<std::string> pools;
+    std::vector<std::string> periods; ///< "2000-2010"
+    std::vector<int32_t> class_codes;
+    std::vector<std::string> parent_levels;
+    std::vector<int32_t> months;      ///< yyyymm (uncertainty of the seasonal model)
+    std::vector<int32_t> nep_years;   ///< calendar years of the NEP series
+    std::vector<std::string> seasons; ///< "DJF 2001", in /nep/season_name order
+};
+
+Coords coords_of(const DistrictResults &r, const std::string &unit_dim,
+                 const std::vector<std::string> &parent_levels) {
+    Coords c;
+    c.unit_dim = unit_dim;
+    c.unit_ids = r.ids;
+    c.years = r.years;
+    c.pools = r.pools;
+    for (std::size_t k = 0; k + 1 < r.years.size(); ++k) {
+        c.periods.push_back(std::to_string(r.years[k]) + "-" + std::to_string(r.years[k + 1]));
+    }
+    c.class_codes = r.class_codes;
+    c.parent_levels = parent_levels;
+    return c;
+}
+
+/// Write the scale datasets `<group>/<dim>` of `dims` (each once per group).
+void write_scales(Hdf5Writer &h5, const std::string &group, const Coords &c,
+                  const std::vector<std::string> &dims) {
+    for (const std::string &dim : dims) {
+        const std::string path = group + "/" + dim;
+        std::string long_name;
+        if (dim == "district" || dim == "unit") {
+            h5.dataset(path, {c.unit_ids.size()}, c.unit_ids, "1");
+            long_name = dim == "district" ? "district id (districts.csv district_id)"
+                                          : "id of the unit of this hierarchy level";
+        } else if (dim == "epoch") {
+            h5.dataset(path, {c.years.size()}, c.years, "year");
+            long_name = "year of the land-cover epoch";
+        } else if (dim == "pool") {
+            h5.dataset(path, c.pools, "1");
+            long_name = "carbon pool";
+        } else if (dim == "period") {
+            h5.dataset(path, c.periods, "1");
+            long_name = "period between consecutive epochs, start_year-end_year";
+        } else if (dim == "class_from" || dim == "class_to") {
+            h5.dataset(path, {c.class_codes.size()}, c.class_codes, "1");
+            long_name = dim == "class_from" ? "land-cover class code at the period's start_year"
+                                            : "land-cover class code at the period's end_year";
+        } else if (dim == "parent_level") {
+            h5.dataset(path, c.parent_levels, "1");
+            long_name = "hierarchy level of the parent (the levels above the districts)";
+        } else if (dim == "month") {
+            h5.dataset(path, {c.months.size()}, c.months, "yyyymm");
+            long_name = "month of the run";
+        } else if (dim == "year") {
+            h5.dataset(path, {c.nep_years.size()}, c.nep_years, "year");
+            long_name = "calendar year";
+        } else if (dim == "season") {
+            h5.dataset(path, c.seasons, "1");
+            long_name = "meteorological season and its year (DJF: the year of its January)";
+        } else {
+            throw OutputError("cannot write results: unknown dimension " + dim + " in " + group +
+                              " (internal error: report it)");
+        }
+        h5.attribute(path, "long_name", long_name);
+        h5.scale(path);
+    }
+}
+
+/// Name the axes of the variable `path` and describe it (CF long_name).
+void describe(Hdf5Writer &h5, const std::string &path, const std::vector<std::string> &dims,
+              const std::string &long_name) {
+    h5.attach(path, dims);
+    h5.attribute(path, "long_name", long_name);
+}
+
+} // namespace
+
 /// `<parent>/gain_loss/<part>_mg_c_per_yr` [units, K] with flux.gain_loss losses.
 static void write_gain_loss_parts(Hdf5Writer &h5, const std::string &parent,
-                                  const DistrictResults &r, uint64_t units, uint64_t periods) {
+                                  const DistrictResults &r, uint64_t units, uint64_t periods,
+                                  const Coords &c) {
     if (r.gain_loss_parts_mg_c_per_yr.empty()) {
         return;
     }
@@ -455,6 +544,7 @@ static void write_gain_loss_parts(Hdf5Writer &h5, const std::string &parent,
         "change of the gain-loss pools on land converted to or from forest (Eqs. 2.15, 2.16)"};
     const std::string g = parent + "/gain_loss";
     h5.group(g);
+    write_scales(h5, g, c, {c.unit_dim, "period"});
     h5.attribute(g, "mass_balance",
                  std::string("gain_loss_mg_c_per_yr = growth + conversion - wood_removals - "
                              "fuelwood - disturbance"));
@@ -462,6 +552,8 @@ static void write_gain_loss_parts(Hdf5Writer &h5, const std::string &parent,
         const std::string d = g + "/" + models::GAIN_LOSS_PART_NAMES[j] + "_mg_c_per_yr";
         h5.dataset(d, {units, periods}, r.gain_loss_parts_mg_c_per_yr[j], "Mg C/yr");
         h5.attribute(d, "description", std::string(DESCRIPTIONS[j]));
+        describe(h5, d, {c.unit_dim, "period"},
+                 std::string(models::GAIN_LOSS_PART_NAMES[j]) + " part of the gain-loss change");
     }
 }
 
@@ -470,18 +562,27 @@ namespace {
 /// mean, sd, ci_low, ci_high (and central) of one figure under `group` (e.g.
 /// "/uncertainty/stocks/total_mg_c"), each with its units and the method.
 void write_intervals(Hdf5Writer &h5, const std::string &group, const std::vector<uint64_t> &shape,
-                     const FigureIntervals &fi, const std::string &units,
-                     const std::string &method) {
+                     const FigureIntervals &fi, const std::string &units, const std::string &method,
+                     const Coords &c, const std::vector<std::string> &dims) {
     h5.group(group);
-    const std::pair<const char *, const std::vector<double> *> parts[] = {{"central", &fi.central},
-                                                                          {"mean", &fi.mean},
-                                                                          {"sd", &fi.sd},
-                                                                          {"ci_low", &fi.ci_low},
-                                                                          {"ci_high", &fi.ci_high}};
-    for (const auto &[name, values] : parts) {
-        const std::string path = group + "/" + name;
-        h5.dataset(path, shape, *values, units);
+    write_scales(h5, group, c, dims);
+    const std::string figure = group.substr(group.rfind('/') + 1);
+    struct Part {
+        const char *name;
+        const std::vector<double> *values;
+        const char *long_name;
+    };
+    const Part parts[] = {
+        {"central", &fi.central, "value with every parameter at its central value"},
+        {"mean", &fi.mean, "mean of the Monte Carlo draws"},
+        {"sd", &fi.sd, "standard deviation of the Monte Carlo draws"},
+        {"ci_low", &fi.ci_low, "lower bound of the confidence interval"},
+        {"ci_high", &fi.ci_high, "upper bound of the confidence interval"}};
+    for (const Part &part : parts) {
+        const std::string path = group + "/" + part.name;
+        h5.dataset(path, shape, *part.values, units);
         h5.attribute(path, "method", method);
+        describe(h5, path, dims, figure + ": " + part.long_name);
     }
 }
 
@@ -489,15 +590,18 @@ void write_intervals(Hdf5Writer &h5, const std::string &group, const std::vector
 /// emissions per period (interface.md "Uncertainty").
 void write_uncertainty_figures(Hdf5Writer &h5, const std::string &root, const UncertaintyResults &u,
                                uint64_t D, uint64_t E, uint64_t P, uint64_t K,
-                               const std::string &method) {
+                               const std::string &method, const Coords &c) {
+    const std::string &U = c.unit_dim;
     h5.group(root + "/stocks");
-    write_intervals(h5, root + "/stocks/mg_c", {D, E, P}, u.stock_mg_c, "Mg C", method);
-    write_intervals(h5, root + "/stocks/total_mg_c", {D, E}, u.total_mg_c, "Mg C", method);
+    write_intervals(h5, root + "/stocks/mg_c", {D, E, P}, u.stock_mg_c, "Mg C", method, c,
+                    {U, "epoch", "pool"});
+    write_intervals(h5, root + "/stocks/total_mg_c", {D, E}, u.total_mg_c, "Mg C", method, c,
+                    {U, "epoch"});
     h5.group(root + "/flux");
     write_intervals(h5, root + "/flux/stock_change_mg_c_per_yr", {D, K}, u.stock_change_mg_c_per_yr,
-                    "Mg C/yr", method);
+                    "Mg C/yr", method, c, {U, "period"});
     write_intervals(h5, root + "/flux/net_emissions_mg_co2_per_yr", {D, K},
-                    u.net_emissions_mg_co2_per_yr, "Mg CO2/yr", method);
+                    u.net_emissions_mg_co2_per_yr, "Mg CO2/yr", method, c, {U, "period"});
     if (!u.month_series.empty()) {
         // The monthly series of the seasonal model (mirroring /nep), and the annual NEP.
         h5.group(root + "/nep");
@@ -509,18 +613,20 @@ void write_uncertainty_figures(Hdf5Writer &h5, const std::string &root, const Un
             const auto M =
                 static_cast<uint64_t>(u.month_intervals[s].mean.size() / std::max<uint64_t>(D, 1));
             write_intervals(h5, root + "/nep/" + u.month_series[s], {D, M}, u.month_intervals[s],
-                            "Mg C", method);
+                            "Mg C", method, c, {U, "month"});
         }
         if (!u.nep_years.empty()) {
             const auto Y = static_cast<uint64_t>(u.nep_years.size());
             write_intervals(h5, root + "/nep/annual_nep_mg_c", {D, Y}, u.annual_nep_mg_c, "Mg C",
-                            method);
+                            method, c, {U, "year"});
             h5.dataset(root + "/nep/year", {Y},
                        std::vector<int32_t>(u.nep_years.begin(), u.nep_years.end()), "year");
+            h5.attribute(root + "/nep/year", "long_name", std::string("calendar year"));
+            h5.scale(root + "/nep/year");
             // Seasons as /nep/season_name orders them (models::seasons_of).
             write_intervals(h5, root + "/nep/season_nep_mg_c",
                             {D, static_cast<uint64_t>(u.nep_seasons)}, u.season_nep_mg_c, "Mg C",
-                            method);
+                            method, c, {U, "season"});
         }
     }
 }
@@ -555,13 +661,24 @@ void write_area_estimates(Hdf5Writer &h5, const std::vector<EpochAreaEstimate> &
         h5.group(g);
         h5.attribute(g, "error_matrix", est.where);
         h5.dataset(g + "/class_code", {C}, a.codes, "1");
+        h5.attribute(g + "/class_code", "long_name", std::string("land-cover class code"));
+        h5.scale(g + "/class_code");
         h5.dataset(g + "/mapped_ha", {C}, a.mapped_ha, "ha");
+        describe(h5, g + "/mapped_ha", {"class_code"}, "mapped area of the class");
         h5.dataset(g + "/adjusted_ha", {C}, a.adjusted_ha, "ha");
+        describe(h5, g + "/adjusted_ha", {"class_code"}, "error-adjusted area of the class");
         h5.dataset(g + "/se_ha", {C}, a.se_ha, "ha");
+        describe(h5, g + "/se_ha", {"class_code"}, "standard error of the adjusted area");
         h5.dataset(g + "/ci_low_ha", {C}, a.ci_low_ha, "ha");
+        describe(h5, g + "/ci_low_ha", {"class_code"},
+                 "lower bound of the adjusted area's confidence interval");
         h5.dataset(g + "/ci_high_ha", {C}, a.ci_high_ha, "ha");
+        describe(h5, g + "/ci_high_ha", {"class_code"},
+                 "upper bound of the adjusted area's confidence interval");
         h5.dataset(g + "/users_accuracy", {C}, a.users_accuracy, "1");
+        describe(h5, g + "/users_accuracy", {"class_code"}, "user's accuracy of the class");
         h5.dataset(g + "/producers_accuracy", {C}, a.producers_accuracy, "1");
+        describe(h5, g + "/producers_accuracy", {"class_code"}, "producer's accuracy of the class");
         h5.attribute(g, "overall_accuracy", std::vector<double>{a.overall_accuracy});
     }
 }
@@ -593,17 +710,31 @@ void write_uncertainty_parameters(Hdf5Writer &h5,
                              "run uses (central), distribution and its fields (mean, sd; low, "
                              "high, mode where the distribution has them; sd is that of the "
                              "distribution, truncation included), and the source of each"));
+    h5.dataset(g + "/parameter", name, "1");
+    h5.attribute(g + "/parameter", "long_name", std::string("name of the uncertain parameter"));
+    h5.scale(g + "/parameter");
     h5.dataset(g + "/name", name, "1");
+    describe(h5, g + "/name", {"parameter"}, "name of the parameter");
     h5.dataset(g + "/unit", unit, "1");
+    describe(h5, g + "/unit", {"parameter"}, "unit of the parameter");
     h5.dataset(g + "/central", {N}, central, "the parameter's unit");
+    describe(h5, g + "/central", {"parameter"}, "value the run uses");
     h5.dataset(g + "/distribution", dist, "1");
+    describe(h5, g + "/distribution", {"parameter"}, "probability distribution");
     h5.dataset(g + "/mean", {N}, mean, "the parameter's unit");
+    describe(h5, g + "/mean", {"parameter"}, "mean of the distribution");
     h5.dataset(g + "/sd", {N}, sd, "the parameter's unit");
+    describe(h5, g + "/sd", {"parameter"}, "standard deviation of the distribution");
     h5.dataset(g + "/low", {N}, low, "the parameter's unit");
+    describe(h5, g + "/low", {"parameter"}, "lower bound of the distribution");
     h5.dataset(g + "/high", {N}, high, "the parameter's unit");
+    describe(h5, g + "/high", {"parameter"}, "upper bound of the distribution");
     h5.dataset(g + "/mode", {N}, mode, "the parameter's unit");
+    describe(h5, g + "/mode", {"parameter"}, "mode of the distribution");
     h5.dataset(g + "/source", source, "1");
+    describe(h5, g + "/source", {"parameter"}, "source of the parameter and its distribution");
     h5.dataset(g + "/status", status, "1");
+    describe(h5, g + "/status", {"parameter"}, "verification status of the parameter");
 }
 
 } // namespace
@@ -665,20 +796,41 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                      std::string("stock change > 0 = uptake (sink); net emissions = -44/12 x "
                                  "stock change, < 0 = net removal (inventory convention)"));
 
+        std::vector<std::string> parent_levels;
+        for (std::size_t l = 1; l < levels.size(); ++l) {
+            parent_levels.push_back(levels[l].level);
+        }
+        const Coords c = coords_of(r, "district", parent_levels);
         h5.group("/districts");
+        write_scales(h5, "/districts", c, {"district"});
         h5.dataset("/districts/id", {D}, r.ids, "1");
+        describe(h5, "/districts/id", {"district"}, "district id");
         h5.dataset("/districts/name", r.names, "1");
+        describe(h5, "/districts/name", {"district"}, "district name");
         h5.dataset("/districts/area_ha", {D}, r.area_ha, "ha");
+        describe(h5, "/districts/area_ha", {"district"}, "area of the district on the grid");
         h5.group("/epochs");
+        write_scales(h5, "/epochs", c, {"epoch"});
         h5.dataset("/epochs/year", {E}, r.years, "year");
+        describe(h5, "/epochs/year", {"epoch"}, "year of the land-cover epoch");
         h5.group("/pools");
+        write_scales(h5, "/pools", c, {"pool"});
         h5.dataset("/pools/name", r.pools, "1");
+        describe(h5, "/pools/name", {"pool"}, "carbon pool");
         h5.group("/stocks");
+        write_scales(h5, "/stocks", c, {"district", "epoch", "pool"});
         h5.dataset("/stocks/mg_c", {D, E, P}, r.stock_mg_c, "Mg C");
+        describe(h5, "/stocks/mg_c", {"district", "epoch", "pool"}, "carbon stock of the pool");
         h5.dataset("/stocks/total_mg_c", {D, E}, r.total_mg_c, "Mg C");
+        describe(h5, "/stocks/total_mg_c", {"district", "epoch"}, "carbon stock of all pools");
         h5.dataset("/stocks/valid_area_ha", {D, E}, r.valid_area_ha, "ha");
+        describe(h5, "/stocks/valid_area_ha", {"district", "epoch"},
+                 "area with a valid stock in the epoch");
         h5.dataset("/stocks/invalid_area_ha", {D, E}, r.invalid_area_ha, "ha");
+        describe(h5, "/stocks/invalid_area_ha", {"district", "epoch"},
+                 "area without a valid stock in the epoch");
         h5.group("/periods");
+        write_scales(h5, "/periods", c, {"period"});
         std::vector<int32_t> start, end;
         for (uint64_t k = 0; k < K; ++k) {
             start.push_back(r.years[k]);
@@ -686,7 +838,10 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         }
         h5.dataset("/periods/start_year", {K}, start, "year");
         h5.dataset("/periods/end_year", {K}, end, "year");
+        describe(h5, "/periods/start_year", {"period"}, "first epoch year of the period");
+        describe(h5, "/periods/end_year", {"period"}, "last epoch year of the period");
         h5.group("/flux");
+        write_scales(h5, "/flux", c, {"district", "period"});
         h5.dataset("/flux/stock_change_mg_c_per_yr", {D, K}, r.stock_change_mg_c_per_yr, "Mg C/yr");
         h5.attribute("/flux/stock_change_mg_c_per_yr", "sign_convention",
                      std::string("positive = uptake (sink)"));
@@ -695,20 +850,32 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         h5.attribute("/flux/net_emissions_mg_co2_per_yr", "sign_convention",
                      std::string("negative = net removal (inventory convention)"));
         h5.dataset("/flux/invalid_area_ha", {D, K}, r.flux_invalid_area_ha, "ha");
+        describe(h5, "/flux/stock_change_mg_c_per_yr", {"district", "period"},
+                 "annual carbon stock change");
+        describe(h5, "/flux/net_emissions_mg_co2_per_yr", {"district", "period"},
+                 "annual net CO2 emissions");
+        describe(h5, "/flux/invalid_area_ha", {"district", "period"},
+                 "area without a valid stock change in the period");
         if (!r.gain_loss_mg_c_per_yr.empty()) {
             h5.dataset("/flux/gain_loss_mg_c_per_yr", {D, K}, r.gain_loss_mg_c_per_yr, "Mg C/yr");
             h5.attribute("/flux/gain_loss_mg_c_per_yr", "description",
                          std::string("part of stock_change_mg_c_per_yr estimated by gain-loss "
                                      "(IPCC 2006 Vol. 4 Ch. 2 Eq. 2.7) for its pools; the rest is "
                                      "the stock difference of the other pools"));
+            describe(h5, "/flux/gain_loss_mg_c_per_yr", {"district", "period"},
+                     "part of the stock change estimated by gain-loss");
         }
-        write_gain_loss_parts(h5, "/flux", r, D, K);
+        write_gain_loss_parts(h5, "/flux", r, D, K, c);
 
         const uint64_t C = r.class_codes.size();
         if (C > 0) {
             h5.group("/transitions");
+            write_scales(h5, "/transitions", c, {"district", "period", "class_from", "class_to"});
             h5.dataset("/transitions/class_code", {C}, r.class_codes, "1");
+            describe(h5, "/transitions/class_code", {"class_from"}, "land-cover class code");
             h5.dataset("/transitions/area_ha", {D, K, C, C}, r.transitions_area_ha, "ha");
+            describe(h5, "/transitions/area_ha", {"district", "period", "class_from", "class_to"},
+                     "area that changed from class_from to class_to in the period");
             h5.attribute("/transitions/area_ha", "description",
                          std::string("area that was class_code[i] at start_year and "
                                      "class_code[j] at end_year, per district and period "
@@ -724,17 +891,31 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                 level_names.push_back(lv.level);
             }
             h5.group("/levels");
+            h5.dataset("/levels/level", level_names, "1");
+            h5.attribute("/levels/level", "long_name", std::string("hierarchy level"));
+            h5.scale("/levels/level");
             h5.dataset("/levels/name", level_names, "1");
+            describe(h5, "/levels/name", {"level"}, "hierarchy level, the districts first");
             std::vector<int64_t> parent_ids;
             for (const auto &a : r.ancestor_ids) {
                 parent_ids.insert(parent_ids.end(), a.begin(), a.end());
             }
+            write_scales(h5, "/districts", c, {"parent_level"});
             h5.dataset("/districts/parent_id", {D, L}, parent_ids, "1");
+            describe(h5, "/districts/parent_id", {"district", "parent_level"},
+                     "id of the unit of each upper level that contains the district");
             for (std::size_t l = 1; l < levels.size(); ++l) {
                 const DistrictResults &u = levels[l];
                 const std::string g = "/levels/" + u.level;
                 const auto U = static_cast<uint64_t>(u.ids.size());
                 h5.group(g);
+                const Coords uc = coords_of(u, "unit", parent_levels);
+                std::vector<std::string> scales = {"unit", "epoch", "pool", "period",
+                                                   "parent_level"};
+                if (C > 0) {
+                    scales.insert(scales.end(), {"class_from", "class_to"});
+                }
+                write_scales(h5, g, uc, scales);
                 h5.dataset(g + "/id", {U}, u.ids, "1");
                 h5.dataset(g + "/name", u.names, "1");
                 h5.dataset(g + "/area_ha", {U}, u.area_ha, "ha");
@@ -749,7 +930,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                     h5.dataset(g + "/gain_loss_mg_c_per_yr", {U, K}, u.gain_loss_mg_c_per_yr,
                                "Mg C/yr");
                 }
-                write_gain_loss_parts(h5, g, u, U, K);
+                write_gain_loss_parts(h5, g, u, U, K, uc);
                 if (C > 0) {
                     h5.dataset(g + "/transitions_area_ha", {U, K, C, C}, u.transitions_area_ha,
                                "ha");
@@ -759,8 +940,31 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                     anc.insert(anc.end(), a.begin(), a.end());
                 }
                 h5.dataset(g + "/parent_id", {U, L}, anc, "1");
+                describe(h5, g + "/id", {"unit"}, "id of the unit");
+                describe(h5, g + "/name", {"unit"}, "name of the unit");
+                describe(h5, g + "/area_ha", {"unit"}, "area of the unit on the grid");
+                describe(h5, g + "/stocks_mg_c", {"unit", "epoch", "pool"},
+                         "carbon stock of the pool");
+                describe(h5, g + "/total_mg_c", {"unit", "epoch"}, "carbon stock of all pools");
+                describe(h5, g + "/invalid_area_ha", {"unit", "epoch"},
+                         "area without a valid stock in the epoch");
+                describe(h5, g + "/stock_change_mg_c_per_yr", {"unit", "period"},
+                         "annual carbon stock change");
+                describe(h5, g + "/net_emissions_mg_co2_per_yr", {"unit", "period"},
+                         "annual net CO2 emissions");
+                if (!u.gain_loss_mg_c_per_yr.empty()) {
+                    describe(h5, g + "/gain_loss_mg_c_per_yr", {"unit", "period"},
+                             "part of the stock change estimated by gain-loss");
+                }
+                if (C > 0) {
+                    describe(h5, g + "/transitions_area_ha",
+                             {"unit", "period", "class_from", "class_to"},
+                             "area that changed from class_from to class_to in the period");
+                }
+                describe(h5, g + "/parent_id", {"unit", "parent_level"},
+                         "id of the unit of each upper level that contains this unit");
                 if (run.config.nep.present) {
-                    write_nep_group(h5, g + "/nep", nep_series(run, u));
+                    write_nep_group(h5, g + "/nep", nep_series(run, u), "unit");
                 }
             }
         }
@@ -774,16 +978,35 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
                          std::vector<int64_t>{static_cast<int64_t>(u.draws)});
             h5.attribute("/uncertainty", "seed", std::to_string(u.seed));
             h5.attribute("/uncertainty", "confidence", std::vector<double>{u.confidence});
-            write_uncertainty_figures(h5, "/uncertainty", *r.uncertainty, D, E, P, K, method);
+            // The month, year and season coordinates of the seasonal model's intervals, as
+            // /nep orders them (models::seasons_of, models::years_of).
+            Coords uc = c;
+            std::vector<models::SeasonOfYear> seasons;
+            std::vector<int> season_of_month, years_of_months, year_of_month;
+            models::seasons_of(u.month_list, seasons, season_of_month);
+            models::years_of(u.month_list, years_of_months, year_of_month);
+            for (const auto &m : u.month_list) {
+                uc.months.push_back(m.yyyymm());
+            }
+            uc.nep_years.assign(years_of_months.begin(), years_of_months.end());
+            for (const auto &so : seasons) {
+                uc.seasons.push_back(std::string(models::season_name(so.season)) + " " +
+                                     std::to_string(so.year));
+            }
+            write_uncertainty_figures(h5, "/uncertainty", *r.uncertainty, D, E, P, K, method, uc);
             if (levels.size() > 1) {
                 h5.group("/uncertainty/levels");
                 for (std::size_t l = 1; l < levels.size(); ++l) {
                     const DistrictResults &lv = levels[l];
                     const std::string g = "/uncertainty/levels/" + lv.level;
                     h5.group(g);
+                    Coords lc = coords_of(lv, "unit", parent_levels);
+                    lc.months = uc.months;
+                    lc.nep_years = uc.nep_years;
+                    lc.seasons = uc.seasons;
                     write_uncertainty_figures(h5, g, *lv.uncertainty,
-                                              static_cast<uint64_t>(lv.ids.size()), E, P, K,
-                                              method);
+                                              static_cast<uint64_t>(lv.ids.size()), E, P, K, method,
+                                              lc);
                 }
             }
             write_uncertainty_parameters(h5, result.uncertainty->parameters(),
@@ -798,12 +1021,24 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
             status_names.emplace_back(
                 models::pixel_status_name(static_cast<models::PixelStatus>(s)));
         }
+        h5.dataset("/provenance/pixel_status", status_names, "1");
+        h5.attribute("/provenance/pixel_status", "long_name",
+                     std::string("pixel status (science.md: why a pixel has no value)"));
+        h5.scale("/provenance/pixel_status");
+        write_scales(h5, "/provenance", c, {"epoch"});
         h5.dataset("/provenance/pixel_status_name", status_names, "1");
+        describe(h5, "/provenance/pixel_status_name", {"pixel_status"}, "pixel status");
         // Lists that may be empty are datasets: GDAL 3.6 crashes on an empty string attribute.
         std::vector<std::string> warnings = run.warnings;
         warnings.insert(warnings.end(), result.warnings.begin(), result.warnings.end());
         h5.dataset("/provenance/warnings", warnings, "1");
         h5.dataset("/provenance/unverified_parameters", result.unverified_used, "1");
+        // Lists of their own: each is its own dimension (a coordinate of strings).
+        h5.attribute("/provenance/warnings", "long_name", std::string("warnings of the run"));
+        h5.scale("/provenance/warnings");
+        h5.attribute("/provenance/unverified_parameters", "long_name",
+                     std::string("parameters the run used whose value is not verified"));
+        h5.scale("/provenance/unverified_parameters");
         std::vector<int64_t> counts;
         for (uint64_t e = 0; e < E; ++e) {
             for (int s = 0; s < models::PIXEL_STATUS_COUNT; ++s) {
@@ -812,6 +1047,8 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         }
         h5.dataset("/provenance/pixel_status_count",
                    {E, static_cast<uint64_t>(models::PIXEL_STATUS_COUNT)}, counts, "pixels");
+        describe(h5, "/provenance/pixel_status_count", {"epoch", "pixel_status"},
+                 "pixels of each status in the epoch");
         h5.close();
     } catch (...) {
         std::remove(temp.c_str());
