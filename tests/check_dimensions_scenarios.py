@@ -48,6 +48,13 @@ uncertainty_block = (unc[unc.index("\nuncertainty:"):].replace("draws: 1000", "d
                               "[evergreen_needleleaf_forest]\"\n"
                               "    - \"casa_vegetation.csv:epsilon_max_g_c_per_mj[grassland]\"\n"
                               "    - \"pei_rh:a\"\n    - \"pei_rh:microbial_share\"\n"))
+# A sample error matrix of the 2015 map (test counts, rows = map class, columns = reference
+# class, the demo's classes) so that /uncertainty/area_adjusted/2015 is written and checked too.
+with open(os.path.join(data, "accuracy_2015.csv"), "w", encoding="utf-8") as f:
+    f.write("map_class,1,2,4,5,8\n1,40,2,1,0,0\n2,3,50,0,1,0\n4,0,1,30,2,0\n"
+            "5,1,0,2,45,1\n8,0,0,0,3,20\n")
+uncertainty_block = uncertainty_block.replace(
+    "\nuncertainty:\n", "\nuncertainty:\n  land_cover_accuracy:\n    2015: accuracy_2015.csv\n", 1)
 configs = {
     "hierarchy": with_hierarchy(read("demo.yaml")),
     "hierarchy-seasonal-uncertainty": with_hierarchy(read("demo-seasonal.yaml")) +
