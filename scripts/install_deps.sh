@@ -12,6 +12,8 @@ packages=(
 if [[ ${1:-} == "--with-test-tools" ]]; then
     # Output checks done the way a user would (GDAL and h5py from Python), and the style check.
     packages+=(python3-gdal python3-h5py python3-numpy clang-format)
+    # districts.gpkg opened in QGIS headless (tests/check_gpkg_qgis.py).
+    packages+=(python3-qgis)
     # Sanitizers and fuzzing (scripts/sanitize.sh, scripts/fuzz.sh): clang++ with libFuzzer and
     # the sanitizer runtimes, LLVM's OpenMP runtime with its TSan tool libarcher, and
     # llvm-symbolizer for readable reports.
