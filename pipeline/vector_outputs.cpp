@@ -447,7 +447,10 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
                             OGRGeometryFactory::forceToMultiPolygon(u.release()));
                         f.SetGeometry(mp.get());
                     } else if (!all.IsEmpty()) {
-                        f.SetGeometry(&all); // GEOS could not union (invalid rings): keep parts
+                        // GEOS could not union (invalid rings): keep the parts, and forget the
+                        // error so that it does not fail the file below.
+                        CPLErrorReset();
+                        f.SetGeometry(&all);
                     }
                 }
                 if (layer->CreateFeature(&f) != OGRERR_NONE) {
@@ -577,7 +580,11 @@ void write_xlsx(const std::string &path, const Table &districts, const Table *tr
     }
     try {
         add_sheet(*ds, path, "districts", districts);
-        if (transitions != nullptr) {
+        // An Excel sheet holds at most 1048576 rows (Microsoft, "Excel specifications and
+        // limits"); a longer transition table stays in transitions.csv only, and a sheet says so.
+        constexpr std::size_t MAX_ROWS = 1048576 - 1; // below the header row
+        const bool transitions_fit = transitions == nullptr || transitions->rows.size() <= MAX_ROWS;
+        if (transitions != nullptr && transitions_fit) {
             add_sheet(*ds, path, "transitions", *transitions);
         }
         // The units of every column (a units row inside the table would make spreadsheet
@@ -592,6 +599,15 @@ void write_xlsx(const std::string &path, const Table &districts, const Table *tr
                                  unit_of(districts.columns[c]), districts.types[c]});
         }
         add_sheet(*ds, path, "columns", cols);
+        if (!transitions_fit) {
+            Table notes;
+            notes.columns = {"rows", "note"};
+            notes.types = {"Integer64", "String"};
+            notes.rows.push_back({std::to_string(transitions->rows.size()),
+                                  "transitions: more rows than an Excel sheet holds (1048576); "
+                                  "they are in transitions.csv"});
+            add_sheet(*ds, path, "notes", notes);
+        }
         ds.reset();
     } catch (...) {
         ds.reset();

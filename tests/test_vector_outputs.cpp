@@ -13,12 +13,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 #include <tuple>
 
 using namespace cs::test;
@@ -340,6 +342,8 @@ TEST(VectorOutputs, XlsxHasDistrictsTransitionsAndUnits) {
 
 TEST(VectorOutputs, SameInputsGiveTheSameBytes) {
     const Scenario &r = hierarchy_run();
+    // Two seconds apart: zip (XLSX) entries stamp time in 2-second steps.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
     const auto res = run_carbonsink("run " + r.dir.file("run.yaml") + " --quiet --output-dir " +
                                         r.dir.file("again"),
                                     "SOURCE_DATE_EPOCH=1700000000");
