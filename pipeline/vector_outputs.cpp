@@ -26,6 +26,8 @@
 #include <memory>
 #include <sstream>
 
+#include <sys/statvfs.h>
+
 namespace fs = std::filesystem;
 
 namespace cs::pipeline {
@@ -180,9 +182,19 @@ std::string partial_keeping_extension(const std::string &path) {
         .string();
 }
 
-std::string gdal_cause() {
+/// Why GDAL failed to write `path`: its last error, and, when the file system of `path` has no
+/// block or inode left, the system's cause (SQLite reports a full disk only as "unable to open
+/// database file").
+std::string gdal_cause(const std::string &path) {
     const char *m = CPLGetLastErrorMsg();
-    return (m != nullptr && *m != '\0') ? m : "GDAL gave no reason";
+    std::string cause = (m != nullptr && *m != '\0') ? m : "GDAL gave no reason";
+    struct statvfs st {};
+    const std::string dir = fs::path(path).parent_path().string();
+    if (::statvfs(dir.empty() ? "." : dir.c_str(), &st) == 0 &&
+        (st.f_bavail == 0 || st.f_favail == 0)) {
+        cause += ": " + io_cause(ENOSPC);
+    }
+    return cause;
 }
 
 /// The staged districts.csv: its header and rows.
@@ -216,12 +228,13 @@ OGRFieldType field_type(const std::string &t) {
     return t == "Integer64" ? OFTInteger64 : t == "Real" ? OFTReal : OFTString;
 }
 
-void create_fields(OGRLayer *layer, const Table &t, const std::string &where) {
+void create_fields(OGRLayer *layer, const Table &t, const std::string &path,
+                   const std::string &where) {
     for (std::size_t c = 0; c < t.columns.size(); ++c) {
         OGRFieldDefn f(t.columns[c].c_str(), field_type(t.types[c]));
         if (layer->CreateField(&f) != OGRERR_NONE) {
             throw OutputError("cannot write output: " + where + ": cannot create field " +
-                              t.columns[c] + ": " + gdal_cause());
+                              t.columns[c] + ": " + gdal_cause(path));
         }
     }
 }
@@ -386,7 +399,7 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
     CPLErrorReset();
     Dataset ds(drv->Create(temp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!ds) {
-        throw OutputError("cannot write output: " + path + ": " + gdal_cause());
+        throw OutputError("cannot write output: " + path + ": " + gdal_cause(path));
     }
     try {
         OGRSpatialReference srs;
@@ -403,9 +416,9 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
                 ds->CreateLayer(name.c_str(), &srs, wkbMultiPolygon, const_cast<char **>(opts));
             if (layer == nullptr) {
                 throw OutputError("cannot write output: " + path + ": cannot create layer " + name +
-                                  ": " + gdal_cause());
+                                  ": " + gdal_cause(path));
             }
-            create_fields(layer, t, path + ", layer " + name);
+            create_fields(layer, t, path, path + ", layer " + name);
             // Members of each unit of this level: base districts whose ancestor is the unit.
             std::map<int64_t, std::vector<const OGRGeometry *>> members;
             if (l > 0) {
@@ -419,7 +432,7 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
             }
             std::vector<double> values;
             if (layer->StartTransaction() != OGRERR_NONE) {
-                throw OutputError("cannot write output: " + path + ": " + gdal_cause());
+                throw OutputError("cannot write output: " + path + ": " + gdal_cause(path));
             }
             for (const auto &row : t.rows) {
                 if (level_col < t.columns.size() && row.at(level_col) != name) {
@@ -456,14 +469,14 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
                 if (layer->CreateFeature(&f) != OGRERR_NONE) {
                     throw OutputError("cannot write output: " + path + ", layer " + name +
                                       ": cannot write district " + row.at(id_col) + ": " +
-                                      gdal_cause());
+                                      gdal_cause(path));
                 }
                 values.push_back(style_col < row.size() && !row[style_col].empty()
                                      ? std::strtod(row[style_col].c_str(), nullptr)
                                      : std::nan(""));
             }
             if (layer->CommitTransaction() != OGRERR_NONE) {
-                throw OutputError("cannot write output: " + path + ": " + gdal_cause());
+                throw OutputError("cannot write output: " + path + ": " + gdal_cause(path));
             }
             styles.emplace_back(name, graduated_qml(t.columns.at(style_col), values));
         }
@@ -473,7 +486,7 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
             ds->CreateLayer("layer_styles", nullptr, wkbNone, const_cast<char **>(sopts));
         if (ls == nullptr) {
             throw OutputError("cannot write output: " + path +
-                              ": cannot create layer layer_styles: " + gdal_cause());
+                              ": cannot create layer layer_styles: " + gdal_cause(path));
         }
         const std::vector<std::pair<const char *, OGRFieldType>> fields = {
             {"f_table_catalog", OFTString},
@@ -495,7 +508,7 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
             }
             if (ls->CreateField(&fd) != OGRERR_NONE) {
                 throw OutputError("cannot write output: " + path +
-                                  ", layer layer_styles: " + gdal_cause());
+                                  ", layer layer_styles: " + gdal_cause(path));
             }
         }
         for (const auto &[lname, qml] : styles) {
@@ -514,7 +527,7 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
             f.SetField("update_time", now.c_str());
             if (ls->CreateFeature(&f) != OGRERR_NONE) {
                 throw OutputError("cannot write output: " + path +
-                                  ", layer layer_styles: " + gdal_cause());
+                                  ", layer layer_styles: " + gdal_cause(path));
             }
         }
         ds.reset();
@@ -525,7 +538,7 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
     }
     if (CPLGetLastErrorType() == CE_Failure) {
         std::remove(temp.c_str());
-        throw OutputError("cannot write output: " + path + ": " + gdal_cause());
+        throw OutputError("cannot write output: " + path + ": " + gdal_cause(path));
     }
     commit_file(temp, path);
 }
@@ -551,15 +564,15 @@ void add_sheet(GDALDataset &ds, const std::string &path, const std::string &name
     OGRLayer *layer = ds.CreateLayer(name.c_str(), nullptr, wkbNone, nullptr);
     if (layer == nullptr) {
         throw OutputError("cannot write output: " + path + ": cannot create sheet " + name + ": " +
-                          gdal_cause());
+                          gdal_cause(path));
     }
-    create_fields(layer, t, path + ", sheet " + name);
+    create_fields(layer, t, path, path + ", sheet " + name);
     for (const auto &row : t.rows) {
         OGRFeature f(layer->GetLayerDefn());
         set_fields(f, t, row);
         if (layer->CreateFeature(&f) != OGRERR_NONE) {
             throw OutputError("cannot write output: " + path + ", sheet " + name + ": " +
-                              gdal_cause());
+                              gdal_cause(path));
         }
     }
 }
@@ -576,7 +589,7 @@ void write_xlsx(const std::string &path, const Table &districts, const Table *tr
     CPLErrorReset();
     Dataset ds(drv->Create(temp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!ds) {
-        throw OutputError("cannot write output: " + path + ": " + gdal_cause());
+        throw OutputError("cannot write output: " + path + ": " + gdal_cause(path));
     }
     try {
         add_sheet(*ds, path, "districts", districts);
@@ -616,7 +629,7 @@ void write_xlsx(const std::string &path, const Table &districts, const Table *tr
     }
     if (CPLGetLastErrorType() == CE_Failure) {
         std::remove(temp.c_str());
-        throw OutputError("cannot write output: " + path + ": " + gdal_cause());
+        throw OutputError("cannot write output: " + path + ": " + gdal_cause(path));
     }
     commit_file(temp, path);
 }
