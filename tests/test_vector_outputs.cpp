@@ -397,3 +397,21 @@ TEST(VectorOutputs, ConfigTurnsThemOffAndRejectsNonBooleans) {
               std::string::npos)
         << res.err;
 }
+
+TEST(VectorOutputs, AnInputNamedDistrictsGpkgInTheOutputFolderIsNeverOverwritten) {
+    Scenario r;
+    fs::create_directories(r.dir.file("out"));
+    const double x0 = r.spec.origin_x, y0 = r.spec.origin_y;
+    write_polygons(
+        r.dir.file("out/districts.gpkg"), 6933,
+        {{7, "all", {{{x0, y0}, {x0 + 1200, y0}, {x0 + 1200, y0 - 900}, {x0, y0 - 900}}}}});
+    const std::string before = read_text(r.dir.file("out/districts.gpkg"));
+    const auto res = run_carbonsink(
+        "run " +
+        r.config("districts:\n  path: out/districts.gpkg\n  id_field: code\n  name_field: name\n") +
+        " --quiet");
+    EXPECT_EQ(res.exit_code, 2) << res.err;
+    EXPECT_NE(res.err.find("output districts.gpkg would overwrite the input"), std::string::npos)
+        << res.err;
+    EXPECT_TRUE(read_text(r.dir.file("out/districts.gpkg")) == before);
+}
