@@ -259,7 +259,13 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     if (run->config.nep.present) {
         text += format_nep_table(*run, r);
     }
-    text += "outputs: " + out_dir + " (results.h5, districts.csv";
+    text += "outputs: " + out_dir + " (results.h5, districts.csv, districts.csvt";
+    if (run->config.write_geopackage && run->district_vectors) {
+        text += ", districts.gpkg";
+    }
+    if (run->config.write_xlsx) {
+        text += ", districts.xlsx";
+    }
     if (run->config.nep.present) {
         text += ", nep_monthly.csv";
     }

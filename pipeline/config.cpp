@@ -1259,7 +1259,14 @@ public:
             return;
         }
         auto k = keys(n, "outputs",
-                      {"rasters", "compression", "transitions", "method_codes", "monthly_rasters"});
+                      {"rasters", "compression", "transitions", "method_codes", "monthly_rasters",
+                       "geopackage", "xlsx"});
+        if (k.count("geopackage")) {
+            boolean(k["geopackage"], "outputs.geopackage", m_cfg.write_geopackage);
+        }
+        if (k.count("xlsx")) {
+            boolean(k["xlsx"], "outputs.xlsx", m_cfg.write_xlsx);
+        }
         if (k.count("monthly_rasters")) {
             boolean(k["monthly_rasters"], "outputs.monthly_rasters", m_cfg.write_monthly_rasters);
             m_monthly_rasters_line = line_of(k["monthly_rasters"]);

@@ -249,6 +249,8 @@ struct Config {
     bool write_method_codes = false;    ///< method_<year>.tif: which model branch per pixel
     bool write_monthly_rasters = false; ///< nep_<yyyy><mm>.tif besides the annual nep_<yyyy>.tif
     std::string compression = "DEFLATE";
+    bool write_geopackage = true; ///< districts.gpkg (vector districts only)
+    bool write_xlsx = true;       ///< districts.xlsx
 
     /// "demo.yaml, line 7" for messages.
     std::string at(int line) const;

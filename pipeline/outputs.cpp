@@ -11,6 +11,7 @@
 #include "pipeline/output_text.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/sha256.hpp"
+#include "pipeline/vector_outputs.hpp"
 #include "pipeline/version.hpp"
 #include "raster/raster_error.hpp"
 
@@ -1070,6 +1071,7 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
     if (!levels.front().class_codes.empty()) {
         write_transitions_csv((fs::path(staging_dir) / "transitions.csv").string(), levels.front());
     }
+    write_vector_outputs(run, levels, staging_dir); // districts.csvt, .gpkg, .xlsx
     if (run.config.nep.present) {
         std::vector<NepSeries> nep;
         for (const auto &l : levels) {

@@ -110,7 +110,15 @@ std::string input_where(const PreparedRun &run, const raster::RasterInfo &info) 
 }
 
 std::vector<std::string> output_file_names(const Config &config) {
-    std::vector<std::string> names = {"results.h5", "districts.csv"};
+    std::vector<std::string> names = {"results.h5", "districts.csv", "districts.csvt"};
+    // districts.gpkg needs district polygons; the config alone does not tell a vector source
+    // from a raster one, so it is listed whenever districts are given (vector_outputs.hpp).
+    if (config.write_geopackage && config.districts.present) {
+        names.emplace_back("districts.gpkg");
+    }
+    if (config.write_xlsx) {
+        names.emplace_back("districts.xlsx");
+    }
     if (config.nep.present) {
         names.push_back("nep_monthly.csv");
         if (config.write_rasters) {

@@ -34,6 +34,10 @@ struct VectorDistricts::Impl {
     std::vector<OGREnvelope> envelopes;
 };
 
+const OGRGeometry *VectorDistricts::geometry(std::size_t i) const {
+    return m_impl->geoms.at(i).get();
+}
+
 namespace {
 const char *const INT64_RANGE =
     " is beyond the range of 64-bit integer ids (-9223372036854775808 to 9223372036854775807)";

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+class OGRGeometry;
+
 namespace cs::raster {
 
 /// One district as read from its source: id, name and its geometry (owned by VectorDistricts).
@@ -58,6 +60,10 @@ public:
     VectorDistricts &operator=(const VectorDistricts &) = delete;
 
     const std::vector<DistrictRecord> &districts() const { return m_records; }
+
+    /// The geometry of districts()[i] in the grid CRS, or null for an empty geometry (owned by
+    /// this object; for outputs that draw the polygons, e.g. districts.gpkg).
+    const OGRGeometry *geometry(std::size_t i) const;
 
     /// Write, for each pixel of window `w`, 1 + the index (in districts()) of the district whose
     /// polygon contains the pixel centre, or 0 when none does. Where polygons overlap, the

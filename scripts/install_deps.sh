@@ -14,6 +14,8 @@ if [[ ${1:-} == "--with-test-tools" ]]; then
     packages+=(python3-gdal python3-h5py python3-numpy clang-format)
     # results.h5 opened the way xarray users do (tests/check_dimensions.py).
     packages+=(python3-xarray python3-h5netcdf)
+    # districts.gpkg opened in QGIS headless (tests/check_gpkg_qgis.py).
+    packages+=(python3-qgis)
     # Sanitizers and fuzzing (scripts/sanitize.sh, scripts/fuzz.sh): clang++ with libFuzzer and
     # the sanitizer runtimes, LLVM's OpenMP runtime with its TSan tool libarcher, and
     # llvm-symbolizer for readable reports.

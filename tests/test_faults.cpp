@@ -457,10 +457,11 @@ TEST_F(Faults, KilledWhileCommittingThenResumedIsByteIdentical) {
 TEST_F(Faults, AKillWhileCommittingIsFinishedByTheNextRun) {
     const std::string three = three_epoch_config(*dir);
     ASSERT_EQ(run_carbonsink("run " + cfg() + " --quiet", REPRO).exit_code, 0);
-    // A three-epoch run killed after moving 4 files in: districts.csv and stock_2015, 2020 and
-    // 2025.tif (names in order, results.h5 last; the old results.h5 is removed first).
+    // A three-epoch run killed after moving 7 files in: districts.csv, .csvt, .gpkg, .xlsx and
+    // stock_2015, 2020 and 2025.tif (names in order, results.h5 last; the old results.h5 is
+    // removed first).
     const auto k =
-        run_carbonsink("run " + three + " --quiet", "CARBONSINK_FAILPOINT=kill_during_commit:4");
+        run_carbonsink("run " + three + " --quiet", "CARBONSINK_FAILPOINT=kill_during_commit:7");
     EXPECT_EQ(k.exit_code, KILLED) << k.err;
     EXPECT_FALSE(fs::exists(out() + "/results.h5")) << "a half-done commit must not look complete";
     EXPECT_TRUE(fs::exists(out() + "/stock_2025.tif"));
@@ -705,7 +706,7 @@ TEST_F(Faults, AFullDiskNamesTheCauseAtEveryFileCreation) {
     const std::string err = dir->file("err.txt");
     std::set<std::string> failed_at;
     bool completed = false;
-    for (int inodes = 3; inodes <= 14 && !completed; ++inodes) {
+    for (int inodes = 3; inodes <= 20 && !completed; ++inodes) {
         SCOPED_TRACE("nr_inodes=" + std::to_string(inodes));
         const int code = bash(
             "unshare -m sh -c 'mount -t tmpfs -o size=64m,nr_inodes=" + std::to_string(inodes) +
