@@ -1,11 +1,11 @@
 // libFuzzer target: the CSV and table parsers of models/. The first input byte picks the parser
 // ('a' parse_csv, 'b' pools table, ... 'o' growth types, 'p' CASA table, 'q' vegetation mapping,
-// 'r' months, 's' land-cover error matrix; other bytes wrap around, see run()), the rest is the CSV text, so the seeds in
-// corpus/tables are readable text files. The table parsers
-// document that they report every problem in their error list, so nothing may escape them;
-// parse_csv and the LookupStockModel constructor document models::ModelError, which is caught here
-// as the pipeline catches it. Any other exception escaping is a bug, and libFuzzer reports it as a
-// crash (uncaught exception).
+// 'r' months, 's' land-cover error matrix; other bytes wrap around, see run()), the rest is the CSV
+// text, so the seeds in corpus/tables are readable text files. The table parsers document that they
+// report every problem in their error list, so nothing may escape them; parse_csv and the
+// LookupStockModel constructor document models::ModelError, which is caught here as the pipeline
+// catches it. Any other exception escaping is a bug, and libFuzzer reports it as a crash (uncaught
+// exception).
 #include "models/area_accuracy.hpp"
 #include "models/builtin_tables.hpp"
 #include "models/casa.hpp"
