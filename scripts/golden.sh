@@ -76,6 +76,30 @@ for s in "${scenarios[@]}"; do
     done
 done
 
+# Every scenario's results.h5 opens the way users open it: gdalinfo on the file and on each
+# subdataset, gdalmdiminfo (tests/gdal_reads.sh: GDAL 3.6 and QGIS crashed on some attributes),
+# and every group in xarray with named dimensions (tests/check_dimensions.py).
+readers_ok=1
+for s in "${scenarios[@]}"; do
+    h5="$stage/out/$s/results.h5"
+    if ! sh "$root/tests/gdal_reads.sh" "$h5" >"$stage/$s.gdal" 2>&1; then
+        echo "golden: GDAL cannot read the results.h5 of scenario $s:" >&2
+        cat "$stage/$s.gdal" >&2
+        readers_ok=0
+    fi
+    # (xarray and h5netcdf come with scripts/install_deps.sh --with-test-tools)
+    if /usr/bin/python3 -c "import xarray, h5netcdf" 2>/dev/null; then
+        if ! /usr/bin/python3 "$root/tests/check_dimensions.py" "$h5" >"$stage/$s.xr" 2>&1; then
+            echo "golden: xarray cannot read the results.h5 of scenario $s by named dimensions:" >&2
+            cat "$stage/$s.xr" >&2
+            readers_ok=0
+        fi
+    fi
+done
+if [[ $readers_ok -eq 0 ]]; then
+    exit 1
+fi
+
 if [[ "$update" == "--update" ]]; then
     cp "$sums" "$golden"
     echo "golden: wrote $(wc -l <"$golden") checksums to $golden"
