@@ -264,8 +264,8 @@ public:
             return;
         }
         auto k = keys(n, "districts",
-                      {"path", "id_field", "name_field", "layer", "band", "coverage", "level",
-                       "parents", "resampling"});
+                      {"path", "id_field", "name_field", "name_field_en", "layer", "band",
+                       "coverage", "level", "parents", "resampling"});
         if (k.count("resampling")) {
             categorical_resampling(k["resampling"], "districts.resampling",
                                    m_cfg.districts.resampling);
@@ -285,6 +285,11 @@ public:
         }
         if (k.count("name_field")) {
             scalar(k["name_field"], "districts.name_field", d.name_field);
+        }
+        if (k.count("name_field_en")) {
+            if (scalar(k["name_field_en"], "districts.name_field_en", d.name_field_en)) {
+                d.name_field_en_line = line_of(k["name_field_en"]);
+            }
         }
         if (k.count("layer")) {
             scalar(k["layer"], "districts.layer", d.layer);

@@ -48,6 +48,9 @@ struct DistrictSpec {
     std::string layer;
     std::string id_field;
     std::string name_field;
+    /// A second name field (e.g. English beside Chinese): both names go to every output.
+    std::string name_field_en;
+    int name_field_en_line = 0;
     int band = 1;
     int line = 0;
     std::string coverage = "exact";  ///< "exact" or "centre"

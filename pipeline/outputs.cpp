@@ -124,6 +124,7 @@ DistrictResults district_results(const PreparedRun &run, const RunResult &result
     DistrictResults r = results_from_totals(*result.totals, run.district_ids, run.district_names,
                                             years_of(run), result.pool_names, result.class_codes);
     r.level = run.base_level;
+    r.names_en = run.district_names_en;
     if (result.uncertainty) {
         r.uncertainty = std::make_shared<const UncertaintyResults>(
             result.uncertainty->summarise(*result.totals, run.threads));
@@ -165,6 +166,9 @@ std::vector<DistrictResults> all_level_results(const PreparedRun &run, const Run
             results_from_totals(t, run.levels[l].ids, run.levels[l].names, years_of(run),
                                 result.pool_names, result.class_codes);
         r.level = run.levels[l].name;
+        if (!run.district_names_en.empty()) {
+            r.names_en.assign(r.ids.size(), std::string());
+        }
         if (result.uncertainty) {
             // The same draws as the districts', applied to the level's summed statistics:
             // the level's own interval, not one combined from its districts' intervals.
@@ -238,6 +242,9 @@ std::string utc_now() {
 std::vector<std::string> districts_csv_columns(const std::vector<DistrictResults> &levels) {
     const DistrictResults &base = levels.front();
     std::vector<std::string> cols = {"district_id", "district_name", "area_ha"};
+    if (!base.names_en.empty()) {
+        cols.insert(cols.begin() + 2, "district_name_en");
+    }
     const std::size_t E = base.years.size();
     const bool ci = base.uncertainty != nullptr;
     const auto add = [&](const std::string &name) {
@@ -304,7 +311,11 @@ void write_districts_csv(const std::string &path, const std::vector<DistrictResu
         out << "\n";
         for (const DistrictResults &r : levels) {
             for (std::size_t i = 0; i < r.ids.size(); ++i) {
-                out << r.ids[i] << "," << csv_quote(r.names[i]) << "," << num(r.area_ha[i]);
+                out << r.ids[i] << "," << csv_quote(r.names[i]);
+                if (!base.names_en.empty()) {
+                    out << "," << csv_quote(i < r.names_en.size() ? r.names_en[i] : std::string());
+                }
+                out << "," << num(r.area_ha[i]);
                 const UncertaintyResults *u = r.uncertainty.get();
                 const auto interval = [&](const FigureIntervals *fi, std::size_t j) {
                     if (fi != nullptr) {
@@ -808,6 +819,11 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         describe(h5, "/districts/id", {"district"}, "district id");
         h5.dataset("/districts/name", r.names, "1");
         describe(h5, "/districts/name", {"district"}, "district name");
+        if (!r.names_en.empty()) {
+            h5.dataset("/districts/name_en", r.names_en, "1");
+            describe(h5, "/districts/name_en", {"district"},
+                     "district name in the second language (districts.name_field_en)");
+        }
         h5.dataset("/districts/area_ha", {D}, r.area_ha, "ha");
         describe(h5, "/districts/area_ha", {"district"}, "area of the district on the grid");
         h5.group("/epochs");

@@ -15,6 +15,9 @@ namespace cs::pipeline {
 struct DistrictResults {
     std::vector<int64_t> ids;
     std::vector<std::string> names;
+    /// The second names (districts.name_field_en), parallel to ids; empty without them (and
+    /// "" for the units of parent levels, which have none).
+    std::vector<std::string> names_en;
     std::vector<int32_t> years;
     std::vector<std::string> pools;
     std::vector<double> area_ha;                     ///< [D]

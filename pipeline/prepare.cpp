@@ -1877,6 +1877,12 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                                    ": a district raster has no fields to read parents from; "
                                    "use polygons with parent id fields");
                 }
+                if (!d.name_field_en.empty()) {
+                    problems.error("invalid config value districts.name_field_en: " +
+                                   cfg.at(d.name_field_en_line) +
+                                   ": a district raster has no name fields; use polygons with "
+                                   "name fields");
+                }
                 run->district_raster = info;
             } catch (const raster::RasterError &e) {
                 problems.error(std::string(e.what()) + " (districts, " + cfg.at(d.line) + ")");
@@ -1890,8 +1896,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
             } else if (!run->grid.crs_wkt.empty()) {
                 try {
                     raster::Findings f;
-                    raster::VectorDistrictSpec spec{"districts",  d.path, d.layer,       d.id_field,
-                                                    d.name_field, {},     cfg.at(d.line)};
+                    raster::VectorDistrictSpec spec{"districts",    d.path,         d.layer,
+                                                    d.id_field,     d.name_field,   {},
+                                                    cfg.at(d.line), d.name_field_en};
                     for (const auto &p : d.parents) {
                         spec.parents.push_back({p.level, p.id_field, p.name_field});
                     }
@@ -1906,6 +1913,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                         for (const auto &rec : vd->districts()) {
                             run->district_ids.push_back(rec.id);
                             run->district_names.push_back(rec.name);
+                            if (!d.name_field_en.empty()) {
+                                run->district_names_en.push_back(rec.name_en);
+                            }
                         }
                         run->district_vectors = std::move(vd);
                     }

@@ -55,6 +55,8 @@ struct PreparedRun {
     std::unique_ptr<raster::VectorDistricts> district_vectors;
     std::vector<int64_t> district_ids;       ///< ascending
     std::vector<std::string> district_names; ///< parallel to ids
+    /// districts.name_field_en: the second name of each district (empty vector without it).
+    std::vector<std::string> district_names_en;
 
     /// Which districts cover each pixel and by what fraction; built once, read by every thread.
     raster::CoverageIndex coverage;

@@ -40,7 +40,7 @@ std::vector<std::string> districts_csv_types(const std::vector<std::string> &col
             types.emplace_back("Integer64"); // parent-level ids (outputs.cpp districts_csv_columns)
         } else if (c == "district_id") {
             types.emplace_back("Integer64");
-        } else if (c == "district_name" || c == "level") {
+        } else if (c == "district_name" || c == "district_name_en" || c == "level") {
             types.emplace_back("String");
         } else {
             types.emplace_back("Real");

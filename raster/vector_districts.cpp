@@ -402,6 +402,15 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                       "\" is not a field; fields are: " + field_list());
         }
     }
+    int name_en_idx = -1;
+    if (!spec.name_field_en.empty()) {
+        name_en_idx = defn->GetFieldIndex(spec.name_field_en.c_str());
+        if (name_en_idx < 0) {
+            findings.errors.push_back("districts: " + where + ", layer " + layer->GetName() +
+                                      ": name_field_en \"" + spec.name_field_en +
+                                      "\" is not a field; fields are: " + field_list());
+        }
+    }
     std::vector<std::pair<int, int>> parent_idx; // (id field, name field) per parent level
     for (const auto &pl : spec.parents) {
         const int pid = defn->GetFieldIndex(pl.id_field.c_str());
@@ -529,6 +538,10 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
         if (name_idx >= 0 && feature->IsFieldSetAndNotNull(name_idx)) {
             it.rec.name = feature->GetFieldAsString(name_idx);
             check_utf8(it.rec.name, fid, it.rec.id, spec.name_field);
+        }
+        if (name_en_idx >= 0 && feature->IsFieldSetAndNotNull(name_en_idx)) {
+            it.rec.name_en = feature->GetFieldAsString(name_en_idx);
+            check_utf8(it.rec.name_en, fid, it.rec.id, spec.name_field_en);
         }
         bool parents_ok = true;
         for (std::size_t l = 0; l < parent_idx.size(); ++l) {

@@ -18,6 +18,7 @@ namespace cs::raster {
 struct DistrictRecord {
     int64_t id = 0;
     std::string name;
+    std::string name_en; ///< the second name (name_field_en), "" without it
     bool empty_geometry = false;
     std::vector<int64_t> parent_ids;       ///< one per parent level, bottom-up
     std::vector<std::string> parent_names; ///< parallel to parent_ids ("" when no name field)
@@ -38,7 +39,8 @@ struct VectorDistrictSpec {
     std::string id_field;                 ///< integer field (or text holding an integer)
     std::string name_field;               ///< optional
     std::vector<ParentLevelSpec> parents; ///< optional hierarchy, bottom-up
-    std::string config_at; ///< where the config names the file ("run.yaml, line 8"), or empty
+    std::string config_at;     ///< where the config names the file ("run.yaml, line 8"), or empty
+    std::string name_field_en; ///< optional second name field (e.g. English)
 };
 
 /// How a pixel counts toward a district.

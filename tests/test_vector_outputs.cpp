@@ -415,3 +415,84 @@ TEST(VectorOutputs, AnInputNamedDistrictsGpkgInTheOutputFolderIsNeverOverwritten
         << res.err;
     EXPECT_TRUE(read_text(r.dir.file("out/districts.gpkg")) == before);
 }
+
+// districts.name_field_en (issue 12 item 6): the second name of each district reaches
+// districts.csv (district_name_en, right after district_name), its .csvt, results.h5
+// (/districts/name_en), districts.gpkg and districts.xlsx; parent units have none.
+TEST(VectorOutputs, SecondNamesReachEveryOutput) {
+    Scenario s;
+    std::string text = read_text(s.dir.file("districts.geojson"));
+    const std::pair<std::string, std::string> en[] = {
+        {std::string("\"name\": \"") + PARK_11 + "\"", "Heping District"},
+        {"\"name\": \"park 22\"", "Park Twenty-Two"},
+        {"\"name\": \"park 33\"", ""}}; // no English name: an empty cell
+    for (const auto &[from, name] : en) {
+        const auto at = text.find(from);
+        ASSERT_NE(at, std::string::npos) << from;
+        if (!name.empty()) {
+            text.insert(at + from.size(), ", \"name_en\": \"" + name + "\"");
+        }
+    }
+    write_text(s.dir.file("districts.geojson"), text);
+    const std::string districts = std::string(HIERARCHY) + "  name_field_en: name_en\n";
+    const auto res =
+        run_carbonsink("run " + s.config(districts) + " --quiet", "SOURCE_DATE_EPOCH=1700000000");
+    ASSERT_EQ(res.exit_code, 0) << res.err;
+    const auto rows = read_csv(s.dir.file("out/districts.csv"));
+    ASSERT_EQ(rows.size(), 7u);
+    ASSERT_GE(rows[0].size(), 4u);
+    EXPECT_EQ(rows[0][1], "district_name");
+    EXPECT_EQ(rows[0][2], "district_name_en");
+    EXPECT_EQ(rows[0][3], "area_ha");
+    EXPECT_EQ(rows[1][1], PARK_11);
+    EXPECT_EQ(rows[1][2], "Heping District");
+    EXPECT_EQ(rows[2][2], "Park Twenty-Two");
+    EXPECT_EQ(rows[3][2], "");
+    EXPECT_EQ(rows[4][1], CITY_210); // a city: no second name
+    EXPECT_EQ(rows[4][2], "");
+    const std::string csvt = read_text(s.dir.file("out/districts.csvt"));
+    EXPECT_EQ(csvt.rfind("Integer64,String,String,Real,", 0), 0u) << csvt;
+    // results.h5: /districts/name_en beside /districts/name.
+    {
+        GDALAllRegister();
+        const std::string h5 = s.dir.file("out/results.h5");
+        std::unique_ptr<GDALDataset> md(
+            GDALDataset::Open(h5.c_str(), GDAL_OF_MULTIDIM_RASTER | GDAL_OF_READONLY));
+        ASSERT_TRUE(md);
+        auto group = md->GetRootGroup()->OpenGroup("districts");
+        ASSERT_TRUE(group);
+        auto arr = group->OpenMDArray("name_en");
+        ASSERT_TRUE(arr) << "no /districts/name_en";
+        std::vector<char *> values(3, nullptr);
+        const GUInt64 start[1] = {0};
+        const size_t count[1] = {3};
+        ASSERT_TRUE(arr->Read(start, count, nullptr, nullptr, GDALExtendedDataType::CreateString(),
+                              values.data()));
+        EXPECT_STREQ(values[0], "Heping District");
+        EXPECT_STREQ(values[1], "Park Twenty-Two");
+        EXPECT_STREQ(values[2], "");
+        for (char *v : values) {
+            CPLFree(v);
+        }
+    }
+    // districts.gpkg and districts.xlsx carry the column with the CSV's values.
+    for (const char *file : {"out/districts.gpkg", "out/districts.xlsx"}) {
+        Ds ds = open_vector(s.dir.file(file));
+        ASSERT_TRUE(ds) << file;
+        OGRLayer *layer = ds->GetLayer(0);
+        const int idx = layer->GetLayerDefn()->GetFieldIndex("district_name_en");
+        ASSERT_GE(idx, 0) << file;
+        layer->ResetReading();
+        std::unique_ptr<OGRFeature> f(layer->GetNextFeature());
+        ASSERT_TRUE(f) << file;
+        EXPECT_STREQ(f->GetFieldAsString(idx), "Heping District") << file;
+        EXPECT_STREQ(f->GetFieldAsString(f->GetFieldIndex("district_name")), PARK_11) << file;
+    }
+    // A name_field_en that is not a field of the layer is an error naming the fields.
+    const auto bad = run_carbonsink(
+        "validate " + s.config(std::string(HIERARCHY) + "  name_field_en: name_english\n"));
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find(": name_field_en \"name_english\" is not a field; fields are: "),
+              std::string::npos)
+        << bad.err;
+}
