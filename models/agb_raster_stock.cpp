@@ -13,22 +13,6 @@ namespace {
 const std::string NAME = "stocks.agb_raster";
 } // namespace
 
-UncertainParameter pools_density_parameter(const PoolsTable &table, const PoolsRow &row,
-                                           std::size_t pool) {
-    return pools_uncertain_parameter(table, row, pool); // the one scheme (pools_table.hpp)
-}
-
-std::vector<UncertainParameter> pools_density_parameters(const PoolsTable &table) {
-    std::vector<UncertainParameter> out;
-    const std::size_t pools = table.pool_names().size();
-    for (const PoolsRow &row : table.rows) {
-        for (std::size_t p = 0; p < pools; ++p) {
-            out.push_back(pools_density_parameter(table, row, p));
-        }
-    }
-    return out;
-}
-
 AgbRasterStockModel::AgbRasterStockModel(PoolsTable table, AgbRasterOptions options)
     : m_lookup(std::move(table)), m_options(options) {
     if (!options.agb_is_carbon &&
@@ -61,7 +45,7 @@ std::vector<LayerRequest> AgbRasterStockModel::layers() const {
 }
 
 std::vector<UncertainParameter> AgbRasterStockModel::uncertain_parameters() const {
-    std::vector<UncertainParameter> out = pools_density_parameters(m_lookup.table());
+    std::vector<UncertainParameter> out = pools_uncertain_parameters(m_lookup.table());
     // Config values: no documented uncertainty for a user's CF or R (science.md §7.1), so none;
     // the user gives one under uncertainty.parameters by these names.
     auto config_parameter = [&](const std::string &key, double value, const std::string &what) {

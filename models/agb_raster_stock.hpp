@@ -9,16 +9,6 @@
 
 namespace cs::models {
 
-/// The uncertain parameter "density of pool `pool` (PoolsTable::pool_names() index) of `row`":
-/// pools_uncertain_parameter (pools_table.hpp), the one scheme of every stage that uses a
-/// pools-table density (same name "<table file>:<column>[<lucode>]", one draw).
-UncertainParameter pools_density_parameter(const PoolsTable &table, const PoolsRow &row,
-                                           std::size_t pool);
-
-/// Every density of `table` as pools_density_parameter, index row x pool count + pool: the
-/// layout of stocks.lookup's uncertain_parameters().
-std::vector<UncertainParameter> pools_density_parameters(const PoolsTable &table);
-
 /// How to read the AGB rasters.
 struct AgbRasterOptions {
     bool agb_is_carbon = false; ///< true: Mg C/ha; false: Mg dry matter/ha
@@ -40,9 +30,9 @@ struct AgbRasterOptions {
 /// map with a carbon fraction, else NaN.
 ///
 /// Uncertainty (models/uncertainty.hpp). Parameters: first every pools-table density
-/// (pools_density_parameters, index row x pool count + pool), then "models.stocks.carbon_fraction"
-/// (dry-matter map only: a carbon map's CF does not enter the pools) and
-/// "models.stocks.root_shoot_ratio", both config values with no documented uncertainty
+/// (pools_uncertain_parameters, index row x pool count + pool), then
+/// "models.stocks.carbon_fraction" (dry-matter map only: a carbon map's CF does not enter the
+/// pools) and "models.stocks.root_shoot_ratio", both config values with no documented uncertainty
 /// (Distribution::none: the user gives one under uncertainty.parameters; science.md §7.1 has
 /// no verified range for a user's CF or R). The map values are data, exact per pixel.
 /// Statistics (axis epoch, one pair each; key -1 where the pixel is not valid):

@@ -49,9 +49,9 @@ DomFractionModel::DomFractionModel(const DomTables &tables, DomDomainSource sour
             return;
         }
         for (const PoolsRow &row : pools_table->rows) {
-            m_pools_parameters.push_back(pools_density_parameter(
+            m_pools_parameters.push_back(pools_uncertain_parameter(
                 *pools_table, row, static_cast<std::size_t>(dead_wood - names.begin())));
-            m_pools_parameters.push_back(pools_density_parameter(
+            m_pools_parameters.push_back(pools_uncertain_parameter(
                 *pools_table, row, static_cast<std::size_t>(litter - names.begin())));
         }
         m_has_pools = true;

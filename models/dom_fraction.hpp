@@ -49,7 +49,7 @@ struct DomInputs {
 ///
 /// Uncertainty (models/uncertainty.hpp; given the pools table, else describes_uncertainty() is
 /// false). Parameters: first the pools table's c_dead_wood and c_litter of each row
-/// (pools_density_parameter: the stock model's parameters, same names; index 2 row and 2 row +
+/// (pools_uncertain_parameter: the stock model's parameters, same names; index 2 row and 2 row +
 /// 1), then per dom_fractions.csv row "dom_fractions.csv:<column>[<domain>,<elevation lower>,
 /// <elevation upper>,<precipitation lower>,<precipitation upper>]" (bounds as in the file) for
 /// deadwood_fraction_of_agb, litter_fraction_of_agb, deadwood_carbon_fraction and

@@ -73,7 +73,7 @@ std::vector<GrowthType> parse_growth_types(const std::string &text, const std::s
         const std::string at = where + ", line " + std::to_string(row.line);
         GrowthType t;
         t.line = row.line;
-        t.table_file = table_file_name(where);
+        t.table_file = parameter_file_name(where);
         double code = 0;
         if (!parse_number(row.cell(c_code), code) || code != std::floor(code) ||
             std::fabs(code) > 2147483647.0) {
@@ -152,7 +152,7 @@ GainLossModel::GainLossModel(std::shared_ptr<const InventoryTables> tables,
     : m_growth(Growth::volume_increment), m_tables(std::move(tables)),
       m_inventory(std::move(types)), m_is_forest(std::move(is_forest_class)),
       m_forest_types_file(forest_types_where.empty() ? std::string("models.stocks.forest_types")
-                                                     : table_file_name(forest_types_where)) {
+                                                     : parameter_file_name(forest_types_where)) {
     m_type_index.build(codes_of(m_inventory, "forest-types table"), "flux.gain_loss");
     build_uncertainty();
 }

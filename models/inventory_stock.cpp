@@ -27,21 +27,6 @@ std::string join_keys(const std::set<std::string> &keys) {
     return s;
 }
 
-/// The basename of `where` ("data/forest_types.csv" -> "forest_types.csv";
-/// "models.stocks.forest_types (data/ft.csv)" -> "ft.csv": a config key with the path in
-/// parentheses), the file part of parameter names.
-std::string file_name_of(const std::string &where) {
-    std::string s = where;
-    if (!s.empty() && s.back() == ')') {
-        const std::size_t open = s.rfind('(');
-        if (open != std::string::npos) {
-            s = s.substr(open + 1, s.size() - open - 2);
-        }
-    }
-    const std::size_t slash = s.find_last_of("/\\");
-    return slash == std::string::npos ? s : s.substr(slash + 1);
-}
-
 /// A class bound as the parameter tables write it (INF, -INF, else the shortest decimal).
 std::string bound_text(double v) {
     if (std::isinf(v)) {
@@ -123,7 +108,7 @@ std::vector<ForestType> parse_forest_types(const std::string &text, const std::s
         auto cell = [&](int c) { return row.cell(c); };
         ForestType t;
         t.line = row.line;
-        t.file = file_name_of(where);
+        t.file = parameter_file_name(where);
         double code = 0;
         if (!parse_number(cell(c_code), code) || code != std::floor(code) ||
             std::fabs(code) > 2147483647.0) {
@@ -244,7 +229,7 @@ void InventoryStockModel::declare_uncertainty() {
     const InventoryTables &tb = *m_tables;
     const PoolsTable &table = m_lookup.table();
     const std::size_t table_pools = m_lookup.pool_count();
-    m_parameters = pools_density_parameters(table); // index row x table_pools + pool
+    m_parameters = pools_uncertain_parameters(table); // index row x table_pools + pool
     std::map<std::string, uint32_t> index;
     for (std::size_t q = 0; q < m_parameters.size(); ++q) {
         index.emplace(m_parameters[q].name, static_cast<uint32_t>(q));

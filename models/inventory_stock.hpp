@@ -65,7 +65,7 @@ std::vector<ForestType> parse_forest_types(const std::string &text, const std::s
 /// (China CBEF's B = aV + b has no AGB/BGB split; pools-table classes have no AGB).
 ///
 /// Uncertainty (models/uncertainty.hpp). Parameters: first every pools-table density
-/// (pools_density_parameters: the names and index layout of stocks.lookup, row x table pool
+/// (pools_uncertain_parameters: the names and index layout of stocks.lookup, row x table pool
 /// count + pool), then, for the forest types the table uses, "china_cbef.csv:a_t_per_m3[<type>]",
 /// "china_cbef.csv:b_t_per_ha[<type>]" (may be negative) and "china_cbef.csv:carbon_fraction
 /// [<type>]", "ipcc_bcef.csv:bcef_s[<domain>,<type>,<gs lower>,<gs upper>]",

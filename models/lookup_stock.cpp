@@ -98,13 +98,7 @@ const std::vector<std::string> &LookupStockModel::pool_names() const {
 }
 
 std::vector<UncertainParameter> LookupStockModel::uncertain_parameters() const {
-    std::vector<UncertainParameter> out;
-    for (const PoolsRow &row : m_table.rows) {
-        for (std::size_t p = 0; p < m_pools; ++p) {
-            out.push_back(pools_uncertain_parameter(m_table, row, p));
-        }
-    }
-    return out;
+    return pools_uncertain_parameters(m_table);
 }
 
 std::vector<StatisticDecl> LookupStockModel::statistics() const {

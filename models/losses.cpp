@@ -3,6 +3,7 @@
 
 #include "models/csv.hpp"
 #include "models/model_error.hpp"
+#include "models/uncertainty.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,18 +11,6 @@
 #include <utility>
 
 namespace cs::models {
-
-std::string table_file_name(const std::string &where) {
-    std::string s = where;
-    if (!s.empty() && s.back() == ')') {
-        const std::size_t open = s.rfind('(');
-        if (open != std::string::npos) {
-            s = s.substr(open + 1, s.size() - open - 2);
-        }
-    }
-    const std::size_t slash = s.find_last_of("/\\");
-    return slash == std::string::npos ? s : s.substr(slash + 1);
-}
 
 std::vector<DisturbanceType> parse_disturbance_types(const std::string &text,
                                                      const std::string &where,
@@ -57,7 +46,7 @@ std::vector<DisturbanceType> parse_disturbance_types(const std::string &text,
         const std::string at = where + ", line " + std::to_string(row.line);
         DisturbanceType t;
         t.line = row.line;
-        t.table_file = table_file_name(where);
+        t.table_file = parameter_file_name(where);
         double code = 0;
         if (!parse_number(row.cell(c_code), code) || code != std::floor(code) ||
             std::fabs(code) > 2147483647.0) {

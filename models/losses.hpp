@@ -72,10 +72,6 @@ struct DisturbanceType {
     std::string table_file; ///< basename of the table: parameter "<table_file>:fd[<code>]"
 };
 
-/// The basename of a table's `where` ("models.flux.growth_table (data/g.csv)" -> "g.csv";
-/// "data/g.csv" -> "g.csv"), the first part of its uncertain parameters' names.
-std::string table_file_name(const std::string &where);
-
 /// Parse the disturbance table. Columns (case-insensitive): code (integer, unique), name
 /// (optional), fd (a number in [0, 1]), source and status (required; a row whose status is
 /// unverified, e.g. "U" or "PLACEHOLDER", is warned when a run can use it). Every problem is

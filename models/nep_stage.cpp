@@ -115,7 +115,7 @@ std::vector<UncertainParameter> NepStage::uncertain_parameters() const {
         return p;
     };
     if (m_method == Method::casa) {
-        const std::string file = table_file_name(m_table_where);
+        const std::string file = parameter_file_name(m_table_where);
         for (const auto &r : m_table.rows) {
             out.push_back(none(file + ":epsilon_max_g_c_per_mj[" + r.casa_type + "]", "g C/MJ",
                                r.parameters.epsilon_max_g_c_per_mj,

@@ -47,19 +47,6 @@ constexpr std::size_t DENSITY_COLUMN_COUNT = 6;
 /// "sd = mean x U / 100 / 1.96", the constant FACTOR_U_DIST_95_PERCENT quoted there).
 constexpr double Z95 = 1.96;
 
-/// The basename of `where` ("data/pools.csv" -> "pools.csv"; "models.stocks.table
-/// (data/pools.csv)" -> "pools.csv": a config key with the path in parentheses).
-std::string file_name_of(const std::string &where) {
-    std::string s = where;
-    if (!s.empty() && s.back() == ')') {
-        const std::size_t open = s.rfind('(');
-        if (open != std::string::npos) {
-            s = s.substr(open + 1, s.size() - open - 2);
-        }
-    }
-    const std::size_t slash = s.find_last_of("/\\");
-    return slash == std::string::npos ? s : s.substr(slash + 1);
-}
 } // namespace
 
 std::string pools_parameter_name(const std::string &table_file, const std::string &column,
@@ -96,6 +83,17 @@ UncertainParameter pools_uncertain_parameter(const PoolsTable &table, const Pool
                                                 : row.uncertainty_source + " (" + at + ")";
     q.status = row.status;
     return q;
+}
+
+std::vector<UncertainParameter> pools_uncertain_parameters(const PoolsTable &table) {
+    std::vector<UncertainParameter> out;
+    const std::size_t pools = table.pool_names().size();
+    for (const PoolsRow &row : table.rows) {
+        for (std::size_t p = 0; p < pools; ++p) {
+            out.push_back(pools_uncertain_parameter(table, row, p));
+        }
+    }
+    return out;
 }
 
 const std::vector<std::string> &PoolsTable::density_columns() const {
@@ -135,7 +133,7 @@ void PoolsTable::append_densities(const PoolsRow &row, std::vector<double> &out)
 PoolsTable parse_pools_table(const std::string &text, const std::string &where,
                              std::vector<std::string> &errors) {
     PoolsTable table;
-    table.file_name = file_name_of(where);
+    table.file_name = parameter_file_name(where);
     CsvTable csv;
     try {
         csv = parse_csv(text, where);

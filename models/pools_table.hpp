@@ -81,6 +81,10 @@ std::string pools_parameter_name(const std::string &table_file, const std::strin
 UncertainParameter pools_uncertain_parameter(const PoolsTable &table, const PoolsRow &row,
                                              std::size_t pool);
 
+/// Every density of `table` as pools_uncertain_parameter, index row x pool count + pool (the
+/// layout of stocks.lookup's uncertain_parameters(), which the other stock models share).
+std::vector<UncertainParameter> pools_uncertain_parameters(const PoolsTable &table);
+
 /// Parse a pools table (CSV text). Columns, case-insensitive: lucode, c_above, c_below, c_soil
 /// and either c_dead or both c_dead_wood and c_litter (Mg C/ha); others are ignored. Every
 /// problem is appended to `errors` as "<where>, line N: <why>": missing columns, c_dead together

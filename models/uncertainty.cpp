@@ -17,6 +17,18 @@
 
 namespace cs::models {
 
+std::string parameter_file_name(const std::string &where) {
+    std::string s = where;
+    if (!s.empty() && s.back() == ')') {
+        const std::size_t open = s.rfind('(');
+        if (open != std::string::npos) {
+            s = s.substr(open + 1, s.size() - open - 2);
+        }
+    }
+    const std::size_t slash = s.find_last_of("/\\");
+    return slash == std::string::npos ? s : s.substr(slash + 1);
+}
+
 const char *distribution_name(Distribution d) {
     switch (d) {
     case Distribution::none:

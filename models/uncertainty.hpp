@@ -43,6 +43,11 @@ enum class Distribution : uint8_t {
     triangular,       ///< [low, high] with mode
 };
 
+/// The file part of parameter names `<table file>:<column>[<row key>]`: the basename of a
+/// table's `where` ("data/pools.csv" -> "pools.csv"; "models.stocks.table (data/pools.csv)" ->
+/// "pools.csv": a config key with the path in parentheses).
+std::string parameter_file_name(const std::string &where);
+
 /// Name of a distribution as written in configs ("normal", "truncated_normal", ...).
 const char *distribution_name(Distribution d);
 

@@ -1532,8 +1532,8 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     }
     // Parameters a pixel used that have no uncertainty: no interval can be defended.
     if (run.uncertainty) {
-        if (auto messages = missing_uncertainty(*run.uncertainty, *result.totals);
-            !messages.empty()) {
+        std::vector<uint32_t> used = used_parameters(*run.uncertainty, *result.totals);
+        if (auto messages = missing_uncertainty(*run.uncertainty, used); !messages.empty()) {
             throw InputError(std::move(messages));
         }
         AccuracyOutcome accuracy =
@@ -1544,7 +1544,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         result.area_estimates = std::move(accuracy.estimates);
         auto engine =
             std::make_shared<UncertaintyEngine>(*run.uncertainty, std::move(accuracy.parameters));
-        result.uncertain_parameters_used = engine->used_parameters(*result.totals);
+        result.uncertain_parameters_used = std::move(used);
         result.uncertainty = std::move(engine);
     }
     // Unverified parameter values that valid pixels actually used (science.md status [U]).

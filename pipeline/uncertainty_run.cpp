@@ -75,30 +75,6 @@ std::string stage_values(const models::Stage &s) {
 
 } // namespace
 
-std::string describe_pdf(const models::UncertainParameter &p) {
-    using D = models::Distribution;
-    const models::Pdf &d = p.pdf;
-    switch (d.kind) {
-    case D::none:
-        return "none (no documented uncertainty)";
-    case D::exact:
-        return "exact";
-    case D::normal:
-    case D::lognormal:
-        return std::string(models::distribution_name(d.kind)) + "(mean " + number_text(d.mean) +
-               ", sd " + number_text(d.sd) + ")";
-    case D::truncated_normal:
-        return "truncated_normal(mean " + number_text(d.mean) + ", sd " + number_text(d.sd) +
-               ", low " + number_text(d.low) + ", high " + number_text(d.high) + ")";
-    case D::uniform:
-        return "uniform(low " + number_text(d.low) + ", high " + number_text(d.high) + ")";
-    case D::triangular:
-        return "triangular(low " + number_text(d.low) + ", mode " + number_text(d.mode) +
-               ", high " + number_text(d.high) + ")";
-    }
-    return "?";
-}
-
 std::unique_ptr<UncertaintySetup>
 plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models::Stage>> &chain,
                  const std::vector<std::string> &pool_names,
@@ -204,8 +180,9 @@ plan_uncertainty(const Config &config, const std::vector<std::unique_ptr<models:
         p.status = "user";
     }
 
-    // 3. Land-cover accuracy: one area factor per epoch and class (placeholders until the pass
-    //    gives the mapped areas; UncertaintyEngine replaces them).
+    // 3. Land-cover accuracy: one area factor per epoch and class. Declared exact (value 1)
+    //    here, because its distribution needs the grid's mapped areas, known only after the
+    //    pass: apply_land_cover_accuracy then gives each its estimated distribution.
     u->accuracy.resize(u->epochs);
     for (const auto &a : uc.land_cover_accuracy) {
         std::size_t e = 0;
@@ -676,22 +653,22 @@ UncertaintyEngine::UncertaintyEngine(const UncertaintySetup &u,
                             u.method == models::UncertaintyMethod::monte_carlo ? u.draws : 1,
                             u.seed, u.confidence) {}
 
-std::vector<uint32_t> UncertaintyEngine::used_parameters(const DistrictTotals &totals) const {
+std::vector<uint32_t> used_parameters(const UncertaintySetup &u, const DistrictTotals &totals) {
     const AccumDims &d = totals.dims();
-    std::vector<uint8_t> used_mono(m_u.monomials.size(), 0);
+    std::vector<uint8_t> used_mono(u.monomials.size(), 0);
     std::vector<double> coef;
     for (std::size_t i = 0; i < d.districts; ++i) {
-        unit_coefficients(m_u, totals.record(i) + d.stat(0), coef);
+        unit_coefficients(u, totals.record(i) + d.stat(0), coef);
         for (std::size_t j = 0; j < coef.size(); ++j) {
             if (coef[j] != 0.0) {
-                used_mono[j % m_u.monomials.size()] = 1;
+                used_mono[j % u.monomials.size()] = 1;
             }
         }
     }
     std::set<uint32_t> used;
     for (std::size_t m = 0; m < used_mono.size(); ++m) {
         if (used_mono[m]) {
-            used.insert(m_u.monomials[m].begin(), m_u.monomials[m].end());
+            used.insert(u.monomials[m].begin(), u.monomials[m].end());
         }
     }
     return {used.begin(), used.end()};
@@ -837,28 +814,11 @@ UncertaintyResults UncertaintyEngine::summarise(const DistrictTotals &totals, in
 }
 
 std::vector<std::string> missing_uncertainty(const UncertaintySetup &u,
-                                             const DistrictTotals &totals) {
-    // Which parameters some district uses, without building the draws.
-    const AccumDims &d = totals.dims();
-    std::vector<uint8_t> used_mono(u.monomials.size(), 0);
-    std::vector<double> coef;
-    for (std::size_t i = 0; i < d.districts; ++i) {
-        unit_coefficients(u, totals.record(i) + d.stat(0), coef);
-        for (std::size_t j = 0; j < coef.size(); ++j) {
-            if (coef[j] != 0.0) {
-                used_mono[j % u.monomials.size()] = 1;
-            }
-        }
-    }
-    std::set<uint32_t> missing;
-    for (std::size_t m = 0; m < used_mono.size(); ++m) {
-        if (!used_mono[m]) {
-            continue;
-        }
-        for (const uint32_t q : u.monomials[m]) {
-            if (u.parameters[q].pdf.kind == models::Distribution::none) {
-                missing.insert(q);
-            }
+                                             const std::vector<uint32_t> &used) {
+    std::vector<uint32_t> missing;
+    for (const uint32_t q : used) {
+        if (u.parameters[q].pdf.kind == models::Distribution::none) {
+            missing.push_back(q);
         }
     }
     if (missing.empty()) {

@@ -152,11 +152,14 @@ private:
     std::vector<std::vector<models::StatisticRows>> m_stage_rows; ///< [stage][epoch]
 };
 
-/// Parameters with no uncertainty (Distribution::none) that some district's figures use,
-/// one message naming every such parameter, where it comes from and how to give it one; empty
-/// when there is none. `stats` of `totals` (the districts).
+/// The parameters some unit of `totals` uses (a term with a non-zero statistic), ascending
+/// indices into UncertaintySetup::parameters.
+std::vector<uint32_t> used_parameters(const UncertaintySetup &u, const DistrictTotals &totals);
+
+/// One message per parameter of `used` without an uncertainty (Distribution::none), naming it,
+/// its value and where it comes from, then one saying how to give them one; empty when none.
 std::vector<std::string> missing_uncertainty(const UncertaintySetup &u,
-                                             const DistrictTotals &totals);
+                                             const std::vector<uint32_t> &used);
 
 /// The intervals of one figure kind for every unit: [units x figure shape] each.
 struct FigureIntervals {
@@ -220,16 +223,10 @@ public:
     /// Intervals of every unit of `totals` (a level's totals), with `threads` threads;
     /// deterministic for any thread count.
     UncertaintyResults summarise(const DistrictTotals &totals, int threads) const;
-    /// Parameters some unit of `totals` uses (indices into UncertaintySetup::parameters).
-    std::vector<uint32_t> used_parameters(const DistrictTotals &totals) const;
-    const UncertaintySetup &setup() const { return m_u; }
 
 private:
     const UncertaintySetup &m_u;
     models::Propagation m_propagation;
 };
-
-/// Names of the distributions' fields as one text, e.g. "normal(mean 12, sd 3.1)".
-std::string describe_pdf(const models::UncertainParameter &p);
 
 } // namespace cs::pipeline

@@ -742,51 +742,67 @@ TEST(SoilUncertainty, IdentityForArbitraryParameterValues) {
     const SoilBruteForce brute{s, index};
     const auto sets = parameter_sets(params, 7, 7);
     const std::vector<double> &central = sets[0];
+    // The transition rule (IPCC 2019 Eq. 2.25, linear over D = 20 years), pixel by pixel from
+    // the tables: the first known epoch is at equilibrium; where the central SOC_eq changes,
+    // the SOC moves linearly from its value at the earlier epoch to the new SOC_eq, reached 20
+    // years after the earlier epoch; an unknown epoch restarts at equilibrium. Gives pixel i's
+    // SOC at every epoch (NaN where not valid) with the parameter values `value`, and counts
+    // the transitions it met.
+    const auto brute_socs = [&](const std::vector<double> &value, std::size_t i,
+                                std::size_t &n_transitions) {
+        std::vector<double> socs(E, NaN);
+        bool have = false;
+        double start = 0, target = 0, target_central = 0, prev = 0, change_year = 0, prev_year = 0;
+        for (std::size_t e = 0; e < E; ++e) {
+            if (status[e][i] != static_cast<uint8_t>(PixelStatus::valid)) {
+                have = false;
+                continue;
+            }
+            const auto c = static_cast<std::size_t>(cls[e][i]);
+            const ClimateZoneCodeRow *z = s.tables->zones.find(static_cast<int>(zone[i]));
+            const std::string zname = z ? z->climate_zone : "";
+            const auto st = s.soil_types.find(static_cast<int32_t>(soil_code[i]));
+            const std::string sname = st == s.soil_types.end() ? "" : st->second;
+            const auto code = static_cast<int32_t>(mg[e][i]);
+            const double q = brute.eq(value, c, zname, sname, code);
+            const double qc = brute.eq(central, c, zname, sname, code);
+            double soc = q;
+            if (!have) {
+                have = true;
+                start = target = q;
+                target_central = qc;
+                change_year = years[e];
+            } else {
+                if (qc != target_central) {
+                    start = prev;
+                    target = q;
+                    target_central = qc;
+                    change_year = prev_year;
+                    ++n_transitions;
+                }
+                const double t = years[e] - change_year;
+                soc = t >= 20.0 ? target : start + (target - start) * t / 20.0;
+            }
+            prev = soc;
+            prev_year = years[e];
+            socs[e] = soc;
+        }
+        return socs;
+    };
     std::size_t valid_pixel_epochs = 0;
     std::size_t transitions = 0;
     for (std::size_t set = 0; set < sets.size(); ++set) {
         const std::vector<double> &value = sets[set];
         std::vector<double> expected(E, 0.0);
         for (std::size_t i = 0; i < n; ++i) {
-            // The transition rule (IPCC 2019 Eq. 2.25, linear over D = 20 years): the first
-            // known epoch is at equilibrium; where the central SOC_eq changes, the SOC moves
-            // linearly from its value at the earlier epoch to the new SOC_eq, reached 20 years
-            // after the earlier epoch; an unknown epoch restarts at equilibrium.
-            bool have = false;
-            double start = 0, target = 0, target_central = 0, prev = 0, change_year = 0,
-                   prev_year = 0;
+            std::size_t met = 0;
+            const std::vector<double> socs = brute_socs(value, i, met);
+            transitions += set == 0 ? met : 0;
             for (std::size_t e = 0; e < E; ++e) {
-                if (status[e][i] != static_cast<uint8_t>(PixelStatus::valid)) {
-                    have = false;
+                if (std::isnan(socs[e])) {
                     continue;
                 }
-                const auto c = static_cast<std::size_t>(cls[e][i]);
-                const ClimateZoneCodeRow *z = s.tables->zones.find(static_cast<int>(zone[i]));
-                const std::string zname = z ? z->climate_zone : "";
-                const auto st = s.soil_types.find(static_cast<int32_t>(soil_code[i]));
-                const std::string sname = st == s.soil_types.end() ? "" : st->second;
-                const auto code = static_cast<int32_t>(mg[e][i]);
-                const double q = brute.eq(value, c, zname, sname, code);
-                const double qc = brute.eq(central, c, zname, sname, code);
-                double soc = q;
-                if (!have) {
-                    have = true;
-                    start = target = q;
-                    target_central = qc;
-                    change_year = years[e];
-                } else {
-                    if (qc != target_central) {
-                        start = prev;
-                        target = q;
-                        target_central = qc;
-                        change_year = prev_year;
-                        transitions += set == 0;
-                    }
-                    const double t = years[e] - change_year;
-                    soc = t >= 20.0 ? target : start + (target - start) * t / 20.0;
-                }
-                prev = soc;
-                prev_year = years[e];
+                const double soc = socs[e];
                 expected[e] += area[i] * soc;
                 valid_pixel_epochs += set == 0;
                 if (set == 0) {
@@ -823,42 +839,13 @@ TEST(SoilUncertainty, IdentityForArbitraryParameterValues) {
     // statistics must give the same mean, SD and interval of each epoch's total (1e-9).
     const auto brute_totals = [&](const std::vector<double> &value) {
         std::vector<double> total(E, 0.0);
+        std::size_t ignored = 0;
         for (std::size_t i = 0; i < n; ++i) {
-            bool have = false;
-            double start = 0, target = 0, target_central = 0, prev = 0, change_year = 0,
-                   prev_year = 0;
+            const std::vector<double> socs = brute_socs(value, i, ignored);
             for (std::size_t e = 0; e < E; ++e) {
-                if (status[e][i] != static_cast<uint8_t>(PixelStatus::valid)) {
-                    have = false;
-                    continue;
+                if (!std::isnan(socs[e])) {
+                    total[e] += area[i] * socs[e];
                 }
-                const auto c = static_cast<std::size_t>(cls[e][i]);
-                const ClimateZoneCodeRow *z = s.tables->zones.find(static_cast<int>(zone[i]));
-                const std::string zname = z ? z->climate_zone : "";
-                const auto st = s.soil_types.find(static_cast<int32_t>(soil_code[i]));
-                const std::string sname = st == s.soil_types.end() ? "" : st->second;
-                const auto code = static_cast<int32_t>(mg[e][i]);
-                const double q = brute.eq(value, c, zname, sname, code);
-                const double qc = brute.eq(central, c, zname, sname, code);
-                double soc = q;
-                if (!have) {
-                    have = true;
-                    start = target = q;
-                    target_central = qc;
-                    change_year = years[e];
-                } else {
-                    if (qc != target_central) {
-                        start = prev;
-                        target = q;
-                        target_central = qc;
-                        change_year = prev_year;
-                    }
-                    const double t = years[e] - change_year;
-                    soc = t >= 20.0 ? target : start + (target - start) * t / 20.0;
-                }
-                prev = soc;
-                prev_year = years[e];
-                total[e] += area[i] * soc;
             }
         }
         return total;
