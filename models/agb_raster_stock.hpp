@@ -50,6 +50,7 @@ public:
     const std::string &name() const override;
     const std::vector<std::string> &pool_names() const override;
     const std::vector<int32_t> &class_codes() const override { return m_lookup.class_codes(); }
+    std::vector<std::string> class_names() const override { return m_lookup.class_names(); }
     /// True when the model can give AGB in dry matter (a dry-matter map, or a carbon map with
     /// a carbon fraction).
     bool has_dry_matter_agb() const { return m_map_per_agb > 0.0; }

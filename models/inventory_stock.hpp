@@ -98,6 +98,7 @@ public:
     const std::string &name() const override;
     const std::vector<std::string> &pool_names() const override;
     const std::vector<int32_t> &class_codes() const override { return m_lookup.class_codes(); }
+    std::vector<std::string> class_names() const override { return m_lookup.class_names(); }
     std::vector<LayerRequest> layers() const override;
     void compute(const StockInputs &in, StockOutputs &out) const override;
     std::vector<std::string> unverified_parameters(int32_t class_index) const override;

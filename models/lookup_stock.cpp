@@ -70,6 +70,15 @@ LookupStockModel::LookupStockModel(PoolsTable table) : m_table(std::move(table))
     m_density.resize(m_density.size() + m_pools, 0.0); // the zero row of pixels without a class
 }
 
+std::vector<std::string> LookupStockModel::class_names() const {
+    std::vector<std::string> names;
+    names.reserve(m_table.rows.size());
+    for (const auto &row : m_table.rows) {
+        names.push_back(row.name);
+    }
+    return names;
+}
+
 int32_t LookupStockModel::find_row_sparse(int32_t code) const {
     const auto it = std::lower_bound(m_table.rows.begin(), m_table.rows.end(), code,
                                      [](const PoolsRow &r, int32_t c) { return r.lucode < c; });

@@ -32,6 +32,8 @@ public:
     const std::string &name() const override;
     const std::vector<std::string> &pool_names() const override;
     const std::vector<int32_t> &class_codes() const override { return m_codes; }
+    /// The `lulc_name` of each row (empty when the table has no such column).
+    std::vector<std::string> class_names() const override;
     void compute(const StockInputs &in, StockOutputs &out) const override;
     std::vector<std::string> unverified_parameters(int32_t class_index) const override;
     bool describes_uncertainty() const override { return true; }

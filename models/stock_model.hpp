@@ -101,6 +101,11 @@ public:
     virtual std::vector<LayerRequest> layers() const { return {}; }
     /// The land-cover classes the model knows, ascending; class_index outputs index into it.
     virtual const std::vector<int32_t> &class_codes() const = 0;
+    /// The class names in class_codes() order (e.g. the pools table's `lulc_name`); an empty
+    /// string where the model has no name for a class. For people's outputs (XLSX, report).
+    virtual std::vector<std::string> class_names() const {
+        return std::vector<std::string>(class_codes().size());
+    }
     /// Unverified parameter values a pixel of class index `class_index` uses, one description
     /// each ("pools table lucode 4 (grassland): status ..."); empty when all are verified.
     virtual std::vector<std::string> unverified_parameters(int32_t class_index) const {

@@ -577,6 +577,43 @@ void add_sheet(GDALDataset &ds, const std::string &path, const std::string &name
     }
 }
 
+/// The transitions table with a class-name column after `from_class` and after `to_class`
+/// (names from the stock model, e.g. the pools table's lulc_name; empty where it has none), so
+/// a spreadsheet reader sees "2 forest -> 1 cropland" without a legend at hand.
+Table with_class_names(const Table &t, const std::vector<int32_t> &codes,
+                       const std::vector<std::string> &names) {
+    std::map<std::string, std::string> name_of;
+    for (std::size_t i = 0; i < codes.size() && i < names.size(); ++i) {
+        name_of[std::to_string(codes[i])] = names[i];
+    }
+    Table out;
+    std::vector<bool> after;
+    for (std::size_t c = 0; c < t.columns.size(); ++c) {
+        out.columns.push_back(t.columns[c]);
+        out.types.push_back(t.types[c]);
+        const bool add = t.columns[c] == "from_class" || t.columns[c] == "to_class";
+        after.push_back(add);
+        if (add) {
+            out.columns.push_back(t.columns[c] + "_name");
+            out.types.emplace_back("String");
+        }
+    }
+    out.rows.reserve(t.rows.size());
+    for (const auto &row : t.rows) {
+        std::vector<std::string> r;
+        r.reserve(out.columns.size());
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            r.push_back(row[c]);
+            if (c < after.size() && after[c]) {
+                const auto it = name_of.find(row[c]);
+                r.push_back(it == name_of.end() ? std::string() : it->second);
+            }
+        }
+        out.rows.push_back(std::move(r));
+    }
+    return out;
+}
+
 void write_xlsx(const std::string &path, const Table &districts, const Table *transitions) {
     const std::string temp = partial_keeping_extension(path);
     std::remove(temp.c_str());
@@ -648,7 +685,9 @@ void write_vector_outputs(const PreparedRun &run, const std::vector<DistrictResu
         const fs::path tpath = dir / "transitions.csv";
         std::unique_ptr<Table> transitions;
         if (fs::exists(tpath)) {
-            transitions = std::make_unique<Table>(read_table(tpath.string(), false));
+            transitions = std::make_unique<Table>(
+                with_class_names(read_table(tpath.string(), false), run.stock_model->class_codes(),
+                                 run.stock_model->class_names()));
         }
         write_xlsx((dir / "districts.xlsx").string(), table, transitions.get());
     }

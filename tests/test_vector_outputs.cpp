@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -325,6 +326,40 @@ TEST(VectorOutputs, XlsxHasDistrictsTransitionsAndUnits) {
     OGRLayer *t = ds->GetLayerByName("transitions");
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->GetFeatureCount(), static_cast<GIntBig>(trows.size() - 1));
+    // ... with the pools table's LULC_Name of each code beside it (1 cropland, 2 forest,
+    // 3 settlement), the other columns unchanged.
+    const std::map<std::string, std::string> class_name = {
+        {"1", "cropland"}, {"2", "forest"}, {"3", "settlement"}};
+    OGRFeatureDefn *tdefn = t->GetLayerDefn();
+    std::vector<std::string> tcols;
+    for (int k = 0; k < tdefn->GetFieldCount(); ++k) {
+        tcols.emplace_back(tdefn->GetFieldDefn(k)->GetNameRef());
+    }
+    std::vector<std::string> expected_cols;
+    for (const auto &c : trows[0]) {
+        expected_cols.push_back(c);
+        if (c == "from_class" || c == "to_class") {
+            expected_cols.push_back(c + "_name");
+        }
+    }
+    EXPECT_EQ(tcols, expected_cols);
+    const auto col = [&](const std::string &c) {
+        return static_cast<std::size_t>(std::find(trows[0].begin(), trows[0].end(), c) -
+                                        trows[0].begin());
+    };
+    t->ResetReading();
+    std::size_t ti = 1;
+    int forest_to_cropland = 0;
+    for (auto &f : *t) {
+        ASSERT_LT(ti, trows.size());
+        const std::string from = trows[ti][col("from_class")], to = trows[ti][col("to_class")];
+        EXPECT_EQ(std::to_string(f->GetFieldAsInteger64("from_class")), from);
+        EXPECT_EQ(std::string(f->GetFieldAsString("from_class_name")), class_name.at(from));
+        EXPECT_EQ(std::string(f->GetFieldAsString("to_class_name")), class_name.at(to));
+        forest_to_cropland += from == "1" && to == "2" ? 1 : 0;
+        ++ti;
+    }
+    EXPECT_GT(forest_to_cropland, 0); // the scenario's 1 -> 2 change is there, named
     // Units sheet: one row per districts column.
     OGRLayer *u = ds->GetLayerByName("columns");
     ASSERT_NE(u, nullptr);
