@@ -504,9 +504,9 @@ void name_code_units(PreparedRun &run, const std::map<int64_t, std::string> &nam
     }
     if (d.parent_names.empty()) {
         problems.warn("districts (" + d.path_as_written + "), " + run.config.at(d.line) +
-                      ": parents_from_code names no unit without districts.parent_names; "
-                      "these are named by their code: " +
-                      unnamed + " (give parent_names: a CSV with columns code,name)");
+                      ": parents_from_code without parent_names: the units are named by their "
+                      "code: " +
+                      unnamed + " (give parent_names: a CSV with columns code,name to name them)");
     } else {
         std::string tables;
         for (const auto &t : d.parent_names) {
@@ -1979,7 +1979,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                         for (auto &[code, name] :
                              raster::read_code_names("districts.parent_names", t.path,
                                                      t.path_as_written, cfg.at(t.line), nf)) {
-                            code_names.emplace(code, std::move(name));
+                            if (!name.empty()) {
+                                code_names.emplace(code, std::move(name));
+                            }
                         }
                         for (auto &e : nf.errors) {
                             problems.error(e);

@@ -218,9 +218,8 @@ TEST(ChinaAdcode, WithoutNamesTheCodesAreTheNamesWithOneWarning) {
         "run " + run.config(shenyang_districts(data, "  parents_from_code: china_adcode\n")));
     ASSERT_EQ(res.exit_code, 0) << res.err;
     const std::string warning =
-        "parents_from_code names no unit without districts.parent_names; these are named by "
-        "their code: city 210100, province 210000 (give parent_names: a CSV with columns "
-        "code,name)";
+        "parents_from_code without parent_names: the units are named by their code: city "
+        "210100, province 210000 (give parent_names: a CSV with columns code,name to name them)";
     const auto at = res.err.find(warning);
     EXPECT_NE(at, std::string::npos) << res.err;
     EXPECT_EQ(res.err.find(warning, at + 1), std::string::npos) << "said twice: " << res.err;
