@@ -495,3 +495,58 @@ TEST(Gcj02Datum, AProjectedLayerIsRefused) {
               std::string::npos)
         << res.err;
 }
+
+// Taicang (320585) in Suzhou's DataV file: with datum gcj02 its polygon in districts.gpkg moves
+// by a few hundred metres, west and north (the formula puts GCJ-02 east and south of WGS 84
+// there), as the independent inverse predicts at its centroid.
+TEST(Gcj02Datum, TaicangMovesWestAndNorthByAFewHundredMetres) {
+    const std::string data = shenyang_dir();
+    if (data.empty()) {
+        GTEST_SKIP() << "../shared/data/geomapdata-cn-admin is absent; real-data test skipped";
+    }
+    // lon 119.90-121.40, lat 30.74-32.06: all of Suzhou.
+    Folder run(119.90, 32.06, 150, 132, 150);
+    const std::string districts = "  path: " + data +
+                                  "/320500_suzhou_districts.json\n  id_field: adcode\n"
+                                  "  name_field: name\n";
+    auto centroid = [&](const std::string &extra, const std::string &out) {
+        const auto res =
+            run_carbonsink("run " + run.config(districts + extra) + " --quiet --output-dir " + out);
+        EXPECT_EQ(res.exit_code, 0) << res.err;
+        GDALAllRegister();
+        std::unique_ptr<GDALDataset> ds(GDALDataset::Open((out + "/districts.gpkg").c_str(),
+                                                          GDAL_OF_VECTOR | GDAL_OF_READONLY));
+        OGRPoint c;
+        if (!ds) {
+            ADD_FAILURE() << "no districts.gpkg in " << out;
+            return c;
+        }
+        OGRLayer *layer = ds->GetLayer(0);
+        for (auto &f : *layer) {
+            if (f->GetFieldAsInteger64("district_id") == 320585) {
+                f->GetGeometryRef()->Centroid(&c);
+            }
+        }
+        return c;
+    };
+    const OGRPoint plain = centroid("", run.dir.file("plain"));
+    const OGRPoint moved = centroid("  datum: gcj02\n", run.dir.file("gcj02"));
+    ASSERT_GT(plain.getX(), 120.9);
+    ASSERT_LT(plain.getX(), 121.4);
+    double lon = 0, lat = 0;
+    inverse_ld(plain.getX(), plain.getY(), lon, lat);
+    EXPECT_LT(moved.getX(), plain.getX()); // west
+    EXPECT_GT(moved.getY(), plain.getY()); // north
+    const double r = 6371008.8, d = M_PI / 180.0;
+    const double east_m = (moved.getX() - plain.getX()) * d * r * std::cos(plain.getY() * d);
+    const double north_m = (moved.getY() - plain.getY()) * d * r;
+    const double shift = std::hypot(east_m, north_m);
+    EXPECT_GT(shift, 100.0);
+    EXPECT_LT(shift, 1000.0);
+    // The centroid of the converted polygon is the converted centroid up to the formula's
+    // stretch (a few 1e-3) over Taicang's ~15 km radius: tens of metres at most (observed 8 m).
+    const double expect_east = (lon - plain.getX()) * d * r * std::cos(plain.getY() * d);
+    const double expect_north = (lat - plain.getY()) * d * r;
+    EXPECT_NEAR(east_m, expect_east, 25.0);
+    EXPECT_NEAR(north_m, expect_north, 25.0);
+}
