@@ -436,6 +436,15 @@ public:
                 d.parent_levels = names;
             }
         }
+        if (k.count("parents_from_code") && !k.count("parent_levels") &&
+            (d.level == d.parent_levels[0] || d.level == d.parent_levels[1])) {
+            m_p.error("invalid config value districts.level: " +
+                      m_cfg.at(line_of(k.count("level") ? k["level"] : k["parents_from_code"])) +
+                      ": \"" + d.level + "\" is also a level parents_from_code derives (" +
+                      d.parent_levels[0] + ", " + d.parent_levels[1] +
+                      "); name the districts' level otherwise (e.g. county) or give "
+                      "parent_levels");
+        }
         if (k.count("datum")) {
             d.datum_line = line_of(k["datum"]);
             if (scalar(k["datum"], "districts.datum", d.datum) && d.datum != "wgs84" &&

@@ -335,6 +335,14 @@ TEST(ChinaAdcode, ErrorsNameTheKeyTheFeatureAndTheValue) {
          "invalid config value districts.parent_names: run.yaml, line 11: it names the levels "
          "derived by districts.parents_from_code, which is not given; add parents_from_code: "
          "china_adcode or remove parent_names"},
+        {base + "  parents_from_code: china_adcode\n  parent_levels: [city]\n",
+         "invalid config value districts.parent_levels: run.yaml, line 12: expected a list of "
+         "two level names (the code's city and province levels, e.g. [prefecture, province]), "
+         "got a list"},
+        {base + "  level: city\n  parents_from_code: china_adcode\n",
+         "invalid config value districts.level: run.yaml, line 11: \"city\" is also a level "
+         "parents_from_code derives (city, province); name the districts' level otherwise (e.g. "
+         "county) or give parent_levels"},
         {base + "  datum: gcj2\n",
          "invalid config value districts.datum: run.yaml, line 11: \"gcj2\" is not one of "
          "wgs84, gcj02 (did you mean \"gcj02\"?)"},
