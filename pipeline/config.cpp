@@ -265,7 +265,8 @@ public:
         }
         auto k = keys(n, "districts",
                       {"path", "id_field", "name_field", "name_field_en", "layer", "band",
-                       "coverage", "level", "parents", "resampling"});
+                       "coverage", "level", "parents", "resampling", "parents_from_code",
+                       "parent_names", "parent_levels", "datum"});
         if (k.count("resampling")) {
             categorical_resampling(k["resampling"], "districts.resampling",
                                    m_cfg.districts.resampling);
@@ -344,6 +345,114 @@ public:
                     }
                     d.parents.push_back(parent);
                 }
+            }
+        }
+        districts_from_code(k);
+    }
+
+    /// districts.parents_from_code, parent_names, parent_levels and datum (Chinese
+    /// administrative geography: configs/README.md, "districts").
+    void districts_from_code(std::map<std::string, YAML::Node> &k) {
+        auto &d = m_cfg.districts;
+        if (k.count("parents_from_code")) {
+            d.parents_from_code_line = line_of(k["parents_from_code"]);
+            if (scalar(k["parents_from_code"], "districts.parents_from_code",
+                       d.parents_from_code) &&
+                d.parents_from_code != "china_adcode") {
+                const std::string hint = closest_match(d.parents_from_code, {"china_adcode"});
+                m_p.error("invalid config value districts.parents_from_code: " +
+                          m_cfg.at(d.parents_from_code_line) + ": \"" + d.parents_from_code +
+                          "\" is not one of china_adcode" +
+                          (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+            }
+            if (k.count("parents")) {
+                m_p.error("invalid config value districts.parents_from_code: " +
+                          m_cfg.at(d.parents_from_code_line) +
+                          ": give either parents (parent ids read from fields) or "
+                          "parents_from_code (parent ids derived from the district codes), not "
+                          "both");
+            }
+        }
+        for (const char *key : {"parent_names", "parent_levels"}) {
+            if (k.count(key) && !k.count("parents_from_code")) {
+                m_p.error(std::string("invalid config value districts.") + key + ": " +
+                          m_cfg.at(line_of(k[key])) +
+                          ": it names the levels derived by districts.parents_from_code, which "
+                          "is not given; add parents_from_code: china_adcode or remove " +
+                          key);
+            }
+        }
+        if (k.count("parent_names")) {
+            // One table, or a list of them (e.g. a province's cities file and a CSV naming the
+            // province).
+            const YAML::Node &pn = k["parent_names"];
+            if (pn.IsSequence() && pn.size() > 0) {
+                for (std::size_t i = 0; i < pn.size(); ++i) {
+                    DistrictSpec::NameTable t;
+                    t.line = line_of(pn[i]);
+                    if (scalar(pn[i], "districts.parent_names[" + std::to_string(i) + "]",
+                               t.path_as_written)) {
+                        t.path = resolve(t.path_as_written);
+                        d.parent_names.push_back(t);
+                    }
+                }
+            } else if (pn.IsSequence()) {
+                m_p.error("invalid config value districts.parent_names: " + m_cfg.at(line_of(pn)) +
+                          ": expected a file (or a list of files) naming codes, got an empty "
+                          "list");
+            } else {
+                DistrictSpec::NameTable t;
+                t.line = line_of(pn);
+                if (scalar(pn, "districts.parent_names", t.path_as_written)) {
+                    t.path = resolve(t.path_as_written);
+                    d.parent_names.push_back(t);
+                }
+            }
+        }
+        if (k.count("parent_levels")) {
+            const YAML::Node &pl = k["parent_levels"];
+            d.parent_levels_line = line_of(pl);
+            std::vector<std::string> names;
+            bool ok = pl.IsSequence() && pl.size() == 2;
+            for (std::size_t i = 0; ok && i < pl.size(); ++i) {
+                ok = pl[i].IsScalar() && !pl[i].Scalar().empty();
+                if (ok) {
+                    names.push_back(pl[i].Scalar());
+                }
+            }
+            if (!ok) {
+                m_p.error("invalid config value districts.parent_levels: " +
+                          m_cfg.at(d.parent_levels_line) +
+                          ": expected a list of two level names (the code's city and province "
+                          "levels, e.g. [prefecture, province]), got " +
+                          kind(pl));
+            } else if (names[0] == names[1] || names[0] == d.level || names[1] == d.level) {
+                m_p.error("invalid config value districts.parent_levels: " +
+                          m_cfg.at(d.parent_levels_line) +
+                          ": level names must differ from each "
+                          "other and from districts.level (\"" +
+                          d.level + "\")");
+            } else {
+                d.parent_levels = names;
+            }
+        }
+        if (k.count("parents_from_code") && !k.count("parent_levels") &&
+            (d.level == d.parent_levels[0] || d.level == d.parent_levels[1])) {
+            m_p.error("invalid config value districts.level: " +
+                      m_cfg.at(line_of(k.count("level") ? k["level"] : k["parents_from_code"])) +
+                      ": \"" + d.level + "\" is also a level parents_from_code derives (" +
+                      d.parent_levels[0] + ", " + d.parent_levels[1] +
+                      "); name the districts' level otherwise (e.g. county) or give "
+                      "parent_levels");
+        }
+        if (k.count("datum")) {
+            d.datum_line = line_of(k["datum"]);
+            if (scalar(k["datum"], "districts.datum", d.datum) && d.datum != "wgs84" &&
+                d.datum != "gcj02") {
+                const std::string hint = closest_match(d.datum, {"wgs84", "gcj02"});
+                m_p.error("invalid config value districts.datum: " + m_cfg.at(d.datum_line) +
+                          ": \"" + d.datum + "\" is not one of wgs84, gcj02" +
+                          (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
             }
         }
     }

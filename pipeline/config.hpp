@@ -62,6 +62,25 @@ struct DistrictSpec {
         std::string name_field;
     };
     std::vector<Parent> parents; ///< optional hierarchy, bottom-up
+    /// "china_adcode": parent levels derived from the 6-digit ids (GB/T 2260 administrative
+    /// codes), instead of `parents`; "" = not used.
+    std::string parents_from_code;
+    int parents_from_code_line = 0;
+    /// Names of the derived parent levels, bottom-up (parents_from_code).
+    std::vector<std::string> parent_levels = {"city", "province"};
+    int parent_levels_line = 0;
+    /// Tables (a CSV with columns code,name or any OGR layer with code/adcode and name) naming
+    /// the derived parent units, read in order; none = the code is the name.
+    struct NameTable {
+        std::string path;
+        std::string path_as_written;
+        int line = 0;
+    };
+    std::vector<NameTable> parent_names;
+    /// Datum of the polygons' longitudes and latitudes: "wgs84" (as declared) or "gcj02"
+    /// (Chinese web maps: converted to WGS 84 before reprojection, raster/gcj02.hpp).
+    std::string datum = "wgs84";
+    int datum_line = 0;
 };
 
 /// A checked configuration. Paths are absolute or relative to the working directory.

@@ -362,6 +362,13 @@ void build_district_coverage(PreparedRun &run, Problems &problems) {
                     "overlapping districts each get their share"
                   : "pixel centre: a pixel belongs to the polygon containing its centre; on "
                     "overlaps the larger id wins";
+        if (run.config.districts.datum == "gcj02") {
+            // The datum note of the provenance (results.h5 attribute district_assignment).
+            run.coverage_method +=
+                "; district polygons converted from GCJ-02 (datum of Chinese web maps) to WGS 84 "
+                "before reprojection (districts.datum: gcj02; the published forward formula "
+                "inverted at every vertex to 1e-9 degree)";
+        }
         break;
     }
     case PreparedRun::DistrictSource::raster: {
@@ -417,14 +424,24 @@ void build_district_coverage(PreparedRun &run, Problems &problems) {
 /// Parent levels: unit ids and names, and a consistent child -> parent map at every level.
 void build_hierarchy(PreparedRun &run, Problems &problems) {
     const auto &records = run.district_vectors->districts();
-    const auto &parents = run.config.districts.parents;
-    run.base_level = run.config.districts.level;
+    const auto &d = run.config.districts;
+    // Parent ids are read from fields (parents) or derived from the codes (parents_from_code,
+    // filled in by VectorDistricts); either way each record has one per level.
+    std::vector<std::string> level_names;
+    if (!d.parents_from_code.empty()) {
+        level_names = d.parent_levels;
+    } else {
+        for (const auto &p : d.parents) {
+            level_names.push_back(p.level);
+        }
+    }
+    run.base_level = d.level;
     // child keys at the current level: for level 0 the districts themselves
     std::vector<int64_t> child_ids = run.district_ids;
     std::string child_level = run.base_level;
-    for (std::size_t l = 0; l < parents.size(); ++l) {
+    for (std::size_t l = 0; l < level_names.size(); ++l) {
         PreparedRun::Level level;
-        level.name = parents[l].level;
+        level.name = level_names[l];
         // parent of each child, checked for consistency across the districts under it
         std::map<int64_t, int64_t> parent_of; // child id -> parent id
         std::map<int64_t, std::string> name_of;
@@ -462,6 +479,42 @@ void build_hierarchy(PreparedRun &run, Problems &problems) {
         child_ids = level.ids;
         child_level = level.name;
         run.levels.push_back(std::move(level));
+    }
+}
+
+/// parents_from_code: the units of every derived level are named from districts.parent_names
+/// (`names`), or by their code, with one warning listing the codes that have no name.
+void name_code_units(PreparedRun &run, const std::map<int64_t, std::string> &names,
+                     Problems &problems) {
+    const auto &d = run.config.districts;
+    std::string unnamed;
+    for (auto &level : run.levels) {
+        for (std::size_t i = 0; i < level.ids.size(); ++i) {
+            auto it = names.find(level.ids[i]);
+            if (it != names.end() && !it->second.empty()) {
+                level.names[i] = it->second;
+            } else {
+                level.names[i] = std::to_string(level.ids[i]);
+                unnamed += (unnamed.empty() ? "" : ", ") + level.name + " " + level.names[i];
+            }
+        }
+    }
+    if (unnamed.empty()) {
+        return;
+    }
+    if (d.parent_names.empty()) {
+        problems.warn("districts (" + d.path_as_written + "), " + run.config.at(d.line) +
+                      ": parents_from_code without parent_names: the units are named by their "
+                      "code: " +
+                      unnamed + " (give parent_names: a CSV with columns code,name to name them)");
+    } else {
+        std::string tables;
+        for (const auto &t : d.parent_names) {
+            tables += (tables.empty() ? "" : ", ") + t.path_as_written;
+        }
+        problems.warn("districts.parent_names (" + tables + "), " +
+                      run.config.at(d.parent_names.front().line) + ": no name for " + unnamed +
+                      "; named by their code (add rows code,name for them)");
     }
 }
 
@@ -1842,6 +1895,7 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
 
     // Districts.
     const std::size_t districts_before = problems.errors.size();
+    std::map<int64_t, std::string> code_names; // districts.parent_names
     if (!cfg.districts.present) {
         run->district_source = PreparedRun::DistrictSource::whole_grid;
         run->district_ids = {0};
@@ -1883,6 +1937,17 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                                    ": a district raster has no name fields; use polygons with "
                                    "name fields");
                 }
+                if (!d.parents_from_code.empty()) {
+                    problems.error("invalid config value districts.parents_from_code: " +
+                                   cfg.at(d.parents_from_code_line) +
+                                   ": it derives parents from the polygons' codes, and a "
+                                   "district raster has none; use polygons with a code field");
+                }
+                if (d.datum_line != 0 && d.datum != "wgs84") {
+                    problems.error("invalid config value districts.datum: " + cfg.at(d.datum_line) +
+                                   ": a district raster is not converted between datums; use "
+                                   "the polygons it was made from, or a raster in WGS 84");
+                }
                 run->district_raster = info;
             } catch (const raster::RasterError &e) {
                 problems.error(std::string(e.what()) + " (districts, " + cfg.at(d.line) + ")");
@@ -1901,6 +1966,26 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
                                                     cfg.at(d.line), d.name_field_en};
                     for (const auto &p : d.parents) {
                         spec.parents.push_back({p.level, p.id_field, p.name_field});
+                    }
+                    spec.china_adcode = d.parents_from_code == "china_adcode";
+                    spec.gcj02 = d.datum == "gcj02";
+                    for (const auto &t : d.parent_names) {
+                        if (fs::exists(t.path)) {
+                            add_input(*run, "districts.parent_names", t.path, file_identity(t.path),
+                                      true);
+                        }
+                        raster::Findings nf;
+                        // A code named by two tables takes the first table's name.
+                        for (auto &[code, name] :
+                             raster::read_code_names("districts.parent_names", t.path,
+                                                     t.path_as_written, cfg.at(t.line), nf)) {
+                            if (!name.empty()) {
+                                code_names.emplace(code, std::move(name));
+                            }
+                        }
+                        for (auto &e : nf.errors) {
+                            problems.error(e);
+                        }
                     }
                     auto vd = std::make_unique<raster::VectorDistricts>(spec, run->grid, f);
                     for (auto &e : f.errors) {
@@ -1939,8 +2024,12 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         build_district_coverage(*run, problems);
         run->coverage_seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (errors_since(coverage_before) == 0 && !cfg.districts.parents.empty()) {
+        if (errors_since(coverage_before) == 0 &&
+            (!cfg.districts.parents.empty() || !cfg.districts.parents_from_code.empty())) {
             build_hierarchy(*run, problems);
+            if (!cfg.districts.parents_from_code.empty()) {
+                name_code_units(*run, code_names, problems);
+            }
         }
     }
     if (problems.ok()) {
@@ -2011,6 +2100,9 @@ void check_config_files(const Config &cfg, Problems &problems) {
     }
     if (cfg.districts.present) {
         check("districts", cfg.districts.path, cfg.districts.path_as_written, cfg.districts.line);
+        for (const auto &t : cfg.districts.parent_names) {
+            check("districts.parent_names", t.path, t.path_as_written, t.line);
+        }
     }
 }
 

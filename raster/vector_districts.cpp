@@ -1,6 +1,7 @@
 // District polygons: reading, checks, reprojection and pixel-centre rasterization.
 #include "raster/vector_districts.hpp"
 
+#include "raster/gcj02.hpp"
 #include "raster/pixel_area.hpp"
 #include "raster/text_encoding.hpp"
 
@@ -467,6 +468,15 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
             extent_text(extent) +
             "); the file has no CRS of its own (GeoJSON without a \"crs\" member is read as "
             "WGS 84) or a wrong one: save it with its real CRS");
+    } else if (spec.gcj02 && !layer_srs->IsGeographic()) {
+        findings.errors.push_back(
+            "districts: " + at_layer +
+            ": datum: gcj02 converts longitudes and latitudes, but the "
+            "layer's CRS is " +
+            layer_srs->GetName() +
+            " (projected): GCJ-02 offsets are defined in degrees; give the layer as downloaded "
+            "(longitude/latitude, e.g. GeoJSON read as WGS 84) or remove datum: gcj02 if the "
+            "coordinates are not GCJ-02");
     } else if (!grid.crs_wkt.empty()) {
         OGRSpatialReference grid_srs;
         grid_srs.importFromWkt(grid.crs_wkt.c_str());
@@ -529,6 +539,29 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                                       ": id_field \"" + spec.id_field + "\" " + why);
             continue;
         }
+        if (spec.china_adcode) {
+            if (it.rec.id < 100000 || it.rec.id > 999999) {
+                findings.errors.push_back(
+                    "districts: " + where + ", feature " + std::to_string(fid) + ": id_field \"" +
+                    spec.id_field + "\" value " + std::to_string(it.rec.id) +
+                    " is not a 6-digit administrative code (100000 to 999999), which "
+                    "parents_from_code: china_adcode derives the city and province from");
+                continue;
+            }
+            if (it.rec.id % 10000 == 0) {
+                findings.errors.push_back(
+                    "districts: " + where + ", feature " + std::to_string(fid) + ": id_field \"" +
+                    spec.id_field + "\" value " + std::to_string(it.rec.id) +
+                    " is a province's code (it ends in 0000); parents_from_code: china_adcode "
+                    "needs county- or city-level districts (give the province-level file without "
+                    "parents_from_code)");
+                continue;
+            }
+            for (std::size_t l = 0; l < 2; ++l) {
+                it.rec.parent_ids.push_back(china_adcode_parent(it.rec.id, l));
+                it.rec.parent_names.emplace_back();
+            }
+        }
         if (auto [pos, fresh] = first_fid.emplace(it.rec.id, fid); !fresh) {
             findings.errors.push_back("districts: " + where + ", feature " + std::to_string(fid) +
                                       ": duplicate district id " + std::to_string(it.rec.id) +
@@ -590,6 +623,14 @@ VectorDistricts::VectorDistricts(const VectorDistrictSpec &spec, const GridSpec 
                 findings.errors.push_back("districts: " + where + ", district " +
                                           std::to_string(it.rec.id) + " (feature " +
                                           std::to_string(fid) + "): " + bad.text());
+                continue;
+            }
+            // GCJ-02 -> WGS 84 in the layer's own longitudes and latitudes, before anything
+            // else looks at the shape (raster/gcj02.hpp: vertices suffice, no densifying).
+            if (spec.gcj02 && !gcj02_to_wgs84(*it.geom)) {
+                findings.errors.push_back("districts: " + where + ", district " +
+                                          std::to_string(it.rec.id) +
+                                          ": cannot be converted from GCJ-02 to WGS 84");
                 continue;
             }
             // A ring crossing the antimeridian is unwrapped before the validity check (written
@@ -843,6 +884,85 @@ CoverageIndex VectorDistricts::build_coverage(CoverageMode mode, int threads) co
         }
     }
     return CoverageIndex(height, std::move(parts));
+}
+
+int64_t china_adcode_parent(int64_t code, std::size_t level) {
+    // GB/T 2260: digits 1-2 province, 3-4 city (prefecture), 5-6 county.
+    return level == 0 ? code / 100 * 100 : code / 10000 * 10000;
+}
+
+std::map<int64_t, std::string> read_code_names(const std::string &label, const std::string &path,
+                                               const std::string &path_as_written,
+                                               const std::string &config_at, Findings &findings) {
+    init_gdal();
+    std::map<int64_t, std::string> names;
+    const std::string where =
+        label + " (" + path_as_written + ")" + (config_at.empty() ? "" : ", " + config_at);
+    VSIStatBufL st;
+    if (VSIStatL(path.c_str(), &st) != 0) {
+        findings.errors.push_back("cannot open " + label + ": " + where + ": file not found");
+        return names;
+    }
+    CPLErrorReset();
+    std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset *>(
+        GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+    OGRLayer *layer = ds && ds->GetLayerCount() > 0 ? ds->GetLayer(0) : nullptr;
+    if (layer == nullptr) {
+        findings.errors.push_back(
+            "cannot open " + label + ": " + where + ": " +
+            (CPLGetLastErrorNo() != 0 ? last_gdal_error()
+                                      : std::string("not a table GDAL can read")) +
+            "; give a CSV with a header line code,name or a vector file with fields adcode and "
+            "name");
+        return names;
+    }
+    OGRFeatureDefn *defn = layer->GetLayerDefn();
+    int code_idx = defn->GetFieldIndex("code");
+    if (code_idx < 0) {
+        code_idx = defn->GetFieldIndex("adcode");
+    }
+    const int name_idx = defn->GetFieldIndex("name");
+    if (code_idx < 0 || name_idx < 0) {
+        std::string fields;
+        for (int i = 0; i < defn->GetFieldCount(); ++i) {
+            fields += (i ? ", " : "") + std::string(defn->GetFieldDefn(i)->GetNameRef());
+        }
+        findings.errors.push_back(
+            "invalid " + where + ": " +
+            (code_idx < 0 ? std::string("no column code (or adcode)") : std::string("")) +
+            (code_idx < 0 && name_idx < 0 ? " and " : "") + (name_idx < 0 ? "no column name" : "") +
+            "; its columns are: " + (fields.empty() ? std::string("(none)") : fields) +
+            "; give a CSV whose first line is code,name (or a vector file with fields adcode and "
+            "name)");
+        return names;
+    }
+    layer->ResetReading();
+    for (auto &feature : *layer) {
+        const std::string row = "feature " + std::to_string(feature->GetFID());
+        int64_t code = 0;
+        const std::string why = feature->IsFieldSetAndNotNull(code_idx)
+                                    ? read_int64(*feature, code_idx, code)
+                                    : std::string("is empty");
+        if (!why.empty()) {
+            findings.errors.push_back("invalid " + where + ", " + row + ": code " + why);
+            continue;
+        }
+        const std::string name =
+            feature->IsFieldSetAndNotNull(name_idx) ? feature->GetFieldAsString(name_idx) : "";
+        if (const Utf8Problem bad = find_invalid_utf8(name); bad.found) {
+            findings.errors.push_back("invalid " + where + ", " + row + ": the name of code " +
+                                      std::to_string(code) +
+                                      " is not UTF-8 text; save the table as UTF-8");
+            continue;
+        }
+        auto [it, fresh] = names.emplace(code, name);
+        if (!fresh && it->second != name) {
+            findings.errors.push_back("invalid " + where + ", " + row + ": code " +
+                                      std::to_string(code) + " is named twice (" + it->second +
+                                      ", " + name + "); keep one name per code");
+        }
+    }
+    return names;
 }
 
 } // namespace cs::raster

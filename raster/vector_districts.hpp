@@ -6,6 +6,7 @@
 #include "raster/raster_error.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,7 +42,26 @@ struct VectorDistrictSpec {
     std::vector<ParentLevelSpec> parents; ///< optional hierarchy, bottom-up
     std::string config_at;     ///< where the config names the file ("run.yaml, line 8"), or empty
     std::string name_field_en; ///< optional second name field (e.g. English)
+    /// Ids are 6-digit Chinese administrative codes (GB/T 2260): each district gets the parents
+    /// city = code with its last two digits 00 and province = last four digits 0000 (names
+    /// empty, for the caller to fill); `parents` must then be empty.
+    bool china_adcode = false;
+    /// The polygons' longitudes and latitudes are GCJ-02 (Chinese web maps): every vertex is
+    /// converted to WGS 84 (raster/gcj02.hpp) before reprojection; the layer must be geographic.
+    bool gcj02 = false;
 };
+
+/// The 6-digit administrative code a China adcode district's parent has at `level` (0 = city:
+/// last two digits 00; 1 = province: last four digits 0000).
+int64_t china_adcode_parent(int64_t code, std::size_t level);
+
+/// A table of unit names by code: a CSV with a header naming columns code and name, or any OGR
+/// vector layer (GeoJSON, GeoPackage, ...) with a field code or adcode and a field name (the
+/// first layer). Problems go to `findings.errors`, naming `label` (the config key), the path as
+/// the user wrote it and `config_at`.
+std::map<int64_t, std::string> read_code_names(const std::string &label, const std::string &path,
+                                               const std::string &path_as_written,
+                                               const std::string &config_at, Findings &findings);
 
 /// How a pixel counts toward a district.
 enum class CoverageMode {
