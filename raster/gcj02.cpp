@@ -102,6 +102,9 @@ bool gcj02_to_wgs84(OGRGeometry &geom) {
     // keep the layer's.
     OGRSpatialReference *srs =
         geom.getSpatialReference() == nullptr ? nullptr : geom.getSpatialReference()->Clone();
+    // Densify first (gcj02.hpp, "Edges"): a straight GCJ-02 edge is a slightly curved WGS 84
+    // line; with vertices at most SEGMENT_DEG apart the converted polygon is within 6 cm of it.
+    geom.segmentize(GCJ02_SEGMENT_DEG);
     const bool ok = geom.transform(&ct) == OGRERR_NONE;
     geom.assignSpatialReference(srs);
     if (srs != nullptr) {

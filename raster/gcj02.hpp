@@ -41,19 +41,21 @@
 // the conversion is a shift of a few hundred metres that is nearly, not exactly, rigid: the
 // areas of Shenyang's districts change by 1.6e-4 to 3.4e-3 (tests/test_china.cpp).
 //
-// Vertices only. Polygons are converted vertex by vertex, without densifying their edges. The
-// offset's curvature is at most about 2/3 · 20 · (6π)² ≈ 4700 m per degree², so along a straight
-// edge of L degrees the converted edge departs from the image of the GCJ-02 edge by at most
-// 4700 · L² / 8 m: 6 cm for a 0.01-degree (1 km) edge, 6 m for a 0.1-degree one. Boundaries
-// from DataV.GeoAtlas have short edges (Shenyang's districts: median 0.7 km, 99 % under 2.7 km,
-// longest 7.8 km; Suzhou's: median 0.5 km, longest 21 km), and a long straight edge is itself a
-// generalisation of the ground boundary far coarser than the few metres the curvature can add; so
-// vertices suffice.
+// Edges. The offset's curvature is at most about 2/3 · 20 · (6π)² ≈ 4700 m per degree², so along a
+// straight edge of L degrees the converted edge departs from the image of the GCJ-02 edge by at
+// most 4700 · L² / 8 m: 6 cm for a 0.01-degree (1 km) edge, 6 m for a 0.1-degree one. Boundaries
+// from DataV.GeoAtlas mostly have short edges (Shenyang's districts: median 0.7 km, 99 % under
+// 2.7 km) but not all (Shenyang's longest 7.8 km, Suzhou's 21 km: metres off). So edges longer
+// than GCJ02_SEGMENT_DEG are first cut into pieces of at most that length (OGR segmentize,
+// straight in degrees), which bounds the error at 6 cm for a few more vertices.
 #pragma once
 
 class OGRGeometry;
 
 namespace cs::raster {
+
+/// Longest edge converted as a straight line, degrees (see "Edges" above).
+inline constexpr double GCJ02_SEGMENT_DEG = 0.01;
 
 struct LonLat {
     double lon = 0.0;
@@ -71,8 +73,9 @@ LonLat wgs84_to_gcj02(double lon, double lat);
 /// the box).
 LonLat gcj02_to_wgs84(double lon, double lat);
 
-/// Convert every vertex of `geom` (x = longitude, y = latitude in degrees) from GCJ-02 to WGS 84
-/// in place. Returns false when OGR could not apply the conversion.
+/// Convert `geom` (x = longitude, y = latitude in degrees) from GCJ-02 to WGS 84 in place: edges
+/// longer than GCJ02_SEGMENT_DEG are split first, then every vertex is converted. Returns false
+/// when OGR could not apply the conversion.
 bool gcj02_to_wgs84(OGRGeometry &geom);
 
 } // namespace cs::raster

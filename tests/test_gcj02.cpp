@@ -139,11 +139,27 @@ TEST(Gcj02, GeometryVerticesAreConvertedAndTheCrsKept) {
     ASSERT_TRUE(gcj02_to_wgs84(poly));
     ASSERT_NE(poly.getSpatialReference(), nullptr);
     const OGRLinearRing *out = poly.getExteriorRing();
-    ASSERT_EQ(out->getNumPoints(), 4);
-    const double in[3][2] = {{123.0, 41.5}, {123.5, 41.5}, {123.5, 42.0}};
-    for (int i = 0; i < 3; ++i) {
+    // Edges longer than 0.01 degree are cut first (gcj02.hpp "Edges"): 0.5 -> 50 pieces, 0.5 ->
+    // 50, the diagonal sqrt(0.5) = 0.7071 -> 71; 171 pieces, 172 points with the closing one.
+    ASSERT_EQ(out->getNumPoints(), 172);
+    const double in[4][2] = {{123.0, 41.5}, {123.5, 41.5}, {123.5, 42.0}, {123.0, 41.5}};
+    const int at[4] = {0, 50, 100, 171};
+    for (int i = 0; i < 4; ++i) {
         const LonLat w = gcj02_to_wgs84(in[i][0], in[i][1]);
-        EXPECT_EQ(out->getX(i), w.lon);
-        EXPECT_EQ(out->getY(i), w.lat);
+        EXPECT_EQ(out->getX(at[i]), w.lon);
+        EXPECT_EQ(out->getY(at[i]), w.lat);
+    }
+    // Every point, taken forward to GCJ-02 again, lies on its straight GCJ-02 edge, at most
+    // 0.01 degree from the previous one.
+    double gx_prev = in[0][0], gy_prev = in[0][1];
+    for (int k = 1; k < out->getNumPoints(); ++k) {
+        const int e = k <= 50 ? 0 : k <= 100 ? 1 : 2;
+        const LonLat g = wgs84_to_gcj02(out->getX(k), out->getY(k));
+        const double ax = in[e][0], ay = in[e][1], bx = in[e + 1][0], by = in[e + 1][1];
+        const double cross = (bx - ax) * (g.lat - ay) - (by - ay) * (g.lon - ax);
+        EXPECT_NEAR(cross / std::hypot(bx - ax, by - ay), 0.0, 1e-8) << k;
+        EXPECT_LE(std::hypot(g.lon - gx_prev, g.lat - gy_prev), 0.01 + 1e-8) << k;
+        gx_prev = g.lon;
+        gy_prev = g.lat;
     }
 }
