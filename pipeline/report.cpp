@@ -604,11 +604,12 @@ std::string period_label(int y0, int y1) {
     return std::to_string(y0) + "\u2013" + std::to_string(y1);
 }
 
-/// "1,234.5 [1,100.0, 1,300.2]" when intervals are given.
+/// "1,234.5 [1,100.0 \u2013 1,300.2]" when intervals are given.
 std::string with_interval(double v, const FigureIntervals *fi, std::size_t i, int dec) {
     std::string s = format_number(v, dec);
     if (fi != nullptr && i < fi->ci_low.size()) {
-        s += " <span class=\"note\">[" + format_number(fi->ci_low[i], dec) + ", " +
+        // An en dash between the bounds: the numbers themselves hold commas.
+        s += " <span class=\"note\">[" + format_number(fi->ci_low[i], dec) + " \u2013 " +
              format_number(fi->ci_high[i], dec) + "]</span>";
     }
     return s;
@@ -1000,8 +1001,8 @@ void write_report(const PreparedRun &run, const RunResult &result,
       << html_escape(run.coverage_method) << "</td></tr>\n<tr><th>pixel area</th><td>"
       << html_escape(run.pixel_area->method()) << "</td></tr>\n";
     if (u != nullptr && run.uncertainty) {
-        h << "<tr><th>uncertainty</th><td>" << html_escape(u->label) << "; seed "
-          << run.uncertainty->seed << "</td></tr>\n";
+        // The label names the method, draws and seed (uncertainty_run.hpp).
+        h << "<tr><th>uncertainty</th><td>" << html_escape(u->label) << "</td></tr>\n";
     }
     h << "</table>\n<h3>Inputs</h3>\n<table>\n<tr><th>role</th><th>file</th><th>bytes</th>"
          "<th>SHA-256</th></tr>\n";
