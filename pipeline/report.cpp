@@ -267,7 +267,7 @@ std::string svg_bar_chart(const std::string &title, const std::vector<std::strin
     const Axis a = nice_axis(lo, hi);
     const double row = L.bar_height * static_cast<double>(series.size()) + L.gap;
     const double plot_h = row * static_cast<double>(shown.size());
-    const double width = L.label_width + L.plot_width + 20;
+    const double width = L.label_width + L.plot_width + 50; // room for the last tick label
     const double height = L.top + plot_h + L.bottom;
     const double x0 = L.label_width;
     const double zero = x0 + a.position(std::clamp(0.0, a.lo, a.hi), L.plot_width);
