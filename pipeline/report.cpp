@@ -396,7 +396,7 @@ std::string svg_line_chart(const std::string &title, const std::vector<std::stri
 }
 
 std::string svg_legend(const ClassedRamp &ramp, const std::string &unit, int decimals) {
-    const double sw = 64, x0 = 10;
+    const double sw = 64, x0 = 24; // x0: room for half of the first break label, e.g. -19.7
     const std::size_t n = ramp.colours.size();
     std::ostringstream s;
     s << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"legend\" viewBox=\"0 0 "
@@ -607,7 +607,7 @@ std::string period_label(int y0, int y1) {
 /// "1,234.5 [1,100.0 \u2013 1,300.2]" when intervals are given.
 std::string with_interval(double v, const FigureIntervals *fi, std::size_t i, int dec) {
     std::string s = format_number(v, dec);
-    if (fi != nullptr && i < fi->ci_low.size()) {
+    if (fi != nullptr && i < fi->ci_low.size() && i < fi->ci_high.size()) {
         // An en dash between the bounds: the numbers themselves hold commas.
         s += " <span class=\"note\">[" + format_number(fi->ci_low[i], dec) + " \u2013 " +
              format_number(fi->ci_high[i], dec) + "]</span>";
@@ -862,7 +862,12 @@ void write_report(const PreparedRun &run, const RunResult &result,
     // ---- 3. Charts ----------------------------------------------------------------------------
     h << "<h2>Charts</h2>\n";
     constexpr std::size_t TOP_N = 25;
+    // Intervals only when the run computed them for every figure drawn.
     const UncertaintyResults *u = r.uncertainty.get();
+    const bool stock_ci = u != nullptr && u->total_mg_c.ci_low.size() == D * E &&
+                          u->total_mg_c.ci_high.size() == D * E;
+    const bool change_ci = u != nullptr && u->stock_change_mg_c_per_yr.ci_low.size() == D * K &&
+                           u->stock_change_mg_c_per_yr.ci_high.size() == D * K;
     {
         std::vector<BarSeries> ss;
         for (std::size_t e = 0; e < E; ++e) {
@@ -871,7 +876,7 @@ void write_report(const PreparedRun &run, const RunResult &result,
             s.colour = series_colour(e);
             for (std::size_t d = 0; d < D; ++d) {
                 s.values.push_back(r.total_mg_c[d * E + e]);
-                if (u != nullptr) {
+                if (stock_ci) {
                     s.low.push_back(u->total_mg_c.ci_low[d * E + e]);
                     s.high.push_back(u->total_mg_c.ci_high[d * E + e]);
                 }
@@ -889,7 +894,7 @@ void write_report(const PreparedRun &run, const RunResult &result,
             s.colour = series_colour(k + E);
             for (std::size_t d = 0; d < D; ++d) {
                 s.values.push_back(r.stock_change_mg_c_per_yr[d * K + k]);
-                if (u != nullptr) {
+                if (change_ci) {
                     s.low.push_back(u->stock_change_mg_c_per_yr.ci_low[d * K + k]);
                     s.high.push_back(u->stock_change_mg_c_per_yr.ci_high[d * K + k]);
                 }
