@@ -420,17 +420,28 @@ namespace {
 
 void ring_path(const OGRSimpleCurve &ring, const std::array<double, 6> &gt, double sx, double sy,
                std::string &out) {
+    // A vertex less than half an image pixel from the last one kept (in x and y) draws nothing
+    // visible: dropped, so that a detailed boundary costs about its length in pixels, not its
+    // vertex count (the last vertex is always kept, closing the ring).
     std::string prev;
+    double px = 0, py = 0;
     bool first = true;
-    for (int i = 0; i < ring.getNumPoints(); ++i) {
-        const std::string p =
-            c1((ring.getX(i) - gt[0]) / gt[1] * sx) + " " + c1((ring.getY(i) - gt[3]) / gt[5] * sy);
+    const int n = ring.getNumPoints();
+    for (int i = 0; i < n; ++i) {
+        const double x = (ring.getX(i) - gt[0]) / gt[1] * sx;
+        const double y = (ring.getY(i) - gt[3]) / gt[5] * sy;
+        if (!first && i + 1 < n && std::fabs(x - px) < 0.5 && std::fabs(y - py) < 0.5) {
+            continue;
+        }
+        const std::string p = c1(x) + " " + c1(y);
         if (p == prev) {
             continue;
         }
         out += (first ? (out.empty() ? "M" : " M") : " L") + p;
         first = false;
         prev = p;
+        px = x;
+        py = y;
     }
     if (!first) {
         out += " Z";
@@ -850,8 +861,13 @@ void write_report(const PreparedRun &run, const RunResult &result,
             h << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"map\" viewBox=\"0 0 " << m.w
               << " " << m.h << "\" width=\"" << std::min(m.w * 2, 520) << "\">\n"
               << "<image width=\"" << m.w << "\" height=\"" << m.h
-              << "\" href=\"data:image/png;base64," << base64(png) << "\"/>\n"
-              << outlines << "</svg>\n";
+              << "\" href=\"data:image/png;base64," << base64(png)
+              << "\"/>\n"
+              // The outlines once, in the first map; the others refer to them.
+              << (outlines.empty() ? ""
+                  : i == 0 ? "<defs><g id=\"district-outlines\">\n" + outlines + "</g></defs>\n"
+                           : "")
+              << (outlines.empty() ? "" : "<use href=\"#district-outlines\"/>\n") << "</svg>\n";
             const std::string unit =
                 m.unit.empty() ? (m.change ? "Mg C/ha/yr" : "Mg C/ha") : m.unit;
             h << svg_legend(ramp, unit, legend_decimals(ramp.hi - ramp.lo)) << "</figure>\n";

@@ -112,7 +112,8 @@ std::string svg_legend(const ClassedRamp &ramp, const std::string &unit, int dec
 
 /// The outline of a polygon geometry as an SVG path (M ... L ... Z per ring) in the pixel space
 /// of a map image: x = (X - gt[0]) / gt[1] x sx, y = (Y - gt[3]) / gt[5] x sy (a north-up
-/// grid), coordinates rounded to 0.1, repeated points dropped. Empty for other geometry types.
+/// grid), coordinates rounded to 0.1; a vertex less than 0.5 from the last one kept in both x
+/// and y is dropped (except a ring's last). Empty for other geometry types.
 std::string svg_outline(const OGRGeometry &g, const std::array<double, 6> &geotransform, double sx,
                         double sy);
 

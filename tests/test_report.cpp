@@ -253,18 +253,21 @@ TEST(ReportMaps, OutlineIsInImagePixels) {
     ring.addPoint(1000, 2000);
     ring.addPoint(1300, 2000);
     ring.addPoint(1300, 1700);
-    ring.addPoint(1301, 1700); // 0.033 px further: rounds to the same point, dropped
+    ring.addPoint(1301, 1700); // (5.017, 5): < 0.5 px from (5, 5), dropped
+    ring.addPoint(1290, 1700); // (4.833, 5): dropped
+    ring.addPoint(1150, 1700); // (2.5, 5): kept
     ring.addPoint(1000, 1700);
     ring.addPoint(1000, 2000);
     poly.addRing(&ring);
     const std::array<double, 6> gt = {1000, 30, 0, 2000, 0, -30};
-    EXPECT_EQ(svg_outline(poly, gt, 0.5, 0.5), "M0.0 0.0 L5.0 0.0 L5.0 5.0 L0.0 5.0 L0.0 0.0 Z");
+    EXPECT_EQ(svg_outline(poly, gt, 0.5, 0.5),
+              "M0.0 0.0 L5.0 0.0 L5.0 5.0 L2.5 5.0 L0.0 5.0 L0.0 0.0 Z");
     OGRMultiPolygon multi;
     multi.addGeometry(&poly);
     multi.addGeometry(&poly);
     EXPECT_EQ(svg_outline(multi, gt, 0.5, 0.5),
-              "M0.0 0.0 L5.0 0.0 L5.0 5.0 L0.0 5.0 L0.0 0.0 Z M0.0 0.0 L5.0 0.0 L5.0 5.0 L0.0 "
-              "5.0 L0.0 0.0 Z");
+              "M0.0 0.0 L5.0 0.0 L5.0 5.0 L2.5 5.0 L0.0 5.0 L0.0 0.0 Z M0.0 0.0 L5.0 0.0 L5.0 "
+              "5.0 L2.5 5.0 L0.0 5.0 L0.0 0.0 Z");
     OGRPoint pt(1000, 2000);
     EXPECT_EQ(svg_outline(pt, gt, 1, 1), "");
 }
@@ -446,8 +449,12 @@ TEST(ReportPage, FiguresNamesAndMapsOfAHandWorkedRun) {
     EXPECT_NE(html.find("<td>2 forest</td><td>3 settlement</td><td class=\"n\">9.0</td>"),
               std::string::npos);
     EXPECT_NE(html.find("Unchanged: 81.0 ha"), std::string::npos);
-    // Both district outlines over each of the three maps.
-    EXPECT_EQ(count(html, "<path class=\"outline\""), 6U);
+    // Both district outlines, defined once and drawn over each of the three maps.
+    EXPECT_EQ(count(html, "<path class=\"outline\""), 2U);
+    EXPECT_EQ(count(html, "<use href=\"#district-outlines\"/>"), 3U);
+    // District 11 (columns 0-19, the whole height) in image pixels = grid pixels.
+    EXPECT_NE(html.find("d=\"M0.0 0.0 L20.0 0.0 L20.0 30.0 L0.0 30.0 L0.0 0.0 Z\""),
+              std::string::npos);
     // Provenance: every input with its SHA-256 (64 hex digits), and the config.
     EXPECT_NE(html.find("pools.csv"), std::string::npos);
     EXPECT_TRUE(std::regex_search(html, std::regex("<code>[0-9a-f]{64}</code>")));
