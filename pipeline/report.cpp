@@ -476,8 +476,9 @@ struct Closer {
 };
 using Dataset = std::unique_ptr<GDALDataset, Closer>;
 
-/// Widest map image: GDAL reads the file at this size (from its overviews when it has them).
-constexpr int MAP_MAX_WIDTH = 800;
+/// Longest side of a map image: GDAL reads the file at this size (from its overviews when it has
+/// them).
+constexpr double MAP_MAX_SIZE = 800.0;
 
 /// One GeoTIFF output read at a reduced size.
 struct MapData {
@@ -795,10 +796,13 @@ void write_report(const PreparedRun &run, const RunResult &result,
         h << "<p>No maps: this run wrote no rasters (<code>outputs.rasters: false</code>). Set it "
              "to true to see the stock and change maps here.</p>\n";
     } else {
-        const int w = static_cast<int>(std::min<int64_t>(grid.width, MAP_MAX_WIDTH));
-        const int hh = static_cast<int>(std::max<int64_t>(
-            1,
-            std::llround(static_cast<double>(grid.height) * w / static_cast<double>(grid.width))));
+        // At most MAP_MAX_SIZE on the longer side (a tall, narrow grid too), never enlarged.
+        const double scale =
+            std::min(1.0, MAP_MAX_SIZE / static_cast<double>(std::max(grid.width, grid.height)));
+        const int w = static_cast<int>(
+            std::max<int64_t>(1, std::llround(static_cast<double>(grid.width) * scale)));
+        const int hh = static_cast<int>(
+            std::max<int64_t>(1, std::llround(static_cast<double>(grid.height) * scale)));
         std::vector<MapData> maps;
         for (std::size_t e = 0; e < E; ++e) {
             MapData m;
@@ -859,7 +863,7 @@ void write_report(const PreparedRun &run, const RunResult &result,
             const ClassedRamp &ramp = m.change ? change_ramp : stock_ramp;
             const std::string png = encode_png(m, ramp, std::to_string(i));
             h << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"map\" viewBox=\"0 0 " << m.w
-              << " " << m.h << "\" width=\"" << std::min(m.w * 2, 520) << "\">\n"
+              << " " << m.h << "\" width=\"520\">\n"
               << "<image width=\"" << m.w << "\" height=\"" << m.h
               << "\" href=\"data:image/png;base64," << base64(png)
               << "\"/>\n"

@@ -530,3 +530,38 @@ TEST(ReportPage, ConfigTurnsItOffAndRejectsNonBooleans) {
               std::string::npos)
         << res.err;
 }
+
+TEST(ReportPage, MapsAreAtMost800PixelsOnTheLongerSide) {
+    // A 1000 x 20 px strip and a 20 x 1000 px column: 800 x 16 and 16 x 800 images (scale 0.8).
+    for (const auto &[width, height] : {std::pair{1000, 20}, std::pair{20, 1000}}) {
+        SCOPED_TRACE(std::to_string(width) + " x " + std::to_string(height));
+        TempDir dir;
+        RasterSpec spec;
+        spec.width = width;
+        spec.height = height;
+        spec.epsg = 6933;
+        std::vector<double> lc(static_cast<std::size_t>(width) * height, 1.0);
+        lc[0] = 2; // two stocks, so that the image has two colours
+        write_raster(dir.file("lc2010.tif"), spec, lc);
+        write_raster(dir.file("lc2020.tif"), spec, lc);
+        write_text(dir.file("pools.csv"), POOLS);
+        write_text(dir.file("run.yaml"), "name: strip\noutput_dir: out\nland_cover:\n  epochs:\n"
+                                         "    2010: lc2010.tif\n    2020: lc2020.tif\n"
+                                         "models:\n  stocks:\n    method: lookup\n"
+                                         "    table: pools.csv\n");
+        const auto res = run_carbonsink("run " + dir.file("run.yaml") + " --quiet");
+        ASSERT_EQ(res.exit_code, 0) << res.err;
+        const std::string html = read_text(dir.file("out/report.html"));
+        const auto pngs = inline_pngs(html);
+        ASSERT_EQ(pngs.size(), 3U);
+        int w = 0, h = 0;
+        const auto px = decode_png(pngs[0], w, h);
+        EXPECT_EQ(w, width * 4 / 5);
+        EXPECT_EQ(h, height * 4 / 5);
+        EXPECT_NE(html.find("read by GDAL at " + std::to_string(width * 4 / 5) + " × " +
+                            std::to_string(height * 4 / 5) + " pixels (from its overviews"),
+                  std::string::npos);
+        EXPECT_NE(html.find("District outlines are drawn for polygon districts only."),
+                  std::string::npos); // the whole grid: no outlines
+    }
+}
