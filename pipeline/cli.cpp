@@ -266,6 +266,9 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     if (run->config.write_xlsx) {
         text += ", districts.xlsx";
     }
+    if (run->config.write_report) {
+        text += ", report.html";
+    }
     if (run->config.nep.present) {
         text += ", nep_monthly.csv";
     }

@@ -1374,12 +1374,15 @@ public:
         }
         auto k = keys(n, "outputs",
                       {"rasters", "compression", "transitions", "method_codes", "monthly_rasters",
-                       "geopackage", "xlsx"});
+                       "geopackage", "xlsx", "report"});
         if (k.count("geopackage")) {
             boolean(k["geopackage"], "outputs.geopackage", m_cfg.write_geopackage);
         }
         if (k.count("xlsx")) {
             boolean(k["xlsx"], "outputs.xlsx", m_cfg.write_xlsx);
+        }
+        if (k.count("report")) {
+            boolean(k["report"], "outputs.report", m_cfg.write_report);
         }
         if (k.count("monthly_rasters")) {
             boolean(k["monthly_rasters"], "outputs.monthly_rasters", m_cfg.write_monthly_rasters);

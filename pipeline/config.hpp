@@ -273,6 +273,7 @@ struct Config {
     std::string compression = "DEFLATE";
     bool write_geopackage = true; ///< districts.gpkg (vector districts only)
     bool write_xlsx = true;       ///< districts.xlsx
+    bool write_report = true;     ///< report.html (pipeline/report.hpp)
 
     /// "demo.yaml, line 7" for messages.
     std::string at(int line) const;

@@ -10,6 +10,7 @@
 #include "pipeline/nep_outputs.hpp"
 #include "pipeline/output_text.hpp"
 #include "pipeline/problems.hpp"
+#include "pipeline/report.hpp"
 #include "pipeline/sha256.hpp"
 #include "pipeline/vector_outputs.hpp"
 #include "pipeline/version.hpp"
@@ -1097,6 +1098,9 @@ void write_outputs(const PreparedRun &run, RunResult &result, const std::string 
     }
     if (failpoint("kill_before_results") >= 0) {
         std::raise(SIGKILL); // crash-test failpoint (interrupt.hpp)
+    }
+    if (run.config.write_report) {
+        report::write_report(run, result, levels, staging_dir); // reads the rasters committed above
     }
     write_results_h5((fs::path(staging_dir) / "results.h5").string(), run, result, levels);
 }

@@ -119,6 +119,9 @@ std::vector<std::string> output_file_names(const Config &config) {
     if (config.write_xlsx) {
         names.emplace_back("districts.xlsx");
     }
+    if (config.write_report) {
+        names.emplace_back("report.html");
+    }
     if (config.nep.present) {
         names.push_back("nep_monthly.csv");
         if (config.write_rasters) {

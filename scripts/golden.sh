@@ -9,8 +9,9 @@
 # and CSVs are compared byte for byte. results.h5 records the absolute paths of the config and
 # of every input, which differ from run to run (the temporary folder), so it is compared as a
 # canonical dump: `h5dump -w 0` with that folder's path replaced by @STAGE@ (nothing else is
-# dropped or changed). The warnings a run prints are compared as well (same replacement); the
-# output folder's .carbonsink-manifest (file modification times) is not.
+# dropped or changed); report.html lists the input paths too and gets the same replacement. The
+# warnings a run prints are compared as well (same replacement); the output folder's
+# .carbonsink-manifest (file modification times) is not.
 #
 # --update rewrites tests/golden/checksums.txt. Regenerate ONLY for an intended change of the
 # outputs, and say in the commit message which outputs change and why. A refactor must leave
@@ -69,6 +70,9 @@ for s in "${scenarios[@]}"; do
         f="${f#./}"
         if [[ "$f" == *.h5 ]]; then
             sum="$(h5dump -w 0 "$out/$f" | sed "s|$stage|@STAGE@|g" | sha256sum | cut -d' ' -f1)"
+        elif [[ "$f" == *.html ]]; then
+            # report.html lists the inputs by path, as results.h5 does: same replacement.
+            sum="$(sed "s|$stage|@STAGE@|g" "$out/$f" | sha256sum | cut -d' ' -f1)"
         else
             sum="$(sha256sum "$out/$f" | cut -d' ' -f1)"
         fi

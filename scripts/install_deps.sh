@@ -16,6 +16,9 @@ if [[ ${1:-} == "--with-test-tools" ]]; then
     packages+=(python3-xarray python3-h5netcdf)
     # districts.gpkg opened in QGIS headless (tests/check_gpkg_qgis.py).
     packages+=(python3-qgis)
+    # report.html rendered in headless Chromium (tests/check_report_chromium.py, the screenshots
+    # of scripts/screenshots.sh), with a CJK font so that Chinese district names show.
+    packages+=(chromium fonts-noto-cjk)
     # Sanitizers and fuzzing (scripts/sanitize.sh, scripts/fuzz.sh): clang++ with libFuzzer and
     # the sanitizer runtimes, LLVM's OpenMP runtime with its TSan tool libarcher, and
     # llvm-symbolizer for readable reports.

@@ -457,11 +457,11 @@ TEST_F(Faults, KilledWhileCommittingThenResumedIsByteIdentical) {
 TEST_F(Faults, AKillWhileCommittingIsFinishedByTheNextRun) {
     const std::string three = three_epoch_config(*dir);
     ASSERT_EQ(run_carbonsink("run " + cfg() + " --quiet", REPRO).exit_code, 0);
-    // A three-epoch run killed after moving 7 files in: districts.csv, .csvt, .gpkg, .xlsx and
-    // stock_2015, 2020 and 2025.tif (names in order, results.h5 last; the old results.h5 is
-    // removed first).
+    // A three-epoch run killed after moving 8 files in: districts.csv, .csvt, .gpkg, .xlsx,
+    // report.html and stock_2015, 2020 and 2025.tif (names in order, results.h5 last; the old
+    // results.h5 is removed first).
     const auto k =
-        run_carbonsink("run " + three + " --quiet", "CARBONSINK_FAILPOINT=kill_during_commit:7");
+        run_carbonsink("run " + three + " --quiet", "CARBONSINK_FAILPOINT=kill_during_commit:8");
     EXPECT_EQ(k.exit_code, KILLED) << k.err;
     EXPECT_FALSE(fs::exists(out() + "/results.h5")) << "a half-done commit must not look complete";
     EXPECT_TRUE(fs::exists(out() + "/stock_2025.tif"));
