@@ -257,8 +257,10 @@ void set_fields(OGRFeature &f, const Table &t, const std::vector<std::string> &r
 
 /// Five classes from loss (red) to gain (green): ColorBrewer "RdYlGn", 5 classes
 /// (Brewer, C. A., colorbrewer2.org).
-const char *const CLASS_COLOURS[5] = {"215,25,28,255", "253,174,97,255", "255,255,191,255",
-                                      "166,217,106,255", "26,150,65,255"};
+// ColorBrewer RdYlGn, 6 classes (Brewer, colorbrewer2.org): three loss classes below 0, three
+// sink classes above, so a loss is never drawn in a sink colour.
+const char *const CLASS_COLOURS[6] = {"215,48,39,255",   "252,141,89,255", "254,224,139,255",
+                                      "217,239,139,255", "145,207,96,255", "26,152,80,255"};
 
 std::string fill_symbol(int name, const char *colour) {
     std::ostringstream s;
@@ -294,7 +296,9 @@ std::string graduated_qml(const std::string &column, const std::vector<double> &
             m = std::max(m, std::fabs(v));
         }
     }
-    const int n = m > 0 ? 5 : 1;
+    // Six equal classes over [-m, m]: 0 is a class bound (QGIS puts a value on a bound in the
+    // lower class, so exactly 0 draws in the palest loss colour).
+    const int n = m > 0 ? 6 : 1;
     std::vector<double> bounds;
     for (int i = 0; i <= n; ++i) {
         bounds.push_back(n == 1 ? (i == 0 ? -1.0 : 1.0) : -m + 2 * m * i / n);

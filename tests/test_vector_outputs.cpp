@@ -170,14 +170,26 @@ TEST(VectorOutputs, ParseCsvHandlesQuotesCommasAndLineBreaks) {
     EXPECT_EQ(rows[2], (std::vector<std::string>{"1", ""}));
 }
 
-TEST(VectorOutputs, GraduatedStyleHasFiveSymmetricClasses) {
-    // max |v| = 10: class bounds -10, -6, -2, 2, 6, 10.
-    const std::string qml = cs::pipeline::graduated_qml("chg", {-10, 3, 7});
+TEST(VectorOutputs, GraduatedStyleHasSixSymmetricClassesWithZeroAsABound) {
+    // max |v| = 9: class bounds -9, -6, -3, 0, 3, 6, 9; losses red to pale orange, sinks pale
+    // to dark green (ColorBrewer RdYlGn 6: d73027 fc8d59 fee08b d9ef8b 91cf60 1a9850).
+    const std::string qml = cs::pipeline::graduated_qml("chg", {-9, 3, 7});
     EXPECT_NE(qml.find("type=\"graduatedSymbol\" attr=\"chg\""), std::string::npos) << qml;
-    EXPECT_NE(qml.find("lower=\"-10\" upper=\"-6\""), std::string::npos) << qml;
-    EXPECT_NE(qml.find("lower=\"-2\" upper=\"2\""), std::string::npos) << qml;
-    EXPECT_NE(qml.find("lower=\"6\" upper=\"10\""), std::string::npos) << qml;
-    EXPECT_EQ(qml.find("lower=\"10\""), std::string::npos) << qml;
+    EXPECT_NE(qml.find("lower=\"-9\" upper=\"-6\""), std::string::npos) << qml;
+    EXPECT_NE(qml.find("lower=\"-3\" upper=\"0\""), std::string::npos) << qml;
+    EXPECT_NE(qml.find("lower=\"0\" upper=\"3\""), std::string::npos) << qml;
+    EXPECT_NE(qml.find("lower=\"6\" upper=\"9\""), std::string::npos) << qml;
+    EXPECT_EQ(qml.find("lower=\"9\""), std::string::npos) << qml;
+    const auto colour_of = [&](int symbol) {
+        const auto at = qml.find("<symbol type=\"fill\" name=\"" + std::to_string(symbol) + "\"");
+        const std::string key = "<prop k=\"color\" v=\"";
+        const auto c = qml.find(key, at) + key.size();
+        return qml.substr(c, qml.find('"', c) - c);
+    };
+    EXPECT_EQ(colour_of(0), "215,48,39,255");   // #d73027
+    EXPECT_EQ(colour_of(2), "254,224,139,255"); // #fee08b: the loss class next to 0
+    EXPECT_EQ(colour_of(3), "217,239,139,255"); // #d9ef8b: the sink class next to 0
+    EXPECT_EQ(colour_of(5), "26,152,80,255");   // #1a9850
     // All zero: one class around zero.
     const std::string one = cs::pipeline::graduated_qml("chg", {0, 0});
     EXPECT_NE(one.find("lower=\"-1\" upper=\"1\""), std::string::npos) << one;
