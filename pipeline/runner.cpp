@@ -906,6 +906,7 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
     raster::GeoTiffOptions opts;
     opts.tile = run.config.tile_size;
     opts.compress = run.config.compression;
+    opts.overviews = run.config.write_overviews;
     const std::map<std::string, std::string> md = {{"carbonsink_run", run.config.name}};
     const auto &epochs = run.config.epochs;
     for (const auto &ep : epochs) {
