@@ -535,3 +535,217 @@ TEST(AssembleCog, StrippedOrMissingInputsAreRefused) {
               "cannot write cloud-optimized GeoTIFF: " + d.file("out.tif") + ": " +
                   d.file("text.tif") + ": not a little-endian TIFF");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pool rasters of a run (outputs.pool_rasters)
+
+namespace {
+
+// 40 x 30 px, 30 m, EPSG:6933. 2010: columns 0-19 class 1 (cropland), 20-39 class 2 (forest).
+// 2020: rows 0-9 of columns 0-19 become forest, pixel (col 5, row 25) is nodata.
+// Pools (Mg C/ha): 1 = 10 + 2 + 50 + 1; 2 = 100 + 20 + 80 + 5.
+const char *POOLS = "lucode,LULC_Name,C_above,c_below,c_soil,c_dead\n"
+                    "1,cropland,10,2,50,1\n"
+                    "2,forest,100,20,80,5\n";
+
+struct PoolScenario {
+    TempDir dir;
+    PoolScenario() {
+        RasterSpec spec;
+        spec.width = 40;
+        spec.height = 30;
+        spec.epsg = 6933;
+        std::vector<double> lc2010(40 * 30), lc2020(40 * 30);
+        for (int r = 0; r < 30; ++r) {
+            for (int c = 0; c < 40; ++c) {
+                lc2010[r * 40 + c] = c < 20 ? 1 : 2;
+                lc2020[r * 40 + c] = c < 20 && r < 10 ? 2 : lc2010[r * 40 + c];
+            }
+        }
+        lc2020[25 * 40 + 5] = 255;
+        write_raster(dir.file("lc2010.tif"), spec, lc2010);
+        write_raster(dir.file("lc2020.tif"), spec, lc2020);
+        write_text(dir.file("pools.csv"), POOLS);
+    }
+    std::string config(const std::string &outputs, const std::string &processing = "") const {
+        write_text(dir.file("run.yaml"), "name: pools\n"
+                                         "output_dir: out\n"
+                                         "land_cover:\n"
+                                         "  epochs:\n"
+                                         "    2010: lc2010.tif\n"
+                                         "    2020: lc2020.tif\n"
+                                         "models:\n"
+                                         "  stocks:\n"
+                                         "    method: lookup\n"
+                                         "    table: pools.csv\n"
+                                         "  sink:\n"
+                                         "    method: stock_difference\n" +
+                                             outputs + processing);
+        return dir.file("run.yaml");
+    }
+};
+
+std::vector<float> read_tif(const std::string &path, std::string *description = nullptr,
+                            std::string *units = nullptr) {
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+    if (ds == nullptr) {
+        ADD_FAILURE() << "cannot open " << path;
+        return {};
+    }
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    if (description != nullptr) {
+        *description = GDALGetDescription(b);
+    }
+    if (units != nullptr) {
+        *units = GDALGetRasterUnitType(b);
+    }
+    auto v = read_band(b);
+    GDALClose(ds);
+    return v;
+}
+
+const std::vector<std::string> POOL_NAMES = {"above_ground", "below_ground", "soil",
+                                             "dead_organic_matter"};
+
+} // namespace
+
+TEST(PoolRasters, EachPoolHoldsItsStockAndChangeAndThePoolsAddUpToTheTotal) {
+    PoolScenario s;
+    const auto r = run_carbonsink(
+        "run " + s.config("outputs:\n  pool_rasters: true\n", "processing:\n  tile_size: 16\n") +
+        " --quiet --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Hand-worked pixels: (0, 0) cropland -> forest; (30, 0) forest both; (0, 29) cropland
+    // both; (5, 25) nodata in 2020.
+    const std::map<std::string, std::pair<double, double>> density = {
+        {"above_ground", {10, 100}},
+        {"below_ground", {2, 20}},
+        {"soil", {50, 80}},
+        {"dead_organic_matter", {1, 5}}};
+    std::vector<float> sum2010(1200, 0.0F), sum2020(1200, 0.0F), sum_change(1200, 0.0F);
+    for (const auto &pool : POOL_NAMES) {
+        const auto [crop, forest] = density.at(pool);
+        std::string desc, units;
+        const auto s2010 = read_tif(s.dir.file("out/stock_" + pool + "_2010.tif"), &desc, &units);
+        ASSERT_EQ(s2010.size(), 1200u) << pool;
+        EXPECT_EQ(units, "Mg C/ha");
+        EXPECT_NE(desc.find("pool " + pool), std::string::npos) << desc;
+        EXPECT_NE(desc.find("2010"), std::string::npos) << desc;
+        const auto s2020 = read_tif(s.dir.file("out/stock_" + pool + "_2020.tif"));
+        const auto ch =
+            read_tif(s.dir.file("out/stock_change_" + pool + "_2010_2020.tif"), &desc, &units);
+        ASSERT_EQ(ch.size(), 1200u);
+        EXPECT_EQ(units, "Mg C/ha/yr");
+        EXPECT_NE(desc.find("positive = uptake/sink"), std::string::npos) << desc;
+        EXPECT_NE(desc.find("stock difference"), std::string::npos) << desc;
+        EXPECT_FLOAT_EQ(s2010[0], static_cast<float>(crop)) << pool;
+        EXPECT_FLOAT_EQ(s2020[0], static_cast<float>(forest)) << pool;
+        EXPECT_FLOAT_EQ(ch[0], static_cast<float>((forest - crop) / 10.0)) << pool;
+        EXPECT_FLOAT_EQ(s2020[30], static_cast<float>(forest)) << pool;
+        EXPECT_FLOAT_EQ(ch[30], 0.0F) << pool;
+        EXPECT_FLOAT_EQ(s2020[29 * 40], static_cast<float>(crop)) << pool;
+        EXPECT_FLOAT_EQ(s2010[25 * 40 + 5], static_cast<float>(crop)) << pool;
+        EXPECT_TRUE(std::isnan(s2020[25 * 40 + 5])) << pool;
+        EXPECT_TRUE(std::isnan(ch[25 * 40 + 5])) << pool;
+        for (std::size_t i = 0; i < 1200; ++i) {
+            sum2010[i] += s2010[i];
+            sum2020[i] += s2020[i];
+            sum_change[i] += ch[i];
+        }
+    }
+    // The pools add up to the total rasters (within float rounding), NaN where they are.
+    const auto t2010 = read_tif(s.dir.file("out/stock_2010.tif"));
+    const auto t2020 = read_tif(s.dir.file("out/stock_2020.tif"));
+    const auto tch = read_tif(s.dir.file("out/stock_change_2010_2020.tif"));
+    for (std::size_t i = 0; i < 1200; ++i) {
+        EXPECT_TRUE(std::isnan(t2020[i]) == std::isnan(sum2020[i])) << i;
+        if (!std::isnan(t2020[i])) {
+            EXPECT_NEAR(sum2010[i], t2010[i], 1e-4) << i;
+            EXPECT_NEAR(sum2020[i], t2020[i], 1e-4) << i;
+            EXPECT_NEAR(sum_change[i], tch[i], 1e-5) << i;
+        }
+    }
+    // Listed among the outputs.
+    EXPECT_NE(r.out.find("stock_<pool>_<year>.tif, stock_change_<pool>_<y1>_<y2>.tif"),
+              std::string::npos)
+        << r.out;
+    // Every GeoTIFF of the run is a valid COG (40 x 30 in 16 px tiles: overviews 20 x 15, 10 x 8).
+    std::size_t tifs = 0;
+    for (const auto &e : fs::directory_iterator(s.dir.file("out"))) {
+        if (e.path().extension() != ".tif") {
+            continue;
+        }
+        ++tifs;
+        GDALDatasetH ds = GDALOpen(e.path().c_str(), GA_ReadOnly);
+        ASSERT_NE(ds, nullptr);
+        EXPECT_EQ(GDALGetOverviewCount(GDALGetRasterBand(ds, 1)), 2) << e.path();
+        GDALClose(ds);
+        const std::string v = validate_cog(e.path().string());
+        if (!v.empty()) {
+            EXPECT_NE(v.find("exit 0"), std::string::npos) << v;
+            EXPECT_EQ(v.find("arning"), std::string::npos) << v;
+        }
+    }
+    EXPECT_EQ(tifs, 3u + 4u * 3u);
+}
+
+TEST(PoolRasters, OffByDefaultAndSameBytesForAnyThreadCountAndBlockSize) {
+    PoolScenario s;
+    ASSERT_EQ(run_carbonsink("run " + s.config("") + " --quiet").exit_code, 0);
+    EXPECT_FALSE(fs::exists(s.dir.file("out/stock_soil_2010.tif")));
+    EXPECT_TRUE(fs::exists(s.dir.file("out/stock_2010.tif")));
+    const std::string outputs = "outputs:\n  pool_rasters: true\n";
+    ASSERT_EQ(run_carbonsink("run " + s.config(outputs, "processing:\n  tile_size: 16\n") +
+                             " --quiet --threads 1 --output-dir " + s.dir.file("t1"))
+                  .exit_code,
+              0);
+    ASSERT_EQ(run_carbonsink("run " +
+                             s.config(outputs, "processing:\n  tile_size: 16\n  block_cells: "
+                                               "256\n") +
+                             " --quiet --threads 2 --output-dir " + s.dir.file("t2"))
+                  .exit_code,
+              0);
+    std::size_t compared = 0;
+    for (const auto &e : fs::directory_iterator(s.dir.file("t1"))) {
+        if (e.path().extension() == ".tif") {
+            const std::string a = read_text(e.path().string());
+            EXPECT_FALSE(a.empty());
+            EXPECT_EQ(a, read_text(s.dir.file("t2/" + e.path().filename().string())))
+                << e.path().filename();
+            ++compared;
+        }
+    }
+    EXPECT_EQ(compared, 15u);
+}
+
+TEST(PoolRasters, RefusedConfigValuesSayWhatIsWrong) {
+    PoolScenario s;
+    const auto r = run_carbonsink("validate " + s.config("outputs:\n  pool_rasters: maybe\n"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("invalid config value outputs.pool_rasters: run.yaml, line 14: expected "
+                         "true or false, got \"maybe\""),
+              std::string::npos)
+        << r.err;
+    const auto o = run_carbonsink("validate " + s.config("outputs:\n  overviews: [1]\n"));
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_NE(o.err.find("invalid config value outputs.overviews: run.yaml, line 14: expected true "
+                         "or false, got a list"),
+              std::string::npos)
+        << o.err;
+}
+
+TEST(PoolRasters, OverviewsCanBeTurnedOff) {
+    PoolScenario s;
+    ASSERT_EQ(run_carbonsink(
+                  "run " +
+                  s.config("outputs:\n  overviews: false\n", "processing:\n  tile_size: 16\n") +
+                  " --quiet")
+                  .exit_code,
+              0);
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(s.dir.file("out/stock_2020.tif").c_str(), GA_ReadOnly);
+    ASSERT_NE(ds, nullptr);
+    EXPECT_EQ(GDALGetOverviewCount(GDALGetRasterBand(ds, 1)), 0);
+    GDALClose(ds);
+}
