@@ -49,21 +49,39 @@ void OverviewBuilder::reduce_row(const float *a, const float *b, int64_t n, floa
     if (!m_categorical) {
         // AVERAGE of the valid pixels of the (up to) 2 x 2 block, in double so the result does
         // not depend on the order of the terms beyond the one rounding to float.
-        for (int64_t i = 0; i < out; ++i) {
-            const int64_t x = 2 * i;
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        const int64_t pairs = b != nullptr ? n / 2 : 0; // whole 2 x 2 blocks
+        for (int64_t i = 0; i < pairs; ++i) {
+            const float v0 = a[2 * i], v1 = a[2 * i + 1], v2 = b[2 * i], v3 = b[2 * i + 1];
+            if (!std::isnan(v0) && !std::isnan(v1) && !std::isnan(v2) && !std::isnan(v3)) {
+                dst[i] = static_cast<float>(
+                    ((static_cast<double>(v0) + v1) + static_cast<double>(v2) + v3) / 4.0);
+                continue;
+            }
             double sum = 0.0;
             int count = 0;
-            const float v[4] = {a[x], x + 1 < n ? a[x + 1] : std::nanf(""),
-                                b != nullptr ? b[x] : std::nanf(""),
-                                b != nullptr && x + 1 < n ? b[x + 1] : std::nanf("")};
+            for (const float f : {v0, v1, v2, v3}) {
+                if (!std::isnan(f)) {
+                    sum += f;
+                    ++count;
+                }
+            }
+            dst[i] = count > 0 ? static_cast<float>(sum / count) : nan;
+        }
+        // The last row (no second row) or column (odd width): the pixels that exist.
+        for (int64_t i = pairs; i < out; ++i) {
+            const int64_t x = 2 * i;
+            const float v[4] = {a[x], x + 1 < n ? a[x + 1] : nan, b != nullptr ? b[x] : nan,
+                                b != nullptr && x + 1 < n ? b[x + 1] : nan};
+            double sum = 0.0;
+            int count = 0;
             for (const float f : v) {
                 if (!std::isnan(f)) {
                     sum += f;
                     ++count;
                 }
             }
-            dst[i] = count > 0 ? static_cast<float>(sum / count)
-                               : std::numeric_limits<float>::quiet_NaN();
+            dst[i] = count > 0 ? static_cast<float>(sum / count) : nan;
         }
         return;
     }
