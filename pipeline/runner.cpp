@@ -11,9 +11,11 @@
 #include "models/flux.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/parallel.hpp"
+#include "raster/cog.hpp"
 #include "raster/raster_error.hpp"
 
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -934,6 +936,22 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> writers;
     if (!run.config.write_rasters) {
         return writers;
+    }
+    if (run.config.write_overviews) {
+        // Each output keeps one open temporary file per overview level (raster/cog.hpp) until
+        // commit: a run with many outputs (monthly NEP rasters of several years) on a large grid
+        // can pass the usual soft limit of 1024 open files, so raise it towards the hard limit.
+        const std::size_t levels =
+            raster::overview_levels(run.grid.width, run.grid.height, run.config.tile_size).size();
+        const auto wanted = static_cast<rlim_t>(
+            output_raster_count(run.config, run.stock_model->pool_names().size()) * (levels + 1) +
+            256);
+        struct rlimit lim = {};
+        if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+            lim.rlim_cur < wanted) {
+            lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, lim.rlim_max);
+            ::setrlimit(RLIMIT_NOFILE, &lim);
+        }
     }
     raster::GeoTiffOptions opts;
     opts.tile = run.config.tile_size;
