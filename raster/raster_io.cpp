@@ -451,15 +451,14 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     m_overviews = std::make_unique<OverviewBuilder>(
         grid.width, grid.height, m_tile, m_byte,
         [this](std::size_t level, int64_t tx, int64_t ty, const float *tile) {
-            write_tile(GDALGetRasterBand(m_ovr_ds[level], 1), tx, ty, tile,
-                       " (overview level " + std::to_string(level + 1) + ")");
+            write_tile(GDALGetRasterBand(m_ovr_ds[level], 1), tx, ty, tile, level + 1);
         });
 }
 
 GeoTiffWriter::~GeoTiffWriter() { discard(); }
 
 void GeoTiffWriter::write_tile(GDALRasterBandH band, int64_t tx, int64_t ty, const float *tile,
-                               const std::string &what) {
+                               std::size_t level) {
     void *block = const_cast<float *>(tile);
     if (m_byte) {
         for (std::size_t i = 0; i < m_byte_buf.size(); ++i) {
@@ -470,6 +469,8 @@ void GeoTiffWriter::write_tile(GDALRasterBandH band, int64_t tx, int64_t ty, con
     }
     errno = 0;
     if (GDALWriteBlock(band, static_cast<int>(tx), static_cast<int>(ty), block) != CE_None) {
+        const std::string what =
+            level > 0 ? " (overview level " + std::to_string(level) + ")" : std::string();
         throw RasterError("cannot write output: " + m_final + what + ", tile x " +
                           std::to_string(tx) + ", y " + std::to_string(ty) + ": " + write_error());
     }
@@ -490,7 +491,7 @@ void GeoTiffWriter::write_window(const Window &w, const float *values) {
                 const float *src = values + (ty - w.y_off + r) * w.x_size + (tx - w.x_off);
                 std::copy(src, src + cols, m_tile_buf.data() + r * t);
             }
-            write_tile(m_band, tx / t, ty / t, m_tile_buf.data(), "");
+            write_tile(m_band, tx / t, ty / t, m_tile_buf.data(), 0);
         }
     }
     if (m_overviews) {

@@ -3,7 +3,6 @@
 #include "raster/grid.hpp"
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -165,8 +164,9 @@ private:
     std::vector<std::string> m_ovr_paths;
     std::vector<GDALDatasetH> m_ovr_ds;
 
+    /// Write one tile of the main image (`level` 0) or of overview `level` (1, 2, ...).
     void write_tile(GDALRasterBandH band, int64_t tx, int64_t ty, const float *tile,
-                    const std::string &what);
+                    std::size_t level);
     void close_all_discarding() noexcept;
 };
 
