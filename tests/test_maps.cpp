@@ -749,3 +749,76 @@ TEST(PoolRasters, OverviewsCanBeTurnedOff) {
     EXPECT_EQ(GDALGetOverviewCount(GDALGetRasterBand(ds, 1)), 0);
     GDALClose(ds);
 }
+
+TEST(PoolRasters, GainLossPoolsKeepTheirStockDifferenceAndSaySo) {
+    // The golden gain-loss scenario (tests/golden/scenarios/gain-loss-volume.yaml) on a copy of
+    // data-samples, with the volume increment derived as scripts/golden.sh does (volume / 40).
+    TempDir d;
+    const std::string root = CS_SOURCE_DIR;
+    fs::copy(root + "/data-samples", d.path(), fs::copy_options::recursive);
+    fs::copy(root + "/tests/golden/scenarios/soil_management_nomr.csv", d.path());
+    {
+        int w = 0, h = 0;
+        GDALAllRegister();
+        GDALDatasetH src = GDALOpen(d.file("volume_2015.tif").c_str(), GA_ReadOnly);
+        ASSERT_NE(src, nullptr);
+        w = GDALGetRasterXSize(src);
+        h = GDALGetRasterYSize(src);
+        std::vector<float> v(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+        ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(src, 1), GF_Read, 0, 0, w, h, v.data(), w, h,
+                               GDT_Float32, 0, 0),
+                  CE_None);
+        int has = 0;
+        const double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(src, 1), &has);
+        for (auto &x : v) {
+            x = has && x == nd ? -1.0F : x / 40.0F;
+        }
+        GDALDatasetH dst =
+            GDALCreateCopy(GDALGetDriverByName("GTiff"), d.file("increment.tif").c_str(), src, 0,
+                           nullptr, nullptr, nullptr);
+        ASSERT_NE(dst, nullptr);
+        GDALRasterBandH b = GDALGetRasterBand(dst, 1);
+        ASSERT_EQ(GDALGetRasterDataType(b), GDT_Float32) << "volume_2015.tif is not Float32";
+        GDALSetRasterNoDataValue(b, -1.0);
+        ASSERT_EQ(GDALRasterIO(b, GF_Write, 0, 0, w, h, v.data(), w, h, GDT_Float32, 0, 0),
+                  CE_None);
+        GDALClose(dst);
+        GDALClose(src);
+    }
+    std::string cfg = read_text(root + "/tests/golden/scenarios/gain-loss-volume.yaml");
+    cfg.replace(cfg.find("outputs:\n"), 9, "outputs:\n  pool_rasters: true\n");
+    write_text(d.file("gl.yaml"), cfg);
+    const auto r = run_carbonsink("run " + d.file("gl.yaml") + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The inventory model's pools; flux.gain_loss claims the live-biomass ones.
+    const std::vector<std::string> pools = {"above_ground", "below_ground", "live_biomass_cbef",
+                                            "dead_wood",    "litter",       "soil"};
+    for (const auto &pool : pools) {
+        std::string desc;
+        const auto s1 = read_tif(d.file("out/stock_" + pool + "_2015.tif"));
+        const auto s2 = read_tif(d.file("out/stock_" + pool + "_2020.tif"));
+        const auto ch = read_tif(d.file("out/stock_change_" + pool + "_2015_2020.tif"), &desc);
+        ASSERT_EQ(ch.size(), s1.size());
+        // flux.gain_loss claims the two live-biomass pools together: they keep their stock
+        // difference, and the description says the total change uses the stage for them.
+        const bool live =
+            pool == "above_ground" || pool == "below_ground" || pool == "live_biomass_cbef";
+        EXPECT_EQ(desc.find("together") != std::string::npos, live) << pool << ": " << desc;
+        std::size_t valid = 0;
+        for (std::size_t i = 0; i < ch.size(); ++i) {
+            if (std::isnan(ch[i])) {
+                continue;
+            }
+            ++valid;
+            // Stock difference per year over 2015-2020, from the pool rasters themselves.
+            EXPECT_NEAR(ch[i], (static_cast<double>(s2[i]) - s1[i]) / 5.0,
+                        1e-5 * (1.0 + std::fabs(s1[i]) + std::fabs(s2[i])))
+                << pool << " pixel " << i;
+            if (::testing::Test::HasFailure()) {
+                return;
+            }
+        }
+        EXPECT_GT(valid, 1000u) << pool;
+        EXPECT_NE(desc.find("stock difference"), std::string::npos) << desc;
+    }
+}
