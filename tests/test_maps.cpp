@@ -377,6 +377,37 @@ TEST(CogWriter, OverviewsMatchTheMainImageAndTheLayoutIsCloudOptimized) {
     }
 }
 
+TEST(CogWriter, EveryCompressionGivesAValidCogWithTheSameOverviews) {
+    for (const char *compress : {"LZW", "ZSTD", "NONE"}) {
+        TempDir d;
+        const std::string path = d.file("stock.tif");
+        GeoTiffOptions o = tiles16();
+        o.compress = compress;
+        write_test_raster(path, 100, 70, 16 * 16 * 3, o);
+        GDALAllRegister();
+        GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+        ASSERT_NE(ds, nullptr) << compress;
+        GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+        ASSERT_EQ(GDALGetOverviewCount(b), 3) << compress;
+        std::vector<float> cur = read_band(b);
+        int64_t w = 100, h = 70;
+        for (int k = 0; k < 3; ++k) {
+            int64_t ow = 0, oh = 0;
+            cur = halve(cur, w, h, ow, oh);
+            EXPECT_TRUE(same_floats(read_band(GDALGetOverview(b, k)), cur))
+                << compress << " overview " << k;
+            w = ow;
+            h = oh;
+        }
+        GDALClose(ds);
+        const std::string v = validate_cog(path);
+        if (!v.empty()) {
+            EXPECT_NE(v.find("exit 0"), std::string::npos) << compress << v;
+            EXPECT_EQ(v.find("arning"), std::string::npos) << compress << v;
+        }
+    }
+}
+
 TEST(CogWriter, SameBytesForEveryBlockPlanOfTheSameTiling) {
     TempDir d;
     write_test_raster(d.file("a.tif"), 100, 70, 16 * 16, tiles16());
