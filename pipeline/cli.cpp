@@ -278,6 +278,9 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     }
     if (run->config.write_rasters) {
         text += ", stock_<year>.tif, stock_change_<y1>_<y2>.tif";
+        if (run->config.write_pool_rasters) {
+            text += ", stock_<pool>_<year>.tif, stock_change_<pool>_<y1>_<y2>.tif";
+        }
         if (run->config.nep.present) {
             text += std::string(", nep_<yyyy>.tif") +
                     (run->config.write_monthly_rasters ? ", nep_<yyyy><mm>.tif" : "");

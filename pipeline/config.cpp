@@ -1374,7 +1374,13 @@ public:
         }
         auto k = keys(n, "outputs",
                       {"rasters", "compression", "transitions", "method_codes", "monthly_rasters",
-                       "geopackage", "xlsx", "report"});
+                       "geopackage", "xlsx", "report", "pool_rasters", "overviews"});
+        if (k.count("pool_rasters")) {
+            boolean(k["pool_rasters"], "outputs.pool_rasters", m_cfg.write_pool_rasters);
+        }
+        if (k.count("overviews")) {
+            boolean(k["overviews"], "outputs.overviews", m_cfg.write_overviews);
+        }
         if (k.count("geopackage")) {
             boolean(k["geopackage"], "outputs.geopackage", m_cfg.write_geopackage);
         }

@@ -268,6 +268,10 @@ struct Config {
 
     bool write_rasters = true;
     bool write_transitions = true;
+    /// stock_<pool>_<year>.tif and stock_change_<pool>_<y1>_<y2>.tif per pool (with rasters).
+    bool write_pool_rasters = false;
+    /// Internal overviews in every GeoTIFF, laid out as a cloud-optimized GeoTIFF (raster/cog.hpp).
+    bool write_overviews = true;
     bool write_method_codes = false;    ///< method_<year>.tif: which model branch per pixel
     bool write_monthly_rasters = false; ///< nep_<yyyy><mm>.tif besides the annual nep_<yyyy>.tif
     std::string compression = "DEFLATE";

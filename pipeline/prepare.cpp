@@ -109,7 +109,8 @@ std::string input_where(const PreparedRun &run, const raster::RasterInfo &info) 
     return info.where();
 }
 
-std::vector<std::string> output_file_names(const Config &config) {
+std::vector<std::string> output_file_names(const Config &config,
+                                           const std::vector<std::string> &pool_names) {
     std::vector<std::string> names = {"results.h5", "districts.csv", "districts.csvt"};
     // districts.gpkg needs district polygons; the config alone does not tell a vector source
     // from a raster one, so it is listed whenever districts are given (vector_outputs.hpp).
@@ -158,6 +159,17 @@ std::vector<std::string> output_file_names(const Config &config) {
             names.push_back("stock_change_" + std::to_string(config.epochs[k].year) + "_" +
                             std::to_string(config.epochs[k + 1].year) + ".tif");
         }
+        for (std::size_t p = 0; config.write_pool_rasters && p < pool_names.size(); ++p) {
+            const std::string &pool = pool_names[p];
+            for (const auto &e : config.epochs) {
+                names.push_back("stock_" + pool + "_" + std::to_string(e.year) + ".tif");
+            }
+            for (std::size_t k = 0; k + 1 < config.epochs.size(); ++k) {
+                names.push_back("stock_change_" + pool + "_" +
+                                std::to_string(config.epochs[k].year) + "_" +
+                                std::to_string(config.epochs[k + 1].year) + ".tif");
+            }
+        }
     }
     return names;
 }
@@ -174,7 +186,8 @@ bool is_raster_path(const std::string &path) {
     return true;
 }
 
-void check_output_dir(const Config &cfg, const std::vector<InputFile> &inputs, Problems &problems) {
+void check_output_dir(const Config &cfg, const std::vector<InputFile> &inputs,
+                      const std::vector<std::string> &pool_names, Problems &problems) {
     const std::string where = "output_dir (" + cfg.output_dir + ")";
     auto refuse = [&](const std::string &why) {
         problems.error("cannot use output directory: " + where + ", " +
@@ -247,7 +260,7 @@ void check_output_dir(const Config &cfg, const std::vector<InputFile> &inputs, P
     if (::stat(dir.c_str(), &dst) != 0) {
         return; // not created yet: it holds no input
     }
-    const auto names = output_file_names(cfg);
+    const auto names = output_file_names(cfg, pool_names);
     for (const auto &in : inputs) {
         char *real = ::realpath(in.path.c_str(), nullptr);
         if (real == nullptr) {
@@ -1592,8 +1605,9 @@ void check_memory(PreparedRun &run, Problems &problems) {
         std::to_string(run.block_plan->max_block_cells()) +
         " cells per block (processing.block_cells " + std::to_string(cfg.block_cells) + "), " +
         std::to_string(cfg.epochs.size()) + " epochs, " + std::to_string(layer_rasters) +
-        " model-layer rasters, " + std::to_string(output_raster_count(cfg)) + " GeoTIFF outputs, " +
-        std::to_string(dims.districts) + (dims.districts == 1 ? " district" : " districts") +
+        " model-layer rasters, " + std::to_string(output_raster_count(cfg, dims.pools)) +
+        " GeoTIFF outputs, " + std::to_string(dims.districts) +
+        (dims.districts == 1 ? " district" : " districts") +
         (dims.classes > 0 ? ", transition matrices of " + std::to_string(dims.classes) +
                                 (dims.classes == 1 ? " class" : " classes")
                           : std::string());
@@ -2019,7 +2033,9 @@ std::unique_ptr<PreparedRun> prepare_run(const Config &cfg, int threads, Problem
         (cfg.districts.present ? run->district_source != PreparedRun::DistrictSource::whole_grid
                                : true);
 
-    check_output_dir(cfg, run->inputs, problems);
+    check_output_dir(cfg, run->inputs,
+                     run->stock_model ? run->stock_model->pool_names() : std::vector<std::string>{},
+                     problems);
 
     if (run->land_cover_ok && districts_ok) {
         const std::size_t coverage_before = problems.errors.size();

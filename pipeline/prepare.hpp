@@ -173,7 +173,9 @@ void check_config_files(const Config &config, Problems &problems);
 /// the file the user gave (not the warped VRT that stands in for it).
 std::string input_where(const PreparedRun &run, const raster::RasterInfo &info);
 
-/// Output file names a run writes into output_dir (for overwrite checks and cleanup).
-std::vector<std::string> output_file_names(const Config &config);
+/// Output file names a run writes into output_dir (for overwrite checks and cleanup). The pool
+/// rasters (outputs.pool_rasters) are listed for the stock model's `pool_names` when given.
+std::vector<std::string> output_file_names(const Config &config,
+                                           const std::vector<std::string> &pool_names = {});
 
 } // namespace cs::pipeline

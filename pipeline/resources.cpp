@@ -252,7 +252,7 @@ MemoryEstimate run_memory(const PreparedRun &run) {
     const AccumDims dims = run_dims(run);
     const uint64_t epochs = dims.epochs;
     const uint64_t periods = dims.periods();
-    const std::size_t outputs = output_raster_count(cfg);
+    const std::size_t outputs = output_raster_count(cfg, dims.pools);
     m.threads = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(std::max(1, run.threads)),
                                                     std::max<std::size_t>(plan.size(), 1)));
 
@@ -320,6 +320,14 @@ MemoryEstimate run_memory(const PreparedRun &run) {
     add_part(m, "GeoTIFF tile indexes",
              mul(output_tiles(run.grid.width, run.grid.height, cfg.tile_size, outputs),
                  TILE_INDEX_BYTES));
+    if (cfg.write_overviews && outputs > 0) {
+        // Each output's overview builder holds one tile row per level (raster/cog.hpp): about
+        // tile x width / 2 floats for the levels together (1/2 + 1/4 + ... of the width).
+        add_part(m, "overview tile rows (outputs.overviews)",
+                 mul(mul(static_cast<uint64_t>(cfg.tile_size),
+                         static_cast<uint64_t>(std::max<int64_t>(run.grid.width, 0)) / 2 + 1),
+                     mul(sizeof(float) * 2, outputs)));
+    }
     add_part(m, "input checksum buffer", uint64_t{1} << 20);
     if (run.uncertainty && run.uncertainty->draws > 0) {
         // The Monte Carlo holds every product of parameters for every draw (and each parameter's

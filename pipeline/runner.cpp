@@ -11,9 +11,11 @@
 #include "models/flux.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/parallel.hpp"
+#include "raster/cog.hpp"
 #include "raster/raster_error.hpp"
 
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -87,10 +89,13 @@ AccumDims run_dims(const PreparedRun &run) {
     return d;
 }
 
-std::size_t output_raster_count(const Config &config) {
+std::size_t output_raster_count(const Config &config, std::size_t pools) {
     if (!config.write_rasters) {
         return 0;
     }
+    const std::size_t n_e = config.epochs.size();
+    const std::size_t pool_rasters =
+        config.write_pool_rasters ? pools * (n_e + (n_e > 0 ? n_e - 1 : 0)) : 0;
     const std::size_t e = config.epochs.size();
     std::set<int> years;
     for (const auto &m : config.months) {
@@ -98,7 +103,8 @@ std::size_t output_raster_count(const Config &config) {
     }
     const std::size_t month_rasters =
         years.size() + (config.write_monthly_rasters ? config.months.size() : 0);
-    return e + (e > 0 ? e - 1 : 0) + (config.write_method_codes ? e : 0) + month_rasters;
+    return e + (e > 0 ? e - 1 : 0) + (config.write_method_codes ? e : 0) + pool_rasters +
+           month_rasters;
 }
 
 std::vector<MonthRaster> month_rasters(const PreparedRun &run) {
@@ -895,6 +901,34 @@ double nan_skipping_sum(const double *value, const double *area_row, std::size_t
     return sum;
 }
 
+/// The period stage that alone claims pool `p` (its change is that pool's change), or -1: the
+/// pool's change is its stock difference, either because no stage claims it or because the
+/// stage that does claims several pools and gives one change for all of them.
+int sole_claimer(const ChainPlan &chain, std::size_t p) {
+    for (const std::size_t s : chain.period_stages) {
+        const auto &claimed = chain.stages[s].claimed;
+        if (p < claimed.size() && claimed[p] != 0) {
+            const auto n = std::count(claimed.begin(), claimed.end(), uint8_t{1});
+            return n == 1 ? static_cast<int>(s) : -1;
+        }
+    }
+    return -1;
+}
+
+/// How the change raster of pool `p` is computed, for its band description.
+std::string pool_change_note(const ChainPlan &chain, std::size_t p) {
+    for (const std::size_t s : chain.period_stages) {
+        const auto &claimed = chain.stages[s].claimed;
+        if (p < claimed.size() && claimed[p] != 0) {
+            return sole_claimer(chain, p) >= 0
+                       ? chain.stages[s].stage->name()
+                       : "stock difference of this pool; the total change uses " +
+                             chain.stages[s].stage->name() + " for it and other pools together";
+        }
+    }
+    return "stock difference";
+}
+
 } // namespace
 
 std::vector<std::unique_ptr<raster::GeoTiffWriter>>
@@ -903,9 +937,26 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
     if (!run.config.write_rasters) {
         return writers;
     }
+    if (run.config.write_overviews) {
+        // Each output keeps one open temporary file per overview level (raster/cog.hpp) until
+        // commit: a run with many outputs (monthly NEP rasters of several years) on a large grid
+        // can pass the usual soft limit of 1024 open files, so raise it towards the hard limit.
+        const std::size_t levels =
+            raster::overview_levels(run.grid.width, run.grid.height, run.config.tile_size).size();
+        const auto wanted = static_cast<rlim_t>(
+            output_raster_count(run.config, run.stock_model->pool_names().size()) * (levels + 1) +
+            256);
+        struct rlimit lim = {};
+        if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+            lim.rlim_cur < wanted) {
+            lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, lim.rlim_max);
+            ::setrlimit(RLIMIT_NOFILE, &lim);
+        }
+    }
     raster::GeoTiffOptions opts;
     opts.tile = run.config.tile_size;
     opts.compress = run.config.compression;
+    opts.overviews = run.config.write_overviews;
     const std::map<std::string, std::string> md = {{"carbonsink_run", run.config.name}};
     const auto &epochs = run.config.epochs;
     for (const auto &ep : epochs) {
@@ -938,6 +989,36 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
                 "model branch of each pixel " + y + " (" + run.stock_model->name() +
                     "; 0 = no result)",
                 "class", md, byte));
+        }
+    }
+    if (run.config.write_pool_rasters) {
+        // Per pool: its stock per epoch, then its change per period (pool_raster_index()).
+        const auto &pools = run.stock_model->pool_names();
+        const ChainPlan chain =
+            plan_chain(run, epochs.size(), epochs.empty() ? 0 : epochs.size() - 1);
+        for (std::size_t p = 0; p < pools.size(); ++p) {
+            const std::string &pool = pools[p];
+            for (const auto &ep : epochs) {
+                const std::string y = std::to_string(ep.year);
+                writers.push_back(std::make_unique<raster::GeoTiffWriter>(
+                    (fs::path(output_dir) / ("stock_" + pool + "_" + y + ".tif")).string(),
+                    run.grid,
+                    "carbon stock density " + y + ", pool " + pool + " (" +
+                        run.stock_model->name() + ")",
+                    "Mg C/ha", md, opts));
+            }
+            const std::string how = pool_change_note(chain, p);
+            for (std::size_t k = 0; k + 1 < epochs.size(); ++k) {
+                const std::string y1 = std::to_string(epochs[k].year);
+                const std::string y2 = std::to_string(epochs[k + 1].year);
+                writers.push_back(std::make_unique<raster::GeoTiffWriter>(
+                    (fs::path(output_dir) / ("stock_change_" + pool + "_" + y1 + "_" + y2 + ".tif"))
+                        .string(),
+                    run.grid,
+                    "annual carbon stock change " + y1 + "-" + y2 + ", pool " + pool + " (" + how +
+                        "; positive = uptake/sink)",
+                    "Mg C/ha/yr", md, opts));
+            }
         }
     }
     for (const MonthRaster &mr : month_rasters(run)) {
@@ -1027,6 +1108,16 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                 month_out_months[k].push_back(m);
             }
         }
+    }
+    // Pool rasters (outputs.pool_rasters): after the method rasters, per pool its stock per
+    // epoch then its change per period (make_output_writers).
+    const bool pool_out = n_outputs > 0 && run.config.write_pool_rasters;
+    const std::size_t pool_base =
+        n_epochs + n_periods + (run.config.write_method_codes ? n_epochs : 0);
+    const std::size_t per_pool = n_epochs + n_periods;
+    std::vector<int> pool_claimer(dims.pools, -1);
+    for (std::size_t p = 0; p < dims.pools; ++p) {
+        pool_claimer[p] = sole_claimer(chain, p);
     }
     OrderedRasterOutputs raster_outputs(result.rasters, plan);
     OrderedQueue<BlockPartial> partial_queue;
@@ -1192,6 +1283,18 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     }
                 }
             }
+            if (pool_out) {
+                for (std::size_t e = 0; e < n_epochs; ++e) {
+                    const uint8_t *status = st.status[e].data();
+                    for (std::size_t p = 0; p < dims.pools; ++p) {
+                        float *o = out[pool_base + p * per_pool + e].data() + off;
+                        const double *d = st.density_ptrs[e][p];
+                        for (std::size_t i = 0; i < xs; ++i) {
+                            o[i] = status[i] == s_valid ? static_cast<float>(d[i]) : nan;
+                        }
+                    }
+                }
+            }
             if (run.config.write_method_codes && n_outputs > 0) {
                 for (std::size_t e = 0; e < n_epochs; ++e) {
                     float *o_method = out[n_epochs + n_periods + e].data() + off;
@@ -1273,6 +1376,23 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                 if (o_change != nullptr) {
                     for (std::size_t i = 0; i < xs; ++i) {
                         o_change[i] = static_cast<float>(change[i]);
+                    }
+                }
+                // Each pool's change: the change of the stage that alone claims it, else its
+                // stock difference (sole_claimer); NaN where the total change is.
+                for (std::size_t p = 0; pool_out && p < dims.pools; ++p) {
+                    float *o = out[pool_base + p * per_pool + n_epochs + k].data() + off;
+                    const double *from = st.density_ptrs[k][p];
+                    const double *to = st.density_ptrs[k + 1][p];
+                    const int s = pool_claimer[p];
+                    for (std::size_t i = 0; i < xs; ++i) {
+                        double c = std::numeric_limits<double>::quiet_NaN();
+                        if (!std::isnan(change[i])) {
+                            c = s >= 0
+                                    ? st.stages[static_cast<std::size_t>(s)].change[k][i]
+                                    : models::stock_change_per_yr(from[i], to[i], years_between[k]);
+                        }
+                        o[i] = static_cast<float>(c);
                     }
                 }
             }

@@ -47,8 +47,10 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                      CheckpointLog *checkpoint = nullptr, bool statistics_only = false);
 
 /// The GeoTIFF outputs of a run, created under temporary names in `output_dir` (which must
-/// exist): stock_<year>.tif per epoch, then stock_change_<y1>_<y2>.tif per period. Empty when
-/// outputs.rasters is false. Throws RasterError.
+/// exist): stock_<year>.tif per epoch, then stock_change_<y1>_<y2>.tif per period,
+/// method_<year>.tif per epoch (outputs.method_codes), per pool stock_<pool>_<year>.tif per epoch
+/// then stock_change_<pool>_<y1>_<y2>.tif per period (outputs.pool_rasters), then the month-series
+/// rasters. Empty when outputs.rasters is false. Throws RasterError.
 std::vector<std::unique_ptr<raster::GeoTiffWriter>>
 make_output_writers(const PreparedRun &run, const std::string &output_dir);
 
@@ -99,9 +101,11 @@ int resolve_threads(int requested);
 AccumDims run_dims(const PreparedRun &run);
 
 /// Number of GeoTIFF outputs `run` writes (make_output_writers), 0 without outputs.rasters.
+/// `pools`: the stock model's pool count, for outputs.pool_rasters (0 when not yet known, e.g.
+/// before the model is built: the count then leaves the pool rasters out).
 /// With months, counts one month series with rasters (one per year, and one per month with
 /// outputs.monthly_rasters), as the built-in month stage declares.
-std::size_t output_raster_count(const Config &config);
+std::size_t output_raster_count(const Config &config, std::size_t pools = 0);
 
 /// A GeoTIFF output of a month series a stage declares with a raster (SeriesDecl::raster_prefix):
 /// the sum of one calendar year's months (month 0) or one month.

@@ -89,6 +89,9 @@ struct GeoTiffOptions {
     int tile = 256;
     std::string compress = "DEFLATE";
     int zlevel = 6;
+    /// Internal overviews, laid out as a cloud-optimized GeoTIFF (raster/cog.hpp). Windows must
+    /// then come in block-plan order (row-major).
+    bool overviews = false;
 };
 
 /// Uncompressed size above which GeoTIFF outputs are written as BigTIFF: 2 GiB (see
@@ -106,11 +109,18 @@ inline constexpr int64_t BIGTIFF_ABOVE_BYTES = int64_t{1} << 31;
 /// without integer overflow for any size.
 bool needs_bigtiff(int64_t width, int64_t height, int64_t tile, int64_t bytes_per_pixel);
 
+class OverviewBuilder;
+
 /// A Float32 GeoTIFF output on the reference grid, written tile by tile under a temporary name
 /// and renamed to its final name by commit(). Tiles are written straight to the file (no block
 /// cache), in the order write_window() is called, so the same sequence of calls gives the same
 /// bytes. Written as BigTIFF when needs_bigtiff() says so. Not thread-safe: callers serialize
 /// access per output.
+///
+/// With GeoTiffOptions::overviews (and a raster larger than one tile), the overview levels are
+/// computed as the windows stream in and written to one temporary tiled file per level
+/// (`.<name>.partial.ovr<k>`); commit() assembles the main file and the levels into a
+/// cloud-optimized GeoTIFF by copying their compressed tiles (raster/cog.hpp).
 class GeoTiffWriter {
 public:
     /// Creates `<dir>/.<name>.partial`; metadata: band description, `units`, nodata (NaN, or
@@ -149,6 +159,15 @@ private:
     std::vector<uint8_t> m_byte_buf; ///< Byte rasters: the tile converted
     bool m_byte = false;
     bool m_bigtiff = false;
+    // Overviews: the streaming builder, and per level its temporary file.
+    std::unique_ptr<OverviewBuilder> m_overviews;
+    std::vector<std::string> m_ovr_paths;
+    std::vector<GDALDatasetH> m_ovr_ds;
+
+    /// Write one tile of the main image (`level` 0) or of overview `level` (1, 2, ...).
+    void write_tile(GDALRasterBandH band, int64_t tx, int64_t ty, const float *tile,
+                    std::size_t level);
+    void close_all_discarding() noexcept;
 };
 
 /// The temporary name used for `final_path` while it is written: same directory, name

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: time `carbonsink run` against the I/O floor on synthetic N x N two-epoch inputs.
 #
-# usage: scripts/bench.sh [--seasonal | --uncertainty DRAWS] [SIZE] [DISTRICTS] [THREADS]
+# usage: scripts/bench.sh [--seasonal | --overviews | --uncertainty DRAWS] [SIZE] [DISTRICTS] [THREADS]
 #        (defaults 20000 100 2)
 # Inputs are generated once into ${BENCH_DIR:-/tmp/carbonsink-bench}/SIZE and reused.
 # --seasonal: the plain stock run against the same run with models.nep (CASA over 12 months of
@@ -11,6 +11,9 @@
 # --uncertainty DRAWS: the plain stock run against the same run with a Monte Carlo of DRAWS
 # draws (uncertainty: the pools table's documented uncertainties; its densities without one
 # declared exact), alternating, 3 runs each; reports the added wall time (target <= 10 %).
+# --overviews: the plain stock run (default outputs.overviews: true, every GeoTIFF a COG with
+# internal overviews) against the same run with outputs.overviews: false, alternating, 3 runs
+# each; reports the added wall time (target < 10 %).
 # Exits 0 whatever the PASS/FAIL verdicts (it is a measurement); non-zero when a step fails.
 set -euo pipefail
 
@@ -31,8 +34,12 @@ usage_error() {
 
 SEASONAL=0
 UNCERTAINTY_DRAWS=0
+OVERVIEWS=0
 if [[ ${1:-} == --seasonal ]]; then
     SEASONAL=1
+    shift
+elif [[ ${1:-} == --overviews ]]; then
+    OVERVIEWS=1
     shift
 elif [[ ${1:-} == --uncertainty ]]; then
     [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "--uncertainty '${2:-}'" "needs a number of draws"
@@ -192,6 +199,43 @@ YAML
         printf "%-10s %9.2f %18.1f %14.1f\n", "seasonal", ss, (ss > 0 ? n * n * 12 / 1e6 / ss : 0), sr
         printf "seasonal / stocks wall time: %.2f\n", (ps > 0 ? ss / ps : 0)
         printf "seasonal peak RSS: %.1f MiB (target < %d MiB): %s\n", sr, tm, (sr < tm ? "PASS" : "FAIL")
+    }'
+    echo "logs: $LOGS"
+    exit 0
+fi
+
+if [[ $OVERVIEWS -eq 1 ]]; then
+    NO_OVR_CONFIG="$DIR/bench-no-overviews.yaml"
+    grep -q '^outputs:' "$CONFIG" && die "cannot derive $NO_OVR_CONFIG: $CONFIG has outputs: already"
+    {
+        sed 's/^name: \(.*\)$/name: \1-no-overviews/' "$CONFIG"
+        printf 'outputs:\n  overviews: false\n'
+    } >"$NO_OVR_CONFIG"
+    echo "== warm-up (untimed)"
+    run_timed warmup "$DIR/run" build-bench/carbonsink run "$CONFIG" --threads "$THREADS" \
+        --quiet --output-dir "$DIR/run"
+    WITHOUT=()
+    WITH=()
+    for i in 1 2 3; do
+        echo "== pipeline without overviews, run $i"
+        run_timed "no-overviews$i" "$DIR/run-no-overviews" build-bench/carbonsink run \
+            "$NO_OVR_CONFIG" --threads "$THREADS" --quiet --output-dir "$DIR/run-no-overviews"
+        WITHOUT+=("$WALL_S")
+        echo "== pipeline with overviews, run $i"
+        run_timed "overviews$i" "$DIR/run" build-bench/carbonsink run "$CONFIG" \
+            --threads "$THREADS" --quiet --output-dir "$DIR/run"
+        WITH+=("$WALL_S")
+        O_RSS=$RSS_MIB
+    done
+    N_MED=$(printf '%s\n' "${WITHOUT[@]}" | sort -g | sed -n 2p)
+    O_MED=$(printf '%s\n' "${WITH[@]}" | sort -g | sed -n 2p)
+    awk -v n="$SIZE" -v t="$THREADS" -v k="$DISTRICTS" -v p="${WITHOUT[*]}" -v u="${WITH[*]}" \
+        -v pm="$N_MED" -v um="$O_MED" -v r="$O_RSS" 'BEGIN {
+        printf "\noverview benchmark: %d x %d pixels x 2 epochs, %d districts, %d threads\n", n, n, k, t
+        printf "without overviews: wall s %s (median %.2f)\n", p, pm
+        printf "with overviews:    wall s %s (median %.2f), peak RSS %.1f MiB\n", u, um, r
+        added = pm > 0 ? (um / pm - 1) * 100 : 0
+        printf "added wall time (medians): %.1f %% (target < 10 %%): %s\n", added, (added < 10 ? "PASS" : "FAIL")
     }'
     echo "logs: $LOGS"
     exit 0

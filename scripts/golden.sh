@@ -100,6 +100,15 @@ for s in "${scenarios[@]}"; do
         fi
     fi
 done
+# Every GeoTIFF of every scenario is a cloud-optimized GeoTIFF that GDAL's validator accepts
+# without error or warning (tests/check_cog.sh; outputs.overviews; skipped without the validator).
+cog_status=0
+sh "$root/tests/check_cog.sh" "$stage/out" >"$stage/cog" 2>&1 || cog_status=$?
+if [[ $cog_status -ne 0 && $cog_status -ne 77 ]]; then
+    echo "golden: GeoTIFF outputs that are not valid cloud-optimized GeoTIFFs:" >&2
+    cat "$stage/cog" >&2
+    readers_ok=0
+fi
 if [[ $readers_ok -eq 0 ]]; then
     exit 1
 fi
