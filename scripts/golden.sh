@@ -99,6 +99,16 @@ for s in "${scenarios[@]}"; do
             readers_ok=0
         fi
     fi
+    # districts.csv and districts.xlsx as pandas reads them (tests/check_pandas.py; pandas and
+    # openpyxl come with --with-test-tools; exit 77 = not installed).
+    pandas_status=0
+    /usr/bin/python3 "$root/tests/check_pandas.py" "$stage/out/$s" >"$stage/$s.pd" 2>&1 ||
+        pandas_status=$?
+    if [[ $pandas_status -ne 0 && $pandas_status -ne 77 ]]; then
+        echo "golden: pandas does not read the district tables of scenario $s as expected:" >&2
+        cat "$stage/$s.pd" >&2
+        readers_ok=0
+    fi
 done
 # Every GeoTIFF of every scenario is a cloud-optimized GeoTIFF that GDAL's validator accepts
 # without error or warning (tests/check_cog.sh; outputs.overviews; skipped without the validator).

@@ -14,6 +14,8 @@ if [[ ${1:-} == "--with-test-tools" ]]; then
     packages+=(python3-gdal python3-h5py python3-numpy clang-format)
     # results.h5 opened the way xarray users do (tests/check_dimensions.py).
     packages+=(python3-xarray python3-h5netcdf)
+    # districts.csv and districts.xlsx read the way pandas users do (tests/check_pandas.py).
+    packages+=(python3-pandas python3-openpyxl)
     # districts.gpkg opened in QGIS headless (tests/check_gpkg_qgis.py).
     packages+=(python3-qgis)
     # report.html rendered in headless Chromium (tests/check_report_chromium.py, the screenshots

@@ -194,6 +194,13 @@ for tag, config in runs.items():
         fail("seasonal: no monthly NPP / R_H / NEP chart")
     if tag == "uncertainty" and 'class="err"' not in dom:
         fail("uncertainty: no error bars in the charts")
+    # The same run's district tables as pandas reads them: Chinese names, the English second
+    # names and the name with < & " intact, figures and intervals as numbers
+    # (tests/check_pandas.py; 77 = pandas or openpyxl not installed).
+    pd_check = subprocess.run(["/usr/bin/python3", os.path.join(root, "tests", "check_pandas.py"),
+                               out], capture_output=True, text=True)
+    if pd_check.returncode not in (0, 77):
+        fail("%s: pandas reads the district tables wrongly:\n%s" % (tag, pd_check.stdout))
 
 if failures:
     print("%d problem(s)" % len(failures))
