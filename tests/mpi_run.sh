@@ -113,6 +113,7 @@ for bad in bad-prepare bad-compute; do
     msg="$(grep '^error:' "$stage/$bad-1.err" | head -1)"
     [[ -n "$msg" ]] || fail "$bad: the one-process run printed no error"
     # each rank records its own exit code
+    # shellcheck disable=SC2016 # expanded by the inner sh, per rank
     "${mpi[@]}" -n 3 sh -c '"$0" run "$1" --quiet --output-dir "$2"; echo $? >"$3/$OMPI_COMM_WORLD_RANK"' \
         "$exe" "$bad.yaml" "$stage/o/$bad-3" "$stage/rc" >/dev/null 2>"$stage/$bad-3.err" || true
     for r in 0 1 2; do
