@@ -19,8 +19,9 @@
 // writer). Blocks are handed out on request, one at a time in increasing index order, so uneven
 // blocks balance. A server thread on rank 0 answers requests and receives results (the only
 // thread of rank 0 that calls MPI during the compute phase); it hands out a block only while
-// it is fewer than `window` blocks (2 x the workers' threads + 1) ahead of the lowest block not
-// yet received, which bounds rank 0's memory to `window` blocks' results. Blocks the checkpoint
+// it is fewer than `window` blocks (2 x the workers' threads + 1) ahead of the lowest block its
+// writer threads have not taken yet, which bounds rank 0's memory to `window` blocks' results
+// however much faster the workers compute than rank 0 writes. Blocks the checkpoint
 // log already holds are never handed out: --resume replays them on rank 0.
 //
 // Limits (README "Many machines"): rank 0 computes nothing and is the one writer, so the job
@@ -187,6 +188,7 @@ public:
         m_checkpoint = checkpoint;
         m_stop = &stop;
         m_window = 2 * static_cast<std::size_t>(std::max(worker_threads, 1)) + 1;
+        m_taken.assign(n_blocks, 0);
         m_server = std::thread([this] { serve(); });
     }
 
@@ -198,6 +200,7 @@ public:
                 partial = std::move(it->second.partial);
                 windows = std::move(it->second.windows);
                 m_ready.erase(it);
+                m_taken[b] = 1;
                 return true;
             }
             if (m_stop->load() || interrupted() || m_server_done) {
@@ -283,9 +286,11 @@ private:
     }
 
     void serve_loop() {
-        std::vector<char> got(m_n_blocks, 0);
-        std::size_t low = 0;  // lowest block not yet received (nor in the checkpoint)
-        std::size_t next = 0; // next block to hand out
+        // Lowest block rank 0's writer has not yet taken (nor replays from the checkpoint):
+        // blocks are handed out at most `window` ahead of it, so that a writer slower than the
+        // workers holds at most `window` blocks' results (m_ready), not the whole grid's.
+        std::size_t low = 0;
+        std::size_t next = 0;                    // next block to hand out
         std::deque<std::pair<int, int>> waiting; // (rank, thread) of unanswered requests
         const auto logged = [&](std::size_t b) {
             return m_checkpoint != nullptr && m_checkpoint->has(b);
@@ -320,7 +325,6 @@ private:
                     Result r;
                     const std::size_t b = decode_result(buf, r.partial, r.windows);
                     if (b < m_n_blocks) {
-                        got[b] = 1;
                         std::lock_guard<std::mutex> lock(m_mutex);
                         m_ready[b] = std::move(r);
                         m_cv.notify_all();
@@ -338,8 +342,11 @@ private:
                     ++m_usage_from;
                 }
             }
-            while (low < m_n_blocks && (got[low] != 0 || logged(low))) {
-                ++low;
+            {
+                std::lock_guard<std::mutex> lock(m_mutex);
+                while (low < m_n_blocks && (m_taken[low] != 0 || logged(low))) {
+                    ++low;
+                }
             }
             while (!waiting.empty()) {
                 while (next < m_n_blocks && logged(next)) {
@@ -348,7 +355,7 @@ private:
                 int64_t reply = -1;
                 if (!m_finishing && !m_stop->load() && !interrupted() && next < m_n_blocks) {
                     if (next >= low + m_window) {
-                        break; // rank 0 is behind: answer once lower blocks are in
+                        break; // the writer is behind: answer once it has taken more
                     }
                     reply = static_cast<int64_t>(next++);
                 }
@@ -371,6 +378,7 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::map<std::size_t, Result> m_ready; ///< received, not yet taken (guarded by m_mutex)
+    std::vector<char> m_taken;             ///< per block: taken by a writer thread (m_mutex)
     bool m_server_done = false;            ///< guarded by m_mutex
     std::string m_server_error;
     std::vector<int64_t> m_usage;
