@@ -13,21 +13,24 @@
 // byte-identical to a run of one process whatever N and T (the determinism rule of runner.cpp:
 // partials merged and tiles written in block order).
 //
-// Ranks 1..N-1 (workers) compute. Each worker thread asks the root for a block index, computes
-// it with the runner's own block function and sends back the district partial and the output
-// windows (raw float32, uncompressed: the GeoTIFF compression is done once, by the root's
-// writer). Blocks are handed out on request, one at a time in increasing index order, so uneven
-// blocks balance. A server thread on rank 0 answers requests and receives results (the only
-// thread of rank 0 that calls MPI during the compute phase); it hands out a block only while
-// it is fewer than `window` blocks (2 x the workers' threads + 1) ahead of the lowest block its
-// writer threads have not taken yet, which bounds rank 0's memory to `window` blocks' results
-// however much faster the workers compute than rank 0 writes. Blocks the checkpoint
-// log already holds are never handed out: --resume replays them on rank 0.
+// Every rank computes: ranks 1..N-1 and a group of T compute threads on rank 0 (a second
+// OpenMP team started from its own std::thread, messaging rank 0 itself) are the workers. Each
+// worker thread asks the server for a block index, computes it with the runner's own block
+// function and sends back the district partial and the output windows (raw float32,
+// uncompressed: the GeoTIFF compression is done once, by the root's writer). Blocks are handed out
+// on request, one at a time in increasing index order, so uneven blocks balance. A server thread on
+// rank 0 answers requests and receives results (the only thread of rank 0 that calls MPI during the
+// compute phase); it hands out a block only while it is fewer than `window` blocks (2 x the
+// workers' threads + 1) ahead of the lowest block its writer threads have not taken yet, which
+// bounds rank 0's memory to `window` blocks' results however much faster the workers compute than
+// rank 0 writes. Blocks the checkpoint log already holds are never handed out: --resume replays
+// them on rank 0.
 //
-// Limits (README "Many machines"): rank 0 computes nothing and is the one writer, so the job
-// scales until rank 0's network input (4 bytes x outputs x cells) or its compression and write
-// bandwidth is saturated. A worker that fails (I/O error) ends the job with MPI_Abort (exit 1);
-// the blocks rank 0 already logged stay in the checkpoint for --resume.
+// Limits (README "Many machines"): rank 0 is the one writer, so the job scales until rank 0's
+// network input (4 bytes x outputs x cells) or its compression and write bandwidth is
+// saturated; rank 0 holds 2 x T threads' buffers (its writer threads build the same per-thread
+// state as compute threads, unused). A worker that fails (I/O error) ends the job with MPI_Abort
+// (exit 1); the blocks rank 0 already logged stay in the checkpoint for --resume.
 #include "pipeline/mpi_run.hpp"
 
 #include "pipeline/checkpoint.hpp"
@@ -176,12 +179,12 @@ public:
         }
     }
     bool is_root() const override { return g_rank == 0; }
-
     void start(std::size_t n_blocks, const CheckpointLog *checkpoint, std::size_t n_outputs,
-               std::atomic<bool> &stop) override {
+               int local_threads, std::atomic<bool> &stop) override {
         auto count = static_cast<uint64_t>(n_outputs);
         MPI_Bcast(&count, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-        int mine = 0, worker_threads = 0;
+        int mine = std::max(local_threads, 0), worker_threads = 0;
+        m_senders = g_size - 1 + (mine > 0 ? 1 : 0); // ranks (and rank 0) that send usage
         MPI_Reduce(&mine, &worker_threads, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
         g_stage = 2;
         m_n_blocks = n_blocks;
@@ -219,7 +222,7 @@ public:
         if (!m_server_error.empty()) {
             throw std::runtime_error(m_server_error);
         }
-        return m_usage_from == g_size - 1 ? m_usage : std::vector<int64_t>{};
+        return m_usage_from == m_senders ? m_usage : std::vector<int64_t>{};
     }
 
     bool output_count(int threads, std::size_t &n_outputs) override {
@@ -297,7 +300,7 @@ private:
         };
         std::vector<unsigned char> buf;
         std::chrono::steady_clock::time_point interrupted_at{};
-        while (m_usage_from < g_size - 1) {
+        while (m_usage_from < m_senders) {
             if (interrupted()) {
                 // Workers are told to stop (below); mpirun stops them too after a signal, so
                 // their last messages are not waited for long.
@@ -383,6 +386,7 @@ private:
     std::string m_server_error;
     std::vector<int64_t> m_usage;
     int m_usage_from = 0; ///< workers whose usage arrived (server thread, then after join)
+    int m_senders = 0;    ///< workers that send usage: the other ranks, and rank 0's own group
 };
 
 } // namespace

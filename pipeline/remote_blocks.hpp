@@ -13,20 +13,21 @@ namespace cs::pipeline {
 
 class CheckpointLog;
 
-/// Blocks computed by other processes of a job. The root (rank 0) writes every output: its
-/// threads `take` each block's results in block order instead of computing them. Workers
-/// (other ranks) compute the blocks the root hands them and `send` the results.
+/// Blocks computed by the processes of a job. The root (rank 0) writes every output: its writer
+/// threads `take` each block's results in block order instead of computing them. Workers (the
+/// other ranks, and a group of compute threads on the root itself) compute the blocks the root
+/// hands them and `send` the results.
 class RemoteBlocks {
 public:
     virtual ~RemoteBlocks() = default;
     virtual bool is_root() const = 0;
 
-    // Root.
-    /// Hand the blocks to the workers (blocks `checkpoint` holds are never handed out).
-    /// `n_outputs` is the number of output windows of a block (sent to the workers). Blocks are
-    /// handed out while `stop` is false.
+    // Root.    /// Hand the blocks to the workers (blocks `checkpoint` holds are never handed out).
+    /// `n_outputs` is the number of output windows of a block (sent to the workers);
+    /// `local_threads` the root's own compute threads (the worker calls below, from one more
+    /// thread group of the root). Blocks are handed out while `stop` is false.
     virtual void start(std::size_t n_blocks, const CheckpointLog *checkpoint, std::size_t n_outputs,
-                       std::atomic<bool> &stop) = 0;
+                       int local_threads, std::atomic<bool> &stop) = 0;
     /// Wait for block `b`'s results. False when the run stops first (stop, signal).
     virtual bool take(std::size_t b, BlockPartial &partial,
                       std::vector<std::vector<float>> &windows) = 0;

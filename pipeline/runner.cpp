@@ -28,6 +28,7 @@
 #include <limits>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace cs::pipeline {
 
@@ -1084,14 +1085,16 @@ void add_remote_usage(const ChainPlan &chain, const std::vector<int64_t> &flat, 
 /// An MPI worker's compute phase: each of its threads asks the root for blocks, computes them
 /// with `compute_block` (the single-process block function) and sends the results; then the
 /// rank's usage counters go to the root. A failure ends the whole job (RemoteBlocks::abort_job).
+/// `local`: rank 0's own compute threads (the kill failpoint is for other ranks only).
 template <class Compute>
 void run_worker_blocks(const PreparedRun &run, const ChainPlan &chain, const AccumDims &dims,
-                       std::size_t row_len, RemoteBlocks &remote, Compute &compute_block) {
+                       std::size_t row_len, RemoteBlocks &remote, Compute &compute_block,
+                       bool local) {
     std::vector<std::unique_ptr<ThreadState>> states;
     std::atomic<bool> stop{false};
     const int threads = std::max(1, run.threads);
     // Crash-test failpoint: this worker is killed after sending N blocks (tests/mpi_run.sh).
-    const int64_t kill_after = failpoint("mpi_worker_kill_after_blocks");
+    const int64_t kill_after = local ? -1 : failpoint("mpi_worker_kill_after_blocks");
     std::atomic<int64_t> sent{0};
     try {
         parallel_blocks(
@@ -1654,13 +1657,16 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     };
 
     if (mpi_worker) {
-        run_worker_blocks(run, chain, dims, row_len, *remote, compute_block);
+        run_worker_blocks(run, chain, dims, row_len, *remote, compute_block, false);
         return result;
     }
-    // MPI root: the workers compute; finish() runs even when the loop below throws.
+    // MPI root: the threads below take the blocks in order and write; the workers, and
+    // `local_compute` (rank 0's own compute threads), compute them. finish() and the join run
+    // even when the loop below throws.
     std::vector<int64_t> remote_usage;
     struct FinishRemote {
         RemoteBlocks *remote;
+        std::thread local_compute;
         ~FinishRemote() {
             if (remote != nullptr) {
                 try {
@@ -1668,10 +1674,15 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                 } catch (...) { // already leaving with an error
                 }
             }
+            if (local_compute.joinable()) {
+                local_compute.join();
+            }
         }
-    } finish_remote{remote};
+    } finish_remote{remote, {}};
     if (remote != nullptr) {
-        remote->start(plan.size(), checkpoint, n_outputs, stop);
+        remote->start(plan.size(), checkpoint, n_outputs, run.threads, stop);
+        finish_remote.local_compute = std::thread(
+            [&] { run_worker_blocks(run, chain, dims, row_len, *remote, compute_block, true); });
     }
     parallel_blocks(
         plan.size(), run.threads, states,
@@ -1733,6 +1744,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     if (remote != nullptr) {
         finish_remote.remote = nullptr;
         remote_usage = remote->finish();
+        finish_remote.local_compute.join();
     }
     if (interrupted()) {
         throw Interrupted("stopped by signal " + std::to_string(interrupt_signal()) + " after " +
