@@ -163,7 +163,7 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     if (!mpi_agree(run != nullptr)) {
         return 2; // every rank of an MPI job exits 2; rank 0 printed the problems
     }
-    // MPI job: the blocks are computed by ranks 1..N-1; a worker only computes (mpi_run.cpp).
+    // MPI job: every rank computes blocks; ranks other than 0 only compute (mpi_run.cpp).
     const std::unique_ptr<RemoteBlocks> remote = mpi_remote_blocks();
     if (remote && !remote->is_root()) {
         run_blocks(*run, "", progress, nullptr, false, remote.get());

@@ -179,6 +179,7 @@ public:
         }
     }
     bool is_root() const override { return g_rank == 0; }
+
     void start(std::size_t n_blocks, const CheckpointLog *checkpoint, std::size_t n_outputs,
                int local_threads, std::atomic<bool> &stop) override {
         auto count = static_cast<uint64_t>(n_outputs);

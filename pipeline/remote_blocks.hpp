@@ -22,7 +22,8 @@ public:
     virtual ~RemoteBlocks() = default;
     virtual bool is_root() const = 0;
 
-    // Root.    /// Hand the blocks to the workers (blocks `checkpoint` holds are never handed out).
+    // Root.
+    /// Hand the blocks to the workers (blocks `checkpoint` holds are never handed out).
     /// `n_outputs` is the number of output windows of a block (sent to the workers);
     /// `local_threads` the root's own compute threads (the worker calls below, from one more
     /// thread group of the root). Blocks are handed out while `stop` is false.
