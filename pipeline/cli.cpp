@@ -6,6 +6,7 @@
 #include "pipeline/checkpoint.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/interrupt.hpp"
+#include "pipeline/mpi_run.hpp"
 #include "pipeline/output_folder.hpp"
 #include "pipeline/outputs.hpp"
 #include "pipeline/prepare.hpp"
@@ -151,15 +152,22 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
     std::unique_ptr<OutputFolder> folder;
     std::unique_ptr<PreparedRun> run;
     try {
+        // In an MPI job only rank 0 locks and writes the output folder (mpi_run.cpp).
         run = load_and_prepare(config_path, output_dir, resolve_threads(threads), &progress, false,
-                               &folder);
+                               mpi_rank() == 0 ? &folder : nullptr);
     } catch (const Interrupted &e) {
         // Nothing is staged or checkpointed before prepare ends: the folder is as it was.
         print_errors({std::string("interrupted: ") + e.what() + "; no output was written"});
         return 128 + interrupt_signal();
     }
-    if (!run) {
-        return 2;
+    if (!mpi_agree(run != nullptr)) {
+        return 2; // every rank of an MPI job exits 2; rank 0 printed the problems
+    }
+    // MPI job: every rank computes blocks; ranks other than 0 only compute (mpi_run.cpp).
+    const std::unique_ptr<RemoteBlocks> remote = mpi_remote_blocks();
+    if (remote && !remote->is_root()) {
+        run_blocks(*run, "", progress, nullptr, false, remote.get());
+        return 0;
     }
     const std::string out_dir = run->config.output_dir;
     if (!folder) {
@@ -203,7 +211,8 @@ int cmd_run(const std::string &config_path, const std::string &output_dir, int t
         g_phase = "computing the blocks of " + config_path + " (" + std::to_string(run->threads) +
                   (run->threads == 1 ? " thread" : " threads") + ", processing.block_cells " +
                   std::to_string(run->config.block_cells) + ")";
-        result = run_blocks(*run, folder->staging(), progress, checkpoint.get());
+        result =
+            run_blocks(*run, folder->staging(), progress, checkpoint.get(), false, remote.get());
         // Every input must still be the file prepare opened, before anything is committed.
         result.input_sha256 = hashes.finish();
         print_warnings(result.warnings);
@@ -350,7 +359,8 @@ int cmd_models() {
 
 int dispatch(int argc, char **argv) {
     CLI::App app{"carbonsink: terrestrial carbon stocks and sinks by district"};
-    app.set_version_flag("--version", std::string("carbonsink ") + SOFTWARE_VERSION);
+    app.set_version_flag("--version",
+                         std::string("carbonsink ") + SOFTWARE_VERSION + mpi_version_suffix());
     app.require_subcommand(1);
 
     std::string config_path;
@@ -451,6 +461,7 @@ int run_cli(int argc, char **argv) {
     // A closed pipe on stdout or stderr (`| head`) is a write error (EPIPE) reported below, not a
     // signal that kills the run half-way.
     std::signal(SIGPIPE, SIG_IGN);
+    mpi_start(&argc, &argv); // under mpirun/srun only (README "Many machines")
     int code = dispatch(argc, argv);
     if (const int err = stdout_error(); err != 0) {
         std::fprintf(stderr, "error: cannot write to standard output: %s\n", std::strerror(err));
@@ -459,7 +470,7 @@ int run_cli(int argc, char **argv) {
     if (std::fflush(stderr) != 0 || std::ferror(stderr) != 0) {
         code = code == 0 ? 1 : code; // nowhere left to say so
     }
-    return code;
+    return mpi_finish(code); // every rank of an MPI job exits with rank 0's code
 }
 
 } // namespace cs::pipeline

@@ -24,6 +24,7 @@ int interrupt_signal();
 /// (`sigint_after_blocks`), stops itself with SIGSTOP after N blocks (`pause_after_blocks`: the
 /// test changes an input, then sends SIGCONT), and the writer kills the process before
 /// results.h5 (`kill_before_results`), exactly as an external `kill -9` at that moment would.
+/// An MPI worker kills itself after sending N blocks (`mpi_worker_kill_after_blocks`).
 int64_t failpoint(const std::string &name);
 
 /// A run stopped by SIGINT/SIGTERM (exit code 128 + signal).

@@ -28,6 +28,7 @@
 #include <limits>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace cs::pipeline {
 
@@ -1049,8 +1050,78 @@ void OrderedRasterOutputs::wait_for_room(std::size_t max_pending, const std::ato
     }
 }
 
+// ---- MPI hooks (the protocol and its theory of operation are in mpi_run.cpp) ----
+namespace {
+
+/// Usage counters of every stage of `chain` summed over `states`, concatenated in chain order
+/// (the layout RemoteBlocks::finish returns).
+std::vector<int64_t> flat_usage(const ChainPlan &chain,
+                                const std::vector<std::unique_ptr<ThreadState>> &states) {
+    std::vector<int64_t> flat;
+    for (std::size_t s = 0; s < chain.stages.size(); ++s) {
+        const std::size_t base = flat.size();
+        flat.resize(base + chain.stages[s].stage->usage_cells(), 0);
+        for (const auto &st : states) {
+            for (std::size_t k = base; st && k < flat.size(); ++k) {
+                flat[k] += st->stages[s].usage[k - base];
+            }
+        }
+    }
+    return flat;
+}
+
+/// Add the workers' counters of stage `s` (from flat_usage) to `usage`; none without MPI.
+void add_remote_usage(const ChainPlan &chain, const std::vector<int64_t> &flat, std::size_t s,
+                      std::vector<int64_t> &usage) {
+    std::size_t base = 0;
+    for (std::size_t t = 0; t < s; ++t) {
+        base += chain.stages[t].stage->usage_cells();
+    }
+    for (std::size_t k = 0; k < usage.size() && base + k < flat.size(); ++k) {
+        usage[k] += flat[base + k];
+    }
+}
+
+/// An MPI worker's compute phase: each of its threads asks the root for blocks, computes them
+/// with `compute_block` (the single-process block function) and sends the results; then the
+/// rank's usage counters go to the root. A failure ends the whole job (RemoteBlocks::abort_job).
+/// `local`: rank 0's own compute threads (the kill failpoint is for other ranks only).
+template <class Compute>
+void run_worker_blocks(const PreparedRun &run, const ChainPlan &chain, const AccumDims &dims,
+                       std::size_t row_len, RemoteBlocks &remote, Compute &compute_block,
+                       bool local) {
+    std::vector<std::unique_ptr<ThreadState>> states;
+    std::atomic<bool> stop{false};
+    const int threads = std::max(1, run.threads);
+    // Crash-test failpoint: this worker is killed after sending N blocks (tests/mpi_run.sh).
+    const int64_t kill_after = local ? -1 : failpoint("mpi_worker_kill_after_blocks");
+    std::atomic<int64_t> sent{0};
+    try {
+        parallel_blocks(
+            static_cast<std::size_t>(threads), threads, states,
+            [&] { return std::make_unique<ThreadState>(run, chain, dims, row_len); },
+            [&](ThreadState &st, std::size_t t) {
+                std::size_t b = 0;
+                while (!interrupted() && remote.next_block(static_cast<int>(t), b)) {
+                    BlockPartial partial;
+                    std::vector<std::vector<float>> out;
+                    compute_block(st, b, partial, out);
+                    remote.send(static_cast<int>(t), b, partial, out);
+                    if (kill_after >= 0 && sent.fetch_add(1) + 1 >= kill_after) {
+                        std::raise(SIGKILL);
+                    }
+                }
+            },
+            stop);
+    } catch (const std::exception &e) {
+        remote.abort_job(e.what());
+    }
+    remote.send_usage(flat_usage(chain, states));
+}
+} // namespace
+
 RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress,
-                     CheckpointLog *checkpoint, bool statistics_only) {
+                     CheckpointLog *checkpoint, bool statistics_only, RemoteBlocks *remote) {
     const auto &plan = *run.block_plan;
     const auto &model = *run.stock_model;
     const auto &area = *run.pixel_area;
@@ -1086,7 +1157,13 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         series_offset.push_back(dims.series(j, 0));
     }
 
-    if (!statistics_only) {
+    // MPI worker (mpi_run.cpp): computes what the root hands out, writes nothing.
+    const bool mpi_worker = remote != nullptr && !remote->is_root();
+    std::size_t worker_outputs = 0;
+    if (mpi_worker && !remote->output_count(run.threads, worker_outputs)) {
+        return result; // the root stopped before computing
+    }
+    if (!statistics_only && !mpi_worker) {
         std::error_code ec;
         fs::create_directories(output_dir, ec);
         if (ec) {
@@ -1095,7 +1172,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         }
         result.rasters = make_output_writers(run, output_dir);
     }
-    const std::size_t n_outputs = result.rasters.size();
+    const std::size_t n_outputs = mpi_worker ? worker_outputs : result.rasters.size();
     // Month-series rasters come last among the outputs; each sums its months (a year's, or one).
     const std::vector<MonthRaster> month_outs =
         statistics_only ? std::vector<MonthRaster>{} : month_rasters(run);
@@ -1579,6 +1656,34 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         st.scratch.extract(partial);
     };
 
+    if (mpi_worker) {
+        run_worker_blocks(run, chain, dims, row_len, *remote, compute_block, false);
+        return result;
+    }
+    // MPI root: the threads below take the blocks in order and write; the workers, and
+    // `local_compute` (rank 0's own compute threads), compute them. finish() and the join run
+    // even when the loop below throws.
+    std::vector<int64_t> remote_usage;
+    struct FinishRemote {
+        RemoteBlocks *remote;
+        std::thread local_compute;
+        ~FinishRemote() {
+            if (remote != nullptr) {
+                try {
+                    remote->finish();
+                } catch (...) { // already leaving with an error
+                }
+            }
+            if (local_compute.joinable()) {
+                local_compute.join();
+            }
+        }
+    } finish_remote{remote, {}};
+    if (remote != nullptr) {
+        remote->start(plan.size(), checkpoint, n_outputs, run.threads, stop);
+        finish_remote.local_compute = std::thread(
+            [&] { run_worker_blocks(run, chain, dims, row_len, *remote, compute_block, true); });
+    }
     parallel_blocks(
         plan.size(), run.threads, states,
         [&] { return std::make_unique<ThreadState>(run, chain, dims, row_len); },
@@ -1592,7 +1697,17 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             if (checkpoint != nullptr && checkpoint->has(b)) {
                 checkpoint->load(b, partial, out); // done before an interruption
             } else {
-                compute_block(st, b, partial, out);
+                if (remote == nullptr) {
+                    compute_block(st, b, partial, out);
+                } else if (!remote->take(b, partial, out)) {
+                    stop = true; // the run stops (signal, error): the block is not needed
+                    return;
+                } else if (out.size() != n_outputs) {
+                    throw OutputError("MPI: block " + std::to_string(b) + " came with " +
+                                      std::to_string(out.size()) + " output windows instead of " +
+                                      std::to_string(n_outputs) +
+                                      "; every rank must run the same carbonsink and config");
+                }
                 if (checkpoint != nullptr) {
                     checkpoint->append(b, partial, out);
                     const int64_t n_appended = appended.fetch_add(1) + 1;
@@ -1626,6 +1741,11 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
             }
         },
         stop);
+    if (remote != nullptr) {
+        finish_remote.remote = nullptr;
+        remote_usage = remote->finish();
+        finish_remote.local_compute.join();
+    }
     if (interrupted()) {
         throw Interrupted("stopped by signal " + std::to_string(interrupt_signal()) + " after " +
                           std::to_string(partial_queue.consumed()) + " of " +
@@ -1706,6 +1826,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
                     }
                 }
             }
+            add_remote_usage(chain, remote_usage, s, usage);
             for (auto &desc : sp.stage->unverified_parameters(usage)) {
                 result.unverified_used.push_back(std::move(desc));
             }

@@ -4,6 +4,7 @@
 #include "pipeline/checkpoint.hpp"
 #include "pipeline/prepare.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/remote_blocks.hpp"
 #include "raster/raster_io.hpp"
 
 #include <memory>
@@ -43,8 +44,12 @@ struct RunResult {
 /// failure; Interrupted after SIGINT/SIGTERM.
 /// With `statistics_only` (validate with `uncertainty`), nothing is written and no folder is
 /// created: the pass only sums the totals, so that the checks that need them run.
+/// With `remote` (an MPI job, mpi_run.hpp): on the root, blocks are taken from the workers
+/// instead of computed, everything else as above; on a worker, the blocks the root hands out
+/// are computed and sent to it, nothing is written, and the returned result is empty.
 RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Progress &progress,
-                     CheckpointLog *checkpoint = nullptr, bool statistics_only = false);
+                     CheckpointLog *checkpoint = nullptr, bool statistics_only = false,
+                     RemoteBlocks *remote = nullptr);
 
 /// The GeoTIFF outputs of a run, created under temporary names in `output_dir` (which must
 /// exist): stock_<year>.tif per epoch, then stock_change_<y1>_<y2>.tif per period,

@@ -8,6 +8,8 @@ packages=(
     build-essential cmake pkg-config
     libgdal-dev libproj-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libgtest-dev libssl-dev
     gdal-bin hdf5-tools
+    # MPI runner (CS_MPI, README "Many machines"): the library and mpirun.
+    libopenmpi-dev openmpi-bin
 )
 if [[ ${1:-} == "--with-test-tools" ]]; then
     # Output checks done the way a user would (GDAL and h5py from Python), and the style check.
