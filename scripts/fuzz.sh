@@ -19,7 +19,7 @@ export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
 configure_and_build() {
-    cmake -S . -B "$build" -DCS_FUZZ=ON -DCMAKE_BUILD_TYPE=Release -DCS_WERROR=ON \
+    cmake -S . -B "$build" -DCS_FUZZ=ON -DCMAKE_BUILD_TYPE=Release -DCS_WERROR=ON -DCS_MPI=OFF \
         -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
     cmake --build "$build" -j"$(nproc)"
 }
