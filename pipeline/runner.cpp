@@ -1037,9 +1037,27 @@ void OrderedRasterOutputs::deposit(std::size_t block, std::vector<std::vector<fl
     for (std::size_t o = 0; o < m_writers.size(); ++o) {
         raster::GeoTiffWriter &writer = *m_writers[o];
         m_queues[o].deposit(block, std::move(windows[o]),
-                            [&](std::size_t i, const std::vector<float> &data) {
+                            [&](std::size_t i, std::vector<float> &data) {
                                 writer.write_window(m_plan[i], data.data());
+                                std::lock_guard<std::mutex> lock(m_free_mutex);
+                                m_free.push_back(std::move(data));
                             });
+    }
+}
+
+void OrderedRasterOutputs::take_windows(std::vector<std::vector<float>> &windows,
+                                        std::size_t cells) {
+    windows.resize(m_writers.size());
+    for (auto &win : windows) {
+        {
+            std::lock_guard<std::mutex> lock(m_free_mutex);
+            if (!m_free.empty()) {
+                win = std::move(m_free.back());
+                m_free.pop_back();
+            }
+        }
+        // Shrinking keeps the values; growing (after an edge block) zeroes only the new tail.
+        win.resize(cells);
     }
 }
 
@@ -1168,7 +1186,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         if (count_class_area) {
             partial.class_area.assign(n_epochs * n_classes, 0.0);
         }
-        out.assign(n_outputs, std::vector<float>(cells));
+        raster_outputs.take_windows(out, cells);
 
         const auto xs = static_cast<std::size_t>(w.x_size);
         const auto x_end = static_cast<uint32_t>(w.x_off + w.x_size);
