@@ -957,6 +957,10 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
     opts.tile = run.config.tile_size;
     opts.compress = run.config.compression;
     opts.overviews = run.config.write_overviews;
+    // The writer's DEFLATE on GDAL's pool besides the workers' own: measured on bench.sh
+    // (README, Performance) it shortens the run even with every core computing, because an
+    // output's tiles are otherwise compressed by one thread at a time.
+    opts.compress_threads = run.threads;
     const std::map<std::string, std::string> md = {{"carbonsink_run", run.config.name}};
     const auto &epochs = run.config.epochs;
     for (const auto &ep : epochs) {

@@ -479,9 +479,6 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     m_bigtiff = needs_bigtiff(grid.width, grid.height, options.tile, m_byte ? 1 : 4);
     opts.SetNameValue("BIGTIFF", m_bigtiff ? "YES" : "NO");
     opts.SetNameValue("SPARSE_OK", "FALSE");
-    if (const char *nt = std::getenv("CS_EXP_NUM_THREADS")) { // EXPERIMENT
-        opts.SetNameValue("NUM_THREADS", nt);
-    }
     CPLErrorReset();
     if (m_byte) {
         opts.SetNameValue("PREDICTOR", "1");
@@ -489,10 +486,15 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     // The main image: with the floating-point predictor, encoded here (m_own_predictor).
     CPLStringList main_opts(opts);
     const char *predictor = opts.FetchNameValue("PREDICTOR");
-    m_own_predictor = !m_byte && predictor != nullptr && std::strcmp(predictor, "3") == 0 &&
-                      little_endian_host() && std::getenv("CS_EXP_LIBTIFF_PREDICTOR") == nullptr;
+    m_own_predictor =
+        !m_byte && predictor != nullptr && std::strcmp(predictor, "3") == 0 && little_endian_host();
     if (m_own_predictor) {
         main_opts.SetNameValue("PREDICTOR", "1");
+    }
+    if (options.compress_threads > 1 && options.compress != "NONE") {
+        // GDAL compresses the main image's tiles on its worker pool and writes them in the
+        // order they were submitted, so the file is the same bytes (issue 13).
+        main_opts.SetNameValue("NUM_THREADS", std::to_string(options.compress_threads).c_str());
     }
     errno = 0;
     m_ds =

@@ -92,6 +92,11 @@ struct GeoTiffOptions {
     /// Internal overviews, laid out as a cloud-optimized GeoTIFF (raster/cog.hpp). Windows must
     /// then come in block-plan order (row-major).
     bool overviews = false;
+    /// Threads GDAL compresses the main image's tiles on (its NUM_THREADS creation option; the
+    /// tiles are still written in call order, so the bytes do not depend on it). 1: compress in
+    /// the calling thread. The overview level files are always compressed in the calling thread
+    /// (each dataset with NUM_THREADS keeps its own queue of tile buffers).
+    int compress_threads = 1;
 };
 
 /// Uncompressed size above which GeoTIFF outputs are written as BigTIFF: 2 GiB (see

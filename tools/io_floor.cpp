@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -94,6 +95,9 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
                 }
             }
             outputs.deposit(b, std::move(out));
+            // The run's back-pressure (runner.cpp): at most `threads` finished blocks per output
+            // wait for the writer, so the floor holds the memory the run does.
+            outputs.wait_for_room(static_cast<std::size_t>(std::max(1, run->threads)), stop);
         },
         stop);
     for (auto &w : writers) {
