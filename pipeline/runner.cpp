@@ -1033,6 +1033,10 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
     return writers;
 }
 
+std::size_t pending_blocks_limit(int threads) {
+    return static_cast<std::size_t>(std::clamp(threads, 1, MAX_PENDING_BLOCKS));
+}
+
 OrderedRasterOutputs::OrderedRasterOutputs(
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> &writers, const raster::BlockPlan &plan)
     : m_writers(writers), m_plan(plan), m_queues(writers.size()) {}
@@ -1168,7 +1172,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     const int64_t pause_after = failpoint("pause_after_blocks");
     std::atomic<int64_t> appended{0};
     std::atomic<int64_t> computed{0};
-    const auto pending_limit = static_cast<std::size_t>(std::max(1, run.threads));
+    const std::size_t pending_limit = pending_blocks_limit(run.threads);
     // Compute one block: its district partial and its output windows.
     auto compute_block = [&](ThreadState &st, std::size_t b, BlockPartial &partial,
                              std::vector<std::vector<float>> &out) {

@@ -97,7 +97,7 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
             outputs.deposit(b, std::move(out));
             // The run's back-pressure (runner.cpp): at most `threads` finished blocks per output
             // wait for the writer, so the floor holds the memory the run does.
-            outputs.wait_for_room(static_cast<std::size_t>(std::max(1, run->threads)), stop);
+            outputs.wait_for_room(pipeline::pending_blocks_limit(run->threads), stop);
         },
         stop);
     for (auto &w : writers) {
