@@ -958,6 +958,10 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
     opts.tile = run.config.tile_size;
     opts.compress = run.config.compression;
     opts.overviews = run.config.write_overviews;
+    // The writer's DEFLATE on GDAL's pool besides the workers' own: measured on bench.sh
+    // (README, Performance) it shortens the run even with every core computing, because an
+    // output's tiles are otherwise compressed by one thread at a time.
+    opts.compress_threads = run.threads;
     const std::map<std::string, std::string> md = {{"carbonsink_run", run.config.name}};
     const auto &epochs = run.config.epochs;
     for (const auto &ep : epochs) {
@@ -1030,6 +1034,10 @@ make_output_writers(const PreparedRun &run, const std::string &output_dir) {
     return writers;
 }
 
+std::size_t pending_blocks_limit(int threads) {
+    return static_cast<std::size_t>(std::clamp(threads, 1, MAX_PENDING_BLOCKS));
+}
+
 OrderedRasterOutputs::OrderedRasterOutputs(
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> &writers, const raster::BlockPlan &plan)
     : m_writers(writers), m_plan(plan), m_queues(writers.size()) {}
@@ -1038,9 +1046,27 @@ void OrderedRasterOutputs::deposit(std::size_t block, std::vector<std::vector<fl
     for (std::size_t o = 0; o < m_writers.size(); ++o) {
         raster::GeoTiffWriter &writer = *m_writers[o];
         m_queues[o].deposit(block, std::move(windows[o]),
-                            [&](std::size_t i, const std::vector<float> &data) {
+                            [&](std::size_t i, std::vector<float> &data) {
                                 writer.write_window(m_plan[i], data.data());
+                                std::lock_guard<std::mutex> lock(m_free_mutex);
+                                m_free.push_back(std::move(data));
                             });
+    }
+}
+
+void OrderedRasterOutputs::take_windows(std::vector<std::vector<float>> &windows,
+                                        std::size_t cells) {
+    windows.resize(m_writers.size());
+    for (auto &win : windows) {
+        {
+            std::lock_guard<std::mutex> lock(m_free_mutex);
+            if (!m_free.empty()) {
+                win = std::move(m_free.back());
+                m_free.pop_back();
+            }
+        }
+        // Shrinking keeps the values; growing (after an edge block) zeroes only the new tail.
+        win.resize(cells);
     }
 }
 
@@ -1223,7 +1249,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     const int64_t pause_after = failpoint("pause_after_blocks");
     std::atomic<int64_t> appended{0};
     std::atomic<int64_t> computed{0};
-    const auto pending_limit = static_cast<std::size_t>(std::max(1, run.threads));
+    const std::size_t pending_limit = pending_blocks_limit(run.threads);
     // Compute one block: its district partial and its output windows.
     auto compute_block = [&](ThreadState &st, std::size_t b, BlockPartial &partial,
                              std::vector<std::vector<float>> &out) {
@@ -1245,7 +1271,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         if (count_class_area) {
             partial.class_area.assign(n_epochs * n_classes, 0.0);
         }
-        out.assign(n_outputs, std::vector<float>(cells));
+        raster_outputs.take_windows(out, cells);
 
         const auto xs = static_cast<std::size_t>(w.x_size);
         const auto x_end = static_cast<uint32_t>(w.x_off + w.x_size);

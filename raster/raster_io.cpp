@@ -24,6 +24,13 @@
 namespace cs::raster {
 
 namespace {
+bool little_endian_host() {
+    const uint16_t one = 1;
+    uint8_t first = 0;
+    std::memcpy(&first, &one, 1);
+    return first == 1;
+}
+
 std::string window_text(const Window &w) {
     return "window x " + std::to_string(w.x_off) + ", y " + std::to_string(w.y_off) + ", " +
            std::to_string(w.x_size) + " x " + std::to_string(w.y_size) + " px";
@@ -336,6 +343,97 @@ void RasterReader::read_double(const Window &w, double *values, uint8_t *valid) 
     }
 }
 
+void float_predictor_rows(const float *values, int64_t width, int64_t rows, uint8_t *out) {
+    const auto n = static_cast<std::size_t>(width);
+    for (int64_t r = 0; r < rows; ++r) {
+        const auto *src = reinterpret_cast<const uint8_t *>(values + r * width);
+        uint8_t *row = out + static_cast<std::size_t>(r) * n * 4;
+        // Planes, most significant byte first: on a little-endian host byte 3 of each sample.
+        for (std::size_t b = 0; b < 4; ++b) {
+            uint8_t *plane = row + b * n;
+            const uint8_t *s = src + (3 - b);
+            for (std::size_t i = 0; i < n; ++i) {
+                plane[i] = s[4 * i];
+            }
+        }
+        // Horizontal differencing over the row's bytes, from the end so each byte still sees
+        // its undifferenced predecessor.
+        for (std::size_t j = n * 4 - 1; j > 0; --j) {
+            row[j] = static_cast<uint8_t>(row[j] - row[j - 1]);
+        }
+    }
+}
+
+void set_tiff_predictor(const std::string &path, uint16_t predictor) {
+    const auto fail = [&path](const std::string &why) {
+        throw RasterError("cannot set the TIFF predictor tag: " + path + ": " + why);
+    };
+    std::FILE *f = std::fopen(path.c_str(), "r+b");
+    if (f == nullptr) {
+        fail(std::strerror(errno));
+    }
+    struct Closer {
+        std::FILE *f;
+        ~Closer() {
+            if (f != nullptr) {
+                std::fclose(f);
+            }
+        }
+    } closer{f};
+    const auto read_at = [&](uint64_t off, void *buf, std::size_t n) {
+        if (fseeko(f, static_cast<off_t>(off), SEEK_SET) != 0 || std::fread(buf, 1, n, f) != n) {
+            fail("cannot read " + std::to_string(n) + " bytes at offset " + std::to_string(off));
+        }
+    };
+    uint8_t head[16];
+    read_at(0, head, sizeof head);
+    const auto u16 = [](const uint8_t *p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); };
+    const auto u32 = [](const uint8_t *p) {
+        return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+               (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+    };
+    const auto u64 = [&u32](const uint8_t *p) {
+        return static_cast<uint64_t>(u32(p)) | (static_cast<uint64_t>(u32(p + 4)) << 32);
+    };
+    if (head[0] != 'I' || head[1] != 'I' || (u16(head + 2) != 42 && u16(head + 2) != 43)) {
+        fail("not a little-endian TIFF");
+    }
+    // TIFF 6.0, section 2 (IFD entries of 12 bytes after a 2-byte count); BigTIFF: entries of
+    // 20 bytes after an 8-byte count, first IFD offset at byte 8.
+    const bool big = u16(head + 2) == 43;
+    const uint64_t ifd = big ? u64(head + 8) : u32(head + 4);
+    uint8_t count_buf[8];
+    read_at(ifd, count_buf, big ? 8 : 2);
+    const uint64_t count = big ? u64(count_buf) : u16(count_buf);
+    const uint64_t entry_size = big ? 20 : 12;
+    const uint64_t first = ifd + (big ? 8 : 2);
+    for (uint64_t k = 0; k < count; ++k) {
+        uint8_t entry[20];
+        read_at(first + k * entry_size, entry, static_cast<std::size_t>(entry_size));
+        if (u16(entry) != 317) {
+            continue;
+        }
+        // Predictor is one SHORT (type 3), stored inline at the value field.
+        if (u16(entry + 2) != 3 || (big ? u64(entry + 4) : u32(entry + 4)) != 1) {
+            fail("the Predictor tag is not one SHORT value");
+        }
+        const uint64_t value_at = first + k * entry_size + (big ? 12 : 8);
+        const uint8_t value[2] = {static_cast<uint8_t>(predictor & 0xff),
+                                  static_cast<uint8_t>(predictor >> 8)};
+        if (fseeko(f, static_cast<off_t>(value_at), SEEK_SET) != 0 ||
+            std::fwrite(value, 1, 2, f) != 2) {
+            fail(std::string("cannot write: ") + std::strerror(errno));
+        }
+        std::FILE *to_close = closer.f;
+        closer.f = nullptr;
+        if (std::fclose(to_close) != 0) {
+            fail(std::string("cannot write: ") + std::strerror(errno));
+        }
+        return;
+    }
+    fail("no Predictor tag (317) in the first IFD");
+}
+
 std::string partial_path(const std::string &final_path) {
     const std::filesystem::path p(final_path);
     std::string name = ".";
@@ -385,10 +483,23 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     if (m_byte) {
         opts.SetNameValue("PREDICTOR", "1");
     }
+    // The main image: with the floating-point predictor, encoded here (m_own_predictor).
+    CPLStringList main_opts(opts);
+    const char *predictor = opts.FetchNameValue("PREDICTOR");
+    m_own_predictor =
+        !m_byte && predictor != nullptr && std::strcmp(predictor, "3") == 0 && little_endian_host();
+    if (m_own_predictor) {
+        main_opts.SetNameValue("PREDICTOR", "1");
+    }
+    if (options.compress_threads > 1 && options.compress != "NONE") {
+        // GDAL compresses the main image's tiles on its worker pool and writes them in the
+        // order they were submitted, so the file is the same bytes (issue 13).
+        main_opts.SetNameValue("NUM_THREADS", std::to_string(options.compress_threads).c_str());
+    }
     errno = 0;
     m_ds =
         GDALCreate(drv, m_temp.c_str(), static_cast<int>(grid.width), static_cast<int>(grid.height),
-                   1, m_byte ? GDT_Byte : GDT_Float32, opts.List());
+                   1, m_byte ? GDT_Byte : GDT_Float32, main_opts.List());
     if (m_ds == nullptr) {
         throw RasterError("cannot create output: " + m_final + ": " + write_error());
     }
@@ -414,6 +525,8 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
     m_tile_buf.resize(static_cast<std::size_t>(m_tile) * static_cast<std::size_t>(m_tile));
     if (m_byte) {
         m_byte_buf.resize(m_tile_buf.size());
+    } else if (m_own_predictor) {
+        m_byte_buf.resize(m_tile_buf.size() * sizeof(float));
     }
     if (!options.overviews || overview_levels(grid.width, grid.height, m_tile).empty()) {
         return;
@@ -465,6 +578,9 @@ void GeoTiffWriter::write_tile(GDALRasterBandH band, int64_t tx, int64_t ty, con
             const float v = tile[i];
             m_byte_buf[i] = std::isnan(v) ? 0 : static_cast<uint8_t>(std::lround(v));
         }
+        block = m_byte_buf.data();
+    } else if (m_own_predictor && level == 0) {
+        float_predictor_rows(tile, m_tile, m_tile, m_byte_buf.data());
         block = m_byte_buf.data();
     }
     errno = 0;
@@ -533,6 +649,13 @@ void GeoTiffWriter::commit() {
             std::remove(p.c_str());
         }
     };
+    if (why.empty() && m_own_predictor) {
+        try {
+            set_tiff_predictor(m_temp, 3);
+        } catch (const RasterError &e) {
+            why = e.what();
+        }
+    }
     if (!why.empty()) {
         std::remove(m_temp.c_str());
         remove_levels();

@@ -92,6 +92,11 @@ struct GeoTiffOptions {
     /// Internal overviews, laid out as a cloud-optimized GeoTIFF (raster/cog.hpp). Windows must
     /// then come in block-plan order (row-major).
     bool overviews = false;
+    /// Threads GDAL compresses the main image's tiles on (its NUM_THREADS creation option; the
+    /// tiles are still written in call order, so the bytes do not depend on it). 1: compress in
+    /// the calling thread. The overview level files are always compressed in the calling thread
+    /// (each dataset with NUM_THREADS keeps its own queue of tile buffers).
+    int compress_threads = 1;
 };
 
 /// Uncompressed size above which GeoTIFF outputs are written as BigTIFF: 2 GiB (see
@@ -158,6 +163,11 @@ private:
     std::vector<float> m_tile_buf;
     std::vector<uint8_t> m_byte_buf; ///< Byte rasters: the tile converted
     bool m_byte = false;
+    /// Float32 with the floating-point predictor: the main image's tiles are encoded by
+    /// float_predictor_rows() into m_byte_buf and written to a file created without predictor,
+    /// whose Predictor tag commit() then sets to 3 (libtiff's own encoder for it is a byte loop
+    /// that took a quarter of a run's CPU time: issue 13).
+    bool m_own_predictor = false;
     bool m_bigtiff = false;
     // Overviews: the streaming builder, and per level its temporary file.
     std::unique_ptr<OverviewBuilder> m_overviews;
@@ -169,6 +179,21 @@ private:
                     std::size_t level);
     void close_all_discarding() noexcept;
 };
+
+/// The floating-point predictor of TIFF (Predictor = 3; Adobe Photoshop TIFF Technical Note 3,
+/// April 2005, section "Floating point predictor") applied to `rows` rows of `width` Float32
+/// samples (one sample per pixel): per row, the bytes of the samples are laid out in planes,
+/// most significant byte first (each plane `width` bytes), and every byte of the row but the
+/// first is replaced by its difference (mod 256) to the byte before it. `out` receives
+/// rows x width x 4 bytes. A little-endian file's tile, so encoded and then compressed, is the
+/// tile libtiff writes for Predictor = 3. Little-endian hosts only.
+void float_predictor_rows(const float *values, int64_t width, int64_t rows, uint8_t *out);
+
+/// Set the Predictor tag (317) of the first IFD of the little-endian TIFF or BigTIFF at `path`
+/// to `predictor`, in place (the tag must be present: GDAL writes it for every DEFLATE, LZW and
+/// ZSTD file). Throws RasterError naming the file when it cannot be read or written, is not a
+/// little-endian TIFF, or has no Predictor tag.
+void set_tiff_predictor(const std::string &path, uint16_t predictor);
 
 /// The temporary name used for `final_path` while it is written: same directory, name
 /// `.<file name>.partial`.

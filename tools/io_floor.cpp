@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -78,7 +79,8 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
             for (std::size_t i = 0; i < st.readers.size(); ++i) {
                 st.readers[i]->read_int32(w, st.codes[i].data(), st.valid[i].data());
             }
-            std::vector<std::vector<float>> out(writers.size(), std::vector<float>(n));
+            std::vector<std::vector<float>> out;
+            outputs.take_windows(out, n); // recycled buffers, as carbonsink run does
             for (std::size_t o = 0; o < writers.size(); ++o) {
                 const bool period = o >= n_epochs;
                 const std::size_t e = period ? o - n_epochs : o;
@@ -93,6 +95,9 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
                 }
             }
             outputs.deposit(b, std::move(out));
+            // The run's back-pressure (runner.cpp): at most `threads` finished blocks per output
+            // wait for the writer, so the floor holds the memory the run does.
+            outputs.wait_for_room(pipeline::pending_blocks_limit(run->threads), stop);
         },
         stop);
     for (auto &w : writers) {
