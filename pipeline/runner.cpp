@@ -1054,9 +1054,9 @@ void OrderedRasterOutputs::deposit(std::size_t block, std::vector<std::vector<fl
     }
 }
 
-void OrderedRasterOutputs::take_windows(std::vector<std::vector<float>> &windows,
+void OrderedRasterOutputs::take_windows(std::vector<std::vector<float>> &windows, std::size_t count,
                                         std::size_t cells) {
-    windows.resize(m_writers.size());
+    windows.resize(count);
     for (auto &win : windows) {
         {
             std::lock_guard<std::mutex> lock(m_free_mutex);
@@ -1128,9 +1128,9 @@ void run_worker_blocks(const PreparedRun &run, const ChainPlan &chain, const Acc
             [&] { return std::make_unique<ThreadState>(run, chain, dims, row_len); },
             [&](ThreadState &st, std::size_t t) {
                 std::size_t b = 0;
+                std::vector<std::vector<float>> out; // reused: sent by copy, never deposited
                 while (!interrupted() && remote.next_block(static_cast<int>(t), b)) {
                     BlockPartial partial;
-                    std::vector<std::vector<float>> out;
                     compute_block(st, b, partial, out);
                     remote.send(static_cast<int>(t), b, partial, out);
                     if (kill_after >= 0 && sent.fetch_add(1) + 1 >= kill_after) {
@@ -1271,7 +1271,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         if (count_class_area) {
             partial.class_area.assign(n_epochs * n_classes, 0.0);
         }
-        raster_outputs.take_windows(out, cells);
+        raster_outputs.take_windows(out, n_outputs, cells);
 
         const auto xs = static_cast<std::size_t>(w.x_size);
         const auto x_end = static_cast<uint32_t>(w.x_off + w.x_size);

@@ -76,12 +76,14 @@ public:
     /// `windows[o]` holds block `block`'s values for output o (block cells, row-major). Once a
     /// window is written, its buffer goes back to the pool that take_windows() draws from.
     void deposit(std::size_t block, std::vector<std::vector<float>> &&windows);
-    /// Set `windows` to one buffer of `cells` floats per output, recycled from windows already
+    /// Set `windows` to `count` buffers of `cells` floats (one per output: the writers', or on
+    /// an MPI worker, which has none, the root's count), recycled from windows already
     /// written when there are some (their old values are left in place: the caller overwrites
     /// every cell). Allocating and zeroing a fresh buffer per block and output cost about a
     /// third of a run's time in page faults and memset (issue 13); recycled, the buffers in use
     /// are bounded by the blocks in flight (wait_for_room). Thread-safe.
-    void take_windows(std::vector<std::vector<float>> &windows, std::size_t cells);
+    void take_windows(std::vector<std::vector<float>> &windows, std::size_t count,
+                      std::size_t cells);
     /// Wait while any output holds more than `max_pending` blocks not yet written (see
     /// OrderedQueue::wait_for_room).
     void wait_for_room(std::size_t max_pending, const std::atomic<bool> &stop);

@@ -452,6 +452,11 @@ bool needs_bigtiff(int64_t width, int64_t height, int64_t tile, int64_t bytes_pe
     return bytes > static_cast<double>(BIGTIFF_ABOVE_BYTES);
 }
 
+namespace {
+/// Number of `tile`-px tiles across `n` px.
+int64_t tiles_across(int64_t n, int64_t tile) { return (n + tile - 1) / tile; }
+} // namespace
+
 GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid,
                              const std::string &description, const std::string &units,
                              const std::map<std::string, std::string> &metadata,
@@ -490,6 +495,9 @@ GeoTiffWriter::GeoTiffWriter(const std::string &final_path, const GridSpec &grid
         !m_byte && predictor != nullptr && std::strcmp(predictor, "3") == 0 && little_endian_host();
     if (m_own_predictor) {
         main_opts.SetNameValue("PREDICTOR", "1");
+        m_tile_written.assign(static_cast<std::size_t>(tiles_across(grid.width, m_tile) *
+                                                       tiles_across(grid.height, m_tile)),
+                              0);
     }
     if (options.compress_threads > 1 && options.compress != "NONE") {
         // GDAL compresses the main image's tiles on its worker pool and writes them in the
@@ -582,6 +590,7 @@ void GeoTiffWriter::write_tile(GDALRasterBandH band, int64_t tx, int64_t ty, con
     } else if (m_own_predictor && level == 0) {
         float_predictor_rows(tile, m_tile, m_tile, m_byte_buf.data());
         block = m_byte_buf.data();
+        m_tile_written[static_cast<std::size_t>(ty * tiles_across(m_grid.width, m_tile) + tx)] = 1;
     }
     errno = 0;
     if (GDALWriteBlock(band, static_cast<int>(tx), static_cast<int>(ty), block) != CE_None) {
@@ -623,6 +632,28 @@ void GeoTiffWriter::commit() {
         close_all_discarding();
         throw RasterError("cannot finish output: " + m_final +
                           ": not every tile was written, so the overviews are incomplete");
+    }
+    if (m_own_predictor) {
+        // Tiles no window covered (a writer used on its own; a run writes every tile) are
+        // nodata, encoded like the others (see m_tile_written).
+        const int64_t across = tiles_across(m_grid.width, m_tile);
+        bool filled = false;
+        for (std::size_t i = 0; i < m_tile_written.size(); ++i) {
+            if (m_tile_written[i] == 0) {
+                if (!filled) {
+                    std::fill(m_tile_buf.begin(), m_tile_buf.end(),
+                              std::numeric_limits<float>::quiet_NaN());
+                    filled = true;
+                }
+                const int64_t k = static_cast<int64_t>(i);
+                try {
+                    write_tile(m_band, k % across, k / across, m_tile_buf.data(), 0);
+                } catch (...) {
+                    close_all_discarding();
+                    throw;
+                }
+            }
+        }
     }
     // Close the main file and every level file; the first failure is reported.
     std::vector<GDALDatasetH> all = {m_ds};

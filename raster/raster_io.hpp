@@ -168,6 +168,10 @@ private:
     /// whose Predictor tag commit() then sets to 3 (libtiff's own encoder for it is a byte loop
     /// that took a quarter of a run's CPU time: issue 13).
     bool m_own_predictor = false;
+    /// With m_own_predictor: which main-image tiles were written (row-major). commit() writes
+    /// the others as nodata through the same encoder: GDAL would fill them at close without the
+    /// predictor, and they would decode as garbage once the tag says 3.
+    std::vector<uint8_t> m_tile_written;
     bool m_bigtiff = false;
     // Overviews: the streaming builder, and per level its temporary file.
     std::unique_ptr<OverviewBuilder> m_overviews;

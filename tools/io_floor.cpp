@@ -80,7 +80,8 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
                 st.readers[i]->read_int32(w, st.codes[i].data(), st.valid[i].data());
             }
             std::vector<std::vector<float>> out;
-            outputs.take_windows(out, n); // recycled buffers, as carbonsink run does
+            outputs.take_windows(out, writers.size(),
+                                 n); // recycled buffers, as carbonsink run does
             for (std::size_t o = 0; o < writers.size(); ++o) {
                 const bool period = o >= n_epochs;
                 const std::size_t e = period ? o - n_epochs : o;
