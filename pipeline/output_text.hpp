@@ -1,10 +1,14 @@
 // Small helpers shared by the writers of text outputs (districts.csv, transitions.csv,
-// nep_monthly.csv): CSV quoting, the fixed number format, I/O causes and the final rename.
+// nep_monthly.csv, report.html, districts.gpkg's style): CSV quoting, markup escaping, the fixed
+// number format, I/O causes and the final rename.
 #pragma once
 #include <string>
 
 namespace cs::pipeline {
 
+/// `s` with & < > " ' escaped, for HTML text and attributes and for XML (report.html, the QGIS
+/// style of districts.gpkg).
+std::string markup_escape(const std::string &s);
 /// `s` quoted for CSV when it holds a comma, quote or line break.
 std::string csv_quote(const std::string &s);
 /// A number with 6 decimals, never "-0.000000".

@@ -184,6 +184,33 @@ std::vector<DistrictResults> all_level_results(const PreparedRun &run, const Run
     return out;
 }
 
+std::string markup_escape(const std::string &s) {
+    std::string out;
+    out.reserve(s.size());
+    for (const char c : s) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&#39;";
+            break;
+        default:
+            out += c;
+        }
+    }
+    return out;
+}
+
 std::string csv_quote(const std::string &s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) {
         return s;

@@ -32,32 +32,7 @@ namespace fs = std::filesystem;
 
 namespace cs::pipeline::report {
 
-std::string html_escape(const std::string &s) {
-    std::string out;
-    out.reserve(s.size());
-    for (const char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
+std::string html_escape(const std::string &s) { return markup_escape(s); }
 
 std::string base64(const std::string &bytes) {
     static const char *const A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -883,45 +858,40 @@ void write_report(const PreparedRun &run, const RunResult &result,
     constexpr std::size_t TOP_N = 25;
     // Intervals only when the run computed them for every figure drawn.
     const UncertaintyResults *u = r.uncertainty.get();
-    const bool stock_ci = u != nullptr && u->total_mg_c.ci_low.size() == D * E &&
-                          u->total_mg_c.ci_high.size() == D * E;
-    const bool change_ci = u != nullptr && u->stock_change_mg_c_per_yr.ci_low.size() == D * K &&
-                           u->stock_change_mg_c_per_yr.ci_high.size() == D * K;
-    {
+    // One series per column of a [D x n] figure, with its intervals when the run computed them
+    // for every unit and column.
+    const auto bar_series = [&](std::size_t n, const std::vector<double> &values,
+                                const FigureIntervals *ci, std::size_t colour_base,
+                                const auto &label_of) {
+        const bool with_ci =
+            ci != nullptr && ci->ci_low.size() == D * n && ci->ci_high.size() == D * n;
         std::vector<BarSeries> ss;
-        for (std::size_t e = 0; e < E; ++e) {
+        for (std::size_t c = 0; c < n; ++c) {
             BarSeries s;
-            s.label = std::to_string(r.years[e]);
-            s.colour = series_colour(e);
+            s.label = label_of(c);
+            s.colour = series_colour(c + colour_base);
             for (std::size_t d = 0; d < D; ++d) {
-                s.values.push_back(r.total_mg_c[d * E + e]);
-                if (stock_ci) {
-                    s.low.push_back(u->total_mg_c.ci_low[d * E + e]);
-                    s.high.push_back(u->total_mg_c.ci_high[d * E + e]);
+                s.values.push_back(values[d * n + c]);
+                if (with_ci) {
+                    s.low.push_back(ci->ci_low[d * n + c]);
+                    s.high.push_back(ci->ci_high[d * n + c]);
                 }
             }
             ss.push_back(std::move(s));
         }
-        h << svg_bar_chart("Carbon stock per " + r.level + " and epoch", r.names, ss, "Mg C",
-                           TOP_N);
-    }
+        return ss;
+    };
+    h << svg_bar_chart("Carbon stock per " + r.level + " and epoch", r.names,
+                       bar_series(E, r.total_mg_c, u != nullptr ? &u->total_mg_c : nullptr, 0,
+                                  [&](std::size_t e) { return std::to_string(r.years[e]); }),
+                       "Mg C", TOP_N);
     if (K > 0) {
-        std::vector<BarSeries> ss;
-        for (std::size_t k = 0; k < K; ++k) {
-            BarSeries s;
-            s.label = period_label(r.years[k], r.years[k + 1]);
-            s.colour = series_colour(k + E);
-            for (std::size_t d = 0; d < D; ++d) {
-                s.values.push_back(r.stock_change_mg_c_per_yr[d * K + k]);
-                if (change_ci) {
-                    s.low.push_back(u->stock_change_mg_c_per_yr.ci_low[d * K + k]);
-                    s.high.push_back(u->stock_change_mg_c_per_yr.ci_high[d * K + k]);
-                }
-            }
-            ss.push_back(std::move(s));
-        }
-        h << svg_bar_chart("Stock change per " + r.level + " (> 0 = sink)", r.names, ss, "Mg C/yr",
-                           TOP_N);
+        h << svg_bar_chart(
+            "Stock change per " + r.level + " (> 0 = sink)", r.names,
+            bar_series(K, r.stock_change_mg_c_per_yr,
+                       u != nullptr ? &u->stock_change_mg_c_per_yr : nullptr, E,
+                       [&](std::size_t k) { return period_label(r.years[k], r.years[k + 1]); }),
+            "Mg C/yr", TOP_N);
     }
     if (u != nullptr) {
         h << "<p class=\"note\">Black lines: the " << html_escape(u->label) << ".</p>\n";

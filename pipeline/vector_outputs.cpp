@@ -111,29 +111,6 @@ std::string read_text(const std::string &path) {
     return s.str();
 }
 
-std::string xml_escape(const std::string &s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 /// The time GDAL stamps into the GeoPackage and XLSX (gpkg_contents.last_change, the
 /// layer_styles row): SOURCE_DATE_EPOCH when set (reproducible builds convention), else now.
 std::string stamp_time() {
@@ -307,7 +284,7 @@ std::string graduated_qml(const std::string &column, const std::vector<double> &
     s.precision(17);
     s << "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
       << "<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n"
-      << " <renderer-v2 type=\"graduatedSymbol\" attr=\"" << xml_escape(column)
+      << " <renderer-v2 type=\"graduatedSymbol\" attr=\"" << markup_escape(column)
       << "\" graduatedMethod=\"GraduatedColor\" symbollevels=\"0\" forceraster=\"0\" "
          "enableorderby=\"0\">\n"
       << "  <ranges>\n";
