@@ -330,25 +330,14 @@ struct Scenario {
         write_raster(dir.file("lc2010.tif"), spec, lc2010);
         write_raster(dir.file("lc2020.tif"), spec, lc2020);
         write_text(dir.file("pools.csv"), POOLS);
-        std::string f;
-        const std::vector<std::tuple<int, std::string, int, int>> d = {{11, HEPING, 0, 20},
-                                                                       {22, "ODD", 20, 40}};
-        for (const auto &[id, name, c0, c1] : d) {
+        std::vector<PolygonFeature> districts;
+        for (const auto &[id, name, c0, c1] : std::vector<std::tuple<int, std::string, int, int>>{
+                 {11, HEPING, 0, 20}, {22, ODD, 20, 40}}) {
             const double x0 = spec.origin_x + c0 * 30.0, x1 = spec.origin_x + c1 * 30.0;
             const double y0 = spec.origin_y, y1 = spec.origin_y - 30 * 30.0;
-            char buf[600];
-            std::snprintf(buf, sizeof buf,
-                          R"({"type": "Feature", "properties": {"code": %d, "name": "%s"},
- "geometry": {"type": "Polygon", "coordinates": [[[%f, %f], [%f, %f], [%f, %f], [%f, %f], [%f, %f]]]}})",
-                          id, name == "ODD" ? R"(<b>Tom & \"Jerry's\"</b>)" : name.c_str(), x0, y0,
-                          x1, y0, x1, y1, x0, y1, x0, y0);
-            f += (f.empty() ? "" : ",\n") + std::string(buf);
+            districts.push_back({id, name, {{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}}});
         }
-        write_text(dir.file("districts.geojson"),
-                   R"({"type": "FeatureCollection",
-"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6933"}},
-"features": [
-)" + f + "]}\n");
+        write_polygons(dir.file("districts.geojson"), 6933, districts);
     }
     std::string config(const std::string &extra = "") const {
         const std::string path = dir.file("run.yaml");
