@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Benchmark: time `carbonsink run` against the I/O floor on synthetic N x N two-epoch inputs.
 #
-# usage: scripts/bench.sh [--seasonal | --overviews | --uncertainty DRAWS] [SIZE] [DISTRICTS] [THREADS]
-#        (defaults 20000 100 2)
+# usage: scripts/bench.sh [--seasonal | --overviews | --uncertainty DRAWS | --peers | --scaling]
+#                         [SIZE] [DISTRICTS] [THREADS]   (defaults 20000 100 2)
 # Inputs are generated once into ${BENCH_DIR:-/tmp/carbonsink-bench}/SIZE and reused.
+# Without a mode: the I/O floor (carbonsink-iofloor, same reads and writes, no model), the run,
+# and the run with pixel-centre districts; reports the ratio run / floor (target <= 1.2).
 # --seasonal: the plain stock run against the same run with models.nep (CASA over 12 months of
 # 2020, six monthly layers: NDVI from the 2020 land cover through a per-class, per-month table,
-# and uniform monthly climate, each a VRT over the land cover, so nothing large is generated);
-# reports Mpix-months/s and the peak RSS (target < 1 GiB).
+# and uniform monthly climate, each a VRT over the land cover, so nothing large is generated),
+# and the seasonal run's I/O floor (which reads the 72 monthly layers and writes the NEP
+# rasters too); reports Mpix-months/s, the ratio seasonal run / its floor and the peak RSS
+# (target < 1 GiB).
+# --peers: carbonsink against a plain numpy + GDAL implementation of the same totals and
+# rasters (scripts/bench_peer_numpy.py: whole arrays, np.take, np.bincount), alternating, 3
+# runs each; reports the ratio of the medians (target >= 10).
+# --scaling: 1 and 2 threads at SIZE; 1 and 2 MPI ranks x 1 thread at SIZE (when built with
+# MPI and mpirun exists); the wall time against raster size for SCALING_SIZES (default
+# "5000 10000 20000 40000") at THREADS threads; 2 runs of each (alternating where compared).
 # --uncertainty DRAWS: the plain stock run against the same run with a Monte Carlo of DRAWS
 # draws (uncertainty: the pools table's documented uncertainties; its densities without one
 # declared exact), alternating, 3 runs each; reports the added wall time (target <= 10 %).
@@ -28,14 +38,23 @@ die() {
 
 usage_error() {
     echo "error: invalid argument: $1: $2" >&2
-    echo "usage: scripts/bench.sh [SIZE] [DISTRICTS] [THREADS]   (defaults 20000 100 2)" >&2
+    echo "usage: scripts/bench.sh [--seasonal | --overviews | --uncertainty DRAWS | --peers |" \
+        "--scaling] [SIZE] [DISTRICTS] [THREADS]   (defaults 20000 100 2)" >&2
     exit 2
 }
 
 SEASONAL=0
 UNCERTAINTY_DRAWS=0
 OVERVIEWS=0
-if [[ ${1:-} == --seasonal ]]; then
+PEERS=0
+SCALING=0
+if [[ ${1:-} == --peers ]]; then
+    PEERS=1
+    shift
+elif [[ ${1:-} == --scaling ]]; then
+    SCALING=1
+    shift
+elif [[ ${1:-} == --seasonal ]]; then
     SEASONAL=1
     shift
 elif [[ ${1:-} == --overviews ]]; then
@@ -77,20 +96,25 @@ if [[ ! -x /usr/bin/time ]]; then
     fi
 fi
 
-DIR="${BENCH_DIR:-/tmp/carbonsink-bench}/$SIZE"
-CONFIG="$DIR/bench.yaml"
-LOGS="$DIR/logs"
-# bench.yaml is written last, so its presence (with the right district count) marks a complete
-# input set from an earlier run.
-if [[ -f $CONFIG ]] && grep -q " $DISTRICTS districts\.\$" "$CONFIG"; then
-    echo "== reusing inputs in $DIR"
-else
-    echo "== generating inputs in $DIR ($SIZE x $SIZE, $DISTRICTS districts)"
-    rm -f "$CONFIG"
-    build-bench/carbonsink-sample bench --out "$DIR" --size "$SIZE" --districts "$DISTRICTS" ||
-        die "input generation failed: $DIR: see the output above"
-fi
-mkdir -p "$LOGS"
+# use_inputs N: the inputs of an N x N benchmark, generated on first use; sets DIR, CONFIG and
+# LOGS.
+use_inputs() {
+    DIR="${BENCH_DIR:-/tmp/carbonsink-bench}/$1"
+    CONFIG="$DIR/bench.yaml"
+    LOGS="$DIR/logs"
+    # bench.yaml is written last, so its presence (with the right district count) marks a
+    # complete input set from an earlier run.
+    if [[ -f $CONFIG ]] && grep -q " $DISTRICTS districts\.\$" "$CONFIG"; then
+        echo "== reusing inputs in $DIR"
+    else
+        echo "== generating inputs in $DIR ($1 x $1, $DISTRICTS districts)"
+        rm -f "$CONFIG"
+        build-bench/carbonsink-sample bench --out "$DIR" --size "$1" --districts "$DISTRICTS" ||
+            die "input generation failed: $DIR: see the output above"
+    fi
+    mkdir -p "$LOGS"
+}
+use_inputs "$SIZE"
 
 # run_timed NAME OUTPUT_DIR COMMAND...: run COMMAND under /usr/bin/time -v into a fresh
 # OUTPUT_DIR; sets WALL_S and RSS_MIB.
@@ -149,10 +173,14 @@ VRT
         i=$((m - 1))
         write_vrt "$MET/ndvi_2020$mm.vrt" Int16 -32768 0.0001 \
             "<LUT>1:${NDVI_CROP[$i]},2:${NDVI_FOREST[$i]},3:${NDVI_FOREST[$i]},4:${NDVI_GRASS[$i]},5:-1000,6:-1000,7:500,8:500,9:500</LUT>"
-        for layer in tmean:TEMP prec:PREC sol:SOL et:ET pet:PET; do
-            name=${layer%%:*}
-            arr=${layer#*:}
-            value=$(eval "echo \${$arr[$i]}")
+        for name in tmean prec sol et pet; do
+            case $name in
+                tmean) value=${TEMP[$i]} ;;
+                prec) value=${PREC[$i]} ;;
+                sol) value=${SOL[$i]} ;;
+                et) value=${ET[$i]} ;;
+                pet) value=${PET[$i]} ;;
+            esac
             write_vrt "$MET/${name}_2020$mm.vrt" Float32 -9999 1 \
                 "<ScaleOffset>$value</ScaleOffset><ScaleRatio>0</ScaleRatio>"
         done
@@ -183,21 +211,39 @@ models:
 processing:
   block_cells: 262144
 YAML
+    echo "== warm-up: seasonal I/O floor (untimed, fills the page cache)"
+    run_timed warmup-seasonal "$DIR/iofloor-seasonal" build-bench/carbonsink-iofloor \
+        "$SEASONAL_CONFIG" --threads "$THREADS" --output-dir "$DIR/iofloor-seasonal"
+    FLOOR_RUNS=()
+    SEASONAL_RUNS=()
+    for i in 1 2; do
+        echo "== seasonal I/O floor, run $i (reads the 72 monthly layers, writes the NEP rasters)"
+        run_timed "iofloor-seasonal$i" "$DIR/iofloor-seasonal" build-bench/carbonsink-iofloor \
+            "$SEASONAL_CONFIG" --threads "$THREADS" --output-dir "$DIR/iofloor-seasonal"
+        FLOOR_RUNS+=("$WALL_S")
+        echo "== pipeline with models.nep (12 months x 6 layers), run $i"
+        run_timed "seasonal$i" "$DIR/run-seasonal" build-bench/carbonsink run "$SEASONAL_CONFIG" \
+            --threads "$THREADS" --quiet --output-dir "$DIR/run-seasonal"
+        SEASONAL_RUNS+=("$WALL_S")
+        S_RSS=$RSS_MIB
+    done
     echo "== pipeline (stocks only)"
     run_timed pipeline "$DIR/run" build-bench/carbonsink run "$CONFIG" --threads "$THREADS" \
         --quiet --output-dir "$DIR/run"
     PLAIN_S=$WALL_S
     PLAIN_RSS=$RSS_MIB
-    echo "== pipeline with models.nep (12 months x 6 layers)"
-    run_timed seasonal "$DIR/run-seasonal" build-bench/carbonsink run "$SEASONAL_CONFIG" \
-        --threads "$THREADS" --quiet --output-dir "$DIR/run-seasonal"
+    F_MIN=$(printf '%s\n' "${FLOOR_RUNS[@]}" | sort -g | head -n 1)
+    S_MIN=$(printf '%s\n' "${SEASONAL_RUNS[@]}" | sort -g | head -n 1)
     awk -v n="$SIZE" -v t="$THREADS" -v k="$DISTRICTS" -v ps="$PLAIN_S" -v pr="$PLAIN_RSS" \
-        -v ss="$WALL_S" -v sr="$RSS_MIB" -v tm="$TARGET_RSS_MIB" 'BEGIN {
+        -v fl="${FLOOR_RUNS[*]}" -v se="${SEASONAL_RUNS[*]}" -v fm="$F_MIN" -v sm="$S_MIN" \
+        -v sr="$S_RSS" -v tm="$TARGET_RSS_MIB" -v tr="$TARGET_RATIO" 'BEGIN {
         printf "\nseasonal benchmark: %d x %d pixels, 2 epochs + 12 months x 6 layers, %d districts, %d threads\n", n, n, k, t
-        printf "%-10s %9s %18s %14s\n", "step", "wall s", "Mpix-months/s", "peak RSS MiB"
-        printf "%-10s %9.2f %18s %14.1f\n", "stocks", ps, "-", pr
-        printf "%-10s %9.2f %18.1f %14.1f\n", "seasonal", ss, (ss > 0 ? n * n * 12 / 1e6 / ss : 0), sr
-        printf "seasonal / stocks wall time: %.2f\n", (ps > 0 ? ss / ps : 0)
+        printf "stocks only:    wall s %.2f, peak RSS %.1f MiB\n", ps, pr
+        printf "seasonal floor: wall s %s (best %.2f)\n", fl, fm
+        printf "seasonal run:   wall s %s (best %.2f), %.1f Mpix-months/s, peak RSS %.1f MiB\n", se, sm, (sm > 0 ? n * n * 12 / 1e6 / sm : 0), sr
+        ratio = fm > 0 ? sm / fm : 0
+        printf "ratio seasonal run/floor (best of each): %.2f (target <= %.1f): %s\n", ratio, tr, (fm > 0 && ratio <= tr ? "PASS" : "FAIL")
+        printf "seasonal / stocks wall time: %.2f\n", (ps > 0 ? sm / ps : 0)
         printf "seasonal peak RSS: %.1f MiB (target < %d MiB): %s\n", sr, tm, (sr < tm ? "PASS" : "FAIL")
     }'
     echo "logs: $LOGS"
@@ -288,6 +334,110 @@ PY
         printf "added wall time (medians): %.1f %% (target <= 10 %%): %s\n", added, (added <= 10 ? "PASS" : "FAIL")
     }'
     echo "logs: $LOGS"
+    exit 0
+fi
+
+# median VALUES...: the median of the values (the mean of the middle two for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+if [[ $PEERS -eq 1 ]]; then
+    readonly TARGET_PEER_RATIO=10
+    # Debian's Python, which has python3-gdal (a python3 earlier in PATH may not).
+    PY=${PYTHON:-/usr/bin/python3}
+    [[ -x $PY ]] || PY=python3
+    "$PY" -c 'import numpy, osgeo.gdal' 2>/dev/null ||
+        die "the peer needs numpy and GDAL's Python bindings: apt-get install python3-numpy python3-gdal"
+    echo "== warm-up: carbonsink (untimed, fills the page cache)"
+    run_timed warmup "$DIR/run" build-bench/carbonsink run "$CONFIG" --threads "$THREADS" \
+        --quiet --output-dir "$DIR/run"
+    OURS=()
+    PEER=()
+    for i in 1 2 3; do
+        echo "== carbonsink, run $i"
+        run_timed "carbonsink$i" "$DIR/run" build-bench/carbonsink run "$CONFIG" \
+            --threads "$THREADS" --quiet --output-dir "$DIR/run"
+        OURS+=("$WALL_S")
+        O_RSS=$RSS_MIB
+        echo "== numpy + GDAL peer, run $i"
+        run_timed "peer$i" "$DIR/peer" "$PY" scripts/bench_peer_numpy.py "$DIR" "$DIR/peer" \
+            "$THREADS"
+        PEER+=("$WALL_S")
+        P_RSS=$RSS_MIB
+    done
+    cat "$LOGS/peer3.log"
+    awk -v n="$SIZE" -v t="$THREADS" -v k="$DISTRICTS" -v o="${OURS[*]}" -v p="${PEER[*]}" \
+        -v om="$(median "${OURS[@]}")" -v pm="$(median "${PEER[@]}")" -v orr="$O_RSS" \
+        -v prr="$P_RSS" -v tr="$TARGET_PEER_RATIO" 'BEGIN {
+        printf "\npeers benchmark: %d x %d pixels x 2 epochs, %d districts, %d threads\n", n, n, k, t
+        printf "carbonsink:      wall s %s (median %.2f), peak RSS %.1f MiB\n", o, om, orr
+        printf "numpy + GDAL:    wall s %s (median %.2f), peak RSS %.1f MiB\n", p, pm, prr
+        ratio = om > 0 ? pm / om : 0
+        printf "peer / carbonsink (medians): %.2f (target >= %d): %s\n", ratio, tr, (ratio >= tr ? "PASS" : "FAIL")
+    }'
+    echo "logs: $LOGS"
+    exit 0
+fi
+
+if [[ $SCALING -eq 1 ]]; then
+    SIZES=${SCALING_SIZES:-5000 10000 20000 40000}
+    RESULTS="$LOGS/scaling.txt"
+    : >"$RESULTS"
+    # record LABEL PIXELS CORES: append the last timed run to the results table.
+    record() {
+        echo "$1 $2 $3 $WALL_S $RSS_MIB" >>"$RESULTS"
+    }
+    echo "== warm-up (untimed)"
+    run_timed warmup "$DIR/run" build-bench/carbonsink run "$CONFIG" --threads "$THREADS" \
+        --quiet --output-dir "$DIR/run"
+    PX=$((SIZE * SIZE * EPOCHS))
+    for i in 1 2; do
+        for t in 1 2; do
+            echo "== $SIZE px, $t thread(s), run $i"
+            run_timed "threads$t-$i" "$DIR/run" build-bench/carbonsink run "$CONFIG" \
+                --threads "$t" --quiet --output-dir "$DIR/run"
+            record "threads=$t" "$PX" "$t"
+        done
+    done
+    if build-bench/carbonsink --version | grep -q "(MPI:" && command -v mpirun >/dev/null; then
+        MPI=(mpirun --oversubscribe --allow-run-as-root --bind-to none)
+        for i in 1 2; do
+            for r in 1 2; do
+                echo "== $SIZE px, $r MPI rank(s) x 1 thread, run $i"
+                run_timed "ranks$r-$i" "$DIR/run" "${MPI[@]}" -n "$r" build-bench/carbonsink run \
+                    "$CONFIG" --threads 1 --quiet --output-dir "$DIR/run"
+                record "ranks=${r}x1" "$PX" "$r"
+            done
+        done
+    else
+        echo "== MPI: skipped (carbonsink built without MPI, or no mpirun)"
+    fi
+    for n in $SIZES; do
+        use_inputs "$n"
+        for i in 1 2; do
+            echo "== size $n, $THREADS threads, run $i"
+            run_timed "size$n-$i" "$DIR/run" build-bench/carbonsink run "$CONFIG" \
+                --threads "$THREADS" --quiet --output-dir "$DIR/run"
+            record "size=$n" "$((n * n * EPOCHS))" "$THREADS"
+        done
+        rm -rf "$DIR/run"
+    done
+    echo
+    echo "scaling: $DISTRICTS districts, 2 epochs; 2 runs each (wall s: run 1, run 2)"
+    awk '{
+        k = $1; if (!(k in n)) { order[++m] = k; px[k] = $2; cores[k] = $3 }
+        n[k]++; w[k] = w[k] (n[k] > 1 ? ", " : "") sprintf("%.2f", $4); s[k] += $4
+        if ($5 > r[k]) r[k] = $5
+    } END {
+        printf "%-16s %10s %18s %9s %14s %14s\n", "case", "Mpixel", "wall s", "Mpixel/s", "Mpix/s/core", "peak RSS MiB"
+        for (i = 1; i <= m; i++) {
+            k = order[i]; mean = s[k] / n[k]
+            printf "%-16s %10.1f %18s %9.1f %14.1f %14.1f\n", k, px[k] / 1e6, w[k], px[k] / 1e6 / mean, px[k] / 1e6 / mean / cores[k], r[k]
+        }
+    }' "$RESULTS"
+    echo "logs: $LOGS (each size has its own logs folder)"
     exit 0
 fi
 

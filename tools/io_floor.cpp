@@ -3,8 +3,11 @@
 // It prepares the run exactly as `carbonsink run` does, then streams the same block plan with
 // the same per-thread readers and the same ordered, tiled, compressed GeoTIFF writers, but
 // computes nothing: each output pixel is the land-cover code of its epoch (or the code
-// difference for a period) as Float32, NaN where nodata. No districts are rasterized and no
-// sums are kept. The wall time of this tool is the floor the pipeline is compared against.
+// difference for a period) as Float32, NaN where nodata; every further output (pool, method and
+// month-series rasters) takes the values of one of the model's layer rasters in turn (a month's
+// NDVI, temperature, ...), so that a seasonal run's floor reads its 12 x 6 monthly layers and
+// writes its NEP rasters too. No districts are rasterized and no sums are kept. The wall time of
+// this tool is the floor the pipeline is compared against.
 #include "pipeline/config.hpp"
 #include "pipeline/parallel.hpp"
 #include "pipeline/prepare.hpp"
@@ -29,6 +32,10 @@ struct FloorState {
     std::vector<std::unique_ptr<raster::RasterReader>> readers;
     std::vector<std::vector<int32_t>> codes;
     std::vector<std::vector<uint8_t>> valid;
+    /// Every raster of every declared model layer (run.layers, all epochs and months).
+    std::vector<std::unique_ptr<raster::RasterReader>> layer_readers;
+    std::vector<std::vector<double>> layer_values;
+    std::vector<std::vector<uint8_t>> layer_valid;
 };
 
 int floor_main(const std::string &config_path, const std::string &output_dir, int threads) {
@@ -53,6 +60,7 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
     const auto &plan = *run->block_plan;
     const std::size_t cells = static_cast<std::size_t>(plan.max_block_cells());
     const std::size_t n_epochs = run->land_cover.size();
+    const std::size_t n_periods = n_epochs > 0 ? n_epochs - 1 : 0;
     std::vector<std::unique_ptr<FloorState>> states;
     std::atomic<bool> stop{false};
     const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -71,6 +79,13 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
                 st->codes.emplace_back(cells);
                 st->valid.emplace_back(cells);
             }
+            for (const auto &rasters : run->layers) {
+                for (const auto &info : rasters) {
+                    st->layer_readers.push_back(std::make_unique<raster::RasterReader>(info));
+                    st->layer_values.emplace_back(cells);
+                    st->layer_valid.emplace_back(cells);
+                }
+            }
             return st;
         },
         [&](FloorState &st, std::size_t b) {
@@ -79,12 +94,25 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
             for (std::size_t i = 0; i < st.readers.size(); ++i) {
                 st.readers[i]->read_int32(w, st.codes[i].data(), st.valid[i].data());
             }
+            for (std::size_t i = 0; i < st.layer_readers.size(); ++i) {
+                st.layer_readers[i]->read_double(w, st.layer_values[i].data(),
+                                                 st.layer_valid[i].data());
+            }
             std::vector<std::vector<float>> out;
             outputs.take_windows(out, writers.size(),
                                  n); // recycled buffers, as carbonsink run does
             for (std::size_t o = 0; o < writers.size(); ++o) {
-                const bool period = o >= n_epochs;
-                const std::size_t e = period ? o - n_epochs : o;
+                if (o >= n_epochs + n_periods && !st.layer_readers.empty()) {
+                    const std::size_t l = (o - n_epochs - n_periods) % st.layer_readers.size();
+                    const auto &v = st.layer_values[l];
+                    const auto &ok = st.layer_valid[l];
+                    for (std::size_t i = 0; i < n; ++i) {
+                        out[o][i] = ok[i] ? static_cast<float>(v[i]) : nan;
+                    }
+                    continue;
+                }
+                const bool period = o >= n_epochs && o < n_epochs + n_periods;
+                const std::size_t e = o < n_epochs ? o : period ? o - n_epochs : 0;
                 for (std::size_t i = 0; i < n; ++i) {
                     if (!period) {
                         out[o][i] = st.valid[e][i] ? static_cast<float>(st.codes[e][i]) : nan;
