@@ -45,6 +45,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -141,6 +142,24 @@ std::vector<unsigned char> encode_result(std::size_t b, const BlockPartial &part
         w.put_vector(win);
     }
     return std::move(w.buf);
+}
+
+/// Wait for a non-blocking request by testing it with growing sleeps (20 us to 1 ms) in between.
+/// A blocking MPI_Send or MPI_Recv polls the network without sleeping (Open MPI yields at most),
+/// so a worker thread waiting for its next block, or for rank 0 to take a result, burnt a core:
+/// on 2 cores, 2 ranks x 1 thread used twice the CPU of one process and ran 1.6 x slower than
+/// it (issue 13). The added latency, at most 1 ms per message, is small against a block.
+void wait_sleeping(MPI_Request &request) {
+    auto pause = std::chrono::microseconds(20);
+    for (;;) {
+        int done = 0;
+        MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+        if (done != 0) {
+            return;
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    }
 }
 
 std::size_t decode_result(const std::vector<unsigned char> &buf, BlockPartial &partial,
@@ -240,9 +259,13 @@ public:
 
     bool next_block(int thread, std::size_t &b) override {
         const auto t = static_cast<int32_t>(thread);
-        MPI_Send(&t, 1, MPI_INT32_T, 0, TAG_REQUEST, MPI_COMM_WORLD);
         int64_t reply = -1;
-        MPI_Recv(&reply, 1, MPI_INT64_T, 0, TAG_REPLY + thread, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Request recv;
+        MPI_Irecv(&reply, 1, MPI_INT64_T, 0, TAG_REPLY + thread, MPI_COMM_WORLD, &recv);
+        MPI_Request request;
+        MPI_Isend(&t, 1, MPI_INT32_T, 0, TAG_REQUEST, MPI_COMM_WORLD, &request);
+        wait_sleeping(request);
+        wait_sleeping(recv);
         if (reply < 0) {
             return false;
         }
@@ -259,7 +282,10 @@ public:
                       " bytes, more than one MPI message holds (2 GiB): use a smaller "
                       "processing.block_cells");
         }
-        MPI_Send(buf.data(), static_cast<int>(buf.size()), MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+        MPI_Request request;
+        MPI_Isend(buf.data(), static_cast<int>(buf.size()), MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD,
+                  &request);
+        wait_sleeping(request);
     }
 
     void send_usage(const std::vector<int64_t> &usage) override {
@@ -489,8 +515,12 @@ int mpi_finish(int code) {
             [[maybe_unused]] const ssize_t n = ::write(g_stderr, text.data(), text.size());
             MPI_Abort(MPI_COMM_WORLD, code);
         }
+        // Workers wait here while rank 0 writes the outputs: sleeping, not polling (see
+        // wait_sleeping). Every rank makes this call non-blocking, so the collectives match.
         int root_code = code;
-        MPI_Bcast(&root_code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        MPI_Request request;
+        MPI_Ibcast(&root_code, 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+        wait_sleeping(request);
         if (g_rank > 0 && code == 0) {
             code = root_code;
         }

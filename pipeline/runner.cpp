@@ -1039,8 +1039,11 @@ std::size_t pending_blocks_limit(int threads) {
 }
 
 OrderedRasterOutputs::OrderedRasterOutputs(
-    std::vector<std::unique_ptr<raster::GeoTiffWriter>> &writers, const raster::BlockPlan &plan)
-    : m_writers(writers), m_plan(plan), m_queues(writers.size()) {}
+    std::vector<std::unique_ptr<raster::GeoTiffWriter>> &writers, const raster::BlockPlan &plan,
+    int threads)
+    : m_writers(writers), m_plan(plan), m_queues(writers.size()),
+      m_free_max(writers.size() *
+                 (static_cast<std::size_t>(std::max(threads, 1)) + MAX_PENDING_BLOCKS + 1)) {}
 
 void OrderedRasterOutputs::deposit(std::size_t block, std::vector<std::vector<float>> &&windows) {
     for (std::size_t o = 0; o < m_writers.size(); ++o) {
@@ -1049,7 +1052,9 @@ void OrderedRasterOutputs::deposit(std::size_t block, std::vector<std::vector<fl
                             [&](std::size_t i, std::vector<float> &data) {
                                 writer.write_window(m_plan[i], data.data());
                                 std::lock_guard<std::mutex> lock(m_free_mutex);
-                                m_free.push_back(std::move(data));
+                                if (m_free.size() < m_free_max) {
+                                    m_free.push_back(std::move(data));
+                                }
                             });
     }
 }
@@ -1068,6 +1073,11 @@ void OrderedRasterOutputs::take_windows(std::vector<std::vector<float>> &windows
         // Shrinking keeps the values; growing (after an edge block) zeroes only the new tail.
         win.resize(cells);
     }
+}
+
+std::size_t OrderedRasterOutputs::pooled_windows() {
+    std::lock_guard<std::mutex> lock(m_free_mutex);
+    return m_free.size();
 }
 
 void OrderedRasterOutputs::wait_for_room(std::size_t max_pending, const std::atomic<bool> &stop) {
@@ -1222,7 +1232,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
     for (std::size_t p = 0; p < dims.pools; ++p) {
         pool_claimer[p] = sole_claimer(chain, p);
     }
-    OrderedRasterOutputs raster_outputs(result.rasters, plan);
+    OrderedRasterOutputs raster_outputs(result.rasters, plan, run.threads);
     OrderedQueue<BlockPartial> partial_queue;
 
     const std::size_t row_len =

@@ -71,8 +71,13 @@ std::size_t pending_blocks_limit(int threads);
 /// files are byte-identical whatever the thread count. Thread-safe.
 class OrderedRasterOutputs {
 public:
+    /// `threads`: the threads that take windows at once; the pool of written windows kept for
+    /// take_windows() holds at most (threads + MAX_PENDING_BLOCKS + 1) per output. Windows that
+    /// take_windows() did not hand out (a checkpoint replay on --resume, results received from
+    /// MPI workers) are freed beyond that, instead of piling up: a 20000 x 20000 px run on 2
+    /// ranks held 2.8 GiB of them on rank 0 before this bound.
     OrderedRasterOutputs(std::vector<std::unique_ptr<raster::GeoTiffWriter>> &writers,
-                         const raster::BlockPlan &plan);
+                         const raster::BlockPlan &plan, int threads);
     /// `windows[o]` holds block `block`'s values for output o (block cells, row-major). Once a
     /// window is written, its buffer goes back to the pool that take_windows() draws from.
     void deposit(std::size_t block, std::vector<std::vector<float>> &&windows);
@@ -87,6 +92,8 @@ public:
     /// Wait while any output holds more than `max_pending` blocks not yet written (see
     /// OrderedQueue::wait_for_room).
     void wait_for_room(std::size_t max_pending, const std::atomic<bool> &stop);
+    /// Written windows held for take_windows() (for the tests of the bound).
+    std::size_t pooled_windows();
 
 private:
     std::vector<std::unique_ptr<raster::GeoTiffWriter>> &m_writers;
@@ -94,6 +101,7 @@ private:
     std::vector<OrderedQueue<std::vector<float>>> m_queues;
     std::mutex m_free_mutex;
     std::vector<std::vector<float>> m_free; ///< written windows, for take_windows()
+    std::size_t m_free_max = 0;             ///< most windows m_free keeps
 };
 
 /// Read a district raster once: its distinct ids (ascending) and its coverage index (runs of

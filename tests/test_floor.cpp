@@ -1,5 +1,7 @@
 // Tests of the output speed-ups of issue 13: the floating-point predictor encoded by carbonsink
 // (float_predictor_rows, set_tiff_predictor) must give the very bytes libtiff gives.
+#include "pipeline/runner.hpp"
+#include "raster/block_plan.hpp"
 #include "raster/grid.hpp"
 #include "raster/raster_error.hpp"
 #include "raster/raster_io.hpp"
@@ -225,6 +227,50 @@ TEST(SetTiffPredictor, Errors) {
     std::ofstream(tiny) << "II";
     EXPECT_EQ(raster_error_of([&] { set_tiff_predictor(tiny, 3); }),
               "cannot set the TIFF predictor tag: " + tiny + ": cannot read 16 bytes at offset 0");
+}
+
+// Windows that OrderedRasterOutputs::take_windows did not hand out (a --resume replay, results
+// from MPI workers) go back to its pool only up to (threads + MAX_PENDING_BLOCKS + 1) per output;
+// before that bound a 20000 x 20000 px run on 2 MPI ranks held 2.8 GiB of them. The files are
+// still written whole and in block order.
+TEST(OrderedRasterOutputs, PoolOfWrittenWindowsIsBounded) {
+    TempDir dir;
+    const int64_t w = 2048, h = 512;
+    const cs::raster::BlockPlan plan(w, h, 256, 256 * 256);
+    ASSERT_EQ(plan.size(), 16u);
+    std::vector<std::unique_ptr<GeoTiffWriter>> writers;
+    for (const char *name : {"a.tif", "b.tif"}) {
+        writers.push_back(std::make_unique<GeoTiffWriter>(dir.file(name), small_grid(w, h), "d",
+                                                          "u", std::map<std::string, std::string>{},
+                                                          GeoTiffOptions{}));
+    }
+    const int threads = 1;
+    cs::pipeline::OrderedRasterOutputs outputs(writers, plan, threads);
+    const std::size_t bound = 2 * (threads + cs::pipeline::MAX_PENDING_BLOCKS + 1);
+    for (std::size_t b = 0; b < plan.size(); ++b) {
+        const auto cells = static_cast<std::size_t>(plan[b].cells());
+        std::vector<std::vector<float>> windows{std::vector<float>(cells, static_cast<float>(b)),
+                                                std::vector<float>(cells, -static_cast<float>(b))};
+        outputs.deposit(b, std::move(windows));
+        EXPECT_LE(outputs.pooled_windows(), bound) << "after block " << b;
+    }
+    EXPECT_EQ(outputs.pooled_windows(), bound); // 32 windows were written: the pool is full
+    for (auto &wr : writers) {
+        wr->commit();
+    }
+    for (int k = 0; k < 2; ++k) {
+        GDALDatasetH ds = GDALOpen(dir.file(k == 0 ? "a.tif" : "b.tif").c_str(), GA_ReadOnly);
+        ASSERT_NE(ds, nullptr);
+        for (std::size_t b = 0; b < plan.size(); ++b) {
+            float v = 0;
+            const cs::raster::Window &win = plan[b];
+            ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, static_cast<int>(win.x_off),
+                                   static_cast<int>(win.y_off), 1, 1, &v, 1, 1, GDT_Float32, 0, 0),
+                      CE_None);
+            EXPECT_EQ(v, (k == 0 ? 1.0f : -1.0f) * static_cast<float>(b)) << "block " << b;
+        }
+        GDALClose(ds);
+    }
 }
 
 } // namespace

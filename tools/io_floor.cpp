@@ -56,7 +56,7 @@ int floor_main(const std::string &config_path, const std::string &output_dir, in
     const auto t0 = std::chrono::steady_clock::now();
     fs::create_directories(cfg.output_dir);
     auto writers = pipeline::make_output_writers(*run, cfg.output_dir);
-    pipeline::OrderedRasterOutputs outputs(writers, *run->block_plan);
+    pipeline::OrderedRasterOutputs outputs(writers, *run->block_plan, run->threads);
     const auto &plan = *run->block_plan;
     const std::size_t cells = static_cast<std::size_t>(plan.max_block_cells());
     const std::size_t n_epochs = run->land_cover.size();
