@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace cs::test;
@@ -495,4 +496,23 @@ TEST(Api, WarningsReachValidateRunAndTheProgressEventsAsTheCliPrintsThem) {
     ASSERT_FALSE(res.warnings.empty());
     EXPECT_EQ(res.warnings.front(), expected);
     EXPECT_EQ(seen, res.warnings);
+}
+
+TEST(Api, CallsFromTwoThreadsAreSerialisedAndBothHandWorked) {
+    Scenario s;
+    const std::string cfg = s.config();
+    carbonsink::Results a, b;
+    auto one = [&](carbonsink::Results &out, const std::string &dir) {
+        carbonsink::RunOptions options;
+        options.threads = 1;
+        options.output_dir = s.dir.file(dir);
+        out = carbonsink::run(carbonsink::ConfigSource::file(cfg), options);
+    };
+    std::thread t1(one, std::ref(a), "t1");
+    std::thread t2(one, std::ref(b), "t2");
+    t1.join();
+    t2.join();
+    expect_hand_worked(a);
+    expect_hand_worked(b);
+    EXPECT_EQ(read_text(s.dir.file("t1/districts.csv")), read_text(s.dir.file("t2/districts.csv")));
 }
