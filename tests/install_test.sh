@@ -115,8 +115,9 @@ prefix)
     version=$(clean_env "$prefix/bin" carbonsink --version)
     grep -qxF "tables: $prefix/share/carbonsink/parameters/*.csv, $prefix/share/carbonsink/crosswalks/*.csv (installed)" <<<"$version" ||
         fail "--version does not name the installed tables: $version"
-    clean_env "$prefix/bin" carbonsink models | head -1 | grep -qF "$prefix/share/carbonsink" ||
-        fail "carbonsink models does not name the installed tables"
+    models=$(clean_env "$prefix/bin" carbonsink models)
+    [[ $(head -1 <<<"$models") == "tables: $prefix/share/carbonsink/parameters/*.csv, $prefix/share/carbonsink/crosswalks/*.csv (installed)" ]] ||
+        fail "carbonsink models does not name the installed tables: $(head -1 <<<"$models")"
     # The lookup and inventory demos (the .deb test runs all four with run-demo.sh).
     for demo in demo demo-inventory; do
         clean_env "$prefix/bin" carbonsink run "$prefix/share/carbonsink/demo/$demo.yaml" \
@@ -213,11 +214,11 @@ PY
     # CARBONSINK_DATA naming no directory.
     set +e
     clean_env "$prefix/bin" CARBONSINK_DATA="$work/nowhere" carbonsink validate \
-        "$prefix/share/carbonsink/demo/demo.yaml" >/dev/null 2>err7.txt
+        "$prefix/share/carbonsink/demo/demo-inventory.yaml" >/dev/null 2>err7.txt
     rc=$?
     set -e
     [[ $rc == 2 ]] || fail "bad CARBONSINK_DATA: exit $rc, expected 2"
-    contains err7.txt "error: invalid environment variable CARBONSINK_DATA: $work/nowhere: not a directory"
+    contains err7.txt "error: invalid model parameters: models.stocks (demo-inventory.yaml, line 17): invalid environment variable CARBONSINK_DATA: $work/nowhere: not a directory; set it to the directory holding the shipped tables"
     echo "[${SECONDS} s] ok: missing and corrupt installed tables and a bad CARBONSINK_DATA are named errors"
 
     # (b) Consumers: find_package(carbonsink) and pkg-config, each runs the demo.
