@@ -52,16 +52,17 @@ set(CS_PACKAGE_MAINTAINER
 set(CPACK_PACKAGE_CONTACT "${CS_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
   "terrestrial carbon stocks and sinks per pixel, summed by district")
+# The long description (CPack indents each line and writes " ." for the empty one; the first
+# line of the control field is CPACK_PACKAGE_DESCRIPTION_SUMMARY).
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-  "terrestrial carbon stocks and sinks per pixel, summed by district
- carbonsink reads land-cover rasters, district boundaries and a run configuration
- (YAML), computes the carbon stock of every pixel per epoch with IPCC and China
- inventory models, and writes stock maps, district totals (CSV, GeoPackage, XLSX,
- HDF5), stock changes, net emissions and an HTML report.
- .
- This package holds the carbonsink program, the shared library libcarbonsink with
- its C++ headers, CMake and pkg-config files, the parameter tables and crosswalks,
- a man page and a demo (/usr/share/carbonsink/demo).")
+"carbonsink reads land-cover rasters, district boundaries and a run configuration
+(YAML), computes the carbon stock of every pixel per epoch with IPCC and China
+inventory models, and writes stock maps, district totals (CSV, GeoPackage, XLSX,
+HDF5), stock changes, net emissions and an HTML report.
+
+This package holds the carbonsink program, the shared library libcarbonsink with
+its C++ headers, CMake and pkg-config files, the parameter tables and crosswalks,
+a man page and a demo (/usr/share/carbonsink/demo).")
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # carbonsink_<version>_<arch>.deb
