@@ -239,6 +239,18 @@ PY
     read -r path sum <<<"$(h5_input c1/results.h5 parameters.china_cbef)"
     [[ $path == "$prefix/share/carbonsink/parameters/china_cbef.csv" ]] ||
         fail "consumer run read $path, not the installed china_cbef.csv"
+    # The API helper's example (examples/), built standalone against the prefix as its
+    # CMakeLists.txt documents: its output on the demo is run_city.expected.
+    if [[ -f $src/examples/CMakeLists.txt ]]; then
+        cmake -S "$src/examples" -B "$work/examples" -DCMAKE_BUILD_TYPE=Release \
+            -DCMAKE_PREFIX_PATH="$prefix" >"$work/examples.log" 2>&1 &&
+            cmake --build "$work/examples" >>"$work/examples.log" 2>&1 ||
+            fail "examples/ against the prefix: build failed: $(cat "$work/examples.log")"
+        clean_env "$prefix/bin" "$work/examples/run_city" "$prefix/share/carbonsink/demo/demo.yaml" \
+            c3 >run_city.out || fail "examples/run_city against the prefix failed"
+        diff -u "$src/examples/run_city.expected" run_city.out ||
+            fail "examples/run_city against the prefix: output differs from run_city.expected"
+    fi
     if command -v pkg-config >/dev/null; then
         flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs carbonsink)
         # shellcheck disable=SC2086
