@@ -300,23 +300,10 @@ std::vector<std::string> Crosswalk::builtin_names() {
 
 Crosswalk Crosswalk::builtin(const std::string &scheme) {
     for (std::size_t i = 0; i < generated::BUILTIN_CROSSWALK_COUNT; ++i) {
-        if (scheme != generated::BUILTIN_CROSSWALK_NAMES[i]) {
-            continue;
+        if (scheme == generated::BUILTIN_CROSSWALK_NAMES[i]) {
+            return builtin(scheme, generated::BUILTIN_CROSSWALK_CSV[i],
+                           generated::BUILTIN_CROSSWALK_FILES[i]);
         }
-        std::vector<std::string> errors;
-        Crosswalk cw = parse(generated::BUILTIN_CROSSWALK_CSV[i],
-                             "built-in crosswalk " + scheme + " (" +
-                                 generated::BUILTIN_CROSSWALK_FILES[i] + ")",
-                             errors);
-        if (!errors.empty()) {
-            std::string all = errors.front();
-            for (std::size_t e = 1; e < errors.size(); ++e) {
-                all += "; " + errors[e];
-            }
-            throw ModelError(all);
-        }
-        cw.m_scheme = scheme;
-        return cw;
     }
     const std::vector<std::string> names = builtin_names();
     std::string list;
@@ -327,6 +314,21 @@ Crosswalk Crosswalk::builtin(const std::string &scheme) {
     throw ModelError("unknown crosswalk \"" + scheme +
                      "\": " + (hint.empty() ? std::string() : "did you mean \"" + hint + "\"? ") +
                      "available: " + list);
+}
+
+Crosswalk Crosswalk::builtin(const std::string &scheme, const std::string &csv_text,
+                             const std::string &file) {
+    std::vector<std::string> errors;
+    Crosswalk cw = parse(csv_text, "built-in crosswalk " + scheme + " (" + file + ")", errors);
+    if (!errors.empty()) {
+        std::string all = errors.front();
+        for (std::size_t e = 1; e < errors.size(); ++e) {
+            all += "; " + errors[e];
+        }
+        throw ModelError(all);
+    }
+    cw.m_scheme = scheme;
+    return cw;
 }
 
 const CrosswalkRow *Crosswalk::find(int32_t code) const {

@@ -52,6 +52,12 @@ public:
     /// a name is close), or when an embedded table does not parse (a build defect).
     static Crosswalk builtin(const std::string &scheme);
 
+    /// The built-in crosswalk `scheme` from `csv_text`, read from `file` (the installed copy in
+    /// the data directory, see builtin_tables.hpp). Throws ModelError with every problem of the
+    /// table, each naming `file` and the line, when it does not parse.
+    static Crosswalk builtin(const std::string &scheme, const std::string &csv_text,
+                             const std::string &file);
+
     /// Names of the built-in crosswalks, ascending.
     static std::vector<std::string> builtin_names();
 

@@ -3,6 +3,7 @@
 #include "pipeline/cli.hpp"
 
 #include "carbonsink/carbonsink.hpp"
+#include "models/builtin_tables.hpp"
 #include "models/nep_stage.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/mpi_run.hpp"
@@ -206,6 +207,8 @@ int cmd_validate(const std::string &config_path, int threads) {
 }
 
 int cmd_models() {
+    // Which parameter tables and crosswalks the models below read (installed or built in).
+    std::printf("%s\n\n", models::shipped_tables_description().c_str());
     for (const auto &m : carbonsink::models()) {
         std::printf("%s  (models.%s.method: %s)\n  %s\n", m.name.c_str(), m.section.c_str(),
                     m.method.c_str(), m.summary.c_str());
@@ -229,8 +232,9 @@ int cmd_models() {
 
 int dispatch(int argc, char **argv) {
     CLI::App app{"carbonsink: terrestrial carbon stocks and sinks by district"};
-    app.set_version_flag("--version",
-                         std::string("carbonsink ") + SOFTWARE_VERSION + mpi_version_suffix());
+    app.set_version_flag("--version", std::string("carbonsink ") + SOFTWARE_VERSION +
+                                          mpi_version_suffix() + "\n" +
+                                          models::shipped_tables_description());
     app.require_subcommand(1);
 
     std::string config_path;

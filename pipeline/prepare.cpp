@@ -354,6 +354,45 @@ std::string read_input_table(PreparedRun &run, const std::string &role, const st
     return text;
 }
 
+/// Shipped table `name` of `sub` ("parameters" or "crosswalks"): from the data directory
+/// (models/builtin_tables.hpp) when there is one, then recorded as an input of the run (role
+/// "<sub>.<name>"), so that results.h5 and the report name and hash the file actually used and
+/// a change during the run is caught like any input's; else the embedded copy, not recorded
+/// (it is part of the program, named by software_version). A missing or unreadable installed
+/// table throws ModelError naming the file. `found` is false for an unknown crosswalk name.
+models::ShippedTable shipped_table(PreparedRun &run, const std::string &sub,
+                                   const std::string &name, bool &found) {
+    const models::DataDirectory data = models::data_directory();
+    const std::string path = (fs::path(data.path) / sub / (name + ".csv")).string();
+    const FileIdentity id = data.path.empty() ? FileIdentity{} : file_identity(path);
+    found = true;
+    models::ShippedTable t = sub == "parameters" ? models::shipped_parameter_table(name)
+                                                 : models::shipped_crosswalk_table(name, found);
+    if (t.installed) {
+        const std::string role = sub + "." + name;
+        const bool known = std::any_of(run.inputs.begin(), run.inputs.end(),
+                                       [&](const auto &in) { return in.role == role; });
+        if (!known) {
+            add_input(run, role, t.file, id, false);
+        }
+    }
+    return t;
+}
+
+models::ShippedTable shipped_parameters(PreparedRun &run, const std::string &name) {
+    bool found = true;
+    return shipped_table(run, "parameters", name, found);
+}
+
+/// Built-in crosswalk `scheme`: the installed file when there is a data directory, else the
+/// embedded copy. An unknown name throws Crosswalk::builtin's "unknown crosswalk" ModelError.
+models::Crosswalk builtin_crosswalk(PreparedRun &run, const std::string &scheme) {
+    bool found = true;
+    const models::ShippedTable t = shipped_table(run, "crosswalks", scheme, found);
+    return found && t.installed ? models::Crosswalk::builtin(scheme, t.text, t.file)
+                                : models::Crosswalk::builtin(scheme);
+}
+
 /// Coverage index of the districts (and, for a district raster, the district ids).
 void build_district_coverage(PreparedRun &run, Problems &problems) {
     const auto &grid = run.grid;
@@ -572,13 +611,12 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
     const std::size_t errors_before = problems.errors.size();
     auto tables = std::make_shared<models::InventoryTables>();
     std::vector<std::string> errs;
-    std::string file;
-    const char *text = models::builtin_parameter_table("china_cbef", file);
-    tables->cbef = models::parse_cbef_table(text, file, errs);
-    text = models::builtin_parameter_table("ipcc_bcef", file);
-    tables->bcef = models::parse_bcef_table(text, file, errs);
-    text = models::builtin_parameter_table("ipcc_root_shoot", file);
-    tables->root_shoot = models::parse_root_shoot_table(text, file, errs);
+    models::ShippedTable table_csv = shipped_parameters(run, "china_cbef");
+    tables->cbef = models::parse_cbef_table(table_csv.text, table_csv.file, errs);
+    table_csv = shipped_parameters(run, "ipcc_bcef");
+    tables->bcef = models::parse_bcef_table(table_csv.text, table_csv.file, errs);
+    table_csv = shipped_parameters(run, "ipcc_root_shoot");
+    tables->root_shoot = models::parse_root_shoot_table(table_csv.text, table_csv.file, errs);
     for (auto &e : errs) {
         problems.error("invalid built-in parameter table: " + e);
     }
@@ -608,7 +646,7 @@ make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems
                               run, "models.stocks.crosswalk", cfg.crosswalk, "crosswalk",
                               "models.stocks.crosswalk (" + cfg.crosswalk + ")", problems),
                           "models.stocks.crosswalk (" + cfg.crosswalk + ")", xerr)
-                    : models::Crosswalk::builtin(cfg.crosswalk);
+                    : builtin_crosswalk(run, cfg.crosswalk);
             for (auto &e : xerr) {
                 problems.error("invalid crosswalk: " + e);
             }
@@ -701,13 +739,12 @@ void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Pr
     run.soil_pool = static_cast<std::size_t>(soil - pools.begin());
     auto tables = std::make_shared<models::SoilTables>();
     std::vector<std::string> errs;
-    std::string file;
-    const char *text = models::builtin_parameter_table("ipcc2019_soc_ref", file);
-    tables->soc_ref = models::parse_soc_ref_table(text, file, errs);
-    text = models::builtin_parameter_table("ipcc2019_soc_factors", file);
-    tables->factors = models::parse_soc_factor_table(text, file, errs);
-    text = models::builtin_parameter_table("ipcc_climate_zone_codes", file);
-    tables->zones = models::parse_climate_zone_code_table(text, file, errs);
+    models::ShippedTable table_csv = shipped_parameters(run, "ipcc2019_soc_ref");
+    tables->soc_ref = models::parse_soc_ref_table(table_csv.text, table_csv.file, errs);
+    table_csv = shipped_parameters(run, "ipcc2019_soc_factors");
+    tables->factors = models::parse_soc_factor_table(table_csv.text, table_csv.file, errs);
+    table_csv = shipped_parameters(run, "ipcc_climate_zone_codes");
+    tables->zones = models::parse_climate_zone_code_table(table_csv.text, table_csv.file, errs);
     for (auto &e : errs) {
         problems.error("invalid built-in parameter table: " + e);
     }
@@ -856,11 +893,10 @@ void make_dom_model(PreparedRun &run, const models::PoolsTable &pools_table, Pro
     }
     models::DomTables tables;
     std::vector<std::string> errs;
-    std::string file;
-    const char *text = models::builtin_parameter_table("dom_fractions", file);
-    tables.fractions = models::parse_dom_table(text, file, errs);
-    text = models::builtin_parameter_table("ipcc_climate_zone_codes", file);
-    tables.zones = models::parse_climate_zone_code_table(text, file, errs);
+    models::ShippedTable table_csv = shipped_parameters(run, "dom_fractions");
+    tables.fractions = models::parse_dom_table(table_csv.text, table_csv.file, errs);
+    table_csv = shipped_parameters(run, "ipcc_climate_zone_codes");
+    tables.zones = models::parse_climate_zone_code_table(table_csv.text, table_csv.file, errs);
     for (auto &e : errs) {
         problems.error("invalid built-in parameter table: " + e);
     }
@@ -1054,10 +1090,9 @@ void make_flux_model(PreparedRun &run, Problems &problems) {
             return;
         }
         std::vector<std::string> errs;
-        std::string file;
-        const char *text = models::builtin_parameter_table("ipcc_tier1_growth", file);
+        models::ShippedTable table_csv = shipped_parameters(run, "ipcc_tier1_growth");
         auto table = std::make_shared<models::Tier1GrowthTable>(
-            models::parse_tier1_growth_table(text, file, errs));
+            models::parse_tier1_growth_table(table_csv.text, table_csv.file, errs));
         for (auto &e : errs) {
             problems.error("invalid built-in parameter table: " + e);
         }
@@ -1150,9 +1185,9 @@ std::unique_ptr<models::Stage> make_nep_stage(PreparedRun &run, Problems &proble
     const Config &cfg = run.config;
     const NepConfig &nep = cfg.nep;
     std::vector<std::string> errs;
-    std::string file;
-    const char *text = models::builtin_parameter_table("casa_vegetation", file);
-    models::CasaVegetationTable table = models::parse_casa_table(text, file, errs);
+    models::ShippedTable table_csv = shipped_parameters(run, "casa_vegetation");
+    models::CasaVegetationTable table =
+        models::parse_casa_table(table_csv.text, table_csv.file, errs);
     for (auto &e : errs) {
         problems.error("invalid built-in parameter table: " + e);
     }
@@ -1186,7 +1221,8 @@ std::unique_ptr<models::Stage> make_nep_stage(PreparedRun &run, Problems &proble
     return std::make_unique<models::NepStage>(
         nep.method == "casa" ? models::NepStage::Method::casa
                              : models::NepStage::Method::npp_raster,
-        std::move(layer_names), std::move(table), file, mapping, where, std::move(month_labels));
+        std::move(layer_names), std::move(table), table_csv.file, mapping, where,
+        std::move(month_labels));
 }
 
 /// The model chain of the run, through the one table of stage builders: the stock model's

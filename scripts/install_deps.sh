@@ -10,6 +10,9 @@ packages=(
     gdal-bin hdf5-tools
     # MPI runner (CS_MPI, README "Many machines"): the library and mpirun.
     libopenmpi-dev openmpi-bin
+    # Packaging (README "Install"): dpkg-shlibdeps for the .deb's dependencies; groff and man
+    # render the man page (ctest install_man).
+    dpkg-dev groff-base man-db
 )
 if [[ ${1:-} == "--with-test-tools" ]]; then
     # Output checks done the way a user would (GDAL and h5py from Python), and the style check.

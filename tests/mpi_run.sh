@@ -29,7 +29,7 @@ fail() {
 }
 
 # ---- --version: names the MPI library, the version mpirun itself reports ---------------------
-version="$("$exe" --version)"
+version="$("$exe" --version | head -n 1)" # line 2 names the tables
 lib="$(mpirun --version | sed -n 's/.*(Open MPI) \([0-9.]*\).*/\1/p' | head -1)"
 [[ -n "$lib" ]] || fail "cannot read the Open MPI version from mpirun --version"
 [[ "$version" == "carbonsink "*" (MPI: Open MPI v$lib)" ]] ||
