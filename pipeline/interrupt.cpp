@@ -11,6 +11,9 @@ namespace {
 std::atomic<int> g_signal{0};
 static_assert(std::atomic<int>::is_always_lock_free);
 
+/// RunOptions::cancel of the library call in progress: read by every worker thread.
+std::atomic<const std::atomic<bool> *> g_cancel{nullptr};
+
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
 } // namespace
 
@@ -25,13 +28,25 @@ void install_signal_handlers() {
     std::signal(SIGXFSZ, SIG_IGN);
 }
 
-bool interrupted() { return g_signal.load(std::memory_order_relaxed) != 0; }
+void set_cancel_flag(const std::atomic<bool> *flag) { g_cancel.store(flag); }
+
+bool interrupted() {
+    if (g_signal.load(std::memory_order_relaxed) != 0) {
+        return true;
+    }
+    const std::atomic<bool> *cancel = g_cancel.load(std::memory_order_relaxed);
+    return cancel != nullptr && cancel->load(std::memory_order_relaxed);
+}
 
 int interrupt_signal() { return g_signal.load(); }
 
+std::string interrupt_cause() {
+    const int sig = interrupt_signal();
+    return sig != 0 ? "signal " + std::to_string(sig) : std::string("a cancel request");
+}
+
 void throw_interrupted(const std::string &doing) {
-    throw Interrupted("stopped by signal " + std::to_string(interrupt_signal()) + " while " +
-                      doing);
+    throw Interrupted("stopped by " + interrupt_cause() + " while " + doing);
 }
 
 int64_t failpoint(const std::string &name) {

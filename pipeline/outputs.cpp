@@ -1303,7 +1303,11 @@ double no_negative_zero(double v) { return std::fabs(v) < 0.05 ? 0.0 : v; }
 } // namespace
 
 std::string format_nep_table(const PreparedRun &run, const DistrictResults &r) {
-    const NepSeries series = nep_series(run, r);
+    return format_nep_table(nep_series(run, r));
+}
+
+std::string format_nep_table(const NepSeries &series) {
+    const NepSeries &r = series;
     const NepSeasonal sea = nep_seasonal(series);
     const std::size_t S = sea.seasons.size();
     const std::size_t Y = sea.years.size();

@@ -1,5 +1,6 @@
 // Writing the district results (CSV, HDF5) and committing every output in a safe order.
 #pragma once
+#include "pipeline/nep_outputs.hpp"
 #include "pipeline/prepare.hpp"
 #include "pipeline/runner.hpp"
 
@@ -91,5 +92,8 @@ std::string format_district_table(const DistrictResults &r);
 /// The seasonal table printed after the district table when models.nep ran: per district the
 /// NEP of each season of the last year the months touch and of each calendar year, Mg C.
 std::string format_nep_table(const PreparedRun &run, const DistrictResults &r);
+/// The same table from the month series of the units (the CLI prints it from the API's
+/// carbonsink::Results).
+std::string format_nep_table(const NepSeries &series);
 
 } // namespace cs::pipeline

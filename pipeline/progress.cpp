@@ -10,9 +10,26 @@ namespace cs::pipeline {
 Progress::Progress(bool quiet, bool force_plain)
     : m_tty(!quiet && !force_plain && isatty(STDERR_FILENO) != 0) {}
 
+Progress::Progress(ProgressSink sink) : m_tty(false), m_sink(std::move(sink)) {}
+
 void Progress::phase(const std::string &phase, const std::string &detail) {
     std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_sink) {
+        m_sink(phase, detail, 0, 0);
+        return;
+    }
+    if (m_bar) {
+        std::fprintf(stderr, "\r\033[K"); // the phase line replaces the bar
+        m_bar = false;
+    }
     std::fprintf(stderr, "%s: %s\n", phase.c_str(), detail.c_str());
+}
+
+void Progress::show(int64_t done) {
+    if (m_tty) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        draw(done);
+    }
 }
 
 void Progress::start(const std::string &phase, int64_t total) {
@@ -21,24 +38,38 @@ void Progress::start(const std::string &phase, int64_t total) {
     m_done = 0;
     m_t0 = std::chrono::steady_clock::now();
     m_last_draw = m_t0;
-    if (m_tty) {
+    if (m_sink) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_sink(phase, "", 0, total);
+    } else if (m_tty) {
         draw(0);
     }
 }
 
 void Progress::tick() {
     const int64_t done = ++m_done;
-    if (!m_tty) {
+    if (!m_tty && !m_sink) {
         return;
     }
     const auto now = std::chrono::steady_clock::now();
-    std::unique_lock<std::mutex> lock(m_mutex, std::try_to_lock);
-    if (!lock.owns_lock() ||
-        (now - m_last_draw < std::chrono::milliseconds(100) && done != m_total)) {
+    // A sink always gets the first and the last count (a callback may wait for them, e.g. to
+    // cancel after the first block); a bar may skip a redraw.
+    std::unique_lock<std::mutex> lock(m_mutex, std::defer_lock);
+    if (m_sink && done == m_total) {
+        lock.lock();
+    } else {
+        (void)lock.try_lock();
+    }
+    if (!lock.owns_lock() || (now - m_last_draw < std::chrono::milliseconds(100) &&
+                              done != m_total && !(m_sink && done == 1))) {
         return;
     }
     m_last_draw = now;
-    draw(done);
+    if (m_sink) {
+        m_sink(m_phase, "", done, m_total);
+    } else {
+        draw(done);
+    }
 }
 
 void Progress::draw(int64_t done) {
@@ -61,18 +92,25 @@ void Progress::draw(int64_t done) {
                  bar.c_str(), frac * 100.0, static_cast<long long>(done),
                  static_cast<long long>(m_total), eta);
     std::fflush(stderr);
+    m_bar = true;
 }
 
 void Progress::finish(const std::string &detail) {
     std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_tty) {
-        std::fprintf(stderr, "\r\033[K");
-    }
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
-    std::fprintf(stderr, "%s: done, %lld blocks in %.1f s%s%s\n", m_phase.c_str(),
-                 static_cast<long long>(m_total), elapsed, detail.empty() ? "" : ", ",
-                 detail.c_str());
+    char line[128];
+    std::snprintf(line, sizeof line, "done, %lld blocks in %.1f s%s",
+                  static_cast<long long>(m_total), elapsed, detail.empty() ? "" : ", ");
+    if (m_sink) {
+        m_sink(m_phase, line + detail, 0, 0);
+        return;
+    }
+    if (m_tty) {
+        std::fprintf(stderr, "\r\033[K");
+        m_bar = false;
+    }
+    std::fprintf(stderr, "%s: %s%s\n", m_phase.c_str(), line, detail.c_str());
 }
 
 } // namespace cs::pipeline

@@ -1773,7 +1773,7 @@ RunResult run_blocks(const PreparedRun &run, const std::string &output_dir, Prog
         finish_remote.local_compute.join();
     }
     if (interrupted()) {
-        throw Interrupted("stopped by signal " + std::to_string(interrupt_signal()) + " after " +
+        throw Interrupted("stopped by " + interrupt_cause() + " after " +
                           std::to_string(partial_queue.consumed()) + " of " +
                           std::to_string(plan.size()) + " blocks");
     }
