@@ -67,6 +67,7 @@ void set_python_error(const carbonsink::Error &e) {
     py::object inst = py::reinterpret_borrow<py::object>(g_error_type)(text);
     inst.attr("kind") = kind_name(e.kind());
     inst.attr("messages") = py::cast(e.messages());
+    inst.attr("notes") = py::cast(e.notes());
     inst.attr("exit_code") = e.exit_code();
     PyErr_SetObject(g_error_type, inst.ptr());
 }
@@ -111,6 +112,7 @@ py::dict level_dict(const carbonsink::LevelResults &lv, py::ssize_t E, py::ssize
     d["area_ha"] = array_of(lv.area_ha, {D});
     d["stock_mg_c"] = array_of(lv.stock_mg_c, {D, E, P});
     d["total_mg_c"] = array_of(lv.total_mg_c, {D, E});
+    d["valid_area_ha"] = array_of(lv.valid_area_ha, {D, E});
     d["stock_change_mg_c_per_yr"] = array_of(lv.stock_change_mg_c_per_yr, {D, K});
     d["net_emissions_mg_co2_per_yr"] = array_of(lv.net_emissions_mg_co2_per_yr, {D, K});
     py::dict monthly;
@@ -309,7 +311,8 @@ PYBIND11_MODULE(_carbonsink, m) {
         "carbonsink.Error",
         "A carbonsink failure. Attributes: kind ('invalid': bad config or input; 'failed': "
         "failure while running, e.g. I/O; 'cancelled'), messages (list of str, the lines the "
-        "CLI prints after 'error: '), exit_code (the CLI's: 2, 1 or 130).",
+        "CLI prints after 'error: '), notes (the lines it prints after 'note: ', e.g. how to "
+        "resume), exit_code (the CLI's: 2, 1 or 130).",
         PyExc_RuntimeError, nullptr);
     if (g_error_type == nullptr) {
         throw py::error_already_set();

@@ -38,7 +38,8 @@ __version__ = _carbonsink.version()
 
 #: carbonsink.Error (a RuntimeError): attributes ``kind`` ("invalid": bad config or input;
 #: "failed": failure while running, e.g. I/O; "cancelled"), ``messages`` (list of str, word for
-#: word the lines the CLI prints after "error: ") and ``exit_code`` (the CLI's: 2, 1 or 130).
+#: word the lines the CLI prints after "error: "), ``notes`` (the lines it prints after "note: ",
+#: e.g. how to resume after a full disk) and ``exit_code`` (the CLI's: 2, 1 or 130).
 #: ``str(error)`` is the messages, one a line.
 Error = _carbonsink.Error
 
@@ -151,6 +152,7 @@ class Level:
 
     level (str), ids (int64 [D]), names, names_en (lists of str; names_en empty without
     districts.name_field_en), area_ha [D], stock_mg_c [D, E, P], total_mg_c [D, E] (Mg C),
+    valid_area_ha [D, E] (area with a stock result),
     stock_change_mg_c_per_yr [D, K] (Mg C/yr, positive = uptake),
     net_emissions_mg_co2_per_yr [D, K] (Mg CO2/yr, negative = net removal), monthly (dict of
     the NEP model's series, [D, M] each; empty without models.nep), uncertainty (dict of figure
@@ -164,6 +166,7 @@ class Level:
         self.area_ha = d["area_ha"]
         self.stock_mg_c = d["stock_mg_c"]
         self.total_mg_c = d["total_mg_c"]
+        self.valid_area_ha = d["valid_area_ha"]
         self.stock_change_mg_c_per_yr = d["stock_change_mg_c_per_yr"]
         self.net_emissions_mg_co2_per_yr = d["net_emissions_mg_co2_per_yr"]
         self.monthly = d["monthly"]
@@ -185,6 +188,8 @@ _FIGURES = {
     "area_ha": ("area_ha", (), "ha", "area of the unit on the grid", None),
     "stock_mg_c": ("stocks_mg_c", ("epoch", "pool"), "Mg C", "carbon stock of the pool", None),
     "total_mg_c": ("total_mg_c", ("epoch",), "Mg C", "carbon stock of all pools", None),
+    "valid_area_ha": ("valid_area_ha", ("epoch",), "ha", "area with a valid stock in the epoch",
+                      None),
     "stock_change_mg_c_per_yr": ("stock_change_mg_c_per_yr", ("period",), "Mg C/yr",
                                  "annual carbon stock change", "positive = uptake (sink)"),
     "net_emissions_mg_co2_per_yr": ("net_emissions_mg_co2_per_yr", ("period",), "Mg CO2/yr",
@@ -196,6 +201,8 @@ _MONTHLY_LONG_NAMES = {
     "rh_mg_c": "heterotrophic (soil microbial) respiration of the month",
     "nep_mg_c": "net ecosystem production of the month",
     "net_emissions_mg_co2": "net CO2 emissions of the month (-44/12 x NEP)",
+    "nep_invalid_area_ha": ("area of the unit without NEP that month (nodata in an input, or a "
+                            "land-cover class without a CASA vegetation type)"),
 }
 _INTERVAL_LONG_NAMES = {
     "mean": "mean of the Monte Carlo draws",

@@ -421,3 +421,37 @@ def test_sigint_cancels_keeps_checkpoint_then_resume(big):
     check_big(carbonsink.run(big / "run.yaml", threads=1, resume=True))
     assert (out / "results.h5").exists()
     assert not (out / ".carbonsink-checkpoint").exists()
+
+
+def test_sigint_without_callback_is_seen_by_the_wait_loop(big):
+    """No Python code runs during this run (no progress callback), so only the module's wait
+    loop (PyErr_CheckSignals between slices) can notice Ctrl-C. SIGINT is sent once the first
+    computed block is in the checkpoint log."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("Python runs signal handlers on the main thread only")
+    out = big / "out"
+    checkpoint = out / ".carbonsink-checkpoint"
+    pid = os.getpid()
+    sent = threading.Event()
+    finished = threading.Event()
+
+    def interrupter():
+        while not finished.is_set():
+            if checkpoint.exists() and checkpoint.stat().st_size > 0:
+                os.kill(pid, signal.SIGINT)
+                sent.set()
+                return
+            time.sleep(0.002)
+
+    t = threading.Thread(target=interrupter)
+    t.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            carbonsink.run(big / "run.yaml", threads=1)
+    finally:
+        finished.set()
+        t.join()
+    assert sent.is_set()
+    assert not (out / "results.h5").exists()
+    assert checkpoint.exists()
+    check_big(carbonsink.run(big / "run.yaml", threads=1, resume=True))
