@@ -26,12 +26,13 @@ except carbonsink.Error as e:
 
 d = result.districts  # numpy arrays: total_mg_c is [district, epoch]
 first, last = int(result.years[0]), int(result.years[-1])
-print(f"carbonsink {carbonsink.__version__}: {len(d.ids)} districts, pools {', '.join(result.pools)}")
-print(f"{'id':>4}  {'name':<10} {'area ha':>9} {f'Mg C {first}':>12} {f'Mg C {last}':>12} "
+print(f"{len(d.ids)} districts, pools {', '.join(result.pools)}")
+width = max(len(n) for n in d.names)
+print(f"{'id':>4}  {'name':<{width}} {'area ha':>9} {f'Mg C {first}':>12} {f'Mg C {last}':>12} "
       f"{'Mg C/yr':>9}")
 for i in range(len(d.ids)):
-    print(f"{d.ids[i]:>4}  {d.names[i]:<10} {d.area_ha[i]:>9.1f} {d.total_mg_c[i, 0]:>12.1f} "
-          f"{d.total_mg_c[i, -1]:>12.1f} {d.stock_change_mg_c_per_yr[i, -1]:>9.1f}")
+    print(f"{d.ids[i]:>4}  {d.names[i]:<{width}} {d.area_ha[i]:>9.1f} {d.total_mg_c[i, 0]:>12.1f} "
+          f"{d.total_mg_c[i, -1]:>12.1f} {d.stock_change_mg_c_per_yr[i, -1]:>+9.1f}")
 
 # The same numbers as an xarray Dataset with named dimensions (when xarray is installed).
 ds = result.to_xarray()

@@ -17,6 +17,7 @@ import collections
 import collections.abc
 import json
 import os
+import re
 
 from . import _carbonsink
 
@@ -30,6 +31,7 @@ __all__ = [
     "models",
     "run",
     "validate",
+    "yaml_text",
     "__version__",
 ]
 
@@ -67,6 +69,68 @@ class Validation(list):
         return len(self) == 0
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
+
+
+def _scalar(value):
+    """One YAML scalar: JSON's double-quoted strings are YAML double-quoted scalars (the same
+    escapes), numbers and booleans are written as JSON writes them."""
+    if value is None:
+        return "null"
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, (bool, int, float, str)):
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"carbonsink: the config dict holds a {type(value).__name__} ({value!r}): use "
+                    "str, numbers, bools, None, lists and dicts (paths as str)")
+
+
+def _yaml_lines(value, indent, out):
+    pad = " " * indent
+    if isinstance(value, collections.abc.Mapping):
+        for k, v in value.items():
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise TypeError(f"carbonsink: config key {k!r} is not a str or an int")
+            key = str(k) if _PLAIN_KEY.match(str(k)) else json.dumps(str(k), ensure_ascii=False)
+            if isinstance(v, collections.abc.Mapping) and v:
+                out.append(f"{pad}{key}:")
+                _yaml_lines(v, indent + 2, out)
+            elif isinstance(v, (list, tuple)) and v:
+                out.append(f"{pad}{key}:")
+                _yaml_lines(v, indent + 2, out)
+            else:
+                out.append(f"{pad}{key}: {_inline(v)}")
+    else:
+        for v in value:
+            if isinstance(v, (collections.abc.Mapping, list, tuple)) and v:
+                # "- " then the item's lines indented under it.
+                sub = []
+                _yaml_lines(v, indent + 2, sub)
+                out.append(f"{pad}- {sub[0][indent + 2:]}")
+                out.extend(sub[1:])
+            else:
+                out.append(f"{pad}- {_inline(v)}")
+
+
+def _inline(value):
+    if isinstance(value, collections.abc.Mapping):
+        return "{}"
+    if isinstance(value, (list, tuple)):
+        return "[]"
+    return _scalar(value)
+
+
+def yaml_text(config):
+    """The YAML text run() and validate() pass to carbonsink for a dict config, in block style,
+    one key a line: the line numbers of their messages ("(config text), line 7") are lines of
+    this text. Raises TypeError for a value that is not str, number, bool, None, list or dict."""
+    if not isinstance(config, collections.abc.Mapping):
+        raise TypeError(f"carbonsink.yaml_text: a dict is needed, not {type(config).__name__}")
+    out = []
+    _yaml_lines(config, 0, out)
+    return "\n".join(out) + "\n"
+
+
 def _source(config, base_dir):
     """(path, yaml_text, base_dir) for the extension from a path or a dict."""
     if isinstance(config, (str, os.PathLike)):
@@ -75,15 +139,9 @@ def _source(config, base_dir):
                             "relative paths are resolved against the file's folder")
         return os.fspath(config), None, ""
     if isinstance(config, collections.abc.Mapping):
-        # JSON is YAML 1.2 (flow style), so no YAML module is needed; ensure_ascii=False keeps
-        # names such as Chinese district names readable in error messages.
-        try:
-            text = json.dumps(config, ensure_ascii=False, default=os.fspath)
-        except TypeError as e:
-            raise TypeError(f"carbonsink: the config dict cannot be written as YAML: {e}: use "
-                            "str, numbers, bools, lists and dicts (paths as str)") from None
+        # Written as YAML here (Python's yaml module is not needed).
         base = os.path.abspath(os.fspath(base_dir) if base_dir is not None else os.getcwd())
-        return None, text, base
+        return None, yaml_text(config), base
     raise TypeError("carbonsink: config must be a path (str or os.PathLike) to a YAML file or a "
                     f"dict of the config's keys, not {type(config).__name__}")
 

@@ -282,8 +282,26 @@ def test_validate_ok_and_problems_with_text(scenario):
 
 def test_validate_dict(scenario):
     assert carbonsink.validate(config_dict(), base_dir=scenario) == []
+    os.remove(scenario / "lc2010.tif")
     v = carbonsink.validate(config_dict(threds=2), base_dir=scenario)
-    assert any(e.startswith('unknown config key "threds"') for e in v), v
+    # The dict is written as YAML one key a line (yaml_text), so the messages give real lines:
+    # 1 name, 2 output_dir, 3 land_cover, 4 epochs, 5 2010, 6 2020, 7-10 districts and its
+    # three keys, 11 models, 12-14 stocks, 15-16 sink, 17 threds.
+    text = carbonsink.yaml_text(config_dict(threds=2))
+    assert text.splitlines()[4] == '    2010: "lc2010.tif"'
+    assert text.splitlines()[16] == "threds: 2"
+    assert any(e.startswith('unknown config key "threds": (config text), line 17') for e in v), v
+    assert ("cannot read land_cover/2010: land_cover/2010 (lc2010.tif), (config text), line 5: "
+            "file not found") in v, v
+
+
+def test_yaml_text_round_trip():
+    yaml = pytest.importorskip("yaml")
+    cfg = {"name": 'x y: "q" \u6c88\u9633', "epochs": {2010: "a.tif"}, "f": 0.5, "b": True,
+           "n": None, "l": [1, {"a": 2, "b": [3, [4, 5]]}, []], "e": {}, "s": "-1"}
+    assert yaml.safe_load(carbonsink.yaml_text(cfg)) == cfg
+    with pytest.raises(TypeError, match=r"the config dict holds a set \(\{1\}\)"):
+        carbonsink.yaml_text({"a": {1}})
 
 
 def test_bad_config_types_raise_type_error(scenario):
