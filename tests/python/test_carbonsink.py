@@ -48,21 +48,25 @@ def write_raster(path, values):
     ds = None
 
 
-def write_districts(path, rects):
+def write_districts(path, rects, cities=None):
     """A GeoPackage of rectangles (id, name, c0, r0, c1, r1): pixel columns [c0, c1), rows
-    [r0, r1)."""
+    [r0, r1); with `cities` (district id -> city id) a field `city` too."""
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(6933)
     ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
     layer = ds.CreateLayer("districts", srs, ogr.wkbPolygon)
     layer.CreateField(ogr.FieldDefn("code", ogr.OFTInteger64))
     layer.CreateField(ogr.FieldDefn("name", ogr.OFTString))
+    if cities:
+        layer.CreateField(ogr.FieldDefn("city", ogr.OFTInteger64))
     for ident, name, c0, r0, c1, r1 in rects:
         x0, x1 = ORIGIN_X + c0 * 30.0, ORIGIN_X + c1 * 30.0
         y0, y1 = ORIGIN_Y - r0 * 30.0, ORIGIN_Y - r1 * 30.0
         f = ogr.Feature(layer.GetLayerDefn())
         f.SetField("code", ident)
         f.SetField("name", name)
+        if cities:
+            f.SetField("city", cities[ident])
         f.SetGeometry(ogr.CreateGeometryFromWkt(
             f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"))
         layer.CreateFeature(f)
@@ -240,6 +244,95 @@ def test_to_xarray_names_match_results_h5(scenario):
         assert list(fl["period"].values) == list(ds["period"].values)
         assert fl["net_emissions_mg_co2_per_yr"].attrs["units"] == \
             ds["net_emissions_mg_co2_per_yr"].attrs["units"]
+
+
+def test_parent_level_totals_and_xarray_unit_dimension(scenario):
+    write_districts(scenario / "districts.gpkg",
+                    [(33, "C", 20, 15, 40, 30), (11, "A", 0, 0, 20, 30),
+                     (22, "B, north", 20, 0, 40, 15)], cities={11: 1, 22: 2, 33: 2})
+    cfg = config_dict()
+    cfg["districts"]["parents"] = [{"level": "city", "id_field": "city"}]
+    r = carbonsink.run(cfg, base_dir=scenario)
+    check_hand_worked(r)
+    assert [lv.level for lv in r.levels] == ["district", "city"]
+    city = r.level("city")
+    assert city is r.levels[1]
+    assert list(city.ids) == [1, 2]
+    # City 1 = A; city 2 = B + C: 2010 5535 + 5535, 2020 5535 + 3960, change 0 - 157.5.
+    np.testing.assert_allclose(city.total_mg_c, [[3402.0, 5952.33], [11070.0, 9495.0]],
+                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(city.stock_change_mg_c_per_yr[:, 0], [255.6, -157.5],
+                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(city.area_ha, [54.0, 54.0], rtol=0, atol=1e-9)
+    xr = pytest.importorskip("xarray")
+    ds = r.to_xarray("city")
+    assert ds.attrs["level"] == "city"
+    assert ds["stocks_mg_c"].dims == ("unit", "epoch", "pool")
+    assert list(ds["unit"].values) == [1, 2]
+    assert ds.total_mg_c.sel(unit=2, epoch=2020).item() == pytest.approx(9495.0, abs=1e-6)
+    # As /levels/city of results.h5 opened by xarray.
+    with xr.open_dataset(os.path.join(r.output_dir, "results.h5"), engine="h5netcdf",
+                         group="/levels/city") as h5:
+        assert h5["stocks_mg_c"].dims == ds["stocks_mg_c"].dims
+        np.testing.assert_array_equal(h5["unit"].values, ds["unit"].values)
+        np.testing.assert_array_equal(h5["total_mg_c"].values, ds["total_mg_c"].values)
+
+
+DEMOS = os.path.join(os.path.dirname(__file__), "..", "..", "data-samples")
+
+
+def test_seasonal_demo_monthly_series_as_results_h5(tmp_path):
+    """models.nep: the month series [D, M] and the month dimension (yyyymm) of to_xarray agree
+    with /nep of results.h5 read by xarray."""
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("h5netcdf")
+    r = carbonsink.run(os.path.join(DEMOS, "demo-seasonal.yaml"), output_dir=tmp_path / "o")
+    D, M = len(r.districts), len(r.months)
+    assert M == 12 and r.months[0] == "2020-01" and r.months[-1] == "2020-12"
+    for name in ("npp_mg_c", "rh_mg_c", "nep_mg_c"):
+        assert r.districts.monthly[name].shape == (D, M), name
+    # NEP = NPP - R_H (science.md; sign convention of /nep).
+    np.testing.assert_allclose(r.districts.monthly["nep_mg_c"],
+                               r.districts.monthly["npp_mg_c"] - r.districts.monthly["rh_mg_c"],
+                               rtol=1e-9, atol=1e-9)
+    ds = r.to_xarray()
+    assert ds["nep_mg_c"].dims == ("district", "month")
+    assert ds["nep_mg_c"].attrs["units"] == "Mg C"
+    with xr.open_dataset(os.path.join(r.output_dir, "results.h5"), engine="h5netcdf",
+                         group="/nep") as nep:
+        np.testing.assert_array_equal(nep["month"].values, ds["month"].values)
+        for name in ("npp_mg_c", "rh_mg_c", "nep_mg_c"):
+            assert nep[name].dims == ds[name].dims
+            np.testing.assert_array_equal(nep[name].values, ds[name].values)
+        assert ds.nep_mg_c.sel(month=202007).shape == (D,)
+
+
+def test_uncertainty_demo_intervals_as_results_h5(tmp_path):
+    """uncertainty: Intervals with the figure's shape, and <figure>_mean etc. in to_xarray equal
+    to /uncertainty of results.h5 read by xarray."""
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("h5netcdf")
+    r = carbonsink.run(os.path.join(DEMOS, "demo-uncertainty.yaml"), output_dir=tmp_path / "o")
+    d = r.districts
+    D, E, P = len(d), len(r.years), len(r.pools)
+    assert d.uncertainty_label.startswith("95 % interval")
+    assert d.uncertainty["stock_mg_c"].mean.shape == (D, E, P)
+    assert d.uncertainty["total_mg_c"].ci_low.shape == (D, E)
+    assert d.uncertainty["stock_change_mg_c_per_yr"].sd.shape == (D, E - 1)
+    iv = d.uncertainty["total_mg_c"]
+    assert np.all(iv.ci_low <= iv.ci_high) and np.all(iv.sd >= 0)
+    ds = r.to_xarray()
+    assert ds["stocks_mg_c_mean"].dims == ("district", "epoch", "pool")
+    assert ds["total_mg_c_ci_high"].attrs["units"] == "Mg C"
+    h5 = os.path.join(r.output_dir, "results.h5")
+    for group, name in (("/uncertainty/stocks/mg_c", "stocks_mg_c"),
+                        ("/uncertainty/stocks/total_mg_c", "total_mg_c"),
+                        ("/uncertainty/flux/stock_change_mg_c_per_yr",
+                         "stock_change_mg_c_per_yr")):
+        with xr.open_dataset(h5, engine="h5netcdf", group=group) as g:
+            for part in ("mean", "sd", "ci_low", "ci_high"):
+                assert g[part].dims == ds[f"{name}_{part}"].dims, (group, part)
+                np.testing.assert_array_equal(g[part].values, ds[f"{name}_{part}"].values)
 
 
 def test_to_xarray_without_xarray_says_what_to_install(scenario, monkeypatch):
