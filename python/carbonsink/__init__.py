@@ -161,8 +161,8 @@ def validate(config, *, base_dir=None, threads=0):
 def run(config, threads=0, output_dir=None, progress=None, *, resume=False, base_dir=None):
     """Run a config as ``carbonsink run`` does and return its Result.
 
-    config: path or dict as for validate(). threads: 0 takes the config's processing.threads,
-    else all cores. output_dir: replaces the config's output_dir. progress: called with a
+    config: path or dict as for validate(). threads: worker threads, as the CLI's --threads
+    (0: every core). output_dir: replaces the config's output_dir. progress: called with a
     ProgressEvent on the calling thread while the run computes; an exception it raises cancels
     the run and propagates. resume: continue a cancelled or killed run from its checkpoint.
 
