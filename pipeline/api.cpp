@@ -251,7 +251,7 @@ int checked_threads(int threads) {
 
 /// How to continue a stopped run: the CLI's command for a config file.
 std::string resume_command(const ConfigSource &source) {
-    return source.path.empty() ? std::string("run() again with RunOptions::resume")
+    return source.path.empty() ? std::string("RunOptions::resume = true")
                                : "carbonsink run " + source.path + " --resume";
 }
 

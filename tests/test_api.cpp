@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace cs::test;
@@ -454,4 +455,64 @@ TEST(Api, ErrorCarriesKindMessagesAndNotes) {
     // The version is the one `carbonsink --version` prints.
     const auto cli = run_carbonsink("--version");
     EXPECT_EQ(cli.out.rfind("carbonsink " + carbonsink::version(), 0), 0u) << cli.out;
+}
+
+TEST(Api, WarningsReachValidateRunAndTheProgressEventsAsTheCliPrintsThem) {
+    // 2020 shifted half a pixel east (test_integration's MisalignedGridIsWarpedWithAWarning):
+    // prepare warns that it is warped on the fly.
+    Scenario s;
+    RasterSpec shifted = s.spec;
+    shifted.origin_x += 15.0;
+    write_raster(s.dir.file("lc2020.tif"), shifted, std::vector<double>(40 * 30, 1));
+    const std::string cfg = s.config();
+    const std::string expected = "land_cover/2020 (" + s.dir.file("lc2020.tif") +
+                                 ", band 1): not on the reference grid land_cover/2010 (" +
+                                 s.dir.file("lc2010.tif") +
+                                 ", band 1) (origin x differs by 0.50 px); warped on the fly with "
+                                 "nearest resampling";
+    std::vector<std::string> seen;
+    const auto v = carbonsink::validate(carbonsink::ConfigSource::file(cfg), 1,
+                                        [&](const carbonsink::ProgressEvent &e) {
+                                            if (e.phase == "warning") {
+                                                seen.push_back(e.detail);
+                                            }
+                                        });
+    EXPECT_TRUE(v.ok) << ::testing::PrintToString(v.errors);
+    EXPECT_EQ(v.warnings, std::vector<std::string>{expected});
+    EXPECT_EQ(seen, v.warnings);
+    // The CLI prints the same warnings.
+    const auto cli = run_carbonsink("validate " + cfg);
+    EXPECT_EQ(cli.exit_code, 0);
+    EXPECT_EQ(cli.err, "warning: " + expected + "\n");
+
+    seen.clear();
+    carbonsink::RunOptions options;
+    options.progress = [&](const carbonsink::ProgressEvent &e) {
+        if (e.phase == "warning") {
+            seen.push_back(e.detail);
+        }
+    };
+    const auto res = carbonsink::run(carbonsink::ConfigSource::file(cfg), options);
+    ASSERT_FALSE(res.warnings.empty());
+    EXPECT_EQ(res.warnings.front(), expected);
+    EXPECT_EQ(seen, res.warnings);
+}
+
+TEST(Api, CallsFromTwoThreadsAreSerialisedAndBothHandWorked) {
+    Scenario s;
+    const std::string cfg = s.config();
+    carbonsink::Results a, b;
+    auto one = [&](carbonsink::Results &out, const std::string &dir) {
+        carbonsink::RunOptions options;
+        options.threads = 1;
+        options.output_dir = s.dir.file(dir);
+        out = carbonsink::run(carbonsink::ConfigSource::file(cfg), options);
+    };
+    std::thread t1(one, std::ref(a), "t1");
+    std::thread t2(one, std::ref(b), "t2");
+    t1.join();
+    t2.join();
+    expect_hand_worked(a);
+    expect_hand_worked(b);
+    EXPECT_EQ(read_text(s.dir.file("t1/districts.csv")), read_text(s.dir.file("t2/districts.csv")));
 }

@@ -93,7 +93,7 @@ CARBONSINK_API Validation validate(const ConfigSource &config, int threads = 0,
                                    const ProgressCallback &progress = {});
 
 struct RunOptions {
-    int threads = 0;        ///< 0: the config's processing.threads, else all cores
+    int threads = 0;        ///< worker threads, as the CLI's --threads: 0 = every core
     std::string output_dir; ///< when set, replaces the config's output_dir
     bool resume = false;    ///< continue a killed run from its checkpoint (`--resume`)
     /// Called from the calling thread or a worker thread (never two at a time), at most a few
