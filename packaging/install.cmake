@@ -62,12 +62,20 @@ HDF5), stock changes, net emissions and an HTML report.
 
 This package holds the carbonsink program, the shared library libcarbonsink with
 its C++ headers, CMake and pkg-config files, the parameter tables and crosswalks,
-a man page and a demo (/usr/share/carbonsink/demo).")
+a man page, a demo (/usr/share/carbonsink/demo) and, when built with it, the
+Python module carbonsink.")
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # carbonsink_<version>_<arch>.deb
 # Dependencies: Debian package names worked out by dpkg-shlibdeps from the ELF files.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+if(CS_PYTHON)
+  # The Python module (python/CMakeLists.txt installs it into dist-packages) is built for this
+  # Python's minor version and returns numpy arrays; dpkg-shlibdeps cannot see either.
+  math(EXPR cs_python_next_minor "${Python3_VERSION_MINOR} + 1")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3 (>= ${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}), \
+python3 (<< ${Python3_VERSION_MAJOR}.${cs_python_next_minor}), python3-numpy")
+endif()
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_GENERATOR DEB)

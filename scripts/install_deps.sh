@@ -13,10 +13,15 @@ packages=(
     # Packaging (README "Install"): dpkg-shlibdeps for the .deb's dependencies; groff and man
     # render the man page (ctest install_man).
     dpkg-dev groff-base man-db
+    # The Python module (CS_PYTHON, README "Use it from Python"): optional for a build, built and
+    # tested in CI.
+    pybind11-dev python3-dev
 )
 if [[ ${1:-} == "--with-test-tools" ]]; then
     # Output checks done the way a user would (GDAL and h5py from Python), and the style check.
     packages+=(python3-gdal python3-h5py python3-numpy clang-format)
+    # The Python module's pytest suite (tests/python, ctest python_module).
+    packages+=(python3-pytest)
     # results.h5 opened the way xarray users do (tests/check_dimensions.py).
     packages+=(python3-xarray python3-h5netcdf)
     # districts.csv and districts.xlsx read the way pandas users do (tests/check_pandas.py).

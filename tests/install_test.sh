@@ -302,6 +302,21 @@ deb)
     read -r path sum <<<"$(h5_input out/demo-inventory/results.h5 parameters.china_cbef)"
     [[ $path == "$root/usr/share/carbonsink/parameters/china_cbef.csv" ]] ||
         fail "the .deb's program read $path, not its own china_cbef.csv"
+    # With the Python module built (CS_PYTHON), the package holds it, depends on what it needs
+    # and the module imported from the unpacked root reads the root's own tables.
+    if [[ -f $build/python/carbonsink/__init__.py ]]; then
+        for pkg in python3-numpy "python3 (>= 3"; do
+            grep -qF "$pkg" <<<"$depends" || fail "Depends lacks $pkg (Python module): $depends"
+        done
+        site=$root/usr/lib/python3/dist-packages
+        [[ -f $site/carbonsink/__init__.py ]] || fail "the .deb has no Python module in $site"
+        got=$(cd "$work" && PYTHONPATH="$site" "$py" -c \
+            'import carbonsink; print(carbonsink.__version__, len(carbonsink.models()))') ||
+            fail "import carbonsink from the unpacked .deb failed"
+        [[ $got == "$("$build/carbonsink" --version | sed -n '1s/^carbonsink \([^ ]*\).*/\1/p') "* ]] ||
+            fail "the .deb's Python module says '$got'"
+        echo "ok: the .deb's Python module imports: version and model count $got"
+    fi
     echo "[${SECONDS} s] ok: $(basename "$deb"): Depends: $depends"
     echo "ok: the demo runs from the unpacked .deb (no LD_LIBRARY_PATH, no CARBONSINK_DATA)"
     ;;
