@@ -239,7 +239,7 @@ PY
     read -r path sum <<<"$(h5_input c1/results.h5 parameters.china_cbef)"
     [[ $path == "$prefix/share/carbonsink/parameters/china_cbef.csv" ]] ||
         fail "consumer run read $path, not the installed china_cbef.csv"
-    # The API helper's example (examples/), built standalone against the prefix as its
+    # The C++ API example (examples/), built standalone against the prefix as its
     # CMakeLists.txt documents: its output on the demo is run_city.expected.
     if [[ -f $src/examples/CMakeLists.txt ]]; then
         cmake -S "$src/examples" -B "$work/examples" -DCMAKE_BUILD_TYPE=Release \
