@@ -28,46 +28,20 @@ namespace {
 // Pools (Mg C/ha): 1 = 10 + 2 + 50 + 1 = 63; 2 = 100 + 20 + 80 + 5 = 205; 3 = 0 + 0 + 30 + 0.
 // Districts: A id 11 = columns 0-19; B id 22 = columns 20-39 rows 0-14; C id 33 = columns 20-39
 // rows 15-29.
-const char *POOLS = "lucode,LULC_Name,C_above,c_below,c_soil,c_dead\n"
-                    "1,cropland,10,2,50,1\n"
-                    "2,forest,100,20,80,5\n"
-                    "3,settlement,0,0,30,0\n";
+const char *POOLS = TWO_EPOCH_CITY_POOLS;
 
 struct Scenario {
     TempDir dir;
     RasterSpec spec;
     Scenario() {
-        spec.width = 40;
-        spec.height = 30;
-        spec.epsg = 6933;
-        std::vector<double> lc2010(40 * 30), lc2020(40 * 30);
-        for (int r = 0; r < 30; ++r) {
-            for (int c = 0; c < 40; ++c) {
-                const int i = r * 40 + c;
-                lc2010[i] = c < 20 ? 1 : 2;
-                lc2020[i] = lc2010[i];
-                if (c < 20 && r < 10) {
-                    lc2020[i] = 2;
-                }
-                if (c >= 30 && r >= 20) {
-                    lc2020[i] = 3;
-                }
-            }
-        }
-        lc2020[25 * 40 + 5] = 255;
-        write_raster(dir.file("lc2010.tif"), spec, lc2010);
-        write_raster(dir.file("lc2020.tif"), spec, lc2020);
+        spec = write_two_epoch_city(dir, true);
         write_text(dir.file("pools.csv"), POOLS);
         write_polygons(dir.file("districts.gpkg"), 6933,
                        {rect(33, "C", 20, 15, 40, 30), rect(11, "A", 0, 0, 20, 30),
                         rect(22, "B, north", 20, 0, 40, 15)});
     }
     PolygonFeature rect(int64_t id, const std::string &name, int c0, int r0, int c1, int r1) const {
-        const double x0 = spec.origin_x + c0 * 30.0;
-        const double x1 = spec.origin_x + c1 * 30.0;
-        const double y0 = spec.origin_y - r0 * 30.0;
-        const double y1 = spec.origin_y - r1 * 30.0;
-        return {id, name, {{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}}};
+        return pixel_rectangle(spec, id, name, c0, r0, c1, r1);
     }
     static std::string text(const std::string &extra = "") {
         return "name: scenario\n"

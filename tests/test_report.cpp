@@ -295,10 +295,7 @@ TEST(ReportMaps, OutlineIsInImagePixels) {
 namespace {
 
 // Pools (Mg C/ha): cropland 63, forest 205, settlement 30.
-const char *POOLS = "lucode,LULC_Name,C_above,c_below,c_soil,c_dead\n"
-                    "1,cropland,10,2,50,1\n"
-                    "2,forest,100,20,80,5\n"
-                    "3,settlement,0,0,30,0\n";
+const char *POOLS = TWO_EPOCH_CITY_POOLS;
 
 const char *HEPING = "和平区"; // Heping District (Shenyang)
 const char *ODD = "<b>Tom & \"Jerry's\"</b>";
@@ -310,34 +307,11 @@ struct Scenario {
     TempDir dir;
     RasterSpec spec;
     Scenario() {
-        spec.width = 40;
-        spec.height = 30;
-        spec.epsg = 6933;
-        std::vector<double> lc2010(40 * 30), lc2020(40 * 30);
-        for (int r = 0; r < 30; ++r) {
-            for (int c = 0; c < 40; ++c) {
-                const int i = r * 40 + c;
-                lc2010[i] = c < 20 ? 1 : 2;
-                lc2020[i] = lc2010[i];
-                if (c < 20 && r < 10) {
-                    lc2020[i] = 2;
-                }
-                if (c >= 30 && r >= 20) {
-                    lc2020[i] = 3;
-                }
-            }
-        }
-        write_raster(dir.file("lc2010.tif"), spec, lc2010);
-        write_raster(dir.file("lc2020.tif"), spec, lc2020);
+        spec = write_two_epoch_city(dir, false);
         write_text(dir.file("pools.csv"), POOLS);
-        std::vector<PolygonFeature> districts;
-        for (const auto &[id, name, c0, c1] : std::vector<std::tuple<int, std::string, int, int>>{
-                 {11, HEPING, 0, 20}, {22, ODD, 20, 40}}) {
-            const double x0 = spec.origin_x + c0 * 30.0, x1 = spec.origin_x + c1 * 30.0;
-            const double y0 = spec.origin_y, y1 = spec.origin_y - 30 * 30.0;
-            districts.push_back({id, name, {{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}}});
-        }
-        write_polygons(dir.file("districts.geojson"), 6933, districts);
+        write_polygons(dir.file("districts.geojson"), 6933,
+                       {pixel_rectangle(spec, 11, HEPING, 0, 0, 20, 30),
+                        pixel_rectangle(spec, 22, ODD, 20, 0, 40, 30)});
     }
     std::string config(const std::string &extra = "") const {
         const std::string path = dir.file("run.yaml");

@@ -132,6 +132,42 @@ void write_polygons(const std::string &path, int epsg, const std::vector<Polygon
     GDALClose(ds);
 }
 
+RasterSpec write_two_epoch_city(const TempDir &dir, bool nodata_pixel) {
+    RasterSpec spec;
+    spec.width = 40;
+    spec.height = 30;
+    spec.epsg = 6933;
+    std::vector<double> lc2010(40 * 30), lc2020(40 * 30);
+    for (int r = 0; r < 30; ++r) {
+        for (int c = 0; c < 40; ++c) {
+            const int i = r * 40 + c;
+            lc2010[i] = c < 20 ? 1 : 2;
+            lc2020[i] = lc2010[i];
+            if (c < 20 && r < 10) {
+                lc2020[i] = 2;
+            }
+            if (c >= 30 && r >= 20) {
+                lc2020[i] = 3;
+            }
+        }
+    }
+    if (nodata_pixel) {
+        lc2020[25 * 40 + 5] = 255;
+    }
+    write_raster(dir.file("lc2010.tif"), spec, lc2010);
+    write_raster(dir.file("lc2020.tif"), spec, lc2020);
+    return spec;
+}
+
+PolygonFeature pixel_rectangle(const RasterSpec &spec, int64_t id, const std::string &name, int c0,
+                               int r0, int c1, int r1) {
+    const double x0 = spec.origin_x + c0 * spec.pixel_size;
+    const double x1 = spec.origin_x + c1 * spec.pixel_size;
+    const double y0 = spec.origin_y - r0 * spec.pixel_size;
+    const double y1 = spec.origin_y - r1 * spec.pixel_size;
+    return {id, name, {{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}}};
+}
+
 void write_text(const std::string &path, const std::string &text) {
     std::ofstream out(path, std::ios::binary);
     out << text;

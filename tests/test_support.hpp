@@ -53,6 +53,26 @@ struct PolygonFeature {
 void write_polygons(const std::string &path, int epsg, const std::vector<PolygonFeature> &features,
                     const std::string &shapefile_encoding = "");
 
+/// The hand-worked two-epoch city of the pipeline tests (test_integration.cpp works its totals):
+/// 40 x 30 px of 30 m in EPSG:6933 (equal area: every pixel is 0.09 ha). 2010: columns 0-19
+/// class 1 (cropland), columns 20-39 class 2 (forest). 2020: as 2010, but rows 0-9 of columns
+/// 0-19 are class 2 and rows 20-29 of columns 30-39 class 3 (settlement); with `nodata_pixel`,
+/// pixel (column 5, row 25) of 2020 is nodata (255). Writes `dir`/lc2010.tif and lc2020.tif and
+/// returns their spec.
+RasterSpec write_two_epoch_city(const TempDir &dir, bool nodata_pixel);
+
+/// The pools table of that city (Mg C/ha): 1 = 10 + 2 + 50 + 1 = 63, 2 = 100 + 20 + 80 + 5 = 205,
+/// 3 = 0 + 0 + 30 + 0 = 30.
+inline constexpr const char *TWO_EPOCH_CITY_POOLS =
+    "lucode,LULC_Name,C_above,c_below,c_soil,c_dead\n"
+    "1,cropland,10,2,50,1\n"
+    "2,forest,100,20,80,5\n"
+    "3,settlement,0,0,30,0\n";
+
+/// The polygon covering pixel columns [c0, c1) and rows [r0, r1) of a raster of `spec`.
+PolygonFeature pixel_rectangle(const RasterSpec &spec, int64_t id, const std::string &name, int c0,
+                               int r0, int c1, int r1);
+
 /// Write a text file.
 void write_text(const std::string &path, const std::string &text);
 std::string read_text(const std::string &path);

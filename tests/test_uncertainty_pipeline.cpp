@@ -49,26 +49,7 @@ struct City {
     TempDir dir;
     RasterSpec spec;
     City() {
-        spec.width = 40;
-        spec.height = 30;
-        spec.epsg = 6933;
-        std::vector<double> a(40 * 30), b(40 * 30);
-        for (int r = 0; r < 30; ++r) {
-            for (int c = 0; c < 40; ++c) {
-                const int i = r * 40 + c;
-                a[i] = c < 20 ? 1 : 2;
-                b[i] = a[i];
-                if (c < 20 && r < 10) {
-                    b[i] = 2;
-                }
-                if (c >= 30 && r >= 20) {
-                    b[i] = 3;
-                }
-            }
-        }
-        b[25 * 40 + 5] = 255;
-        write_raster(dir.file("lc2010.tif"), spec, a);
-        write_raster(dir.file("lc2020.tif"), spec, b);
+        spec = write_two_epoch_city(dir, true);
         write_text(dir.file("pools.csv"), POOLS);
         std::string features;
         const std::vector<std::tuple<int, int, int, int, int, int>> d = {

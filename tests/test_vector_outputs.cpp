@@ -30,10 +30,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Pools (Mg C/ha): 1 = 63, 2 = 205, 3 = 30 (as test_integration's scenario).
-const char *POOLS = "lucode,LULC_Name,C_above,c_below,c_soil,c_dead\n"
-                    "1,cropland,10,2,50,1\n"
-                    "2,forest,100,20,80,5\n"
-                    "3,settlement,0,0,30,0\n";
+const char *POOLS = TWO_EPOCH_CITY_POOLS;
 
 const char *PARK_11 = "和平区";  // Heping District
 const char *CITY_210 = "沈阳市"; // Shenyang
@@ -43,25 +40,7 @@ struct Scenario {
     TempDir dir;
     RasterSpec spec;
     Scenario() {
-        spec.width = 40;
-        spec.height = 30;
-        spec.epsg = 6933;
-        std::vector<double> lc2010(40 * 30), lc2020(40 * 30);
-        for (int r = 0; r < 30; ++r) {
-            for (int c = 0; c < 40; ++c) {
-                const int i = r * 40 + c;
-                lc2010[i] = c < 20 ? 1 : 2;
-                lc2020[i] = lc2010[i];
-                if (c < 20 && r < 10) {
-                    lc2020[i] = 2;
-                }
-                if (c >= 30 && r >= 20) {
-                    lc2020[i] = 3;
-                }
-            }
-        }
-        write_raster(dir.file("lc2010.tif"), spec, lc2010);
-        write_raster(dir.file("lc2020.tif"), spec, lc2020);
+        spec = write_two_epoch_city(dir, false);
         write_text(dir.file("pools.csv"), POOLS);
         std::string f;
         // Park 11 = columns 0-19; 22 = columns 20-39 rows 0-14; 33 = columns 20-39 rows 15-29.
