@@ -1,6 +1,8 @@
 // Checkpoint log implementation (see checkpoint.hpp).
 #include "pipeline/checkpoint.hpp"
 
+#include "pipeline/block_bytes.hpp"
+
 #include "pipeline/prepare.hpp"
 #include "pipeline/problems.hpp"
 #include "pipeline/sha256.hpp"
@@ -87,60 +89,6 @@ bool read_all(int fd, void *data, std::size_t n, int64_t offset) {
     }
     return true;
 }
-
-class Writer {
-public:
-    std::vector<unsigned char> buf;
-    template <class T> void put(const T &v) {
-        const auto *p = reinterpret_cast<const unsigned char *>(&v);
-        buf.insert(buf.end(), p, p + sizeof(T));
-    }
-    template <class T> void put_vector(const std::vector<T> &v) {
-        put<uint64_t>(v.size());
-        if (!v.empty()) {
-            const auto *p = reinterpret_cast<const unsigned char *>(v.data());
-            buf.insert(buf.end(), p, p + v.size() * sizeof(T));
-        }
-    }
-};
-
-class Reader {
-public:
-    Reader(const unsigned char *p, std::size_t n) : m_p(p), m_end(p + n) {}
-    template <class T> T get() {
-        need(sizeof(T));
-        T v;
-        std::memcpy(&v, m_p, sizeof(T));
-        m_p += sizeof(T);
-        return v;
-    }
-    template <class T> void get_vector(std::vector<T> &v) {
-        const auto n = get<uint64_t>();
-        if (n > static_cast<uint64_t>(m_end - m_p) / sizeof(T)) {
-            throw std::runtime_error("bad length");
-        }
-        v.resize(n);
-        if (n > 0) { // memcpy with a null pointer is undefined even for 0 bytes
-            std::memcpy(v.data(), m_p, n * sizeof(T));
-        }
-        m_p += n * sizeof(T);
-    }
-    const unsigned char *take(std::size_t n) {
-        need(n);
-        const unsigned char *p = m_p;
-        m_p += n;
-        return p;
-    }
-
-private:
-    void need(std::size_t n) const {
-        if (n > static_cast<std::size_t>(m_end - m_p)) {
-            throw std::runtime_error("record too short");
-        }
-    }
-    const unsigned char *m_p;
-    const unsigned char *m_end;
-};
 
 } // namespace
 
@@ -250,7 +198,7 @@ std::unique_ptr<CheckpointLog> CheckpointLog::create(const std::string &path,
         throw OutputError(os_error("cannot create", path, errno));
     }
     std::unique_ptr<CheckpointLog> log(new CheckpointLog(path, fd, n_blocks));
-    Writer h;
+    ByteWriter h;
     for (char c : HEADER_MAGIC) {
         h.put(c);
     }
@@ -344,16 +292,8 @@ std::unique_ptr<CheckpointLog> CheckpointLog::resume(const std::string &path,
 
 void CheckpointLog::append(std::size_t b, const BlockPartial &partial,
                            const std::vector<std::vector<float>> &windows) {
-    Writer w;
-    w.put_vector(partial.districts);
-    w.put_vector(partial.records);
-    w.put_vector(partial.status_pixels);
-    w.put_vector(partial.class_pixels);
-    w.put_vector(partial.class_area);
-    w.put<uint64_t>(partial.unknown_codes.size());
-    for (const auto &codes : partial.unknown_codes) {
-        w.put_vector(std::vector<int32_t>(codes.begin(), codes.end()));
-    }
+    ByteWriter w;
+    w.put_partial(partial);
     w.put<uint64_t>(windows.size());
     std::vector<unsigned char> packed;
     for (const auto &win : windows) {
@@ -415,18 +355,8 @@ void CheckpointLog::load(std::size_t b, BlockPartial &partial,
         throw OutputError(damaged);
     }
     try {
-        Reader r(rec.data() + RECORD_HEAD, rec.size() - RECORD_HEAD - 8);
-        r.get_vector(partial.districts);
-        r.get_vector(partial.records);
-        r.get_vector(partial.status_pixels);
-        r.get_vector(partial.class_pixels);
-        r.get_vector(partial.class_area);
-        partial.unknown_codes.resize(r.get<uint64_t>());
-        for (auto &codes : partial.unknown_codes) {
-            std::vector<int32_t> v;
-            r.get_vector(v);
-            codes = std::set<int32_t>(v.begin(), v.end());
-        }
+        ByteReader r(rec.data() + RECORD_HEAD, rec.size() - RECORD_HEAD - 8);
+        r.get_partial(partial);
         windows.resize(r.get<uint64_t>());
         for (auto &win : windows) {
             win.resize(r.get<uint64_t>());

@@ -33,6 +33,7 @@
 // (exit 1); the blocks rank 0 already logged stay in the checkpoint for --resume.
 #include "pipeline/mpi_run.hpp"
 
+#include "pipeline/block_bytes.hpp"
 #include "pipeline/checkpoint.hpp"
 #include "pipeline/interrupt.hpp"
 
@@ -87,56 +88,11 @@ constexpr int TAG_USAGE = 3;   ///< worker -> root: int64 usage counters after i
 constexpr int TAG_REPLY = 100; ///< root -> worker thread t (tag 100 + t): int64 block, -1 = none
 constexpr uint64_t NO_BLOCKS = UINT64_MAX; ///< broadcast instead of the output count: stop
 
-struct Packer {
-    std::vector<unsigned char> buf;
-    template <class T> void put(T v) {
-        const auto *p = reinterpret_cast<const unsigned char *>(&v);
-        buf.insert(buf.end(), p, p + sizeof v);
-    }
-    template <class T> void put_vector(const std::vector<T> &v) {
-        put<uint64_t>(v.size());
-        const auto *p = reinterpret_cast<const unsigned char *>(v.data());
-        buf.insert(buf.end(), p, p + v.size() * sizeof(T));
-    }
-};
-
-struct Unpacker {
-    const unsigned char *p;
-    std::size_t left;
-    template <class T> T get() {
-        T v;
-        take(&v, sizeof v);
-        return v;
-    }
-    template <class T> void get_vector(std::vector<T> &v) {
-        v.resize(static_cast<std::size_t>(get<uint64_t>()));
-        take(v.data(), v.size() * sizeof(T));
-    }
-    void take(void *dst, std::size_t n) {
-        if (n > left) {
-            throw std::runtime_error("truncated block message");
-        }
-        if (n > 0) {
-            std::memcpy(dst, p, n);
-        }
-        p += n;
-        left -= n;
-    }
-};
-
 std::vector<unsigned char> encode_result(std::size_t b, const BlockPartial &partial,
                                          const std::vector<std::vector<float>> &windows) {
-    Packer w;
+    ByteWriter w;
     w.put<uint64_t>(b);
-    w.put_vector(partial.districts);
-    w.put_vector(partial.records);
-    w.put_vector(partial.status_pixels);
-    w.put_vector(partial.class_pixels);
-    w.put_vector(partial.class_area);
-    w.put<uint64_t>(partial.unknown_codes.size());
-    for (const auto &codes : partial.unknown_codes) {
-        w.put_vector(std::vector<int32_t>(codes.begin(), codes.end()));
-    }
+    w.put_partial(partial);
     w.put<uint64_t>(windows.size());
     for (const auto &win : windows) {
         w.put_vector(win);
@@ -164,19 +120,9 @@ void wait_sleeping(MPI_Request &request) {
 
 std::size_t decode_result(const std::vector<unsigned char> &buf, BlockPartial &partial,
                           std::vector<std::vector<float>> &windows) {
-    Unpacker r{buf.data(), buf.size()};
+    ByteReader r(buf.data(), buf.size());
     const auto b = static_cast<std::size_t>(r.get<uint64_t>());
-    r.get_vector(partial.districts);
-    r.get_vector(partial.records);
-    r.get_vector(partial.status_pixels);
-    r.get_vector(partial.class_pixels);
-    r.get_vector(partial.class_area);
-    partial.unknown_codes.resize(static_cast<std::size_t>(r.get<uint64_t>()));
-    for (auto &codes : partial.unknown_codes) {
-        std::vector<int32_t> v;
-        r.get_vector(v);
-        codes = std::set<int32_t>(v.begin(), v.end());
-    }
+    r.get_partial(partial);
     windows.resize(static_cast<std::size_t>(r.get<uint64_t>()));
     for (auto &win : windows) {
         r.get_vector(win);
@@ -353,7 +299,15 @@ private:
                     waiting.emplace_back(st.MPI_SOURCE, thread);
                 } else if (st.MPI_TAG == TAG_RESULT && !m_finishing) {
                     Result r;
-                    const std::size_t b = decode_result(buf, r.partial, r.windows);
+                    std::size_t b = 0;
+                    try {
+                        b = decode_result(buf, r.partial, r.windows);
+                    } catch (const std::runtime_error &e) {
+                        throw std::runtime_error(
+                            "the result message of " + std::to_string(bytes) + " bytes from rank " +
+                            std::to_string(st.MPI_SOURCE) + " is damaged (" + e.what() +
+                            "): every rank must run the same carbonsink build");
+                    }
                     if (b < m_n_blocks) {
                         std::lock_guard<std::mutex> lock(m_mutex);
                         m_ready[b] = std::move(r);
