@@ -17,5 +17,9 @@ std::string num(double v);
 std::string io_cause(int err);
 /// Rename the finished `temp` to `final_path`; throws OutputError (and removes `temp`).
 void commit_file(const std::string &temp, const std::string &final_path);
+/// The time stamped into the outputs (results.h5 created_utc, report.html, districts.gpkg and
+/// .xlsx), in UTC with strftime `format`: SOURCE_DATE_EPOCH when set (the reproducible-builds
+/// convention, which makes the bytes of every output repeatable), else now.
+std::string stamp_utc(const char *format);
 
 } // namespace cs::pipeline

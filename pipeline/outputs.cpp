@@ -251,21 +251,17 @@ void commit_file(const std::string &temp, const std::string &final_path) {
     }
 }
 
-namespace {
-
-std::string utc_now() {
+std::string stamp_utc(const char *format) {
     std::time_t t = std::time(nullptr);
     if (const char *sde = std::getenv("SOURCE_DATE_EPOCH")) {
         t = static_cast<std::time_t>(std::strtoll(sde, nullptr, 10));
     }
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, format, &tm);
     return buf;
 }
-
-} // namespace
 
 std::vector<std::string> districts_csv_columns(const std::vector<DistrictResults> &levels) {
     const DistrictResults &base = levels.front();
@@ -807,7 +803,7 @@ void write_results_h5(const std::string &path, const PreparedRun &run, const Run
         h5.attribute("/", "config_path", run.config.config_path);
         h5.attribute("/", "run_name", run.config.name);
         h5.attribute("/", "software_version", std::string(SOFTWARE_VERSION));
-        h5.attribute("/", "created_utc", utc_now());
+        h5.attribute("/", "created_utc", stamp_utc("%Y-%m-%dT%H:%M:%SZ"));
         h5.attribute("/", "input_roles", roles);
         h5.attribute("/", "input_files", paths);
         h5.attribute("/", "input_sizes_bytes", sizes);

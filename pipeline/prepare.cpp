@@ -604,7 +604,8 @@ void align_layer(PreparedRun &run, raster::RasterInfo &layer, const std::string 
     }
 }
 
-/// stocks.inventory: the embedded parameter tables, the user's forest types and forest classes.
+/// stocks.inventory: the shipped parameter tables (shipped_parameters: installed, else embedded),
+/// the user's forest types and forest classes.
 std::unique_ptr<models::StockModel>
 make_inventory_model(PreparedRun &run, const models::PoolsTable &pools, Problems &problems) {
     const Config &cfg = run.config;
@@ -726,7 +727,8 @@ void check_forest_type_codes(PreparedRun &run, Problems &problems) {
                      problems);
 }
 
-/// soil.ipcc_tier1: embedded SOC tables, the user's soil-management rules and soil types.
+/// soil.ipcc_tier1: the shipped SOC tables (shipped_parameters), the user's soil-management rules
+/// and soil types.
 void make_soil_model(PreparedRun &run, const models::PoolsTable &pools_table, Problems &problems) {
     const Config &cfg = run.config;
     const auto &pools = run.stock_model->pool_names();
@@ -863,8 +865,8 @@ void check_management_codes(PreparedRun &run, Problems &problems) {
     }
 }
 
-/// dom.agb_fraction: embedded fraction and climate-zone tables; needs a pools table with dead
-/// wood and litter apart and a stock model that gives AGB in dry matter.
+/// dom.agb_fraction: the shipped fraction and climate-zone tables (shipped_parameters); needs a
+/// pools table with dead wood and litter apart and a stock model that gives AGB in dry matter.
 void make_dom_model(PreparedRun &run, const models::PoolsTable &pools_table, Problems &problems) {
     const Config &cfg = run.config;
     const std::string at = cfg.at(cfg.dom_line);

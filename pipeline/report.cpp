@@ -200,6 +200,24 @@ std::string axis_ticks(const Axis &a, double x0, double w, double y_top, double 
     return s.str();
 }
 
+/// The opening <svg> of a chart of `width` x `height`, its title, and the legend of its series
+/// (a swatch and the label of each) on the title's second line.
+template <class Series>
+void chart_head(std::ostringstream &s, const std::string &title, double width, double height,
+                const std::vector<Series> &series) {
+    s << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 " << c1(width)
+      << " " << c1(height) << "\" width=\"" << c1(width) << "\" height=\"" << c1(height)
+      << "\" role=\"img\" aria-label=\"" << html_escape(title) << "\">\n";
+    s << "<text class=\"title\" x=\"0\" y=\"16\">" << html_escape(title) << "</text>\n";
+    double lx = 0;
+    for (const auto &se : series) {
+        s << "<rect x=\"" << c1(lx) << "\" y=\"24\" width=\"10\" height=\"10\" fill=\""
+          << hex(se.colour) << "\"/><text class=\"tick\" x=\"" << c1(lx + 14) << "\" y=\"33\">"
+          << html_escape(se.label) << "</text>\n";
+        lx += 24 + 7.0 * static_cast<double>(se.label.size());
+    }
+}
+
 } // namespace
 
 std::string svg_bar_chart(const std::string &title, const std::vector<std::string> &names,
@@ -246,18 +264,7 @@ std::string svg_bar_chart(const std::string &title, const std::vector<std::strin
     const double x0 = L.label_width;
     const double zero = x0 + a.position(std::clamp(0.0, a.lo, a.hi), L.plot_width);
     std::ostringstream s;
-    s << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 " << c1(width)
-      << " " << c1(height) << "\" width=\"" << c1(width) << "\" height=\"" << c1(height)
-      << "\" role=\"img\" aria-label=\"" << html_escape(title) << "\">\n";
-    s << "<text class=\"title\" x=\"0\" y=\"16\">" << html_escape(title) << "</text>\n";
-    // Series legend on the title's second line.
-    double lx = 0;
-    for (const auto &se : series) {
-        s << "<rect x=\"" << c1(lx) << "\" y=\"24\" width=\"10\" height=\"10\" fill=\""
-          << hex(se.colour) << "\"/><text class=\"tick\" x=\"" << c1(lx + 14) << "\" y=\"33\">"
-          << html_escape(se.label) << "</text>\n";
-        lx += 24 + 7.0 * static_cast<double>(se.label.size());
-    }
+    chart_head(s, title, width, height, series);
     s << axis_ticks(a, x0, L.plot_width, L.top, L.top + plot_h);
     for (std::size_t i = 0; i < shown.size(); ++i) {
         const std::size_t d = shown[i];
@@ -320,18 +327,7 @@ std::string svg_line_chart(const std::string &title, const std::vector<std::stri
     };
     auto y_of = [&](double v) { return top + plot_h - a.position(v, plot_h); };
     std::ostringstream s;
-    s << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 "
-      << c1(left + plot_w + 20) << " " << c1(top + plot_h + bottom) << "\" width=\""
-      << c1(left + plot_w + 20) << "\" height=\"" << c1(top + plot_h + bottom)
-      << "\" role=\"img\" aria-label=\"" << html_escape(title) << "\">\n";
-    s << "<text class=\"title\" x=\"0\" y=\"16\">" << html_escape(title) << "</text>\n";
-    double lx = 0;
-    for (const auto &se : series) {
-        s << "<rect x=\"" << c1(lx) << "\" y=\"24\" width=\"10\" height=\"10\" fill=\""
-          << hex(se.colour) << "\"/><text class=\"tick\" x=\"" << c1(lx + 14) << "\" y=\"33\">"
-          << html_escape(se.label) << "</text>\n";
-        lx += 24 + 7.0 * static_cast<double>(se.label.size());
-    }
+    chart_head(s, title, left + plot_w + 20, top + plot_h + bottom, series);
     const int dec = step_decimals(a.step);
     const int ticks = static_cast<int>(std::lround((a.hi - a.lo) / a.step));
     for (int k = 0; k <= ticks; ++k) {
@@ -555,18 +551,6 @@ std::string encode_png(const MapData &m, const ClassedRamp &ramp, const std::str
 /// Decimals for legend breaks of a ramp over `span`.
 int legend_decimals(double span) { return span >= 100 ? 0 : span >= 10 ? 1 : 2; }
 
-std::string stamp_date() {
-    std::time_t t = std::time(nullptr);
-    if (const char *sde = std::getenv("SOURCE_DATE_EPOCH")) {
-        t = static_cast<std::time_t>(std::strtoll(sde, nullptr, 10));
-    }
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-    return buf;
-}
-
 /// Colours of the epochs / periods in charts (ColorBrewer "Dark2", 8 qualitative classes).
 Rgb series_colour(std::size_t k) {
     static const Rgb C[8] = {{27, 158, 119}, {217, 95, 2},  {117, 112, 179}, {231, 41, 138},
@@ -673,7 +657,7 @@ void write_report(const PreparedRun &run, const RunResult &result,
         h << ", " << levels[l].ids.size() << " of level " << html_escape(levels[l].level);
     }
     h << "), and the change between epochs. Made by carbonsink " << html_escape(SOFTWARE_VERSION)
-      << " on " << stamp_date() << ".</p>\n";
+      << " on " << stamp_utc("%Y-%m-%d %H:%M UTC") << ".</p>\n";
     const double px_w = grid.pixel_width(), px_h = std::fabs(grid.pixel_height());
     h << "<table>\n<tr><th>grid</th><td>" << grid.width << " \u00d7 " << grid.height << " pixels, "
       << html_escape(raster::crs_short_name(grid.crs_wkt)) << ", pixel "

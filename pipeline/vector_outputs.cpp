@@ -111,20 +111,6 @@ std::string read_text(const std::string &path) {
     return s.str();
 }
 
-/// The time GDAL stamps into the GeoPackage and XLSX (gpkg_contents.last_change, the
-/// layer_styles row): SOURCE_DATE_EPOCH when set (reproducible builds convention), else now.
-std::string stamp_time() {
-    std::time_t t = std::time(nullptr);
-    if (const char *sde = std::getenv("SOURCE_DATE_EPOCH")) {
-        t = static_cast<std::time_t>(std::strtoll(sde, nullptr, 10));
-    }
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 /// Sets a GDAL config option for this thread and restores the previous value on exit.
 class ScopedOption {
 public:
@@ -369,7 +355,9 @@ void write_gpkg(const std::string &path, const PreparedRun &run,
     std::remove(temp.c_str());
     // Fixed timestamps in gpkg_contents.last_change: the GPKG driver's OGR_CURRENT_DATE
     // config option, in the GeoPackage date format (GDAL GPKG driver documentation).
-    const std::string now = stamp_time();
+    // The time GDAL stamps into the GeoPackage and XLSX (gpkg_contents.last_change, the
+    // layer_styles row).
+    const std::string now = stamp_utc("%Y-%m-%dT%H:%M:%SZ");
     ScopedOption date("OGR_CURRENT_DATE", now.substr(0, now.size() - 1) + ".000Z");
     GDALDriver *drv = GetGDALDriverManager()->GetDriverByName("GPKG");
     if (drv == nullptr) {
