@@ -116,6 +116,12 @@ use_inputs() {
 }
 use_inputs "$SIZE"
 
+# median VALUES...: the median of the values (the mean of the middle two for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # run_timed NAME OUTPUT_DIR COMMAND...: run COMMAND under /usr/bin/time -v into a fresh
 # OUTPUT_DIR; sets WALL_S and RSS_MIB.
 run_timed() {
@@ -273,8 +279,8 @@ if [[ $OVERVIEWS -eq 1 ]]; then
         WITH+=("$WALL_S")
         O_RSS=$RSS_MIB
     done
-    N_MED=$(printf '%s\n' "${WITHOUT[@]}" | sort -g | sed -n 2p)
-    O_MED=$(printf '%s\n' "${WITH[@]}" | sort -g | sed -n 2p)
+    N_MED=$(median "${WITHOUT[@]}")
+    O_MED=$(median "${WITH[@]}")
     awk -v n="$SIZE" -v t="$THREADS" -v k="$DISTRICTS" -v p="${WITHOUT[*]}" -v u="${WITH[*]}" \
         -v pm="$N_MED" -v um="$O_MED" -v r="$O_RSS" 'BEGIN {
         printf "\noverview benchmark: %d x %d pixels x 2 epochs, %d districts, %d threads\n", n, n, k, t
@@ -323,8 +329,8 @@ PY
         WITH+=("$WALL_S")
         U_RSS=$RSS_MIB
     done
-    P_MED=$(printf '%s\n' "${PLAIN[@]}" | sort -g | sed -n 2p)
-    U_MED=$(printf '%s\n' "${WITH[@]}" | sort -g | sed -n 2p)
+    P_MED=$(median "${PLAIN[@]}")
+    U_MED=$(median "${WITH[@]}")
     awk -v n="$SIZE" -v t="$THREADS" -v k="$DISTRICTS" -v d="$UNCERTAINTY_DRAWS" \
         -v p="${PLAIN[*]}" -v u="${WITH[*]}" -v pm="$P_MED" -v um="$U_MED" -v r="$U_RSS" 'BEGIN {
         printf "\nuncertainty benchmark: %d x %d pixels x 2 epochs, %d districts, %d threads, %d draws\n", n, n, k, t, d
@@ -336,12 +342,6 @@ PY
     echo "logs: $LOGS"
     exit 0
 fi
-
-# median VALUES...: the median of the values (the mean of the middle two for an even count).
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 if [[ $PEERS -eq 1 ]]; then
     readonly TARGET_PEER_RATIO=10

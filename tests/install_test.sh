@@ -41,6 +41,15 @@ rm -rf "$work"
 mkdir -p "$work"
 work=$(readlink -f "$work")
 
+# exits_2 WHAT ERR_FILE COMMAND...: run COMMAND (stdout discarded, stderr to ERR_FILE); it must
+# exit 2 (a bad input or config).
+exits_2() {
+    local what=$1 err=$2 rc=0
+    shift 2
+    "$@" >/dev/null 2>"$err" || rc=$?
+    [[ $rc == 2 ]] || fail "$what: exit $rc, expected 2"
+}
+
 # A clean environment: only the given PATH, so that nothing of the build or source tree (or an
 # installed /usr/bin/carbonsink) is used by accident.
 clean_env() {
@@ -182,42 +191,28 @@ PY
 
     # A missing installed table: exit 2, the file named, nothing written.
     rm "$work/prefix2/share/carbonsink/parameters/china_cbef.csv"
-    set +e
-    clean_env "$work/prefix2/bin" carbonsink run "$work/prefix2/share/carbonsink/demo/demo-inventory.yaml" \
-        --output-dir out4 --quiet >/dev/null 2>err4.txt
-    rc=$?
-    set -e
-    [[ $rc == 2 ]] || fail "missing table: exit $rc, expected 2"
+    exits_2 "missing table" err4.txt clean_env "$work/prefix2/bin" carbonsink run \
+        "$work/prefix2/share/carbonsink/demo/demo-inventory.yaml" --output-dir out4 --quiet
     contains err4.txt "error: invalid model parameters: models.stocks (demo-inventory.yaml, line 17): cannot read parameter table china_cbef: $work/prefix2/share/carbonsink/parameters/china_cbef.csv: file not found; the data directory $work/prefix2/share/carbonsink (installed) is incomplete: reinstall carbonsink"
     [[ ! -e out4/results.h5 ]] || fail "missing table: outputs written"
     # A corrupt installed table (a column renamed): exit 2, the file and line named.
     sed -i '1s/bcef_s/bcef_x/' "$work/prefix2/share/carbonsink/parameters/ipcc_bcef.csv"
     cp "$prefix/share/carbonsink/parameters/china_cbef.csv" "$work/prefix2/share/carbonsink/parameters/"
-    set +e
-    clean_env "$work/prefix2/bin" carbonsink validate "$work/prefix2/share/carbonsink/demo/demo-inventory.yaml" \
-        >/dev/null 2>err5.txt
-    rc=$?
-    set -e
-    [[ $rc == 2 ]] || fail "corrupt table: exit $rc, expected 2"
+    exits_2 "corrupt table" err5.txt clean_env "$work/prefix2/bin" carbonsink validate \
+        "$work/prefix2/share/carbonsink/demo/demo-inventory.yaml"
     contains err5.txt "error: invalid built-in parameter table: $work/prefix2/share/carbonsink/parameters/ipcc_bcef.csv, line 1:"
     contains err5.txt "bcef_s"
     # A missing installed crosswalk (demo-inventory uses clcd).
     rm "$work/prefix2/share/carbonsink/crosswalks/clcd.csv"
-    set +e
-    clean_env "$prefix/bin" CARBONSINK_DATA="$work/prefix2/share/carbonsink" carbonsink validate \
-        "$prefix/share/carbonsink/demo/demo-inventory.yaml" >/dev/null 2>err6.txt
-    rc=$?
-    set -e
-    [[ $rc == 2 ]] || fail "missing crosswalk: exit $rc, expected 2"
+    exits_2 "missing crosswalk" err6.txt clean_env "$prefix/bin" \
+        CARBONSINK_DATA="$work/prefix2/share/carbonsink" carbonsink validate \
+        "$prefix/share/carbonsink/demo/demo-inventory.yaml"
     contains err6.txt "cannot read crosswalk clcd: $work/prefix2/share/carbonsink/crosswalks/clcd.csv: file not found"
     contains err6.txt "point CARBONSINK_DATA at a directory holding parameters/ and crosswalks/"
     # CARBONSINK_DATA naming no directory.
-    set +e
-    clean_env "$prefix/bin" CARBONSINK_DATA="$work/nowhere" carbonsink validate \
-        "$prefix/share/carbonsink/demo/demo-inventory.yaml" >/dev/null 2>err7.txt
-    rc=$?
-    set -e
-    [[ $rc == 2 ]] || fail "bad CARBONSINK_DATA: exit $rc, expected 2"
+    exits_2 "bad CARBONSINK_DATA" err7.txt clean_env "$prefix/bin" CARBONSINK_DATA="$work/nowhere" \
+        carbonsink validate \
+        "$prefix/share/carbonsink/demo/demo-inventory.yaml"
     contains err7.txt "error: invalid model parameters: models.stocks (demo-inventory.yaml, line 17): invalid environment variable CARBONSINK_DATA: $work/nowhere: not a directory; set it to the directory holding the shipped tables"
     echo "[${SECONDS} s] ok: missing and corrupt installed tables and a bad CARBONSINK_DATA are named errors"
 
